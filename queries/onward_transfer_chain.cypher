@@ -1,0 +1,40 @@
+// title: Sub-processor chain leaves the EEA
+// severity: high / medium
+// article: GDPR Art. 44, 28(2), 28(4); SCC 2021/914 Clause 8.8 (onward transfers), Clause 9 (sub-processors)
+// legal_source: GDPR Art. 44 (onward transfers must keep the level of protection); Art. 28(4) (sub-processors); EDPB Recommendations 01/2020, step 1 (map onward transfers)
+// remediation: Check that each hop of the chain has a valid transfer basis flowed down from the processor (SCC Module 3 or adequacy) and that the sub-processor is on the approved list (SCC Annex III).
+MATCH (c:Organisation)-[:CONTROLS]->(act:Activity)-[d:DISCLOSES_TO]->(first:Organisation)
+MATCH p = (first)-[:ENGAGES*0..6]->(z:Organisation)
+WHERE all(e IN relationships(p) WHERE e.activity = act.id)
+MATCH (z)-[last:ENGAGES]->(y:Organisation)
+WHERE last.activity = act.id
+  AND none(n IN nodes(p) WHERE n.id = y.id)
+  AND y.id <> c.id
+MATCH (y)-[:PROCESSES_IN]->(k:Country)
+WHERE k.eea = false
+OPTIONAL MATCH (m:Mechanism) WHERE m.id = last.mechanism
+WITH c, act, p, z, last, y, k, m, coalesce(y.dpf_certified, false) AS certified
+WITH c, act, p, z, last, y, k, m,
+     EXISTS {
+       MATCH (ad:Adequacy)-[:COVERS]->(k)
+       WHERE ad.valid_from <= $asOf AND coalesce(ad.valid_until, $asOf) >= $asOf
+         AND (ad.scope_kind <> 'dpf_certified' OR certified)
+     } AS adequate
+RETURN 'onward_transfer_chain' AS rule,
+       CASE
+         WHEN m IS NULL AND NOT adequate THEN 'high'
+         WHEN m IS NOT NULL AND (m.kind = 'none' OR (m.invalid_from IS NOT NULL AND m.invalid_from <= $asOf)) THEN 'high'
+         ELSE 'medium'
+       END AS severity,
+       y.name AS subject,
+       [c] + nodes(p) + [y] AS path,
+       'Data of "' + act.name + '" reach ' + y.name + ' in ' + k.name + ' through the sub-processor chain of ' +
+         z.name + CASE
+           WHEN m IS NULL AND NOT adequate THEN '; the last hop records no transfer mechanism.'
+           WHEN m IS NULL THEN '; the last hop relies on the adequacy of the destination.'
+           ELSE '; the last hop relies on ' + m.label + '.'
+         END AS reason,
+       null AS legal_source,
+       last.evidence AS evidence,
+       c.name AS controller, act.name AS activity, z.name AS exporter, y.name AS importer,
+       k.id AS destination, last.mechanism AS mechanism, last.source AS source, last.row AS row

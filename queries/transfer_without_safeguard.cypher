@@ -1,0 +1,34 @@
+// title: Transfer without a safeguard
+// severity: high
+// article: GDPR Art. 44, 45, 46, 49
+// legal_source: GDPR Art. 44 (general principle for transfers); Art. 45 (adequacy); Art. 46 (appropriate safeguards)
+// remediation: Put an Art. 46 safeguard in place (2021 SCCs with a transfer impact assessment, or BCRs), use a recipient covered by an adequacy decision, or stop the transfer.
+MATCH (src)-[h:DISCLOSES_TO|ENGAGES]->(imp:Organisation)-[:PROCESSES_IN]->(k:Country)
+WHERE k.eea = false AND k.resolved = true
+  AND coalesce(h.mechanism, 'none') = 'none'
+WITH src, h, imp, k, coalesce(imp.dpf_certified, false) AS certified,
+     coalesce(imp.sector, 'private') AS sector, coalesce(h.mechanism, 'none') AS claimed
+WHERE NOT EXISTS {
+    MATCH (ad:Adequacy)-[:COVERS]->(k)
+    WHERE ad.valid_from <= $asOf AND coalesce(ad.valid_until, $asOf) >= $asOf
+      AND (ad.scope_kind <> 'dpf_certified' OR certified)
+      AND (sector = 'private' OR NOT (ad.scope_kind IN ['commercial_private', 'private_sector']))
+  }
+MATCH (exp:Organisation) WHERE exp.id = h.exporter
+MATCH (act:Activity) WHERE act.id = h.activity
+OPTIONAL MATCH (ad2:Adequacy)-[:COVERS]->(k)
+WITH h, imp, k, exp, act, ad2
+RETURN 'transfer_without_safeguard' AS rule,
+       'high' AS severity,
+       imp.name AS subject,
+       [exp.name, imp.name] AS path,
+       'Personal data of the activity "' + act.name + '" go to ' + imp.name + ' in ' + k.name +
+         CASE
+           WHEN ad2 IS NULL THEN ', a country with no adequacy decision,'
+           WHEN ad2.scope_kind = 'dpf_certified' THEN ', but the recipient is not recorded as certified under the EU-US Data Privacy Framework,'
+           ELSE ', outside the scope or dates of its adequacy decision,'
+         END + ' and no Art. 46 safeguard or Art. 49 derogation is recorded.' AS reason,
+       CASE WHEN ad2 IS NULL THEN null ELSE 'GDPR Art. 44-46; ' + ad2.legal_source END AS legal_source,
+       h.evidence AS evidence,
+       act.controller AS controller, act.name AS activity, exp.name AS exporter, imp.name AS importer,
+       k.id AS destination, h.mechanism AS mechanism, h.source AS source, h.row AS row

@@ -1,0 +1,92 @@
+"""The backend interface that the embedded store and Neo4j both implement."""
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from typing import Any, Callable
+
+from ..errors import ReadOnlyError
+from ..model import RopaGraph
+
+Progress = Callable[[float, str], None]
+
+# Clauses that change data or schema. A read-only query may contain none of them
+# outside string literals; the backends also open read-only transactions where
+# the engine offers them, so this check is the first of two walls.
+WRITE_CLAUSES = re.compile(
+    r"\b(CREATE|MERGE|DELETE|DETACH|SET|REMOVE|DROP|ALTER|COPY|LOAD|INSTALL|ATTACH|IMPORT|EXPORT|"
+    r"FOREACH|CALL|BEGIN|COMMIT|ROLLBACK|CHECKPOINT|USE)\b", re.IGNORECASE)
+STRING_LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|//[^\n]*|/\*.*?\*/", re.S)
+
+
+def assert_read_only(query: str) -> None:
+    """Refuse a query that writes (ignores keywords inside strings and comments).
+
+    >>> assert_read_only("MATCH (n) RETURN n.name AS set")
+    >>> assert_read_only("MATCH (n) DETACH DELETE n")
+    Traceback (most recent call last):
+    ...
+    ropa.errors.ReadOnlyError: the query console is read-only: 'DETACH' is not allowed
+    """
+    bare = STRING_LITERAL.sub("''", query)
+    # `AS set` style aliases are harmless; only flag clause keywords not used as aliases.
+    for m in WRITE_CLAUSES.finditer(bare):
+        before = bare[:m.start()].rstrip()
+        if before.upper().endswith(" AS") or before.endswith("."):
+            continue
+        raise ReadOnlyError(f"the query console is read-only: {m.group(1).upper()!r} is not allowed")
+
+
+class Backend(ABC):
+    """A graph store holding one RoPA plus the reference data.
+
+    Implementations: :class:`ropa.backends.embedded.EmbeddedBackend` and
+    :class:`ropa.backends.neo4j_backend.Neo4jBackend`.
+    """
+
+    kind: str = "?"
+
+    @abstractmethod
+    def ensure_schema(self) -> None:
+        """Create tables / constraints and load reference data if missing."""
+
+    @abstractmethod
+    def replace(self, graph: RopaGraph, progress: Progress | None = None) -> None:
+        """Make the store hold exactly ``graph`` (plus reference data), atomically."""
+
+    def load(self, graph: RopaGraph, progress: Progress | None = None) -> RopaGraph:
+        """Merge ``graph`` into what the store holds; all or nothing. Returns the merged RoPA."""
+        merged = self.export().merge(graph)
+        self.replace(merged, progress)
+        return merged
+
+    @abstractmethod
+    def export(self) -> RopaGraph:
+        """The stored RoPA (without reference data) as a RopaGraph."""
+
+    @abstractmethod
+    def run(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run a read query (a rule or the console); rows as plain dicts.
+
+        Node values come back as property dicts with a ``_label`` key, lists
+        of nodes as lists of such dicts, dates as ``datetime.date``.
+        """
+
+    def run_read_only(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run a user's query, refusing anything that writes."""
+        assert_read_only(query)
+        return self.run(query, params)
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the store."""
+
+    def describe(self) -> str:
+        """One line saying which store this is (never a password)."""
+        return self.kind
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,205 @@
+"""The embedded store: LadybugDB, in-process, on disk or in memory.
+
+Bulk loads go through LadybugDB's ``COPY ... FROM`` an Arrow table (measured
+~30x faster than batched MERGE). An import replaces the stored graph inside
+one transaction, so it lands whole or not at all. An on-disk store can be
+opened by one process at a time; a second one gets :class:`StoreLockedError`
+with the way out.
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+import ladybug as lb
+import pyarrow as pa
+
+from ..errors import BackendError, ReadOnlyError, StoreLockedError
+from ..model import RopaGraph
+from ..reference_graph import reference_graph
+from ..schema import BOOLEAN, DATE, INT64, NODE_TYPES, REL_TYPES, ROPA_LABELS
+from .base import Backend, Progress
+from .dialect import to_ladybug
+
+ARROW_TYPES = {"STRING": pa.string(), BOOLEAN: pa.bool_(), DATE: pa.date32(), INT64: pa.int64()}
+DEFAULT_STORE = Path(".ropa") / "ropa.lbdb"
+
+
+def default_store_path() -> Path:
+    """``$ROPA_STORE`` if set, else ``.ropa/ropa.lbdb`` under the working directory."""
+    return Path(os.environ.get("ROPA_STORE") or DEFAULT_STORE)
+
+
+class EmbeddedBackend(Backend):
+    """LadybugDB store. ``path=None`` or ``":memory:"`` keeps it in memory.
+
+    >>> from ropa.model import RopaGraph
+    >>> with EmbeddedBackend(":memory:") as store:
+    ...     store.replace(RopaGraph.empty())
+    ...     store.run("MATCH (m:Mechanism {id: 'safe_harbor'}) RETURN m.invalid_from AS d")[0]["d"]
+    datetime.date(2015, 10, 6)
+    """
+
+    kind = "embedded"
+
+    def __init__(self, path: str | Path | None = None, read_only: bool = False):
+        self.path = ":memory:" if path in (None, ":memory:") else str(path)
+        self.read_only = read_only
+        self._lock = threading.RLock()
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = lb.Database(self.path, read_only=read_only)
+        except RuntimeError as exc:
+            raise _translate(exc, self.path) from exc
+        self.conn = lb.Connection(self.db)
+        if not read_only:
+            self.ensure_schema()
+
+    def describe(self) -> str:
+        return "embedded (in memory)" if self.path == ":memory:" else f"embedded ({self.path})"
+
+    # -- schema ---------------------------------------------------------------
+    def ensure_schema(self) -> None:
+        with self._lock:
+            for t in NODE_TYPES.values():
+                props = ", ".join(f"{n} {ty}" for n, ty in t.properties)
+                self._exec(f"CREATE NODE TABLE IF NOT EXISTS {t.label}({props}, PRIMARY KEY(id))")
+            for t in REL_TYPES.values():
+                pairs = ", ".join(f"FROM {a} TO {b}" for a, b in t.pairs)
+                props = "".join(f", {n} {ty}" for n, ty in t.properties)
+                self._exec(f"CREATE REL TABLE IF NOT EXISTS {t.type}({pairs}{props})")
+            if not self._exec("MATCH (m:Mechanism) RETURN count(m)")[0][0]:
+                self.replace(RopaGraph.empty())
+
+    # -- writing --------------------------------------------------------------
+    def replace(self, graph: RopaGraph, progress: Progress | None = None) -> None:
+        if self.read_only:
+            raise ReadOnlyError("the store was opened read-only")
+        full = reference_graph().merge(graph)
+        steps = [("node", k) for k in NODE_TYPES] + [("rel", k) for k in REL_TYPES]
+        with self._lock:
+            self._exec("BEGIN TRANSACTION")
+            try:
+                for label in NODE_TYPES:
+                    self._exec(f"MATCH (n:{label}) DETACH DELETE n")
+                for i, (kind, name) in enumerate(steps):
+                    if progress:
+                        progress(i / len(steps), f"loading {name}")
+                    if kind == "node":
+                        self._copy_nodes(name, full)
+                    else:
+                        self._copy_rels(name, full)
+                self._exec("COMMIT")
+            except BaseException:
+                try:
+                    self._exec("ROLLBACK")
+                finally:
+                    pass
+                raise
+        if progress:
+            progress(1.0, "done")
+
+    def _copy_nodes(self, label: str, graph: RopaGraph) -> None:
+        df = graph.nodes[label]
+        if not len(df):
+            return
+        t = NODE_TYPES[label]
+        rows = pa.table({n: pa.array(df[n].tolist(), type=ARROW_TYPES[ty]) for n, ty in t.properties})
+        self._exec(f"COPY {label} FROM $rows", {"rows": rows})
+
+    def _copy_rels(self, rel_type: str, graph: RopaGraph) -> None:
+        df = graph.rels[rel_type]
+        if not len(df):
+            return
+        t = REL_TYPES[rel_type]
+        for src_label, dst_label in t.pairs:
+            part = df[(df["src_label"] == src_label) & (df["dst_label"] == dst_label)]
+            if not len(part):
+                continue
+            cols = {"from": pa.array(part["src"].tolist(), pa.string()),
+                    "to": pa.array(part["dst"].tolist(), pa.string())}
+            cols.update({n: pa.array(part[n].tolist(), type=ARROW_TYPES[ty]) for n, ty in t.properties})
+            option = f" (from='{src_label}', to='{dst_label}')" if len(t.pairs) > 1 else ""
+            self._exec(f"COPY {rel_type} FROM $rows{option}", {"rows": pa.table(cols)})
+
+    # -- reading --------------------------------------------------------------
+    def export(self) -> RopaGraph:
+        nodes: dict[str, list[dict]] = {}
+        for label in ROPA_LABELS + ["Country"]:
+            cols = NODE_TYPES[label].columns
+            where = " WHERE n.resolved = false" if label == "Country" else ""
+            rows = self._exec(f"MATCH (n:{label}){where} RETURN " + ", ".join(f"n.{c}" for c in cols))
+            nodes[label] = [dict(zip(cols, r)) for r in rows]
+        rels: dict[str, list[dict]] = {}
+        for t in REL_TYPES.values():
+            if t.reference:
+                continue
+            out = []
+            for a, b in t.pairs:
+                ret = ", ".join(["s.id", "d.id"] + [f"r.{c}" for c in t.columns])
+                for r in self._exec(f"MATCH (s:{a})-[r:{t.type}]->(d:{b}) RETURN {ret}"):
+                    out.append({"src": r[0], "dst": r[1], "src_label": a, "dst_label": b,
+                                **dict(zip(t.columns, r[2:]))})
+            rels[t.type] = out
+        return RopaGraph.from_records(nodes, rels)
+
+    def run(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            try:
+                query = to_ladybug(query)
+                # LadybugDB refuses parameters a query does not use; every rule gets $asOf.
+                used = {k: v for k, v in (params or {}).items() if re.search(r"\$" + k + r"\b", query)}
+                result = self.conn.execute(query, used)
+            except RuntimeError as exc:
+                raise _translate(exc, self.path) from exc
+            names = result.get_column_names()
+            rows = []
+            while result.has_next():
+                rows.append({n: _plain(v) for n, v in zip(names, result.get_next())})
+            return rows
+
+    def _exec(self, query: str, params: dict | None = None) -> list[list]:
+        try:
+            result = self.conn.execute(query, params or {})
+        except RuntimeError as exc:
+            raise _translate(exc, self.path) from exc
+        rows = []
+        while result.has_next():
+            rows.append(result.get_next())
+        return rows
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self.conn.close()
+            finally:
+                self.db.close()
+
+
+def _plain(value):
+    """Node and relationship values as plain property dicts (``_label`` kept)."""
+    if isinstance(value, dict) and "_LABEL" in value:
+        out = {k: v for k, v in value.items() if not k.startswith("_")}
+        out["_label"] = value["_LABEL"]
+        return out
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+LOCK_RE = re.compile(r"Could not set lock on file.*?(?:PID\D*(\d+))?", re.S)
+
+
+def _translate(exc: RuntimeError, path: str) -> Exception:
+    msg = str(exc)
+    if "lock" in msg.lower():
+        pid = re.search(r"PID\D*(\d+)", msg)
+        who = f" (process {pid.group(1)})" if pid else ""
+        return StoreLockedError(
+            f"the store {path} is in use by another program{who}, probably a running explorer; "
+            "stop it, or point this command at another store with --store PATH (or --memory)")
+    return BackendError(f"embedded store: {msg.splitlines()[0] if msg else type(exc).__name__}")

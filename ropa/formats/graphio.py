@@ -1,0 +1,270 @@
+"""Graph formats: a CSV bundle (nodes + relationships), GraphML and node-link JSON.
+
+All three carry the same thing: every node with its label and properties,
+every relationship with its type, ends and properties, so a round trip keeps
+everything. GraphML and node-link go through networkx.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from typing import BinaryIO
+
+import networkx as nx
+
+from .. import reference
+from ..errors import FormatError, Problem, ValidationError
+from ..model import RopaGraph, coerce
+from ..schema import NODE_TYPES, REL_TYPES
+from .text import neutralise, read_table, unneutralise
+
+NODE_FILE, REL_FILE = "nodes.csv", "relationships.csv"
+MAX_GRAPHML_BYTES = 200 * 1024 * 1024
+
+
+def with_countries(graph: RopaGraph) -> RopaGraph:
+    """Add the reference Country nodes the graph points at, so a file stands alone."""
+    used = set()
+    for rt in ("ESTABLISHED_IN", "PROCESSES_IN"):
+        used |= set(graph.rels[rt]["dst"])
+    have = set(graph.nodes["Country"]["id"])
+    rows = [{"id": r["code"], "name": r["name"], "eea": bool(r["eea"]), "resolved": True}
+            for r in reference.load_countries().to_dict("records") if r["code"] in used - have]
+    return graph.merge(RopaGraph.from_records({"Country": rows}, {}))
+
+
+def to_networkx(graph: RopaGraph) -> nx.MultiDiGraph:
+    """The RoPA as a networkx MultiDiGraph; node keys are ``Label:id``.
+
+    >>> from ropa.samples import example_graph
+    >>> G = to_networkx(example_graph())
+    >>> G.nodes["Organisation:sms relay inc"]["name"]
+    'SMS Relay Inc'
+    """
+    G = nx.MultiDiGraph()
+    for label, df in graph.nodes.items():
+        for rec in df.to_dict("records"):
+            G.add_node(f"{label}:{rec['id']}", label=label, **_attrs(rec))
+    for rt, df in graph.rels.items():
+        for rec in df.to_dict("records"):
+            props = {k: v for k, v in rec.items() if k not in ("src", "dst", "src_label", "dst_label")}
+            key = f"{rt}:{rec['activity']}" if rec.get("activity") else rt
+            G.add_edge(f"{rec['src_label']}:{rec['src']}", f"{rec['dst_label']}:{rec['dst']}", key=key,
+                       type=rt, **_attrs(props))
+    return G
+
+
+def _attrs(rec: dict) -> dict:
+    out = {}
+    for k, v in rec.items():
+        if v is None:
+            continue
+        out[k] = v.isoformat() if hasattr(v, "isoformat") else v
+    return out
+
+
+def from_networkx(G: nx.Graph, name: str) -> RopaGraph:
+    """Read a networkx graph written by :func:`to_networkx` (or shaped like it)."""
+    problems: list[Problem] = []
+    nodes: dict[str, list[dict]] = {k: [] for k in NODE_TYPES}
+    keys: dict[object, tuple[str, str]] = {}
+    for i, (key, attrs) in enumerate(G.nodes(data=True), start=1):
+        label = attrs.get("label")
+        if label not in NODE_TYPES:
+            problems.append(Problem(name, i, "label", label, f"node {key!r}: unknown node label; expected one of "
+                                    + ", ".join(NODE_TYPES)))
+            continue
+        rec = _typed(attrs, NODE_TYPES[label].properties, name, i, problems)
+        if rec.get("id") is None:
+            rec["id"] = str(key).split(":", 1)[1] if str(key).startswith(label + ":") else str(key)
+        keys[key] = (label, rec["id"])
+        nodes[label].append(rec)
+    rels: dict[str, list[dict]] = {k: [] for k in REL_TYPES}
+    edges = G.edges(keys=True, data=True) if G.is_multigraph() else ((u, v, None, d) for u, v, d in G.edges(data=True))
+    for j, (u, v, k, attrs) in enumerate(edges, start=1):
+        rt = attrs.get("type") or str(k).split(":", 1)[0]
+        if rt not in REL_TYPES:
+            problems.append(Problem(name, j, "type", rt, f"edge {u!r}->{v!r}: unknown relationship type"))
+            continue
+        if u not in keys or v not in keys:
+            problems.append(Problem(name, j, "source" if u not in keys else "target", u if u not in keys else v,
+                                    "relationship points at a node that is not in the file"))
+            continue
+        rec = _typed(attrs, REL_TYPES[rt].properties, name, j, problems)
+        rec.update(src=keys[u][1], dst=keys[v][1], src_label=keys[u][0], dst_label=keys[v][0])
+        rels[rt].append(rec)
+    return _finish(nodes, rels, name, problems)
+
+
+def _typed(attrs: dict, props, name: str, row: int, problems: list[Problem]) -> dict:
+    rec = {}
+    for p, kind in props:
+        try:
+            rec[p] = coerce(attrs.get(p), kind)
+        except (ValueError, TypeError):
+            problems.append(Problem(name, row, p, attrs.get(p), f"not a valid {kind.lower()}"))
+    return rec
+
+
+def _finish(nodes, rels, name, problems) -> RopaGraph:
+    seen: dict[tuple[str, str], int] = {}
+    for label, recs in nodes.items():
+        for i, rec in enumerate(recs):
+            k = (label, rec["id"])
+            if k in seen:
+                problems.append(Problem(name, None, "id", rec["id"], f"duplicate {label} id"))
+            seen[k] = i
+    known = set(seen) | {("Country", c) for c in reference.load_countries()["code"]}
+    for rt, recs in rels.items():
+        pairs = set(REL_TYPES[rt].pairs)
+        for rec in recs:
+            if (rec["src_label"], rec["dst_label"]) not in pairs:
+                problems.append(Problem(name, rec.get("row"), "type", rt,
+                                        f"{rt} cannot go from {rec['src_label']} to {rec['dst_label']}"))
+            for end in ("src", "dst"):
+                if (rec[end + "_label"], rec[end]) not in known:
+                    problems.append(Problem(name, None, end, rec[end],
+                                            f"{rt} points at a {rec[end + '_label']} that is not in the file"))
+    if any(p.severity == "error" for p in problems):
+        raise ValidationError(problems)
+    return RopaGraph.from_records(nodes, rels, problems)
+
+
+# -- GraphML -----------------------------------------------------------------
+
+def read_graphml(fp: BinaryIO, name: str = "graph.graphml") -> RopaGraph:
+    """Read GraphML; DTDs and entities (XXE, billion laughs) are refused."""
+    data = fp.read()
+    head = data[:4096].lower()
+    if b"<!doctype" in head or b"<!entity" in data.lower():
+        raise FormatError(Problem(name, None, None, None,
+                                  "GraphML with a DOCTYPE or ENTITY declaration is refused (XXE / entity expansion)"))
+    if len(data) > MAX_GRAPHML_BYTES:
+        raise FormatError(Problem(name, None, None, None, "file too large for GraphML import"))
+    try:
+        G = nx.read_graphml(io.BytesIO(data), force_multigraph=True)
+    except Exception as exc:  # lxml/ElementTree raise many kinds
+        raise FormatError(Problem(name, None, None, None, f"not valid GraphML ({exc})")) from exc
+    return from_networkx(G, name)
+
+
+def write_graphml(graph: RopaGraph, fp: BinaryIO) -> None:
+    """Write GraphML (readable by Gephi, yEd, Neo4j's apoc.import.graphml)."""
+    G = to_networkx(with_countries(graph))
+    nx.write_graphml(G, fp, named_key_ids=True)
+
+
+# -- node-link JSON ------------------------------------------------------------
+
+def read_node_link(fp: BinaryIO, name: str = "graph.json") -> RopaGraph:
+    """Read node-link JSON (networkx's format: ``nodes`` and ``edges``/``links``)."""
+    try:
+        doc = json.loads(fp.read().decode("utf-8-sig"))
+    except (ValueError, RecursionError) as exc:
+        raise FormatError(Problem(name, None, None, None, f"not valid JSON ({str(exc)[:120]})")) from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("nodes"), list):
+        raise FormatError(Problem(name, None, "nodes", None, "expected a JSON object with a 'nodes' list"))
+    edge_key = "edges" if "edges" in doc else "links"
+    edges = doc.get(edge_key) or []
+    # We write endpoints as _source/_target because hops have a `source` property.
+    ends = ("_source", "_target") if edges and isinstance(edges[0], dict) and "_source" in edges[0] else ("source", "target")
+    try:
+        G = nx.node_link_graph(doc, directed=True, multigraph=True, edges=edge_key, source=ends[0], target=ends[1])
+    except Exception as exc:
+        raise FormatError(Problem(name, None, None, None, f"not a node-link graph ({exc})")) from exc
+    return from_networkx(G, name)
+
+
+def write_node_link(graph: RopaGraph, fp: BinaryIO) -> None:
+    doc = nx.node_link_data(to_networkx(with_countries(graph)), edges="edges", source="_source", target="_target")
+    fp.write(json.dumps(doc, ensure_ascii=False, indent=1, default=str).encode("utf-8"))
+
+
+# -- CSV bundle ------------------------------------------------------------------
+
+def _all_columns(kinds) -> list[str]:
+    cols: list[str] = []
+    for t in kinds:
+        for c in t.columns:
+            if c not in cols:
+                cols.append(c)
+    return cols
+
+
+def write_bundle(graph: RopaGraph, fp: BinaryIO) -> None:
+    """A zip with ``nodes.csv`` (label, properties) and ``relationships.csv``."""
+    graph = with_countries(graph)
+    ncols = ["label"] + _all_columns(NODE_TYPES.values())
+    rcols = ["type", "src_label", "src", "dst_label", "dst"] + _all_columns(REL_TYPES.values())
+    nbuf, rbuf = io.StringIO(), io.StringIO()
+    nw = csv.DictWriter(nbuf, fieldnames=ncols, lineterminator="\r\n")
+    nw.writeheader()
+    for label, df in graph.nodes.items():
+        for rec in df.to_dict("records"):
+            nw.writerow({"label": label, **{k: _cell(v) for k, v in rec.items()}})
+    rw = csv.DictWriter(rbuf, fieldnames=rcols, lineterminator="\r\n")
+    rw.writeheader()
+    for rt, df in graph.rels.items():
+        for rec in df.to_dict("records"):
+            rw.writerow({"type": rt, **{k: _cell(v) for k, v in rec.items()}})
+    with zipfile.ZipFile(fp, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(NODE_FILE, "\ufeff" + nbuf.getvalue())
+        z.writestr(REL_FILE, "\ufeff" + rbuf.getvalue())
+
+
+def _cell(v):
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return neutralise(str(v))
+
+
+def read_bundle(fp: BinaryIO, name: str = "bundle.zip") -> RopaGraph:
+    """Read a zip holding ``nodes.csv`` and ``relationships.csv``."""
+    try:
+        with zipfile.ZipFile(fp) as z:
+            names = {n.rsplit("/", 1)[-1]: n for n in z.namelist()}
+            if NODE_FILE not in names or REL_FILE not in names:
+                raise FormatError(Problem(name, None, None, None,
+                                          f"a graph bundle needs {NODE_FILE} and {REL_FILE}"))
+            ndata, rdata = z.read(names[NODE_FILE]), z.read(names[REL_FILE])
+    except zipfile.BadZipFile as exc:
+        raise FormatError(Problem(name, None, None, None, "not a zip archive")) from exc
+    return read_bundle_files(ndata, rdata, name)
+
+
+def read_bundle_files(ndata: bytes, rdata: bytes, name: str = "bundle") -> RopaGraph:
+    """Read the two CSVs of a bundle given as bytes."""
+    problems: list[Problem] = []
+    nname, rname = f"{name}/{NODE_FILE}", f"{name}/{REL_FILE}"
+    nheader, nrows = read_table(ndata, nname)
+    nodes: dict[str, list[dict]] = {k: [] for k in NODE_TYPES}
+    for rownum, cells in nrows:
+        attrs = {h: unneutralise(c) for h, c in zip(nheader, cells)}
+        label = attrs.get("label", "")
+        if label not in NODE_TYPES:
+            problems.append(Problem(nname, rownum, "label", label, "unknown node label"))
+            continue
+        rec = _typed(attrs, NODE_TYPES[label].properties, nname, rownum, problems)
+        if not rec.get("id"):
+            problems.append(Problem(nname, rownum, "id", "", "every node needs an id"))
+            continue
+        nodes[label].append(rec)
+    rheader, rrows = read_table(rdata, rname)
+    rels: dict[str, list[dict]] = {k: [] for k in REL_TYPES}
+    for rownum, cells in rrows:
+        attrs = {h: unneutralise(c) for h, c in zip(rheader, cells)}
+        rt = attrs.get("type", "")
+        if rt not in REL_TYPES:
+            problems.append(Problem(rname, rownum, "type", rt, "unknown relationship type"))
+            continue
+        rec = _typed(attrs, REL_TYPES[rt].properties, rname, rownum, problems)
+        rec.update(src=attrs.get("src", ""), dst=attrs.get("dst", ""),
+                   src_label=attrs.get("src_label", ""), dst_label=attrs.get("dst_label", ""))
+        rels[rt].append(rec)
+    return _finish(nodes, rels, name, problems)

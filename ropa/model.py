@@ -1,0 +1,170 @@
+"""``RopaGraph``: the in-memory form of a RoPA, as typed tables.
+
+A RopaGraph holds one pandas DataFrame per node label (columns as in
+:mod:`ropa.schema`) and one per relationship type (``src``, ``dst``,
+``src_label``, ``dst_label`` and the type's properties). Importers produce one,
+backends load it with their bulk path, exporters write it. Tables rather than
+a networkx graph because a large group's RoPA has a million relationships;
+:func:`to_networkx` gives the graph view when one is wanted.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .errors import Problem
+from .schema import BOOLEAN, DATE, HOP_TYPES, INT64, NODE_TYPES, REL_TYPES
+
+REL_KEY_COLUMNS = ["src", "dst", "src_label", "dst_label"]
+
+
+def empty_nodes(label: str) -> pd.DataFrame:
+    """An empty node table with the schema's columns."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in NODE_TYPES[label].columns})
+
+
+def empty_rels(rel_type: str) -> pd.DataFrame:
+    """An empty relationship table with the schema's columns."""
+    cols = REL_KEY_COLUMNS + REL_TYPES[rel_type].columns
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+
+
+def rel_key(rel_type: str) -> list[str]:
+    """Columns that identify one relationship: hops are per activity."""
+    return REL_KEY_COLUMNS + (["activity"] if rel_type in HOP_TYPES else [])
+
+
+@dataclass
+class RopaGraph:
+    """A RoPA as node and relationship tables, plus warnings from its import.
+
+    >>> g = RopaGraph.empty()
+    >>> g.count()
+    0
+    """
+
+    nodes: dict[str, pd.DataFrame] = field(default_factory=dict)
+    rels: dict[str, pd.DataFrame] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for label in NODE_TYPES:
+            df = self.nodes.get(label)
+            self.nodes[label] = empty_nodes(label) if df is None else _conform(df, NODE_TYPES[label].columns)
+        for rt in REL_TYPES:
+            df = self.rels.get(rt)
+            cols = REL_KEY_COLUMNS + REL_TYPES[rt].columns
+            self.rels[rt] = empty_rels(rt) if df is None else _conform(df, cols)
+
+    @classmethod
+    def empty(cls) -> "RopaGraph":
+        return cls()
+
+    @classmethod
+    def from_records(cls, nodes: dict[str, list[dict]], rels: dict[str, list[dict]],
+                     warnings: list[Problem] | None = None) -> "RopaGraph":
+        """Build from lists of dicts (missing properties become null)."""
+        return cls(
+            {k: pd.DataFrame.from_records(v, columns=NODE_TYPES[k].columns) for k, v in nodes.items()},
+            {k: pd.DataFrame.from_records(v, columns=REL_KEY_COLUMNS + REL_TYPES[k].columns)
+             for k, v in rels.items()},
+            list(warnings or []),
+        )
+
+    def count(self) -> int:
+        """Number of nodes plus relationships."""
+        return sum(len(df) for df in self.nodes.values()) + sum(len(df) for df in self.rels.values())
+
+    def counts(self) -> dict[str, int]:
+        out = {k: len(v) for k, v in self.nodes.items()}
+        out.update({k: len(v) for k, v in self.rels.items()})
+        return out
+
+    def without(self, labels: list[str]) -> "RopaGraph":
+        """A copy without the given node labels and any relationship touching them."""
+        drop = set(labels)
+        nodes = {k: v.copy() for k, v in self.nodes.items() if k not in drop}
+        rels = {}
+        for k, v in self.rels.items():
+            keep = ~(v["src_label"].isin(drop) | v["dst_label"].isin(drop))
+            rels[k] = v[keep].reset_index(drop=True)
+        return RopaGraph(nodes, rels, list(self.warnings))
+
+    def merge(self, other: "RopaGraph") -> "RopaGraph":
+        """Union of two graphs; where both have a node or relationship, ``other`` wins."""
+        nodes = {}
+        for label in NODE_TYPES:
+            both = pd.concat([self.nodes[label], other.nodes[label]], ignore_index=True)
+            nodes[label] = both.drop_duplicates(subset=["id"], keep="last").reset_index(drop=True)
+        rels = {}
+        for rt in REL_TYPES:
+            both = pd.concat([self.rels[rt], other.rels[rt]], ignore_index=True)
+            rels[rt] = both.drop_duplicates(subset=rel_key(rt), keep="last").reset_index(drop=True)
+        return RopaGraph(nodes, rels, self.warnings + other.warnings)
+
+    def canonical(self) -> dict:
+        """A plain, sorted, JSON-able form: equal graphs give equal canonical forms."""
+        out: dict = {"nodes": {}, "rels": {}}
+        for label, df in self.nodes.items():
+            recs = [_plain(r) for r in df.to_dict("records")]
+            out["nodes"][label] = sorted(recs, key=lambda r: str(r.get("id")))
+        for rt, df in self.rels.items():
+            recs = [_plain(r) for r in df.to_dict("records")]
+            out["rels"][rt] = sorted(recs, key=lambda r: json.dumps(r, sort_keys=True, default=str))
+        return out
+
+    def fingerprint(self) -> str:
+        """A content hash, to prove that a store or graph did not change."""
+        blob = json.dumps(self.canonical(), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _conform(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    df = df.copy()
+    for c in columns:
+        if c not in df.columns:
+            df[c] = None
+    df = df[columns].astype(object)
+    return df.where(pd.notna(df), None)
+
+
+def _plain(rec: dict) -> dict:
+    out = {}
+    for k, v in rec.items():
+        if v is None or (isinstance(v, float) and pd.isna(v)):
+            out[k] = None
+        elif isinstance(v, (_dt.date, _dt.datetime)):
+            out[k] = v.isoformat()[:10]
+        elif hasattr(v, "item"):
+            out[k] = v.item()
+        else:
+            out[k] = v
+    return out
+
+
+def coerce(value, kind: str):
+    """Convert a stored value (maybe a string from GraphML/CSV) to the schema type."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
+        return None
+    if kind == BOOLEAN:
+        if isinstance(value, bool):
+            return value
+        s = str(value).strip().lower()
+        if s in ("true", "1", "yes"):
+            return True
+        if s in ("false", "0", "no"):
+            return False
+        raise ValueError(f"not a boolean: {value!r}")
+    if kind == DATE:
+        if isinstance(value, _dt.datetime):
+            return value.date()
+        if isinstance(value, _dt.date):
+            return value
+        return _dt.date.fromisoformat(str(value)[:10])
+    if kind == INT64:
+        return int(value)
+    return str(value)

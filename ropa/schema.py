@@ -1,0 +1,127 @@
+"""The graph model: node labels, relationship types and their typed properties.
+
+This module is the single description of the schema. The embedded store turns
+it into DDL, the Neo4j backend into constraints, the importers into columns,
+and ``docs/schema.md`` explains it for people. Every node has a string ``id``
+that is its key.
+
+Two kinds of data share the graph:
+
+* the **RoPA** itself (organisations, activities, data categories, subjects,
+  documents and the relationships between them), written by importers;
+* **reference data** (countries, adequacy decisions, transfer mechanisms),
+  loaded from ``data/reference/`` so that rules can join against them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Property types, named as LadybugDB names them. The Neo4j backend maps them.
+STRING, BOOLEAN, DATE, INT64 = "STRING", "BOOLEAN", "DATE", "INT64"
+
+# Properties of every data-flow hop (DISCLOSES_TO and ENGAGES). Keeping them
+# identical lets a rule match both with one pattern: -[h:DISCLOSES_TO|ENGAGES]->
+HOP_PROPERTIES: tuple[tuple[str, str], ...] = (
+    ("activity", STRING),        # id of the Activity whose data flow on this hop
+    ("exporter", STRING),        # id of the Organisation that sends the data
+    ("role", STRING),            # importer's role: processor, subprocessor, controller, joint_controller
+    ("mechanism", STRING),       # canonical mechanism id (data/reference/mechanisms.csv) or null
+    ("mechanism_raw", STRING),   # the wording as the source wrote it
+    ("mechanism_date", DATE),    # date the mechanism was signed / relied on
+    ("tia", BOOLEAN),            # transfer impact assessment recorded
+    ("dpa", BOOLEAN),            # Art. 28 contract recorded
+    ("occasional", BOOLEAN),     # the row marks a derogation as occasional
+    ("evidence", STRING),        # quote or note supporting the row
+    ("source", STRING),          # Document id the row came from
+    ("row", INT64),              # row number in that document (header = 1)
+)
+
+
+@dataclass(frozen=True)
+class NodeType:
+    label: str
+    properties: tuple[tuple[str, str], ...]
+    reference: bool = False   # loaded from data/reference, not from user input
+    doc: str = ""
+
+    @property
+    def columns(self) -> list[str]:
+        return [name for name, _ in self.properties]
+
+
+@dataclass(frozen=True)
+class RelType:
+    type: str
+    pairs: tuple[tuple[str, str], ...]          # (from label, to label)
+    properties: tuple[tuple[str, str], ...] = ()
+    reference: bool = False
+    doc: str = ""
+
+    @property
+    def columns(self) -> list[str]:
+        return [name for name, _ in self.properties]
+
+
+NODE_TYPES: dict[str, NodeType] = {t.label: t for t in (
+    NodeType("Organisation", (
+        ("id", STRING), ("name", STRING), ("country", STRING), ("sector", STRING),
+        ("dpf_certified", BOOLEAN), ("dpf_checked", DATE)),
+        doc="A controller, processor, sub-processor or other recipient. `country` is the "
+            "resolved ISO code of establishment, or the text as written when it cannot be "
+            "resolved; `sector` (private, public, non_profit) decides the scope of some "
+            "adequacy decisions; `dpf_certified` / `dpf_checked` record a check of the DPF List."),
+    NodeType("Activity", (
+        ("id", STRING), ("name", STRING), ("controller", STRING), ("purpose", STRING),
+        ("legal_basis", STRING), ("special_condition", STRING), ("retention", STRING),
+        ("security_measures", STRING), ("source", STRING), ("row", INT64)),
+        doc="A processing activity of one controller (Art. 30(1)); id is `controller id::activity name`."),
+    NodeType("DataCategory", (
+        ("id", STRING), ("name", STRING), ("special", STRING), ("article", INT64)),
+        doc="A category of personal data; `special` is the Art. 9 category code or `criminal`, "
+            "`article` is 9 or 10 when it is special."),
+    NodeType("DataSubject", (("id", STRING), ("name", STRING)),
+             doc="A category of data subjects."),
+    NodeType("Document", (("id", STRING), ("name", STRING), ("kind", STRING)),
+             doc="A source of the record: a register file, a privacy notice (provenance)."),
+    NodeType("Country", (
+        ("id", STRING), ("name", STRING), ("eea", BOOLEAN), ("resolved", BOOLEAN)),
+        reference=True,
+        doc="ISO 3166-1 alpha-2 code as id; `EEA` stands for 'somewhere in the EEA'; a place "
+            "that cannot be resolved is kept as written with id `?:<text>` and resolved=false."),
+    NodeType("Adequacy", (
+        ("id", STRING), ("country", STRING), ("instrument", STRING), ("adopted", DATE),
+        ("valid_from", DATE), ("valid_until", DATE), ("scope_kind", STRING),
+        ("scope", STRING), ("legal_source", STRING)),
+        reference=True, doc="An adequacy decision (Art. 45) with its scope and dates."),
+    NodeType("Mechanism", (
+        ("id", STRING), ("label", STRING), ("kind", STRING), ("article", STRING),
+        ("valid_from", DATE), ("invalid_from", DATE), ("new_contracts_until", DATE),
+        ("requires_tia", BOOLEAN), ("occasional_only", BOOLEAN), ("legal_source", STRING),
+        ("remediation", STRING)),
+        reference=True,
+        doc="A transfer mechanism (Art. 45/46/49 or an invalidated one) with validity dates."),
+)}
+
+REL_TYPES: dict[str, RelType] = {t.type: t for t in (
+    RelType("CONTROLS", (("Organisation", "Activity"),), (("joint", BOOLEAN),),
+            doc="The controller of an activity."),
+    RelType("PROCESSES", (("Activity", "DataCategory"),), doc="Data categories of an activity."),
+    RelType("CONCERNS", (("Activity", "DataSubject"),), doc="Data subjects of an activity."),
+    RelType("DISCLOSES_TO", (("Activity", "Organisation"),), HOP_PROPERTIES,
+            doc="The controller discloses the activity's data to a recipient (first hop)."),
+    RelType("ENGAGES", (("Organisation", "Organisation"),), HOP_PROPERTIES,
+            doc="A processor engages a sub-processor for the activity named in `activity`."),
+    RelType("ESTABLISHED_IN", (("Organisation", "Country"),), doc="Country of establishment."),
+    RelType("PROCESSES_IN", (("Organisation", "Country"),), (("inferred", BOOLEAN),),
+            doc="Where the organisation stores or accesses the data; `inferred` when taken "
+                "from its country of establishment because no processing location was given."),
+    RelType("COVERS", (("Adequacy", "Country"),), reference=True,
+            doc="The countries an adequacy decision covers."),
+    RelType("EVIDENCED_BY", (("Activity", "Document"), ("Organisation", "Document")),
+            (("quote", STRING), ("row", INT64)),
+            doc="Provenance: the document (and quote, row) a node was taken from."),
+)}
+
+ROPA_LABELS = [t.label for t in NODE_TYPES.values() if not t.reference]
+REFERENCE_LABELS = [t.label for t in NODE_TYPES.values() if t.reference]
+HOP_TYPES = ("DISCLOSES_TO", "ENGAGES")

@@ -1,0 +1,1 @@
+"""The Streamlit explorer's pages. Only this package imports streamlit."""

@@ -1,0 +1,62 @@
+import datetime as dt
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TODAY = dt.date(2026, 11, 22)
+SHARED = ROOT.parent / "shared"
+
+HEADER = ("controller,controller_country,activity,purpose,legal_basis,special_condition,data_subjects,"
+          "data_categories,retention,security_measures,recipient,recipient_role,engaged_by,recipient_country,"
+          "processing_countries,mechanism,mechanism_date,tia,dpa,dpf_certified,evidence,source").split(",")
+COMPLETE = {"controller": "Acme BV", "controller_country": "NL", "activity": "Payroll", "purpose": "Pay staff",
+            "legal_basis": "contract", "data_subjects": "employees", "data_categories": "name;bank account",
+            "retention": "7 years", "security_measures": "encryption", "dpa": "yes", "source": "fixture"}
+
+
+def register_bytes(*rows: dict, extra_columns: tuple[str, ...] = ()) -> bytes:
+    """A register CSV from partial rows; missing columns are empty."""
+    import csv
+    cols = HEADER + list(extra_columns)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({c: r.get(c, "") for c in cols})
+    return buf.getvalue().encode("utf-8")
+
+
+def row(**kw) -> dict:
+    """A complete register row (an EEA processor with a DPA) with overrides."""
+    return {**COMPLETE, **kw}
+
+
+@pytest.fixture
+def store():
+    from ropa.backends.embedded import EmbeddedBackend
+    s = EmbeddedBackend(None)
+    yield s
+    s.close()
+
+
+def check_rows(*rows, as_of=TODAY, extra_columns=()):
+    """Findings for a register given as rows, in a scratch store."""
+    from ropa.backends.embedded import EmbeddedBackend
+    from ropa.formats.register import read_register
+    from ropa.rules import evaluate
+    g = read_register(io.BytesIO(register_bytes(*rows, extra_columns=extra_columns)), "fixture.csv")
+    with EmbeddedBackend(None) as s:
+        s.replace(g)
+        return evaluate(s, as_of)
+
+
+def seeds_dir() -> Path | None:
+    d = SHARED / "seeds"
+    if d.is_dir():
+        return d
+    if os.environ.get("CI") == "true":
+        raise RuntimeError(f"{d} is missing; under CI the seed notices must be present")
+    return None

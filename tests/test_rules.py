@@ -1,0 +1,225 @@
+"""The rule pack: every rule fires on a minimal graph and stays quiet on its twin,
+the worked example and the seed dataset give their golden findings, and verdicts
+follow the evaluation date."""
+import datetime as dt
+
+import pytest
+
+from conftest import TODAY, check_rows, row
+from ropa.backends.dialect import portability_problems
+from ropa.rules import load_rules
+
+DESIGN_RULES = {
+    "transfer_without_safeguard", "privacy_shield_reliance", "safe_harbor_reliance", "outdated_scc",
+    "adequacy_out_of_scope", "onward_transfer_chain", "special_category_transfer", "scc_without_tia",
+    "systematic_derogation", "processor_without_dpa", "incomplete_record", "unknown_country",
+}
+US = dict(recipient="Cloud Inc", recipient_role="processor", recipient_country="US")
+AGENDA = dict(recipient="Agenda GmbH", recipient_role="processor", recipient_country="DE")
+SUB = dict(recipient="Relay Inc", recipient_role="subprocessor", engaged_by="Agenda GmbH", recipient_country="US")
+
+# rule id -> (rows that fire it, rows that do not). The twins differ in the one fact the rule is about.
+PAIRS = {
+    "transfer_without_safeguard": ([row(**US)], [row(**US, mechanism="scc_2021", tia="yes")]),
+    "privacy_shield_reliance": ([row(**US, mechanism="EU-US Privacy Shield")], [row(**US, mechanism="dpf", dpf_certified="yes")]),
+    "safe_harbor_reliance": ([row(**US, mechanism="Safe Harbor")], [row(**US, mechanism="scc_2021", tia="yes")]),
+    "outdated_scc": ([row(**US, mechanism="2010/87/EU", tia="yes")], [row(**US, mechanism="scc_2021", tia="yes")]),
+    "adequacy_out_of_scope": ([row(**US, mechanism="adequacy")], [row(**US, mechanism="adequacy", dpf_certified="yes")]),
+    "onward_transfer_chain": ([row(**AGENDA), row(**SUB, mechanism="scc_2021", tia="yes")],
+                              [row(**AGENDA), row(**{**SUB, "recipient_country": "FR"})]),
+    "special_category_transfer": ([row(**US, mechanism="scc_2021", tia="yes", data_categories="health data",
+                                       special_condition="9(2)(h)")],
+                                  [row(**US, mechanism="scc_2021", tia="yes", data_categories="name")]),
+    "scc_without_tia": ([row(**US, mechanism="Standard Contractual Clauses (2021)")],
+                        [row(**US, mechanism="Standard Contractual Clauses (2021)", tia="ja")]),
+    "systematic_derogation": ([row(**US, mechanism="derogation_consent")],
+                              [row(**US, mechanism="derogation_consent", occasional="yes")]),
+    "processor_without_dpa": ([row(**AGENDA, dpa="no")], [row(**AGENDA, dpa="yes")]),
+    "incomplete_record": ([row(**AGENDA, retention="")], [row(**AGENDA)]),
+    "unknown_country": ([row(**{**AGENDA, "recipient_country": "Atlantis"})], [row(**AGENDA)]),
+}
+EXTRA = ("occasional",)
+
+
+def fired(findings, rule):
+    return [f for f in findings if f.rule == rule]
+
+
+def test_the_pack_has_exactly_the_design_rules():
+    assert {r.id for r in load_rules()} == DESIGN_RULES
+
+
+@pytest.mark.parametrize("rule", sorted(DESIGN_RULES))
+def test_every_rule_has_a_firing_and_a_quiet_fixture(rule):
+    assert rule in PAIRS, f"add a fires/does-not-fire pair for {rule}"
+    fires, quiet = PAIRS[rule]
+    assert fired(check_rows(*fires, extra_columns=EXTRA), rule), f"{rule} should fire"
+    assert not fired(check_rows(*quiet, extra_columns=EXTRA), rule), f"{rule} should stay quiet"
+
+
+@pytest.mark.parametrize("rule", load_rules(), ids=lambda r: r.id)
+def test_rule_header_and_portability(rule):
+    assert rule.title and rule.legal_source and rule.remediation and rule.article
+    assert portability_problems(rule.query) == []
+    assert not rule.query.rstrip().endswith(";")
+
+
+def test_findings_carry_the_fixed_columns_and_evidence():
+    f = fired(check_rows(row(**US, mechanism="privacy shield", evidence="We use Cloud Inc under Privacy Shield.")),
+              "privacy_shield_reliance")[0]
+    assert f.path == ["Acme BV", "Cloud Inc"]
+    assert "C-311/18" in f.legal_source and "2020-07-16" in f.legal_source
+    assert f.evidence == "We use Cloud Inc under Privacy Shield." and f.row == 2 and f.source == "fixture"
+    assert f.destination == "US" and f.severity == "high"
+
+
+# -- date awareness -----------------------------------------------------------------
+
+@pytest.mark.parametrize("as_of,fires", [(dt.date(2020, 7, 1), False), (dt.date(2020, 7, 16), True), (TODAY, True)])
+def test_privacy_shield_is_judged_as_of_the_date(as_of, fires):
+    fs = check_rows(row(**US, mechanism="privacy_shield"), as_of=as_of)
+    assert bool(fired(fs, "privacy_shield_reliance")) is fires
+
+
+@pytest.mark.parametrize("as_of,fires", [(dt.date(2015, 10, 5), False), (dt.date(2015, 10, 6), True)])
+def test_safe_harbor_is_judged_as_of_the_date(as_of, fires):
+    assert bool(fired(check_rows(row(**US, mechanism="safe_harbor"), as_of=as_of), "safe_harbor_reliance")) is fires
+
+
+@pytest.mark.parametrize("as_of,signed,fires", [
+    (dt.date(2022, 12, 27), "2020-01-01", False),   # transition still running
+    (dt.date(2022, 12, 28), "2020-01-01", True),    # transition over
+    (dt.date(2022, 1, 10), "2021-10-01", True),     # signed after the repeal
+])
+def test_old_sccs_follow_the_transition(as_of, signed, fires):
+    fs = check_rows(row(**US, mechanism="scc_2010", mechanism_date=signed, tia="yes"), as_of=as_of)
+    assert bool(fired(fs, "outdated_scc")) is fires
+
+
+@pytest.mark.parametrize("country,as_of,claimed_fires", [
+    ("GB", dt.date(2031, 12, 27), False), ("GB", dt.date(2031, 12, 28), True),
+    ("BR", dt.date(2026, 1, 25), True), ("BR", dt.date(2026, 1, 26), False),
+    ("CH", TODAY, False), ("JP", TODAY, False), ("Atlantis", TODAY, False), ("CN", TODAY, True),
+])
+def test_adequacy_claims_follow_decisions_and_dates(country, as_of, claimed_fires):
+    fs = check_rows(row(recipient="Vendor", recipient_role="processor", recipient_country=country,
+                        mechanism="adequacy"), as_of=as_of)
+    assert bool(fired(fs, "adequacy_out_of_scope")) is claimed_fires
+
+
+@pytest.mark.parametrize("country,as_of,fires", [
+    ("GB", TODAY, False), ("GB", dt.date(2032, 1, 1), True), ("BR", dt.date(2026, 1, 1), True),
+    ("BR", TODAY, False), ("CH", TODAY, False), ("IN", TODAY, True), ("NO", TODAY, False), ("EEA", TODAY, False),
+])
+def test_no_mechanism_is_fine_only_where_adequacy_or_eea_applies(country, as_of, fires):
+    fs = check_rows(row(recipient="Vendor", recipient_role="processor", recipient_country=country), as_of=as_of)
+    assert bool(fired(fs, "transfer_without_safeguard")) is fires
+
+
+def test_us_recipient_needs_dpf_certification_for_adequacy():
+    uncertified = check_rows(row(**US))
+    certified = check_rows(row(**US, dpf_certified="yes"))
+    assert fired(uncertified, "transfer_without_safeguard")
+    assert "Data Privacy Framework" in fired(uncertified, "transfer_without_safeguard")[0].reason
+    assert not fired(certified, "transfer_without_safeguard")
+
+
+def test_canadian_public_body_is_outside_pipeda_adequacy():
+    base = row(recipient="Agency", recipient_role="processor", recipient_country="Canada", mechanism="adequacy")
+    assert fired(check_rows({**base, "recipient_sector": "public"}, extra_columns=("recipient_sector",)),
+                 "adequacy_out_of_scope")
+    assert not fired(check_rows(base), "adequacy_out_of_scope")
+
+
+def test_privacy_shield_suggests_dpf_when_recipient_is_certified():
+    f = fired(check_rows(row(**US, mechanism="privacy_shield", dpf_certified="yes")), "privacy_shield_reliance")[0]
+    assert "re-label" in f.reason
+
+
+def test_processing_location_decides_not_the_seat():
+    eu_seat_us_servers = row(recipient="Social Ltd", recipient_role="controller", recipient_country="IE",
+                             processing_countries="US")
+    eu_only = row(recipient="Social Ltd", recipient_role="controller", recipient_country="US",
+                  processing_countries="DE")
+    assert fired(check_rows(eu_seat_us_servers), "transfer_without_safeguard")
+    assert not fired(check_rows(eu_only), "transfer_without_safeguard")
+
+
+def test_onward_chain_reports_the_whole_path_at_depth_six():
+    names = ["P1 GmbH", "P2 Inc", "P3 Inc", "P4 Inc", "P5 Inc", "P6 Inc"]
+    rows = [row(recipient=names[0], recipient_role="processor", recipient_country="DE")]
+    for up, down in zip(names, names[1:]):
+        rows.append(row(recipient=down, recipient_role="subprocessor", engaged_by=up, recipient_country="US",
+                        mechanism="scc_2021", tia="yes"))
+    chains = fired(check_rows(*rows), "onward_transfer_chain")
+    deepest = [f for f in chains if f.subject == "P6 Inc"]
+    assert deepest and deepest[0].path == ["Acme BV"] + names
+
+
+def test_sub_processor_cycle_terminates_with_shortest_paths():
+    rows = [row(recipient="A GmbH", recipient_role="processor", recipient_country="DE"),
+            row(recipient="B Inc", recipient_role="subprocessor", engaged_by="A GmbH", recipient_country="US"),
+            row(recipient="A GmbH", recipient_role="subprocessor", engaged_by="B Inc", recipient_country="DE")]
+    chains = fired(check_rows(*rows), "onward_transfer_chain")
+    assert [f.path for f in chains] == [["Acme BV", "A GmbH", "B Inc"]]
+    assert chains[0].severity == "high"  # the last hop has no mechanism
+
+
+def test_special_category_without_mechanism_is_high_and_with_sccs_medium():
+    health = dict(data_categories="gezondheidsgegevens", special_condition="9(2)(h)")
+    bare = fired(check_rows(row(**US, **health)), "special_category_transfer")
+    covered = fired(check_rows(row(**US, **health, mechanism="scc_2021", tia="yes")), "special_category_transfer")
+    assert bare[0].severity == "high" and covered[0].severity == "medium"
+
+
+def test_incomplete_record_names_each_missing_field():
+    fs = fired(check_rows(row(activity="Marketing", purpose="", retention="", recipient="", dpa="")), "incomplete_record")
+    reasons = " ".join(f.reason for f in fs)
+    assert "purpose" in reasons and "retention" in reasons and "recipients" in reasons
+    assert "legal basis" not in reasons
+
+
+# -- golden datasets ----------------------------------------------------------------
+
+def _check_graph(graph, as_of=TODAY):
+    from ropa.backends.embedded import EmbeddedBackend
+    from ropa.rules import evaluate
+    with EmbeddedBackend(None) as s:
+        s.replace(graph)
+        return evaluate(s, as_of)
+
+
+def test_worked_example_gives_exactly_the_documented_findings():
+    from ropa.samples import example_graph
+    fs = _check_graph(example_graph())
+    got = {(f.rule, f.subject) for f in fs}
+    assert got == {
+        ("onward_transfer_chain", "SMS Relay Inc"), ("scc_without_tia", "SMS Relay Inc"),
+        ("privacy_shield_reliance", "Mail Blast LLC"), ("processor_without_dpa", "Arbo Dienst BV"),
+        ("incomplete_record", "Occupational health checks"),
+    }
+    chain = next(f for f in fs if f.rule == "onward_transfer_chain")
+    assert chain.path == ["Voorbeeld Zorg BV", "Agenda Cloud GmbH", "SMS Relay Inc"]
+    before = {(f.rule, f.subject) for f in _check_graph(example_graph(), dt.date(2020, 7, 1))}
+    assert ("privacy_shield_reliance", "Mail Blast LLC") not in before
+
+
+def test_seed_dataset_golden_findings():
+    from ropa.samples import sample_graph
+    fs = _check_graph(sample_graph())
+    by = lambda rule, ctl: {f.subject for f in fs if f.rule == rule and f.controller.startswith(ctl)}
+    ps = by("privacy_shield_reliance", "RAIDBOXES")
+    for name in ["DigitalOcean", "Amazon Web Services", "Google", "Microsoft", "Facebook", "Twitter",
+                 "Intercom", "HubSpot", "Rollbar", "ActiveCampaign"]:
+        assert any(name in s for s in ps), f"{name} missing from Privacy Shield findings"
+    unsafe = by("transfer_without_safeguard", "RAIDBOXES")
+    assert {"Mailgun", "UserVoice"} <= unsafe
+    assert {"MailChimp", "Mailgun", "Freshdesk"} <= by("scc_without_tia", "CodaBox")
+    assert not by("transfer_without_safeguard", "CodaBox")
+    transfer_rules = {"transfer_without_safeguard", "privacy_shield_reliance", "scc_without_tia",
+                      "adequacy_out_of_scope", "outdated_scc", "safe_harbor_reliance"}
+    for f in fs:
+        if f.rule in transfer_rules:
+            assert f.destination not in {"DE", "NL", "BE", "DK", "EEA"}, f
+    intra_eea = {"Hetzner", "Interxion", "Equinix", "dogado", "Twikey", "Isabel NV/SA"}
+    assert not [f for f in fs if f.rule in transfer_rules and any(n in f.subject for n in intra_eea)]
