@@ -1,0 +1,84 @@
+"""The embedded store: persistence, atomic and idempotent imports, the lock."""
+import subprocess
+import sys
+
+import pytest
+
+from conftest import register_bytes, row
+from ropa.backends.embedded import EmbeddedBackend
+from ropa.errors import BackendError, ReadOnlyError, StoreLockedError
+from ropa.formats.register import read_register
+from ropa.model import RopaGraph
+from ropa.samples import example_graph, sample_graph
+
+
+def test_on_disk_store_keeps_the_ropa_between_opens(tmp_path):
+    path = tmp_path / "s.lbdb"
+    with EmbeddedBackend(path) as s:
+        s.load(example_graph())
+    with EmbeddedBackend(path) as s:
+        assert s.export().fingerprint() == example_graph().fingerprint()
+
+
+def test_import_is_idempotent_and_merges(store):
+    store.load(example_graph())
+    once = store.export().fingerprint()
+    store.load(example_graph())
+    assert store.export().fingerprint() == once
+    store.load(sample_graph())
+    merged = store.export()
+    assert {"Voorbeeld Zorg BV", "RAIDBOXES GmbH"} <= set(merged.nodes["Organisation"]["name"])
+
+
+def test_failed_import_leaves_the_store_as_it_was(store, monkeypatch):
+    store.load(example_graph())
+    before = store.export().fingerprint()
+    calls = {"n": 0}
+    original = store._copy_rels
+
+    def explode(rel_type, graph):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise BackendError("disk full (simulated)")
+        return original(rel_type, graph)
+    monkeypatch.setattr(store, "_copy_rels", explode)
+    with pytest.raises(BackendError, match="simulated"):
+        store.load(sample_graph())
+    assert calls["n"] == 3
+    assert store.export().fingerprint() == before
+
+
+def test_store_reloads_reference_data_with_every_replace(store):
+    store.replace(RopaGraph.empty())
+    n = store.run("MATCH (c:Country) RETURN count(c) AS n")[0]["n"]
+    store.replace(example_graph())
+    assert store.run("MATCH (c:Country) RETURN count(c) AS n")[0]["n"] == n
+    assert store.run("MATCH (a:Adequacy {id: 'adequacy_gb'}) RETURN a.valid_until AS d")[0]["d"].isoformat() == "2031-12-27"
+
+
+def test_read_only_console_refuses_writes_and_reads_fine(store):
+    store.replace(example_graph())
+    for q in ["MATCH (n) DETACH DELETE n", "CREATE (:Organisation {id: 'x'})", "match (o) set o.name = 'x'",
+              "COPY Organisation FROM 'x.csv'"]:
+        with pytest.raises(ReadOnlyError):
+            store.run_read_only(q)
+    rows = store.run_read_only("MATCH (o:Organisation) WHERE o.name = 'SET' RETURN o.name AS delete")
+    assert rows == []
+    assert store.run("MATCH (o:Organisation) RETURN count(o) AS n")[0]["n"] == 5
+
+
+def test_second_process_gets_a_clear_lock_message(tmp_path):
+    path = tmp_path / "s.lbdb"
+    with EmbeddedBackend(path):
+        code = ("from ropa.backends.embedded import EmbeddedBackend\n"
+                "from ropa.errors import StoreLockedError\n"
+                f"try:\n EmbeddedBackend({str(path)!r})\nexcept StoreLockedError as e:\n print('LOCKED', e)\n")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "LOCKED" in out.stdout and "--store" in out.stdout, out.stdout + out.stderr
+
+
+def test_values_with_cypher_syntax_are_stored_as_data(store):
+    evil = "x'}) DETACH DELETE n //"
+    store.replace(read_register(__import__("io").BytesIO(register_bytes(row(recipient=evil, recipient_country="US")))))
+    names = {r["n"] for r in store.run("MATCH (o:Organisation) RETURN o.name AS n")}
+    assert evil in names and "Acme BV" in names
