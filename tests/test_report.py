@@ -15,7 +15,7 @@ from ropa.backends.dialect import portability_problems
 from ropa.errors import InputError, PdfEngineMissing
 from ropa.reference import is_eea
 from ropa.report import FORMATS, build_report, format_for_path, render
-from ropa.report.frames import TRANSFER_COLUMNS
+from ropa.report.frames import TRANSFER_HEADERS
 from ropa.report.model import VERDICTS, load_query
 
 PS_RECIPIENTS = ["DigitalOcean", "Amazon Web Services", "Google", "Microsoft", "Facebook", "Twitter",
@@ -197,11 +197,11 @@ def test_html_is_self_contained_and_holds_every_section(seed):
 
 def test_csv_is_the_transfer_register(seed):
     rows = list(csv.reader(io.StringIO(render(seed, "csv").decode("utf-8-sig"))))
-    assert rows[0] == TRANSFER_COLUMNS
+    assert rows[0] == TRANSFER_HEADERS
     assert len(rows) - 1 == len(seed.transfers)
-    importers = {r[TRANSFER_COLUMNS.index("importer")] for r in rows[1:]}
+    importers = {r[TRANSFER_HEADERS.index("Importer")] for r in rows[1:]}
     assert not importers & {"Hetzner", "Interxion", "Equinix", "dogado"}
-    assert any("C-311/18" in r[TRANSFER_COLUMNS.index("legal_source")] for r in rows[1:])
+    assert any("C-311/18" in r[TRANSFER_HEADERS.index("Legal source")] for r in rows[1:])
 
 
 def test_xlsx_reopens_with_its_sheets_headers_filters_and_widths(seed):
@@ -210,14 +210,14 @@ def test_xlsx_reopens_with_its_sheets_headers_filters_and_widths(seed):
     assert wb.sheetnames == ["Summary", "Transfers", "Unlocated recipients", "Findings", "By controller",
                              "Art 30 records", "Rules", "Reference data", "Not checked"]
     ws = wb["Transfers"]
-    assert [c.value for c in ws[1]] == TRANSFER_COLUMNS
+    assert [c.value for c in ws[1]] == TRANSFER_HEADERS
     assert ws.max_row - 1 == len(seed.transfers)
-    assert [c.value for c in wb["Findings"][1]][:3] == ["rule", "title", "severity"]
+    assert [c.value for c in wb["Findings"][1]][:3] == ["Rule", "Title", "Severity"]
     for sheet in wb.worksheets:
         assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref, sheet.title
         assert sheet.column_dimensions["A"].width, sheet.title
         assert sheet.print_title_rows == "$1:$1" and sheet.page_setup.orientation == "landscape"
-    legal = [c.value for c in ws[1]].index("legal_source")
+    legal = [c.value for c in ws[1]].index("Legal source")
     assert any("C-311/18" in (row[legal] or "") for row in ws.iter_rows(min_row=2, values_only=True))
 
 

@@ -12,6 +12,26 @@ TRANSFER_COLUMNS = [
     "adequacy_decision", "verdict", "severity", "rules", "findings", "legal_source", "basis_legal_source",
     "remediation", "evidence", "source", "row",
 ]
+HEADER_WORDS = {"tia": "TIA", "art9": "Art. 9(2)", "eea": "EEA"}
+
+
+def human(name: str) -> str:
+    """A column name as a header a reader expects.
+
+    >>> human("tia_recorded"), human("destination_country")
+    ('TIA recorded', 'Destination country')
+    """
+    words = [HEADER_WORDS.get(w, w) for w in name.split("_")]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def with_headers(df: pd.DataFrame) -> pd.DataFrame:
+    """The frame with human headers (for XLSX, CSV and Markdown)."""
+    return df.rename(columns={c: human(c) for c in df.columns})
+
+
+TRANSFER_HEADERS = [human(c) for c in TRANSFER_COLUMNS]
 FINDING_COLUMNS = ["rule", "title", "severity", "controller", "activity", "subject", "path", "destination",
                    "mechanism", "reason", "legal_source", "remediation", "evidence", "source", "row", "article"]
 
@@ -141,7 +161,7 @@ def changes_frame(r: Report) -> pd.DataFrame:
 
 def sheets(r: Report) -> dict[str, pd.DataFrame]:
     """Every section as a named table, in report order."""
-    out = {"Summary": summary_frame(r)}
+    out = {"Summary": summary_frame(r)}  # headers made human below
     if r.diff is not None:
         out["Changes"] = changes_frame(r)
     out.update({
@@ -150,4 +170,4 @@ def sheets(r: Report) -> dict[str, pd.DataFrame]:
         "Art 30 records": records_frame(r), "Rules": rules_frame(r), "Reference data": reference_frame(r),
         "Not checked": not_checked_frame(r),
     })
-    return out
+    return {name: with_headers(df) for name, df in out.items()}

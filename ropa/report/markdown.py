@@ -10,7 +10,7 @@ import re
 
 import pandas as pd
 
-from .frames import changes_frame, controllers_frame, rules_frame
+from .frames import changes_frame, controllers_frame, rules_frame, with_headers
 from .model import VERDICTS, Report
 
 MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
@@ -33,6 +33,7 @@ def table(df: pd.DataFrame) -> str:
     """A Markdown table of a frame (every cell escaped)."""
     if not len(df):
         return "_None._\n"
+    df = with_headers(df)
     head = "| " + " | ".join(md(c) for c in df.columns) + " |"
     rule = "|" + "|".join("---" for _ in df.columns) + "|"
     body = ["| " + " | ".join(md(v) for v in row) + " |" for row in df.itertuples(index=False)]

@@ -61,7 +61,7 @@ NOT_CHECKED = (
     "Remote access from a third country that the register does not record as a processing location.",
     "The lawfulness of the processing itself (Art. 6, Art. 9(2)), the need for a DPIA, or whether "
     "retention periods are appropriate: only whether the Art. 30 fields are filled in.",
-    "Law or decisions that changed after the reference data's review dates listed below.",
+    "Law or decisions that changed after the review dates of the reference data (see Reference data).",
 )
 DISCLAIMER = ("This report is produced by software from the Record of Processing Activities as "
               "recorded; it supports, and does not replace, legal advice.")
@@ -303,7 +303,7 @@ def build_report(backend, as_of: dt.date | None = None, controllers: list[str] |
     findings = evaluate(backend, as_of, progress=progress)
     transfers = _transfers(backend.run(load_query("transfers"), {"asOf": as_of}))
     unlocated = [_unlocated(r) for r in backend.run(load_query("unlocated"), {"asOf": as_of})]
-    records = _records(graph, transfers)
+    records = _records(graph, transfers, unlocated)
 
     in_scope = set(scope)
     recipients_in_scope = {t.importer for t in transfers if t.controller in in_scope} | \
@@ -430,7 +430,7 @@ def _attach(transfers: list[Transfer], findings: list[Finding]) -> None:
             t.verdict = "basis_recorded"
 
 
-def _records(graph: RopaGraph, transfers: list[Transfer]) -> list[Record]:
+def _records(graph: RopaGraph, transfers: list[Transfer], unlocated: list[Unlocated] = ()) -> list[Record]:
     """The Art. 30(1) records, one per activity, from the graph export."""
     names = {r["id"]: r["name"] for r in graph.nodes["Organisation"].to_dict("records")}
     seats, processing = defaultdict(set), defaultdict(set)
@@ -463,6 +463,9 @@ def _records(graph: RopaGraph, transfers: list[Transfer]) -> list[Record]:
     moves = defaultdict(list)
     for t in transfers:
         moves[(t.controller, t.activity)].append(f"{t.destination_name} ({t.importer}): {t.mechanism_text}")
+    for u in unlocated:
+        how = f": {u.mechanism}" if u.mechanism else ""
+        moves[(u.controller, u.activity)].append(f"country not recorded ({u.importer}){how}")
     out = []
     for a in graph.nodes["Activity"].to_dict("records"):
         parts = by_act[a["id"]]

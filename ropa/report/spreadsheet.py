@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 
 from ..tables import write_csv, write_xlsx
-from .frames import sheets, transfers_frame
+from .frames import sheets, transfers_frame, with_headers
 from .model import Report
 
 WRAP_AT = 40  # columns wider than this many characters wrap instead of growing
@@ -47,5 +47,5 @@ def render_xlsx(report: Report) -> bytes:
 def render_csv(report: Report) -> bytes:
     """The restricted-transfer register as CSV (UTF-8 with BOM, for Excel)."""
     buf = io.BytesIO()
-    write_csv(transfers_frame(report), buf)
+    write_csv(with_headers(transfers_frame(report)), buf)
     return buf.getvalue()
