@@ -83,6 +83,7 @@ def test_codabox_scc_transfers_are_scc_transfers_with_the_tia_remark(seed):
     assert {t.importer for t in coda} == {"MailChimp", "Mailgun", "Freshdesk"}
     for t in coda:
         assert t.mechanism == "scc" and t.mechanism_text.startswith("Standard contractual clauses")
+        assert t.mechanism_text.endswith("no TIA recorded")
         assert t.verdict == "action_needed"
         assert [f.rule for f in t.findings] == ["scc_without_tia"]
         assert any("no transfer impact assessment" in reason for reason in t.reasons)

@@ -64,7 +64,7 @@ def render_markdown(report: Report) -> bytes:
     rows = []
     for i, t in enumerate(r.transfers, start=1):
         rows.append([i, " → ".join(t.path if t.onward else [t.exporter, t.importer]), t.activity,
-                     f"{t.destination_name} ({t.destination})", t.mechanism_text, t.verdict_label, t.severity,
+                     f"{t.destination_name} ({t.destination})" if t.resolved else t.destination_name, t.mechanism_text, t.verdict_label, t.severity,
                      " ".join(t.reasons), t.legal_source, t.remediation,
                      (f"“{t.evidence}” " if t.evidence else "") + t.source_ref])
     out.append(table(pd.DataFrame(rows, columns=["#", "transfer", "activity", "destination", "mechanism", "verdict",

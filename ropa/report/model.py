@@ -85,6 +85,7 @@ class Transfer:
     mechanism_raw: str
     mechanism_date: dt.date | None
     tia: bool | None
+    requires_tia: bool
     adequacy: str
     adequacy_scope: str
     basis_legal_source: str
@@ -131,7 +132,7 @@ class Transfer:
             text = self.mechanism_label or self.mechanism
         if self.mechanism_date:
             text += f", dated {self.mechanism_date.isoformat()}"
-        if self.tia is not None and self.mechanism not in (None, "", "none"):
+        if self.requires_tia or self.tia:
             text += "; TIA recorded" if self.tia else "; no TIA recorded"
         return text
 
@@ -223,9 +224,6 @@ class Report:
         c = Counter(f.severity for f in self.findings)
         return {s: c[s] for s in reversed(SEVERITIES)}
 
-    def rule(self, rule_id: str) -> Rule | None:
-        return next((r for r in self.rules if r.id == rule_id), None)
-
     def findings_by_rule(self) -> list[tuple[Rule, list[tuple[str, list[Finding]]]]]:
         """Rules that found something (worst first), each with its findings grouped by controller."""
         by_rule: dict[str, list[Finding]] = defaultdict(list)
@@ -236,7 +234,7 @@ class Report:
                            key=lambda r: (-max(SEVERITY_RANK[f.severity] for f in by_rule[r.id]), r.id)):
             groups: dict[str, list[Finding]] = defaultdict(list)
             for f in by_rule[rule.id]:
-                groups[f.controller or "(recipients of several controllers)"].append(f)
+                groups[f.controller or "(not tied to one controller)"].append(f)
             out.append((rule, sorted(groups.items())))
         return out
 
@@ -315,6 +313,9 @@ def build_report(backend, as_of: dt.date | None = None, controllers: list[str] |
                        key=lambda u: (u.controller, u.activity, u.importer))
     records = [r for r in records if r.controller in in_scope]
     _attach(transfers, findings)
+    order = list(VERDICTS)
+    transfers.sort(key=lambda t: (t.controller.casefold(), order.index(t.verdict), t.activity.casefold(),
+                                  len(t.path), t.importer.casefold()))
 
     report = Report(
         as_of=as_of, generated=dt.datetime.now().replace(microsecond=0), source=source,
@@ -383,7 +384,7 @@ def _transfers(rows: list[dict]) -> list[Transfer]:
             destination=_name(r["destination"]), destination_name=_name(r.get("destination_name")),
             resolved=bool(r.get("resolved")), mechanism=_name(r.get("mechanism")),
             mechanism_label=_name(r.get("mechanism_label")), mechanism_raw=_name(r.get("mechanism_raw")),
-            mechanism_date=r.get("mechanism_date"), tia=r.get("tia"),
+            mechanism_date=r.get("mechanism_date"), tia=r.get("tia"), requires_tia=bool(r.get("requires_tia")),
             adequacy=_name(r.get("adequacy")), adequacy_scope=_name(r.get("adequacy_scope")),
             basis_legal_source=basis_source, evidence=_name(r.get("evidence")), source=_name(r.get("source")),
             row=int(r["row"]) if r.get("row") is not None else None)
@@ -410,7 +411,14 @@ def _attach(transfers: list[Transfer], findings: list[Finding]) -> None:
     by_hop: dict[tuple, list[Transfer]] = defaultdict(list)
     for t in transfers:
         by_hop[(t.controller, t.activity, t.exporter, t.importer)].append(t)
+    unresolved = defaultdict(list)
+    for t in transfers:
+        if not t.resolved:
+            unresolved[t.importer].append(t)
     for f in findings:
+        if f.rule == "unknown_country":  # says why an unresolved destination cannot be judged
+            for t in unresolved.get(f.subject, []):
+                t.findings.append(f)
         if f.rule not in TRANSFER_RULES:
             continue
         hop = by_hop.get((f.controller, f.activity, f.exporter, f.importer), [])
