@@ -60,7 +60,7 @@ def render_xlsx(report: Report) -> bytes:
 def _lines(text: str, width: int) -> int:
     """How many lines a text wraps to in a column ``width`` characters wide (a generous guess).
 
-    >>> _lines("x" * 100, 48), _lines("a\nb", 48)
+    >>> _lines("x" * 100, 48), _lines("a\\nb", 48)
     (3, 2)
     """
     usable = max(1, int(width * 0.95))
