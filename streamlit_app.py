@@ -2,6 +2,8 @@
 import streamlit as st
 
 from ropa.ui import overview
+from ropa.ui import report_page
 
 st.set_page_config(page_title="RoPA Graph Explorer", layout="wide")
-st.navigation([st.Page(overview.page, title="Overview", url_path="overview", default=True)]).run()
+st.navigation([st.Page(overview.page, title="Overview", url_path="overview", default=True),
+               st.Page(report_page.page, title="Report", url_path="report")]).run()

@@ -152,6 +152,63 @@ def cmd_rules(args) -> int:
     return 0
 
 
+def _open_report_source(args):
+    """The RoPA for `report` / `snapshot save`: the files, else the store if it has data, else the sample."""
+    from .report.source import open_source
+    opener = None
+    if args.backend == "neo4j":
+        opener = lambda: open_store(args)  # noqa: E731
+    else:
+        from .backends.embedded import default_store_path
+        if Path(args.store or default_store_path()).exists():
+            opener = lambda: open_store(args, read_only=True)  # noqa: E731
+    return open_source(args.files, opener)
+
+
+def cmd_report(args) -> int:
+    """Write the DPO transfer-risk report in the format the --out extension (or --format) names."""
+    from .report import build_report, format_for_path, render
+    from .snapshots import load_snapshot
+    fmt = format_for_path(args.out, args.format)
+    since = load_snapshot(args.diff_against, args.snapshots) if args.diff_against else None
+    with _open_report_source(args) as src:
+        for w in src.warnings:
+            print(f"warning: {w}", file=sys.stderr)
+        report = build_report(src.backend, args.as_of, args.controller, src.label, since)
+    data = render(report, fmt)
+    if args.out == "-":
+        sys.stdout.buffer.write(data)
+        return 0
+    out = Path(args.out)
+    tmp = out.with_name(out.name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(out)
+    print(f"Wrote {out}: {len(report.transfers)} restricted transfers, {len(report.findings)} findings "
+          f"as of {report.as_of} ({src.label}).")
+    return 0
+
+
+def cmd_snapshot(args) -> int:
+    """Save a snapshot of the RoPA and its findings, or list the snapshots."""
+    from .snapshots import list_snapshots, save_snapshot, snapshot_dir
+    if args.action == "list":
+        snaps = list_snapshots(args.snapshots)
+        if not snaps:
+            print(f"No snapshots in {snapshot_dir(args.snapshots)}.")
+        for s in snaps:
+            print(f"{s.name:24} as of {s.as_of}  saved {s.created}  {len(s.findings):4} findings  "
+                  f"data {s.fingerprint}  {s.source}")
+        return 0
+    from .rules import evaluate, rule_pack_version
+    with _open_report_source(args) as src:
+        graph = src.backend.export()
+        findings = evaluate(src.backend, args.as_of)
+    snap = save_snapshot(graph, findings, args.name, args.as_of, source=src.label,
+                         rule_pack_version=rule_pack_version(), directory=args.snapshots, overwrite=args.force)
+    print(f"Saved snapshot {snap.name} ({len(findings)} findings as of {args.as_of}, {src.label}) to {snap.path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ropa", description="RoPA Graph Explorer: GDPR transfer-risk checks over a "
                                 "Record of Processing Activities as a graph.")
@@ -180,6 +237,35 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--sample", action="store_true", help="export the bundled sample data instead of the store")
     _add_store_options(e)
     e.set_defaults(func=cmd_export)
+
+    rp = sub.add_parser("report", help="write the DPO transfer-risk report (html, pdf, xlsx, csv, md)",
+                        description="Write the transfer-risk report. Data: the FILEs given; else the persistent "
+                        "store; else, when the store is empty, the bundled sample data.")
+    rp.add_argument("files", nargs="*", help="register CSV/XLSX, bundle zip, GraphML or node-link JSON")
+    rp.add_argument("--out", required=True, help="output file (.html .pdf .xlsx .csv .md), or - for standard output")
+    rp.add_argument("--format", choices=["html", "pdf", "xlsx", "csv", "md"],
+                    help="output format (default: from the --out extension)")
+    rp.add_argument("--as-of", type=_date, default=dt.date.today(), help="evaluation date (default: today)")
+    rp.add_argument("--controller", action="append", metavar="NAME",
+                    help="report on this controller only (repeatable; default: all)")
+    rp.add_argument("--diff-against", metavar="SNAPSHOT", help="add a 'changes since' section against a snapshot")
+    rp.add_argument("--snapshots", metavar="DIR", help="snapshot folder (default: $ROPA_SNAPSHOTS or .ropa/snapshots)")
+    _add_store_options(rp)
+    rp.set_defaults(func=cmd_report)
+
+    sn = sub.add_parser("snapshot", help="save or list snapshots of the RoPA and its findings")
+    snsub = sn.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ss = snsub.add_parser("save", help="save a snapshot", description="Save the RoPA (the FILEs, else the store, "
+                          "else the sample data) and its findings as of a date, to diff reports against later.")
+    ss.add_argument("name", metavar="NAME", help="letters, digits, '.', '_' and '-'")
+    ss.add_argument("files", nargs="*", help="register or graph files (default: the store)")
+    ss.add_argument("--as-of", type=_date, default=dt.date.today(), help="evaluation date (default: today)")
+    ss.add_argument("--force", action="store_true", help="overwrite a snapshot of the same name")
+    ss.add_argument("--snapshots", metavar="DIR", help="snapshot folder (default: $ROPA_SNAPSHOTS or .ropa/snapshots)")
+    _add_store_options(ss)
+    sl = snsub.add_parser("list", help="list the snapshots")
+    sl.add_argument("--snapshots", metavar="DIR", help="snapshot folder (default: $ROPA_SNAPSHOTS or .ropa/snapshots)")
+    sn.set_defaults(func=cmd_snapshot)
 
     r = sub.add_parser("rules", help="list the rule pack")
     r.set_defaults(func=cmd_rules)

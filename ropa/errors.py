@@ -8,6 +8,8 @@
     │   └── ValidationError        it can be read, but rows/cells are invalid
     ├── ReferenceDataError         data/reference/ is inconsistent (a bug in our data)
     ├── RuleError                  a queries/*.cypher file is malformed
+    ├── ReportError                a report cannot be produced
+    │   └── PdfEngineMissing       no headless Chromium to print the PDF with
     └── BackendError               the graph store failed or refused
         ├── StoreLockedError       the on-disk store is held by another process
         ├── ReadOnlyError          a write was attempted through the read-only console
@@ -89,6 +91,14 @@ class ReferenceDataError(RopaError):
 
 class RuleError(RopaError):
     """A rule file is malformed (missing header field, bad severity, ...)."""
+
+
+class ReportError(RopaError):
+    """A report cannot be produced in the requested format."""
+
+
+class PdfEngineMissing(ReportError):
+    """No PDF engine (headless Chromium driven by Playwright) is installed."""
 
 
 class BackendError(RopaError):

@@ -219,6 +219,8 @@ def _cell(v):
         return ""
     if isinstance(v, bool):
         return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():  # an INT64 column with nulls arrives from pandas as float
+        return str(int(v))
     if hasattr(v, "isoformat"):
         return v.isoformat()
     return neutralise(str(v))

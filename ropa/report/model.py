@@ -1,0 +1,508 @@
+"""The report model: everything a DPO report shows, built once, rendered many ways.
+
+:func:`build_report` reads a backend three ways and keeps the results as plain
+data that every renderer (HTML, PDF, XLSX, CSV, Markdown) formats without
+asking the store again:
+
+* the rule pack (:func:`ropa.rules.evaluate`) gives the findings;
+* the report queries in ``ropa/report/queries/`` give every restricted
+  transfer (fine ones too) with its path, mechanism and the adequacy decision in
+  force, and the recipients with no recorded location;
+* the graph export (:meth:`Backend.export`) gives the Art. 30 records.
+
+A transfer's verdict is read off the findings on it, never decided here: the
+rules are the single source of truth for what is wrong.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import __version__
+from ..errors import InputError, Problem
+from ..findings import SEVERITIES, SEVERITY_RANK, Finding
+from ..model import RopaGraph
+from ..reference import DATA_DIR as REFERENCE_DIR
+from ..rules import Rule, evaluate, load_rules, rule_pack_version
+
+QUERIES_DIR = Path(__file__).resolve().parent / "queries"
+
+# Verdict id -> label, worst first. A transfer's verdict follows the worst finding on it.
+VERDICTS = {
+    "no_valid_basis": "No valid basis",
+    "action_needed": "Action needed",
+    "basis_recorded": "Basis recorded",
+    "cannot_judge": "Cannot be judged",
+}
+VERDICT_BY_SEVERITY = {"high": "no_valid_basis", "medium": "action_needed", "low": "action_needed"}
+
+# Rules whose findings judge a transfer (one hop: exporter -> importer of one activity).
+# processor_without_dpa is about the same hop but under Art. 28, not Chapter V: it is
+# reported under its rule and does not colour a transfer's verdict.
+TRANSFER_RULES = ("transfer_without_safeguard", "privacy_shield_reliance", "safe_harbor_reliance", "outdated_scc",
+                  "adequacy_out_of_scope", "onward_transfer_chain", "special_category_transfer", "scc_without_tia",
+                  "systematic_derogation")
+
+NOT_CHECKED = (
+    "Whether the contracts the register names (SCCs, DPAs, BCRs) exist, are signed, use the right SCC "
+    "module and are up to date: the report trusts the register.",
+    "The content and quality of transfer impact assessments and supplementary measures: only whether "
+    "one is recorded.",
+    "Whether a US recipient is on the Data Privacy Framework List today: the report uses the "
+    "certification recorded in the register and its check date. Check the DPF List before relying on it.",
+    "Transfers by Swiss or UK exporters under their own regimes: the reference data hold the EU "
+    "adequacy list only.",
+    "The conditions of an Art. 49 derogation beyond whether the transfer is marked occasional.",
+    "The onward-transfer rules inside adequacy decisions (e.g. Japan's Supplementary Rules): onward "
+    "chains are flagged for review, not judged.",
+    "Remote access from a third country that the register does not record as a processing location.",
+    "The lawfulness of the processing itself (Art. 6, Art. 9(2)), the need for a DPIA, or whether "
+    "retention periods are appropriate: only whether the Art. 30 fields are filled in.",
+    "Law or decisions that changed after the review dates of the reference data (see Reference data).",
+)
+DISCLAIMER = ("This report is produced by software from the Record of Processing Activities as "
+              "recorded; it supports, and does not replace, legal advice.")
+
+
+@dataclass
+class Transfer:
+    """One restricted transfer: a hop whose importer processes data outside the EEA."""
+
+    controller: str
+    activity: str
+    exporter: str
+    importer: str
+    role: str
+    path: list[str]
+    destination: str
+    destination_name: str
+    resolved: bool
+    mechanism: str
+    mechanism_label: str
+    mechanism_raw: str
+    mechanism_date: dt.date | None
+    tia: bool | None
+    requires_tia: bool
+    adequacy: str
+    adequacy_scope: str
+    basis_legal_source: str
+    evidence: str
+    source: str
+    row: int | None
+    findings: list[Finding] = field(default_factory=list)
+    verdict: str = "basis_recorded"
+
+    @property
+    def onward(self) -> bool:
+        """True for a hop further down a sub-processor chain."""
+        return len(self.path) > 2
+
+    @property
+    def severity(self) -> str:
+        """The worst severity among the findings on this transfer, or ``""``."""
+        return max((f.severity for f in self.findings), key=SEVERITY_RANK.get, default="")
+
+    @property
+    def verdict_label(self) -> str:
+        return VERDICTS[self.verdict]
+
+    @property
+    def legal_source(self) -> str:
+        """The law the verdict rests on: the findings' sources, else the basis's own."""
+        sources = _unique(f.legal_source for f in self.findings)
+        return "; ".join(sources) if sources else self.basis_legal_source
+
+    @property
+    def remediation(self) -> str:
+        return " ".join(_unique(f.remediation for f in self.findings))
+
+    @property
+    def reasons(self) -> list[str]:
+        return _unique(f.reason for f in self.findings)
+
+    @property
+    def mechanism_text(self) -> str:
+        """The mechanism as a reader wants it: label, date, TIA."""
+        if not self.mechanism or self.mechanism == "none":
+            text = "None recorded"
+        else:
+            text = self.mechanism_label or self.mechanism
+        if self.mechanism_date:
+            text += f", dated {self.mechanism_date.isoformat()}"
+        if self.requires_tia or self.tia:
+            text += "; TIA recorded" if self.tia else "; no TIA recorded"
+        return text
+
+    @property
+    def source_ref(self) -> str:
+        """Where the row came from: document and row number."""
+        if not self.source:
+            return ""
+        return f"{self.source}, row {self.row}" if self.row is not None else self.source
+
+
+@dataclass
+class Unlocated:
+    """A recipient with no recorded country: its transfers cannot be judged."""
+
+    controller: str
+    activity: str
+    exporter: str
+    importer: str
+    role: str
+    mechanism: str
+    evidence: str
+    source: str
+    row: int | None
+
+
+@dataclass
+class Record:
+    """One Art. 30(1) record: a processing activity of one controller."""
+
+    controller: str
+    activity: str
+    purpose: str
+    legal_basis: str
+    special_condition: str
+    data_subjects: list[str]
+    data_categories: list[str]
+    special_categories: list[str]
+    recipients: list[str]
+    transfers: list[str]
+    retention: str
+    security_measures: str
+    source: str
+
+
+@dataclass
+class ReferenceFile:
+    """A reference-data file and when its rows were last reviewed."""
+
+    name: str
+    rows: int
+    reviewed: list[str]
+    confidence: dict[str, int]
+
+
+@dataclass
+class Report:
+    """Everything the report shows; renderers only format it."""
+
+    as_of: dt.date
+    generated: dt.datetime
+    source: str
+    fingerprint: str
+    controllers: list[str]
+    scoped: bool
+    rule_pack_version: str
+    tool_version: str
+    rules: list[Rule]
+    findings: list[Finding]
+    transfers: list[Transfer]
+    unlocated: list[Unlocated]
+    records: list[Record]
+    reference: list[ReferenceFile]
+    not_checked: tuple[str, ...] = NOT_CHECKED
+    disclaimer: str = DISCLAIMER
+    diff: object | None = None   # ropa.report.diff.Diff when --diff-against is given
+
+    @property
+    def title(self) -> str:
+        return "International transfer risk report"
+
+    def transfers_by_verdict(self) -> dict[str, int]:
+        """Restricted transfers per verdict (every verdict present, worst first)."""
+        c = Counter(t.verdict for t in self.transfers)
+        return {v: c[v] for v in VERDICTS}
+
+    def findings_by_severity(self) -> dict[str, int]:
+        """Findings per severity, worst first."""
+        c = Counter(f.severity for f in self.findings)
+        return {s: c[s] for s in reversed(SEVERITIES)}
+
+    def findings_by_rule(self) -> list[tuple[Rule, list[tuple[str, list[Finding]]]]]:
+        """Rules that found something (worst first), each with its findings grouped by controller."""
+        by_rule: dict[str, list[Finding]] = defaultdict(list)
+        for f in self.findings:
+            by_rule[f.rule].append(f)
+        out = []
+        for rule in sorted((r for r in self.rules if r.id in by_rule),
+                           key=lambda r: (-max(SEVERITY_RANK[f.severity] for f in by_rule[r.id]), r.id)):
+            groups: dict[str, list[Finding]] = defaultdict(list)
+            for f in by_rule[rule.id]:
+                groups[f.controller or "(not tied to one controller)"].append(f)
+            out.append((rule, sorted(groups.items())))
+        return out
+
+    def controller_summary(self) -> list[dict]:
+        """Per controller: activities, restricted transfers, transfers without a valid basis, findings."""
+        rows = []
+        names = self.controllers
+        for name in names:
+            ts = [t for t in self.transfers if t.controller == name]
+            fs = [f for f in self.findings if f.controller == name]
+            rows.append({
+                "controller": name,
+                "activities": sum(r.controller == name for r in self.records),
+                "restricted transfers": len(ts),
+                "no valid basis": sum(t.verdict == "no_valid_basis" for t in ts),
+                "high": sum(f.severity == "high" for f in fs),
+                "medium": sum(f.severity == "medium" for f in fs),
+                "low": sum(f.severity == "low" for f in fs),
+            })
+        return rows
+
+    def destinations(self) -> dict[str, dict]:
+        """Per destination country: its name, the transfers to it and their worst verdict."""
+        out: dict[str, dict] = {}
+        order = list(VERDICTS)
+        for t in self.transfers:
+            d = out.setdefault(t.destination, {"name": t.destination_name, "transfers": 0,
+                                               "verdicts": Counter(), "worst": "cannot_judge"})
+            d["transfers"] += 1
+            d["verdicts"][t.verdict] += 1
+        for d in out.values():
+            d["worst"] = min(d["verdicts"], key=order.index)
+        return dict(sorted(out.items(), key=lambda kv: -kv[1]["transfers"]))
+
+
+def load_query(name: str) -> str:
+    """The text of a report query in ``ropa/report/queries/``.
+
+    >>> "UNION ALL" in load_query("transfers")
+    True
+    """
+    return (QUERIES_DIR / f"{name}.cypher").read_text(encoding="utf-8")
+
+
+def build_report(backend, as_of: dt.date | None = None, controllers: list[str] | None = None,
+                 source: str = "", since=None, progress=None) -> Report:
+    """Build the report model from a backend holding a RoPA.
+
+    ``controllers`` narrows the scope (names, case-insensitive); ``since`` is a
+    :class:`ropa.snapshots.Snapshot` to diff against.
+
+    >>> from ropa.backends.embedded import EmbeddedBackend
+    >>> from ropa.samples import example_graph
+    >>> with EmbeddedBackend() as store:
+    ...     store.replace(example_graph())
+    ...     r = build_report(store, dt.date(2026, 11, 22))
+    >>> [(t.importer, t.verdict) for t in r.transfers if t.onward]
+    [('SMS Relay Inc', 'action_needed')]
+    """
+    as_of = as_of or dt.date.today()
+    graph = backend.export()
+    all_controllers = _controllers(graph)
+    scope = _scope(controllers, all_controllers)
+    findings = evaluate(backend, as_of, progress=progress)
+    transfers = _transfers(backend.run(load_query("transfers"), {"asOf": as_of}))
+    unlocated = [_unlocated(r) for r in backend.run(load_query("unlocated"), {"asOf": as_of})]
+    records = _records(graph, transfers, unlocated)
+
+    in_scope = set(scope)
+    recipients_in_scope = {t.importer for t in transfers if t.controller in in_scope} | \
+                          {u.importer for u in unlocated if u.controller in in_scope}
+    findings = [f for f in findings if f.controller in in_scope
+                or (not f.controller and f.subject in recipients_in_scope)]
+    transfers = [t for t in transfers if t.controller in in_scope]
+    unlocated = sorted((u for u in unlocated if u.controller in in_scope),
+                       key=lambda u: (u.controller, u.activity, u.importer))
+    records = [r for r in records if r.controller in in_scope]
+    _attach(transfers, findings)
+    order = list(VERDICTS)
+    transfers.sort(key=lambda t: (t.controller.casefold(), order.index(t.verdict), t.activity.casefold(),
+                                  len(t.path), t.importer.casefold()))
+
+    report = Report(
+        as_of=as_of, generated=dt.datetime.now().replace(microsecond=0), source=source,
+        fingerprint=graph.fingerprint()[:12], controllers=scope, scoped=controllers is not None and
+        bool(controllers), rule_pack_version=rule_pack_version(), tool_version=__version__,
+        rules=load_rules(), findings=findings, transfers=transfers, unlocated=unlocated, records=records,
+        reference=reference_files())
+    if since is not None:
+        from .diff import diff_against
+        report.diff = diff_against(since, graph, findings, scope)
+    return report
+
+
+# -- pieces ----------------------------------------------------------------------
+
+def _unique(values) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        if v and v not in out:
+            out.append(v)
+    return out
+
+
+def _controllers(graph: RopaGraph) -> list[str]:
+    acts = graph.nodes["Activity"]
+    return sorted({c for c in acts["controller"] if c}, key=str.casefold)
+
+
+def _scope(wanted: list[str] | None, known: list[str]) -> list[str]:
+    """The controllers in scope; a name that matches none is an input error."""
+    if not wanted:
+        return known
+    by_key = {k.casefold(): k for k in known}
+    out, problems = [], []
+    for name in wanted:
+        hit = by_key.get(name.strip().casefold())
+        if hit is None:
+            problems.append(Problem(None, None, "--controller", name,
+                                    "no such controller; known: " + ", ".join(known)))
+        elif hit not in out:
+            out.append(hit)
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def _name(v) -> str:
+    if isinstance(v, dict):
+        return str(v.get("name") or v.get("id") or "")
+    return "" if v is None else str(v)
+
+
+def _transfers(rows: list[dict]) -> list[Transfer]:
+    """Transfers from the query rows; a hop found by several chains keeps its shortest path."""
+    best: dict[tuple, Transfer] = {}
+    for r in rows:
+        kind = r.get("mechanism_kind") or ""
+        if kind in ("art46", "derogation", "invalidated"):
+            basis_source = r.get("mechanism_legal_source") or ""
+        else:  # adequacy, DPF or nothing recorded: the decision in force is the basis, if any
+            basis_source = r.get("adequacy_legal_source") or ""
+        t = Transfer(
+            controller=_name(r["controller"]), activity=_name(r["activity"]), exporter=_name(r["exporter"]),
+            importer=_name(r["importer"]), role=_name(r.get("role")),
+            path=[_name(p) for p in (r.get("path") or [])],
+            destination=_name(r["destination"]), destination_name=_name(r.get("destination_name")),
+            resolved=bool(r.get("resolved")), mechanism=_name(r.get("mechanism")),
+            mechanism_label=_name(r.get("mechanism_label")), mechanism_raw=_name(r.get("mechanism_raw")),
+            mechanism_date=r.get("mechanism_date"), tia=r.get("tia"), requires_tia=bool(r.get("requires_tia")),
+            adequacy=_name(r.get("adequacy")), adequacy_scope=_name(r.get("adequacy_scope")),
+            basis_legal_source=basis_source, evidence=_name(r.get("evidence")), source=_name(r.get("source")),
+            row=int(r["row"]) if r.get("row") is not None else None)
+        if not t.resolved:
+            t.destination_name = t.destination_name or t.destination
+            t.destination = t.destination_name
+        key = (t.controller, t.activity, t.exporter, t.importer, t.destination)
+        if key not in best or len(t.path) < len(best[key].path):
+            best[key] = t
+    return sorted(best.values(), key=lambda t: (t.controller.casefold(), t.activity.casefold(), len(t.path),
+                                                t.importer.casefold(), t.destination))
+
+
+def _unlocated(r: dict) -> Unlocated:
+    return Unlocated(controller=_name(r["controller"]), activity=_name(r["activity"]),
+                     exporter=_name(r["exporter"]), importer=_name(r["importer"]), role=_name(r.get("role")),
+                     mechanism=_name(r.get("mechanism_raw") or r.get("mechanism")),
+                     evidence=_name(r.get("evidence")), source=_name(r.get("source")),
+                     row=int(r["row"]) if r.get("row") is not None else None)
+
+
+def _attach(transfers: list[Transfer], findings: list[Finding]) -> None:
+    """Give each transfer the hop findings about it, and the verdict they imply."""
+    by_hop: dict[tuple, list[Transfer]] = defaultdict(list)
+    for t in transfers:
+        by_hop[(t.controller, t.activity, t.exporter, t.importer)].append(t)
+    unresolved = defaultdict(list)
+    for t in transfers:
+        if not t.resolved:
+            unresolved[t.importer].append(t)
+    for f in findings:
+        if f.rule == "unknown_country":  # says why an unresolved destination cannot be judged
+            for t in unresolved.get(f.subject, []):
+                t.findings.append(f)
+        if f.rule not in TRANSFER_RULES:
+            continue
+        hop = by_hop.get((f.controller, f.activity, f.exporter, f.importer), [])
+        dests = {t.destination for t in hop}
+        for t in hop:
+            # A rule that names one country applies to that row; one that names none (or the
+            # seat) applies to every non-EEA destination of the hop.
+            if f.destination == t.destination or f.destination not in dests:
+                t.findings.append(f)
+    for t in transfers:
+        t.findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.rule))
+        if not t.resolved and t.severity != "high":
+            t.verdict = "cannot_judge"
+        elif t.findings:
+            t.verdict = VERDICT_BY_SEVERITY[t.severity]
+        else:
+            t.verdict = "basis_recorded"
+
+
+def _records(graph: RopaGraph, transfers: list[Transfer], unlocated: list[Unlocated] = ()) -> list[Record]:
+    """The Art. 30(1) records, one per activity, from the graph export."""
+    names = {r["id"]: r["name"] for r in graph.nodes["Organisation"].to_dict("records")}
+    seats, processing = defaultdict(set), defaultdict(set)
+    for r in graph.rels["ESTABLISHED_IN"].to_dict("records"):
+        seats[r["src"]].add(r["dst"])
+    for r in graph.rels["PROCESSES_IN"].to_dict("records"):
+        if not r.get("inferred"):
+            processing[r["src"]].add(r["dst"])
+
+    def where(org: str) -> str:
+        seat, proc = ", ".join(sorted(seats[org])), ", ".join(sorted(processing[org]))
+        if proc and proc != seat:
+            return f"{seat}; processing in {proc}" if seat else f"processing in {proc}"
+        return seat or "country not recorded"
+    subjects = {r["id"]: r["name"] for r in graph.nodes["DataSubject"].to_dict("records")}
+    cats = {r["id"]: r for r in graph.nodes["DataCategory"].to_dict("records")}
+    by_act: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for r in graph.rels["CONCERNS"].to_dict("records"):
+        by_act[r["src"]]["subjects"].append(subjects.get(r["dst"], r["dst"]))
+    for r in graph.rels["PROCESSES"].to_dict("records"):
+        c = cats.get(r["dst"], {"name": r["dst"]})
+        by_act[r["src"]]["categories"].append(c["name"])
+        if c.get("article"):
+            by_act[r["src"]]["special"].append(f"{c['name']} (Art. {int(c['article'])})")
+    for rt in ("DISCLOSES_TO", "ENGAGES"):
+        for r in graph.rels[rt].to_dict("records"):
+            who = names.get(r["dst"], r["dst"])
+            via = f", via {names.get(r['src'], r['src'])}" if rt == "ENGAGES" else ""
+            by_act[r["activity"]]["recipients"].append(f"{who} ({r['role'] or 'recipient'}, {where(r['dst'])}{via})")
+    moves = defaultdict(list)
+    for t in transfers:
+        moves[(t.controller, t.activity)].append(f"{t.destination_name} ({t.importer}): {t.mechanism_text}")
+    for u in unlocated:
+        how = f": {u.mechanism}" if u.mechanism else ""
+        moves[(u.controller, u.activity)].append(f"country not recorded ({u.importer}){how}")
+    out = []
+    for a in graph.nodes["Activity"].to_dict("records"):
+        parts = by_act[a["id"]]
+        src = a.get("source") or ""
+        if src and a.get("row") is not None:
+            src = f"{src}, row {a['row']}"
+        out.append(Record(
+            controller=a.get("controller") or "", activity=a.get("name") or "", purpose=a.get("purpose") or "",
+            legal_basis=a.get("legal_basis") or "", special_condition=a.get("special_condition") or "",
+            data_subjects=sorted(set(parts["subjects"]), key=str.casefold),
+            data_categories=sorted(set(parts["categories"]), key=str.casefold),
+            special_categories=sorted(set(parts["special"])),
+            recipients=sorted(set(parts["recipients"]), key=str.casefold),
+            transfers=moves.get((a.get("controller"), a.get("name")), []),
+            retention=a.get("retention") or "", security_measures=a.get("security_measures") or "", source=src))
+    return sorted(out, key=lambda r: (r.controller.casefold(), r.activity.casefold()))
+
+
+def reference_files(directory: Path = REFERENCE_DIR) -> list[ReferenceFile]:
+    """Each reference-data file with its row count, review dates and confidence counts.
+
+    >>> [f.name for f in reference_files()][:2]
+    ['adequacy.csv', 'countries.csv']
+    """
+    out = []
+    for path in sorted(directory.glob("*.csv")):
+        with open(path, encoding="utf-8-sig", newline="") as fp:
+            rows = list(csv.DictReader(fp))
+        reviewed = sorted({r.get("reviewed") or "" for r in rows} - {""})
+        confidence = Counter(r["confidence"] for r in rows if r.get("confidence"))
+        out.append(ReferenceFile(path.name, len(rows), reviewed, dict(sorted(confidence.items()))))
+    return out

@@ -1,0 +1,47 @@
+// Report query (not a rule): every restricted transfer, i.e. every hop on which an
+// activity's data reach an importer that processes them in a country outside the EEA
+// (or in a place that cannot be resolved), with the whole path from the controller for
+// onward transfers down a sub-processor chain, the recorded mechanism and the
+// adequacy decision in force for the destination on $asOf. It judges nothing: the
+// verdict of each transfer comes from the rule pack's findings on it.
+// One row per (hop, non-EEA processing country). Neo4j Cypher; LadybugDB through
+// ropa.backends.dialect (see there for the gaps this query stays clear of).
+MATCH (c:Organisation)-[:CONTROLS]->(act:Activity)-[h:DISCLOSES_TO]->(imp:Organisation)-[:PROCESSES_IN]->(k:Country)
+WHERE k.eea = false
+WITH c, act, h, imp, k, [c, imp] AS path
+MATCH (exp:Organisation) WHERE exp.id = h.exporter
+OPTIONAL MATCH (m:Mechanism) WHERE m.id = h.mechanism
+OPTIONAL MATCH (ad:Adequacy)-[:COVERS]->(k)
+WHERE ad.valid_from <= $asOf AND coalesce(ad.valid_until, $asOf) >= $asOf
+RETURN c.name AS controller, act.name AS activity, exp.name AS exporter, imp.name AS importer,
+       h.role AS role, path, k.id AS destination, k.name AS destination_name, k.resolved AS resolved,
+       h.mechanism AS mechanism, h.mechanism_raw AS mechanism_raw, h.mechanism_date AS mechanism_date,
+       m.label AS mechanism_label, m.kind AS mechanism_kind, m.legal_source AS mechanism_legal_source,
+       m.requires_tia AS requires_tia,
+       h.tia AS tia, h.dpa AS dpa, h.occasional AS occasional,
+       imp.dpf_certified AS dpf_certified, imp.dpf_checked AS dpf_checked,
+       ad.instrument AS adequacy, ad.scope_kind AS adequacy_scope_kind, ad.scope AS adequacy_scope,
+       ad.legal_source AS adequacy_legal_source,
+       h.evidence AS evidence, h.source AS source, h.row AS row
+UNION ALL
+MATCH (c:Organisation)-[:CONTROLS]->(act:Activity)-[:DISCLOSES_TO]->(first:Organisation)
+MATCH p = (first)-[:ENGAGES*0..6]->(z:Organisation)
+WHERE all(e IN relationships(p) WHERE e.activity = act.id)
+MATCH (z)-[h:ENGAGES]->(imp:Organisation)-[:PROCESSES_IN]->(k:Country)
+WHERE h.activity = act.id AND k.eea = false
+  AND none(n IN nodes(p) WHERE n.id = imp.id) AND imp.id <> c.id
+WITH c, act, h, imp, k, [c] + nodes(p) + [imp] AS path
+MATCH (exp:Organisation) WHERE exp.id = h.exporter
+OPTIONAL MATCH (m:Mechanism) WHERE m.id = h.mechanism
+OPTIONAL MATCH (ad:Adequacy)-[:COVERS]->(k)
+WHERE ad.valid_from <= $asOf AND coalesce(ad.valid_until, $asOf) >= $asOf
+RETURN c.name AS controller, act.name AS activity, exp.name AS exporter, imp.name AS importer,
+       h.role AS role, path, k.id AS destination, k.name AS destination_name, k.resolved AS resolved,
+       h.mechanism AS mechanism, h.mechanism_raw AS mechanism_raw, h.mechanism_date AS mechanism_date,
+       m.label AS mechanism_label, m.kind AS mechanism_kind, m.legal_source AS mechanism_legal_source,
+       m.requires_tia AS requires_tia,
+       h.tia AS tia, h.dpa AS dpa, h.occasional AS occasional,
+       imp.dpf_certified AS dpf_certified, imp.dpf_checked AS dpf_checked,
+       ad.instrument AS adequacy, ad.scope_kind AS adequacy_scope_kind, ad.scope AS adequacy_scope,
+       ad.legal_source AS adequacy_legal_source,
+       h.evidence AS evidence, h.source AS source, h.row AS row
