@@ -85,6 +85,7 @@ class Mention:
     category: str | None = None
     key: str = ""
     entity_of: str | None = None  # a brand this legal entity belongs to ("mailbox.org (Heinlein Support GmbH)")
+    entity: str | None = None     # a legal entity stated beside the name ("Sentry (Functional Software, Inc.)")
     weak: bool = False            # a company name with no service context here (kept if another mention has one)
 
 
@@ -359,6 +360,27 @@ class _Extractor:
             r"(?:hoe|how|wie)\s+(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&./-]*){0,3})\s+(?:en|and|und)\s+[A-Z]",
             r"(?:verantwoordelijke|Verantwortliche[r]?|controller)\s*(?:is|ist)?\s*:\s*\n+\s*(?P<n>[^\n]{2,60})",
         ]
+        cue = re.compile(r"\b(controller|verwerkingsverantwoordelijke|verantwoordelijke|Verantwortliche[r]?|hereinafter|"
+                         r"hierna|nachfolgend|responsible|[“\"'](?:we|wij|wir)[”\"'])", re.I)
+        for s in self.lay.sentences[:40]:
+            if not cue.search(s.text):
+                continue
+            blk = self.lay.blocks[s.block]
+            hi = max([s.end] + [b.end for b in self.lay.blocks[blk.idx + 1:blk.idx + 3] if len(b.text) <= 70])
+            for m in lf.finditer(text, s.start, hi):
+                if re.match(r"\s*\d{5}", text[m.end():m.end() + 7]):
+                    continue
+                start = self._name_before(m.start())
+                if start is not None and start >= s.start:
+                    name = text[start:m.end()].strip()
+                    joint = re.match(r"\s+(?:en|and|und)\s+([A-Z][^,(“\"]{1,40}?" + r"(?:NV/SA|B\.V\.|BV|GmbH|Ltd|Inc\.?|SA))",
+                                     text[m.end():])
+                    if joint:
+                        name = f"{name} {text[m.end():m.end() + joint.end()].strip()}"
+                    cands.append((-1, name, start))
+                    break
+            if cands:
+                break
         for weight, p in enumerate(patterns):
             for m in re.finditer(p, text[:20000]):
                 name = m.group("n").strip(" ,.(")
@@ -602,6 +624,7 @@ class _Extractor:
                 mention.vendor = by_name[v.group(0)]
             if paren:
                 mention.name = paren.group(1)
+                mention.entity = paren.group(2)
                 mention.end = a + len(paren.group(1))
             if "location" in col:
                 x, y = col["location"]
@@ -784,9 +807,18 @@ class _Extractor:
                 order.append(key)
                 clusters[key] = []
             clusters[target].append(m)
+        removed_sections = {}
+        for m in self.mentions:
+            if m.status == "removed":
+                removed_sections.setdefault(m.vendor or m.key, set()).add(self.lay.sentences[m.sentence].section)
         out = []
         for k in order:
             ms = clusters[k]
+            gone = removed_sections.get(ms[0].vendor or k)
+            if gone and all(self.lay.sentences[m.sentence].section in gone for m in ms):
+                for m in ms:
+                    m.status, m.reason = "removed", "its section says it is removed / no longer used"
+                continue
             if all(m.weak for m in ms):
                 for m in ms:
                     m.status, m.reason = "not_a_recipient", "a company named without any service or disclosure"
@@ -815,8 +847,10 @@ class _Extractor:
             name = entities[0].name
         else:
             name = ms[0].name
-        entity = None
-        if brand and entities:
+        entity = next((m.entity for m in ms if m.entity), None)
+        if entity:
+            pass
+        elif brand and entities:
             entity = entities[0].name
         elif primary is not None and primary.legal_form:
             entity = primary.name
@@ -917,6 +951,10 @@ class _Extractor:
             self.claims.append({"kind": kind, "mechanism": mech, "evidence": s.text, "start": s.start, "end": s.end,
                                 "recipients": [r.name for r in targets]})
             for r in targets:
+                in_eea = r.region == "EEA" or (r.country and r.country_source != "gazetteer"
+                                                and reference.is_eea(r.country))
+                if kind in ("group", "blanket") and in_eea and mech not in _INVALIDATED:
+                    continue  # "these US processors ...": not the one hosted in Frankfurt
                 give(r, mech, kind, s)
 
         blanket = [c for c in self.claims if c["kind"] == "blanket"]

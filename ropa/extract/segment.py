@@ -129,7 +129,8 @@ def split_sentences(text: str, start: int = 0) -> list[tuple[int, int]]:
         word = re.search(r"([\w.]+)\.$", before)
         if word:
             w = word.group(1).lower()
-            if w in ABBREVIATIONS or (len(w) == 1 and w.isalpha()) or re.fullmatch(r"(\w\.)+\w", w):
+            if w in ABBREVIATIONS or (len(w) == 1 and w.isalpha()) or re.fullmatch(r"(\w\.)+\w", w) \
+                    or w.endswith("str"):  # "Industriestr. 25"
                 continue
         if m.group(0)[0] == "." and re.search(r"\d\.$", text[:m.start() + 1]) and re.match(r"\s+\d", text[m.start(1):]):
             continue  # "Art. 6. 1" style numbering
