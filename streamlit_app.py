@@ -4,4 +4,5 @@ import streamlit as st
 from ropa.ui import overview
 
 st.set_page_config(page_title="RoPA Graph Explorer", layout="wide")
-st.navigation([st.Page(overview.page, title="Overview", url_path="overview", default=True)]).run()
+st.navigation([st.Page(overview.page, title="Overview", url_path="overview", default=True),
+               st.Page("ropa/ui/extract_page.py", title="Import a notice", url_path="import-notice")]).run()

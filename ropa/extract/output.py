@@ -9,7 +9,8 @@ from ..formats.register import COLUMNS
 from ..formats.text import neutralise
 from .extractor import Draft, Recipient
 
-__all__ = ["to_json", "recipient_rows", "register_rows", "write_csv", "write_register", "RECIPIENT_COLUMNS"]
+__all__ = ["to_json", "recipient_rows", "register_rows", "apply_review", "write_csv", "write_register",
+           "RECIPIENT_COLUMNS"]
 
 RECIPIENT_COLUMNS = ["name", "entity", "country", "country_source", "region", "processing_countries", "mechanism",
                      "mechanism_source", "role", "category", "dpa", "engaged_by", "gazetteer_country", "evidence",
@@ -154,3 +155,39 @@ def write_csv(d: Draft) -> str:
 def write_register(d: Draft, source: str | None = None) -> str:
     """The draft as register CSV text, ready for ``ropa import`` / ``ropa check``."""
     return _write(register_rows(d, source), COLUMNS)
+
+
+def apply_review(rows: list[dict], decisions: dict[str, dict | None]) -> list[dict]:
+    """Register rows after a reviewer's edits: ``decisions`` maps a recipient's drafted name to
+    ``None`` (rejected) or the cells to change (``recipient``, ``recipient_country``, ``mechanism``,
+    ``recipient_role``). An activity whose recipients are all rejected keeps one row without one.
+    Evidence and source stay as drafted, so every imported row keeps its quote and document.
+
+    >>> rows = [{"activity": "Mail", "recipient": "Mailgun", "mechanism": "scc", "engaged_by": ""},
+    ...         {"activity": "Mail", "recipient": "Hotjar", "mechanism": "", "engaged_by": ""}]
+    >>> [(r["recipient"], r["mechanism"]) for r in apply_review(rows, {"Hotjar": None, "Mailgun": {"mechanism": "scc_2021"}})]
+    [('Mailgun', 'scc_2021')]
+    """
+    out: list[dict] = []
+    kept_for: dict[str, int] = {}
+    activities: dict[str, dict] = {}
+    renamed = {old: (d or {}).get("recipient", old) for old, d in decisions.items() if d is not None}
+    for row in rows:
+        activities.setdefault(row.get("activity", ""), row)
+        name = row.get("recipient", "")
+        if name and name in decisions and decisions[name] is None:
+            continue
+        new = dict(row)
+        if name and decisions.get(name):
+            new.update({k: v for k, v in decisions[name].items() if k in COLUMNS})
+        if new.get("engaged_by") in decisions:
+            new["engaged_by"] = "" if decisions[new["engaged_by"]] is None else renamed.get(new["engaged_by"], "")
+        out.append(new)
+        kept_for[row.get("activity", "")] = kept_for.get(row.get("activity", ""), 0) + 1
+    for act, row in activities.items():
+        if not kept_for.get(act):
+            blank = {k: ("" if k in ("recipient", "recipient_role", "engaged_by", "recipient_country",
+                                     "processing_countries", "mechanism", "mechanism_date", "tia", "dpa",
+                                     "dpf_certified") else v) for k, v in row.items()}
+            out.append(blank)
+    return out
