@@ -6,6 +6,7 @@ import csv
 import importlib.util
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,6 @@ def test_every_evidence_is_the_input_at_its_offsets(path):
         assert {"name", "country", "mechanism", "role", "evidence", "start", "end"} <= set(r)
         quoted = text[r["start"]:r["end"]]
         if html:  # the input span holds the sentence with its tags and entities
-            import re
             assert re.search(r"\w+", r["evidence"]).group(0) in quoted
         else:
             assert quoted == r["evidence"]
@@ -64,6 +64,39 @@ def test_html_offsets_map_back_through_tags_and_entities():
     start, end = doc.source_span(i, i + len("Acme GmbH"))
     assert doc.text[i:i + 9] == "Acme GmbH"
     assert b"<p>We use <b>Acme&nbsp;GmbH</b> &amp; co.</p>"[start:end] == b"Acme&nbsp;GmbH"
+
+
+def _minimal_pdf(lines: list[str]) -> bytes:
+    """A one-page PDF with these lines of text (Helvetica), built by hand."""
+    content = "BT /F1 11 Tf 72 720 Td 14 TL " + " ".join(f"({line}) '" for line in lines) + " ET"
+    objs = ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            "/Resources << /Font << /F1 5 0 R >> >> >>",
+            f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = "%PDF-1.4\n", []
+    for i, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n{obj}\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n" + "".join(f"{o:010d} 00000 n \n" for o in offsets)
+    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+    return out.encode("latin-1")
+
+
+def test_pdf_notice():
+    d = extract(_minimal_pdf(["Privacy notice", "Acme BV is the controller.",
+                              "We host our website with Hetzner Online GmbH in Germany."]), "n.pdf")
+    assert d.document.kind == "pdf"
+    assert [(r.name, r.country) for r in d.recipients] == [("Hetzner Online GmbH", "DE")]
+
+
+@pytest.mark.parametrize("data,message", [(b"", "empty"), (b"\x00\x01binary", "binary"), (b"%PDF-1.4 junk", "PDF")])
+def test_unreadable_input_names_the_file(data, message):
+    from ropa.errors import FormatError
+    with pytest.raises(FormatError, match=message) as err:
+        extract(data, "bad.pdf")
+    assert "bad.pdf" in str(err.value)
 
 
 def test_sub_lists_know_their_introduction():

@@ -1067,12 +1067,17 @@ class _Extractor:
                         name = f"{name} ({em.group(0)} {tail})"
             if not name or len(name) > 120:
                 continue
+            phrase = name
+            label = next((lab for lab, p in vocab.recipient_categories() if p.search(name.split(" (")[0])), None) \
+                or next((lab for lab, p in vocab.recipient_categories() if p.search(body)), None)
+            if label and self.language != "en":
+                name = f"{label} ({phrase})"  # an English label for the register, the text's words kept
             s = lay.sentences_of_block(blk.idx)[0]
             role = self._role([Mention(name, blk.start, blk.end, s.idx, "category")], None)
             if re.search(r"\b(authorit|overheid|regelgev|Behörde|police|politie|Polizei|government)", body, re.I):
                 role = "authority"
             out.append(Recipient(name=name, country=None, mechanism="none", role=role, evidence=s.text,
-                                 start=s.start, end=s.end, is_category=True, category=name,
+                                 start=s.start, end=s.end, is_category=True, category=label or phrase,
                                  sentences=[s.idx]))
         return out
 

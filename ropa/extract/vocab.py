@@ -211,3 +211,14 @@ def table_columns() -> list[tuple[str, re.Pattern]]:
     """[(column role, header pattern)]: which table column holds the name, location, mechanism or purpose."""
     return [(r["column"], _compile("table_columns.csv", i, r["pattern"]))
             for i, r in enumerate(rows("table_columns.csv"), start=2)]
+
+
+@lru_cache(maxsize=None)
+def recipient_categories() -> list[tuple[str, re.Pattern]]:
+    """[(English label, pattern in EN/NL/DE)] of kinds of recipients, first match wins.
+
+    >>> next(label for label, p in recipient_categories() if p.search("Overheidsadministraties"))
+    'Government administrations and regulators'
+    """
+    return [(r["label"], _compile("recipient_categories.csv", i, r["pattern"]))
+            for i, r in enumerate(rows("recipient_categories.csv"), start=2)]
