@@ -6,6 +6,7 @@ import csv
 import importlib.util
 import io
 import json
+import os
 import re
 from pathlib import Path
 
@@ -210,6 +211,8 @@ def test_activities_have_purpose_basis_and_retention():
 def _score_dir(gold_dir: Path, text_dir: Path):
     scorer = _scorer()
     if scorer is None:
+        if os.environ.get("CI") == "true":
+            raise RuntimeError(f"{SHARED / 'tools' / 'score_extraction.py'} is missing; under CI it must be present")
         pytest.skip(f"{SHARED / 'tools' / 'score_extraction.py'} is missing")
     tot = dict(req=0, found=0, pred=0, mpred=0, c_ok=0, c_n=0, m_ok=0, m_n=0, ps_ok=0, docs=0)
     for gf in sorted(gold_dir.glob("*.gold.json")):

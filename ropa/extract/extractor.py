@@ -86,6 +86,7 @@ class Mention:
     key: str = ""
     entity_of: str | None = None  # a brand this legal entity belongs to ("mailbox.org (Heinlein Support GmbH)")
     entity: str | None = None     # a legal entity stated beside the name ("Sentry (Functional Software, Inc.)")
+    more_places: list = field(default_factory=list)  # further countries a table cell names
     weak: bool = False            # a company name with no service context here (kept if another mention has one)
 
 
@@ -360,8 +361,9 @@ class _Extractor:
             r"(?:hoe|how|wie)\s+(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&./-]*){0,3})\s+(?:en|and|und)\s+[A-Z]",
             r"(?:verantwoordelijke|Verantwortliche[r]?|controller)\s*(?:is|ist)?\s*:\s*\n+\s*(?P<n>[^\n]{2,60})",
         ]
-        cue = re.compile(r"\b(controller|verwerkingsverantwoordelijke|verantwoordelijke|Verantwortliche[r]?|hereinafter|"
-                         r"hierna|nachfolgend|responsible|[“\"'](?:we|wij|wir)[”\"'])", re.I)
+        cue = re.compile(r"\b(?:controller|verwerkingsverantwoordelijke|verantwoordelijke|Verantwortliche[r]?|hereinafter|"
+                         r"hierna|nachfolgend|responsible)\b|[“\"'](?:we|wij|wir)[”\"']|\(\s*[“\"„'][A-Z][\w ]{1,30}[”\"“']\s*\)",
+                         re.I)
         for s in self.lay.sentences[:40]:
             if not cue.search(s.text):
                 continue
@@ -420,6 +422,9 @@ class _Extractor:
             if nxt:
                 hi = max(hi, nxt[-1].end)
             places = [p for p in _places_in(text, m.end(), hi, []) if p[2]]
+            # an address: a street number or postcode between name and place, or the place right after
+            places = [p for p in places if p[0] - m.end() <= 160 and (re.search(r"\d", text[m.end():p[0]])
+                                                                       or len(text[m.end():p[0]].strip(" ,")) <= 2)]
             if places:
                 return places[0][2], "address"
         for pattern, country in vocab.authorities():
@@ -503,6 +508,11 @@ class _Extractor:
             word = m.group(1)
             wstart = i - len(word)
             low = word.casefold()
+            if low in stops and word[:1].isupper() and count > 0:
+                # "Bakkerij De Gouden Korst B.V.": a capitalised article inside a name
+                prev = re.search(r"([\w][\w.&+'’/-]*)\s+$", text[max(0, wstart - 40):wstart])
+                if prev and prev.group(1)[:1].isupper() and prev.group(1).casefold() not in stops:
+                    low = ""
             if low in stops or descriptive.search(low) or re.fullmatch(r"\d+(e|de|ste|th|st|nd|rd)?\.?", low):
                 break
             if word[0].isupper() or word[0].isdigit() or re.search(r"[A-Z]", word[1:]) or "." in word:
@@ -629,8 +639,8 @@ class _Extractor:
             if "location" in col:
                 x, y = col["location"]
                 cell = text[x:y]
-                code = reference.resolve_country(cell)
                 places = _places_in(text, x, y, [])
+                code = next((p[2] for p in places if p[2]), None) or reference.resolve_country(cell)
                 if code and code != "EEA":
                     mention.country, mention.country_source = code, "text"
                 elif places and places[0][2]:
@@ -638,6 +648,7 @@ class _Extractor:
                 elif code == "EEA" or any(p[3] == "EEA" for p in places) or re.search(r"\b(EEA|EU|EER|EWR)\b", cell):
                     mention.region, mention.country_source = "EEA", "text"
                 mention.place_evidence = s.idx
+                mention.more_places = [p[2] for p in places if p[2] and p[2] != mention.country]
             if "mechanism" in col:
                 x, y = col["mechanism"]
                 mech = reference.resolve_mechanism(_masked(text[x:y]))
@@ -874,6 +885,11 @@ class _Extractor:
             ps = lay.sentences[m.place_evidence] if m.place_evidence is not None else lay.sentences[m.sentence]
             r.locations.append({"country": m.country, "region": m.region, "source": m.country_source,
                                 "entity": m.name, "evidence": ps.text, "start": ps.start, "end": ps.end})
+            for extra in m.more_places:
+                if (extra, None) not in seen:
+                    seen.add((extra, None))
+                    r.locations.append({"country": extra, "region": None, "source": m.country_source,
+                                        "entity": m.name, "evidence": ps.text, "start": ps.start, "end": ps.end})
         if vendor is not None:
             r.gazetteer = {"id": vendor.id, "entity": vendor.entity or None, "country": vendor.country or None,
                            "eu_entity": vendor.eu_entity or None, "eu_country": vendor.eu_country or None,
@@ -1144,7 +1160,8 @@ class _Extractor:
                     if r.name not in recips:
                         recips.append(r.name)
             retention = next((s.text for s in sents if vocab.cue("retention").search(s.text)
-                              and re.search(r"\d|as long as|zolang|solange|until|totdat|bis ", s.text)), None)
+                              and re.search(r"\d|as long as|zolang|solange|until|totdat|bis |sobald|zodra|as soon as|once ",
+                                         s.text)), None)
             if own == -1:
                 name = "General processing described in the notice"
             else:
