@@ -285,3 +285,69 @@ def test_cli_formats(tmp_path, capsys):
         out = capsys.readouterr().out
         assert "Mailchimp" in out
     assert main(["extract", str(tmp_path / "missing.txt")]) == 2
+
+
+# --------------------------------------------------------------------------- trap variants, short and in three languages
+
+def _one(text: str):
+    return {r.name: r for r in extract("Privacy\n\nAcme BV is the controller.\n\nRecipients\n\n" + text, "n.txt").recipients}
+
+
+@pytest.mark.parametrize("text", [
+    "We do not transfer personal data outside the EEA. Our newsletter is sent with Mailjet SAS.",
+    "Wij geven geen persoonsgegevens door buiten de EER. Onze nieuwsbrief wordt verstuurd via Mailjet SAS.",
+    "Wir übermitteln keine personenbezogenen Daten in Drittländer. Den Newsletter versenden wir mit Mailjet SAS.",
+])
+def test_no_transfer_statement_in_three_languages(text):
+    r = _one(text)["Mailjet SAS"]
+    assert (r.mechanism, r.region) == ("none", "EEA")
+
+
+@pytest.mark.parametrize("text", [
+    "We no longer use Hotjar. Analytics run on Matomo, hosted in Frankfurt.",
+    "Wij gebruiken Hotjar niet meer. Statistieken draaien op Matomo, gehost in Frankfurt.",
+    "Wir setzen Hotjar nicht mehr ein. Die Statistik läuft über Matomo, gehostet in Frankfurt.",
+])
+def test_removed_vendor_in_three_languages(text):
+    assert set(_one(text)) == {"Matomo"}
+
+
+@pytest.mark.parametrize("text", [
+    "Our website uses Google Fonts. The fonts are hosted locally on our own server; no connection to Google is made.",
+    "Onze website gebruikt Google Fonts. De lettertypen worden lokaal gehost; er wordt geen verbinding met Google gemaakt.",
+    "Unsere Website nutzt Google Fonts. Die Schriften sind lokal installiert; eine Verbindung zu Servern von Google findet nicht statt.",
+])
+def test_self_hosted_fonts_in_three_languages(text):
+    assert _one(text) == {}
+
+
+@pytest.mark.parametrize("text,mechanism", [
+    ("We use Mailchimp, USA. See https://www.privacyshield.gov/participant?id=a2zt0000000TO6hAAG.", "none"),
+    ("We use Mailchimp, USA (privacy-shield.example.com/mailchimp).", "none"),
+    ("We use Mailchimp, USA. Mailchimp is certified under the EU-U.S. Privacy Shield.", "privacy_shield"),
+    ("We use Mailchimp, USA. Mailchimp was formerly certified under the Privacy Shield and now relies on the "
+     "EU-U.S. Data Privacy Framework.", "dpf"),
+    ("We use Mailchimp, USA. Since the Privacy Shield was invalidated, transfers to Mailchimp rely on standard "
+     "contractual clauses.", "scc"),
+])
+def test_privacy_shield_only_when_claimed(text, mechanism):
+    assert _one(text)["Mailchimp"].mechanism == mechanism
+
+
+@pytest.mark.parametrize("text,country", [
+    ("Analytics are provided by Google Ireland Limited, Gordon House, Dublin 4, Ireland.", "IE"),
+    ("Anbieter ist die Google Ireland Limited, Gordon House, Barrow Street, Dublin 4, Irland.", "IE"),
+    ("Het pixel wordt geëxploiteerd door Facebook Inc, Menlo Park, CA 94025, USA, of als u in de EU woont, "
+     "Facebook Ireland Ltd, Dublin 2, Ierland.", "IE"),
+    ("Our CRM is HubSpot, Inc., 25 First Street, Cambridge, MA 02141, USA.", "US"),
+])
+def test_eu_entity_versus_us_parent(text, country):
+    (r,) = _one(text).values()
+    assert r.country == country
+    assert r.country_source != "gazetteer"
+
+
+def test_the_controller_is_no_recipient_and_complaint_channels_are_none():
+    names = set(_one("Acme BV hosts its own servers. Complaints go to the Autoriteit Persoonsgegevens. "
+                     "We use Hetzner Online GmbH in Nuremberg for backups."))
+    assert names == {"Hetzner Online GmbH"}

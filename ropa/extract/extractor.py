@@ -239,12 +239,12 @@ def _sentence_mechanisms(text: str) -> list[tuple[int, int, str, bool]]:
     out = []
     history = vocab.cue("history")
     for a, b, mech in sorted(found):
-        before = clean[max(0, a - 60):a]
+        before = re.split(r"[,;:(]", clean[max(0, a - 60):a])[-1]  # this clause only
         after = clean[b:b + 50]
         negated = re.search(r"\b(not|no|niet|geen|kein\w*|nicht|without|zonder|ohne)\s+(\w+\s+){0,2}$", before, re.I)
-        hist = bool(history.search(before) or re.match(r"[^.;]{0,20}\b(which|that|die|dat|das|der)\b[^.;]{0,20}"
-                                                        r"\b(invalid|ongeldig|ungültig|struck|replaced|vervangen|ersetzt)",
-                                                        after, re.I))
+        hist = bool(history.search(before) or re.match(r"[^.;]{0,40}\b(invalidat\w*|invalid|ongeldig\w*|ungültig\w*|"
+                                                        r"struck down|annull\w*|vernietigd|aufgehoben|replaced|"
+                                                        r"vervangen|ersetzt|expired|verlopen)", after, re.I))
         if mech in ("scc",):
             version = reference.resolve_mechanism(clean)
             mech = version if version and version.startswith("scc") else "scc"
@@ -1126,10 +1126,20 @@ class _Extractor:
 
         # a section's activity: itself, unless its heading names a field (then its parent's)
         owner: dict[int, int | None] = {}
+        general: set[int] = set()
         for sec in lay.sections:
             f = field_of(sec.title) if sec.title else "general"
+            if sec.parent in general and sec.parent != 0:
+                f = "rights"   # the rights listed under "Your rights" describe no activity either
+            if f == "rights":
+                general.add(sec.idx)
+                f = "general"
+            if sec.idx and f is None and sec.parent and self._only_places(sec.title):
+                f = "place"    # "8.1 Frankfurt" under "Where are your data stored?"
             if sec.idx == 0:
                 owner[0] = None
+            elif f == "place":
+                owner[sec.idx] = owner.get(sec.parent) if owner.get(sec.parent) is not None else sec.idx
             elif f in ("purpose", "legal_basis", "categories", "retention", "objection", "recipients", "transfer"):
                 parent = sec.parent if sec.parent is not None else 0
                 owner[sec.idx] = owner.get(parent, None) if parent else -1
@@ -1159,9 +1169,7 @@ class _Extractor:
                 for r in rec_by_sentence.get(s.idx, []):
                     if r.name not in recips:
                         recips.append(r.name)
-            retention = next((s.text for s in sents if vocab.cue("retention").search(s.text)
-                              and re.search(r"\d|as long as|zolang|solange|until|totdat|bis |sobald|zodra|as soon as|once ",
-                                         s.text)), None)
+            retention = self._retention(sents)
             if own == -1:
                 name = "General processing described in the notice"
             else:
@@ -1191,6 +1199,32 @@ class _Extractor:
                 out.append(general)
             general.recipients.extend(loose)
         return out
+
+    @staticmethod
+    def _only_places(title: str) -> bool:
+        """Whether a heading is nothing but place names ("Falkenstein / Nuremberg")."""
+        rest = _country_pattern()[0].sub(" ", title)
+        rest = vocab.places()[0].sub(" ", rest)
+        return rest != title and not re.sub(r"[\W\d_]|\b(and|en|und|or|of|oder)\b", "", rest, flags=re.I).strip()
+
+    @staticmethod
+    def _retention(sents: list[Sentence]) -> str | None:
+        """The sentence that best states a retention period: a duration first, then 'as long as'-style."""
+        cue = vocab.cue("retention")
+        duration = re.compile(r"\b\d+\s*(?:days?|weeks?|months?|years?|dagen|weken|maanden|maand|jaar|jaren|Tage[n]?|"
+                              r"Wochen|Monate[n]?|Jahre[n]?|minut\w*|hours?|uur|Stunden)\b|\b(?:one|two|three|six|twelve|"
+                              r"een|twee|drie|zes|ein\w*|zwei|drei|sechs|zehn)\s+(?:days?|weeks?|months?|years?|dagen|"
+                              r"weken|maanden|jaar|jaren|Tage|Wochen|Monate|Jahre)\b", re.I)
+        until = re.compile(r"as long as|zolang|solange|until|totdat|\bbis\b", re.I)
+        once = re.compile(r"sobald|zodra|as soon as", re.I)
+        strong = [s for s in sents if cue.search(s.text) and duration.search(s.text)]
+        if strong:
+            return strong[0].text
+        deletion = re.compile(r"verwijder|gewist|wissen|delet|erase|gelöscht|lösch|retain|retention|"
+                              r"aufbewahr|Speicherdauer", re.I)
+        soft = [s for s in sents if cue.search(s.text) and (until.search(s.text) or
+                                                             (once.search(s.text) and deletion.search(s.text)))]
+        return soft[0].text if soft else None
 
     @staticmethod
     def _legal_bases(body: str) -> list[str]:
