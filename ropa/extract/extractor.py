@@ -295,6 +295,20 @@ def _places_in(text: str, lo: int, hi: int, skip: list[tuple[int, int]]) -> list
     return sorted(out)
 
 
+@lru_cache(maxsize=1)
+def _name_stops() -> tuple[frozenset[str], re.Pattern]:
+    """Words that end a company name read backwards from its legal form, and describing nouns."""
+    stops = set().union(*vocab.stopwords().values()) | {
+        "firma", "company", "bedrijf", "unternehmen", "provider", "aanbieder", "anbieter", "the", "by", "from",
+        "via", "door", "durch", "bei", "with", "met", "mit", "and", "en", "und", "or", "of", "is", "uses", "use",
+        "contact", "contract", "dienstverlener", "dienstleister", "partner", "service", "services", "operator",
+        "tool", "software", "platform", "plugin", "foundation", "stichting", "kader", "van", "von", "des", "la"}
+    # German compound nouns that describe, not name: "Hosting-Dienstleister Acme GmbH"
+    descriptive = re.compile(r"(dienstleister|anbieter|verarbeiter|unternehmen|provider|partner|betreiber|hoster|"
+                             r"dienst|plattform|leverancier|verwerker|aanbieder|firma)$", re.I)
+    return frozenset(stops), descriptive
+
+
 # --------------------------------------------------------------------------- the extractor
 
 class _Extractor:
@@ -487,14 +501,7 @@ class _Extractor:
     def _name_before(self, pos: int) -> int | None:
         """Start of the organisation name that ends right before a legal form at ``pos``."""
         text = self.text
-        stops = set().union(*vocab.stopwords().values()) | {
-            "firma", "company", "bedrijf", "unternehmen", "provider", "aanbieder", "anbieter", "the", "by", "from",
-            "via", "door", "durch", "bei", "with", "met", "mit", "and", "en", "und", "or", "of", "is", "uses", "use",
-            "contact", "contract", "dienstverlener", "dienstleister", "partner", "service", "services", "operator",
-            "tool", "software", "platform", "plugin", "foundation", "stichting", "kader", "van", "von", "des", "la"}
-        # German compound nouns that describe, not name: "Hosting-Dienstleister Acme GmbH"
-        descriptive = re.compile(r"(dienstleister|anbieter|verarbeiter|unternehmen|provider|partner|betreiber|hoster|"
-                                 r"dienst|plattform|leverancier|verwerker|aanbieder|firma)$", re.I)
+        stops, descriptive = _name_stops()
         i = pos
         while i > 0 and text[i - 1] in " ,\t":
             i -= 1
@@ -515,14 +522,12 @@ class _Extractor:
                     low = ""
             if low in stops or descriptive.search(low) or re.fullmatch(r"\d+(e|de|ste|th|st|nd|rd)?\.?", low):
                 break
-            if word[0].isupper() or word[0].isdigit() or re.search(r"[A-Z]", word[1:]) or "." in word:
-                pass
-            elif count == 0 and not lowercase_used:
+            if not (word[0].isupper() or word[0].isdigit() or re.search(r"[A-Z]", word[1:]) or "." in word):
+                # one lower-case word, as brands write themselves: "dogado GmbH", "envia TEL GmbH"
+                after = text[start:pos].split()[0] if start is not None else ""
+                if lowercase_used or count > 1 or (count == 1 and not re.fullmatch(r"[A-Z]{2,}", after)):
+                    break
                 lowercase_used = True
-            elif count == 1 and not lowercase_used and re.fullmatch(r"[A-Z]{2,}", text[start:pos].split()[0] if start is not None else ""):
-                lowercase_used = True
-            else:
-                break
             start = wstart
             count += 1
             j = wstart
