@@ -211,7 +211,7 @@ def _mechanism_patterns() -> list[tuple[re.Pattern, str, str]]:
         if mech == "scc" and alias in ("CCT", "clauses types", "modelcontract", "standaardbepalingen"):
             generic = True
         cond = "transfer" if generic and not (len(words) > 1 and mech == "adequacy" and "decision" in alias) else "always"
-        out.append((re.compile(r"(?<![\w-])" + re.escape(alias) + r"(?![\w])", re.I if len(alias) > 4 else 0),
+        out.append((re.compile(r"(?<!\w)" + re.escape(alias) + r"(?![\w])", re.I if len(alias) > 4 else 0),
                     mech, cond))
     return out
 
@@ -301,10 +301,10 @@ def _name_stops() -> tuple[frozenset[str], re.Pattern]:
     stops = set().union(*vocab.stopwords().values()) | {
         "firma", "company", "bedrijf", "unternehmen", "provider", "aanbieder", "anbieter", "the", "by", "from",
         "via", "door", "durch", "bei", "with", "met", "mit", "and", "en", "und", "or", "of", "is", "uses", "use",
-        "contact", "contract", "dienstverlener", "dienstleister", "partner", "service", "services", "operator",
+        "contact", "contract", "dienstverlener", "dienstleister", "service", "services", "operator",
         "tool", "software", "platform", "plugin", "foundation", "stichting", "kader", "van", "von", "des", "la"}
     # German compound nouns that describe, not name: "Hosting-Dienstleister Acme GmbH"
-    descriptive = re.compile(r"(dienstleister|anbieter|verarbeiter|unternehmen|provider|partner|betreiber|hoster|"
+    descriptive = re.compile(r"(dienstleister|anbieter|verarbeiter|unternehmen|provider|betreiber|hoster|"
                              r"dienst|plattform|leverancier|verwerker|aanbieder|firma)$", re.I)
     return frozenset(stops), descriptive
 
@@ -375,7 +375,7 @@ class _Extractor:
             r"(?:hoe|how|wie)\s+(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&./-]*){0,3})\s+(?:en|and|und)\s+[A-Z]",
             r"(?:verantwoordelijke|Verantwortliche[r]?|controller)\s*(?:is|ist)?\s*:\s*\n+\s*(?P<n>[^\n]{2,60})",
         ]
-        cue = re.compile(r"\b(?:controller|verwerkingsverantwoordelijke|verantwoordelijke|Verantwortliche[r]?|hereinafter|"
+        cue = re.compile(r"\b(?:controller|verwerkingsverantwoordelijke|verantwoordelijk\w*|verantwortlich\w*|hereinafter|"
                          r"hierna|nachfolgend|responsible)\b|[“\"'](?:we|wij|wir)[”\"']|\(\s*[“\"„'][A-Z][\w ]{1,30}[”\"“']\s*\)",
                          re.I)
         for s in self.lay.sentences[:40]:
@@ -509,10 +509,13 @@ class _Extractor:
         lowercase_used = False
         count = 0
         while count < 5:
-            m = re.search(r"([\w][\w.&+'’/-]*)$", text[max(0, i - 60):i])
+            m = re.search(r"([\w&][\w.&+'’/-]*)$", text[max(0, i - 60):i])
             if not m:
                 break
             word = m.group(1)
+            if word == "&":  # "Müller & Partner GmbH"
+                i -= 2
+                continue
             wstart = i - len(word)
             low = word.casefold()
             if low in stops and word[:1].isupper() and count > 0:
@@ -555,6 +558,9 @@ class _Extractor:
         if not m:
             return
         name = m.group(1).strip().rstrip(".")
+        lead = re.match(r"(?:the|de|het|die|der|das|den)\s+", name, re.I)  # "die DATEV eG"
+        if lead:
+            name = name[lead.end():]
         words = name.split()
         if not words or len(words) > 5:
             return
@@ -562,12 +568,14 @@ class _Extractor:
         apposition = re.match(r"\s*(?:,\s*(?:die|dat|which|who|that|der|das|welche|een|a|an|ein|eine|our|onze|unser|"
                               r"is|provides|biedt|levert)\b|\(|\s[–—-]\s)", rest, re.I)
         stops = set().union(*vocab.stopwords().values())
-        brandlike = (any(re.search(r"[A-Z]", w[1:]) or re.search(r"\d|\.\w", w) for w in words)
-                     or (all(w[0].isupper() for w in words if w[0].isalpha()) and len(words) <= 3
+        # CamelCase, digits, a domain or an all-caps word are brands; "IT-Dienstleister" is not
+        brandlike = (any(re.search(r"[a-z][A-Z]|\d|\.\w", w) or re.fullmatch(r"[A-Z]{3,}", w) for w in words)
+                     or (self.language != "de"  # German capitalises every noun
+                         and all(w[0].isupper() for w in words if w[0].isalpha()) and len(words) <= 3
                          and not any(w.casefold() in stops for w in words) and apposition is not None))
         if not brandlike:
             return
-        start = blk.start + m.start(1)
+        start = blk.start + m.start(1) + (lead.end() if lead else 0)
         add(Mention(name, start, start + len(name), s.idx, "list_item", legal_form=bool(vocab.legal_forms().search(name))))
 
     def _example_mentions(self, add) -> None:
@@ -747,6 +755,14 @@ class _Extractor:
                     m.eu_entity = True
                 if re.search(r"\b(Ireland|Ierland|Irland|Europe|EMEA|Deutschland|Nederland)\b", m.name):
                     m.eu_entity = True
+                if not after and nxt < s.end and re.fullmatch(r"\s*(,|and|en|und|or|of|oder|&)\s*", text[m.end:nxt]):
+                    # "Microsoft and Mailchimp may process data in the United States": both are placed there
+                    chain_end = nxt
+                    for x in sorted(ms, key=lambda x: x.start):
+                        if x.start >= nxt and re.fullmatch(r"\s*(,|and|en|und|or|of|oder|&)?\s*", text[chain_end:x.start]):
+                            chain_end = x.end
+                    nxt2 = min([x.start for x in ms if x.start > chain_end] + [s.end])
+                    after = [p for p in places if chain_end <= p[0] < nxt2]
                 pick = after[0] if after else (before[-1] if before else None)
                 if pick:
                     m.country, m.region = pick[2], pick[3]
@@ -974,7 +990,8 @@ class _Extractor:
             for r in targets:
                 in_eea = r.region == "EEA" or (r.country and r.country_source != "gazetteer"
                                                 and reference.is_eea(r.country))
-                if kind in ("group", "blanket") and in_eea and mech not in _INVALIDATED:
+                abroad = any(loc["country"] and not reference.is_eea(loc["country"]) for loc in r.locations)
+                if kind in ("group", "blanket") and in_eea and not abroad and mech not in _INVALIDATED:
                     continue  # "these US processors ...": not the one hosted in Frankfurt
                 give(r, mech, kind, s)
 
@@ -1038,6 +1055,11 @@ class _Extractor:
                                                     for i in r.sentences)]
             if earlier:
                 return earlier, "group"
+        if s.idx > 0 and not s.first:
+            prev = lay.sentences[s.idx - 1]
+            named = by_sentence.get(prev.idx, [])
+            if named and prev.block == s.block and vocab.cue("transfer").search(prev.text + " " + s.text):
+                return named, "group"  # "Microsoft and Mailchimp may process data in the US. SCCs apply to that."
         chain = lay.section_chain(s.section)
         here = [r for r in recipients if any(lay.sentences[i].section in chain[:1] for i in r.sentences)]
         heads = " ".join(self.headings(s.section)[:2])

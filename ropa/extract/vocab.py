@@ -195,7 +195,7 @@ def mechanism_cues() -> list[tuple[re.Pattern, str, str]]:
     an international transfer). The register's own aliases (data/reference) are
     added by the extractor with the same rule for the generic ones.
     """
-    return [(_compile("mechanism_cues.csv", i, r"(?<![\w-])(?:" + r["pattern"] + r")(?![\w])"), r["mechanism"],
+    return [(_compile("mechanism_cues.csv", i, r"(?<!\w)(?:" + r["pattern"] + r")(?![\w])"), r["mechanism"],
              r["condition"]) for i, r in enumerate(rows("mechanism_cues.csv"), start=2)]
 
 
