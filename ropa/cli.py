@@ -209,6 +209,20 @@ def cmd_snapshot(args) -> int:
     return 0
 
 
+def cmd_extract(args) -> int:
+    """Draft a RoPA from a privacy notice and print it."""
+    from .extract import extract, to_json, write_csv, write_register
+    with open(args.file, "rb") as fp:
+        draft = extract(fp.read(), Path(args.file).name)
+    if args.format == "json":
+        print(json.dumps(to_json(draft), ensure_ascii=False, indent=2))
+    elif args.format == "csv":
+        sys.stdout.write(write_csv(draft))
+    else:
+        sys.stdout.write(write_register(draft))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ropa", description="RoPA Graph Explorer: GDPR transfer-risk checks over a "
                                 "Record of Processing Activities as a graph.")
@@ -266,6 +280,13 @@ def build_parser() -> argparse.ArgumentParser:
     sl = snsub.add_parser("list", help="list the snapshots")
     sl.add_argument("--snapshots", metavar="DIR", help="snapshot folder (default: $ROPA_SNAPSHOTS or .ropa/snapshots)")
     sn.set_defaults(func=cmd_snapshot)
+    x = sub.add_parser("extract", help="draft a RoPA from a privacy notice or sub-processor list",
+                       description="Read a notice (text, Markdown, HTML; PDF with pypdf) and print the recipients, "
+                       "their countries and transfer mechanisms, and the activities, each with its evidence sentence.")
+    x.add_argument("file", help="the notice")
+    x.add_argument("--format", choices=["json", "csv", "register"], default="json",
+                   help="json (default), csv (one row per recipient) or register (canonical register CSV)")
+    x.set_defaults(func=cmd_extract)
 
     r = sub.add_parser("rules", help="list the rule pack")
     r.set_defaults(func=cmd_rules)

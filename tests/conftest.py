@@ -7,7 +7,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 22)
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("ROPA_SHARED") or ROOT.parent / "shared")  # ROPA_SHARED: a checkout elsewhere
 
 HEADER = ("controller,controller_country,activity,purpose,legal_basis,special_condition,data_subjects,"
           "data_categories,retention,security_measures,recipient,recipient_role,engaged_by,recipient_country,"

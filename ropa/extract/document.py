@@ -1,0 +1,183 @@
+"""Reading a notice: plain text, Markdown, HTML (and PDF when pypdf is installed).
+
+The extractor works on one string, :attr:`Document.text`. For plain text and
+Markdown that string *is* the input, so offsets into it are offsets into the
+input. For HTML it is the rendered text (tags dropped, entities decoded, block
+elements on their own lines, table rows as ``| cell | cell |``) and
+:meth:`Document.source_span` maps a span of it back to the span of the input
+it came from. For PDF the text is what pypdf extracts; offsets are into that
+text (a PDF has no character offsets of its own).
+"""
+from __future__ import annotations
+
+import html
+import io
+import re
+from dataclasses import dataclass, field
+
+from ..errors import FormatError, Problem
+from ..formats.text import decode
+
+__all__ = ["Document", "read_document", "html_to_text"]
+
+_BLOCK_TAGS = frozenset({"p", "div", "section", "article", "header", "footer", "main", "aside", "nav", "ul", "ol",
+                         "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "blockquote", "pre", "form",
+                         "h1", "h2", "h3", "h4", "h5", "h6", "br", "hr", "address", "figure", "figcaption"})
+_SKIP_TAGS = ("script", "style", "noscript", "template", "svg", "head")
+_TOKEN = re.compile(
+    r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<!DOCTYPE[^>]*>|<\?.*?\?>"
+    r"|<(?P<skip>script|style|noscript|template|svg|head)\b[^>]*>.*?</(?P=skip)\s*>"
+    r"|<(?P<close>/)?(?P<tag>[a-zA-Z][\w:-]*)[^>]*>|&(?:#\d+|#[xX][0-9a-fA-F]+|\w+);|[^<&]+|[<&]",
+    re.S | re.I)
+
+
+@dataclass
+class Document:
+    """A notice as text, with the way back to the input.
+
+    ``offsets[i]`` is the (start, end) span of the input that ``text[i]`` was
+    rendered from (``None`` for plain text, where text and input are the same).
+    ``kind`` is ``text``, ``markdown``, ``html`` or ``pdf``.
+
+    >>> d = read_document(b"<p>Hi &amp; bye</p>", "n.html")
+    >>> d.text.strip(), d.source_span(0, 8)
+    ('Hi & bye', (3, 15))
+    """
+
+    text: str
+    name: str
+    kind: str
+    offsets: list[tuple[int, int]] | None = field(default=None, repr=False)
+
+    def source_span(self, start: int, end: int) -> tuple[int, int]:
+        """The input span that ``text[start:end]`` was rendered from."""
+        if self.offsets is None or start >= end:
+            return start, end
+        return self.offsets[start][0], self.offsets[end - 1][1]
+
+
+def html_to_text(source: str) -> tuple[str, list[tuple[int, int]]]:
+    """Render HTML as text with one offset into ``source`` per character.
+
+    Block elements start new lines, list items get a ``- `` marker, headings a
+    ``#`` marker of their level, table cells are joined as ``| a | b |``.
+
+    >>> text, spans = html_to_text("<h2>Who</h2><ul><li>Acme&nbsp;GmbH</li></ul>")
+    >>> text.split("\\n")
+    ['## Who', '- Acme GmbH', '']
+    """
+    out: list[str] = []
+    offs: list[tuple[int, int]] = []
+
+    def emit(chars: str, at: int, end: int | None = None) -> None:
+        """Append ``chars``, all rendered from source[at:end] (end: one character)."""
+        for ch in chars:
+            out.append(ch)
+            offs.append((at, at + 1 if end is None else end))
+
+    def newline(at: int) -> None:
+        while out and out[-1] in " \t":
+            out.pop()
+            offs.pop()
+        if out and out[-1] != "\n":
+            emit("\n", at)
+
+    in_pre = 0
+    for m in _TOKEN.finditer(source):
+        tok = m.group(0)
+        at = m.start()
+        if tok.startswith("<!--") or tok.startswith("<![") or tok.startswith("<!") or tok.startswith("<?") \
+                or m.group("skip"):
+            continue
+        tag = (m.group("tag") or "").lower()
+        if tag:
+            closing = bool(m.group("close"))
+            if tag == "pre":
+                in_pre += -1 if closing else 1
+            if tag == "li" and not closing:
+                newline(at)
+                emit("- ", at)
+            elif tag in ("tr",):
+                newline(at)
+                if closing:
+                    emit("|", at)
+                    newline(at)
+            elif tag in ("td", "th") and not closing:
+                if out and out[-1] != "\n":
+                    emit(" ", at)
+                emit("| ", at)
+            elif re.fullmatch(r"h[1-6]", tag):
+                newline(at)
+                if not closing:
+                    emit("#" * int(tag[1]) + " ", at)
+            elif tag in _BLOCK_TAGS or tag == "li":
+                newline(at)
+            continue
+        if tok.startswith("&"):
+            ch = html.unescape(tok)
+            ch = " " if ch in ("\xa0",) else ch
+            emit(ch, at, m.end())
+            continue
+        if in_pre:
+            for k, ch in enumerate(tok):
+                emit(ch, at + k)
+            continue
+        # Collapse runs of white space (HTML does); keep one offset per kept character.
+        for k, ch in enumerate(tok):
+            if ch in " \t\r\n\f\xa0":
+                if out and out[-1] not in " \n":
+                    emit(" ", at + k)
+            else:
+                emit(ch, at + k)
+    newline(len(source))
+    text = "".join(out)
+    return text, offs
+
+
+def _looks_html(text: str, name: str) -> bool:
+    if name.lower().endswith((".html", ".htm", ".xhtml")):
+        return True
+    head = text[:2000].lstrip().lower()
+    return head.startswith(("<!doctype html", "<html")) or bool(re.search(r"<(p|div|body|h[1-6]|ul|li|table)\b", head))
+
+
+def _pdf_text(data: bytes, name: str) -> str:
+    try:
+        from pypdf import PdfReader  # optional: only for PDF input
+    except ImportError:
+        raise FormatError(Problem(name, None, None, None,
+                                  "PDF input needs the pypdf package (pip install pypdf)")) from None
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except Exception as exc:  # pypdf raises many types on damaged files
+        raise FormatError(Problem(name, None, None, None, f"not a readable PDF ({type(exc).__name__})")) from exc
+    text = "\n\n".join(pages)
+    if not text.strip():
+        raise FormatError(Problem(name, None, None, None, "the PDF has no extractable text (scanned?)"))
+    return text
+
+
+def read_document(data: bytes | str, name: str = "notice.txt") -> Document:
+    """Read a notice from bytes (or text) and a file name.
+
+    Raises FormatError for empty, binary or undecodable input.
+
+    >>> read_document("We use Acme GmbH.", "n.txt").kind
+    'text'
+    >>> read_document(b"# Privacy\\nWe use Acme GmbH.", "n.md").kind
+    'markdown'
+    """
+    if isinstance(data, bytes) and data[:5] == b"%PDF-":
+        text = _pdf_text(data, name)
+        return Document(text, name, "pdf")
+    text = decode(data, name) if isinstance(data, bytes) else data
+    if not text.strip():
+        raise FormatError(Problem(name, None, None, None, "the notice is empty"))
+    if _looks_html(text, name):
+        rendered, offsets = html_to_text(text)
+        if not rendered.strip():
+            raise FormatError(Problem(name, None, None, None, "the HTML page has no text"))
+        return Document(rendered, name, "html", offsets)
+    kind = "markdown" if name.lower().endswith((".md", ".markdown")) or re.search(r"(?m)^#{1,6} \S", text) else "text"
+    return Document(text, name, kind)

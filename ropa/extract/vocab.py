@@ -1,0 +1,224 @@
+"""The extractor's vocabularies, rules and gazetteer, read from ``data/extract/*.csv``.
+
+Everything language-specific lives in those files (see ``data/extract/README.md``):
+cue patterns per kind and language, section-heading fields, legal forms,
+places (cities and US states), the vendor gazetteer, legal-basis wording,
+data-category and data-subject terms, extra mechanism wording and supervisory
+authorities. Loaders are cached and return plain tuples/dicts; patterns are
+compiled once. Nothing here reads the network.
+"""
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from ..errors import ReferenceDataError
+
+DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data" / "extract"
+LANGUAGES = ("en", "nl", "de")
+
+__all__ = ["DATA_DIR", "LANGUAGES", "Vendor", "rows", "cue", "cue_kinds", "stopwords", "vendors", "places",
+           "legal_forms", "heading_fields", "legal_bases", "data_categories", "data_subjects", "mechanism_cues",
+           "authorities"]
+
+
+@lru_cache(maxsize=None)
+def rows(name: str) -> tuple[dict, ...]:
+    """The rows of ``data/extract/<name>`` as dicts (cached).
+
+    >>> rows("stopwords.csv")[0]["lang"]
+    'en'
+    """
+    path = DATA_DIR / name
+    try:
+        with open(path, encoding="utf-8", newline="") as fp:
+            return tuple(csv.DictReader(fp))
+    except OSError as exc:
+        raise ReferenceDataError(f"{path}: cannot read extraction data ({exc})") from exc
+
+
+def _compile(name: str, row: int, pattern: str, flags=re.I) -> re.Pattern:
+    try:
+        return re.compile(pattern, flags)
+    except re.error as exc:
+        raise ReferenceDataError(f"{DATA_DIR / name}, row {row}, column 'pattern', value {pattern!r}: {exc}") from None
+
+
+@lru_cache(maxsize=None)
+def _cues() -> dict[str, re.Pattern]:
+    """kind -> one compiled alternation of that kind's patterns in every language."""
+    by_kind: dict[str, list[str]] = {}
+    for i, r in enumerate(rows("cues.csv"), start=2):
+        _compile("cues.csv", i, r["pattern"])
+        by_kind.setdefault(r["kind"], []).append(f"(?:{r['pattern']})")
+    return {k: re.compile("|".join(v), re.I) for k, v in by_kind.items()}
+
+
+def cue(kind: str) -> re.Pattern:
+    """The compiled cue pattern of ``kind`` (all languages), e.g. ``cue("removed")``.
+
+    >>> bool(cue("removed").search("We no longer use Hotjar."))
+    True
+    >>> bool(cue("self_hosted").search("Die Schriften sind lokal installiert."))
+    True
+    """
+    try:
+        return _cues()[kind]
+    except KeyError:
+        raise ReferenceDataError(f"{DATA_DIR / 'cues.csv'}: no cue of kind {kind!r}") from None
+
+
+def cue_kinds() -> frozenset[str]:
+    """The kinds cues.csv defines."""
+    return frozenset(_cues())
+
+
+@lru_cache(maxsize=None)
+def stopwords() -> dict[str, frozenset[str]]:
+    """lang -> its stop words (language detection)."""
+    out: dict[str, set[str]] = {}
+    for r in rows("stopwords.csv"):
+        out.setdefault(r["lang"], set()).add(r["word"].casefold())
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+@lru_cache(maxsize=None)
+def legal_forms() -> re.Pattern:
+    """A pattern matching a legal form (GmbH, Inc., B.V., ...) as a whole word at a name's end."""
+    exact, anycase = [], []
+    for r in sorted(rows("legal_forms.csv"), key=lambda r: -len(r["form"])):
+        (anycase if r["case"] == "any" else exact).append(re.escape(r["form"]))
+    return re.compile(r"(?:,\s*)?(?<![\w.])(?:(?:" + "|".join(exact) + r")|(?i:" + "|".join(anycase)
+                      + r"))(?![\w/])(?:\s*&\s*Co\.\s*KG)?")
+
+
+@lru_cache(maxsize=None)
+def heading_fields() -> list[tuple[str, re.Pattern]]:
+    """[(field, pattern)] for section headings that name one field of a record (or a general part)."""
+    return [(r["field"], _compile("section_headings.csv", i, r["pattern"]))
+            for i, r in enumerate(rows("section_headings.csv"), start=2)]
+
+
+@dataclass(frozen=True)
+class Vendor:
+    """A gazetteer entry: a well-known processor and its usual legal entities."""
+
+    id: str
+    name: str
+    names: tuple[str, ...]
+    entity: str
+    country: str
+    eu_entity: str
+    eu_country: str
+    kind: str
+    default_role: str
+
+
+@lru_cache(maxsize=None)
+def vendors() -> tuple[tuple[Vendor, ...], re.Pattern, dict[str, str]]:
+    """(vendors, pattern finding any of their names, name -> vendor id).
+
+    Names match case-sensitively as whole words, longest first.
+
+    >>> vs, pattern, by_name = vendors()
+    >>> by_name[pattern.search("We use Google Analytics.").group(0)]
+    'google'
+    """
+    out = []
+    by_name: dict[str, str] = {}
+    for r in rows("vendors.csv"):
+        names = tuple(n.strip() for n in [r["name"], *r["aliases"].split(";")] if n.strip())
+        v = Vendor(r["id"], r["name"], names, r["entity"], r["country"], r["eu_entity"], r["eu_country"], r["kind"],
+                   r["default_role"])
+        out.append(v)
+        for n in names:
+            by_name.setdefault(n, v.id)
+    alternation = "|".join(re.escape(n) for n in sorted(by_name, key=len, reverse=True))
+    pattern = re.compile(r"(?<![\w.@/-])(?:" + alternation + r")(?![\w@]|\.\w)")
+    return tuple(out), pattern, by_name
+
+
+@lru_cache(maxsize=None)
+def places() -> tuple[re.Pattern, dict[str, str], re.Pattern]:
+    """(city pattern, city -> country, US 'ST 12345' address pattern).
+
+    >>> pattern, country, us = places()
+    >>> country[pattern.search("in Neurenberg").group(0).casefold()], bool(us.search("Reno, NV 89511"))
+    ('DE', True)
+    """
+    cities: dict[str, str] = {}
+    states = []
+    for r in rows("places.csv"):
+        if r["kind"] == "us_state":
+            states.append(r["name"])
+        else:
+            cities[r["name"].casefold()] = r["country"]
+    alternation = "|".join(re.escape(c) for c in sorted(cities, key=len, reverse=True))
+    city_re = re.compile(r"(?<![\w-])(?:" + alternation + r")(?![\w-])", re.I)
+    us_re = re.compile(r"(?<![\w])(?:" + "|".join(states) + r")\.?,?\s+\d{5}(?:-\d{4})?\b")
+    return city_re, cities, us_re
+
+
+@lru_cache(maxsize=None)
+def legal_bases() -> list[tuple[str, re.Pattern]]:
+    """[(Art. 6(1) letter, wording pattern)]."""
+    return [(r["letter"], _compile("legal_bases.csv", i, r["pattern"]))
+            for i, r in enumerate(rows("legal_bases.csv"), start=2)]
+
+
+def _terms(name: str, column: str) -> tuple[re.Pattern, dict[str, str]]:
+    mapping = {r["term"].casefold(): r[column] for r in rows(name)}
+    alternation = "|".join(re.escape(t) for t in sorted(mapping, key=len, reverse=True))
+    return re.compile(r"(?<![\w-])(?:" + alternation + r")(?![\w-])", re.I), mapping
+
+
+@lru_cache(maxsize=None)
+def data_categories() -> tuple[re.Pattern, dict[str, str]]:
+    """(term pattern, term -> data category)."""
+    return _terms("data_categories.csv", "category")
+
+
+@lru_cache(maxsize=None)
+def data_subjects() -> tuple[re.Pattern, dict[str, str]]:
+    """(term pattern, term -> data subject category)."""
+    return _terms("data_subjects.csv", "subject")
+
+
+@lru_cache(maxsize=None)
+def mechanism_cues() -> list[tuple[re.Pattern, str, str]]:
+    """[(pattern, mechanism id, condition)] for mechanism wording in free text.
+
+    ``condition`` is ``always`` or ``transfer`` (counts only in a sentence about
+    an international transfer). The register's own aliases (data/reference) are
+    added by the extractor with the same rule for the generic ones.
+    """
+    return [(_compile("mechanism_cues.csv", i, r"(?<!\w)(?:" + r["pattern"] + r")(?![\w])"), r["mechanism"],
+             r["condition"]) for i, r in enumerate(rows("mechanism_cues.csv"), start=2)]
+
+
+@lru_cache(maxsize=None)
+def authorities() -> list[tuple[re.Pattern, str]]:
+    """[(name pattern, country)] of supervisory authorities (a controller's country hint)."""
+    return [(re.compile(r"(?<![\w])" + re.escape(r["name"]) + r"(?![\w])", re.I if len(r["name"]) > 4 else 0),
+             r["country"]) for r in rows("authorities.csv")]
+
+
+@lru_cache(maxsize=None)
+def table_columns() -> list[tuple[str, re.Pattern]]:
+    """[(column role, header pattern)]: which table column holds the name, location, mechanism or purpose."""
+    return [(r["column"], _compile("table_columns.csv", i, r["pattern"]))
+            for i, r in enumerate(rows("table_columns.csv"), start=2)]
+
+
+@lru_cache(maxsize=None)
+def recipient_categories() -> list[tuple[str, re.Pattern]]:
+    """[(English label, pattern in EN/NL/DE)] of kinds of recipients, first match wins.
+
+    >>> next(label for label, p in recipient_categories() if p.search("Overheidsadministraties"))
+    'Government administrations and regulators'
+    """
+    return [(r["label"], _compile("recipient_categories.csv", i, r["pattern"]))
+            for i, r in enumerate(rows("recipient_categories.csv"), start=2)]
