@@ -41,11 +41,11 @@ from ..errors import (AuthenticationFailed, BackendError, BackendUnavailable, Re
                       UnsupportedServer)
 from ..model import RopaGraph
 from ..reference_graph import reference_graph
-from ..schema import HOP_TYPES, NODE_TYPES, REL_TYPES, ROPA_LABELS
+from ..schema import HOP_TYPES, NODE_TYPES, REL_TYPES, ROPA_LABELS, STRING
 from .base import Backend, Progress
 from .neo4j_cypher import (MECHANISM_COUNT, PING, LiteralString, delete_ropa_statements, export_statements,
                            node_merge_statement, refresh_reference_statements, rel_merge_statement,
-                           schema_statements)
+                           schema_statements, typed)
 
 BATCH_SIZE = 1000        # rows per UNWIND; one import is still one transaction
 MIN_MAJOR_VERSION = 5
@@ -250,14 +250,24 @@ class Neo4jBackend(Backend):
     # -- schema ------------------------------------------------------------------------------
     def ensure_schema(self) -> None:
         # Schema changes cannot share a transaction with data writes; each is idempotent.
-        for statement in schema_statements():
-            self._schema_write(statement)
+        allowed = all([self._schema_write(statement) for statement in schema_statements()])
         if not self._read(MECHANISM_COUNT)[0]["mechanisms"]:
+            if not allowed:
+                raise BackendError(
+                    f"Neo4j user {self.user!r} may not create this tool's constraints in "
+                    f"{self.database or 'the default database'}: ask an administrator to run "
+                    "`ropa import FILE --backend neo4j` once, or to grant the architect role")
             self.load(RopaGraph.empty())  # reference data only; a RoPA already there is kept
 
-    def _schema_write(self, statement: LiteralString) -> None:
-        self._call(lambda: self.driver.execute_query(statement, database_=self.database,
-                                                     routing_=RoutingControl.WRITE))
+    def _schema_write(self, statement: LiteralString) -> bool:
+        """Run one schema statement; False if the user may not (a prepared database still reads)."""
+        try:
+            self.driver.execute_query(statement, database_=self.database, routing_=RoutingControl.WRITE)
+        except neo4j_errors.Forbidden:
+            return False
+        except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError) as exc:
+            raise self._error(exc) from None
+        return True
 
     # -- writing -----------------------------------------------------------------------------
     def replace(self, graph: RopaGraph, progress: Progress | None = None) -> None:
@@ -280,7 +290,8 @@ class Neo4jBackend(Backend):
         for q in refresh_reference_statements():
             plan.append((q, {"ids": ref_ids} if "$ids" in q else {}, None, "refreshing reference data"))
         for label, t in NODE_TYPES.items():
-            rows = [{c: _param(v) for c, v in rec.items()} for rec in full.nodes[label].to_dict("records")]
+            rows = [{c: typed(rec[c], kind) for c, kind in t.properties}
+                    for rec in full.nodes[label].to_dict("records")]
             for batch in _batches(rows, self.batch_size):
                 plan.append((node_merge_statement(t.label), {"rows": batch}, len(batch), label))
         for t in REL_TYPES.values():
@@ -290,8 +301,8 @@ class Neo4jBackend(Backend):
                 keyed: list[dict] = []
                 unkeyed: list[dict] = []
                 for rec in part.to_dict("records"):
-                    props = {c: _param(rec[c]) for c in t.columns}
-                    row = {"src": _param(rec["src"]), "dst": _param(rec["dst"]), "props": props}
+                    props = {c: typed(rec[c], kind) for c, kind in t.properties}
+                    row = {"src": typed(rec["src"], STRING), "dst": typed(rec["dst"], STRING), "props": props}
                     if t.type in HOP_TYPES:
                         row["activity"] = props["activity"]
                     (unkeyed if t.type in HOP_TYPES and props["activity"] is None else keyed).append(row)

@@ -17,7 +17,11 @@ if sys.version_info >= (3, 11):
 else:  # Python 3.10: type checkers know it from typing_extensions
     LiteralString = str
 
-from ..schema import HOP_TYPES, NODE_TYPES, REFERENCE_LABELS, REL_TYPES, ROPA_LABELS
+import math
+from typing import Any
+
+from ..model import coerce
+from ..schema import HOP_TYPES, NODE_TYPES, REFERENCE_LABELS, REL_TYPES, ROPA_LABELS, STRING
 
 def constraint_name(label: LiteralString) -> LiteralString:
     """Name of the uniqueness constraint on a label's ``id``.
@@ -126,3 +130,20 @@ def statement_catalogue() -> list[tuple[LiteralString, tuple[str, ...]]]:
     for q in export_statements().values():
         out.append((q, ()))
     return out
+
+
+def typed(value: Any, kind: str) -> Any:
+    """A table cell as the schema types it (what the embedded store's typed columns hold).
+
+    >>> typed(2.0, "INT64"), typed("2020-07-16", "DATE"), typed("", "STRING"), typed(float("nan"), "STRING")
+    (2, datetime.date(2020, 7, 16), '', None)
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item) and not isinstance(value, (str, bytes)):
+        value = item()
+    if kind == STRING:
+        return str(value)
+    return coerce(value, kind)
+

@@ -22,8 +22,8 @@ from typing import Any, BinaryIO
 
 from ..model import RopaGraph
 from ..reference_graph import reference_graph
-from ..schema import HOP_TYPES, NODE_TYPES, REL_TYPES
-from .neo4j_cypher import node_merge_statement, rel_merge_statement, schema_statements
+from ..schema import HOP_TYPES, NODE_TYPES, REL_TYPES, STRING
+from .neo4j_cypher import node_merge_statement, rel_merge_statement, schema_statements, typed
 
 ROWS_PER_STATEMENT = 200
 BEGIN, COMMIT = ":begin", ":commit"   # cypher-shell commands: one transaction for all the data
@@ -109,7 +109,8 @@ def generate_cypher(graph: RopaGraph, rows_per_statement: int = ROWS_PER_STATEME
     lines += [s + ";" for s in schema_statements()]
     lines.append(BEGIN)
     for label in NODE_TYPES:
-        rows = [_compact(r) for r in full.nodes[label].to_dict("records")]
+        kinds = NODE_TYPES[label].properties
+        rows = [_compact({c: typed(r[c], kind) for c, kind in kinds}) for r in full.nodes[label].to_dict("records")]
         for i in range(0, len(rows), rows_per_statement):
             lines.append(_inline(node_merge_statement(NODE_TYPES[label].label), rows[i:i + rows_per_statement]))
     for t in REL_TYPES.values():
@@ -118,7 +119,8 @@ def generate_cypher(graph: RopaGraph, rows_per_statement: int = ROWS_PER_STATEME
             part = df[(df["src_label"] == a) & (df["dst_label"] == b)]
             keyed, unkeyed = [], []
             for rec in part.to_dict("records"):
-                row = {"src": rec["src"], "dst": rec["dst"], "props": _compact({c: rec[c] for c in t.columns})}
+                props = _compact({c: typed(rec[c], kind) for c, kind in t.properties})
+                row = {"src": typed(rec["src"], STRING), "dst": typed(rec["dst"], STRING), "props": props}
                 if t.type in HOP_TYPES and rec["activity"] is not None:
                     row["activity"] = rec["activity"]
                 (unkeyed if t.type in HOP_TYPES and rec["activity"] is None else keyed).append(row)
