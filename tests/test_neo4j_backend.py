@@ -36,6 +36,16 @@ def test_only_the_backend_module_imports_the_driver():
     assert importers == ["ropa/backends/neo4j_backend.py"]
 
 
+def test_export_script_and_settings_do_not_load_the_driver():
+    import subprocess
+    import sys
+    code = ("import sys, io; from ropa.backends.neo4j_export import write_cypher; "
+            "from ropa.backends.neo4j_config import neo4j_settings; from ropa.model import RopaGraph; "
+            "write_cypher(RopaGraph.empty(), io.BytesIO()); print('neo4j' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "False"
+
+
 def test_statements_use_only_schema_labels_and_parameters():
     from ropa.backends.neo4j_cypher import statement_catalogue
     from ropa.schema import NODE_TYPES, REL_TYPES
