@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup clean bench
+.PHONY: run test setup clean bench lint-deps
+LINT := tools/cypher-lint
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +19,15 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/streamlit run streamlit_app.py
 
-test: setup
+# Neo4j's Cypher front end for tests/test_cypher_lint.py (npm ci from the committed lock file).
+$(LINT)/node_modules/.installed: $(LINT)/package.json $(LINT)/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  cd $(LINT) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: the Cypher lint test will be skipped (.ci/run installs Node.js)"; fi
+
+lint-deps: $(LINT)/node_modules/.installed
+
+test: setup lint-deps
 	$(BIN)/python -m pytest
 
 bench: setup

@@ -57,17 +57,19 @@ def cmd_check(args) -> int:
     from .findings import at_or_above, findings_frame
     from .rules import evaluate
     from .samples import sample_graph
-    graph = _read_inputs(args.files) if args.files else sample_graph()
-    for w in graph.warnings:
-        print(f"warning: {w}", file=sys.stderr)
     if args.backend == "neo4j":
-        store = open_store(args)
-        try:
-            store.replace(graph) if args.files or args.sample else None
+        # Neo4j holds a shared RoPA: check what it holds, never overwrite it with the files given.
+        if args.files:
+            raise RopaError("ropa check FILE checks files in a scratch store; to check them on Neo4j, "
+                            "import them first (ropa import FILE --backend neo4j), then run ropa check --backend neo4j")
+        with open_store(args) as store:
+            if args.sample:
+                store.replace(sample_graph())
             findings = evaluate(store, args.as_of)
-        finally:
-            store.close()
     else:
+        graph = _read_inputs(args.files) if args.files else sample_graph()
+        for w in graph.warnings:
+            print(f"warning: {w}", file=sys.stderr)
         from .backends.embedded import EmbeddedBackend
         with EmbeddedBackend(None) as store:  # files are checked in a scratch store; yours is untouched
             store.replace(graph)

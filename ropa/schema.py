@@ -15,13 +15,17 @@ Two kinds of data share the graph:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # names below are spliced into Cypher text: literals only (PEP 675)
+    from typing_extensions import LiteralString
 
 # Property types, named as LadybugDB names them. The Neo4j backend maps them.
 STRING, BOOLEAN, DATE, INT64 = "STRING", "BOOLEAN", "DATE", "INT64"
 
 # Properties of every data-flow hop (DISCLOSES_TO and ENGAGES). Keeping them
 # identical lets a rule match both with one pattern: -[h:DISCLOSES_TO|ENGAGES]->
-HOP_PROPERTIES: tuple[tuple[str, str], ...] = (
+HOP_PROPERTIES: tuple[tuple[LiteralString, str], ...] = (
     ("activity", STRING),        # id of the Activity whose data flow on this hop
     ("exporter", STRING),        # id of the Organisation that sends the data
     ("role", STRING),            # importer's role: processor, subprocessor, controller, joint_controller
@@ -39,30 +43,30 @@ HOP_PROPERTIES: tuple[tuple[str, str], ...] = (
 
 @dataclass(frozen=True)
 class NodeType:
-    label: str
-    properties: tuple[tuple[str, str], ...]
+    label: LiteralString
+    properties: tuple[tuple[LiteralString, str], ...]
     reference: bool = False   # loaded from data/reference, not from user input
     doc: str = ""
 
     @property
-    def columns(self) -> list[str]:
+    def columns(self) -> list[LiteralString]:
         return [name for name, _ in self.properties]
 
 
 @dataclass(frozen=True)
 class RelType:
-    type: str
-    pairs: tuple[tuple[str, str], ...]          # (from label, to label)
-    properties: tuple[tuple[str, str], ...] = ()
+    type: LiteralString
+    pairs: tuple[tuple[LiteralString, LiteralString], ...]          # (from label, to label)
+    properties: tuple[tuple[LiteralString, str], ...] = ()
     reference: bool = False
     doc: str = ""
 
     @property
-    def columns(self) -> list[str]:
+    def columns(self) -> list[LiteralString]:
         return [name for name, _ in self.properties]
 
 
-NODE_TYPES: dict[str, NodeType] = {t.label: t for t in (
+NODE_TYPES: dict[LiteralString, NodeType] = {t.label: t for t in (
     NodeType("Organisation", (
         ("id", STRING), ("name", STRING), ("country", STRING), ("sector", STRING),
         ("dpf_certified", BOOLEAN), ("dpf_checked", DATE)),
@@ -102,7 +106,7 @@ NODE_TYPES: dict[str, NodeType] = {t.label: t for t in (
         doc="A transfer mechanism (Art. 45/46/49 or an invalidated one) with validity dates."),
 )}
 
-REL_TYPES: dict[str, RelType] = {t.type: t for t in (
+REL_TYPES: dict[LiteralString, RelType] = {t.type: t for t in (
     RelType("CONTROLS", (("Organisation", "Activity"),), (("joint", BOOLEAN),),
             doc="The controller of an activity."),
     RelType("PROCESSES", (("Activity", "DataCategory"),), doc="Data categories of an activity."),
@@ -122,6 +126,6 @@ REL_TYPES: dict[str, RelType] = {t.type: t for t in (
             doc="Provenance: the document (and quote, row) a node was taken from."),
 )}
 
-ROPA_LABELS = [t.label for t in NODE_TYPES.values() if not t.reference]
-REFERENCE_LABELS = [t.label for t in NODE_TYPES.values() if t.reference]
-HOP_TYPES = ("DISCLOSES_TO", "ENGAGES")
+ROPA_LABELS: list[LiteralString] = [t.label for t in NODE_TYPES.values() if not t.reference]
+REFERENCE_LABELS: list[LiteralString] = [t.label for t in NODE_TYPES.values() if t.reference]
+HOP_TYPES: tuple[LiteralString, ...] = ("DISCLOSES_TO", "ENGAGES")

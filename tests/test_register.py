@@ -141,3 +141,13 @@ def test_template_and_samples_import_cleanly():
     for p in [ROOT / "data" / "register-template.csv", EXAMPLE_REGISTER, SEED_REGISTER]:
         g = read_path(p)
         assert len(g.nodes["Activity"]) and not [w for w in g.warnings if w.severity == "error"]
+
+
+def test_xlsx_cells_that_look_like_missing_values_are_kept():
+    """Found by the round-trip property: pandas turned a vendor called "NULL" into nothing."""
+    import pandas as pd
+    buf = io.BytesIO()
+    pd.DataFrame([["controller", "activity", "recipient"], ["Acme", "NA", "NULL"]]).to_excel(
+        buf, header=False, index=False)
+    g = read(buf.getvalue(), "r.xlsx")
+    assert set(g.nodes["Organisation"]["name"]) == {"Acme", "NULL"} and list(g.nodes["Activity"]["name"]) == ["NA"]

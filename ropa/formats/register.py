@@ -208,7 +208,8 @@ def read_register_rows(fp: BinaryIO, name: str = "register.csv") -> tuple[list[t
 
 def _read_xlsx(data: bytes, name: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     try:
-        xl = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=str, engine="openpyxl")
+        xl = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=str, engine="openpyxl",
+                           keep_default_na=False, na_filter=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise FormatError(Problem(name, None, None, None, f"not a readable XLSX workbook ({exc})")) from exc
     except Exception as exc:  # openpyxl raises a zoo of types on junk
