@@ -1,32 +1,91 @@
-"""Overview page: counts and findings by severity."""
+"""Overview: how much there is, how bad it is, and where the data go (world map)."""
 from __future__ import annotations
 
-import datetime as dt
+import html
+from collections import Counter
 
-import pandas as pd
 import streamlit as st
 
-from .state import findings_as_of, sample_store
+from .. import views
+from ..palette import SEVERITY_COLOURS
+from ..worldmap import world_svg
+from . import state
+from .common import as_of_picker, badge_html, guarded, plain, store_caption
 
 
+MAP_HEIGHT = 440
+MAP_PAGE = ("<!DOCTYPE html><html><head><meta charset='utf-8'><meta http-equiv='Content-Security-Policy' "
+            "content=\"default-src 'none'; style-src 'unsafe-inline'\"><style>html,body{{margin:0;height:100%}} "
+            "svg{{width:100%;height:100%;max-width:none!important}} "
+            "path:hover{{stroke:#111;stroke-width:1.2}}</style></head><body id='worldmap'>{svg}</body></html>")
+
+
+def _severity_cards(counts: Counter) -> str:
+    cards = []
+    for sev in ("high", "medium", "low"):
+        fg = "#1b1b1b" if sev == "low" else "#ffffff"
+        cards.append(f'<div style="flex:1;background:{SEVERITY_COLOURS[sev]};color:{fg};border-radius:8px;'
+                     f'padding:10px 14px"><div style="font-size:.85em;opacity:.9">{sev} findings</div>'
+                     f'<div style="font-size:1.9em;font-weight:700" data-testid="sev-{sev}">{counts[sev]}</div></div>')
+    return f'<div style="display:flex;gap:10px">{"".join(cards)}</div>'
+
+
+@guarded
 def page() -> None:
-    """Render the overview."""
-    st.title("RoPA Graph Explorer")
-    st.caption("Sample data: the register built from five real privacy notices. Embedded store, nothing leaves this machine.")
-    as_of = st.date_input("Evaluate as of", value=dt.date.today())
-    store = sample_store()
-    counts = store.run(
-        "MATCH (a:Activity) WITH count(a) AS activities "
-        "MATCH (o:Organisation) RETURN activities, count(o) AS organisations")[0]
-    findings = findings_as_of(as_of)
-    c1, c2, c3 = st.columns(3)
-    c1.metric("Activities", counts["activities"])
-    c2.metric("Organisations", counts["organisations"])
-    c3.metric("High findings", sum(f["severity"] == "high" for f in findings))
+    """Counts, findings by severity and rule, the world map, the worst findings."""
+    store_caption()
+    as_of = as_of_picker()
+    st.title("Overview")
+    version = state.version()
+    g = state.annotated(version, as_of)
+    findings = state.findings(version, as_of)
+    counts = views.overview_counts(g)
+    st.caption(f"Evaluated as of {as_of.isoformat()} with the rule pack in queries/. "
+               "Nothing leaves this machine.")
+    if not counts["activities"]:
+        st.info("The store holds no processing activity yet. Import a register or a graph file on the "
+                "Import page.")
+        return
+    cols = st.columns(5)
+    labels = [("Controllers", "controllers"), ("Processing activities", "activities"), ("Recipients", "recipients"),
+              ("Countries data go to", "countries"), ("Restricted transfers", "restricted_transfers")]
+    for col, (label, key) in zip(cols, labels):
+        col.metric(label, counts[key])
+
+    by_sev = Counter(f["severity"] for f in findings)
+    st.subheader("Findings by severity")
+    st.html(_severity_cards(by_sev))
     if findings:
-        df = pd.DataFrame(findings)
-        df["path"] = df["path"].map(lambda p: " → ".join(p))
-        st.dataframe(df[["severity", "rule", "subject", "controller", "reason", "legal_source", "evidence"]],
-                     hide_index=True, width="stretch")
-    else:
-        st.success("No findings.")
+        by_rule = Counter((f["rule"], f["severity"]) for f in findings)
+        rows = "".join(
+            f"<tr><td>{badge_html(sev)}</td><td style='padding:2px 10px'>{html.escape(rule)}</td>"
+            f"<td style='text-align:right'>{n}</td></tr>"
+            for (rule, sev), n in sorted(by_rule.items(), key=lambda kv: (("high", "medium", "low").index(kv[0][1]),
+                                                                       -kv[1], kv[0][0])))
+        with st.expander("By rule", expanded=False):
+            st.html(f"<table style='border-collapse:collapse;font-size:.92em'>{rows}</table>")
+
+    st.subheader("Where personal data go")
+    layers = views.map_layers(g)
+    if not any(d.get("transfer") for *_, d in g.edges(data=True)):
+        st.success("No transfers outside the EEA: every recipient processes data inside the EEA.")
+    svg = world_svg(layers["fill"], layers["labels"], legend=layers["legend"],
+                    title="Where personal data go: countries coloured by the worst finding on transfers there")
+    # An iframe, not st.html: Streamlit's HTML sanitiser drops inline SVG, and the tooltips need it live.
+    st.iframe(MAP_PAGE.format(svg=svg), height=MAP_HEIGHT)
+    st.caption("Hover a country for its transfers. Countries outside the EEA are coloured by the worst finding "
+               "on the transfers to them; light blue: recipients inside the EEA.")
+    for text in layers["unplaced"]:
+        st.warning(plain(f"Not on the map: {text}"))
+
+    worst = [f for f in findings if f["severity"] == "high"][:8]
+    if worst:
+        st.subheader("Worst findings")
+        for f in worst:
+            st.html(f"<div style='margin:2px 0'>{badge_html(f['severity'])} <b>{html.escape(f['rule'])}</b> · "
+                    f"{html.escape(f.get('controller') or '')} → {html.escape(f['subject'])}"
+                    f"<div style='color:#445;font-size:.9em;margin-left:4px'>{html.escape(f['reason'])}</div></div>")
+        more = len([f for f in findings if f["severity"] == "high"]) - len(worst)
+        from .pages import page_for
+        st.page_link(page_for("transfers"), label=f"All findings and transfers{f' ({more} more high)' if more > 0 else ''}",
+                     icon=":material/table_view:")

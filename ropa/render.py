@@ -1,0 +1,271 @@
+"""Drawing a network with pyvis: the only module that imports pyvis.
+
+:func:`network_html` turns a graph from :mod:`ropa.views` into one
+self-contained HTML page: vis-network's JavaScript and CSS are inlined from the
+pyvis package, and the page is rendered from our own template, not pyvis's
+(pyvis 0.3.2 links Bootstrap from a CDN even with ``cdn_resources="in_line"``,
+and switches to an HTML pop-up, ``innerHTML``, when a tooltip contains "href").
+So nothing leaves the machine and no stored value is ever parsed as HTML: node
+and edge data reach the page only as JSON (``tojson`` escapes ``<``, ``>``,
+``&`` and quotes), and vis-network 9 shows string tooltips as text.
+
+Nodes are shaped and coloured by type, hop edges coloured (and dashed) by
+verdict; a route marked by :func:`ropa.views.route_subgraph` is drawn bold
+with everything else faded.
+"""
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+from jinja2 import ChoiceLoader, DictLoader, Environment, FileSystemLoader
+from pyvis.network import Network
+
+from .palette import SEVERITY_COLOURS, VERDICT_COLOURS, VERDICT_LABELS
+from .schema import HOP_TYPES
+from .views import mechanism_text
+
+PYVIS_TEMPLATES = Path(__import__("pyvis").__file__).resolve().parent / "templates"
+
+# (legend text, vis shape, background, border, size). Labels sit outside the shapes, so a node's
+# size does not grow with its name and a whole RoPA fits the frame at a zoom where names are legible.
+NODE_STYLES: dict[str, tuple[str, str, str, str, int]] = {
+    "Controller": ("Controller", "star", "#1f3a5f", "#0f1f33", 26),
+    "Organisation": ("Recipient (processor, sub-processor, third party)", "dot", "#dbe8f5", "#4a6f96", 13),
+    "Activity": ("Processing activity", "diamond", "#b39ddb", "#5e35b1", 12),
+    "DataCategory": ("Data category", "triangleDown", "#4db6ac", "#00796b", 8),
+    "SpecialCategory": ("Special category (Art. 9/10)", "triangleDown", "#d81b60", "#880e4f", 9),
+    "DataSubject": ("Data subject", "triangle", "#bcaaa4", "#5d4037", 9),
+    "CountryEEA": ("Country in the EEA", "square", "#9cc3e6", "#3f6f9c", 16),
+    "CountryAbroad": ("Country outside the EEA", "hexagon", "#ffffff", "#263238", 22),
+}
+LINK_STYLES: dict[str, tuple[str, bool, float]] = {   # type: (colour, dashed, width)
+    "CONTROLS": ("#1f3a5f", False, 2.0),
+    "PROCESSES": ("#b0bec5", False, 1.0),
+    "CONCERNS": ("#b0bec5", False, 1.0),
+    "ESTABLISHED_IN": ("#90a4ae", True, 1.0),
+    "PROCESSES_IN": ("#78909c", True, 1.5),
+}
+VERDICT_WIDTH = {"violation": 4.0, "warning": 3.0, "ok": 3.0, "none": 1.5}
+LABEL_MAX = 30
+TIP_MAX = 160
+
+TEMPLATE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<style>{% include 'lib/vis-9.1.2/vis-network.css' %}</style>
+<script>{% include 'lib/vis-9.1.2/vis-network.min.js' %}</script>
+<style>
+ html, body { margin: 0; padding: 0; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; background: #fff; }
+ #mynetwork { width: 100%; height: {{height}}; border: 1px solid #d5dbe1; border-radius: 6px; box-sizing: border-box; }
+ .vis-tooltip { white-space: pre-wrap !important; max-width: 460px; font-family: system-ui, sans-serif !important;
+                font-size: 12px !important; line-height: 1.35; }
+ #legend { display: flex; flex-wrap: wrap; gap: 2px 14px; align-items: center; padding: 6px 4px 0;
+           font-size: 12px; color: #1b2a3a; }
+ #legend b { font-size: 11.5px; color: #445; }
+ #legend div { display: flex; align-items: center; gap: 6px; margin: 1px 0; }
+ #legend i { display: inline-block; width: 12px; height: 12px; border: 1px solid #555; flex: none; }
+ #legend i.line { height: 0; border: 0; border-top: 3px solid; width: 20px; }
+ #legend i.dash { border-top-style: dashed; }
+ #legend:empty { display: none; }
+</style></head>
+<body>
+<div id="mynetwork"></div>
+<div id="legend"><!--legend--></div>
+<script>
+  var nodes = new vis.DataSet({{nodes|tojson}});
+  var edges = new vis.DataSet({{edges|tojson}});
+  var network = new vis.Network(document.getElementById("mynetwork"), {nodes: nodes, edges: edges}, {{options|safe}});
+  network.once("stabilizationIterationsDone", function () {
+    network.setOptions({physics: false});
+    var route = nodes.getIds({filter: function (n) { return n.route === true; }});
+    // A route inside a larger graph: zoom to it, the rest stays around it, faded.
+    network.fit(route.length && route.length < nodes.length / 2 ? {nodes: route, maxZoomLevel: 1.0} : {});
+    document.body.setAttribute("data-ready", "1");
+  });
+  document.body.setAttribute("data-nodes", String(nodes.length));
+</script>
+</body></html>
+"""
+
+
+def _short(text: Any, n: int) -> str:
+    s = " ".join(str(text).split())
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def _node_style(d: dict) -> str:
+    if d["label"] == "Organisation":
+        return "Controller" if d.get("controller") else "Organisation"
+    if d["label"] == "Country":
+        return "CountryEEA" if d.get("eea") else "CountryAbroad"
+    if d["label"] == "DataCategory" and d["props"].get("special"):
+        return "SpecialCategory"
+    return d["label"]
+
+
+def _findings_lines(findings: list[dict], limit: int = 6) -> list[str]:
+    lines = []
+    for f in sorted(findings, key=lambda f: ("high", "medium", "low").index(f["severity"]))[:limit]:
+        lines.append(f"• {f['severity'].upper()} {f['rule']}: {_short(f.get('reason', ''), TIP_MAX)}")
+    if len(findings) > limit:
+        lines.append(f"… and {len(findings) - limit} more")
+    return lines
+
+
+def node_tooltip(d: dict) -> str:
+    """A node's tooltip as plain text (vis-network shows it as text, never as HTML).
+
+    >>> node_tooltip({"label": "Organisation", "name": "<b>Acme</b>", "props": {"id": "acme", "country": "US"}})
+    'Organisation: <b>Acme</b>\\ncountry: US'
+    """
+    kind = {"DataCategory": "Data category", "DataSubject": "Data subject"}.get(d["label"], d["label"])
+    lines = [f"{kind}: {d['name']}"]
+    for k, v in d["props"].items():
+        if k in ("id", "name") or v in (None, ""):
+            continue
+        lines.append(f"{k.replace('_', ' ')}: {_short(v, TIP_MAX)}")
+    if d.get("categories"):
+        lines.append("data categories: " + _short(", ".join(d["categories"]), TIP_MAX * 2))
+    if d.get("subjects"):
+        lines.append("data subjects: " + _short(", ".join(d["subjects"]), TIP_MAX))
+    if d.get("findings"):
+        lines.append(f"findings ({len(d['findings'])}):")
+        lines += _findings_lines(d["findings"])
+    return "\n".join(lines)
+
+
+def _edge_tooltip(g: nx.MultiDiGraph, u: str, v: str, group: list[dict]) -> str:
+    d0 = group[0]
+    lines = [f"{d0['type']}: {g.nodes[u]['name']} → {g.nodes[v]['name']}"]
+    if d0["type"] in HOP_TYPES:
+        verdict = _worst_verdict(group)
+        lines.append(f"verdict: {VERDICT_LABELS[verdict]}")
+        for d in group[:8]:
+            p = d["props"]
+            act = g.nodes[d["activity"]]["name"] if d.get("activity") in g else p.get("activity", "")
+            mech = mechanism_text(p)
+            lines.append(f"• {act}: {_short(mech, 80)}" + (f" (row {p['row']})" if p.get("row") else ""))
+        if len(group) > 8:
+            lines.append(f"… and {len(group) - 8} more activities")
+        findings = [f for d in group for f in d.get("findings", [])]
+        if findings:
+            lines.append(f"findings ({len(findings)}):")
+            lines += _findings_lines(findings)
+    return "\n".join(lines)
+
+
+def _worst_verdict(group: list[dict]) -> str:
+    order = ["violation", "warning", "ok", "none"]
+    return min((d.get("verdict") or ("ok" if d.get("transfer") else "none") for d in group), key=order.index)
+
+
+def legend_html(g: nx.MultiDiGraph) -> str:
+    """The legend of the node types and verdicts present in ``g`` (escaped HTML)."""
+    esc = html.escape
+    styles = {_node_style(d) for _, d in g.nodes(data=True)}
+    parts = ["<b>Nodes:</b>"]
+    for key, (text, shape, bg, border, _) in NODE_STYLES.items():
+        if key in styles:
+            radius = "50%" if shape == "dot" else "2px"
+            turn = {"diamond": "transform:rotate(45deg) scale(.8);"}.get(shape, "")
+            if shape in ("triangle", "triangleDown"):
+                side = "bottom" if shape == "triangle" else "top"
+                mark = (f'<i style="width:0;height:0;border:6px solid transparent;border-{side}:11px solid {bg};'
+                        f'border-{"top" if side == "bottom" else "bottom"}:0"></i>')
+            elif shape == "star":
+                mark = f'<i style="border:0;width:auto;height:auto;color:{bg};font-style:normal;font-size:15px">★</i>'
+            else:
+                mark = f'<i style="background:{bg};border-color:{border};border-radius:{radius};{turn}"></i>'
+
+            parts.append(f"<div>{mark}{esc(text)}</div>")
+    verdicts = {d.get("verdict") for *_, d in g.edges(data=True) if d["type"] in HOP_TYPES}
+    if verdicts:
+        parts.append("<b>Data flows:</b>")
+        for v in ("violation", "warning", "ok", "none"):
+            if v in verdicts:
+                dash = " dash" if v == "warning" else ""
+                parts.append(f'<div><i class="line{dash}" style="border-top-color:{VERDICT_COLOURS[v]}"></i>'
+                             f"{esc(VERDICT_LABELS[v])}</div>")
+    if any(d.get("highlight") for _, d in g.nodes(data=True)):
+        parts.append('<div><i class="line" style="border-top-color:#111;border-top-width:5px"></i>'
+                     "the selected finding's route</div>")
+    return "".join(parts)
+
+
+def network_html(g: nx.MultiDiGraph, height: int = 640, legend: bool = True) -> str:
+    """One self-contained HTML page drawing ``g`` (no external resource).
+
+    Parallel hops between the same two organisations (one per activity) are
+    drawn as one edge with the worst verdict; its tooltip lists them.
+
+    >>> import networkx as nx
+    >>> g = nx.MultiDiGraph()
+    >>> g.add_node("a", label="Organisation", name="</script><script>alert(1)</script>", props={})
+    >>> page = network_html(g)
+    >>> import re
+    >>> "<script>alert(1)" in page, re.search(r"<(script|link|img)[^>]*(src|href)=", page)
+    (False, None)
+    """
+    highlighted = any(d.get("highlight") for _, d in g.nodes(data=True))
+    net = Network(height=f"{height}px", width="100%", directed=True, cdn_resources="in_line")
+    for key, d in g.nodes(data=True):
+        _, shape, bg, border, size = NODE_STYLES[_node_style(d)]
+        on_route = d.get("highlight", False)
+        opts: dict[str, Any] = {
+            "title": node_tooltip(d),
+            "size": size + (4 if on_route else 0),
+            "color": {"background": bg, "border": "#111111" if on_route else border,
+                      "highlight": {"background": bg, "border": "#111111"}},
+            "borderWidth": 4 if on_route else 1.5,
+            "font": {"color": "#1b2a3a", "size": 15 if d.get("controller") or d["label"] == "Country" else 13,
+                     "face": "system-ui, sans-serif", "strokeWidth": 3, "strokeColor": "#ffffff",
+                     "bold": {"color": "#000000"}},
+        }
+        if d.get("severity") == "high" and d["label"] == "Organisation" and not on_route:
+            opts["color"]["border"] = SEVERITY_COLOURS["high"]
+            opts["borderWidth"] = 3
+        if highlighted and not on_route:
+            opts["opacity"] = 0.3
+            opts["font"]["color"] = "#a7b0ba"
+        if on_route:
+            opts["route"] = True  # not a vis option: the page zooms to these nodes
+        net.add_node(key, label=_short(d["name"], LABEL_MAX), shape=shape, **opts)
+    groups: dict[tuple[str, str, str], list[dict]] = {}
+    for u, v, d in g.edges(data=True):
+        groups.setdefault((u, v, d["type"]), []).append(d)
+    for (u, v, t), group in groups.items():
+        on_route = any(d.get("highlight") for d in group)
+        if t in HOP_TYPES:
+            verdict = _worst_verdict(group)
+            colour, dashed, width = VERDICT_COLOURS[verdict], verdict == "warning", VERDICT_WIDTH[verdict]
+        else:
+            colour, dashed, width = LINK_STYLES.get(t, ("#9aa5b1", False, 1.0))
+        edge: dict[str, Any] = {"title": _edge_tooltip(g, u, v, group), "width": width + (4 if on_route else 0),
+                                "dashes": dashed, "arrows": "to",
+                                "color": {"color": colour, "highlight": colour, "opacity": 1.0}}
+        if highlighted and not on_route:
+            edge["color"]["opacity"] = 0.2
+        if on_route:
+            edge["shadow"] = {"enabled": True, "color": "rgba(0,0,0,.45)", "size": 8}
+        net.add_edge(u, v, **edge)
+    net.options = {
+        "physics": {"solver": "forceAtlas2Based",
+                    "forceAtlas2Based": {"gravitationalConstant": -45, "centralGravity": 0.012, "springLength": 80,
+                                         "springConstant": 0.06, "avoidOverlap": 0.3},
+                    "stabilization": {"enabled": True, "iterations": 250, "fit": True}},
+        "interaction": {"hover": True, "tooltipDelay": 120, "navigationButtons": False, "multiselect": False},
+        "edges": {"smooth": {"enabled": True, "type": "continuous"}, "arrows": {"to": {"scaleFactor": 0.6}}},
+        "nodes": {"scaling": {"label": {"drawThreshold": 3}}},
+    }
+    env = Environment(loader=ChoiceLoader([DictLoader({"ropa_graph.html": TEMPLATE}),
+                                           FileSystemLoader(str(PYVIS_TEMPLATES))]), autoescape=False)
+    net.templateEnv = env
+    net.path = "ropa_graph.html"
+    page = net.generate_html()
+    # The legend is our own escaped HTML, put in after rendering so that no template
+    # variable ever carries markup.
+    return page.replace("<!--legend-->", legend_html(g) if legend else "", 1)

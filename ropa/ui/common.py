@@ -1,0 +1,97 @@
+"""Small pieces every page uses: the as-of picker, safe text, severity badges, errors, the graph frame.
+
+User data (names, quotes, reasons) never reaches Streamlit's Markdown
+unescaped: Markdown would render ``![x](https://…)`` as an image that the
+browser fetches from a third party. :func:`plain` escapes it; :func:`quote`
+shows a quote as escaped HTML.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import html
+import logging
+import re
+from typing import Callable
+
+import streamlit as st
+
+from ..errors import InputError, RopaError, StoreLockedError
+from ..palette import OK_COLOUR, SEVERITY_COLOURS
+
+log = logging.getLogger("ropa.ui")
+MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>:$~=^&])")
+
+
+def plain(text: object) -> str:
+    """Text safe to pass to Streamlit Markdown (every markup character escaped).
+
+    >>> plain("![x](https://evil.example/p.png) :red[x] $x$")
+    '\\\\!\\\\[x\\\\]\\\\(https\\\\://evil\\\\.example/p\\\\.png\\\\) \\\\:red\\\\[x\\\\] \\\\$x\\\\$'
+    """
+    return MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def quote(text: str, source: str = "") -> None:
+    """Show an evidence quote (escaped) with where it comes from."""
+    if not text:
+        st.caption("No evidence quote recorded.")
+        return
+    cite = f'<div style="color:#556;font-size:.85em;margin-top:4px">{html.escape(source)}</div>' if source else ""
+    st.html('<blockquote style="margin:0;padding:8px 12px;border-left:4px solid #1f3a5f;background:#f4f6f9;'
+            f'border-radius:4px;white-space:pre-wrap">{html.escape(text)}{cite}</blockquote>')
+
+
+def badge_html(severity: str | None, text: str | None = None) -> str:
+    colour = SEVERITY_COLOURS.get(severity or "", OK_COLOUR)
+    label = html.escape(text or (severity or "no finding"))
+    fg = "#1b1b1b" if severity == "low" else "#ffffff"
+    return (f'<span style="background:{colour};color:{fg};border-radius:10px;padding:1px 8px;'
+            f'font-size:.82em;font-weight:600">{label}</span>')
+
+
+def as_of_picker() -> dt.date:
+    """The evaluation date, picked in the sidebar and shared by every page."""
+    st.session_state.setdefault("as_of", dt.date.today())
+
+    def sync():
+        st.session_state["as_of"] = st.session_state["_as_of"]
+
+    st.sidebar.date_input("Evaluate as of", value=st.session_state["as_of"], key="_as_of", on_change=sync,
+                          min_value=dt.date(2000, 1, 1), max_value=dt.date(2100, 12, 31),
+                          help="Every rule takes this date: the findings are those that held on this day "
+                               "(Privacy Shield, for instance, was valid until 2020-07-15).")
+    return st.session_state["as_of"]
+
+
+def store_caption() -> None:
+    """Which store the explorer reads (sidebar), and anything the user must know about it."""
+    from .state import workspace
+    ws, notes = workspace()
+    st.sidebar.caption(f"Store: {plain(ws.describe())}")
+    for n in notes:
+        st.sidebar.info(plain(n))
+
+
+def guarded(page: Callable[[], None]) -> Callable[[], None]:
+    """Run a page; library errors become one-line messages, anything else a short note (no traceback)."""
+    @functools.wraps(page)
+    def run() -> None:
+        try:
+            page()
+        except InputError as exc:
+            st.error(plain(str(exc)))
+        except StoreLockedError as exc:
+            st.error(plain(str(exc)))
+        except RopaError as exc:
+            st.error(plain(f"The store could not answer: {exc}"))
+        except Exception as exc:  # the last wall (Streamlit's rerun/stop are BaseExceptions and pass)
+            log.exception("page failed")
+            st.error(plain(f"Something went wrong ({type(exc).__name__}: {exc}). "
+                           "The details are in the explorer's log."))
+    return run
+
+
+def graph_frame(page_html: str, height: int) -> None:
+    """Embed a page from ropa.render (it carries its own legend below the canvas)."""
+    st.iframe(page_html, height=height + 70)

@@ -1,0 +1,789 @@
+"""Views of a RoPA for people: the network, its filters, finding routes and transfer tables.
+
+Pure functions: a :class:`~ropa.model.RopaGraph` (from any backend's
+``export()``) becomes a networkx ``MultiDiGraph`` (:func:`build_network`);
+findings are laid onto it (:func:`annotate`); the explorer then filters it
+(:func:`filter_network`), focuses it (:func:`focus`), caps it (:func:`limit`),
+and cuts out the route of one finding or transfer (:func:`finding_route`,
+:func:`route_subgraph`). Tables for the transfers page and numbers for the
+overview come from the same annotated graph, so the map, the graph and the
+tables cannot disagree. Nothing here draws: :mod:`ropa.render` does.
+
+Node keys are ``"<Label>:<id>"`` (an organisation and a data category may
+share an id). Every node has ``label``, ``id``, ``name`` and ``props`` (its
+stored properties); every edge ``type`` and ``props``; hop edges
+(``DISCLOSES_TO`` / ``ENGAGES``) also ``activity`` and ``exporter`` (node
+keys) and ``transfer`` (the importer processes data outside the EEA, the
+definition in docs/schema.md). :func:`annotate` adds ``findings``,
+``severity`` and, on hops, ``verdict`` (see :func:`ropa.palette.verdict_for`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, is_dataclass
+from functools import lru_cache
+from typing import Any, Iterable
+
+import networkx as nx
+import pandas as pd
+
+from .findings import SEVERITY_RANK
+from .model import RopaGraph
+from .palette import EEA_COLOUR, OK_COLOUR, SEVERITY_COLOURS, verdict_for
+from .schema import HOP_TYPES, REL_TYPES
+
+GRAPH_LABELS = ("Organisation", "Activity", "DataCategory", "DataSubject")
+GRAPH_RELS = ("CONTROLS", "PROCESSES", "CONCERNS", "DISCLOSES_TO", "ENGAGES", "ESTABLISHED_IN", "PROCESSES_IN")
+PLACE_RELS = ("ESTABLISHED_IN", "PROCESSES_IN")
+NODE_CAP = 400
+
+__all__ = [
+    "NODE_CAP", "GraphFilter", "node_key", "build_network", "annotate", "filter_options", "filter_network",
+    "focus", "limit", "finding_route", "hop_route", "route_subgraph", "transfers_frame", "findings_table",
+    "overview_counts", "map_layers", "worst_severity", "with_route", "without_details", "finding_label",
+    "finding_identity", "result_nodes", "result_frame", "mechanism_text",
+]
+
+
+def node_key(label: str, id_: str) -> str:
+    """The key of a node in the network.
+
+    >>> node_key("Organisation", "acme bv")
+    'Organisation:acme bv'
+    """
+    return f"{label}:{id_}"
+
+
+def _plain(v: Any) -> bool:
+    return v is not None and not (isinstance(v, float) and pd.isna(v)) and v != ""
+
+
+def worst_severity(severities: Iterable[str | None]) -> str | None:
+    """The worst of some severities (None when there are none).
+
+    >>> worst_severity(["low", None, "high", "medium"]), worst_severity([])
+    ('high', None)
+    """
+    return max((s for s in severities if s in SEVERITY_RANK), key=SEVERITY_RANK.get, default=None)
+
+
+# --------------------------------------------------------------------------- building
+
+def build_network(graph: RopaGraph, countries: pd.DataFrame | None = None) -> nx.MultiDiGraph:
+    """The RoPA as a networkx graph (documents and reference nodes left out).
+
+    ``countries`` is the reference country table (code, name, eea); by default
+    :func:`ropa.reference.load_countries`.
+
+    >>> from ropa.samples import example_graph
+    >>> g = build_network(example_graph())
+    >>> g.nodes["Organisation:voorbeeld zorg bv"]["controller"], g.nodes["Country:US"]["eea"]
+    (True, False)
+    >>> sorted(d["transfer"] for *_, d in g.edges(data=True) if d["type"] in ("DISCLOSES_TO", "ENGAGES"))
+    [False, False, True, True]
+    """
+    if countries is None:
+        from .reference import load_countries
+        countries = load_countries()
+    names = dict(zip(countries["code"], countries["name"]))
+    eea = {c: bool(e) for c, e in zip(countries["code"], countries["eea"])}
+    unresolved = {r["id"]: r for r in graph.nodes["Country"].to_dict("records")}
+    g = nx.MultiDiGraph()
+    for label in GRAPH_LABELS:
+        for rec in graph.nodes[label].to_dict("records"):
+            props = {k: v for k, v in rec.items() if _plain(v)}
+            g.add_node(node_key(label, rec["id"]), label=label, id=rec["id"],
+                       name=str(rec.get("name") or rec["id"]), props=props)
+
+    def country(code: str) -> str:
+        key = node_key("Country", code)
+        if key not in g:
+            resolved = code in names
+            name = names.get(code) or (unresolved.get(code) or {}).get("name") or code.removeprefix("?:")
+            g.add_node(key, label="Country", id=code, name=str(name), eea=eea.get(code, False),
+                       resolved=resolved, props={"id": code, "name": name, "eea": eea.get(code, False),
+                                                 "resolved": resolved})
+        return key
+
+    for rt in GRAPH_RELS:
+        cols = REL_TYPES[rt].columns
+        for rec in graph.rels[rt].to_dict("records"):
+            src = node_key(rec["src_label"], rec["src"])
+            dst = country(rec["dst"]) if rec["dst_label"] == "Country" else node_key(rec["dst_label"], rec["dst"])
+            if src not in g or dst not in g:
+                continue
+            props = {c: rec[c] for c in cols if _plain(rec.get(c))}
+            extra = {}
+            if rt in HOP_TYPES:
+                extra = {"activity": node_key("Activity", props.get("activity", "")),
+                         "exporter": node_key("Organisation", props.get("exporter", ""))}
+            g.add_edge(src, dst, type=rt, props=props, **extra)
+    for key, d in g.nodes(data=True):
+        if d["label"] == "Organisation":
+            d["controller"] = any(e["type"] == "CONTROLS" for *_, e in g.out_edges(key, data=True))
+        elif d["label"] == "Activity":
+            d["categories"] = sorted(g.nodes[v]["name"] for _, v, e in g.out_edges(key, data=True)
+                                     if e["type"] == "PROCESSES")
+            d["subjects"] = sorted(g.nodes[v]["name"] for _, v, e in g.out_edges(key, data=True)
+                                   if e["type"] == "CONCERNS")
+    for u, v, d in g.edges(data=True):
+        if d["type"] in HOP_TYPES:
+            d["transfer"] = bool(_abroad(g, v))
+    return g
+
+
+def _places(g: nx.MultiDiGraph, org: str, types=PLACE_RELS) -> list[str]:
+    """Country keys an organisation is established in / processes in."""
+    return sorted({v for _, v, d in g.out_edges(org, data=True) if d["type"] in types})
+
+
+def _abroad(g: nx.MultiDiGraph, org: str) -> list[str]:
+    """Country keys outside the EEA where an organisation processes data."""
+    return [c for c in _places(g, org, ("PROCESSES_IN",)) if not g.nodes[c].get("eea")]
+
+
+# --------------------------------------------------------------------------- findings on the graph
+
+def _f(finding, attr: str, default=""):
+    if isinstance(finding, dict):
+        return finding.get(attr, default) if finding.get(attr) is not None else default
+    return getattr(finding, attr, default) if getattr(finding, attr, None) is not None else default
+
+
+def _as_dict(finding) -> dict:
+    return asdict(finding) if is_dataclass(finding) else dict(finding)
+
+
+class _Index:
+    """Name lookups: findings name controllers, activities and organisations by name."""
+
+    def __init__(self, g: nx.MultiDiGraph):
+        self.org: dict[str, str] = {}
+        self.activity: dict[tuple[str, str], str] = {}
+        self.controller_of: dict[str, str] = {}
+        for key, d in g.nodes(data=True):
+            if d["label"] == "Organisation":
+                self.org.setdefault(d["name"], key)
+                self.org.setdefault(d["name"].casefold(), key)
+        for u, v, d in g.edges(data=True):
+            if d["type"] == "CONTROLS":
+                self.controller_of[v] = u
+        for key, d in g.nodes(data=True):
+            if d["label"] == "Activity":
+                ctrl = self.controller_of.get(key)
+                ctrl_name = g.nodes[ctrl]["name"] if ctrl else d["props"].get("controller", "")
+                self.activity[(ctrl_name, d["name"])] = key
+
+    def org_key(self, name: str) -> str | None:
+        return self.org.get(name) or self.org.get(str(name).casefold()) if name else None
+
+    def activity_key(self, finding) -> str | None:
+        return self.activity.get((_f(finding, "controller"), _f(finding, "activity")))
+
+
+def _flow_edges(g: nx.MultiDiGraph, act: str) -> list[tuple[str, str, int]]:
+    """The hop edges along which an activity's data flow."""
+    return [(u, v, k) for u, v, k, d in g.edges(keys=True, data=True)
+            if d["type"] in HOP_TYPES and d.get("activity") == act]
+
+
+def _flow_index(g: nx.MultiDiGraph) -> dict[str, list[tuple[str, str, int]]]:
+    out: dict[str, list] = {}
+    for u, v, k, d in g.edges(keys=True, data=True):
+        if d["type"] in HOP_TYPES:
+            out.setdefault(d.get("activity"), []).append((u, v, k))
+    return out
+
+
+def annotate(g: nx.MultiDiGraph, findings: Iterable) -> nx.MultiDiGraph:
+    """A copy of ``g`` with each finding laid on the hop, activity or organisation it concerns.
+
+    Nodes and edges get ``findings`` (finding dicts) and ``severity`` (worst);
+    hop edges get ``verdict``: ``violation`` (a high finding), ``warning`` (a
+    medium or low one), ``ok`` (a transfer without finding) or ``none``. A
+    finding about an organisation alone (``unknown_country``) also marks the
+    hops into it: their transfers cannot be judged.
+
+    >>> from ropa.samples import example_graph
+    >>> g = build_network(example_graph())
+    >>> f = {"rule": "r", "severity": "high", "controller": "Voorbeeld Zorg BV", "activity": "Newsletter",
+    ...      "exporter": "Voorbeeld Zorg BV", "importer": "Mail Blast LLC"}
+    >>> a = annotate(g, [f])
+    >>> [d["verdict"] for u, v, d in a.edges(data=True) if v == "Organisation:mail blast llc"]
+    ['violation']
+    """
+    g = g.copy()
+    for _, d in g.nodes(data=True):
+        d["findings"], d["severity"] = [], None
+    for *_, d in g.edges(data=True):
+        d["findings"], d["severity"] = [], None
+    idx = _Index(g)
+    for finding in findings:
+        f = _as_dict(finding)
+        act = idx.activity_key(f)
+        imp = idx.org_key(_f(f, "importer"))
+        exp = idx.org_key(_f(f, "exporter"))
+        if act and imp:
+            for u, _, d in g.in_edges(imp, data=True):
+                if d["type"] in HOP_TYPES and d.get("activity") == act and (exp is None or d.get("exporter") == exp):
+                    d["findings"].append(f)
+            g.nodes[imp]["findings"].append(f)
+        elif act:
+            g.nodes[act]["findings"].append(f)
+        elif imp or idx.org_key(_f(f, "subject")):
+            org = imp or idx.org_key(_f(f, "subject"))
+            g.nodes[org]["findings"].append(f)
+            for *_, d in g.in_edges(org, data=True):
+                if d["type"] in HOP_TYPES:
+                    d["findings"].append(f)
+    for _, d in g.nodes(data=True):
+        d["severity"] = worst_severity(x["severity"] for x in d["findings"])
+    for *_, d in g.edges(data=True):
+        d["severity"] = worst_severity(x["severity"] for x in d["findings"])
+        if d["type"] in HOP_TYPES:
+            d["verdict"] = verdict_for(d["severity"], d.get("transfer", False))
+    return g
+
+
+# --------------------------------------------------------------------------- filtering
+
+@dataclass(frozen=True)
+class GraphFilter:
+    """What the user asked to see. Empty tuples mean "no restriction".
+
+    ``controllers``, ``activities``, ``categories``, ``subjects`` are node
+    keys; ``countries`` are country codes (where data go); ``min_severity``
+    keeps only flows with a finding at least that severe.
+    """
+
+    controllers: tuple[str, ...] = ()
+    activities: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    min_severity: str | None = None
+
+    def is_empty(self) -> bool:
+        return self == GraphFilter()
+
+
+def filter_options(g: nx.MultiDiGraph) -> dict[str, list[tuple[str, str]]]:
+    """For each filter, the ``(value, label)`` choices present in ``g``, sorted by label.
+
+    >>> from ropa.samples import example_graph
+    >>> filter_options(build_network(example_graph()))["countries"][:2]
+    [('DE', 'Germany'), ('NL', 'Netherlands')]
+    """
+    def nodes(label, pred=lambda d: True):
+        return sorted(((k, d["name"]) for k, d in g.nodes(data=True) if d["label"] == label and pred(d)),
+                      key=lambda kv: (kv[1].casefold(), kv[0]))
+    idx = _Index(g)
+    activities = []
+    for k, d in g.nodes(data=True):
+        if d["label"] == "Activity":
+            ctrl = idx.controller_of.get(k)
+            activities.append((k, f"{d['name']} ({g.nodes[ctrl]['name']})" if ctrl else d["name"]))
+    countries = {}
+    for u, v, d in g.edges(data=True):
+        if d["type"] in PLACE_RELS and not g.nodes[u].get("controller"):
+            countries[g.nodes[v]["id"]] = g.nodes[v]["name"]
+    return {
+        "controllers": nodes("Organisation", lambda d: d.get("controller")),
+        "activities": sorted(activities, key=lambda kv: (kv[1].casefold(), kv[0])),
+        "categories": nodes("DataCategory"),
+        "subjects": nodes("DataSubject"),
+        "countries": sorted(countries.items(), key=lambda kv: (kv[1].casefold(), kv[0])),
+    }
+
+
+def _prune(edges: list[tuple[str, str, int]], goals: set[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
+    """The goal edges plus every edge leading towards one of them."""
+    if not goals:
+        return []
+    dg = nx.DiGraph((u, v) for u, v, _ in edges)
+    upstream: set[str] = set()
+    for u, _, _ in goals:
+        upstream |= nx.ancestors(dg, u) | {u}
+    return [e for e in edges if e in goals or e[1] in upstream]
+
+
+def filter_network(g: nx.MultiDiGraph, flt: GraphFilter) -> nx.MultiDiGraph:
+    """The part of an annotated network a filter asks for.
+
+    Activities are kept when they match the controller, activity, category
+    and subject choices; their data flows are then cut down to the routes that
+    reach a chosen country and carry a finding at ``min_severity`` or worse
+    (an activity whose own record has such a finding is kept even without a
+    flow). Shown with each kept activity: its controller, its categories and
+    subjects (only the chosen ones when those are filtered), the organisations
+    on the kept routes and their countries.
+
+    >>> from ropa.samples import example_graph
+    >>> g = annotate(build_network(example_graph()), [])
+    >>> us = filter_network(g, GraphFilter(countries=("US",)))
+    >>> sorted(d["name"] for _, d in us.nodes(data=True) if d["label"] == "Activity")
+    ['Newsletter', 'Patient appointments']
+    """
+    if flt.is_empty():
+        return g.copy()
+    idx = _Index(g)
+    flows = _flow_index(g)
+    wanted_countries = {node_key("Country", c) for c in flt.countries}
+    min_rank = SEVERITY_RANK.get(flt.min_severity) if flt.min_severity else None
+    keep_nodes: set[str] = set()
+    keep_edges: set[tuple[str, str, int]] = set()
+    for act, d in g.nodes(data=True):
+        if d["label"] != "Activity":
+            continue
+        ctrl = idx.controller_of.get(act)
+        if flt.controllers and ctrl not in flt.controllers:
+            continue
+        if flt.activities and act not in flt.activities:
+            continue
+        out = {(v, e["type"]) for _, v, e in g.out_edges(act, data=True)}
+        cats = {v for v, t in out if t == "PROCESSES"}
+        subs = {v for v, t in out if t == "CONCERNS"}
+        if flt.categories and not cats & set(flt.categories):
+            continue
+        if flt.subjects and not subs & set(flt.subjects):
+            continue
+        edges = flows.get(act, [])
+        if wanted_countries:
+            goals = {e for e in edges if set(_places(g, e[1])) & wanted_countries}
+            edges = _prune(edges, goals)
+            if not edges:
+                continue
+        own_severe = min_rank is not None and SEVERITY_RANK.get(d.get("severity"), -1) >= min_rank
+        if min_rank is not None:
+            goals = {e for e in edges if SEVERITY_RANK.get(g.edges[e].get("severity"), -1) >= min_rank}
+            edges = _prune(edges, goals)
+            if not edges and not own_severe:
+                continue
+        keep_nodes |= {act} | ({ctrl} if ctrl else set())
+        keep_nodes |= (cats & set(flt.categories)) if flt.categories else cats
+        keep_nodes |= (subs & set(flt.subjects)) if flt.subjects else subs
+        for u, v, k in edges:
+            keep_edges.add((u, v, k))
+            keep_nodes |= {u, v}
+    for org in [n for n in keep_nodes if g.nodes[n]["label"] == "Organisation"]:
+        keep_nodes |= set(_places(g, org))
+    sub = nx.MultiDiGraph()
+    sub.add_nodes_from((n, g.nodes[n]) for n in keep_nodes)
+    for u, v, k, d in g.edges(keys=True, data=True):
+        if u in keep_nodes and v in keep_nodes and (d["type"] not in HOP_TYPES or (u, v, k) in keep_edges):
+            sub.add_edge(u, v, key=k, **d)
+    return sub
+
+
+def focus(g: nx.MultiDiGraph, node: str, depth: int = 1) -> nx.MultiDiGraph:
+    """The nodes within ``depth`` hops of ``node`` (either direction) and the edges between them.
+
+    >>> from ropa.samples import example_graph
+    >>> g = build_network(example_graph())
+    >>> sorted(focus(g, "Country:US", 1).nodes)
+    ['Country:US', 'Organisation:mail blast llc', 'Organisation:sms relay inc']
+    """
+    if node not in g:
+        return nx.MultiDiGraph()
+    near = nx.single_source_shortest_path_length(g.to_undirected(as_view=True), node, cutoff=depth)
+    return g.subgraph(near).copy()
+
+
+def limit(g: nx.MultiDiGraph, cap: int = NODE_CAP) -> tuple[nx.MultiDiGraph | None, str | None]:
+    """Keep a drawing readable: at most ``cap`` nodes.
+
+    Returns the graph unchanged, or without its data category and subject
+    nodes (still listed on each activity), or ``None`` when even that is too
+    many; with a sentence saying what happened.
+
+    >>> from ropa.samples import example_graph
+    >>> g = build_network(example_graph())
+    >>> limit(g, 1000)[1] is None, len(limit(g, 14)[0]) < len(g), limit(g, 3)[0]
+    (True, True, None)
+    """
+    n = g.number_of_nodes()
+    if n <= cap:
+        return g, None
+    lean = g.subgraph([k for k, d in g.nodes(data=True) if d["label"] not in ("DataCategory", "DataSubject")])
+    if lean.number_of_nodes() <= cap:
+        return lean.copy(), (f"{n} nodes are more than the {cap} drawn at once, so data categories and data "
+                             "subjects are left out (each activity lists them in its tooltip). "
+                             "Narrow the filter to see them.")
+    return None, (f"{n} nodes ({lean.number_of_nodes()} without data categories and subjects) are more than "
+                  f"the {cap} drawn at once. Narrow the filter (a controller, a country, a minimum severity) "
+                  "or focus on one node.")
+
+
+# --------------------------------------------------------------------------- routes
+
+def _connect(g: nx.MultiDiGraph, act: str, target: str) -> list[str]:
+    """The organisations from an activity to ``target`` along the activity's flow."""
+    dg = nx.DiGraph((u, v) for u, v, _ in _flow_edges(g, act))
+    if act in dg and target in dg:
+        try:
+            return nx.shortest_path(dg, act, target)[1:]
+        except nx.NetworkXNoPath:
+            pass
+    return [target]
+
+
+def finding_route(g: nx.MultiDiGraph, finding) -> list[str]:
+    """The node keys a finding runs along: controller, activity, recipients, destination.
+
+    >>> from ropa.samples import example_graph
+    >>> g = build_network(example_graph())
+    >>> f = {"rule": "onward_transfer_chain", "controller": "Voorbeeld Zorg BV", "activity": "Patient appointments",
+    ...      "path": ["Voorbeeld Zorg BV", "Agenda Cloud GmbH", "SMS Relay Inc"], "destination": "US"}
+    >>> finding_route(g, f)  # doctest: +NORMALIZE_WHITESPACE
+    ['Organisation:voorbeeld zorg bv', 'Activity:voorbeeld zorg bv::patient appointments',
+     'Organisation:agenda cloud gmbh', 'Organisation:sms relay inc', 'Country:US']
+    """
+    idx = _Index(g)
+    act = idx.activity_key(finding)
+    names = list(_f(finding, "path", []) or [])
+    if _f(finding, "importer") and (not names or names[-1] != _f(finding, "importer")):
+        names.append(_f(finding, "importer"))
+    orgs = [k for k in (idx.org_key(n) for n in names) if k]
+    if act is None:
+        route = orgs or [k for k in [idx.org_key(_f(finding, "subject"))] if k]
+    else:
+        ctrl = idx.controller_of.get(act)
+        route = [k for k in (ctrl, act) if k]
+        rest = [k for k in orgs if k != ctrl]
+        if rest:
+            route += _connect(g, act, rest[0])
+            route += [k for k in rest[1:]]
+    dest = node_key("Country", _f(finding, "destination")) if _f(finding, "destination") else None
+    if route and dest in g and g.has_edge(route[-1], dest):
+        route.append(dest)
+    seen: list[str] = []
+    for k in route:
+        if k not in seen:
+            seen.append(k)
+    return seen
+
+
+def hop_route(g: nx.MultiDiGraph, edge: tuple[str, str, int]) -> list[str]:
+    """The route of one hop: controller, activity, the organisations before it, the importer, its countries abroad."""
+    u, v, k = edge
+    act = g.edges[edge].get("activity")
+    ctrl = _Index(g).controller_of.get(act)
+    route = [x for x in (ctrl, act) if x]
+    if u != act:
+        route += _connect(g, act, u)
+    route.append(v)
+    return route + _abroad(g, v)
+
+
+def route_subgraph(g: nx.MultiDiGraph, route: list[str], context: bool = True) -> nx.MultiDiGraph:
+    """The route's nodes (and, with ``context``, the countries of its organisations) with
+    ``highlight=True`` on the route's nodes and on the edges joining consecutive ones.
+
+    Hop edges of other activities between the same organisations are left out.
+
+    >>> from ropa.samples import example_graph
+    >>> g = build_network(example_graph())
+    >>> s = route_subgraph(g, ["Organisation:voorbeeld zorg bv", "Activity:voorbeeld zorg bv::newsletter",
+    ...                        "Organisation:mail blast llc"])
+    >>> sorted((u, v) for u, v, d in s.edges(data=True) if d["highlight"])  # doctest: +NORMALIZE_WHITESPACE
+    [('Activity:voorbeeld zorg bv::newsletter', 'Organisation:mail blast llc'),
+     ('Organisation:voorbeeld zorg bv', 'Activity:voorbeeld zorg bv::newsletter')]
+    """
+    route = [n for n in route if n in g]
+    acts = {n for n in route if g.nodes[n]["label"] == "Activity"}
+    nodes = set(route)
+    if context:
+        for n in route:
+            if g.nodes[n]["label"] == "Organisation":
+                nodes |= set(_places(g, n))
+    steps = set(zip(route, route[1:]))
+    sub = nx.MultiDiGraph()
+    for n in nodes:
+        sub.add_node(n, **{**g.nodes[n], "highlight": n in route})
+    for u, v, k, d in g.edges(keys=True, data=True):
+        if u in nodes and v in nodes:
+            if d["type"] in HOP_TYPES and acts and d.get("activity") not in acts:
+                continue
+            on_route = (u, v) in steps and not (  # to a country, the route is where data are processed
+                d["type"] == "ESTABLISHED_IN" and any(e["type"] == "PROCESSES_IN" for e in g[u][v].values()))
+            sub.add_edge(u, v, key=k, **{**d, "highlight": on_route})
+    return sub
+
+
+def with_route(full: nx.MultiDiGraph, shown: nx.MultiDiGraph, route: list[str]) -> nx.MultiDiGraph:
+    """``shown`` plus a route taken from ``full``, the route marked ``highlight`` (drawn bold).
+
+    >>> from ropa.samples import example_graph
+    >>> g = build_network(example_graph())
+    >>> route = ["Organisation:voorbeeld zorg bv", "Activity:voorbeeld zorg bv::newsletter"]
+    >>> h = with_route(g, nx.MultiDiGraph(), route)
+    >>> sorted(h.nodes), all(d["highlight"] for _, d in h.nodes(data=True))
+    (['Activity:voorbeeld zorg bv::newsletter', 'Organisation:voorbeeld zorg bv'], True)
+    """
+    marked = route_subgraph(full, route, context=False)
+    out = nx.MultiDiGraph()
+    for n, d in shown.nodes(data=True):
+        out.add_node(n, **{**d, "highlight": False})
+    for u, v, k, d in shown.edges(keys=True, data=True):
+        out.add_edge(u, v, key=k, **{**d, "highlight": False})
+    for n, d in marked.nodes(data=True):
+        out.add_node(n, **d)
+    for u, v, k, d in marked.edges(keys=True, data=True):
+        out.add_edge(u, v, key=k, **d)
+    return out
+
+
+def without_details(g: nx.MultiDiGraph, keep: Iterable[str] = ()) -> nx.MultiDiGraph:
+    """``g`` without data category and data subject nodes (except ``keep``): a lighter drawing."""
+    keep = set(keep)
+    return g.subgraph([n for n, d in g.nodes(data=True)
+                       if d["label"] not in ("DataCategory", "DataSubject") or n in keep]).copy()
+
+
+# --------------------------------------------------------------------------- tables
+
+@lru_cache(maxsize=1)
+def _mechanism_labels() -> dict[str, str]:
+    from .reference import load_mechanisms
+    m = load_mechanisms()
+    return dict(zip(m["id"], m["label"]))
+
+
+def mechanism_text(hop: dict) -> str:
+    """A hop's safeguard as the record states it: the wording as written, else the mechanism's label.
+
+    >>> mechanism_text({"mechanism": "privacy_shield", "mechanism_raw": "Privacy-Shield-zertifiziert"})
+    'Privacy-Shield-zertifiziert'
+    >>> mechanism_text({"mechanism": "privacy_shield", "mechanism_raw": "privacy_shield"})
+    'EU-US Privacy Shield (invalidated)'
+    >>> mechanism_text({})
+    'no safeguard recorded'
+    """
+    canonical, raw = hop.get("mechanism"), hop.get("mechanism_raw")
+    if raw and raw != canonical:
+        return raw
+    return _mechanism_labels().get(canonical) or canonical or "no safeguard recorded"
+
+
+
+def finding_label(f) -> str:
+    """A one-line name for a finding (for pickers).
+
+    >>> finding_label({"rule": "privacy_shield_reliance", "severity": "high", "controller": "A", "subject": "B",
+    ...                "activity": "Newsletter"})
+    'HIGH · privacy_shield_reliance · A → B (Newsletter)'
+    """
+    who = " → ".join(x for x in (_f(f, "controller"), _f(f, "subject")) if x)
+    act = f" ({_f(f, 'activity')})" if _f(f, "activity") else ""
+    return f"{str(_f(f, 'severity')).upper()} · {_f(f, 'rule')} · {who}{act}"
+
+
+def finding_identity(f) -> tuple:
+    """What identifies a finding across reruns (same fields as Finding.identity)."""
+    return tuple(_f(f, k) for k in ("rule", "controller", "activity", "exporter", "subject", "destination", "reason"))
+
+
+def _join(values: Iterable) -> str:
+    out: list[str] = []
+    for v in values:
+        s = "" if v is None else str(v).strip()
+        if s and s not in out:
+            out.append(s)
+    return " | ".join(out)
+
+
+def transfers_frame(g: nx.MultiDiGraph, mechanisms: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every restricted transfer (a hop to an importer processing outside the EEA), worst first.
+
+    Columns: controller, activity, exporter, importer, path, destination
+    (codes), destination_names, mechanism, verdict, severity, rules, reason,
+    legal_source, remediation, evidence, source, row, and ``edge`` (the hop's
+    key in ``g``, for :func:`hop_route`). ``g`` must be annotated.
+    """
+    if mechanisms is None:
+        from .reference import load_mechanisms
+        mechanisms = load_mechanisms()
+    mech = mechanisms.set_index("id")
+    idx = _Index(g)
+    rows = []
+    for u, v, k, d in g.edges(keys=True, data=True):
+        if d["type"] not in HOP_TYPES or not d.get("transfer"):
+            continue
+        p = d["props"]
+        act = d.get("activity")
+        ctrl = idx.controller_of.get(act)
+        abroad = _abroad(g, v)
+        route = hop_route(g, (u, v, k))
+        m = p.get("mechanism")
+        fs = sorted(d.get("findings", []), key=lambda f: -SEVERITY_RANK.get(f["severity"], -1))
+        legal = _join(f.get("legal_source") for f in fs) or (str(mech.loc[m, "legal_source"]) if m in mech.index else "")
+        rows.append({
+            "severity": d.get("severity") or "",
+            "verdict": d.get("verdict", "ok"),
+            "controller": g.nodes[ctrl]["name"] if ctrl else "",
+            "activity": g.nodes[act]["name"] if act in g else "",
+            "exporter": g.nodes[u]["name"] if g.nodes[u]["label"] == "Organisation" else (g.nodes[ctrl]["name"] if ctrl else ""),
+            "importer": g.nodes[v]["name"],
+            "path": " → ".join(g.nodes[n]["name"] for n in route if g.nodes[n]["label"] != "Country"),
+            "destination": ", ".join(g.nodes[c]["id"] for c in abroad),
+            "destination_names": ", ".join(g.nodes[c]["name"] for c in abroad),
+            "mechanism": mechanism_text(p),
+            "rules": _join(f["rule"] for f in fs),
+            "reason": _join(f.get("reason") for f in fs),
+            "legal_source": legal,
+            "remediation": _join(f.get("remediation") for f in fs),
+            "evidence": p.get("evidence", ""),
+            "source": p.get("source", ""),
+            "row": p.get("row"),
+            "edge": (u, v, k),
+        })
+    df = pd.DataFrame(rows, columns=["severity", "verdict", "controller", "activity", "exporter", "importer", "path",
+                                     "destination", "destination_names", "mechanism", "rules", "reason",
+                                     "legal_source", "remediation", "evidence", "source", "row", "edge"])
+    if len(df):
+        df["_rank"] = df["severity"].map(lambda s: -SEVERITY_RANK.get(s, -1))
+        df = df.sort_values(["_rank", "controller", "importer", "activity"], kind="stable").drop(columns="_rank")
+    return df.reset_index(drop=True)
+
+
+FINDING_TABLE_COLUMNS = ["severity", "verdict", "rule", "title", "controller", "activity", "exporter", "importer",
+                         "path", "destination", "mechanism", "reason", "legal_source", "remediation", "evidence",
+                         "source", "row", "article"]
+
+
+def findings_table(findings: Iterable) -> pd.DataFrame:
+    """Findings as rows (worst first, as given) with a verdict and the path joined by arrows.
+
+    >>> findings_table([{"rule": "r", "severity": "medium", "path": ["A", "B"]}])[["verdict", "path"]].iloc[0].tolist()
+    ['warning', 'A → B']
+    """
+    rows = []
+    for f in findings:
+        d = _as_dict(f)
+        d["path"] = " → ".join(d.get("path") or [])
+        d["verdict"] = verdict_for(d.get("severity"), True)
+        if d.get("mechanism"):
+            d["mechanism"] = mechanism_text({"mechanism": d["mechanism"]})
+        rows.append({c: d.get(c) for c in FINDING_TABLE_COLUMNS})
+    return pd.DataFrame(rows, columns=FINDING_TABLE_COLUMNS)
+
+
+def overview_counts(g: nx.MultiDiGraph) -> dict[str, int]:
+    """Controllers, activities, recipients, destination countries and restricted transfers.
+
+    >>> from ropa.samples import example_graph
+    >>> overview_counts(build_network(example_graph()))
+    {'controllers': 1, 'activities': 3, 'recipients': 4, 'countries': 3, 'restricted_transfers': 2}
+    """
+    recipients = {v for u, v, d in g.edges(data=True) if d["type"] in HOP_TYPES}
+    countries = {c for r in recipients for c in _places(g, r, ("PROCESSES_IN",))}
+    return {
+        "controllers": sum(1 for _, d in g.nodes(data=True) if d.get("controller")),
+        "activities": sum(1 for _, d in g.nodes(data=True) if d["label"] == "Activity"),
+        "recipients": len(recipients),
+        "countries": len(countries),
+        "restricted_transfers": sum(1 for *_, d in g.edges(data=True) if d["type"] in HOP_TYPES and d.get("transfer")),
+    }
+
+
+def map_layers(g: nx.MultiDiGraph) -> dict[str, Any]:
+    """What the world map shows, from an annotated network.
+
+    Every country where a recipient processes data: outside the EEA coloured
+    by the worst finding on the transfers there (green when none), inside the
+    EEA light blue. Returns ``fill`` and ``labels`` for
+    :func:`ropa.worldmap.world_svg`, the ``legend``, and ``unplaced``: places
+    outside the EEA that are not a country on the map (unresolved names).
+    """
+    per_country: dict[str, list[dict]] = {}
+    transfers: dict[str, int] = {}
+    inside: dict[str, set] = {}
+    for u, v, d in g.edges(data=True):
+        if d["type"] not in HOP_TYPES:
+            continue
+        for c in _places(g, v, ("PROCESSES_IN",)):
+            cd = g.nodes[c]
+            if cd.get("eea"):
+                inside.setdefault(cd["id"], set()).add(g.nodes[v]["name"])
+            else:
+                per_country.setdefault(cd["id"], []).extend(d.get("findings", []))
+                transfers[cd["id"]] = transfers.get(cd["id"], 0) + 1
+    names = {d["id"]: d["name"] for _, d in g.nodes(data=True) if d["label"] == "Country"}
+    fill, labels, unplaced = {}, {}, []
+    from .worldmap import drawable_codes
+    drawable = drawable_codes()
+    for code, fs in per_country.items():
+        worst = worst_severity(f["severity"] for f in fs)
+        by_rule: dict[str, int] = {}
+        for f in fs:
+            by_rule[f["rule"]] = by_rule.get(f["rule"], 0) + 1
+        rules = ", ".join(f"{r} ×{n}" for r, n in sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0])))
+        text = (f"{names.get(code, code)}: {transfers[code]} restricted transfer(s); "
+                + (f"worst finding {worst} ({rules})" if worst else "no finding"))
+        if code in drawable:
+            fill[code] = SEVERITY_COLOURS[worst] if worst else OK_COLOUR
+            labels[code] = text
+        else:
+            unplaced.append(text)
+    for code, orgs in inside.items():
+        if code in drawable and code not in fill:
+            fill[code] = EEA_COLOUR
+            labels[code] = f"{names.get(code, code)} (EEA): {len(orgs)} recipient(s) process data here"
+    legend = [(SEVERITY_COLOURS["high"], "transfers with a high finding"),
+              (SEVERITY_COLOURS["medium"], "worst finding medium"),
+              (SEVERITY_COLOURS["low"], "worst finding low"),
+              (OK_COLOUR, "transfers without finding"),
+              (EEA_COLOUR, "inside the EEA")]
+    return {"fill": fill, "labels": labels, "legend": legend, "unplaced": sorted(unplaced)}
+
+
+def result_nodes(rows: list[dict]) -> list[str]:
+    """Node keys of the nodes (and lists of nodes, e.g. paths) in query results, in order of appearance.
+
+    >>> result_nodes([{"o": {"_label": "Organisation", "id": "acme", "name": "Acme"}, "n": 3,
+    ...                "p": [{"_label": "Country", "id": "US"}]}])
+    ['Organisation:acme', 'Country:US']
+    """
+    keys: list[str] = []
+
+    def visit(v: Any) -> None:
+        if isinstance(v, dict) and v.get("_label") and v.get("id") is not None:
+            k = node_key(str(v["_label"]), str(v["id"]))
+            if k not in keys:
+                keys.append(k)
+        elif isinstance(v, (list, tuple)):
+            for x in v:
+                visit(x)
+
+    for row in rows:
+        for v in row.values():
+            visit(v)
+    return keys
+
+
+def result_frame(rows: list[dict]) -> pd.DataFrame:
+    """Query results as a table of text: nodes as "Label: name", lists joined with arrows.
+
+    >>> rows = [{"o": {"_label": "Organisation", "id": "acme", "name": "Acme"}, "d": dt.date(2020, 7, 16)}]
+    >>> result_frame(rows).iloc[0].tolist()
+    ['Organisation: Acme', '2020-07-16']
+    """
+    def text(v: Any) -> Any:
+        if isinstance(v, dict):
+            if v.get("_label"):
+                return f"{v['_label']}: {v.get('name') or v.get('id') or ''}"
+            return ", ".join(f"{k}={text(x)}" for k, x in v.items() if not str(k).startswith("_"))
+        if isinstance(v, (list, tuple)):
+            return " → ".join(str(text(x)) for x in v)
+        if isinstance(v, (dt.date, dt.datetime)):
+            return v.isoformat()[:10]
+        return v
+
+    if not rows:
+        return pd.DataFrame()
+    return pd.DataFrame([{k: text(v) for k, v in r.items()} for r in rows], columns=list(rows[0].keys()))
+
+
+def as_of_default() -> dt.date:
+    """Today: the date the explorer evaluates the rules on unless told otherwise."""
+    return dt.date.today()

@@ -1,0 +1,221 @@
+"""Where a long-running front end (the explorer) keeps its RoPA, and how it reaches it.
+
+The embedded store locks its directory for one *writing* process at a time.
+Measured with ladybug 0.22 on the sample store (see bench/ui_render.py and
+the README):
+
+* a read-only open succeeds while another process holds the store open for
+  writing, as long as that process has nothing uncommitted; an open + query +
+  close costs about 0.06 s;
+* while a writer is mid-import, a read-only open fails ("checkpoint recovery
+  is pending") for the moment of the write; it succeeds again afterwards and
+  sees either the old or the new graph, never a mix;
+* a reader that stays open keeps seeing its old snapshot after another
+  process has written.
+
+So the explorer never holds the embedded store: :class:`EmbeddedWorkspace`
+opens it read-only for each piece of work (retrying briefly while a writer
+is busy) and read-write only for the moment of its own import. ``ropa
+import`` can therefore run while the explorer is open; the explorer notices
+the new data through :meth:`Workspace.version` (the store file's size and
+modification time) and re-reads. Only two writers at the same instant
+collide, and the loser gets :class:`~ropa.errors.StoreLockedError` with a
+clear message. A server backend (Neo4j) is simply held open and shared.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .backends.base import Backend
+from .errors import BackendError, RopaError, StoreLockedError
+from .model import RopaGraph
+
+BUSY = "recovery is pending"
+
+
+class StoreBusyError(StoreLockedError):
+    """Another program is writing the embedded store right now; try again in a moment."""
+
+
+class Workspace:
+    """A store the explorer reads from and imports into."""
+
+    kind = "?"
+
+    def describe(self) -> str:
+        """One line for the user: which store, where (never a password)."""
+        raise NotImplementedError
+
+    def version(self) -> str:
+        """Changes whenever the stored data may have changed: the key of every cached result."""
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Backend]:
+        """A backend to read from, for the duration of a ``with`` block."""
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Backend]:
+        """A backend to write to, for the duration of a ``with`` block."""
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    def close(self) -> None:
+        """Release what the workspace holds."""
+
+
+class EmbeddedWorkspace(Workspace):
+    """An on-disk LadybugDB store, opened per use (read-only unless importing).
+
+    >>> import tempfile, pathlib
+    >>> from ropa.samples import example_graph
+    >>> ws = EmbeddedWorkspace(pathlib.Path(tempfile.mkdtemp()) / "s.lbdb")
+    >>> ws.ensure_seeded(example_graph)
+    True
+    >>> with ws.reading() as store:
+    ...     store.run("MATCH (a:Activity) RETURN count(a) AS n")[0]["n"]
+    3
+    >>> ws.ensure_seeded(example_graph)
+    False
+    """
+
+    kind = "embedded"
+
+    def __init__(self, path: str | Path, retry_for: float = 4.0):
+        self.path = Path(path)
+        self.retry_for = retry_for
+        self._lock = threading.Lock()   # one store handle at a time within this process
+
+    def describe(self) -> str:
+        return f"embedded LadybugDB store at {self.path}"
+
+    def version(self) -> str:
+        parts = []
+        for p in (self.path, Path(str(self.path) + ".wal")):
+            try:
+                st = p.stat()
+                parts.append(f"{st.st_mtime_ns}:{st.st_size}")
+            except FileNotFoundError:
+                parts.append("-")
+        return f"{self.path}|" + "|".join(parts)
+
+    def _open(self, read_only: bool):
+        from .backends.embedded import EmbeddedBackend
+        deadline = time.monotonic() + self.retry_for
+        delay = 0.05
+        while True:
+            try:
+                return EmbeddedBackend(self.path, read_only=read_only)
+            except StoreLockedError:
+                if time.monotonic() >= deadline:
+                    raise
+            except BackendError as exc:
+                if BUSY not in str(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise StoreBusyError(
+                        f"the store {self.path} is being written by another program (for instance "
+                        "`ropa import`); try again in a moment") from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Backend]:
+        if not self.path.exists():
+            raise BackendError(f"there is no store at {self.path} yet; import a file first")
+        with self._lock:
+            store = self._open(read_only=True)
+            try:
+                yield store
+            finally:
+                store.close()
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Backend]:
+        with self._lock:
+            store = self._open(read_only=False)
+            try:
+                yield store
+            finally:
+                store.close()
+
+    def ensure_seeded(self, make_graph: Callable[[], RopaGraph]) -> bool:
+        """Load ``make_graph()`` when the store is new or holds no activity; True when it did."""
+        if self.path.exists():
+            with self.reading() as store:
+                if store.run("MATCH (a:Activity) RETURN count(a) AS n")[0]["n"]:
+                    return False
+        graph = make_graph()
+        with self.writing() as store:
+            if store.run("MATCH (a:Activity) RETURN count(a) AS n")[0]["n"]:
+                return False  # someone else filled it meanwhile
+            store.replace(graph)
+        return True
+
+
+class ServerWorkspace(Workspace):
+    """A server backend (Neo4j), opened once and shared by every session.
+
+    Other clients may change the data at any time, so :meth:`version` also
+    changes every ``refresh`` seconds; our own imports change it at once.
+    """
+
+    def __init__(self, backend: Backend, refresh: float = 60.0):
+        self.backend = backend
+        self.kind = backend.kind
+        self.refresh = refresh
+        self._writes = 0
+
+    def describe(self) -> str:
+        return self.backend.describe()
+
+    def version(self) -> str:
+        return f"{self.kind}|{self._writes}|{int(time.time() // self.refresh)}"
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Backend]:
+        yield self.backend
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Backend]:
+        try:
+            yield self.backend
+        finally:
+            self._writes += 1
+
+    def close(self) -> None:
+        self.backend.close()
+
+
+def open_workspace(env: dict[str, str] | None = None) -> tuple[Workspace, list[str]]:
+    """The workspace the environment asks for, and notes for the user.
+
+    ``ROPA_BACKEND=neo4j`` (or ``NEO4J_URI`` set) selects Neo4j through
+    ``ropa.backends.open_backend``; otherwise the embedded store at
+    ``$ROPA_STORE`` or ``.ropa/ropa.lbdb``. When Neo4j is asked for but cannot
+    be used, the embedded store is used and the note says why.
+    """
+    env = dict(os.environ if env is None else env)
+    notes: list[str] = []
+    wants_neo4j = env.get("ROPA_BACKEND", "").lower() == "neo4j" or (
+        bool(env.get("NEO4J_URI")) and env.get("ROPA_BACKEND", "").lower() != "embedded")
+    if wants_neo4j:
+        try:
+            from .backends import open_backend
+            from .backends.neo4j_config import neo4j_settings  # type: ignore[import-not-found]
+            return ServerWorkspace(open_backend("neo4j", **neo4j_settings())), notes
+        except ImportError:
+            notes.append("Neo4j was asked for (ROPA_BACKEND / NEO4J_URI), but this installation has no "
+                         "Neo4j backend yet; showing the embedded store instead.")
+        except (RopaError, ValueError, KeyError, OSError) as exc:  # bad settings, server down, wrong password
+            notes.append(f"Neo4j could not be used ({exc}); showing the embedded store instead.")
+    from .backends.embedded import default_store_path
+    path = Path(env.get("ROPA_STORE") or default_store_path())
+    return EmbeddedWorkspace(path), notes

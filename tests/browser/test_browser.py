@@ -1,0 +1,249 @@
+"""The explorer in a real browser: Debian's chromium driven by Playwright, against `streamlit run`.
+
+Opens every page on the sample data, checks the graph canvas really draws
+nodes, applies a filter, follows one finding from the table to its route in
+the graph, downloads the record, shows an import's problems, runs a query,
+and fails on any request that leaves localhost. Screenshots go to
+tests/output/ (gitignored): look at them.
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "tests" / "output"
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-default-apps", "--disable-sync", "--metrics-recording-only",
+        "--no-default-browser-check"]
+
+if not CHROMIUM.exists():
+    if os.environ.get("CI") == "true":
+        raise RuntimeError("/usr/bin/chromium is missing; .ci/run installs it (apt-get install chromium)")
+    pytest.skip("no /usr/bin/chromium on this machine (apt-get install chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = _free_port()
+    env = {**os.environ, "ROPA_STORE": str(tmp_path_factory.mktemp("browser") / "store.lbdb")}
+    env.pop("NEO4J_URI", None)
+    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"streamlit did not start; see {log.name}")
+        time.sleep(0.3)
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser_page(server):
+    OUT.mkdir(parents=True, exist_ok=True)
+    requests: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1700}, accept_downloads=True)
+        context.on("request", lambda r: requests.append(r.url))
+        page = context.new_page()
+        page.set_default_timeout(90_000)
+        yield page, requests
+        context.close()
+        browser.close()
+
+
+def _local(url: str, base: str) -> bool:
+    return url.startswith((base, "data:", "blob:", "about:")) or url.startswith("http://localhost")
+
+
+def _open(page, base: str, path: str, heading: str):
+    page.goto(f"{base}/{path}")
+    page.get_by_role("heading", name=heading, exact=True).wait_for()
+    page.wait_for_load_state("networkidle")
+    _settle(page)
+
+
+def _settle(page):
+    """Wait until Streamlit has finished running the script (no 'Running…' status)."""
+    page.wait_for_timeout(300)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=120_000)
+    page.wait_for_timeout(300)
+
+
+def _frame_with(page, selector: str):
+    """The first embedded frame holding ``selector`` (polled: Streamlit renders progressively)."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        for f in page.frames:
+            if f is not page.main_frame and f.locator(selector).count():
+                return f
+        page.wait_for_timeout(300)
+    raise AssertionError(f"no frame with {selector}")
+
+
+def _graph_frame(page, accept=lambda drawn: True):
+    """The frame of a pyvis drawing, once vis-network has laid it out and ``accept(drawn)`` holds.
+
+    Streamlit swaps frames on a rerun, so frames are polled until one is ready and acceptable.
+    """
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        for f in reversed(page.frames):
+            if f is page.main_frame or f.is_detached():
+                continue
+            try:
+                if f.evaluate("() => document.body && document.body.getAttribute('data-ready') === '1'"):
+                    drawn = _drawn(f)
+                    if accept(drawn):
+                        return drawn
+            except sync_api.Error:  # the frame went away under us
+                continue
+        page.wait_for_timeout(300)
+    raise AssertionError("no finished graph drawing appeared")
+
+
+def _safe(frame) -> bool:
+    try:
+        return frame.url in ("about:srcdoc", "about:blank") or frame.url.startswith("about:")
+    except Exception:
+        return False
+
+
+def _drawn(frame) -> dict:
+    """Nodes placed by vis-network and non-white pixels on its canvas."""
+    return frame.evaluate("""() => {
+        const ids = network.body.data.nodes.getIds();
+        const placed = Object.keys(network.getPositions(ids)).length;
+        const c = document.querySelector('#mynetwork canvas');
+        const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let ink = 0;
+        for (let i = 0; i < px.length; i += 16) {
+            if (px[i + 3] > 0 && (px[i] < 235 || px[i + 1] < 235 || px[i + 2] < 235)) ink++;
+        }
+        const all = network.body.data.nodes.get();
+        return {nodes: ids.length, placed: placed, ink: ink, labels: all.map(n => n.label),
+                bold: all.filter(n => n.route === true).map(n => n.label)};
+    }""")
+
+
+def _shot(page, name: str):
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+
+
+def test_the_explorer_in_a_browser(server, browser_page):
+    page, requests = browser_page
+    base = server
+
+    # Overview: counts, severities, the world map with the US red (Privacy Shield).
+    _open(page, base, "", "Overview")
+    map_frame = _frame_with(page, "body#worldmap svg")
+    us = map_frame.locator('path[data-iso="US"]')
+    assert us.get_attribute("fill") == "#c62828"
+    assert "privacy_shield_reliance" in us.locator("title").text_content()
+    _shot(page, "1-overview")
+
+    # Graph: the canvas draws every node; a controller filter draws fewer.
+    _open(page, base, "graph", "Graph")
+    everything = _graph_frame(page)
+    assert everything["nodes"] > 50 and everything["placed"] == everything["nodes"] and everything["ink"] > 2000
+    _shot(page, "2-graph")
+    box = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Controller").first
+    box.click()
+    page.keyboard.type("RAIDBOXES")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    _settle(page)
+    filtered = _graph_frame(page, lambda d: d["nodes"] != everything["nodes"])
+    assert 0 < filtered["nodes"] < everything["nodes"] and "RAIDBOXES GmbH" in filtered["labels"]
+    assert "CCombox" not in filtered["labels"]
+    _shot(page, "3-graph-filtered")
+
+    # Transfers & findings: pick the first finding; its route and evidence appear; open it in the graph.
+    _open(page, base, "transfers", "Transfers & findings")
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.wait_for()
+    b = grid.bounding_box()
+    page.mouse.click(b["x"] + 16, b["y"] + 35 + 17)  # the first row's selection checkbox
+    _settle(page)
+    page.get_by_role("heading", name=re.compile(r"^HIGH · ")).wait_for()
+    assert page.locator("blockquote").first.inner_text().strip()
+    route = _graph_frame(page, lambda d: d["nodes"] < 20)
+    assert route["nodes"] >= 3 and route["ink"] > 300
+    _shot(page, "4-transfers-row")
+    page.get_by_role("button", name=re.compile("Open this route in the Graph page")).click()
+    page.get_by_role("heading", name="The highlighted finding").wait_for()
+    _settle(page)
+    traced = _graph_frame(page, lambda d: d["bold"])
+    assert len(traced["bold"]) >= 3 and traced["nodes"] > len(traced["bold"])  # the route, bold, in the whole graph
+    assert page.locator("blockquote").first.inner_text().strip()
+    _shot(page, "5-graph-traced-finding")
+
+    # Record: download the whole record as XLSX; it opens with both Art. 30 sheets.
+    _open(page, base, "record", "Record of processing activities (Art. 30)")
+    with page.expect_download() as dl:
+        page.get_by_role("button", name=re.compile(r"Download the whole record")).click()
+    target = OUT / "ropa-art30.xlsx"
+    dl.value.save_as(target)
+    with zipfile.ZipFile(target) as z:
+        assert "xl/workbook.xml" in z.namelist()
+    from openpyxl import load_workbook
+    wb = load_workbook(io.BytesIO(target.read_bytes()))
+    assert wb.sheetnames == ["Art. 30(1) controllers", "Art. 30(2) processors"]
+    assert wb["Art. 30(1) controllers"].max_row == 51
+    _shot(page, "6-record")
+
+    # Import: a broken register shows every problem and offers no import.
+    _open(page, base, "import", "Import")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(files=[{
+        "name": "broken.csv", "mimeType": "text/csv",
+        "buffer": b"controller,activity,recipient\nAcme BV,,Cloud Inc\n,Payroll,Bank\n"}])
+    page.get_by_text("Nothing can be imported").wait_for()
+    _settle(page)
+    assert page.get_by_role("button", name="Import", exact=True).count() == 0
+    _shot(page, "7-import-problems")
+
+    # Query: the default query draws its nodes; a write is refused.
+    _open(page, base, "query", "Query")
+    page.get_by_role("button", name=re.compile("Run")).click()
+    _settle(page)
+    result = _graph_frame(page)
+    assert result["nodes"] > 0
+    _shot(page, "8-query")
+
+    outside = sorted({u for u in requests if not _local(u, base)})
+    assert outside == [], f"requests left the machine: {outside}"

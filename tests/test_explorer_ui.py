@@ -1,0 +1,194 @@
+"""Every explorer page under Streamlit's AppTest, on the sample data in a scratch store."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+
+import pytest
+
+st = pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from ropa.ui.pages import PAGES  # noqa: E402
+
+TODAY = dt.date(2026, 11, 22)
+BEFORE_SCHREMS_II = dt.date(2020, 7, 1)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def scratch_store(tmp_path_factory):
+    """A fresh store (seeded with the sample on first use) and empty Streamlit caches."""
+    path = tmp_path_factory.mktemp("explorer") / "store.lbdb"
+    old = os.environ.get("ROPA_STORE")
+    os.environ["ROPA_STORE"] = str(path)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield path
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    if old is None:
+        os.environ.pop("ROPA_STORE", None)
+    else:
+        os.environ["ROPA_STORE"] = old
+
+
+def app(page: str, as_of: dt.date = TODAY, **state) -> AppTest:
+    at = AppTest.from_string(f"from ropa.ui.pages import run\nrun(default={page!r})", default_timeout=180)
+    at.session_state["as_of"] = as_of
+    for k, v in state.items():
+        at.session_state[k] = v
+    return at.run()
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def unmark(markdown: str) -> str:
+    """The text of Markdown that ropa.ui.common.plain escaped."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def frames(at: AppTest) -> list[str]:
+    return [e.proto.srcdoc for e in at.get("iframe")]
+
+
+def drawn_nodes(page_html: str) -> list[dict]:
+    data = page_html.split("new vis.DataSet(", 1)[1].split(");\n", 1)[0]
+    return json.loads(data)
+
+
+def store_fingerprint(path) -> str:
+    from ropa.backends.embedded import EmbeddedBackend
+    with EmbeddedBackend(path, read_only=True) as s:
+        return s.export().fingerprint()
+
+
+@pytest.mark.parametrize("page", [p[0] for p in PAGES])
+def test_every_page_renders_on_the_sample(page):
+    at = ok(app(page))
+    assert at.title and at.title[0].value
+
+
+def test_overview_counts_map_and_as_of():
+    at = ok(app("overview"))
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Processing activities"] == "50" and metrics["Restricted transfers"] == "26"
+    cards = " ".join(h.proto.body for h in at.html)
+    high_now = int(re.search(r'data-testid="sev-high">(\d+)<', cards).group(1))
+    (world,) = [f for f in frames(at) if "worldmap" in f]
+    assert re.search(r'fill="#c62828" data-iso="US"><title>United States: 26 restricted transfer\(s\); worst finding '
+                     r'high \(privacy_shield_reliance ×15', world)
+    before = ok(app("overview", as_of=BEFORE_SCHREMS_II))
+    cards = " ".join(h.proto.body for h in before.html)
+    assert int(re.search(r'data-testid="sev-high">(\d+)<', cards).group(1)) < high_now
+
+
+def test_graph_filter_changes_what_is_drawn():
+    at = ok(app("graph"))
+    everything = drawn_nodes(frames(at)[0])
+    controllers = at.multiselect(key="f_controllers")
+    raid = next(o for o in controllers.options if "RAIDBOXES" in o)
+    controllers.select(raid).run()
+    ok(at)
+    only = drawn_nodes(frames(at)[0])
+    assert 0 < len(only) < len(everything)
+    labels = {n["label"] for n in only}
+    assert "RAIDBOXES GmbH" in labels and "CCombox" not in labels
+    at.select_slider(key="f_severity").set_value("high").run()
+    severe = drawn_nodes(frames(ok(at))[0])
+    assert 0 < len(severe) < len(only)
+
+
+def test_graph_highlights_a_chosen_finding_with_its_evidence():
+    at = ok(app("graph"))
+    pick = at.selectbox(key="g_highlight")
+    choice = next(o for o in pick.options if "privacy_shield_reliance" in o and "ActiveCampaign" in o)
+    pick.select(choice).run()
+    ok(at)
+    nodes = drawn_nodes(frames(at)[0])
+    bold = {n["label"] for n in nodes if n.get("route")}
+    assert {"RAIDBOXES GmbH", "ActiveCampaign", "United States"} <= bold
+    faded = [n for n in nodes if n.get("opacity") == 0.3]
+    assert faded and len(faded) + len(bold) == len(nodes)
+    assert any(s.value == "The highlighted finding" for s in at.subheader)
+    assert any("<blockquote" in h.proto.body and "Privacy Shield" in h.proto.body for h in at.html)
+
+
+def test_transfers_filter_then_a_row_shows_its_route_and_opens_it_in_the_graph():
+    at = ok(app("transfers"))
+    before = len(at.dataframe[0].value)
+    at.multiselect(key="ff_severity").select("high").run()
+    ok(at)
+    high = at.dataframe[0].value
+    assert 0 < len(high) < before and set(high["severity"]) == {"high"}
+    at.session_state["findings_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    ok(at)
+    (label,) = [s.value for s in at.subheader if s.value.startswith("HIGH · ")]
+    route = [f for f in frames(at) if "new vis.DataSet" in f]
+    assert route and len(drawn_nodes(route[0])) >= 3
+    assert any("<blockquote" in h.proto.body for h in at.html)
+    at.button(key="open_in_graph").click().run()
+    ok(at)
+    assert at.title[0].value == "Graph"
+    pick = at.selectbox(key="g_highlight")
+    assert pick.index is not None and pick.options[pick.index] == label
+    assert any(s.value == "The highlighted finding" for s in at.subheader)
+
+
+def test_record_per_controller_and_processor():
+    at = ok(app("record"))
+    first = at.dataframe[0].value
+    at.selectbox(key="rec_controller").select("RAIDBOXES GmbH").run()
+    ok(at)
+    raid = at.dataframe[0].value
+    assert any("of RAIDBOXES GmbH" in c.value for c in at.caption)
+    assert len(raid) and not raid.equals(first)
+    assert raid["(e) transfers to third countries (country: safeguard)"].str.contains("Privacy Shield").any()
+    assert {b.key for b in at.download_button} >= {"dl_xlsx", "dl_ctrl_csv", "dl_ctrl_xlsx"}
+
+
+def test_query_console_reads_and_refuses_writes():
+    at = ok(app("query"))
+    at.button(key="q_run").click().run()
+    ok(at)
+    assert len(at.dataframe[0].value) > 0 and frames(at)
+    at.text_area(key="q_text").set_value("MATCH (o:Organisation) DETACH DELETE o").run()
+    at.button(key="q_run").click().run()
+    assert at.error and "read-only" in unmark(at.error[0].value) and not at.exception
+
+
+BROKEN = (b"controller,activity,recipient,recipient_country,mechanism_date\n"
+          b"Acme BV,,Cloud Inc,US,2021-01-01\n"
+          b",Payroll,Bank,NL,\n")
+
+
+def test_import_reports_every_problem_and_writes_nothing(scratch_store):
+    ok(app("overview"))  # seeds the store
+    before = store_fingerprint(scratch_store)
+    at = app("import")
+    at.file_uploader(key="uploads").set_value(("broken.csv", BROKEN, "text/csv")).run()
+    assert not at.exception and at.error and "Nothing can be imported" in unmark(at.error[0].value)
+    problems = at.dataframe[0].value
+    assert {(r.file, r.row, r.column) for r in problems.itertuples()} >= {("broken.csv", 2, "activity"),
+                                                                         ("broken.csv", 3, "controller")}
+    assert not [b for b in at.button if b.key == "do_import"]
+    assert store_fingerprint(scratch_store) == before
+
+
+def test_import_lands_a_valid_file_whole(scratch_store):
+    from ropa.samples import EXAMPLE_REGISTER
+    at = app("import")
+    at.file_uploader(key="uploads").set_value(("clinic.csv", EXAMPLE_REGISTER.read_bytes(), "text/csv")).run()
+    ok(at)
+    assert {m.label: m.value for m in at.metric}["Activities"] == "3"
+    at.button(key="do_import").click().run()
+    ok(at)
+    assert at.success and "Imported 3 activities" in unmark(at.success[0].value)
+    after = ok(app("overview"))
+    assert {m.label: m.value for m in after.metric}["Processing activities"] == "53"

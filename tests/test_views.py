@@ -1,0 +1,215 @@
+"""The explorer's library side: network, findings on it, filters, routes, tables, Art. 30, drawing."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import networkx as nx
+import pytest
+
+from ropa import art30, views
+from ropa.backends.embedded import EmbeddedBackend
+from ropa.findings import SEVERITY_RANK
+from ropa.render import network_html, node_tooltip
+from ropa.rules import evaluate
+from ropa.samples import example_graph, sample_graph
+
+TODAY = dt.date(2026, 11, 22)
+BEFORE_SCHREMS_II = dt.date(2020, 7, 1)
+
+
+def _evaluated(graph, as_of):
+    with EmbeddedBackend(None) as store:
+        store.replace(graph)
+        return store.export(), [f.to_dict() for f in evaluate(store, as_of)]
+
+
+@pytest.fixture(scope="module")
+def sample():
+    rg, findings = _evaluated(sample_graph(), TODAY)
+    g = views.build_network(rg)
+    return g, views.annotate(g, findings), findings
+
+
+@pytest.fixture(scope="module")
+def example():
+    rg, findings = _evaluated(example_graph(), TODAY)
+    g = views.build_network(rg)
+    return g, views.annotate(g, findings), findings
+
+
+def _names(g, label):
+    return sorted(d["name"] for _, d in g.nodes(data=True) if d["label"] == label)
+
+
+def test_every_finding_lands_on_the_graph(sample):
+    _, a, findings = sample
+    placed = {views.finding_identity(f) for _, d in a.nodes(data=True) for f in d["findings"]}
+    assert {views.finding_identity(f) for f in findings} <= placed
+
+
+def test_hop_findings_land_on_their_own_hop(sample):
+    """A Privacy Shield finding marks the hop of its activity, not the importer's other hops."""
+    _, a, findings = sample
+    f = next(f for f in findings if f["rule"] == "privacy_shield_reliance" and f["importer"] == "ActiveCampaign")
+    marked = [(u, v, d) for u, v, d in a.edges(data=True) if any(x["rule"] == f["rule"] and x["activity"] == f["activity"]
+                                                                 for x in d.get("findings", []))]
+    assert len(marked) == 1
+    u, v, d = marked[0]
+    assert a.nodes[v]["name"] == "ActiveCampaign" and d["verdict"] == "violation"
+    assert a.nodes[d["activity"]]["name"] == f["activity"]
+
+
+@pytest.mark.parametrize("as_of, us_colour", [(TODAY, "#c62828"), (BEFORE_SCHREMS_II, None)])
+def test_map_colours_the_us_by_privacy_shield_only_after_schrems_ii(as_of, us_colour):
+    rg, findings = _evaluated(sample_graph(), as_of)
+    layers = views.map_layers(views.annotate(views.build_network(rg), findings))
+    assert "US" in layers["fill"]
+    ps = "privacy_shield_reliance" in layers["labels"]["US"]
+    assert ps == (as_of == TODAY)
+    if us_colour:
+        assert layers["fill"]["US"] == us_colour
+    assert layers["fill"]["DE"] == "#9cc3e6"  # recipients inside the EEA: light blue
+
+
+def test_transfers_are_the_hops_abroad_worst_first(sample):
+    _, a, _ = sample
+    tf = views.transfers_frame(a)
+    assert len(tf) == views.overview_counts(a)["restricted_transfers"] > 0
+    ranks = [SEVERITY_RANK.get(s, -1) for s in tf["severity"]]
+    assert ranks == sorted(ranks, reverse=True)
+    assert set(tf["destination"]) == {"US"}
+    ps = tf[tf["rules"].str.contains("privacy_shield_reliance")]
+    assert len(ps) == 15 and set(ps["verdict"]) == {"violation"} and set(ps["controller"]) == {"RAIDBOXES GmbH"}
+    assert (ps["evidence"].str.len() > 0).all() and ps["evidence"].str.contains("Privacy Shield").any()
+
+
+def test_transfer_without_finding_is_ok(example):
+    _, a, _ = example
+    tf = views.transfers_frame(a).set_index("importer")
+    assert tf.loc["Mail Blast LLC", "verdict"] == "violation"
+    assert tf.loc["SMS Relay Inc", "verdict"] == "warning"  # the chain finding is medium
+
+
+def test_onward_chain_route_runs_through_the_subprocessor(example):
+    _, a, findings = example
+    chain = next(f for f in findings if f["rule"] == "onward_transfer_chain")
+    route = views.finding_route(a, chain)
+    assert [a.nodes[n]["name"] for n in route] == [
+        "Voorbeeld Zorg BV", "Patient appointments", "Agenda Cloud GmbH", "SMS Relay Inc", "United States"]
+    sub = views.route_subgraph(a, route)
+    bold = [(a.nodes[u]["name"], a.nodes[v]["name"]) for u, v, d in sub.edges(data=True) if d["highlight"]]
+    assert ("Agenda Cloud GmbH", "SMS Relay Inc") in bold and len(bold) == 4
+    assert "Germany" in _names(sub, "Country")  # context: where the route's organisations sit
+
+
+def test_route_of_an_activity_finding_is_controller_and_activity(sample):
+    _, a, findings = sample
+    f = next(f for f in findings if f["rule"] == "incomplete_record")
+    assert [a.nodes[n]["label"] for n in views.finding_route(a, f)] == ["Organisation", "Activity"]
+
+
+@pytest.mark.parametrize("flt, expect_activities, absent", [
+    (views.GraphFilter(countries=("US",)), {"Newsletter", "Patient appointments"}, "Arbo Dienst BV"),
+    (views.GraphFilter(min_severity="high"), {"Newsletter"}, "Agenda Cloud GmbH"),
+    (views.GraphFilter(min_severity="medium"), {"Newsletter", "Patient appointments", "Occupational health checks"},
+     None),
+])
+def test_filters_keep_matching_flows(example, flt, expect_activities, absent):
+    _, a, _ = example
+    shown = views.filter_network(a, flt)
+    assert set(_names(shown, "Activity")) == expect_activities
+    if absent:
+        assert absent not in _names(shown, "Organisation")
+
+
+def test_country_filter_prunes_branches_that_stay_home(sample):
+    _, a, _ = sample
+    raid = next(k for k, n in views.filter_options(a)["controllers"] if n == "RAIDBOXES GmbH")
+    everything = views.filter_network(a, views.GraphFilter(controllers=(raid,)))
+    to_us = views.filter_network(a, views.GraphFilter(controllers=(raid,), countries=("US",)))
+    assert 0 < to_us.number_of_nodes() < everything.number_of_nodes()
+    for u, v, d in to_us.edges(data=True):
+        if d["type"] in ("DISCLOSES_TO", "ENGAGES"):  # every kept hop leads to the US
+            reach = {v} | nx.descendants(to_us, v)
+            assert "Country:US" in reach
+
+
+@pytest.mark.parametrize("name", ["categories", "subjects"])
+def test_category_and_subject_filters_show_only_the_chosen(sample, name):
+    _, a, _ = sample
+    key, _ = views.filter_options(a)[name][0]
+    shown = views.filter_network(a, views.GraphFilter(**{name: (key,)}))
+    label = "DataCategory" if name == "categories" else "DataSubject"
+    assert [n for n, d in shown.nodes(data=True) if d["label"] == label] == [key]
+    acts = [n for n, d in shown.nodes(data=True) if d["label"] == "Activity"]
+    assert acts and all(shown.has_edge(n, key) for n in acts)
+
+
+def test_focus_depth_grows(sample):
+    _, a, _ = sample
+    sizes = [views.focus(a, "Country:US", d).number_of_nodes() for d in (1, 2, 3)]
+    assert sizes[0] < sizes[1] < sizes[2] <= a.number_of_nodes()
+
+
+def test_limit_drops_details_then_refuses(sample):
+    _, a, _ = sample
+    n = a.number_of_nodes()
+    lean = views.without_details(a).number_of_nodes()
+    assert views.limit(a, n) == (a, None)
+    g, note = views.limit(a, lean)
+    assert g.number_of_nodes() == lean and "left out" in note
+    g, note = views.limit(a, lean - 1)
+    assert g is None and "Narrow the filter" in note
+
+
+def test_overview_counts_of_the_sample(sample):
+    _, a, _ = sample
+    c = views.overview_counts(a)
+    assert c["controllers"] == 5 and c["activities"] == 50 and c["restricted_transfers"] == 26
+
+
+def test_art30_records(sample):
+    g, _, _ = sample
+    ctrl = art30.controller_record(g)
+    assert list(ctrl.columns) == art30.CONTROLLER_COLUMNS and len(ctrl) == 50
+    raid = ctrl[ctrl["(a) controller"] == "RAIDBOXES GmbH"]
+    assert raid["(e) transfers to third countries (country: safeguard)"].str.contains("Privacy Shield").any()
+    proc = art30.processor_record(g)
+    assert list(proc.columns) == art30.PROCESSOR_COLUMNS and len(proc)
+    assert set(proc["role"]) <= {"processor", "subprocessor", "processor, subprocessor"}
+
+
+# ----------------------------------------------------------------------------- drawing
+
+HOSTILE = ['<img src=x onerror=alert(1)>', '</script><script>alert(2)</script>', '![x](https://evil.example/x.png)']
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_drawing_never_turns_data_into_markup(name):
+    g = nx.MultiDiGraph()
+    g.add_node("Organisation:x", label="Organisation", id="x", name=name, props={"id": "x", "name": name,
+                                                                                 "country": name})
+    g.add_node("Country:US", label="Country", id="US", name="United States", eea=False, props={})
+    g.add_edge("Organisation:x", "Country:US", type="PROCESSES_IN", props={})
+    page = network_html(g)
+    assert "<img" not in page and "<script>alert" not in page
+    assert name in node_tooltip(g.nodes["Organisation:x"])  # shown as text by vis-network
+
+
+def test_drawing_loads_nothing_from_outside(example):
+    _, a, _ = example
+    page = network_html(a)
+    assert re.search(r"<(script|link|img|iframe)[^>]*\b(src|href)\s*=", page) is None
+    assert "cdn" not in page.split("<body>")[1].lower()
+    assert 'http-equiv="Content-Security-Policy"' in page and "default-src 'none'" in page
+
+
+def test_drawing_carries_every_node_and_the_legend(example):
+    _, a, findings = example
+    route = views.finding_route(a, next(f for f in findings if f["rule"] == "onward_transfer_chain"))
+    page = network_html(views.with_route(a, a, route))
+    data = page.split("new vis.DataSet(", 1)[1]
+    assert data.count('"id":') >= a.number_of_nodes()
+    for text in ("Controller", "Processing activity", "violation (a high finding)", "the selected finding"):
+        assert text in page
