@@ -237,6 +237,17 @@ def test_the_explorer_in_a_browser(server, browser_page):
     assert page.get_by_role("button", name="Import", exact=True).count() == 0
     _shot(page, "7-import-problems")
 
+    # Import a notice: upload a notice, see its draft, import it into the store with its quotes.
+    _open(page, base, "import-notice", "Draft a RoPA from a privacy notice")
+    notice = ROOT / "tests" / "notices" / "en_clinic.txt"
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(files=[{
+        "name": "clinic.html", "mimeType": "text/html", "buffer": notice.read_bytes()}])
+    page.get_by_role("heading", name="Recipients").wait_for()
+    _settle(page)
+    page.get_by_role("button", name="Import the reviewed draft").click()
+    page.get_by_text(re.compile(r"Imported \d+ recipient rows from clinic.html")).wait_for()
+    _shot(page, "7b-import-notice")
+
     # Query: the default query draws its nodes; a write is refused.
     _open(page, base, "query", "Query")
     page.get_by_role("button", name=re.compile("Run")).click()
