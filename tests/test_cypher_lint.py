@@ -65,6 +65,10 @@ def _statements() -> list[dict]:
     from ropa.rules import load_rules
     out = [{"id": f"queries/{r.path.name}", "text": r.query, "parameters": {"asOf": PARAM_SAMPLES["asOf"]}}
            for r in load_rules()]
+    # The report's own read queries run on both backends too.
+    for path in sorted((ROOT / "ropa" / "report" / "queries").glob("*.cypher")):
+        out.append({"id": f"report/{path.name}", "text": path.read_text(encoding="utf-8"),
+                    "parameters": {"asOf": PARAM_SAMPLES["asOf"]}})
     for i, (text, params) in enumerate(statement_catalogue()):
         out.append({"id": f"neo4j backend statement {i}", "text": text,
                     "parameters": {p: PARAM_SAMPLES[p] for p in params}})

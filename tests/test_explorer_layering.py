@@ -1,25 +1,14 @@
 """The explorer's layering: one module draws with pyvis, only ropa/ui talks Streamlit, the map needs nothing."""
 from __future__ import annotations
 
-import ast
 import sys
 from pathlib import Path
 
 import pytest
 
+from test_architecture import imports  # one AST import scanner for every layering test
+
 ROPA = Path(__file__).resolve().parents[1] / "ropa"
-
-
-def imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    out = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            out |= {a.name.split(".")[0] for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            out.add(node.module.split(".")[0])
-    return out
-
 
 MODULES = sorted(ROPA.rglob("*.py"))
 
