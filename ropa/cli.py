@@ -76,7 +76,8 @@ def cmd_check(args) -> int:
             findings = evaluate(store, args.as_of)
     if args.format == "json":
         keys = ["rule", "severity", "subject", "path", "reason", "legal_source", "evidence",
-                "controller", "activity", "destination", "mechanism", "remediation", "source", "row"]
+                "controller", "activity", "exporter", "importer", "destination", "mechanism", "remediation",
+                "source", "row"]
         print(json.dumps([{k: getattr(f, k) for k in keys} for f in findings], ensure_ascii=False, indent=2))
     elif args.format == "csv":
         from .tables import write_csv
@@ -310,6 +311,10 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as exc:
         print(f"error: no such file: {exc.filename}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:  # `ropa check | head`: the reader left; not an error of ours
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ def test_every_command_has_help(command, capsys):
 def test_check_sample_json_has_the_fixed_keys(capsys):
     assert main(["check", "--format", "json"]) == 0
     findings = json.loads(capsys.readouterr().out)
-    assert {"rule", "severity", "subject", "path", "reason", "legal_source", "evidence"} <= set(findings[0])
+    assert {"rule", "severity", "subject", "path", "reason", "legal_source", "evidence", "exporter", "importer"} <= set(findings[0])
     assert any(f["rule"] == "privacy_shield_reliance" and f["subject"] == "Rollbar" for f in findings)
 
 
@@ -62,3 +62,11 @@ def test_import_then_export_through_the_store(tmp_path, capsys):
     out = tmp_path / "out.csv"
     assert main(["export", "--format", "csv", "--out", str(out), "--store", store]) == 0
     assert "SMS Relay Inc" in out.read_text(encoding="utf-8-sig")
+
+
+def test_piping_into_a_reader_that_stops_early_is_not_an_error():
+    import subprocess
+    import sys
+    out = subprocess.run(f"{sys.executable} -m ropa check --format json | head -c 10", shell=True,
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout.startswith("[") and "Traceback" not in out.stderr, out.stderr
