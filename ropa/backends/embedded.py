@@ -201,5 +201,5 @@ def _translate(exc: RuntimeError, path: str) -> Exception:
         who = f" (process {pid.group(1)})" if pid else ""
         return StoreLockedError(
             f"the store {path} is in use by another program{who}, probably a running explorer; "
-            "stop it, or point this command at another store with --store PATH (or --memory)")
+            "stop it, or point this command at another store with --store PATH")
     return BackendError(f"embedded store: {msg.splitlines()[0] if msg else type(exc).__name__}")
