@@ -226,6 +226,29 @@ def cmd_extract(args) -> int:
     return 0
 
 
+def cmd_generate(args) -> int:
+    """Write a synthetic RoPA of about N relationships (deterministic for a seed)."""
+    import time
+    from .generate import REGISTER_NAME, write_register
+    t0 = time.perf_counter()
+    stats = write_register(args.out, args.relationships, args.seed)
+    print(f"Wrote {Path(args.out) / REGISTER_NAME}: {stats.rows} rows, {stats.activities} activities of "
+          f"{stats.controllers} controllers, {stats.organisations} organisations, "
+          f"{stats.relationships} relationships when imported (seed {args.seed}, "
+          f"{time.perf_counter() - t0:.1f} s).")
+    return 0
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ropa", description="RoPA Graph Explorer: GDPR transfer-risk checks over a "
                                 "Record of Processing Activities as a graph.")
@@ -290,6 +313,16 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--format", choices=["json", "csv", "register"], default="json",
                    help="json (default), csv (one row per recipient) or register (canonical register CSV)")
     x.set_defaults(func=cmd_extract)
+
+    g = sub.add_parser("generate", help="write a synthetic RoPA for scale tests",
+                       description="Write DIR/register.csv (canonical register format) of a group of controllers "
+                       "sharing vendors with sub-processor trees, sized to about N relationships once imported, "
+                       "and DIR/manifest.json. The same seed gives the same files.")
+    g.add_argument("--relationships", type=_positive, required=True, metavar="N",
+                   help="relationships in the imported graph (e.g. 1000000)")
+    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    g.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    g.set_defaults(func=cmd_generate)
 
     r = sub.add_parser("rules", help="list the rule pack")
     r.set_defaults(func=cmd_rules)
