@@ -31,6 +31,7 @@ from __future__ import annotations
 import bisect
 import csv
 import datetime as dt
+import io
 import json
 import random
 from dataclasses import asdict, dataclass, field
@@ -243,8 +244,8 @@ class _Generator:
                      for i, (_, cc) in enumerate(self.controllers)]
         self.countries = _table(COUNTRY_WEIGHTS)
         self.orgs: list[Org] = []
-        self.pair_tail: dict[tuple[int, int], list[str]] = {}   # (engager org, child org) -> row tail
-        self.direct_tail: dict[tuple[int, int], list[str]] = {}  # (controller, vendor) -> row tail
+        self.pair_tail: dict[tuple[int, int], tuple[str, str]] = {}   # (engager org, child org) -> row tail
+        self.direct_tail: dict[tuple[int, int], tuple[str, str]] = {}  # (controller, vendor) -> row tail
         self._build_vendors()
         self.clients = [self._client_name() for _ in range(max(8, relationships // 2_000))]
 
@@ -400,7 +401,7 @@ class _Generator:
             dpa = rng.choices(("yes", "no", ""), weights=(88, 5, 7))[0]
         return [written, date, tia, dpa]
 
-    def _sub_tail(self, engager: int, child: int) -> list[str]:
+    def _sub_tail(self, engager: int, child: int) -> tuple[str, str]:
         """The recipient columns of the row of a sub-processor (the same in every activity)."""
         e, c = self.orgs[engager], self.orgs[child]
         mech = self._mechanism(c)
@@ -409,10 +410,10 @@ class _Generator:
         where = c.written or "an unrecorded country"
         evidence = f"Sub-processor list of {e.name}: {c.name}, {where}" + (f", relying on {written}." if written
                                                                           else ".")
-        return [c.name, "subprocessor", e.name, c.written, c.processing, written, date, tia, dpa, c.dpf,
-                evidence, None, c.sector, occasional]
+        return _split_tail([c.name, "subprocessor", e.name, c.written, c.processing, written, date, tia, dpa,
+                            c.dpf, evidence], [c.sector, occasional])
 
-    def _direct_tail(self, ci: int, vendor: int) -> list[str]:
+    def _direct_tail(self, ci: int, vendor: int) -> tuple[str, str]:
         rng = self.rng
         v = self.orgs[vendor]
         if vendor in self.group_affiliates:
@@ -426,12 +427,13 @@ class _Generator:
         evidence = (f"Data processing agreement with {v.name} ({year}), annex 1: processing in "
                     f"{v.processing or v.written or 'a country not stated'}" +
                     (f"; transfers under {written}." if written else "."))
-        return [v.name, role, "", v.written, v.processing, written, date, tia, dpa, v.dpf, evidence, None,
-                v.sector, occasional]
+        return _split_tail([v.name, role, "", v.written, v.processing, written, date, tia, dpa, v.dpf, evidence],
+                           [v.sector, occasional])
 
     # -- activities -----------------------------------------------------------------
-    def _activity(self, ci: int, used: set[str]) -> tuple[list[str], int, int, bool]:
-        """The activity columns of one new activity, its categories and subjects count, special or not."""
+    def _activity(self, ci: int, used: set[str]) -> tuple[str, int, int, bool]:
+        """The activity columns (CSV-encoded) of one new activity, its categories and subjects count, special
+        or not."""
         rng = self.rng
         special = rng.random() < 0.09
         client = rng.choice(self.clients)
@@ -461,12 +463,13 @@ class _Generator:
         controller, cc = self.controllers[ci]
         cols = [controller, cc, title, purpose, basis, condition, "; ".join(subjects), "; ".join(cats),
                 retention, security]
-        return cols, len(cats), len(subjects), special
+        return _encode(cols)[:-1], len(cats), len(subjects), special
 
     def run(self, out: TextIO) -> Stats:
         rng = self.rng
-        w = csv.writer(out, lineterminator="\n")
-        w.writerow(HEADER)
+        out.write(_encode(HEADER))
+        docs = [_encode([d])[:-1] for d in self.docs]
+        buf: list[str] = []
         st = Stats(requested=self.n, controllers=len(self.controllers))
         by = dict.fromkeys(["CONTROLS", "PROCESSES", "CONCERNS", "DISCLOSES_TO", "ENGAGES", "ESTABLISHED_IN",
                             "PROCESSES_IN", "EVIDENCED_BY"], 0)
@@ -483,7 +486,7 @@ class _Generator:
         while total < self.n:
             ci = rng.randrange(n_ctl)
             cols, n_cats, n_subjects, special = self._activity(ci, used_names[ci])
-            doc = self.docs[ci]
+            doc = docs[ci]
             k = rng.choices(vals, cum_weights=cum)[0]
             chosen: list[int] = []
             for _ in range(k * 3):
@@ -502,8 +505,7 @@ class _Generator:
                 tail = self.direct_tail.get((ci, v))
                 if tail is None:
                     tail = self.direct_tail[(ci, v)] = self._direct_tail(ci, v)
-                tail[11] = doc
-                w.writerow(cols + tail)
+                buf.append(f"{cols},{tail[0]},{doc},{tail[1]}")
                 st.rows += 1
                 added += 1
                 by["DISCLOSES_TO"] += 1
@@ -514,8 +516,7 @@ class _Generator:
                         continue
                     pairs_done.add(pair)
                     tail = self.pair_tail[pair]
-                    tail[11] = doc
-                    w.writerow(cols + tail)
+                    buf.append(f"{cols},{tail[0]},{doc},{tail[1]}")
                     st.rows += 1
                     added += 1
                     by["ENGAGES"] += 1
@@ -533,12 +534,34 @@ class _Generator:
                             by["PROCESSES_IN"] += o.places
                             added += o.est + o.places
             total += added
+            if len(buf) > 5000:
+                out.write("".join(buf))
+                buf.clear()
             st.activities += 1
             st.special_activities += special
+        out.write("".join(buf))
         st.relationships = total
         st.organisations = len(seen_org) + n_ctl
         st.by_type = by
         return st
+
+
+_ENC_BUF = io.StringIO()
+_ENC = csv.writer(_ENC_BUF, lineterminator="\n")
+
+
+def _encode(fields: list) -> str:
+    """One CSV line, exactly as csv.writer writes it (fields are quoted one by one, so lines can be
+    assembled from encoded pieces)."""
+    _ENC_BUF.seek(0)
+    _ENC_BUF.truncate()
+    _ENC.writerow(fields)
+    return _ENC_BUF.getvalue()
+
+
+def _split_tail(before_source: list, after_source: list) -> tuple[str, str]:
+    """The recipient columns of a row, encoded in two pieces around ``source`` (which is per controller)."""
+    return _encode(before_source)[:-1], _encode(after_source)
 
 
 def _cumulative(weights):
