@@ -1,0 +1,547 @@
+"""Scale benchmark: generate, import, rule pack, reports, neighbourhood view, memory; at several sizes.
+
+    make bench                                    # 10k, 100k and 1M relationships
+    .venv/bin/python bench/run.py --sizes 10000,100000 --no-neo4j
+
+For each size a synthetic RoPA (``ropa generate``, cached under ``.bench/data``) goes
+through the same library calls the CLI and the explorer make, in a subprocess of its
+own, so peak RSS is per size:
+
+- the parse floor: ``pandas.read_csv`` and ``pyarrow.csv.read_csv`` of the same file
+  (the faster one), the least any import must spend reading it;
+- import (``ropa import``: read the register, ``load`` it into a fresh on-disk embedded
+  store) and its ratio to the parse floor;
+- the rule pack (``rules.run_rule`` per rule, then ``finalise``, as ``evaluate`` does),
+  per rule and in total, on the store opened read-only as the explorer does;
+- the report (``report.build_report``, then ``render`` to HTML and to XLSX);
+- the Graph page's view of a large vendor: the network built once (export, build,
+  annotate: the page caches it), then per click the 2-hop neighbourhood of the vendor
+  with the most incoming relationships (filter, focus, limit) and its pyvis page.
+
+It prints one table (figures by size, growth exponents between sizes, targets at the
+largest size) and writes ``.bench/results.json`` and ``bench/RESULTS.md``. A step that
+exceeds its time limit or the memory cap is stopped and shown as such; the run goes on.
+With ``NEO4J_URI`` set and reachable, the same steps run on Neo4j in a column of their
+own. Timings are wall-clock on a shared machine: compare ratios from the same run.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_SIZES = [10_000, 100_000, 1_000_000]
+AS_OF = dt.date(2026, 12, 1)
+SEED = 42
+# (figure, target at the largest size, unit); per-rule rows are added after "rules: total".
+TARGETS = {"import / parse floor": ("<= 3", 3.0), "rules: total": ("<= 5 s", 5.0),
+           "neighbourhood view (build + render)": ("<= 1 s", 1.0), "peak RSS (MB)": ("<= 3072 MB", 3072.0)}
+LINEAR = 1.2  # a growth exponent above this is not "close to linear"
+
+
+# =============================================================================== child: one size, one backend
+
+class Recorder:
+    """Appends one JSON line per figure to a file, so a stopped child leaves what it measured."""
+
+    def __init__(self, path: Path):
+        self.fp = open(path, "a", encoding="utf-8")
+
+    def put(self, figure: str, value, **extra) -> None:
+        self.fp.write(json.dumps({"figure": figure, "value": value, **extra}) + "\n")
+        self.fp.flush()
+
+    def step(self, figure: str) -> None:
+        self.put("_step", figure)
+
+
+class Guard:
+    """Stops the running store query when the process grows past the memory cap (the store's
+    own buffer pool defaults to most of the machine's memory)."""
+
+    def __init__(self, cap_mb: int):
+        self.cap_kb = cap_mb * 1024
+        self.conn = None
+        self.tripped = False
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def _watch(self) -> None:
+        while True:
+            if rss_kb(os.getpid()) > self.cap_kb and self.conn is not None:
+                self.tripped = True
+                try:
+                    self.conn.interrupt()
+                except Exception:
+                    pass
+            time.sleep(0.1)
+
+
+def rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as fp:
+            for line in fp:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def peak_rss_mb() -> float:
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed(fn):
+    t = time.perf_counter()
+    r = fn()
+    return r, time.perf_counter() - t
+
+
+def run_child(args) -> None:
+    """Measure one size on one backend; every figure goes to ``args.result`` as it is known."""
+    import pandas as pd
+    import pyarrow.csv as pacsv
+
+    from ropa import views
+    from ropa.backends import open_backend
+    from ropa.findings import finalise
+    from ropa.formats import read_path
+    from ropa.render import network_html
+    from ropa.report import build_report, render
+    from ropa.rules import load_rules, run_rule
+
+    rec = Recorder(Path(args.result))
+    guard = Guard(args.rss_cap_mb)
+    data = Path(args.data) / "register.csv"
+    manifest = json.loads((Path(args.data) / "manifest.json").read_text())
+    rec.put("relationships (generated)", manifest["relationships"])
+    rec.put("register rows", manifest["rows"])
+
+    # -- parse floor ---------------------------------------------------------------------------
+    rec.step("parse floor")
+    _, t_pd = timed(lambda: pd.read_csv(data, dtype=str, keep_default_na=False))
+    _, t_pa = timed(lambda: pacsv.read_csv(data))
+    rec.put("parse floor: pandas", t_pd)
+    rec.put("parse floor: pyarrow", t_pa)
+    floor = min(t_pd, t_pa)
+    rec.put("parse floor", floor)
+
+    # -- import ----------------------------------------------------------------------------------
+    rec.step("import")
+    if args.backend == "embedded":
+        import shutil
+        store_path = Path(args.store)
+        shutil.rmtree(store_path, ignore_errors=True)
+        if store_path.exists():
+            store_path.unlink()
+
+        def opener(read_only=False):
+            return open_backend("embedded", path=store_path, read_only=read_only)
+    else:
+        from ropa.backends.neo4j_config import neo4j_settings
+        settings = neo4j_settings()
+
+        def opener(read_only=False):
+            return open_backend("neo4j", **settings)
+    t0 = time.perf_counter()
+    graph, t_read = timed(lambda: read_path(data))
+    rec.put("import: read register", t_read)
+
+    def load():
+        with opener() as store:
+            if args.backend == "embedded":
+                guard.conn = store.conn
+                return store.load(graph)
+            store.replace(graph)  # Neo4j: a shared database is replaced, never merged into, by a benchmark
+            return graph
+    merged, t_load = timed(load)
+    guard.conn = None
+    t_import = time.perf_counter() - t0
+    rec.put("import: load into store", t_load)
+    rec.put("import (read + load)", t_import)
+    rec.put("import / parse floor", t_import / floor)
+    rec.put("relationships (imported)", sum(len(df) for df in merged.rels.values()))
+    del merged
+
+    # -- rule pack -------------------------------------------------------------------------------
+    rec.step("rules")
+    findings = []
+    store = opener(read_only=True)
+    if args.backend == "embedded":
+        guard.conn = store.conn
+        store.conn.set_query_timeout(int(args.rule_timeout * 1000))
+    complete = True
+    t_rules = 0.0
+    for rule in load_rules():
+        guard.tripped = False
+        t = time.perf_counter()
+        try:
+            got = run_rule(store, rule, AS_OF)
+        except Exception as exc:  # a timeout or the memory cap: shown, and the run goes on
+            elapsed = time.perf_counter() - t
+            why = "memory cap" if guard.tripped else ("timeout" if elapsed >= args.rule_timeout * 0.95
+                                                      else type(exc).__name__)
+            rec.put(f"rule: {rule.id}", None, stopped=why, after=elapsed, error=str(exc)[:200])
+            complete = False
+            t_rules += elapsed
+            continue
+        elapsed = time.perf_counter() - t
+        t_rules += elapsed
+        findings.extend(got)
+        rec.put(f"rule: {rule.id}", elapsed, findings=len(got))
+    findings, t_fin = timed(lambda: finalise(findings))
+    t_rules += t_fin
+    rec.put("rules: total", t_rules if complete else None, **({} if complete else
+                                                             {"stopped": "a rule was stopped", "after": t_rules}))
+    rec.put("findings", len(findings))
+    findings_dicts = [f.to_dict() for f in findings]
+
+    # -- report ----------------------------------------------------------------------------------
+    rec.step("report")
+    try:
+        report, t_model = timed(lambda: build_report(store, AS_OF, None, "bench"))
+        rec.put("report: model (build_report)", t_model)
+        html, t_html = timed(lambda: render(report, "html"))
+        rec.put("report: HTML", t_html, bytes=len(html))
+        xlsx, t_xlsx = timed(lambda: render(report, "xlsx"))
+        rec.put("report: XLSX", t_xlsx, bytes=len(xlsx))
+        del report, html, xlsx
+    except Exception as exc:
+        rec.put("report: model (build_report)", None, stopped="memory cap" if guard.tripped else type(exc).__name__,
+                error=str(exc)[:200])
+
+    # -- the Graph page: a large vendor's 2-hop neighbourhood --------------------------------------
+    rec.step("graph view")
+    try:
+        rg, t_export = timed(store.export)
+        store.close()
+        guard.conn = None
+        t = time.perf_counter()
+        full = views.annotate(views.build_network(rg), findings_dicts)
+        rec.put("graph: network (export + build + annotate)", t_export + time.perf_counter() - t)
+        incoming: dict[str, int] = {}
+        for rt in ("DISCLOSES_TO", "ENGAGES"):
+            for dst, n in rg.rels[rt]["dst"].value_counts().items():
+                incoming[dst] = incoming.get(dst, 0) + int(n)
+        vendor = max(sorted(incoming), key=incoming.get)
+        del rg
+        node = views.node_key("Organisation", vendor)
+
+        def build():
+            shown = views.filter_network(full, views.GraphFilter())
+            shown = views.without_details(shown)
+            shown = views.focus(shown, node, 2)
+            return shown, views.limit(shown)
+        (shown, (limited, note)), t_build = timed(build)
+        drawn = limited if limited is not None else views.without_details(shown)
+        page, t_render = timed(lambda: network_html(drawn))
+        rec.put("neighbourhood view: build", t_build, vendor=vendor, incoming=incoming[vendor],
+                nodes=shown.number_of_nodes(), edges=shown.number_of_edges(), capped=limited is None)
+        rec.put("neighbourhood view: render", t_render, bytes=len(page), nodes=drawn.number_of_nodes())
+        rec.put("neighbourhood view (build + render)", t_build + t_render)
+    except Exception as exc:
+        rec.put("neighbourhood view (build + render)", None, stopped=type(exc).__name__, error=str(exc)[:200])
+    rec.put("peak RSS (MB)", peak_rss_mb())
+
+
+# =============================================================================== parent: sizes, table
+
+def machine() -> dict:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
+        mem = f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, StopIteration):
+        pass
+    try:
+        from importlib.metadata import version
+        lb = version("ladybug")
+    except Exception:
+        lb = "?"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return {"cpus": os.cpu_count(), "cpu": cpu, "ram": mem, "python": platform.python_version(), "ladybug": lb,
+            "platform": platform.platform(), "load_at_start": load}
+
+
+def ensure_data(base: Path, n: int, seed: int) -> tuple[Path, float]:
+    """The generated RoPA of size n (cached) and the time its generation took."""
+    from ropa.generate import write_register
+    d = base / "data" / f"n{n}-s{seed}"
+    info = d / "bench.json"
+    if info.exists() and (d / "register.csv").exists():
+        return d, json.loads(info.read_text())["generate_s"]
+    t = time.perf_counter()
+    write_register(d, n, seed)
+    took = time.perf_counter() - t
+    info.write_text(json.dumps({"generate_s": took}))
+    return d, took
+
+
+def run_size(args, n: int, backend: str, data: Path) -> dict:
+    """Run one size in a child process under a memory cap and a time limit; its figures."""
+    result = Path(args.out) / f"result-{backend}-{n}.jsonl"
+    result.unlink(missing_ok=True)
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--backend", backend, "--data", str(data),
+           "--result", str(result), "--store", str(Path(args.out) / "stores" / f"{backend}-{n}.lbdb"),
+           "--rule-timeout", str(args.rule_timeout), "--rss-cap-mb", str(args.rss_cap_mb)]
+    (Path(args.out) / "stores").mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=sys.stderr)
+    start = time.perf_counter()
+    stopped = None
+    peak_polled = 0
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        peak_polled = max(peak_polled, rss_kb(proc.pid))
+        if peak_polled > (args.rss_cap_mb + 2048) * 1024:
+            stopped = f"killed above {args.rss_cap_mb + 2048} MB"
+        elif time.perf_counter() - start > args.size_timeout:
+            stopped = f"killed after {args.size_timeout:.0f} s"
+        if stopped:
+            proc.kill()
+            pid, status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(0.1)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    figures: dict[str, dict] = {}
+    step = None
+    if result.exists():
+        for line in result.read_text().splitlines():
+            r = json.loads(line)
+            if r["figure"] == "_step":
+                step = r["value"]
+            else:
+                figures[r.pop("figure")] = r
+    figures.setdefault("peak RSS (MB)", {"value": usage.ru_maxrss / 1024})
+    if stopped or proc.returncode:
+        figures["_stopped"] = {"value": None, "stopped": stopped or f"exit code {proc.returncode}", "in": step}
+    return figures
+
+
+def neo4j_status() -> tuple[bool, str]:
+    """Whether Neo4j is configured and reachable, and if not, why."""
+    try:
+        from ropa.backends import open_backend
+        from ropa.backends.neo4j_config import neo4j_settings
+        settings = neo4j_settings()
+    except Exception as exc:
+        return False, str(exc)
+    try:
+        with open_backend("neo4j", **settings) as store:
+            return True, store.describe()
+    except Exception as exc:
+        return False, str(exc)
+
+
+def exponent(a, b, n1, n2):
+    if not isinstance(a, (int, float)) or not isinstance(b, (int, float)) or a <= 0 or b <= 0:
+        return None
+    return math.log(b / a) / math.log(n2 / n1)
+
+
+def fmt(fig: dict | None, name: str) -> str:
+    if fig is None:
+        return "-"
+    v = fig.get("value")
+    if v is None:
+        after = fig.get("after")
+        return f"stop>{after:.0f}s" if after else "stopped"
+    if name.startswith(("relationships", "register rows", "findings")):
+        return f"{v:,}"
+    if "MB" in name:
+        return f"{v:,.0f}"
+    if "/" in name:
+        return f"{v:.1f}x"
+    return f"{v:.2f}" if v < 100 else f"{v:.0f}"
+
+
+ORDER = ["relationships (generated)", "relationships (imported)", "register rows", "generate",
+         "parse floor: pandas", "parse floor: pyarrow", "parse floor", "import: read register",
+         "import: load into store", "import (read + load)", "import / parse floor", "rules: total", "findings",
+         "report: model (build_report)", "report: HTML", "report: XLSX",
+         "graph: network (export + build + annotate)", "neighbourhood view: build", "neighbourhood view: render",
+         "neighbourhood view (build + render)", "peak RSS (MB)"]
+
+
+def short(n: int) -> str:
+    """10000 -> 10k, 1000000 -> 1M."""
+    for div, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if n >= div and n % div == 0:
+            return f"{n // div}{suffix}"
+    return str(n)
+
+
+def table(results: dict, sizes: list[int], backend: str) -> list[list[str]]:
+    cols = [results[backend].get(str(n), {}) for n in sizes]
+    names = [f for f in ORDER if any(f in c for c in cols)]
+    rules = sorted({f for c in cols for f in c if f.startswith("rule: ")})
+    names = names[:names.index("rules: total") + 1] + rules + names[names.index("rules: total") + 1:] \
+        if "rules: total" in names else names + rules
+    head = ["figure (s unless stated)"] + [f"{n:,}" for n in sizes] + \
+        [f"exp {short(a)}→{short(b)}" for a, b in zip(sizes, sizes[1:])] + [f"target at {short(sizes[-1])}"]
+    # Exponents against the relationships actually imported (a small request overshoots a little).
+    actual = [(c.get("relationships (imported)") or c.get("relationships (generated)") or {}).get("value") or n
+              for c, n in zip(cols, sizes)]
+    rows = [head]
+    for name in names:
+        vals = [c.get(name) for c in cols]
+        row = [name] + [fmt(v, name) for v in vals]
+        for (a, b), (n1, n2) in zip(zip(vals, vals[1:]), zip(actual, actual[1:])):
+            e = exponent(a and a.get("value"), b and b.get("value"), n1, n2)
+            row.append("-" if e is None else f"{e:.2f}")
+        target = TARGETS.get(name)
+        last = vals[-1].get("value") if vals[-1] else None
+        if target:
+            ok = last is not None and last <= target[1]
+            row.append(f"{target[0]} {'PASS' if ok else 'MISS'}")
+        else:
+            row.append("")
+        rows.append(row)
+    return rows
+
+
+def print_table(rows: list[list[str]], out=sys.stdout) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for j, r in enumerate(rows):
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))), file=out)
+        if j == 0:
+            print("  ".join("-" * w for w in widths), file=out)
+
+
+def markdown(rows: list[list[str]]) -> str:
+    out = ["| " + " | ".join(rows[0]) + " |", "|" + "|".join(["---"] + ["---:"] * (len(rows[0]) - 1)) + "|"]
+    out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows[1:]]
+    return "\n".join(out)
+
+
+def notes(results: dict, sizes: list[int], backend: str) -> list[str]:
+    out = []
+    for n in sizes:
+        c = results[backend].get(str(n), {})
+        s = c.get("_stopped")
+        if s:
+            out.append(f"{n:,}: the run was stopped ({s['stopped']}) during {s.get('in') or 'start-up'}; "
+                       "later figures are missing.")
+        for name, f in sorted(c.items()):
+            if f.get("value") is None and f.get("stopped") and name != "_stopped":
+                out.append(f"{n:,}: {name} stopped ({f['stopped']}" +
+                           (f" after {f['after']:.0f} s" if f.get("after") else "") + ")")
+        v = c.get("neighbourhood view: build")
+        if v:
+            out.append(f"{n:,}: neighbourhood of {v['vendor']!r} ({v['incoming']:,} incoming relationships): "
+                       f"{v['nodes']:,} nodes, {v['edges']:,} edges" +
+                       (" - over the Graph page's node cap (the page asks to narrow the filter); drawn anyway "
+                        "for the render figure" if v.get("capped") else ""))
+    slow = []
+    for row in table(results, sizes, backend)[1:]:
+        for e in row[1 + len(sizes):1 + 2 * len(sizes) - 1]:
+            if e not in ("-", "") and float(e) > LINEAR and not row[0].startswith(("relationships", "register")):
+                slow.append(row[0])
+                break
+    if slow:
+        out.append(f"growing faster than linear (exponent > {LINEAR}): " + ", ".join(slow))
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
+                   help="relationship counts, comma-separated (default 10000,100000,1000000)")
+    p.add_argument("--seed", type=int, default=SEED)
+    p.add_argument("--neo4j", dest="neo4j", action="store_true", default=None,
+                   help="also run on Neo4j (default: when NEO4J_URI is set)")
+    p.add_argument("--no-neo4j", dest="neo4j", action="store_false")
+    p.add_argument("--out", default=str(ROOT / ".bench"), help="cache and results folder (default .bench)")
+    p.add_argument("--markdown", default=str(ROOT / "bench" / "RESULTS.md"),
+                   help="write the table here (default bench/RESULTS.md; '' to skip)")
+    p.add_argument("--rule-timeout", type=float, default=600, help="seconds one rule may take (default 600)")
+    p.add_argument("--size-timeout", type=float, default=3600, help="seconds one size may take (default 3600)")
+    p.add_argument("--rss-cap-mb", type=int, default=12_000,
+                   help="stop a store query when the process passes this RSS (default 12000)")
+    # internal: one size in a child process
+    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--backend", default="embedded", help=argparse.SUPPRESS)
+    p.add_argument("--data", help=argparse.SUPPRESS)
+    p.add_argument("--result", help=argparse.SUPPRESS)
+    p.add_argument("--store", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.child:
+        run_child(args)
+        return 0
+
+    sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip())
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    backends = ["embedded"]
+    if args.neo4j is not False:
+        ok, why = neo4j_status()
+        if ok:
+            backends.append("neo4j")
+            print(f"Neo4j: {why}", file=sys.stderr)
+        else:
+            neo_note = f"Neo4j skipped: {why}"
+            print(neo_note, file=sys.stderr)
+    results: dict = {"machine": machine(), "sizes": sizes, "seed": args.seed, "as_of": AS_OF.isoformat(),
+                     "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    if "neo4j" not in backends:
+        results["neo4j"] = "skipped: " + ("--no-neo4j" if args.neo4j is False else why)
+    for b in backends:
+        results[b] = {}
+    for n in sizes:
+        print(f"== {n:,} relationships", file=sys.stderr)
+        data, t_gen = ensure_data(out, n, args.seed)
+        for b in backends:
+            figs = run_size(args, n, b, data)
+            figs["generate"] = {"value": t_gen}
+            results[b][str(n)] = figs
+            (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    results["finished"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
+
+    m = results["machine"]
+    where = (f"{m['cpus']} CPUs ({m['cpu']}), {m['ram']} RAM, Python {m['python']}, ladybug {m['ladybug']}, "
+             f"load average {m['load_at_start']:.1f} at start" if m["load_at_start"] is not None else "")
+    md = [f"# Scale benchmark\n\n`make bench` (bench/run.py), {results['finished']}, seed {args.seed}, "
+          f"as of {AS_OF}.\n\nMachine: {where}.\n"]
+    for b in backends:
+        rows = table(results, sizes, b)
+        print(f"\n{b} store: {where}")
+        print_table(rows)
+        extra = notes(results, sizes, b)
+        for line in extra:
+            print("  * " + line)
+        md += [f"\n## {b}\n", markdown(rows), ""] + [f"- {line}" for line in extra]
+    if "neo4j" in results:
+        print(f"\nNeo4j: {results['neo4j']}")
+        md.append(f"\nNeo4j: {results['neo4j']}")
+    print(f"\nTimes in seconds; exp = growth exponent log(t2/t1)/log(n2/n1) (1.0 = linear). "
+          f"Results: {out / 'results.json'}")
+    if args.markdown:
+        Path(args.markdown).write_text("\n".join(md) + "\n", encoding="utf-8")
+        print(f"Markdown: {args.markdown}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

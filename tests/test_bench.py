@@ -1,0 +1,33 @@
+"""bench/run.py end to end at two tiny sizes: every figure measured, with its growth exponent."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIGURES = ["parse floor", "import (read + load)", "import / parse floor", "rules: total",
+           "rule: onward_transfer_chain", "rule: privacy_shield_reliance", "report: HTML", "report: XLSX",
+           "neighbourhood view: build", "neighbourhood view: render", "neighbourhood view (build + render)",
+           "peak RSS (MB)", "generate"]
+
+
+def test_bench_prints_every_figure_with_exponents(tmp_path):
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--sizes", "150,300", "--no-neo4j",
+                          "--out", str(tmp_path), "--markdown", str(tmp_path / "R.md"), "--rule-timeout", "60"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = {line.split("  ")[0].strip(): line for line in out.stdout.splitlines() if "  " in line}
+    for fig in FIGURES:
+        small, large, exp = lines[fig][len(fig):].split()[:3]
+        float(small.rstrip("x")), float(large.rstrip("x")), float(exp)  # numbers, not "stopped" or "-"
+    for fig in ("import / parse floor", "rules: total", "neighbourhood view (build + render)", "peak RSS (MB)"):
+        assert lines[fig].endswith(("PASS", "MISS"))
+    assert "Neo4j: skipped: --no-neo4j" in out.stdout
+    res = json.loads((tmp_path / "results.json").read_text())
+    emb = res["embedded"]
+    assert set(emb) == {"150", "300"}
+    for figs in emb.values():
+        assert figs["relationships (imported)"]["value"] == figs["relationships (generated)"]["value"]
+        assert figs["findings"]["value"] > 0
+        assert figs["peak RSS (MB)"]["value"] > 50
+    assert "| rules: total |" in (tmp_path / "R.md").read_text()
