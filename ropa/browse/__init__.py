@@ -487,3 +487,29 @@ def page_of(df: pd.DataFrame, page: int, size: int = PAGE_SIZE) -> tuple[pd.Data
     pages = max(1, -(-len(df) // size))
     page = min(max(1, int(page)), pages)
     return df.iloc[(page - 1) * size: page * size], page, pages
+
+
+def finding_scope(cat: Catalogue, finding: dict) -> tuple[list[str], list[str]]:
+    """(activity ids, organisation ids) whose sub-network holds a finding's route."""
+    acts = cat.activities
+    hit = acts[(acts["controller"] == (finding.get("controller") or "")) &
+               (acts["name"] == (finding.get("activity") or ""))]
+    org_key = cat.org_key()
+    orgs = []
+    for name in [*(finding.get("path") or []), finding.get("importer"), finding.get("subject"), finding.get("exporter")]:
+        k = org_key.get(name) or org_key.get(str(name).casefold()) if name else None
+        if k:
+            orgs.append(k)
+    return sorted(hit["id"]), sorted(set(orgs))
+
+
+def hop_edge(g: nx.MultiDiGraph, transfer: dict | pd.Series) -> tuple[str, str, int] | None:
+    """The edge of a transfer-table row in a network holding its activity."""
+    src = views.node_key("Activity" if transfer["type"] == "DISCLOSES_TO" else "Organisation", transfer["src_id"])
+    dst = views.node_key("Organisation", transfer["importer_id"])
+    act = views.node_key("Activity", transfer["activity_id"])
+    if src in g and dst in g:
+        for k, d in g[src][dst].items() if g.has_edge(src, dst) else ():
+            if d["type"] == transfer["type"] and d.get("activity") == act:
+                return src, dst, k
+    return None
