@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -90,7 +90,8 @@ def read_catalogue(store) -> Catalogue:
     (4, 3, ['DE', 'NL', 'US'])
     """
     def frame(name: str, columns: list[str]) -> pd.DataFrame:
-        return pd.DataFrame.from_records(run(store, name), columns=columns)
+        # object columns: the rows are walked in Python, and pandas' Arrow strings are slow to iterate
+        return pd.DataFrame.from_records(run(store, name), columns=columns).astype(object)
 
     hops = frame("hops", ["type", "src_id", "controller_id", "controller", "activity_id", "activity", "exporter_id",
                           "exporter", "importer_id", "importer", "role", "mechanism", "mechanism_raw", "mechanism_date",
@@ -104,18 +105,43 @@ def read_catalogue(store) -> Catalogue:
 
 # --------------------------------------------------------------------------- findings on the catalogue
 
-@dataclass
 class Evaluation:
-    """The catalogue with the findings of one evaluation date laid on it."""
+    """The catalogue with the findings of one evaluation date laid on it.
 
-    findings: list[dict]
-    table: pd.DataFrame          # views.findings_table(findings), same order
-    hop_findings: list[list[int]]  # per hop row: indices into findings
-    activity_findings: dict[str, list[int]]  # findings about an activity's own record
-    hop_severity: list[str | None]
-    transfers: pd.DataFrame      # TRANSFER_COLUMNS, worst first
-    counts: dict[str, int]
-    map: dict[str, Any]
+    ``findings`` (dicts, worst first), ``hop_findings`` (per hop row: indices into findings),
+    ``activity_findings`` (findings about an activity's own record, by activity id),
+    ``hop_severity``, ``counts`` (as :func:`ropa.views.overview_counts`) and ``map`` (as
+    :func:`ropa.views.map_layers`) are computed at once; ``table`` (:func:`ropa.views.findings_table`)
+    and ``transfers`` (the restricted-transfer table) when first asked for.
+    """
+
+    def __init__(self, cat: Catalogue, findings: list[dict], mechanisms: pd.DataFrame | None = None):
+        self.catalogue = cat
+        self.findings = findings
+        self._mechanisms = mechanisms
+        self.hop_findings, self.activity_findings = _lay(cat, findings)
+        self.hop_severity = [views.worst_severity(findings[n]["severity"] for n in fs) for fs in self.hop_findings]
+        self.abroad = _abroad_by_org(cat)
+        hops = cat.hops
+        self.transfer_rows = [i for i, imp in enumerate(hops["importer_id"].tolist()) if self.abroad.get(imp)]
+        recipients = set(hops["importer_id"])
+        proc = cat.places[cat.places["processing"].astype(bool)]
+        self.counts = {
+            "controllers": cat.counts.get("controllers", 0),
+            "activities": cat.counts.get("activities", 0),
+            "recipients": len(recipients),
+            "countries": proc[proc["org"].isin(recipients)]["country"].nunique(),
+            "restricted_transfers": len(self.transfer_rows),
+        }
+        self.map = views.map_layers(_map_graph(cat, findings, self.hop_findings))
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        return views.findings_table(self.findings)
+
+    @cached_property
+    def transfers(self) -> pd.DataFrame:
+        return _transfers(self.catalogue, self)
 
 
 def _abroad_by_org(cat: Catalogue) -> dict[str, list[tuple[str, str]]]:
@@ -174,29 +200,27 @@ def _join(values: Iterable) -> str:
 def _paths(cat: Catalogue, rows: list[int]) -> dict[int, str]:
     """The path of each hop as ``ropa.views.hop_route`` draws it: controller → activity → … → importer."""
     hops = cat.hops
+    engaged = set(hops["activity_id"][hops["type"] == "ENGAGES"])
     flows: dict[str, nx.DiGraph] = {}
-    engaged = hops[hops["type"] == "ENGAGES"]["activity_id"].unique()
-    for act in engaged:
-        part = hops[hops["activity_id"] == act]
-        dg = nx.DiGraph()
-        for t, s, v in zip(part["type"], part["src_id"], part["importer_id"]):
-            dg.add_edge(("A", s) if t == "DISCLOSES_TO" else ("O", s), ("O", v))
-        flows[act] = dg
+    for t, a, s, v in zip(hops["type"], hops["activity_id"], hops["src_id"], hops["importer_id"]):
+        if a in engaged:
+            flows.setdefault(a, nx.DiGraph()).add_edge(("A", s) if t == "DISCLOSES_TO" else ("O", s), ("O", v))
     names = dict(zip(cat.organisations["id"], cat.organisations["name"]))
+    cols = [hops[c].tolist() for c in ("type", "controller", "activity", "activity_id", "src_id", "importer")]
     out = {}
     for i in rows:
-        h = hops.iloc[i]
-        route = [h["controller"], h["activity"]]
-        if h["type"] == "ENGAGES":
-            dg = flows.get(h["activity_id"])
-            start, goal = ("A", h["activity_id"]), ("O", h["src_id"])
+        t, ctrl, act, act_id, src, imp = (c[i] for c in cols)
+        route = [ctrl, act]
+        if t == "ENGAGES":
+            dg = flows.get(act_id)
+            start, goal = ("A", act_id), ("O", src)
             try:
                 between = nx.shortest_path(dg, start, goal)[1:] if dg is not None and start in dg and goal in dg \
                     else [goal]
             except nx.NetworkXNoPath:
                 between = [goal]
             route += [names.get(k, k) for _, k in between]
-        route.append(h["importer"])
+        route.append(imp)
         out[i] = " → ".join(str(x) for x in route)
     return out
 
@@ -216,19 +240,23 @@ def evaluate(cat: Catalogue, findings: list[dict], mechanisms: pd.DataFrame | No
     >>> e.counts["restricted_transfers"], sorted(e.transfers["verdict"])
     (2, ['violation', 'warning'])
     """
+    return Evaluation(cat, findings, mechanisms)
+
+
+def _transfers(cat: Catalogue, ev: Evaluation) -> pd.DataFrame:
+    """Every restricted transfer with its verdict, worst first (the columns of views.transfers_frame)."""
+    mechanisms = ev._mechanisms
     if mechanisms is None:
         from ..reference import load_mechanisms
         mechanisms = load_mechanisms()
     legal_of = dict(zip(mechanisms["id"], mechanisms["legal_source"]))
-    on_hop, on_act = _lay(cat, findings)
-    abroad = _abroad_by_org(cat)
-    hops = cat.hops
-    severity = [views.worst_severity(findings[n]["severity"] for n in fs) for fs in on_hop]
-    transfer_rows = [i for i, imp in enumerate(hops["importer_id"]) if abroad.get(imp)]
+    findings, on_hop, severity, abroad = ev.findings, ev.hop_findings, ev.hop_severity, ev.abroad
+    hops, transfer_rows = cat.hops, ev.transfer_rows
     paths = _paths(cat, transfer_rows)
     rows = []
+    columns = {c: hops[c].tolist() for c in hops.columns}
     for i in transfer_rows:
-        h = hops.iloc[i]
+        h = {c: v[i] for c, v in columns.items()}
         fs = sorted((findings[n] for n in on_hop[i]), key=lambda f: -SEVERITY_RANK.get(f["severity"], -1))
         places = abroad[h["importer_id"]]
         m = h["mechanism"]
@@ -251,17 +279,7 @@ def evaluate(cat: Catalogue, findings: list[dict], mechanisms: pd.DataFrame | No
         transfers["_rank"] = transfers["severity"].map(lambda s: -SEVERITY_RANK.get(s, -1))
         transfers = transfers.sort_values(["_rank", "controller", "importer", "activity"], kind="stable")
         transfers = transfers.drop(columns="_rank").reset_index(drop=True)
-    recipients = set(hops["importer_id"])
-    proc = cat.places[cat.places["processing"].astype(bool)]
-    counts = {
-        "controllers": cat.counts.get("controllers", 0),
-        "activities": cat.counts.get("activities", 0),
-        "recipients": len(recipients),
-        "countries": proc[proc["org"].isin(recipients)]["country"].nunique(),
-        "restricted_transfers": len(transfer_rows),
-    }
-    return Evaluation(findings, views.findings_table(findings), on_hop, on_act, severity, transfers, counts,
-                      views.map_layers(_map_graph(cat, findings, on_hop)))
+    return transfers
 
 
 def _given(v) -> bool:
@@ -280,11 +298,11 @@ def _map_graph(cat: Catalogue, findings: list[dict], on_hop: list[list[int]]) ->
         o = views.node_key("Organisation", org)
         g.add_node(o, label="Organisation", id=org, name=str(names.get(org, org)))
         g.add_edge(o, k, type="PROCESSES_IN")
-    for i, imp in enumerate(cat.hops["importer_id"]):
+    for i, (imp, t) in enumerate(zip(cat.hops["importer_id"].tolist(), cat.hops["type"].tolist())):
         o = views.node_key("Organisation", imp)
         if o not in g:
             g.add_node(o, label="Organisation", id=imp, name=str(names.get(imp, imp)))
-        g.add_edge("hop", o, type=cat.hops["type"].iat[i], findings=[findings[n] for n in on_hop[i]])
+        g.add_edge("hop", o, type=t, findings=[findings[n] for n in on_hop[i]])
     if "hop" in g:
         g.nodes["hop"].update(label="Activity", id="", name="")
     return g

@@ -119,7 +119,8 @@ def page() -> None:
     st.title("Transfers & findings")
     version = state.version()
     ev = state.evaluation(version, as_of)
-    findings, table, transfers = ev.findings, ev.table, ev.transfers
+    with st.spinner("Building the tables…"):
+        findings, table, transfers = ev.findings, ev.table, ev.transfers
     st.caption(f"As of {as_of.isoformat()}. Select a row to see its route in the graph and its evidence; "
                f"click a column header to sort the page. {PAGE_SIZE} rows a page.")
     tab_f, tab_t = st.tabs([f"Findings ({len(findings)})", f"Restricted transfers ({len(transfers)})"])
