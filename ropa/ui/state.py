@@ -88,6 +88,13 @@ def _memo(kind: str, key: tuple, compute: Callable[[], Any], keep: int):
     return value
 
 
+def peek(kind: str, key: tuple):
+    """What :func:`_memo` holds for (kind, key), or None (nothing is computed)."""
+    memo, lock = _memo_store()
+    with lock:
+        return memo.get((kind, key))
+
+
 def catalogue(version: str) -> browse.Catalogue:
     """Hops, places, organisations, activities and counts (no whole-graph export)."""
     def read():
@@ -135,11 +142,12 @@ def network(version: str, as_of: dt.date | None, activities=(), organisations=()
     return _memo("network", (version, as_of, acts, orgs), read, keep=32)
 
 
-@st.cache_data(show_spinner="Running the query…", max_entries=32)
 def query(version: str, text: str, as_of: dt.date) -> list[dict]:
-    """A read-only console query (refused when it writes)."""
-    with _opened()[0].reading() as store:
-        return store.run_read_only(text, {"asOf": as_of})
+    """A read-only console query (refused when it writes); rows kept, not copied, per rerun."""
+    def run():
+        with st.spinner("Running the query…"), _opened()[0].reading() as store:
+            return store.run_read_only(text, {"asOf": as_of})
+    return _memo("query", (version, text, as_of), run, keep=8)
 
 
 def haystack(kind: str, version: str, as_of: dt.date, df, columns: list[str]):
