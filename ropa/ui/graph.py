@@ -1,60 +1,112 @@
-"""Graph: the RoPA drawn with pyvis, filtered, focused, with a finding's route highlighted."""
-from __future__ import annotations
+"""Graph: the RoPA drawn with pyvis, filtered, focused, with a finding's route highlighted.
 
-import datetime as dt
+Nothing here builds the whole graph: the filters pick activities on the catalogue
+(:func:`ropa.browse.candidate_activities`); when more than :data:`ropa.views.NODE_CAP`
+match, the page says so and draws nothing; otherwise it reads only their part of the
+store (:func:`ropa.browse.network`) and filters, focuses and caps it with
+:mod:`ropa.views` as before. Focusing on a node of a big RoPA reads the activities that
+touch that node.
+"""
+from __future__ import annotations
 
 import streamlit as st
 
-from .. import views
+from .. import browse, views
 from ..render import network_html
 from . import state
 from .common import as_of_picker, graph_frame, guarded, plain, quote, store_caption
 
 HEIGHT = 620
 SEVERITY_CHOICES = ["any", "low", "medium", "high"]
+OPTION_CAP = 1000       # a filter with more choices than this asks for a few letters first
+HIGHLIGHT_CAP = 500     # findings offered for highlighting
 
 
-@st.cache_data(show_spinner="Drawing…", max_entries=32)
-def _drawing(version: str, as_of: dt.date, flt: views.GraphFilter, details: bool, focus: str | None, depth: int,
-             route: tuple[str, ...], only_route: bool) -> tuple[str | None, str | None, int, int]:
-    """(page html or None, note, nodes, edges) for one combination of choices."""
-    full = state.annotated(version, as_of)
-    shown = views.filter_network(full, flt)
-    if not details:
-        shown = views.without_details(shown, keep=flt.categories + flt.subjects)
-    if focus:
-        shown = views.focus(shown, focus, depth)
-    if route:
-        shown = views.route_subgraph(full, list(route)) if only_route else views.with_route(full, shown, list(route))
-    limited, note = views.limit(shown)
-    if limited is None:
-        return None, note, shown.number_of_nodes(), shown.number_of_edges()
-    return network_html(limited, height=HEIGHT), note, limited.number_of_nodes(), limited.number_of_edges()
+def _filter_options(version: str) -> dict[str, list[tuple[str, str]]]:
+    def read():
+        cat = state.catalogue(version)
+        acts = cat.activities
+        ctrl = sorted({(views.node_key("Organisation", i), n) for i, n in zip(acts["controller_id"], acts["controller"])},
+                      key=lambda kv: (str(kv[1]).casefold(), kv[0]))
+        activities = sorted(((views.node_key("Activity", i), f"{n} ({c})")
+                             for i, n, c in zip(acts["id"], acts["name"], acts["controller"])),
+                            key=lambda kv: (kv[1].casefold(), kv[0]))
+        pl = cat.places
+        countries = sorted({(c, n if n is not None else c) for c, n in zip(pl["country"], pl["name"])},
+                           key=lambda kv: (str(kv[1]).casefold(), kv[0]))
+        with state.reading() as store:
+            details = browse.detail_options(store)
+        return {"controllers": ctrl, "activities": activities, "countries": countries, **details}
+    return state.memo("graph options", (version,), read, keep=2)
 
 
-def _filters(options: dict) -> views.GraphFilter:
+def _pick(name: str, title: str, options: list[tuple[str, str]], within: set[str] | None = None) -> tuple[str, ...]:
+    """A multiselect; over many choices, a search box narrows them first (only matches are sent)."""
     sb = st.sidebar
-    sb.subheader("Filters")
-    labels = {k: dict(v) for k, v in options.items()}
+    labels = dict(options)
+    chosen = [k for k in st.session_state.get(f"f_{name}", []) if k in labels]
+    keys = [k for k, _ in options if within is None or k in within]
+    if len(keys) > OPTION_CAP:
+        needle = sb.text_input(f"{title}: search", key=f"f_{name}_q", placeholder=f"{len(keys)} to choose from")
+        needle = needle.strip().casefold()
+        matches = [k for k in keys if needle and needle in str(labels[k]).casefold()][:OPTION_CAP]
+        keys = chosen + [k for k in matches if k not in chosen]
+    else:
+        keys = chosen + [k for k in keys if k not in chosen]
+    return tuple(sb.multiselect(title, keys, format_func=lambda k: labels.get(k, k), key=f"f_{name}",
+                                placeholder="all"))
 
-    def pick(name: str, title: str) -> tuple[str, ...]:
-        keys = [k for k, _ in options[name]]
-        return tuple(sb.multiselect(title, keys, format_func=lambda k: labels[name].get(k, k), key=f"f_{name}",
-                                    placeholder="all"))
 
+def _filters(options: dict, cat: browse.Catalogue) -> views.GraphFilter:
+    st.sidebar.subheader("Filters")
+    controllers = _pick("controllers", "Controller", options["controllers"])
+    within = None
+    if controllers:  # only the chosen controllers' activities
+        ids = {k.split(":", 1)[1] for k in controllers}
+        acts = cat.activities
+        within = {views.node_key("Activity", i) for i in acts["id"][acts["controller_id"].isin(ids)]}
     flt = views.GraphFilter(
-        controllers=pick("controllers", "Controller"),
-        activities=pick("activities", "Processing activity"),
-        categories=pick("categories", "Data category"),
-        subjects=pick("subjects", "Data subject"),
-        countries=pick("countries", "Country (where data go)"),
+        controllers=controllers,
+        activities=_pick("activities", "Processing activity", options["activities"], within),
+        categories=_pick("categories", "Data category", options["categories"]),
+        subjects=_pick("subjects", "Data subject", options["subjects"]),
+        countries=_pick("countries", "Country (where data go)", options["countries"]),
         min_severity=None,
     )
-    sev = sb.select_slider("Minimum severity", SEVERITY_CHOICES, value="any", key="f_severity",
-                           help="Keep only the data flows (and activities) with a finding at least this severe.")
+    sev = st.sidebar.select_slider("Minimum severity", SEVERITY_CHOICES, value="any", key="f_severity",
+                                   help="Keep only the data flows (and activities) with a finding at least this "
+                                        "severe.")
     if sev != "any":
         flt = views.GraphFilter(**{**flt.__dict__, "min_severity": sev})
     return flt
+
+
+def _shown(net, flt: views.GraphFilter, details: bool):
+    shown = views.filter_network(net, flt)
+    if not details:
+        shown = views.without_details(shown, keep=flt.categories + flt.subjects)
+    return shown
+
+
+def _drawing(version, as_of, flt, details, universe, focus, depth, route_scope, route, only_route):
+    """(page html or None, note, nodes, edges) for one combination of choices."""
+    def draw():
+        route_net = state.network(version, as_of, *route_scope) if route else None
+        if universe is None:  # too many activities: only a route can be drawn
+            shown = views.route_subgraph(route_net, list(route))
+        else:
+            shown = _shown(state.network(version, as_of, universe), flt, details)
+            if focus:
+                shown = views.focus(shown, focus, depth)
+            if route:
+                shown = views.route_subgraph(route_net, list(route)) if only_route \
+                    else views.with_route(route_net, shown, list(route))
+        limited, note = views.limit(shown)
+        if limited is None:
+            return None, note, shown.number_of_nodes(), shown.number_of_edges()
+        return network_html(limited, height=HEIGHT), note, limited.number_of_nodes(), limited.number_of_edges()
+    key = (version, as_of, flt, details, universe, focus, depth, route_scope, route, only_route)
+    return state.memo("drawing", key, draw, keep=16)
 
 
 @guarded
@@ -64,27 +116,29 @@ def page() -> None:
     as_of = as_of_picker()
     st.title("Graph")
     version = state.version()
-    full = state.annotated(version, as_of)
-    if not full.number_of_nodes():
+    cat = state.catalogue(version)
+    if not cat.counts.get("organisations") and not cat.counts.get("activities"):
         st.info("The store holds no RoPA yet. Import a register or a graph file on the Import page.")
         return
-    flt = _filters(views.filter_options(full))
+    ev = state.evaluation(version, as_of)
+    flt = _filters(_filter_options(version), cat)
     details = st.sidebar.toggle("Show data categories and subjects", value=False, key="f_details",
                                 help="Off, they are listed in each activity's tooltip instead.")
-
-    findings = state.findings(version, as_of)
-    routed = [f for f in findings if len(views.finding_route(full, f)) >= 2]
-    wanted = st.session_state.pop("graph_highlight", None)
-    if wanted is not None:
-        for i, f in enumerate(routed):
-            if views.finding_identity(f) == tuple(wanted):
-                st.session_state["g_highlight"] = i
-    shown_nodes = views.filter_network(full, flt)
-    if not details:
-        shown_nodes = views.without_details(shown_nodes, keep=flt.categories + flt.subjects)
-    names = {n: f"{d['name']} ({d['label']})" for n, d in shown_nodes.nodes(data=True)}
+    candidates = state.memo("candidates", (version, as_of, flt),
+                            lambda: _candidates(cat, ev, flt), keep=16)
+    cap = views.NODE_CAP
+    small = len(candidates) <= cap
 
     c1, c2, c3 = st.columns([3, 1, 4])
+    if small:
+        shown_nodes = _shown(state.network(version, as_of, candidates), flt, details)
+        names = {n: f"{d['name']} ({d['label']})" for n, d in shown_nodes.nodes(data=True)}
+    else:  # the focus is found by name in the store
+        text = c1.text_input("Find a node to focus on", key="g_focus_q", placeholder="a few letters of a name")
+        with state.reading() as store:
+            names = dict(browse.search(store, text)) if text.strip() else {}
+        if st.session_state.get("g_focus"):
+            names.setdefault(st.session_state["g_focus"], st.session_state["g_focus"].split(":", 1)[1])
     if st.session_state.get("g_focus") not in (None, *names):
         st.session_state["g_focus"] = None  # filtered away
     focus = c1.selectbox("Focus on", sorted(names, key=lambda n: names[n].casefold()),
@@ -92,6 +146,27 @@ def page() -> None:
                          format_func=names.get, key="g_focus", placeholder="the whole graph",
                          help="Show only what lies within a few hops of one node.")
     depth = c2.slider("Depth", 1, 3, 2, key="g_depth", disabled=focus is None)
+    universe: tuple[str, ...] | None = tuple(candidates)
+    if focus and not small:
+        universe = tuple(sorted(set(browse.touching(cat, focus)) & set(candidates)))
+    if len(universe) > cap:
+        universe = None
+
+    # Findings to highlight: those on what is shown, and the one the Transfers page sent.
+    routed = []
+    if universe is not None:
+        routed = [f for f in browse.findings_about(cat, ev, universe)
+                  if f.get("activity") or len(f.get("path") or []) >= 2][:HIGHLIGHT_CAP]
+    wanted = st.session_state.pop("graph_highlight", None)
+    if wanted is not None:
+        st.session_state["g_wanted"] = tuple(wanted)
+    sent = st.session_state.get("g_wanted")
+    if sent is not None and not any(views.finding_identity(f) == sent for f in routed):
+        routed = [f for f in ev.findings if views.finding_identity(f) == sent][:1] + routed
+    if wanted is not None:
+        for i, f in enumerate(routed):
+            if views.finding_identity(f) == tuple(wanted):
+                st.session_state["g_highlight"] = i
     if st.session_state.get("g_highlight") is not None and st.session_state["g_highlight"] >= len(routed):
         st.session_state["g_highlight"] = None  # the findings changed (another date, an import)
     pick = c3.selectbox("Highlight a finding's route", list(range(len(routed))), key="g_highlight",
@@ -100,10 +175,27 @@ def page() -> None:
                         help="Draws the path of the finding (controller → activity → recipients → country) "
                              "in bold. Onward-transfer findings show the whole sub-processor chain.")
     finding = routed[pick] if pick is not None and pick < len(routed) else None
-    route = tuple(views.finding_route(full, finding)) if finding else ()
-    only_route = bool(route) and st.toggle("Show only this route", value=False, key="g_only_route")
+    route_scope: tuple = ((), ())
+    route: tuple[str, ...] = ()
+    if finding:
+        acts, orgs = browse.finding_scope(cat, finding)
+        route_scope = (tuple(acts), tuple(orgs))
+        route = tuple(views.finding_route(state.network(version, as_of, acts, orgs), finding))
+        if len(route) < 2:
+            route = ()
+    only_route = bool(route) and st.toggle("Show only this route", value=universe is None, key="g_only_route",
+                                           disabled=universe is None)
 
-    page_html, note, n, m = _drawing(version, as_of, flt, details, focus, depth, route, only_route)
+    if universe is None:
+        n = len(candidates) if not focus else len(browse.touching(cat, focus))
+        st.warning(plain(f"{n} processing activities match{' around this node' if focus else ''}: more than the "
+                         f"{cap} nodes drawn at once. Narrow the filter (a controller, a country, a minimum "
+                         "severity) or focus on a less connected node."
+                         + (" Showing the highlighted finding's route only." if route else "")))
+        if not route:
+            return
+    page_html, note, n, m = _drawing(version, as_of, flt, details, universe, focus, depth, route_scope, route,
+                                     only_route)
     if note:
         (st.warning if page_html is None else st.info)(plain(note))
     if page_html is None:
@@ -121,3 +213,8 @@ def page() -> None:
                     f"**Remediation:** {plain(finding['remediation'])}")
         where = ", ".join(x for x in (finding.get("source"), f"row {finding['row']}" if finding.get("row") else "") if x)
         quote(finding.get("evidence") or "", where)
+
+
+def _candidates(cat, ev, flt) -> list[str]:
+    with state.reading() as store:
+        return browse.candidate_activities(store, cat, ev, flt)

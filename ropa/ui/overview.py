@@ -6,7 +6,6 @@ from collections import Counter
 
 import streamlit as st
 
-from .. import views
 from ..palette import SEVERITY_COLOURS
 from ..worldmap import world_svg
 from . import state
@@ -37,9 +36,9 @@ def page() -> None:
     as_of = as_of_picker()
     st.title("Overview")
     version = state.version()
-    g = state.annotated(version, as_of)
-    findings = state.findings(version, as_of)
-    counts = views.overview_counts(g)
+    ev = state.evaluation(version, as_of)
+    findings = ev.findings
+    counts = ev.counts
     st.caption(f"Evaluated as of {as_of.isoformat()} with the rule pack in queries/. "
                "Nothing leaves this machine.")
     if not counts["activities"]:
@@ -66,8 +65,8 @@ def page() -> None:
             st.html(f"<table style='border-collapse:collapse;font-size:.92em'>{rows}</table>")
 
     st.subheader("Where personal data go")
-    layers = views.map_layers(g)
-    if not any(d.get("transfer") for *_, d in g.edges(data=True)):
+    layers = ev.map
+    if not counts["restricted_transfers"]:
         st.success("No transfers outside the EEA: every recipient processes data inside the EEA.")
     svg = world_svg(layers["fill"], layers["labels"], legend=layers["legend"],
                     title="Where personal data go: countries coloured by the worst finding on transfers there")
@@ -85,7 +84,7 @@ def page() -> None:
             st.html(f"<div style='margin:2px 0'>{badge_html(f['severity'])} <b>{html.escape(f['rule'])}</b> · "
                     f"{html.escape(f.get('controller') or '')} → {html.escape(f['subject'])}"
                     f"<div style='color:#445;font-size:.9em;margin-left:4px'>{html.escape(f['reason'])}</div></div>")
-        more = len([f for f in findings if f["severity"] == "high"]) - len(worst)
+        more = by_sev["high"] - len(worst)
         from .pages import page_for
         st.page_link(page_for("transfers"), label=f"All findings and transfers{f' ({more} more high)' if more > 0 else ''}",
                      icon=":material/table_view:")

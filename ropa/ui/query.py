@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from .. import views
+from ..browse import PAGE_SIZE
 from ..errors import ReadOnlyError
 from ..render import network_html
 from ..rules import load_rules
@@ -63,10 +64,27 @@ def page() -> None:
     if not rows:
         st.info("The query returned no rows.")
         return
-    st.dataframe(views.result_frame(rows), hide_index=True, width="stretch", key="q_table")
-    keys = [k for k in views.result_nodes(rows)]
-    full = state.annotated(version, as_of)
-    present = [k for k in keys if k in full]
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    if st.session_state.get("q_page", 1) > pages:
+        st.session_state["q_page"] = 1
+    left, right = st.columns([1, 5])
+    page_no = left.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key="q_page",
+                                disabled=pages == 1)
+    start = (int(page_no) - 1) * PAGE_SIZE
+    part = rows[start:start + PAGE_SIZE]
+    right.caption(f"Rows {start + 1}–{start + len(part)} of {len(rows)} · page {page_no} of {pages}")
+    st.dataframe(views.result_frame(part), hide_index=True, width="stretch", key="q_table")
+    st.download_button("Download the result (CSV)", lambda: _csv(views.result_frame(rows)), "query.csv", "text/csv",
+                       key="q_download", icon=":material/download:", on_click="ignore")
+    keys = views.result_nodes(rows)
+    if len(keys) > views.NODE_CAP:
+        st.warning(plain(f"The result holds {len(keys)} nodes, more than the {views.NODE_CAP} drawn at once. "
+                         "Add a LIMIT or a WHERE to the query to see them as a graph."))
+        return
+    acts = [k.split(":", 1)[1] for k in keys if k.startswith("Activity:")]
+    orgs = [k.split(":", 1)[1] for k in keys if k.startswith("Organisation:")]
+    full = state.network(version, as_of, acts, orgs) if acts or orgs else None
+    present = [k for k in keys if full is not None and k in full]
     if not present:
         st.info("No node of the RoPA in the result to draw: return nodes (RETURN o) or paths "
                 "(RETURN nodes(p)) to see them as a graph.")
@@ -78,3 +96,11 @@ def page() -> None:
     if limited is not None:
         st.caption(f"The {limited.number_of_nodes()} RoPA node(s) of the result and the relationships between them.")
         graph_frame(network_html(limited, height=HEIGHT), HEIGHT)
+
+
+def _csv(df) -> bytes:
+    import io
+    from ..tables import write_csv
+    buf = io.BytesIO()
+    write_csv(df, buf)
+    return buf.getvalue()

@@ -6,7 +6,7 @@ import io
 import pandas as pd
 import streamlit as st
 
-from .. import art30
+from .. import art30, views
 from ..tables import write_csv, write_xlsx
 from . import state
 from .common import guarded, store_caption
@@ -24,9 +24,47 @@ def _xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
     return buf.getvalue()
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _sheets(version: str) -> dict[str, pd.DataFrame]:
-    return art30.record_sheets(state.network(version))
+def _whole_record(version: str) -> bytes:
+    """The whole record as XLSX: built from a full export, so only when someone asks for it."""
+    with state.reading() as store:
+        sheets = art30.record_sheets(views.build_network(store.export()))
+    return _xlsx(sheets)
+
+
+def _controller_part(version: str, controller: str) -> pd.DataFrame:
+    """The Art. 30(1) rows of one controller (id), read from that controller's part of the store."""
+    def read():
+        cat = state.catalogue(version)
+        acts = cat.activities["id"][cat.activities["controller_id"] == controller].tolist()
+        net = state.network(version, None, acts, [controller])
+        return art30.controller_record(net, views.node_key("Organisation", controller))
+    return state.memo("art30-1", (version, controller), read, keep=16)
+
+
+def _processor_part(version: str, processor: str) -> pd.DataFrame:
+    """The Art. 30(2) rows of one processor (id): the activities it serves and their flows."""
+    def read():
+        hops = state.catalogue(version).hops
+        acts = hops["activity_id"][hops["importer_id"] == processor].unique().tolist()
+        net = state.network(version, None, acts, [processor])
+        return art30.processor_record(net, views.node_key("Organisation", processor))
+    return state.memo("art30-2", (version, processor), read, keep=16)
+
+
+def _choose(title: str, options: list[tuple[str, str]], key: str, cap: int = 1000) -> str | None:
+    """A selectbox over (id, name); over ``cap`` choices a search box narrows them first."""
+    names = dict(options)
+    shown = [k for k, _ in options]
+    if len(shown) > cap:
+        needle = st.text_input(f"{title}: search", key=f"{key}_q", placeholder=f"{len(shown)} to choose from")
+        needle = needle.strip().casefold()
+        shown = [k for k in shown if needle in str(names[k]).casefold()][:cap] if needle else shown[:cap]
+        current = st.session_state.get(key)
+        if current in names and current not in shown:
+            shown.insert(0, current)
+    if st.session_state.get(key) not in (None, *shown):
+        del st.session_state[key]
+    return st.selectbox(title, shown, format_func=lambda k: names.get(k, k), key=key) if shown else None
 
 
 @guarded
@@ -37,41 +75,49 @@ def page() -> None:
                "does not fill say “not recorded”. Downloads are safe to open in a spreadsheet (formulas are "
                "neutralised).")
     version = state.version()
-    g = state.network(version)
-    sheets = _sheets(version)
-    ctrl, proc = sheets["Art. 30(1) controllers"], sheets["Art. 30(2) processors"]
-    if ctrl.empty:
+    cat = state.catalogue(version)
+    acts = cat.activities
+    if not len(acts):
         st.info("The store holds no processing activity yet. Import a register on the Import page.")
         return
-    st.download_button("Download the whole record (XLSX, one sheet per article)", _xlsx(sheets),
+    st.download_button("Download the whole record (XLSX, one sheet per article)", lambda: _whole_record(version),
                        "ropa-art30.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       key="dl_xlsx", icon=":material/download:", type="primary")
-
-    tab1, tab2 = st.tabs([f"Art. 30(1) controllers ({ctrl['(a) controller'].nunique()})",
-                          f"Art. 30(2) processors ({proc['(a) processor'].nunique()})"])
+                       key="dl_xlsx", icon=":material/download:", type="primary", on_click="ignore",
+                       help="Built when you click: for a large RoPA this takes a while.")
+    controllers = sorted({(i, n) for i, n in zip(acts["controller_id"], acts["controller"])},
+                         key=lambda kv: (str(kv[1]).casefold(), kv[0]))
+    hops = cat.hops
+    served = hops[hops["role"].isin(["processor", "subprocessor"])]
+    processors = sorted({(i, n) for i, n in zip(served["importer_id"], served["importer"])},
+                        key=lambda kv: (str(kv[1]).casefold(), kv[0]))
+    tab1, tab2 = st.tabs([f"Art. 30(1) controllers ({len(controllers)})", f"Art. 30(2) processors ({len(processors)})"])
     with tab1:
-        controllers = sorted(ctrl["(a) controller"].unique(), key=str.casefold)
-        who = st.selectbox("Controller", controllers, key="rec_controller")
-        part = ctrl[ctrl["(a) controller"] == who]
-        st.caption(f"{len(part)} processing activit{'y' if len(part) == 1 else 'ies'} of {who}")
-        st.dataframe(part.drop(columns=["(a) controller"]), hide_index=True, width="stretch", key="rec_table_1")
-        safe = "".join(c if c.isalnum() else "-" for c in who).strip("-").lower() or "controller"
-        c1, c2 = st.columns(2)
-        c1.download_button(f"Download {who}'s record (CSV)", _csv(part), f"art30-1-{safe}.csv", "text/csv",
-                           key="dl_ctrl_csv", icon=":material/download:")
-        c2.download_button(f"Download {who}'s record (XLSX)", _xlsx({"Art. 30(1)": part}), f"art30-1-{safe}.xlsx",
-                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_ctrl_xlsx",
-                           icon=":material/download:")
+        chosen = _choose("Controller", controllers, "rec_controller")
+        if chosen is not None:
+            who = dict(controllers)[chosen]
+            part = _controller_part(version, chosen)
+            st.caption(f"{len(part)} processing activit{'y' if len(part) == 1 else 'ies'} of {who}")
+            st.dataframe(part.drop(columns=["(a) controller"]), hide_index=True, width="stretch", key="rec_table_1")
+            safe = "".join(c if c.isalnum() else "-" for c in who).strip("-").lower() or "controller"
+            c1, c2 = st.columns(2)
+            c1.download_button(f"Download {who}'s record (CSV)", lambda: _csv(part), f"art30-1-{safe}.csv",
+                               "text/csv", key="dl_ctrl_csv", icon=":material/download:", on_click="ignore")
+            c2.download_button(f"Download {who}'s record (XLSX)", lambda: _xlsx({"Art. 30(1)": part}),
+                               f"art30-1-{safe}.xlsx",
+                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                               key="dl_ctrl_xlsx", icon=":material/download:", on_click="ignore")
     with tab2:
-        if proc.empty:
+        if not processors:
             st.info("No recipient is recorded as a processor or sub-processor.")
         else:
-            processors = ["all processors"] + sorted(proc["(a) processor"].unique(), key=str.casefold)
-            who = st.selectbox("Processor", processors, key="rec_processor")
-            part = proc if who == "all processors" else proc[proc["(a) processor"] == who]
-            st.caption(f"{len(part)} row(s): one per processor and controller it acts for. Derived from the "
-                       "controllers' records; a processor's own security measures are not in them.")
-            st.dataframe(part, hide_index=True, width="stretch", key="rec_table_2")
-            st.download_button("Download the Art. 30(2) record (CSV)", _csv(part), "art30-2.csv", "text/csv",
-                               key="dl_proc_csv", icon=":material/download:")
-    st.caption(f"{g.number_of_nodes()} nodes in the stored RoPA.")
+            chosen = _choose("Processor", processors, "rec_processor")
+            if chosen is not None:
+                part = _processor_part(version, chosen)
+                st.caption(f"{len(part)} row(s): one per controller {dict(processors)[chosen]} acts for. Derived "
+                           "from the controllers' records; a processor's own security measures are not in them. "
+                           "Every processor is in the whole record (download above).")
+                st.dataframe(part, hide_index=True, width="stretch", key="rec_table_2")
+                st.download_button("Download this Art. 30(2) record (CSV)", lambda: _csv(part), "art30-2.csv",
+                                   "text/csv", key="dl_proc_csv", icon=":material/download:", on_click="ignore")
+    st.caption(f"{cat.counts.get('activities', 0)} processing activities and {cat.counts.get('organisations', 0)} "
+               "organisations in the stored RoPA.")

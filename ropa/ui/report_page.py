@@ -1,4 +1,9 @@
-"""Report page: the DPO transfer-risk report, one download button per format."""
+"""Report page: the DPO transfer-risk report, one download button per format.
+
+The report is built from the explorer's store (the bundled sample when the store is empty) once per
+(store version, date, controllers) and kept; a small RoPA's report is built when the page opens, a
+large one's when asked, with the rule pack's progress shown. Each format is rendered on click.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,22 +12,41 @@ import streamlit as st
 
 from ..report import MEDIA_TYPES, build_report, filename, render
 from ..report.pdf import find_chromium
-from ..report.source import open_source
-from .state import version
+from ..report.source import has_activities, open_source
+from . import state
 
 BUTTONS = {"pdf": "PDF", "xlsx": "Excel (XLSX)", "html": "HTML", "csv": "CSV (transfer register)", "md": "Markdown"}
+BUILD_AT_ONCE = 5000  # activities: up to this many, the report is built when the page opens
 
 
-@st.cache_data(show_spinner="Building the report…")
-def _report(as_of: dt.date, controllers: tuple[str, ...], data_version: str = ""):
-    """``data_version`` (the store's version) is only a cache key: a new import gives a new report."""
-    with open_source() as src:
-        return build_report(src.backend, as_of, list(controllers) or None, src.label)
+def _build(data_version: str, as_of: dt.date, controllers: tuple[str, ...]):
+    """Build the report (with a progress bar) or return the one built before for the same choices."""
+    def build():
+        with st.status("Building the report…", expanded=True) as status:
+            bar = st.progress(0.0, text="reading the store")
+
+            def progress(fraction: float, what: str) -> None:
+                bar.progress(min(1.0, max(0.0, 0.9 * fraction)), text=f"rule {what}")
+            with state.reading() as store:
+                if has_activities(store):
+                    report = build_report(store, as_of, list(controllers) or None, f"store: {store.describe()}",
+                                          progress=progress)
+                else:
+                    with open_source() as src:  # the bundled sample data
+                        report = build_report(src.backend, as_of, list(controllers) or None, src.label,
+                                              progress=progress)
+            status.update(label=f"Report built: {len(report.transfers)} restricted transfers, "
+                                f"{len(report.findings)} findings", state="complete", expanded=False)
+        return report
+    return state.memo("report", (data_version, as_of, controllers), build, keep=4)
 
 
-@st.cache_data(show_spinner="Rendering…")
-def _bytes(as_of: dt.date, controllers: tuple[str, ...], fmt: str, data_version: str = "") -> bytes:
-    return render(_report(as_of, controllers, data_version), fmt)
+def _bytes(data_version: str, as_of: dt.date, controllers: tuple[str, ...], fmt: str) -> bytes:
+    report = state.peek("report", (data_version, as_of, controllers))
+    if report is None:  # dropped from the memo meanwhile: build again (no progress bar on a download)
+        with state.reading() as store:
+            report = build_report(store, as_of, list(controllers) or None, f"store: {store.describe()}")
+    return state.memo("report bytes", (data_version, as_of, controllers, fmt), lambda: render(report, fmt), keep=4)
 
 
 def page() -> None:
@@ -31,10 +55,19 @@ def page() -> None:
     st.caption("Every restricted transfer with its verdict, legal source, remediation and evidence; findings by "
                "rule; the Art. 30 records. Built on this machine; nothing is uploaded.")
     as_of = st.date_input("Evaluate as of", value=dt.date.today(), key="report_as_of")
-    data_version = version()
-    everyone = _report(as_of, (), data_version).controllers
+    data_version = state.version()
+    cat = state.catalogue(data_version)
+    everyone = sorted(set(cat.activities["controller"]), key=str.casefold)
     chosen = tuple(st.multiselect("Controllers (empty: all)", everyone, key="report_controllers"))
-    report = _report(as_of, chosen, data_version)
+    size = len(cat.activities)
+    built = state.peek("report", (data_version, as_of, chosen))
+    if built is None and size > BUILD_AT_ONCE and not st.button("Build the report", type="primary",
+                                                                key="report_build"):
+        st.info(f"The store holds {size} processing activities of {len(everyone)} controllers: building the "
+                "report reads all of them and runs the rule pack, which takes a while. Choose controllers to "
+                "narrow it, or build it whole.")
+        return
+    report = built or _build(data_version, as_of, chosen)
     by_verdict = report.transfers_by_verdict()
     c1, c2, c3 = st.columns(3)
     c1.metric("Restricted transfers", len(report.transfers))
@@ -44,7 +77,7 @@ def page() -> None:
     pdf_ok = find_chromium() is not None
     for col, (fmt, label) in zip(st.columns(len(BUTTONS)), BUTTONS.items()):
         col.download_button(
-            label, data=lambda fmt=fmt: _bytes(as_of, chosen, fmt, data_version), file_name=filename(report, fmt),
+            label, data=lambda fmt=fmt: _bytes(data_version, as_of, chosen, fmt), file_name=filename(report, fmt),
             mime=MEDIA_TYPES[fmt], on_click="ignore", key=f"report_download_{fmt}",
             disabled=fmt == "pdf" and not pdf_ok,
             help="Needs headless Chromium (apt-get install chromium)" if fmt == "pdf" and not pdf_ok else None)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
+from typing import Any, Callable
 
 import networkx as nx
-import pandas as pd
 import streamlit as st
 
-from .. import views
-from ..model import RopaGraph
+from .. import browse
 from ..workspace import EmbeddedWorkspace, Workspace, open_workspace
 
 NEO4J_KEYS = ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE", "ROPA_BACKEND")
@@ -62,39 +62,105 @@ def version() -> str:
     return _opened()[0].version()
 
 
-@st.cache_data(show_spinner="Reading the RoPA…", max_entries=4)
-def snapshot(version: str) -> RopaGraph:
-    """The stored RoPA (nodes and relationships as tables)."""
-    with _opened()[0].reading() as store:
-        return store.export()
+# The big results are kept in one shared, bounded memo (never copied): st.cache_data would pickle a findings
+# list or a table of a million-relationship store on every rerun, and an element inside a cached function
+# would be replayed on every hit (the rule pack's progress bar must show only while it runs). Pages treat
+# these results as read-only.
+
+@st.cache_resource
+def _memo_store() -> tuple[dict, threading.Lock]:
+    return {}, threading.Lock()
 
 
-@st.cache_data(show_spinner="Evaluating the rule pack…", max_entries=16)
+def _memo(kind: str, key: tuple, compute: Callable[[], Any], keep: int):
+    """``compute()`` once per (kind, key) in this server process; the ``keep`` newest of a kind are kept."""
+    memo, lock = _memo_store()
+    with lock:
+        if (kind, key) in memo:
+            memo[(kind, key)] = memo.pop((kind, key))  # most recently used last
+            return memo[(kind, key)]
+    value = compute()
+    with lock:
+        memo[(kind, key)] = value
+        mine = [k for k in memo if k[0] == kind]
+        for k in mine[:-keep]:
+            del memo[k]
+    return value
+
+
+def peek(kind: str, key: tuple):
+    """What :func:`_memo` holds for (kind, key), or None (nothing is computed)."""
+    memo, lock = _memo_store()
+    with lock:
+        return memo.get((kind, key))
+
+
+def catalogue(version: str) -> browse.Catalogue:
+    """Hops, places, organisations, activities and counts (no whole-graph export)."""
+    def read():
+        with st.spinner("Reading the RoPA…"), _opened()[0].reading() as store:
+            return browse.read_catalogue(store)
+    return _memo("catalogue", (version,), read, keep=2)
+
+
 def findings(version: str, as_of: dt.date) -> list[dict]:
-    """Every finding as of a date, worst first (as plain dicts)."""
-    from ..rules import evaluate
-    with _opened()[0].reading() as store:
-        return [f.to_dict() for f in evaluate(store, as_of)]
+    """Every finding as of a date, worst first (as plain dicts): the rule pack runs once per
+    (store version, date), whichever page asks first, with a progress bar while it runs."""
+    def run_rules():
+        from ..rules import evaluate
+        with st.status(f"Evaluating the rule pack as of {as_of.isoformat()}…", expanded=True) as status:
+            bar = st.progress(0.0, text="starting")
+
+            def progress(fraction: float, rule: str) -> None:
+                bar.progress(min(1.0, max(0.0, fraction)), text=f"rule {rule}")
+            with _opened()[0].reading() as store:
+                out = [f.to_dict() for f in evaluate(store, as_of, progress=progress)]
+            status.update(label=f"{len(out)} findings as of {as_of.isoformat()}", state="complete", expanded=False)
+        return out
+    return _memo("findings", (version, as_of), run_rules, keep=8)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def network(version: str) -> nx.MultiDiGraph:
-    return views.build_network(snapshot(version))
+def evaluation(version: str, as_of: dt.date) -> browse.Evaluation:
+    """The findings laid on the catalogue: verdicts, the transfer table, the map, the counts."""
+    def lay():
+        cat, fs = catalogue(version), findings(version, as_of)
+        with st.spinner("Laying the findings on the transfers…"):
+            return browse.evaluate(cat, fs)
+    return _memo("evaluation", (version, as_of), lay, keep=8)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def annotated(version: str, as_of: dt.date) -> nx.MultiDiGraph:
-    """The network with findings, severities and verdicts laid on it."""
-    return views.annotate(network(version), findings(version, as_of))
+def network(version: str, as_of: dt.date | None, activities=(), organisations=()) -> nx.MultiDiGraph:
+    """The annotated network around some activities and organisations (ids), read from the store.
+    Bounded by the caller; without ``as_of`` no findings are laid on it."""
+    acts, orgs = tuple(sorted(set(activities))), tuple(sorted(set(organisations)))
+
+    def read():
+        fs = browse.findings_about(catalogue(version), evaluation(version, as_of), acts, orgs) \
+            if as_of is not None else []
+        with st.spinner("Reading that part of the RoPA…"), _opened()[0].reading() as store:
+            return browse.network(store, acts, orgs, fs)
+    return _memo("network", (version, as_of, acts, orgs), read, keep=32)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def transfers(version: str, as_of: dt.date) -> pd.DataFrame:
-    return views.transfers_frame(annotated(version, as_of))
-
-
-@st.cache_data(show_spinner="Running the query…", max_entries=32)
 def query(version: str, text: str, as_of: dt.date) -> list[dict]:
-    """A read-only console query (refused when it writes)."""
-    with _opened()[0].reading() as store:
-        return store.run_read_only(text, {"asOf": as_of})
+    """A read-only console query (refused when it writes); rows kept, not copied, per rerun."""
+    def run():
+        with st.spinner("Running the query…"), _opened()[0].reading() as store:
+            return store.run_read_only(text, {"asOf": as_of})
+    return _memo("query", (version, text, as_of), run, keep=8)
+
+
+def haystack(kind: str, version: str, as_of: dt.date, df, columns: list[str]):
+    """Each row of a table as one lower-case text, for the free-text search (built once per table)."""
+    def build():
+        with st.spinner("Indexing the table for search…"):
+            return df[columns].astype(str).agg(" ".join, axis=1).str.casefold()
+    return _memo("haystack", (kind, version, as_of), build, keep=4)
+
+
+memo = _memo
+
+
+def reading():
+    """The store, read-only, for a ``with`` block."""
+    return _opened()[0].reading()

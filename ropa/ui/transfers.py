@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import io
+from typing import Callable
 
 import pandas as pd
 import streamlit as st
 
-from .. import views
+from .. import browse, views
+from ..browse import PAGE_SIZE
 from ..render import network_html
 from ..palette import OK_COLOUR, SEVERITY_COLOURS
 from ..tables import write_csv
@@ -23,21 +25,38 @@ def _csv(df: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
-def _filter_bar(df: pd.DataFrame, prefix: str, columns: list[tuple[str, str]]) -> pd.DataFrame:
-    """Multiselects over some columns plus a free-text search; returns the matching rows."""
+def _filter_bar(df: pd.DataFrame, prefix: str, columns: list[tuple[str, str]],
+                haystack: Callable[[], pd.Series]) -> pd.DataFrame:
+    """Multiselects over some columns plus a free-text search; returns the matching rows.
+
+    ``haystack`` gives each row's text in lower case (built once per table, only when someone searches)."""
     cols = st.columns(len(columns) + 1)
     for col, (name, title) in zip(cols, columns):
-        values = sorted({str(v) for v in df[name].dropna() if str(v)},
+        values = sorted((v for v in df[name].dropna().astype(str).unique() if v),
                         key=lambda v: (SEVERITY_ORDER.index(v) if v in SEVERITY_ORDER else 9, v.casefold()))
         chosen = col.multiselect(title, values, key=f"{prefix}_{name}", placeholder="all")
         if chosen:
             df = df[df[name].astype(str).isin(chosen)]
     text = cols[-1].text_input("Search", key=f"{prefix}_search", placeholder="any word, e.g. Shield")
     if text.strip():
-        needle = text.strip().casefold()
-        hay = df.drop(columns=[c for c in ("edge",) if c in df.columns]).astype(str).agg(" ".join, axis=1)
-        df = df[hay.str.casefold().str.contains(needle, regex=False)]
+        hay = haystack()
+        df = df[hay.loc[df.index].str.contains(text.strip().casefold(), regex=False)]
     return df
+
+
+def _pager(df: pd.DataFrame, key: str, what: str, total: int) -> pd.DataFrame:
+    """One page of ``df`` (PAGE_SIZE rows) with a page picker; only this page is sent to the browser."""
+    pages = max(1, -(-len(df) // PAGE_SIZE))
+    if st.session_state.get(key, 1) > pages:
+        st.session_state[key] = 1  # the filter shrank the table
+    left, right = st.columns([1, 5])
+    page = left.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key=key,
+                             disabled=pages == 1)
+    part, page, pages = browse.page_of(df, page, PAGE_SIZE)
+    first = (page - 1) * PAGE_SIZE + 1 if len(df) else 0
+    right.caption(f"{what} {first}–{first + len(part) - 1 if len(part) else 0} of {len(df)}"
+                  + (f" (filtered from {total})" if len(df) != total else "") + f" · page {page} of {pages}")
+    return part
 
 
 def _severity_style(value: object) -> str:
@@ -66,7 +85,7 @@ def _table(df: pd.DataFrame, key: str, order: list[str]) -> int | None:
     return df.index[rows[0]] if rows and rows[0] < len(df) else None
 
 
-def _details(full, route: list[str], lines: list[tuple[str, str]], evidence: str, where: str, finding=None):
+def _details(net, route: list[str], lines: list[tuple[str, str]], evidence: str, where: str, finding=None):
     left, right = st.columns([2, 3])
     with left:
         for title, text in lines:
@@ -80,11 +99,17 @@ def _details(full, route: list[str], lines: list[tuple[str, str]], evidence: str
             from .pages import page_for
             st.switch_page(page_for("graph"))
     with right:
-        sub = views.route_subgraph(full, route)
+        sub = views.route_subgraph(net, route)
         if sub.number_of_nodes():
             graph_frame(network_html(sub, height=SUBGRAPH_HEIGHT), SUBGRAPH_HEIGHT)
         else:
             st.caption("This row names nothing that is in the graph.")
+
+
+FINDING_ORDER = ["severity", "rule", "controller", "exporter", "importer", "destination", "mechanism", "path",
+                 "activity", "reason", "legal_source", "remediation", "evidence", "source", "row"]
+TRANSFER_ORDER = ["verdict", "severity", "controller", "exporter", "importer", "destination", "mechanism", "path",
+                  "activity", "rules", "reason", "legal_source", "remediation", "evidence", "source", "row"]
 
 
 @guarded
@@ -93,30 +118,30 @@ def page() -> None:
     as_of = as_of_picker()
     st.title("Transfers & findings")
     version = state.version()
-    full = state.annotated(version, as_of)
-    findings = state.findings(version, as_of)
-    transfers = state.transfers(version, as_of)
+    ev = state.evaluation(version, as_of)
+    with st.spinner("Building the tables…"):
+        findings, table, transfers = ev.findings, ev.table, ev.transfers
     st.caption(f"As of {as_of.isoformat()}. Select a row to see its route in the graph and its evidence; "
-               "click a column header to sort.")
+               f"click a column header to sort the page. {PAGE_SIZE} rows a page.")
     tab_f, tab_t = st.tabs([f"Findings ({len(findings)})", f"Restricted transfers ({len(transfers)})"])
 
     with tab_f:
         if not findings:
             st.success(f"No findings as of {as_of.isoformat()}.")
         else:
-            table = views.findings_table(findings)
-            shown = _filter_bar(table, "ff", [("severity", "Severity"), ("rule", "Rule"), ("controller", "Controller")])
-            st.caption(f"{len(shown)} of {len(table)} findings")
-            order = ["severity", "rule", "controller", "exporter", "importer", "destination", "mechanism", "path",
-                     "activity", "reason", "legal_source", "remediation", "evidence", "source", "row"]
-            picked = _table(shown, "findings_table", order)
-            st.download_button("Download these findings (CSV)", _csv(shown[order]), "findings.csv", "text/csv",
-                               key="dl_findings", icon=":material/download:")
+            shown = _filter_bar(table, "ff", [("severity", "Severity"), ("rule", "Rule"), ("controller", "Controller")],
+                                lambda: state.haystack("findings", version, as_of, table, FINDING_ORDER))
+            part = _pager(shown, "ff_page", "Findings", len(table))
+            picked = _table(part, "findings_table", FINDING_ORDER)
+            st.download_button("Download these findings (CSV)", lambda: _csv(shown[FINDING_ORDER]), "findings.csv",
+                               "text/csv", key="dl_findings", icon=":material/download:", on_click="ignore")
             if picked is not None:
                 f = findings[picked]
                 st.subheader(views.finding_label(f))
                 where = ", ".join(x for x in (f.get("source"), f"row {f['row']}" if f.get("row") else "") if x)
-                _details(full, views.finding_route(full, f),
+                acts, orgs = browse.finding_scope(state.catalogue(version), f)
+                net = state.network(version, as_of, acts, orgs)
+                _details(net, views.finding_route(net, f),
                          [("Finding", f.get("title") or f["rule"]), ("Reason", f["reason"]),
                           ("Legal source", f["legal_source"]), ("Article", f.get("article", "")),
                           ("Remediation", f["remediation"])],
@@ -127,18 +152,19 @@ def page() -> None:
             st.success("No transfers outside the EEA: every recipient processes data inside the EEA.")
         else:
             shown = _filter_bar(transfers, "tf", [("verdict", "Verdict"), ("controller", "Controller"),
-                                                  ("destination", "Destination")])
-            st.caption(f"{len(shown)} of {len(transfers)} restricted transfers")
-            order = ["verdict", "severity", "controller", "exporter", "importer", "destination", "mechanism", "path",
-                     "activity", "rules", "reason", "legal_source", "remediation", "evidence", "source", "row"]
-            picked = _table(shown, "transfers_table", order)
-            st.download_button("Download these transfers (CSV)", _csv(shown[order]), "transfers.csv", "text/csv",
-                               key="dl_transfers", icon=":material/download:")
+                                                  ("destination", "Destination")],
+                                lambda: state.haystack("transfers", version, as_of, transfers, TRANSFER_ORDER))
+            part = _pager(shown, "tf_page", "Restricted transfers", len(transfers))
+            picked = _table(part, "transfers_table", TRANSFER_ORDER)
+            st.download_button("Download these transfers (CSV)", lambda: _csv(shown[TRANSFER_ORDER]), "transfers.csv",
+                               "text/csv", key="dl_transfers", icon=":material/download:", on_click="ignore")
             if picked is not None:
                 t = transfers.loc[picked]
                 st.subheader(f"{t['exporter']} → {t['importer']} ({t['destination_names']})")
                 where = ", ".join(x for x in (t["source"], f"row {int(t['row'])}" if pd.notna(t["row"]) else "") if x)
-                _details(full, views.hop_route(full, t["edge"]),
+                net = state.network(version, as_of, [t["activity_id"]])
+                edge = browse.hop_edge(net, t)
+                _details(net, views.hop_route(net, edge) if edge else [],
                          [("Activity", t["activity"]), ("Mechanism", t["mechanism"]),
                           ("Verdict", t["verdict"]), ("Findings", t["reason"] or "none"),
                           ("Legal source", t["legal_source"]), ("Remediation", t["remediation"])],
