@@ -146,10 +146,27 @@ def _plain(rec: dict) -> dict:
     return out
 
 
+INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+
+
 def coerce(value, kind: str):
-    """Convert a stored value (maybe a string from GraphML/CSV) to the schema type."""
+    """Convert a stored value (maybe a string from GraphML/CSV/JSON) to the schema type.
+
+    Raises ValueError for a value the store could not hold: a list or object
+    where text belongs, text with a lone surrogate (not encodable), a number
+    outside INT64, a date with trailing junk.
+
+    >>> coerce("2020-01-31T00:00:00", DATE), coerce("7", INT64), coerce(True, BOOLEAN)
+    (datetime.date(2020, 1, 31), 7, True)
+    >>> coerce(2 ** 70, INT64)
+    Traceback (most recent call last):
+    ...
+    ValueError: number out of range: 1180591620717411303424
+    """
     if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
         return None
+    if isinstance(value, (list, dict, tuple, set)):
+        raise ValueError(f"expected a single value, not a {type(value).__name__}")
     if kind == BOOLEAN:
         if isinstance(value, bool):
             return value
@@ -164,7 +181,24 @@ def coerce(value, kind: str):
             return value.date()
         if isinstance(value, _dt.date):
             return value
-        return _dt.date.fromisoformat(str(value)[:10])
+        s = str(value).strip()
+        if len(s) > 10 and s[10] not in "T ":  # "2020-01-31T00:00:00" yes, "2020-01-31junk" no
+            raise ValueError(f"not a date: {value!r}")
+        return _dt.date.fromisoformat(s[:10])
     if kind == INT64:
-        return int(value)
-    return str(value)
+        if isinstance(value, bool):
+            raise ValueError(f"not a whole number: {value!r}")
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise ValueError(f"not a whole number: {value!r}")
+            value = int(value)
+        n = int(value)
+        if not INT64_MIN <= n <= INT64_MAX:
+            raise ValueError(f"number out of range: {n}")
+        return n
+    s = str(value)
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text with an invalid character (a lone UTF-16 surrogate)") from None
+    return s

@@ -79,7 +79,7 @@ class EmbeddedBackend(Backend):
     def replace(self, graph: RopaGraph, progress: Progress | None = None) -> None:
         if self.read_only:
             raise ReadOnlyError("the store was opened read-only")
-        full = reference_graph().merge(graph)
+        full = graph.merge(reference_graph())  # reference data win: a file never redefines them
         steps = [("node", k) for k in NODE_TYPES] + [("rel", k) for k in REL_TYPES]
         with self._lock:
             self._exec("BEGIN TRANSACTION")

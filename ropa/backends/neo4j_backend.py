@@ -281,7 +281,7 @@ class Neo4jBackend(Backend):
     def _import_plan(self, graph: RopaGraph, replace: bool) -> list[tuple[LiteralString, dict, int | None, str]]:
         """(statement, parameters, rows expected to be written or None, progress label)."""
         reference = reference_graph()
-        full = reference.merge(graph)
+        full = graph.merge(reference)  # reference data win: a file never redefines them
         plan: list[tuple[LiteralString, dict, int | None, str]] = []
         if replace:
             for q in delete_ropa_statements():

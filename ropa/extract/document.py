@@ -158,6 +158,24 @@ def _pdf_text(data: bytes, name: str) -> str:
     return text
 
 
+# A privacy notice or sub-processor list is rarely over 200,000 characters (the longest of the big
+# platforms' are about 100,000). The extractor reads a megabyte of text in about half a minute; a
+# larger input is refused with a message rather than left running for many minutes. The byte limit
+# leaves room for the markup of an HTML page and the overhead of a PDF.
+MAX_NOTICE_CHARS = 1_000_000
+MAX_NOTICE_BYTES = 8 * 1024 * 1024
+
+
+def _too_long(n: int, limit: int, unit: str) -> str:
+    return (f"the notice is {n:,} {unit} long; at most {limit:,} are read (a privacy notice is rarely over "
+            "200,000 characters): split it, or give the part with the recipients and transfers")
+
+
+def _check_length(text: str, name: str) -> None:
+    if len(text) > MAX_NOTICE_CHARS:
+        raise FormatError(Problem(name, None, None, None, _too_long(len(text), MAX_NOTICE_CHARS, "characters")))
+
+
 def read_document(data: bytes | str, name: str = "notice.txt") -> Document:
     """Read a notice from bytes (or text) and a file name.
 
@@ -168,8 +186,11 @@ def read_document(data: bytes | str, name: str = "notice.txt") -> Document:
     >>> read_document(b"# Privacy\\nWe use Acme GmbH.", "n.md").kind
     'markdown'
     """
+    if len(data) > MAX_NOTICE_BYTES:
+        raise FormatError(Problem(name, None, None, None, _too_long(len(data), MAX_NOTICE_BYTES, "bytes")))
     if isinstance(data, bytes) and data[:5] == b"%PDF-":
         text = _pdf_text(data, name)
+        _check_length(text, name)
         return Document(text, name, "pdf")
     text = decode(data, name) if isinstance(data, bytes) else data
     if not text.strip():
@@ -178,6 +199,8 @@ def read_document(data: bytes | str, name: str = "notice.txt") -> Document:
         rendered, offsets = html_to_text(text)
         if not rendered.strip():
             raise FormatError(Problem(name, None, None, None, "the HTML page has no text"))
+        _check_length(rendered, name)
         return Document(rendered, name, "html", offsets)
+    _check_length(text, name)
     kind = "markdown" if name.lower().endswith((".md", ".markdown")) or re.search(r"(?m)^#{1,6} \S", text) else "text"
     return Document(text, name, kind)

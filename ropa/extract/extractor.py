@@ -40,9 +40,12 @@ from .segment import Layout, Sentence, segment
 
 __all__ = ["Mention", "Recipient", "Activity", "Draft", "extract", "extract_text", "detect_language"]
 
-_URL = re.compile(r"\b(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\b[\w-]+(?:\.[\w-]+)*\.(?:gov|com|org|net|io|eu|de|nl|be|fr|co|ie|uk)\b(?:/\S*)?",
+# Bounded repeats (an address part is at most 64 characters, a domain label 63, RFC 5321/1035): with
+# unbounded ones a long run of word characters without "@" costs quadratic time (1 MB: hours).
+_URL = re.compile(r"\b(?:https?://|www\.)\S+|[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,16}"
+                  r"|\b[\w-]{1,63}(?:\.[\w-]{1,63}){0,16}\.(?:gov|com|org|net|io|eu|de|nl|be|fr|co|ie|uk)\b(?:/\S*)?",
                   re.I)
-_EMAIL_OR_URL = re.compile(r"\b(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.I)
+_EMAIL_OR_URL = re.compile(r"\b(?:https?://|www\.)\S+|[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,16}", re.I)
 _REGION_PREFIX = re.compile(
     r"(?:\b(?:in|within|inside|binnen|innerhalb|im|in der|in de|in het|gevestigd in|located in|based in|ansässig in)"
     r"\s+(?:the\s+|de\s+|der\s+|des\s+|het\s+)?)$", re.I)
@@ -451,12 +454,15 @@ class _Extractor:
         lay, text = self.lay, self.text
         _, vpattern, by_name = vocab.vendors()
         lf = vocab.legal_forms()
-        taken: list[tuple[int, int]] = []
+        starts: list[int] = []  # the taken spans never overlap, so sorted by start they are sorted by end
+        ends: list[int] = []
 
         def add(m: Mention) -> None:
-            if any(a < m.end and m.start < b for a, b in taken):
+            i = bisect.bisect_left(starts, m.end)  # spans starting before m ends: only the last can reach m
+            if i and ends[i - 1] > m.start:
                 return
-            taken.append((m.start, m.end))
+            starts.insert(i, m.start)
+            ends.insert(i, m.end)
             self.mentions.append(m)
 
         # tables first: their cells say exactly what is what

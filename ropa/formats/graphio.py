@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import zipfile
+import zlib
 from typing import BinaryIO
 
 import networkx as nx
@@ -17,8 +18,9 @@ import networkx as nx
 from .. import reference
 from ..errors import FormatError, Problem, ValidationError
 from ..model import RopaGraph, coerce
-from ..schema import NODE_TYPES, REL_TYPES
-from .text import neutralise, read_table, unneutralise
+from ..schema import NODE_TYPES, REFERENCE_LABELS, REL_TYPES
+from .checks import subprocessor_cycles
+from .text import neutralise, read_table, read_zip_member, unneutralise
 
 NODE_FILE, REL_FILE = "nodes.csv", "relationships.csv"
 MAX_GRAPHML_BYTES = 200 * 1024 * 1024
@@ -72,21 +74,25 @@ def from_networkx(G: nx.Graph, name: str) -> RopaGraph:
     keys: dict[object, tuple[str, str]] = {}
     for i, (key, attrs) in enumerate(G.nodes(data=True), start=1):
         label = attrs.get("label")
-        if label not in NODE_TYPES:
-            problems.append(Problem(name, i, "label", label, f"node {key!r}: unknown node label; expected one of "
-                                    + ", ".join(NODE_TYPES)))
+        if not isinstance(label, str) or label not in NODE_TYPES:
+            problems.append(Problem(name, i, "label", _shown(label), f"node {_short(key)!r}: unknown node label; "
+                                    "expected one of " + ", ".join(NODE_TYPES)))
             continue
         rec = _typed(attrs, NODE_TYPES[label].properties, name, i, problems)
         if rec.get("id") is None:
             rec["id"] = str(key).split(":", 1)[1] if str(key).startswith(label + ":") else str(key)
+        if not rec["id"]:
+            problems.append(Problem(name, i, "id", "", "every node needs an id"))
+            continue
         keys[key] = (label, rec["id"])
         nodes[label].append(rec)
     rels: dict[str, list[dict]] = {k: [] for k in REL_TYPES}
     edges = G.edges(keys=True, data=True) if G.is_multigraph() else ((u, v, None, d) for u, v, d in G.edges(data=True))
     for j, (u, v, k, attrs) in enumerate(edges, start=1):
         rt = attrs.get("type") or str(k).split(":", 1)[0]
-        if rt not in REL_TYPES:
-            problems.append(Problem(name, j, "type", rt, f"edge {u!r}->{v!r}: unknown relationship type"))
+        if not isinstance(rt, str) or rt not in REL_TYPES:
+            problems.append(Problem(name, j, "type", _shown(rt), f"edge {_short(u)!r}->{_short(v)!r}: unknown "
+                                    "relationship type"))
             continue
         if u not in keys or v not in keys:
             problems.append(Problem(name, j, "source" if u not in keys else "target", u if u not in keys else v,
@@ -98,17 +104,56 @@ def from_networkx(G: nx.Graph, name: str) -> RopaGraph:
     return _finish(nodes, rels, name, problems)
 
 
+def _short(key) -> str:
+    text = str(key)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _typed(attrs: dict, props, name: str, row: int, problems: list[Problem]) -> dict:
     rec = {}
     for p, kind in props:
         try:
             rec[p] = coerce(attrs.get(p), kind)
-        except (ValueError, TypeError):
-            problems.append(Problem(name, row, p, attrs.get(p), f"not a valid {kind.lower()}"))
+        except (ValueError, TypeError, OverflowError) as exc:
+            problems.append(Problem(name, row, p, _shown(attrs.get(p)), f"not a valid {kind.lower()} ({exc})"))
     return rec
 
 
+def _without_reference(nodes, rels, name, problems) -> None:
+    """Drop what a file says about the legal reference data (countries, adequacy, mechanisms).
+
+    Those come from data/reference/ only: a file that marks the US as an EEA
+    country or moves the date Privacy Shield fell must not change a verdict.
+    Countries the file could not resolve (``resolved`` false, id ``?:…``) are
+    the file's own and are kept; a reference code is kept as a pointer only.
+    """
+    countries = reference.load_countries()
+    ref_eea = dict(zip(countries["code"], countries["eea"].astype(bool)))
+    dropped: dict[str, int] = {}
+    for label in REFERENCE_LABELS:
+        keep = []
+        for rec in nodes.get(label, []):
+            cid = rec.get("id")
+            if label == "Country" and cid not in ref_eea and str(cid or "").startswith("?:"):
+                keep.append({**rec, "resolved": False, "eea": False})
+                continue
+            if label != "Country" or cid not in ref_eea or (rec.get("eea") is not None
+                                                             and rec["eea"] != ref_eea[cid]):
+                dropped[label] = dropped.get(label, 0) + 1
+        nodes[label] = keep
+    for rt, t in REL_TYPES.items():
+        if t.reference and rels.get(rt):
+            dropped[rt] = len(rels[rt])
+            rels[rt] = []
+    changed = dropped
+    if changed:
+        problems.append(Problem(name, None, None, None, "the file's legal reference data ("
+                                + ", ".join(f"{n} {k}" for k, n in sorted(changed.items()))
+                                + ") are ignored: they come from data/reference/ only", "warning"))
+
+
 def _finish(nodes, rels, name, problems) -> RopaGraph:
+    _without_reference(nodes, rels, name, problems)
     seen: dict[tuple[str, str], int] = {}
     for label, recs in nodes.items():
         for i, rec in enumerate(recs):
@@ -129,6 +174,8 @@ def _finish(nodes, rels, name, problems) -> RopaGraph:
                                             f"{rt} points at a {rec[end + '_label']} that is not in the file"))
     if any(p.severity == "error" for p in problems):
         raise ValidationError(problems)
+    problems += subprocessor_cycles(rels.get("ENGAGES", []),
+                                    {r["id"]: r.get("name") or r["id"] for r in nodes.get("Organisation", [])}, name)
     return RopaGraph.from_records(nodes, rels, problems)
 
 
@@ -137,8 +184,7 @@ def _finish(nodes, rels, name, problems) -> RopaGraph:
 def read_graphml(fp: BinaryIO, name: str = "graph.graphml") -> RopaGraph:
     """Read GraphML; DTDs and entities (XXE, billion laughs) are refused."""
     data = fp.read()
-    head = data[:4096].lower()
-    if b"<!doctype" in head or b"<!entity" in data.lower():
+    if _has_doctype(data):
         raise FormatError(Problem(name, None, None, None,
                                   "GraphML with a DOCTYPE or ENTITY declaration is refused (XXE / entity expansion)"))
     if len(data) > MAX_GRAPHML_BYTES:
@@ -150,6 +196,37 @@ def read_graphml(fp: BinaryIO, name: str = "graph.graphml") -> RopaGraph:
     return from_networkx(G, name)
 
 
+class _Prolog(Exception):
+    """Raised inside expat to stop at the first DOCTYPE or at the root element."""
+
+
+def _has_doctype(data: bytes) -> bool:
+    """True when the XML declares a DOCTYPE (the only place entities can be declared).
+
+    Asked of expat itself, so the encoding (UTF-16, a declared legacy encoding)
+    cannot hide it from a byte search; parsing stops at the root element.
+    """
+    from xml.parsers import expat
+
+    def doctype(*_):
+        raise _Prolog("doctype")
+
+    def root(*_):
+        raise _Prolog("root")
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = doctype
+    parser.EntityDeclHandler = doctype
+    parser.StartElementHandler = root
+    try:
+        parser.Parse(data, True)
+    except _Prolog as stop:
+        return str(stop) == "doctype"
+    except (expat.ExpatError, ValueError, LookupError):  # not XML, or an encoding expat cannot read:
+        return b"<!doctype" in data[:4096].lower() or b"<!entity" in data[:65536].lower()  # the parse fails anyway
+    return False
+
+
 def write_graphml(graph: RopaGraph, fp: BinaryIO) -> None:
     """Write GraphML (readable by Gephi, yEd, Neo4j's apoc.import.graphml)."""
     G = to_networkx(with_countries(graph))
@@ -159,22 +236,71 @@ def write_graphml(graph: RopaGraph, fp: BinaryIO) -> None:
 # -- node-link JSON ------------------------------------------------------------
 
 def read_node_link(fp: BinaryIO, name: str = "graph.json") -> RopaGraph:
-    """Read node-link JSON (networkx's format: ``nodes`` and ``edges``/``links``)."""
+    """Read node-link JSON (networkx's format: ``nodes`` and ``edges``/``links``).
+
+    Every node must be an object with an ``id``, every edge an object with its two
+    ends; a problem names the list and the position in it (``row`` = 1 for the first).
+    """
+    data = fp.read()
     try:
-        doc = json.loads(fp.read().decode("utf-8-sig"))
-    except (ValueError, RecursionError) as exc:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except RecursionError as exc:
+        raise FormatError(Problem(name, None, None, None, "the JSON is nested too deeply to be a node-link "
+                                  "graph")) from exc
+    except (ValueError, UnicodeDecodeError) as exc:
         raise FormatError(Problem(name, None, None, None, f"not valid JSON ({str(exc)[:120]})")) from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("nodes"), list):
         raise FormatError(Problem(name, None, "nodes", None, "expected a JSON object with a 'nodes' list"))
     edge_key = "edges" if "edges" in doc else "links"
-    edges = doc.get(edge_key) or []
+    edges = doc.get(edge_key)
+    if edges is None:
+        edges = []
+    if not isinstance(edges, list):
+        raise FormatError(Problem(name, None, edge_key, None, f"expected {edge_key!r} to be a list"))
     # We write endpoints as _source/_target because hops have a `source` property.
-    ends = ("_source", "_target") if edges and isinstance(edges[0], dict) and "_source" in edges[0] else ("source", "target")
-    try:
-        G = nx.node_link_graph(doc, directed=True, multigraph=True, edges=edge_key, source=ends[0], target=ends[1])
-    except Exception as exc:
-        raise FormatError(Problem(name, None, None, None, f"not a node-link graph ({exc})")) from exc
+    ends = ("_source", "_target") if edges and isinstance(edges[0], dict) and "_source" in edges[0] \
+        else ("source", "target")
+    problems: list[Problem] = []
+    G = nx.MultiDiGraph()
+    for i, node in enumerate(doc["nodes"], start=1):
+        if not isinstance(node, dict):
+            problems.append(Problem(name, i, "nodes", _shown(node), "a node must be a JSON object"))
+            continue
+        key = node.get("id")
+        if not isinstance(key, (str, int)) or isinstance(key, bool) or key == "":
+            problems.append(Problem(name, i, "id", _shown(key), "a node needs an id (text or a whole number)"))
+            continue
+        if key in G:
+            problems.append(Problem(name, i, "id", key, "duplicate node id"))
+            continue
+        G.add_node(key, **{k: v for k, v in node.items() if k != "id"})
+    for j, edge in enumerate(edges, start=1):
+        if not isinstance(edge, dict):
+            problems.append(Problem(name, j, edge_key, _shown(edge), "an edge must be a JSON object"))
+            continue
+        u, v = edge.get(ends[0]), edge.get(ends[1])
+        bad = [(end, x) for end, x in zip(ends, (u, v)) if not isinstance(x, (str, int)) or isinstance(x, bool)]
+        if bad:
+            problems.append(Problem(name, j, bad[0][0], _shown(bad[0][1]), "an edge needs both ends (node ids)"))
+            continue
+        missing = [(end, x) for end, x in zip(ends, (u, v)) if x not in G]
+        if missing:
+            problems.append(Problem(name, j, missing[0][0], missing[0][1],
+                                    "relationship points at a node that is not in the file"))
+            continue
+        attrs = {k: w for k, w in edge.items() if k not in (*ends, "key")}
+        key = edge.get("key")
+        G.add_edge(u, v, key=key if isinstance(key, (str, int)) and not isinstance(key, bool) else None, **attrs)
+    if problems:
+        raise ValidationError(problems)
     return from_networkx(G, name)
+
+
+def _shown(value) -> object:
+    """A value as a message shows it: short, and never a deep structure."""
+    if isinstance(value, (dict, list)):
+        return type(value).__name__
+    return value
 
 
 def write_node_link(graph: RopaGraph, fp: BinaryIO) -> None:
@@ -234,9 +360,10 @@ def read_bundle(fp: BinaryIO, name: str = "bundle.zip") -> RopaGraph:
             if NODE_FILE not in names or REL_FILE not in names:
                 raise FormatError(Problem(name, None, None, None,
                                           f"a graph bundle needs {NODE_FILE} and {REL_FILE}"))
-            ndata, rdata = z.read(names[NODE_FILE]), z.read(names[REL_FILE])
-    except zipfile.BadZipFile as exc:
-        raise FormatError(Problem(name, None, None, None, "not a zip archive")) from exc
+            ndata = read_zip_member(z, names[NODE_FILE], name)
+            rdata = read_zip_member(z, names[REL_FILE], name)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, zlib.error) as exc:
+        raise FormatError(Problem(name, None, None, None, f"not a readable zip archive ({exc})")) from exc
     return read_bundle_files(ndata, rdata, name)
 
 

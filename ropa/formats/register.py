@@ -33,7 +33,8 @@ import pandas as pd
 from .. import reference
 from ..errors import FormatError, Problem, ValidationError
 from ..model import RopaGraph
-from .text import neutralise, read_table, unneutralise
+from .checks import subprocessor_cycles
+from .text import check_cells, check_zip, neutralise, read_table, unneutralise
 
 COLUMNS = [
     "controller", "controller_country", "activity", "purpose", "legal_basis",
@@ -160,13 +161,20 @@ def map_header(header: list[str], name: str) -> tuple[dict[int, str], list[Probl
     if missing:
         problems.append(Problem(name, 1, None, None,
                                 f"missing required column(s) {', '.join(missing)}; found: "
-                                + ", ".join(h for h in header if h.strip())))
+                                + _found(header)))
     return mapping, problems
+
+
+def _found(header: list[str]) -> str:
+    """The headings a file has, short enough for one message (a binary file has a 'heading' of any length)."""
+    text = ", ".join(h for h in header if h.strip())
+    hint = " (is the file delimited by , ; or tab?)" if len(header) == 1 and any(d in text for d in "|:") else ""
+    return (text if len(text) <= 200 else text[:197] + "...") + hint
 
 
 def _parse_date(value: str) -> dt.date:
     v = value.strip()
-    for fmt in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d"):
+    for fmt in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S"):  # last: XLSX dates
         try:
             return dt.datetime.strptime(v, fmt).date()
         except ValueError:
@@ -207,6 +215,7 @@ def read_register_rows(fp: BinaryIO, name: str = "register.csv") -> tuple[list[t
 
 
 def _read_xlsx(data: bytes, name: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    check_zip(data, name)
     try:
         xl = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=str, engine="openpyxl",
                            keep_default_na=False, na_filter=False)
@@ -227,6 +236,7 @@ def _read_xlsx(data: bytes, name: str) -> tuple[list[str], list[tuple[int, list[
     header = [str(x) for x in xl.iloc[header_idx]]
     body = [(i + 1, [str(x) for x in xl.iloc[i]]) for i in range(header_idx + 1, len(xl))
             if any(str(x).strip() for x in xl.iloc[i])]
+    check_cells(header, body, name)
     return header, body
 
 
@@ -466,6 +476,8 @@ class _Builder:
         errors = [p for p in self.problems if p.severity == "error"]
         if errors:
             raise ValidationError(self.problems)
+        self.problems += subprocessor_cycles(
+            list(self.rels["ENGAGES"].values()), {k: o["name"] for k, o in self.orgs.items()}, self.name)
         for oid, org in self.orgs.items():
             code = org.get("country")
             if code:

@@ -11,6 +11,13 @@ import io
 from ..errors import FormatError, Problem
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+MAX_CELL = 32767                     # characters: a spreadsheet cell holds no more (Excel's limit)
+MAX_MEMBER_BYTES = 1024 ** 3         # one file inside a zip (bundle, XLSX), unpacked
+MAX_RATIO = 200                      # unpacked / packed above this (and above 16 MiB) is a zip bomb
+
+# A cell longer than the csv module's default (128 KiB) must reach our own check below,
+# which names its row and column, rather than stop the reader with "field larger than field limit".
+csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))
 
 
 def decode(data: bytes, name: str) -> str:
@@ -21,7 +28,7 @@ def decode(data: bytes, name: str) -> str:
     """
     if b"\x00" in data[:65536]:
         raise FormatError(Problem(name, None, None, None,
-                                  "this is a binary file, not a text (CSV) file"))
+                                  "this is a binary file, not a text file (CSV, text, HTML)"))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -48,13 +55,75 @@ def read_table(data: bytes, name: str) -> tuple[list[str], list[tuple[int, list[
         raise FormatError(Problem(name, None, None, None, "the file is empty"))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     reader = csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text))
+    header: list[str] | None = None
+    body: list[tuple[int, list[str]]] = []
     try:
-        rows = list(reader)
+        for i, r in enumerate(reader):  # blank rows are dropped as they come (a file of blank lines stays small)
+            if header is None:
+                header = r
+            elif any(c.strip() for c in r):
+                body.append((i + 1, r))
     except csv.Error as exc:
         raise FormatError(Problem(name, reader.line_num, None, None, f"malformed CSV: {exc}")) from exc
-    header = rows[0]
-    body = [(i + 2, r) for i, r in enumerate(rows[1:]) if any(c.strip() for c in r)]
+    if header is None:
+        raise FormatError(Problem(name, None, None, None, "the file is empty"))
+    check_cells(header, body, name)
     return header, body
+
+
+def check_cells(header: list[str], body: list[tuple[int, list[str]]], name: str) -> None:
+    """Refuse cells longer than a spreadsheet cell can hold, naming row and column.
+
+    >>> check_cells(["a"], [(2, ["x" * 40000])], "r.csv")
+    Traceback (most recent call last):
+    ...
+    ropa.errors.ValidationError: r.csv, row 2, column 'a', value 'xxx...': the cell has 40000 characters; ...
+    """
+    problems = []
+    for i, h in enumerate(header):
+        if len(h) > MAX_CELL:
+            problems.append(Problem(name, 1, None, h, f"the heading has {len(h)} characters; at most "
+                                    f"{MAX_CELL} fit in a spreadsheet cell"))
+    for rownum, cells in body:
+        for i, c in enumerate(cells):
+            if len(c) > MAX_CELL:
+                col = header[i] if i < len(header) else f"#{i + 1}"
+                problems.append(Problem(name, rownum, col, c[:40] + "...", f"the cell has {len(c)} characters; "
+                                        f"at most {MAX_CELL} fit in a spreadsheet cell (is a column misplaced?)"))
+    if problems:
+        from ..errors import ValidationError
+        raise ValidationError(problems)
+
+
+def read_zip_member(z, member: str, name: str) -> bytes:
+    """The bytes of one file in a zip, refusing a zip bomb (huge, or packed far too tightly)."""
+    info = z.getinfo(member)
+    if info.file_size > MAX_MEMBER_BYTES or (
+            info.file_size > 16 * 1024 * 1024 and info.file_size > MAX_RATIO * max(1, info.compress_size)):
+        raise FormatError(Problem(name, None, None, member,
+                                  f"{member} unpacks to {info.file_size} bytes from {info.compress_size}: "
+                                  "refused as a zip bomb"))
+    with z.open(info) as f:
+        data = f.read(MAX_MEMBER_BYTES + 1)
+    if len(data) > MAX_MEMBER_BYTES:
+        raise FormatError(Problem(name, None, None, member, f"{member} unpacks to more than "
+                                  f"{MAX_MEMBER_BYTES} bytes: refused as a zip bomb"))
+    return data
+
+
+def check_zip(data: bytes, name: str) -> None:
+    """Refuse a zip (an XLSX is one) whose members would unpack to a zip bomb, before anyone unpacks it."""
+    import zipfile
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a zip: the reader says so in its own words
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos)
+    if total > MAX_MEMBER_BYTES or (total > 16 * 1024 * 1024 and total > MAX_RATIO * max(1, packed)):
+        raise FormatError(Problem(name, None, None, None, f"the archive unpacks to {total} bytes from {packed}: "
+                                  "refused as a zip bomb"))
 
 
 def neutralise(value: object) -> object:
