@@ -3,18 +3,43 @@
 // article: GDPR Art. 44, 28(2), 28(4); SCC 2021/914 Clause 8.8 (onward transfers), Clause 9 (sub-processors)
 // legal_source: GDPR Art. 44 (onward transfers must keep the level of protection); Art. 28(4) (sub-processors); EDPB Recommendations 01/2020, step 1 (map onward transfers)
 // remediation: Check that each hop of the chain has a valid transfer basis flowed down from the processor (SCC Module 3 or adequacy) and that the sub-processor is on the approved list (SCC Annex III).
-MATCH (c:Organisation)-[:CONTROLS]->(act:Activity)-[d:DISCLOSES_TO]->(first:Organisation)
-MATCH p = (first)-[:ENGAGES*0..6]->(z:Organisation)
-WHERE all(e IN relationships(p) WHERE e.activity = act.id)
-MATCH (z)-[last:ENGAGES]->(y:Organisation)
-WHERE last.activity = act.id
-  AND none(n IN nodes(p) WHERE n.id = y.id)
-  AND y.id <> c.id
-MATCH (y)-[:PROCESSES_IN]->(k:Country)
-WHERE k.eea = false
+MATCH (c:Organisation)-[:CONTROLS]->(act:Activity)-[:DISCLOSES_TO]->(o1:Organisation)
+// The chain is walked one hop at a time, each hop joined on (engager id, activity id):
+// a popular sub-processor engaged for thousands of activities is then looked up once per
+// activity instead of fanning out into every activity's edges, which a variable-length
+// pattern filtered afterwards does (its paths multiply with the activities; it ran out of
+// memory at 10k relationships). Chains are simple (no organisation twice); a shorter path
+// through a cycle gives the same finding.
+OPTIONAL MATCH (x1:Organisation)-[e1:ENGAGES]->(o2:Organisation)
+  WHERE x1.id = o1.id AND e1.activity = act.id AND NOT (o2.id IN [o1.id])
+OPTIONAL MATCH (x2:Organisation)-[e2:ENGAGES]->(o3:Organisation)
+  WHERE x2.id = o2.id AND e2.activity = act.id AND NOT (o3.id IN [o1.id, o2.id])
+OPTIONAL MATCH (x3:Organisation)-[e3:ENGAGES]->(o4:Organisation)
+  WHERE x3.id = o3.id AND e3.activity = act.id AND NOT (o4.id IN [o1.id, o2.id, o3.id])
+OPTIONAL MATCH (x4:Organisation)-[e4:ENGAGES]->(o5:Organisation)
+  WHERE x4.id = o4.id AND e4.activity = act.id AND NOT (o5.id IN [o1.id, o2.id, o3.id, o4.id])
+OPTIONAL MATCH (x5:Organisation)-[e5:ENGAGES]->(o6:Organisation)
+  WHERE x5.id = o5.id AND e5.activity = act.id AND NOT (o6.id IN [o1.id, o2.id, o3.id, o4.id, o5.id])
+OPTIONAL MATCH (x6:Organisation)-[e6:ENGAGES]->(o7:Organisation)
+  WHERE x6.id = o6.id AND e6.activity = act.id AND NOT (o7.id IN [o1.id, o2.id, o3.id, o4.id, o5.id, o6.id])
+OPTIONAL MATCH (x7:Organisation)-[e7:ENGAGES]->(o8:Organisation)
+  WHERE x7.id = o7.id AND e7.activity = act.id AND NOT (o8.id IN [o1.id, o2.id, o3.id, o4.id, o5.id, o6.id, o7.id])
+// Every hop of the chain: z engages y, reached through path (controller first).
+UNWIND [{z: o1.id, y: o2.id, path: [c.name, o1.name, o2.name]},
+        {z: o2.id, y: o3.id, path: [c.name, o1.name, o2.name, o3.name]},
+        {z: o3.id, y: o4.id, path: [c.name, o1.name, o2.name, o3.name, o4.name]},
+        {z: o4.id, y: o5.id, path: [c.name, o1.name, o2.name, o3.name, o4.name, o5.name]},
+        {z: o5.id, y: o6.id, path: [c.name, o1.name, o2.name, o3.name, o4.name, o5.name, o6.name]},
+        {z: o6.id, y: o7.id, path: [c.name, o1.name, o2.name, o3.name, o4.name, o5.name, o6.name, o7.name]},
+        {z: o7.id, y: o8.id, path: [c.name, o1.name, o2.name, o3.name, o4.name, o5.name, o6.name, o7.name, o8.name]}] AS hop
+WITH c, act, hop
+WHERE hop.y IS NOT NULL AND hop.y <> c.id
+WITH DISTINCT c, act, hop.z AS zid, hop.y AS yid, hop.path AS path
+MATCH (z:Organisation)-[last:ENGAGES]->(y:Organisation)-[:PROCESSES_IN]->(k:Country)
+WHERE z.id = zid AND y.id = yid AND last.activity = act.id AND k.eea = false
 OPTIONAL MATCH (m:Mechanism) WHERE m.id = last.mechanism
-WITH c, act, p, z, last, y, k, m, coalesce(y.dpf_certified, false) AS certified
-WITH c, act, p, z, last, y, k, m,
+WITH c, act, path, z, last, y, k, m, coalesce(y.dpf_certified, false) AS certified
+WITH c, act, path, z, last, y, k, m,
      EXISTS {
        MATCH (ad:Adequacy)-[:COVERS]->(k)
        WHERE ad.valid_from <= $asOf AND coalesce(ad.valid_until, $asOf) >= $asOf
@@ -27,7 +52,7 @@ RETURN 'onward_transfer_chain' AS rule,
          ELSE 'medium'
        END AS severity,
        y.name AS subject,
-       [c] + nodes(p) + [y] AS path,
+       path,
        'Data of "' + act.name + '" reach ' + y.name + ' in ' + k.name + ' through the sub-processor chain of ' +
          z.name + CASE
            WHEN m IS NULL AND NOT adequate THEN '; the last hop records no transfer mechanism.'
