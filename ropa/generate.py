@@ -482,13 +482,16 @@ class _Generator:
         org_doc: set[tuple[int, int]] = set()
         vendor_doc: set[tuple[int, int]] = set()
         n_ctl = len(self.controllers)
-        # Controllers are organisations too: their seat, inferred as their processing place.
-        by["ESTABLISHED_IN"] += n_ctl
-        by["PROCESSES_IN"] += n_ctl
         vals, cum = _table(VENDORS_PER_ACTIVITY)
-        total = 2 * n_ctl
+        total = 0
+        ctl_seen: set[int] = set()
         while total < self.n:
             ci = rng.randrange(n_ctl)
+            if ci not in ctl_seen:  # a controller is an organisation too: its seat, inferred as its place
+                ctl_seen.add(ci)
+                by["ESTABLISHED_IN"] += 1
+                by["PROCESSES_IN"] += 1
+                total += 2
             cols, n_cats, n_subjects, special = self._activity(ci, used_names[ci])
             doc = docs[ci]
             k = rng.choices(vals, cum_weights=cum)[0]
@@ -545,7 +548,8 @@ class _Generator:
             st.special_activities += special
         out.write("".join(buf))
         st.relationships = total
-        st.organisations = len(seen_org) + n_ctl
+        st.organisations = len(seen_org) + len(ctl_seen)
+        st.controllers = len(ctl_seen)
         st.by_type = by
         return st
 
