@@ -66,6 +66,8 @@ COUNTRY_WEIGHTS = [
     ("IL", 0.5), ("BR", 1), ("ZA", 0.5), ("MX", 0.5), ("SG", 1), ("AU", 0.5), ("CN", 0.5),
     ("", 2), ("?", 1),
 ]
+# Where the big platforms (the most popular vendors and sub-processors) are established.
+BIG_COUNTRY_WEIGHTS = [("IE", 30), ("NL", 20), ("DE", 20), ("FR", 8), ("SE", 4), ("US", 15), ("GB", 3)]
 EEA = {"DE", "NL", "IE", "FR", "ES", "IT", "PL", "SE", "BE", "AT", "PT", "CZ", "DK", "FI", "RO", "LU", "GR",
        "HU", "BG", "LT", "SK", "HR", "SI", "NO"}
 ADEQUATE = {"GB", "CH", "JP", "KR", "CA", "IL"}
@@ -243,6 +245,7 @@ class _Generator:
         self.docs = [f"register:{self.group.lower()}-{cc.lower()}-{i + 1:02d}"
                      for i, (_, cc) in enumerate(self.controllers)]
         self.countries = _table(COUNTRY_WEIGHTS)
+        self.big_countries = _table(BIG_COUNTRY_WEIGHTS)
         self.orgs: list[Org] = []
         self.pair_tail: dict[tuple[int, int], tuple[str, str]] = {}   # (engager org, child org) -> row tail
         self.direct_tail: dict[tuple[int, int], tuple[str, str]] = {}  # (controller, vendor) -> row tail
@@ -268,9 +271,9 @@ class _Generator:
     def _client_name(self) -> str:
         return self._unique(lambda: f"{self._word()} {self.rng.choice(CLIENT_SECTORS)}")
 
-    def _org(self, depth: int) -> Org:
+    def _org(self, depth: int, big: bool = False) -> Org:
         rng = self.rng
-        vals, cum = self.countries
+        vals, cum = self.big_countries if big else self.countries
         cc = rng.choices(vals, cum_weights=cum)[0]
         form_cc = cc if cc in LEGAL_FORMS else "US" if cc == "?" else rng.choice(["DE", "NL", "US"])
         words = VENDOR_WORDS if depth == 0 else SUB_WORDS
@@ -306,8 +309,9 @@ class _Generator:
         for depth in range(MAX_DEPTH + 1):
             size = max(6, n0 // (2 ** depth)) if depth else n0
             pool = []
-            for _ in range(size):
-                self.orgs.append(self._org(depth))
+            for rank in range(size):
+                # The most popular ones (a Zipf rank, below) are the big platforms: EEA or US seats.
+                self.orgs.append(self._org(depth, big=rank < max(2, size // 20)))
                 pool.append(len(self.orgs) - 1)
             pools.append(pool)
         # The group's own offshore call centres, under its binding corporate rules.
@@ -478,13 +482,16 @@ class _Generator:
         org_doc: set[tuple[int, int]] = set()
         vendor_doc: set[tuple[int, int]] = set()
         n_ctl = len(self.controllers)
-        # Controllers are organisations too: their seat, inferred as their processing place.
-        by["ESTABLISHED_IN"] += n_ctl
-        by["PROCESSES_IN"] += n_ctl
         vals, cum = _table(VENDORS_PER_ACTIVITY)
-        total = 2 * n_ctl
+        total = 0
+        ctl_seen: set[int] = set()
         while total < self.n:
             ci = rng.randrange(n_ctl)
+            if ci not in ctl_seen:  # a controller is an organisation too: its seat, inferred as its place
+                ctl_seen.add(ci)
+                by["ESTABLISHED_IN"] += 1
+                by["PROCESSES_IN"] += 1
+                total += 2
             cols, n_cats, n_subjects, special = self._activity(ci, used_names[ci])
             doc = docs[ci]
             k = rng.choices(vals, cum_weights=cum)[0]
@@ -541,7 +548,8 @@ class _Generator:
             st.special_activities += special
         out.write("".join(buf))
         st.relationships = total
-        st.organisations = len(seen_org) + n_ctl
+        st.organisations = len(seen_org) + len(ctl_seen)
+        st.controllers = len(ctl_seen)
         st.by_type = by
         return st
 

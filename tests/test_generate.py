@@ -109,3 +109,12 @@ def test_whole_rule_pack_on_a_small_generated_ropa(store):
     rules = {f.rule for f in findings}
     assert {"onward_transfer_chain", "transfer_without_safeguard", "processor_without_dpa"} <= rules
     assert max(len(f.path) for f in findings if f.rule == "onward_transfer_chain") >= 4
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_tiny_registers_count_exactly(seed):
+    # A few activities: not every controller has one, and only the ones that do are in the graph.
+    data, stats = _csv(150, seed)
+    graph = read_register(io.BytesIO(data), "gen.csv")
+    assert {k: len(v) for k, v in graph.rels.items() if len(v)} == {k: v for k, v in stats.by_type.items() if v}
+    assert stats.controllers == len(set(graph.rels["CONTROLS"]["src"]))
