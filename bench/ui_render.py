@@ -59,8 +59,9 @@ def start_server(store: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("streamlit did not start")
 
 
-def render_times(base: str, timeout: float = 180, rounds=("cold", "warm")) -> dict[str, float | None]:
-    """Seconds to first render per page and round; None when a page did not render within ``timeout``."""
+def render_times(base: str, timeout: float = 180, rounds=("cold", "warm")) -> dict[str, float | str | None]:
+    """Seconds to first render per page and round; None when a page did not render within ``timeout``;
+    the text of any error a page shows under "<round> <page>: error"."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
     out: dict[str, float | None] = {}
@@ -77,13 +78,16 @@ def render_times(base: str, timeout: float = 180, rounds=("cold", "warm")) -> di
                     page.wait_for_timeout(100)
                     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
                     # a drawing, or the page's note that there are too many nodes to draw
-                    while drawing and not page.get_by_text("nodes drawn at once").count() and not any(
+                    while drawing and not page.get_by_text("drawn at once").count() and not any(
                             f.evaluate("() => document.body && document.body.getAttribute('data-ready') === '1'")
                             for f in page.frames if f is not page.main_frame and not f.is_detached()):
                         if time.perf_counter() - t > timeout:
                             raise PlaywrightTimeout("no drawing")
                         page.wait_for_timeout(50)
                     out[f"{round_} {path or 'overview'}"] = time.perf_counter() - t
+                    alerts = page.locator('[data-testid="stAlertContentError"], [data-testid="stException"]')
+                    for i in range(alerts.count()):  # a page that "renders" an error has not rendered
+                        out[f"{round_} {path or 'overview'}: error"] = alerts.nth(i).inner_text()[:300]
                 except PlaywrightTimeout:
                     out[f"{round_} {path or 'overview'}"] = None
                     page.close()
@@ -186,8 +190,12 @@ def main() -> None:
             proc.terminate()
             proc.wait(10)
     ref = pages.get("warm overview") or pages.get("cold import") or 1.0
+    ref = ref if isinstance(ref, float) else 1.0
     print(f"Time to first render (browser, {args.store or 'sample data'})")
     for k, v in pages.items():
+        if isinstance(v, str):
+            print(f"    {k}: {' '.join(v.split())}")
+            continue
         print(f"  {k:22} " + (f"{v:6.2f} s   {v / ref:5.1f}x {'warm overview' if 'warm overview' in pages else 'cold import'}"
                                if v is not None else f"> {args.timeout:.0f} s (did not render)"), flush=True)
     if args.no_library:
