@@ -1,6 +1,11 @@
 """Time to first render of each explorer page on the sample data, and what it is made of.
 
     .venv/bin/python bench/ui_render.py
+    .venv/bin/python bench/ui_render.py --store /tmp/1m.lbdb --timeout 300   # an existing (large) store
+
+With ``--store`` the server reads that store (it is not changed) and the library
+steps are those of ropa.browse on it; a page that does not render within
+``--timeout`` seconds is printed as such and the next one is opened.
 
 Starts `streamlit run` on a free port with a fresh store, then drives Debian's
 chromium (Playwright) through every page twice: cold (a new server: the store
@@ -26,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PAGES = [("", "Overview", False), ("graph", "Graph", True), ("transfers", "Transfers & findings", False),
          ("record", "Record of processing activities (Art. 30)", False), ("import", "Import", False),
-         ("query", "Query", False)]
+         ("report", "Transfer-risk report", False), ("query", "Query", False)]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run"]
 
@@ -54,25 +59,40 @@ def start_server(store: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("streamlit did not start")
 
 
-def render_times(base: str) -> dict[str, float]:
+def render_times(base: str, timeout: float = 180, rounds=("cold", "warm")) -> dict[str, float | str | None]:
+    """Seconds to first render per page and round; None when a page did not render within ``timeout``;
+    the text of any error a page shows under "<round> <page>: error"."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
-    out: dict[str, float] = {}
+    out: dict[str, float | None] = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        for round_ in ("cold", "warm"):
+        for round_ in rounds:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(180_000)
+            page.set_default_timeout(timeout * 1000)
             for path, heading, drawing in PAGES:
                 t = time.perf_counter()
-                page.goto(f"{base}/{path}")
-                page.get_by_role("heading", name=heading, exact=True).wait_for()
-                page.wait_for_timeout(100)
-                page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
-                if drawing:
-                    while not any(f.evaluate("() => document.body && document.body.getAttribute('data-ready') === '1'")
-                                  for f in page.frames if f is not page.main_frame and not f.is_detached()):
+                try:
+                    page.goto(f"{base}/{path}")
+                    page.get_by_role("heading", name=heading, exact=True).wait_for()
+                    page.wait_for_timeout(100)
+                    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
+                    # a drawing, or the page's note that there are too many nodes to draw
+                    while drawing and not page.get_by_text("drawn at once").count() and not any(
+                            f.evaluate("() => document.body && document.body.getAttribute('data-ready') === '1'")
+                            for f in page.frames if f is not page.main_frame and not f.is_detached()):
+                        if time.perf_counter() - t > timeout:
+                            raise PlaywrightTimeout("no drawing")
                         page.wait_for_timeout(50)
-                out[f"{round_} {path or 'overview'}"] = time.perf_counter() - t
+                    out[f"{round_} {path or 'overview'}"] = time.perf_counter() - t
+                    alerts = page.locator('[data-testid="stAlertContentError"], [data-testid="stException"]')
+                    for i in range(alerts.count()):  # a page that "renders" an error has not rendered
+                        out[f"{round_} {path or 'overview'}: error"] = alerts.nth(i).inner_text()[:300]
+                except PlaywrightTimeout:
+                    out[f"{round_} {path or 'overview'}"] = None
+                    page.close()
+                    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                    page.set_default_timeout(timeout * 1000)
             page.close()
         browser.close()
     return out
@@ -123,19 +143,64 @@ def library_times() -> dict[str, float]:
     return out
 
 
+def store_library_times(store: Path) -> dict[str, float]:
+    """The steps behind the pages on an existing store (ropa.browse)."""
+    from ropa import browse
+    from ropa.rules import evaluate
+    from ropa.workspace import EmbeddedWorkspace
+    out: dict[str, float] = {}
+
+    def timed(name, fn):
+        t = time.perf_counter()
+        r = fn()
+        out[name] = time.perf_counter() - t
+        return r
+
+    ws = EmbeddedWorkspace(store)
+    with ws.reading() as s:
+        n = s.run("MATCH ()-[r]->() RETURN count(r) AS n")[0]["n"]
+        cat = timed("catalogue (hops, places, names)", lambda: browse.read_catalogue(s))
+        findings = timed("evaluate the rule pack", lambda: [f.to_dict() for f in evaluate(s, dt.date.today())])
+    ev = timed("lay findings, counts, map", lambda: browse.evaluate(cat, findings))
+    timed("findings table", lambda: ev.table)
+    timed("transfer table", lambda: ev.transfers)
+    ctrl = cat.activities["controller_id"].iloc[0]
+    acts = cat.activities["id"][cat.activities["controller_id"] == ctrl].tolist()
+    with ws.reading() as s:
+        timed(f"sub-network of one controller ({len(acts)} activities)",
+              lambda: browse.network(s, acts, [ctrl], browse.findings_about(cat, ev, acts)))
+    print(f"Store: {store}, {n} relationships, {len(cat.activities)} activities, {len(findings)} findings")
+    return out
+
+
 def main() -> None:
+    import argparse
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--store", type=Path, help="an existing store to read (default: a fresh sample store)")
+    ap.add_argument("--timeout", type=float, default=180, help="seconds a page may take (default 180)")
+    ap.add_argument("--cold-only", action="store_true", help="open each page once, on a fresh server")
+    ap.add_argument("--no-library", action="store_true", help="skip the library steps")
+    args = ap.parse_args()
+    rounds = ("cold",) if args.cold_only else ("cold", "warm")
     with tempfile.TemporaryDirectory() as d:
-        proc, base = start_server(Path(d) / "store.lbdb")
+        proc, base = start_server(args.store or Path(d) / "store.lbdb")
         try:
-            pages = render_times(base)
+            pages = render_times(base, args.timeout, rounds)
         finally:
             proc.terminate()
             proc.wait(10)
-    lib = library_times()
-    warm_overview = pages["warm overview"]
-    print("Time to first render (browser, sample data)")
+    ref = pages.get("warm overview") or pages.get("cold import") or 1.0
+    ref = ref if isinstance(ref, float) else 1.0
+    print(f"Time to first render (browser, {args.store or 'sample data'})")
     for k, v in pages.items():
-        print(f"  {k:22} {v:6.2f} s   {v / warm_overview:5.1f}x warm overview")
+        if isinstance(v, str):
+            print(f"    {k}: {' '.join(v.split())}")
+            continue
+        print(f"  {k:22} " + (f"{v:6.2f} s   {v / ref:5.1f}x {'warm overview' if 'warm overview' in pages else 'cold import'}"
+                               if v is not None else f"> {args.timeout:.0f} s (did not render)"), flush=True)
+    if args.no_library:
+        return
+    lib = store_library_times(args.store) if args.store else library_times()
     print("Library steps behind the pages")
     total = sum(lib.values())
     for k, v in lib.items():

@@ -95,3 +95,20 @@ def guarded(page: Callable[[], None]) -> Callable[[], None]:
 def graph_frame(page_html: str, height: int) -> None:
     """Embed a page from ropa.render (it carries its own legend below the canvas)."""
     st.iframe(page_html, height=height + 70)
+
+
+OPTION_CAP = 1000  # a picker with more choices than this asks for a few letters first
+
+
+def many_multiselect(where, title: str, options: list[tuple[str, str]], key: str) -> list[str]:
+    """A multiselect over (value, label) pairs. Over :data:`OPTION_CAP` choices a search box narrows
+    them first, so only the matches (and what is chosen) are sent to the browser."""
+    labels = dict(options)
+    chosen = [k for k in st.session_state.get(key, []) if k in labels]
+    keys = [k for k, _ in options]
+    if len(keys) > OPTION_CAP:
+        needle = where.text_input(f"{title}: search", key=f"{key}_q", placeholder=f"{len(keys)} to choose from")
+        needle = needle.strip().casefold()
+        keys = [k for k in keys if needle and needle in str(labels[k]).casefold()][:OPTION_CAP]
+    keys = chosen + [k for k in keys if k not in chosen]
+    return where.multiselect(title, keys, format_func=lambda k: labels.get(k, k), key=key, placeholder="all")

@@ -14,11 +14,10 @@ import streamlit as st
 from .. import browse, views
 from ..render import network_html
 from . import state
-from .common import as_of_picker, graph_frame, guarded, plain, quote, store_caption
+from .common import as_of_picker, graph_frame, guarded, many_multiselect, plain, quote, store_caption
 
 HEIGHT = 620
 SEVERITY_CHOICES = ["any", "low", "medium", "high"]
-OPTION_CAP = 1000       # a filter with more choices than this asks for a few letters first
 HIGHLIGHT_CAP = 500     # findings offered for highlighting
 
 
@@ -41,20 +40,9 @@ def _filter_options(version: str) -> dict[str, list[tuple[str, str]]]:
 
 
 def _pick(name: str, title: str, options: list[tuple[str, str]], within: set[str] | None = None) -> tuple[str, ...]:
-    """A multiselect; over many choices, a search box narrows them first (only matches are sent)."""
-    sb = st.sidebar
-    labels = dict(options)
-    chosen = [k for k in st.session_state.get(f"f_{name}", []) if k in labels]
-    keys = [k for k, _ in options if within is None or k in within]
-    if len(keys) > OPTION_CAP:
-        needle = sb.text_input(f"{title}: search", key=f"f_{name}_q", placeholder=f"{len(keys)} to choose from")
-        needle = needle.strip().casefold()
-        matches = [k for k in keys if needle and needle in str(labels[k]).casefold()][:OPTION_CAP]
-        keys = chosen + [k for k in matches if k not in chosen]
-    else:
-        keys = chosen + [k for k in keys if k not in chosen]
-    return tuple(sb.multiselect(title, keys, format_func=lambda k: labels.get(k, k), key=f"f_{name}",
-                                placeholder="all"))
+    if within is not None:
+        options = [kv for kv in options if kv[0] in within]
+    return tuple(many_multiselect(st.sidebar, title, options, f"f_{name}"))
 
 
 def _filters(options: dict, cat: browse.Catalogue) -> views.GraphFilter:

@@ -1,6 +1,7 @@
 """Import: read files, show a preview and every problem, and only then write, all or nothing."""
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pandas as pd
@@ -17,14 +18,19 @@ MODES = {"merge": "Add to what the store holds (a recipient, activity… with th
          "replace": "Replace everything the store holds"}
 
 
-@st.cache_data(show_spinner="Reading…", max_entries=16)
 def _read(name: str, data: bytes) -> tuple[RopaGraph | None, list[Problem]]:
-    """The graph of one file, or None with its problems (errors and warnings)."""
-    try:
-        g = read_file(io.BytesIO(data), name)
-    except InputError as exc:
-        return None, exc.problems
-    return g, list(g.warnings)
+    """The graph of one file, or None with its problems (errors and warnings); read once per upload
+    (kept, not copied on every rerun: a big register's graph is large)."""
+    def read():
+        with st.status(f"Reading {name} ({len(data) / 1e6:.1f} MB)…", expanded=False) as status:
+            try:
+                g = read_file(io.BytesIO(data), name)
+            except InputError as exc:
+                status.update(label=f"{name}: {len(exc.problems)} problem(s)", state="error")
+                return None, exc.problems
+            status.update(label=f"Read {name}: {len(g.nodes['Activity'])} activities", state="complete")
+            return g, list(g.warnings)
+    return state.memo("upload", (name, hashlib.sha256(data).hexdigest()), read, keep=8)
 
 
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:

@@ -1,10 +1,13 @@
 """The explorer's cached resources: the workspace (store) and the results read from it.
 
 The workspace is a ``st.cache_resource`` (one per server process). Every
-result is a ``st.cache_data`` keyed by the workspace's ``version()`` (which
-changes when the store changes, whoever wrote it) and by what else it
-depends on (the as-of date, a query), so an import from the CLI or the
-Import page shows up on the next rerun without a restart.
+result is kept per the workspace's ``version()`` (which changes when the
+store changes, whoever wrote it) and what else it depends on (the as-of date,
+a query): an import from the CLI or the Import page shows up on the next rerun
+without a restart. Large results (the catalogue of :mod:`ropa.browse`, the
+findings, their evaluation, sub-networks, query rows) live in one bounded memo
+shared by all sessions and are never copied per rerun; the rule pack runs once
+per (store version, date) whichever page asks first.
 """
 from __future__ import annotations
 

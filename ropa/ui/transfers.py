@@ -13,7 +13,7 @@ from ..render import network_html
 from ..palette import OK_COLOUR, SEVERITY_COLOURS
 from ..tables import write_csv
 from . import state
-from .common import as_of_picker, graph_frame, guarded, plain, quote, store_caption
+from .common import as_of_picker, graph_frame, guarded, many_multiselect, plain, quote, store_caption
 
 SUBGRAPH_HEIGHT = 340
 SEVERITY_ORDER = ["high", "medium", "low", ""]
@@ -34,7 +34,7 @@ def _filter_bar(df: pd.DataFrame, prefix: str, columns: list[tuple[str, str]],
     for col, (name, title) in zip(cols, columns):
         values = sorted((v for v in df[name].dropna().astype(str).unique() if v),
                         key=lambda v: (SEVERITY_ORDER.index(v) if v in SEVERITY_ORDER else 9, v.casefold()))
-        chosen = col.multiselect(title, values, key=f"{prefix}_{name}", placeholder="all")
+        chosen = many_multiselect(col, title, [(v, v) for v in values], f"{prefix}_{name}")
         if chosen:
             df = df[df[name].astype(str).isin(chosen)]
     text = cols[-1].text_input("Search", key=f"{prefix}_search", placeholder="any word, e.g. Shield")

@@ -1,0 +1,92 @@
+"""ropa.browse reads what the explorer shows piece by piece; it must agree with ropa.views on the whole graph."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ropa import browse, views
+from ropa.backends.embedded import EmbeddedBackend
+from ropa.rules import evaluate
+from ropa.samples import sample_graph
+
+AS_OF = dt.date(2026, 11, 22)
+
+
+@pytest.fixture(scope="module")
+def sample():
+    with EmbeddedBackend() as store:
+        store.replace(sample_graph())
+        findings = [f.to_dict() for f in evaluate(store, AS_OF)]
+        full = views.annotate(views.build_network(store.export()), findings)
+        cat = browse.read_catalogue(store)
+        yield store, findings, full, cat, browse.evaluate(cat, findings)
+
+
+def test_counts_map_and_transfers_match_the_whole_graph(sample):
+    store, findings, full, cat, ev = sample
+    assert ev.counts == views.overview_counts(full)
+    assert ev.map == views.map_layers(full)
+    old = views.transfers_frame(full)
+    cols = [c for c in old.columns if c != "edge"]
+    assert len(ev.transfers) == len(old) > 0
+
+    def rows(df):
+        return sorted(tuple(str(v) for v in r) for r in df[cols].itertuples(index=False))
+    assert rows(ev.transfers) == rows(old)
+    # worst first, as the explorer always showed them
+    ranks = [-views.SEVERITY_RANK.get(s, -1) for s in ev.transfers["severity"]]
+    assert ranks == sorted(ranks)
+    assert ev.table.equals(views.findings_table(findings))
+
+
+def test_a_subnetwork_of_everything_is_the_whole_network(sample):
+    store, findings, full, cat, ev = sample
+    acts = list(cat.activities["id"])
+    g = browse.network(store, acts, findings=browse.findings_about(cat, ev, acts))
+    assert sorted(g.nodes) == sorted(full.nodes)
+    assert g.number_of_edges() == full.number_of_edges()
+    for n, d in full.nodes(data=True):
+        assert g.nodes[n]["severity"] == d["severity"], n
+        assert g.nodes[n].get("controller") == d.get("controller"), n
+
+
+def test_a_subnetwork_holds_one_activity_and_only_its_part(sample):
+    store, findings, full, cat, ev = sample
+    hops = cat.hops
+    act = hops[hops["type"] == "ENGAGES"]["activity_id"].iloc[0]  # an activity with a sub-processor chain
+    g = browse.network(store, [act], findings=browse.findings_about(cat, ev, [act]))
+    assert [k for k, d in g.nodes(data=True) if d["label"] == "Activity"] == [views.node_key("Activity", act)]
+    expected = {n for n in views.focus(full, views.node_key("Activity", act), 1)}
+    assert expected <= set(g.nodes)
+    # the verdicts on its hops are those of the whole graph
+    def verdicts(net):
+        return {(u, v, d["type"], d["activity"]): d["verdict"] for u, v, d in net.edges(data=True)
+                if d["type"] in ("DISCLOSES_TO", "ENGAGES") and d["activity"] == views.node_key("Activity", act)}
+    assert verdicts(g) == verdicts(full) and len(verdicts(g)) >= 2
+
+
+def test_candidates_cover_what_the_filter_keeps(sample):
+    store, findings, full, cat, ev = sample
+    flt = views.GraphFilter(countries=("US",), min_severity="high")
+    kept = {d["id"] for _, d in views.filter_network(full, flt).nodes(data=True) if d["label"] == "Activity"}
+    cands = browse.candidate_activities(store, cat, ev, flt)
+    assert kept and kept <= set(cands) < set(cat.activities["id"])
+    sub = browse.network(store, cands, findings=browse.findings_about(cat, ev, cands))
+    again = {d["id"] for _, d in views.filter_network(sub, flt).nodes(data=True) if d["label"] == "Activity"}
+    assert again == kept
+
+
+def test_search_takes_the_text_as_a_parameter(sample):
+    store, *_ = sample
+    found = dict(browse.search(store, "raidboxes"))
+    assert "Organisation:raidboxes gmbh" in found
+    assert browse.search(store, "x') RETURN 1 //") == []  # text, not Cypher
+
+
+def test_page_of_clamps():
+    import pandas as pd
+    df = pd.DataFrame({"n": range(120)})
+    assert browse.page_of(df, 2, 50)[0]["n"].tolist() == list(range(50, 100))
+    assert browse.page_of(df, 99, 50)[1:] == (3, 3)
+    assert browse.page_of(df.iloc[:0], 1, 50)[1:] == (1, 1)
