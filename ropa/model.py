@@ -139,10 +139,11 @@ def _plain(rec: dict) -> dict:
             out[k] = None
         elif isinstance(v, (_dt.date, _dt.datetime)):
             out[k] = v.isoformat()[:10]
-        elif hasattr(v, "item"):
-            out[k] = v.item()
         else:
-            out[k] = v
+            v = v.item() if hasattr(v, "item") else v
+            # The schema has no float column: a float is an INT64 that pandas widened because the
+            # column also holds nulls (3.0 for 3). Without this, equal graphs could hash differently.
+            out[k] = int(v) if isinstance(v, float) and v.is_integer() else v
     return out
 
 

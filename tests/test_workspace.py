@@ -1,6 +1,7 @@
 """How the explorer shares the on-disk store with other processes (the CLI): measured behaviour, pinned."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -102,3 +103,140 @@ def test_neo4j_asked_for_but_unusable_falls_back_to_the_embedded_store(tmp_path)
 def test_default_is_the_embedded_store(tmp_path):
     ws, notes = open_workspace({"ROPA_STORE": str(tmp_path / "x.lbdb")})
     assert isinstance(ws, EmbeddedWorkspace) and notes == []
+
+
+# -- two explorer sessions (or an explorer and `ropa import`) importing and reading at once -------------
+
+WORKER = textwrap.dedent("""
+    import json, sys, time, traceback
+    from pathlib import Path
+    from ropa.workspace import EmbeddedWorkspace, StoreBusyError
+    from ropa.errors import StoreLockedError
+    role, store, stop, arg, rounds = sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+    ws = EmbeddedWorkspace(store, retry_for=2.0)
+    out = {"role": role, "seen": [], "locked": 0, "busy": 0, "wrote": 0, "crash": None}
+    try:
+        if role == "writer":
+            from ropa.formats import read_path
+            done = 0
+            while done < rounds:
+                graph = read_path(arg)          # read the register again every time, as an import does
+                try:
+                    with ws.writing() as s:
+                        s.replace(graph)
+                    done += 1
+                    out["wrote"] += 1
+                except StoreBusyError:
+                    out["busy"] += 1
+                except StoreLockedError:
+                    out["locked"] += 1
+                time.sleep(0.05)
+        else:
+            while not stop.exists() or len(out["seen"]) < 3:
+                try:
+                    with ws.reading() as s:
+                        out["seen"].append(s.export().fingerprint())
+                except StoreBusyError:
+                    out["busy"] += 1
+                except StoreLockedError:
+                    out["locked"] += 1
+    except BaseException:
+        out["crash"] = traceback.format_exc()
+    print(json.dumps(out), flush=True)
+""")
+
+
+def _register_file(path, prefix: str, n: int):
+    from conftest import register_bytes, row
+    rows = [row(controller=f"{prefix} Holding", activity=f"{prefix} activity {i}", recipient=f"{prefix} vendor {i % 7}",
+                recipient_country=("US", "DE", "IN", "CH")[i % 7 % 4], mechanism=("scc_2021", "", "dpf", "adequacy")[i % 4])
+            for i in range(n)]
+    path.write_bytes(register_bytes(*rows))
+    return path
+
+
+def _fingerprint_after_replace(graph) -> str:
+    from ropa.backends.embedded import EmbeddedBackend
+    with EmbeddedBackend(None) as s:
+        s.replace(graph)
+        return s.export().fingerprint()
+
+
+def test_concurrent_imports_and_reads_leave_one_whole_state_and_readers_never_see_a_mix(ws, tmp_path):
+    """Two processes import different registers over and over (replace) while two others read: every read
+    is one whole state (the seed, A or B, by content hash), the end state is A or B whole, and the only
+    errors anyone meets are the typed lock errors."""
+    from ropa.formats import read_path
+    a = _register_file(tmp_path / "a.csv", "Alpha", 60)
+    b = _register_file(tmp_path / "b.csv", "Beta", 45)
+    states = {_fingerprint_after_replace(example_graph()): "seed", _fingerprint_after_replace(read_path(a)): "A",
+              _fingerprint_after_replace(read_path(b)): "B"}
+    assert len(states) == 3
+    with ws.reading() as s:
+        assert states[s.export().fingerprint()] == "seed"
+    stop = tmp_path / "stop"
+    procs = [subprocess.Popen([sys.executable, "-c", WORKER, "reader", str(ws.path), str(stop), "-", "0"],
+                              stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    procs += [subprocess.Popen([sys.executable, "-c", WORKER, "writer", str(ws.path), str(stop), str(f), "4"],
+                               stdout=subprocess.PIPE, text=True) for f in (a, b)]
+    writers = procs[2:]
+    results = []
+    try:
+        for p in writers:
+            results.append(json.loads(p.communicate(timeout=600)[0]))
+        stop.touch()
+        for p in procs[:2]:
+            results.append(json.loads(p.communicate(timeout=600)[0]))
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    for r in results:
+        assert r["crash"] is None, r["crash"]
+    assert [r["wrote"] for r in results if r["role"] == "writer"] == [4, 4]
+    seen = [fp for r in results if r["role"] == "reader" for fp in r["seen"]]
+    assert seen and set(seen) <= set(states), "a reader saw a state that is none of seed, A, B: a mix"
+    with ws.reading() as s:
+        assert states.get(s.export().fingerprint()) in ("A", "B")
+    print("reads per state:", {states[f]: seen.count(f) for f in set(seen)},
+          "lock/busy retries:", sum(r["locked"] + r["busy"] for r in results))
+
+
+def test_two_sessions_in_one_explorer_share_the_workspace_without_a_mix(ws, tmp_path):
+    """Two threads (two browser sessions of one explorer) on one EmbeddedWorkspace: one imports A and B in
+    turn while the other reads; the workspace's lock keeps them apart, every read is one whole state."""
+    import threading
+    from ropa.formats import read_path
+    a = read_path(_register_file(tmp_path / "a.csv", "Alpha", 30))
+    b = read_path(_register_file(tmp_path / "b.csv", "Beta", 20))
+    states = {_fingerprint_after_replace(g) for g in (example_graph(), a, b)}
+    seen, errors = [], []
+    done = threading.Event()
+
+    def writer():
+        try:
+            for g in (a, b, a, b):
+                with ws.writing() as s:
+                    s.replace(g)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            done.set()
+
+    def reader():
+        try:
+            while not done.is_set() or len(seen) < 2:
+                with ws.reading() as s:
+                    seen.append(s.export().fingerprint())
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer), threading.Thread(target=reader)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(600)
+    assert not errors, errors
+    assert seen and set(seen) <= states
+    with ws.reading() as s:
+        assert s.export().fingerprint() == _fingerprint_after_replace(b)

@@ -73,6 +73,10 @@ def from_networkx(G: nx.Graph, name: str) -> RopaGraph:
     nodes: dict[str, list[dict]] = {k: [] for k in NODE_TYPES}
     keys: dict[object, tuple[str, str]] = {}
     for i, (key, attrs) in enumerate(G.nodes(data=True), start=1):
+        if not attrs:  # GraphML: an edge to an undeclared node makes networkx add it bare
+            problems.append(Problem(name, i, "id", _short(key), "a relationship points at this node, but the "
+                                    "file does not declare it (no label, no properties)"))
+            continue
         label = attrs.get("label")
         if not isinstance(label, str) or label not in NODE_TYPES:
             problems.append(Problem(name, i, "label", _shown(label), f"node {_short(key)!r}: unknown node label; "

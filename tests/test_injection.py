@@ -1,0 +1,213 @@
+"""Injection end to end: a register whose every text cell is an attack flows through import, the store,
+findings, the graph view, every export and the report as plain data.
+
+Spreadsheet formulas come out neutralised in CSV/XLSX (and the bundle's CSVs), markup escaped in HTML
+and the graph page, and Cypher-looking values are stored and queried as values (parameters). The
+browser half (the explorer's pages and the report opened in chromium) is tests/browser/test_injection_browser.py.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import zipfile
+
+import pytest
+
+from conftest import TODAY, register_bytes
+from ropa.backends.embedded import EmbeddedBackend
+from ropa.cli import main
+from ropa.errors import BackendError, ReadOnlyError
+from ropa.formats import read_file
+from ropa.formats.text import FORMULA_PREFIXES
+
+PAYLOADS = ["=cmd|' /C calc'!A0", "@SUM(1+1)", "<script>alert(1)</script>", '"><img src=x onerror=alert(1)>',
+            "' OR 1=1 //", "}) DETACH DELETE n //", "+1+cmd|' /C calc'!A0", "-2+3"]
+TEXT_COLUMNS = ["controller", "activity", "purpose", "legal_basis", "special_condition", "data_subjects",
+                "data_categories", "retention", "security_measures", "recipient", "processing_countries",
+                "evidence", "source"]
+
+
+def payload_rows() -> list[dict]:
+    """One row per payload: every free-text cell carries it (names made unique by a suffix)."""
+    rows = []
+    for i, p in enumerate(PAYLOADS):
+        rows.append({"controller": p, "controller_country": "NL", "activity": p, "purpose": p, "legal_basis": p,
+                     "special_condition": p, "data_subjects": p, "data_categories": p, "retention": p,
+                     "security_measures": p, "recipient": f"{p} Inc", "recipient_role": "processor",
+                     "recipient_country": "US", "processing_countries": f"{p} land", "mechanism": "privacy shield",
+                     "dpa": "yes", "evidence": p, "source": f"{p} src"})
+    return rows
+
+
+def payload_register() -> bytes:
+    return register_bytes(*payload_rows())
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """An on-disk store that got the payload register through `ropa import`."""
+    d = tmp_path_factory.mktemp("injection")
+    f = d / "payloads.csv"
+    f.write_bytes(payload_register())
+    path = d / "store.lbdb"
+    assert main(["import", str(f), "--store", str(path)]) == 0
+    return path
+
+
+def _values(store_path, query) -> set:
+    with EmbeddedBackend(store_path, read_only=True) as s:
+        return {r["v"] for r in s.run(query)}
+
+
+def test_every_text_cell_is_stored_exactly_as_written(store):
+    orgs = _values(store, "MATCH (o:Organisation) RETURN o.name AS v")
+    assert orgs == set(PAYLOADS) | {f"{p} Inc" for p in PAYLOADS}  # nothing lost, nothing executed
+    for prop in ("name", "purpose", "legal_basis", "special_condition", "retention", "security_measures", "controller"):
+        assert _values(store, f"MATCH (a:Activity) RETURN a.{prop} AS v") == set(PAYLOADS), prop
+    assert _values(store, "MATCH (c:DataCategory) RETURN c.name AS v") == set(PAYLOADS)
+    assert _values(store, "MATCH (s:DataSubject) RETURN s.name AS v") == set(PAYLOADS)
+    assert _values(store, "MATCH ()-[h:DISCLOSES_TO]->() RETURN h.evidence AS v") == set(PAYLOADS)
+    assert _values(store, "MATCH (d:Document) RETURN d.id AS v") == {f"{p} src" for p in PAYLOADS}
+    assert _values(store, "MATCH (k:Country) WHERE k.resolved = false RETURN k.name AS v") == \
+        {f"{p} land" for p in PAYLOADS}
+    # "}) DETACH DELETE n //" deleted nothing: the legal reference data are all there
+    with EmbeddedBackend(store, read_only=True) as s:
+        assert s.run("MATCH (m:Mechanism) RETURN count(m) AS n")[0]["n"] > 10
+        assert s.run("MATCH (k:Country) WHERE k.resolved RETURN count(k) AS n")[0]["n"] > 200
+
+
+def test_payloads_reach_queries_only_as_parameters(store):
+    with EmbeddedBackend(store, read_only=True) as s:
+        for p in PAYLOADS:
+            rows = s.run_read_only("MATCH (o:Organisation) WHERE o.name = $name RETURN o.name AS v", {"name": p})
+            assert rows == [{"v": p}]
+
+
+def _cells_csv(data: bytes) -> list[str]:
+    return [c for line in csv.reader(io.StringIO(data.decode("utf-8-sig"))) for c in line]
+
+
+def _no_formula(cells, where):
+    bad = [c for c in cells if isinstance(c, str) and c.startswith(FORMULA_PREFIXES)]
+    assert not bad, (where, bad[:3])
+
+
+@pytest.mark.parametrize("fmt,ext", [("csv", "csv"), ("xlsx", "xlsx"), ("bundle", "zip"), ("json", "json"),
+                                     ("graphml", "graphml")])
+def test_every_export_round_trips_the_payloads_and_neutralises_formulas(store, tmp_path, fmt, ext):
+    out = tmp_path / f"export.{ext}"
+    assert main(["export", "--format", fmt, "--out", str(out), "--store", str(store)]) == 0
+    data = out.read_bytes()
+    if fmt == "csv":
+        cells = _cells_csv(data)
+        _no_formula(cells, "csv")
+        assert "'=cmd|' /C calc'!A0" in cells and "'@SUM(1+1)" in cells and "<script>alert(1)</script>" in cells
+    elif fmt == "xlsx":
+        from openpyxl import load_workbook
+        wb = load_workbook(io.BytesIO(data))
+        cells = []
+        for ws in wb.worksheets:
+            for r in ws.iter_rows():
+                for c in r:
+                    assert c.data_type != "f", (c.coordinate, c.value)
+                    cells.append(c.value)
+        _no_formula(cells, "xlsx")
+        assert "'=cmd|' /C calc'!A0" in cells
+    elif fmt == "bundle":  # two CSVs a user may well open in a spreadsheet
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            for member in z.namelist():
+                _no_formula(_cells_csv(z.read(member)), member)
+    back = read_file(io.BytesIO(data), out.name)
+    with EmbeddedBackend(store, read_only=True) as s:
+        stored = s.export()
+    names = set(back.nodes["Organisation"]["name"])
+    assert names == set(stored.nodes["Organisation"]["name"])
+    assert set(back.nodes["Activity"]["purpose"]) == set(PAYLOADS)
+    assert set(back.rels["DISCLOSES_TO"]["evidence"]) == set(PAYLOADS)
+    if fmt in ("bundle", "json", "graphml"):  # graph formats keep everything, row numbers included
+        assert back.fingerprint() == stored.fingerprint()
+
+
+def test_findings_carry_the_payloads_as_text_and_their_csv_is_inert(store, capsys):
+    from ropa.rules import evaluate
+    with EmbeddedBackend(store, read_only=True) as s:
+        findings = evaluate(s, TODAY)
+    ps = [f for f in findings if f.rule == "privacy_shield_reliance"]
+    assert {f.controller for f in ps} == set(PAYLOADS)
+    assert {f.evidence for f in ps} == set(PAYLOADS)
+    unknown = {f.subject for f in findings if f.rule == "unknown_country"}
+    assert all(any(p in u for u in unknown) for p in PAYLOADS), unknown
+    f = store.parent / "payloads.csv"
+    assert main(["check", str(f), "--format", "csv", "--as-of", TODAY.isoformat()]) == 0
+    cells = _cells_csv(capsys.readouterr().out.encode("utf-8"))
+    _no_formula(cells, "ropa check --format csv")
+    assert "'=cmd|' /C calc'!A0" in cells
+
+
+def test_html_report_shows_the_payloads_as_text(store, tmp_path):
+    from test_report import parse_html
+    out = tmp_path / "report.html"
+    assert main(["report", "--out", str(out), "--store", str(store), "--as-of", TODAY.isoformat()]) == 0
+    html = out.read_bytes()
+    p = parse_html(html)
+    assert "script" not in p.tags and "img" not in p.tags
+    assert not [k for k, _ in p.attrs if k.startswith("on")]
+    text = "".join(p.text)
+    for payload in PAYLOADS:
+        assert payload in text, payload
+
+
+def test_graph_page_carries_the_payloads_only_as_escaped_json(store):
+    from ropa import views
+    from ropa.render import network_html
+    from ropa.rules import evaluate
+    with EmbeddedBackend(store, read_only=True) as s:
+        g = views.annotate(views.build_network(s.export()), evaluate(s, TODAY))
+    page = network_html(g)
+    for raw in ("<script>alert(1)", "<img src=x", "onerror=alert(1)>"):
+        assert raw not in page, raw
+    assert "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in page  # there, as JSON text
+    import networkx as nx
+    benign = nx.MultiDiGraph()
+    benign.add_node("a", label="Organisation", name="Acme", props={})
+    tags = re.compile(r"<(script|img|iframe|object|link)\b", re.I)
+    assert len(tags.findall(page)) == len(tags.findall(network_html(benign)))  # nothing the data brought
+    titles = [d for _, d in g.nodes(data=True) if d["label"] == "Organisation"]
+    assert {d["name"] for d in titles} == set(PAYLOADS) | {f"{p} Inc" for p in PAYLOADS}
+
+
+# -- the Query page's read-only mode, on both backends ---------------------------------------------
+
+WRITES = ["MATCH (n) DETACH DELETE n", "CREATE (:Organisation {id: 'intruder'})",
+          "MATCH (o:Organisation) SET o.name = 'x'", "MERGE (o:Organisation {id: 'intruder'})"]
+
+
+def test_embedded_console_refuses_writes_and_the_read_only_store_is_a_second_wall(store):
+    with EmbeddedBackend(store, read_only=True) as s:
+        before = s.export().fingerprint()
+        for q in WRITES:
+            with pytest.raises(ReadOnlyError):
+                s.run_read_only(q)
+            with pytest.raises(BackendError):  # past the keyword check, the store itself refuses
+                s.run(q)
+        assert s.export().fingerprint() == before
+
+
+def test_neo4j_console_refuses_writes_where_a_server_is_reachable():
+    if not os.environ.get("NEO4J_URI"):
+        pytest.skip("no Neo4j server configured (NEO4J_URI); tests/test_neo4j_backend.py covers the keyword check")
+    from ropa.backends.neo4j_backend import Neo4jBackend
+    from ropa.backends.neo4j_config import neo4j_settings
+    store = Neo4jBackend(**neo4j_settings(secrets=None))
+    try:
+        before = store.run("MATCH (o:Organisation) RETURN count(o) AS n")[0]["n"]
+        for q in WRITES:
+            with pytest.raises(ReadOnlyError):
+                store.run_read_only(q)
+            with pytest.raises(ReadOnlyError):  # rules and console run in READ transactions: the server refuses
+                store.run(q)
+        assert store.run("MATCH (o:Organisation) RETURN count(o) AS n")[0]["n"] == before
+    finally:
+        store.close()
