@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import warnings
 import zipfile
 from typing import Callable
 from xml.etree import ElementTree as ET
@@ -224,7 +225,8 @@ def mutate_zip(data: bytes, rng: random.Random, max_size: int, inner: Callable[[
         members[i] = (name, inner(body))
     out = io.BytesIO()
     compression = zipfile.ZIP_STORED if rng.random() < 0.3 else zipfile.ZIP_DEFLATED
-    with zipfile.ZipFile(out, "w", compression) as z:
+    with warnings.catch_warnings(), zipfile.ZipFile(out, "w", compression) as z:
+        warnings.simplefilter("ignore")  # a duplicate member name is one of the mutations
         for n, b in members:
             z.writestr(n, b)
     return out.getvalue()[:max_size] if rng.random() < 0.02 else out.getvalue()

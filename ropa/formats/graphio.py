@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import zipfile
+import zlib
 from typing import BinaryIO
 
 import networkx as nx
@@ -22,6 +23,7 @@ from .text import neutralise, read_table, unneutralise
 
 NODE_FILE, REL_FILE = "nodes.csv", "relationships.csv"
 MAX_GRAPHML_BYTES = 200 * 1024 * 1024
+MAX_BUNDLE_MEMBER_BYTES = 200 * 1024 * 1024
 
 
 def with_countries(graph: RopaGraph) -> RopaGraph:
@@ -168,6 +170,8 @@ def read_node_link(fp: BinaryIO, name: str = "graph.json") -> RopaGraph:
         raise FormatError(Problem(name, None, "nodes", None, "expected a JSON object with a 'nodes' list"))
     edge_key = "edges" if "edges" in doc else "links"
     edges = doc.get(edge_key) or []
+    if not isinstance(edges, list):
+        raise FormatError(Problem(name, None, edge_key, None, f"expected '{edge_key}' to be a list"))
     # We write endpoints as _source/_target because hops have a `source` property.
     ends = ("_source", "_target") if edges and isinstance(edges[0], dict) and "_source" in edges[0] else ("source", "target")
     try:
@@ -234,9 +238,15 @@ def read_bundle(fp: BinaryIO, name: str = "bundle.zip") -> RopaGraph:
             if NODE_FILE not in names or REL_FILE not in names:
                 raise FormatError(Problem(name, None, None, None,
                                           f"a graph bundle needs {NODE_FILE} and {REL_FILE}"))
+            for member in (names[NODE_FILE], names[REL_FILE]):
+                if z.getinfo(member).file_size > MAX_BUNDLE_MEMBER_BYTES:  # a zip bomb unpacks to gigabytes
+                    raise FormatError(Problem(name, None, None, member, "file too large for a bundle import"))
             ndata, rdata = z.read(names[NODE_FILE]), z.read(names[REL_FILE])
     except zipfile.BadZipFile as exc:
         raise FormatError(Problem(name, None, None, None, "not a zip archive")) from exc
+    except (zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError) as exc:
+        # a damaged member (bad deflate data, offsets past the end), encryption, an unknown compression method
+        raise FormatError(Problem(name, None, None, None, f"damaged or unsupported zip archive ({exc})")) from exc
     return read_bundle_files(ndata, rdata, name)
 
 
