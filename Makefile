@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup clean bench lint-deps
+.PHONY: run test setup clean bench lint-deps fuzz
 LINT := tools/cypher-lint
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
@@ -32,6 +32,11 @@ test: setup lint-deps
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# Every importer's fuzz target in turn, FUZZ_SECONDS each (not part of `make test`; see fuzz/README.md).
+FUZZ_SECONDS ?= 600
+fuzz: setup
+	$(BIN)/python -m fuzz.run --seconds $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(VENV) .ropa .pytest_cache

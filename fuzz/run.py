@@ -100,14 +100,12 @@ class Harness:
 
 
 def fuzz_random(target, seconds: float, crashes: Path, seed: int | None = None, slow: float = 10.0) -> Stats:
-    """The fallback engine: stacked random mutations of the seeds and of inputs that were accepted."""
+    """The fallback engine: stacked random mutations of the seeds and of mutants that were accepted."""
     stats = Stats(target.name, "random")
     harness = Harness(target, crashes, stats, slow)
     rng = random.Random(seed)
     corpus = list(target.seeds())
     t0 = time.monotonic()
-    for s in corpus:
-        harness(s)
     while time.monotonic() - t0 < seconds:
         data = rng.choice(corpus)
         for _ in range(rng.choice((1, 1, 2, 3))):
@@ -147,16 +145,15 @@ def _child(name: str, seconds: int, crashes: Path, corpus_dir: Path, stats_file:
         return target.mutate(data, rng, seeds, lambda b: atheris.Mutate(b, max_size))[:max_size]
 
     argv = [sys.argv[0], str(corpus_dir), f"-max_total_time={seconds}", f"-max_len={target.max_size}",
-            "-timeout=120", "-rss_limit_mb=4096", "-print_final_stats=1",
+            "-timeout=120", "-rss_limit_mb=4096", f"-report_slow_units={int(slow)}", "-print_final_stats=1",
             f"-artifact_prefix={crashes}/{name}-libfuzzer-"]
     atheris.Setup(argv, one, custom_mutator=mutator)
     atheris.Fuzz()
 
 
-def fuzz_atheris(name: str, seconds: float, crashes: Path, corpus: Path, slow: float) -> Stats:
+def fuzz_atheris(name: str, seconds: float, crashes: Path, corpus: Path, slow: float, logs: Path) -> Stats:
     """Run a target in a child process under libFuzzer; restart it if libFuzzer itself stopped early."""
-    logs = HERE / "logs"
-    logs.mkdir(exist_ok=True)
+    logs.mkdir(parents=True, exist_ok=True)
     total = Stats(name, "atheris")
     t0 = time.monotonic()
     log = logs / f"{name}.log"
@@ -182,7 +179,7 @@ def fuzz_atheris(name: str, seconds: float, crashes: Path, corpus: Path, slow: f
         if rc == 0:
             break
         # libFuzzer stopped on its own (a hard crash, a time-out, out of memory): note it and go on.
-        total.crashes.append(f"{name}-libfuzzer (exit {rc}, see fuzz/logs/{name}.log)")
+        total.crashes.append(f"{name}-libfuzzer (exit {rc}, see {log})")
         total.restarts += 1
         if total.restarts > 5:
             break
@@ -198,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine", choices=("auto", "atheris", "random"), default="auto")
     ap.add_argument("--crashes", type=Path, default=HERE / "crashes")
     ap.add_argument("--corpus", type=Path, default=HERE / "corpus")
-    ap.add_argument("--slow", type=float, default=10.0, help="keep inputs slower than this many seconds")
+    ap.add_argument("--logs", type=Path, default=HERE / "logs", help="libFuzzer logs and last-run.json")
+    ap.add_argument("--slow", type=float, default=30.0, help="keep inputs slower than this many seconds")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--stats-file", type=Path, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
@@ -219,15 +217,15 @@ def main(argv: list[str] | None = None) -> int:
     for name in a.targets or list(TARGETS):
         print(f"fuzz {name}: {a.seconds:.0f} s ({engine})", flush=True)
         if engine == "atheris":
-            s = fuzz_atheris(name, a.seconds, a.crashes, a.corpus, a.slow)
+            s = fuzz_atheris(name, a.seconds, a.crashes, a.corpus, a.slow, a.logs)
         else:
             s = fuzz_random(TARGETS[name], a.seconds, a.crashes, slow=a.slow)
         results.append(s)
         print(f"  {s.seconds:.0f} s, {s.execs} inputs ({s.accepted} read, {s.refused} refused with a typed error), "
               f"{len(s.crashes)} crash(es), {len(s.slow)} slow" + "".join(f"\n  crash: {c}" for c in s.crashes)
               + "".join(f"\n  slow: {c}" for c in s.slow), flush=True)
-    summary = HERE / "logs" / "last-run.json"
-    summary.parent.mkdir(exist_ok=True)
+    summary = a.logs / "last-run.json"
+    summary.parent.mkdir(parents=True, exist_ok=True)
     summary.write_text(json.dumps([asdict(s) for s in results], indent=1), encoding="utf-8")
     return 1 if any(s.crashes for s in results) else 0
 

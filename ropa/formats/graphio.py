@@ -366,8 +366,11 @@ def read_bundle(fp: BinaryIO, name: str = "bundle.zip") -> RopaGraph:
                                           f"a graph bundle needs {NODE_FILE} and {REL_FILE}"))
             ndata = read_zip_member(z, names[NODE_FILE], name)
             rdata = read_zip_member(z, names[REL_FILE], name)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, zlib.error) as exc:
+    except zipfile.BadZipFile as exc:
         raise FormatError(Problem(name, None, None, None, f"not a readable zip archive ({exc})")) from exc
+    except (zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError) as exc:
+        # a damaged member (bad deflate data, offsets past the end), encryption, an unknown compression method
+        raise FormatError(Problem(name, None, None, None, f"damaged or unsupported zip archive ({exc})")) from exc
     return read_bundle_files(ndata, rdata, name)
 
 

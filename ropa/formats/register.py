@@ -562,7 +562,7 @@ def graph_to_rows(graph: RopaGraph) -> list[dict]:
                 "engaged_by": orgs.get(h["src"], {}).get("name", "") if rt == "ENGAGES" else "",
                 "recipient_country": place(org.get("country")),
                 "processing_countries": "; ".join(place(c) for c in sorted(explicit[h["dst"]])),
-                "mechanism": h.get("mechanism") or "", "mechanism_date": date.isoformat() if date else "",
+                "mechanism": h.get("mechanism_raw") or h.get("mechanism") or "", "mechanism_date": date.isoformat() if date else "",
                 "tia": yn(h.get("tia")), "dpa": yn(h.get("dpa")), "dpf_certified": yn(org.get("dpf_certified")),
                 "evidence": h.get("evidence") or "", "source": h.get("source") or act.get("source") or "",
                 "recipient_sector": org.get("sector") or "", "occasional": yn(h.get("occasional")),
@@ -578,11 +578,11 @@ def write_register(graph: RopaGraph, fp, fmt: str = "csv") -> None:
     """
     rows = graph_to_rows(graph)
     cols = COLUMNS + OPTIONAL_COLUMNS
-    safe = [{c: neutralise(r.get(c, "")) for c in cols} for r in rows]
-    if fmt == "xlsx":
+    if fmt == "xlsx":  # write_xlsx neutralises every cell itself (once: neutralising twice adds a quote)
         from ..tables import write_xlsx
-        write_xlsx({"Register": pd.DataFrame(safe, columns=cols)}, fp)
+        write_xlsx({"Register": pd.DataFrame([{c: r.get(c, "") for c in cols} for r in rows], columns=cols)}, fp)
         return
+    safe = [{c: neutralise(r.get(c, "")) for c in cols} for r in rows]
     text = io.StringIO()
     w = csv.DictWriter(text, fieldnames=cols, lineterminator="\r\n")
     w.writeheader()

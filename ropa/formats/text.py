@@ -126,21 +126,30 @@ def check_zip(data: bytes, name: str) -> None:
                                   "refused as a zip bomb"))
 
 
+def _quoted_formula(value: str) -> bool:
+    """``'=x``, ``''=x``, ...: quotes in front of a formula starter."""
+    rest = value.lstrip("'")
+    return rest != value and rest.startswith(FORMULA_PREFIXES)
+
+
 def neutralise(value: object) -> object:
     """Make a cell inert in spreadsheets: prefix formula starters with a quote.
 
+    A value that already starts with quotes before a formula starter gets one more,
+    so that :func:`unneutralise` gives it back as it was.
+
     >>> neutralise("=HYPERLINK(\\"http://x\\")")
     '\\'=HYPERLINK("http://x")'
-    >>> neutralise("plain")
-    'plain'
+    >>> neutralise("plain"), neutralise("'=x"), unneutralise(neutralise("'=x"))
+    ('plain', "''=x", "'=x")
     """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and (value.startswith(FORMULA_PREFIXES) or _quoted_formula(value)):
         return "'" + value
     return value
 
 
 def unneutralise(value: str) -> str:
     """Undo :func:`neutralise` when reading back a file we wrote."""
-    if value.startswith("'") and value[1:2] and value[1:].startswith(FORMULA_PREFIXES):
+    if _quoted_formula(value):
         return value[1:]
     return value
