@@ -14,6 +14,8 @@ FINDING_COLUMNS = ["rule", "severity", "subject", "path", "reason", "legal_sourc
 
 
 def _name(v) -> str:
+    if type(v) is str:  # nearly every value: skip the checks below
+        return v
     if isinstance(v, dict):
         return str(v.get("name") or v.get("id") or "")
     return "" if v is None else str(v)
@@ -45,24 +47,22 @@ class Finding:
     @classmethod
     def from_row(cls, row: dict, rule) -> "Finding":
         """Build from a rule's result row; header fields fill what the row leaves out."""
-        path = row.get("path") or []
+        get = row.get
+        path = get("path") or []
         if not isinstance(path, list):
             path = [path]
-        severity = row.get("severity") or rule.severity
+        severity = get("severity") or rule.severity
         if severity not in SEVERITIES:
             severity = rule.severity
-        rownum = row.get("row")
+        rownum = get("row")
         return cls(
-            rule=row.get("rule") or rule.id, severity=severity, subject=_name(row.get("subject")),
-            path=[_name(p) for p in path], reason=_name(row.get("reason")),
-            legal_source=_name(row.get("legal_source")) or rule.legal_source,
-            evidence=_name(row.get("evidence")), controller=_name(row.get("controller")),
-            activity=_name(row.get("activity")), exporter=_name(row.get("exporter")),
-            importer=_name(row.get("importer")), destination=_name(row.get("destination")),
-            mechanism=_name(row.get("mechanism")),
-            remediation=_name(row.get("remediation")) or rule.remediation,
-            source=_name(row.get("source")), row=int(rownum) if rownum is not None else None,
-            title=rule.title, article=rule.article,
+            get("rule") or rule.id, severity, _name(get("subject")),
+            [p if type(p) is str else _name(p) for p in path], _name(get("reason")),
+            _name(get("legal_source")) or rule.legal_source, _name(get("evidence")),
+            _name(get("controller")), _name(get("activity")), _name(get("exporter")),
+            _name(get("importer")), _name(get("destination")), _name(get("mechanism")),
+            _name(get("remediation")) or rule.remediation, _name(get("source")),
+            int(rownum) if rownum is not None else None, rule.title, rule.article,
         )
 
     @property
@@ -83,10 +83,12 @@ def finalise(findings: list[Finding]) -> list[Finding]:
     """
     best: dict[tuple, Finding] = {}
     for f in findings:
-        k = f.identity
-        if k not in best or len(f.path) < len(best[k].path):
+        k = (f.rule, f.controller, f.activity, f.exporter, f.subject, f.destination, f.reason)  # f.identity
+        old = best.get(k)
+        if old is None or len(f.path) < len(old.path):
             best[k] = f
-    return sorted(best.values(), key=lambda f: (-SEVERITY_RANK[f.severity], f.rule, f.controller,
+    rank = SEVERITY_RANK
+    return sorted(best.values(), key=lambda f: (-rank[f.severity], f.rule, f.controller,
                                                 f.subject, f.destination, f.reason))
 
 

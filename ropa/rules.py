@@ -10,6 +10,7 @@ mechanism, remediation, source, row``.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -88,13 +89,12 @@ def rule_pack_version(directory: Path | None = None) -> str:
 def run_rule(backend, rule: Rule, as_of: dt.date) -> list[Finding]:
     """Run one rule on a backend; each row becomes a Finding."""
     rows = backend.run(rule.query, {"asOf": as_of})
-    out = []
-    for row in rows:
-        missing = [c for c in REQUIRED_COLUMNS if c not in row]
+    if rows:  # every row has the same columns
+        missing = [c for c in REQUIRED_COLUMNS if c not in rows[0]]
         if missing:
             raise RuleError(f"{rule.id}: result lacks column(s) {', '.join(missing)}")
-        out.append(Finding.from_row(row, rule))
-    return out
+    from_row = Finding.from_row
+    return [from_row(row, rule) for row in rows]
 
 
 def evaluate(backend, as_of: dt.date | None = None, rules: list[Rule] | None = None,
@@ -111,8 +111,16 @@ def evaluate(backend, as_of: dt.date | None = None, rules: list[Rule] | None = N
     as_of = as_of or dt.date.today()
     rules = rules if rules is not None else load_rules()
     findings: list[Finding] = []
-    for i, rule in enumerate(rules):
-        if progress:
-            progress(i / max(1, len(rules)), rule.id)
-        findings.extend(run_rule(backend, rule, as_of))
-    return finalise(findings)
+    # Hundreds of thousands of small acyclic objects: the cyclic garbage collector would
+    # rescan them again and again while they are made (a third of the Python time at 100k).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for i, rule in enumerate(rules):
+            if progress:
+                progress(i / max(1, len(rules)), rule.id)
+            findings.extend(run_rule(backend, rule, as_of))
+        return finalise(findings)
+    finally:
+        if collecting:
+            gc.enable()

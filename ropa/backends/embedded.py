@@ -157,10 +157,10 @@ class EmbeddedBackend(Backend):
             except RuntimeError as exc:
                 raise _translate(exc, self.path) from exc
             names = result.get_column_names()
-            rows = []
-            while result.has_next():
-                rows.append({n: _plain(v) for n, v in zip(names, result.get_next())})
-            return rows
+            # get_all() fetches in one call; only nodes, relationships and lists need _plain
+            # (a rule's findings are mostly strings: this loop is most of a big rule's Python time).
+            return [{n: (_plain(v) if type(v) in _NESTED else v) for n, v in zip(names, row)}
+                    for row in result.get_all()]
 
     def _exec(self, query: str, params: dict | None = None) -> list[list]:
         try:
@@ -180,6 +180,9 @@ class EmbeddedBackend(Backend):
                 self.db.close()
 
 
+_NESTED = (dict, list)
+
+
 def _plain(value):
     """Node and relationship values as plain property dicts (``_label`` kept)."""
     if isinstance(value, dict) and "_LABEL" in value:
@@ -187,7 +190,7 @@ def _plain(value):
         out["_label"] = value["_LABEL"]
         return out
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [_plain(v) if type(v) in _NESTED else v for v in value]
     return value
 
 
