@@ -525,6 +525,7 @@ def main(argv=None) -> int:
                    help="write the table here (default bench/RESULTS.md; '' to skip)")
     p.add_argument("--rule-timeout", type=float, default=300,
                    help="seconds one store query (a rule, a report query) may take (default 300)")
+    p.add_argument("--table-only", action="store_true", help="print the table of the last run (results.json) again")
     p.add_argument("--reuse", action="store_true",
                    help="reuse the figures of a size measured to the end before (same data, same backend)")
     p.add_argument("--size-timeout", type=float, default=3600, help="seconds one size may take (default 3600)")
@@ -543,8 +544,12 @@ def main(argv=None) -> int:
         run_child(args)
         return 0
 
-    sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip())
     out = Path(args.out)
+    if args.table_only:  # print the table of the last run again (e.g. after changing how it is shown)
+        results = json.loads((out / "results.json").read_text())
+        report(args, results, results["sizes"], [b for b in ("embedded", "neo4j") if isinstance(results.get(b), dict)])
+        return 0
+    sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip())
     out.mkdir(parents=True, exist_ok=True)
     backends = ["embedded"]
     if args.neo4j is not False:
@@ -571,11 +576,17 @@ def main(argv=None) -> int:
             (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
     results["finished"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    report(args, results, sizes, backends)
+    return 0
 
+
+def report(args, results: dict, sizes: list[int], backends: list[str]) -> None:
+    """Print the table(s) and write the Markdown file."""
+    out = Path(args.out)
     m = results["machine"]
     where = (f"{m['cpus']} CPUs ({m['cpu']}), {m['ram']} RAM, Python {m['python']}, ladybug {m['ladybug']}, "
              f"load average {m['load_at_start']:.1f} at start" if m["load_at_start"] is not None else "")
-    md = [f"# Scale benchmark\n\n`make bench` (bench/run.py), {results['finished']}, seed {args.seed}, "
+    md = [f"# Scale benchmark\n\n`make bench` (bench/run.py), {results.get('finished')}, seed {results['seed']}, "
           f"as of {AS_OF}.\n\nMachine: {where}.\n"]
     for b in backends:
         rows = table(results, sizes, b)
@@ -593,7 +604,6 @@ def main(argv=None) -> int:
     if args.markdown:
         Path(args.markdown).write_text("\n".join(md) + "\n", encoding="utf-8")
         print(f"Markdown: {args.markdown}")
-    return 0
 
 
 if __name__ == "__main__":
