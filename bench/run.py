@@ -114,6 +114,14 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def stop_reason(exc: Exception, guard: Guard, args) -> str:
+    if guard.tripped:
+        return "memory cap"
+    if "Interrupted" in str(exc):  # LadybugDB's query timeout interrupts the query
+        return f"a query ran over --rule-timeout {args.rule_timeout:.0f} s"
+    return f"{type(exc).__name__}: {str(exc)[:80]}"
+
+
 def timed(fn):
     t = time.perf_counter()
     r = fn()
@@ -202,8 +210,7 @@ def run_child(args) -> None:
             got = run_rule(store, rule, AS_OF)
         except Exception as exc:  # a timeout or the memory cap: shown, and the run goes on
             elapsed = time.perf_counter() - t
-            why = "memory cap" if guard.tripped else ("timeout" if elapsed >= args.rule_timeout * 0.95
-                                                      else type(exc).__name__)
+            why = stop_reason(exc, guard, args)
             rec.put(f"rule: {rule.id}", None, stopped=why, after=elapsed, error=str(exc)[:200])
             complete = False
             t_rules += elapsed
@@ -221,28 +228,11 @@ def run_child(args) -> None:
     rec.put("findings", len(findings))
     findings_dicts = [f.to_dict() for f in findings]
 
-    # -- report ----------------------------------------------------------------------------------
-    rec.step("report")
-    guard.arm(conn)
-    try:
-        report, t_model = timed(lambda: build_report(store, AS_OF, None, "bench"))
-        rec.put("report: model (build_report)", t_model)
-        html, t_html = timed(lambda: render(report, "html"))
-        rec.put("report: HTML", t_html, bytes=len(html))
-        xlsx, t_xlsx = timed(lambda: render(report, "xlsx"))
-        rec.put("report: XLSX", t_xlsx, bytes=len(xlsx))
-        del report, html, xlsx
-    except Exception as exc:
-        rec.put("report: model (build_report)", None, stopped="memory cap" if guard.tripped else type(exc).__name__,
-                error=str(exc)[:200])
-
     # -- the Graph page: a large vendor's 2-hop neighbourhood --------------------------------------
     rec.step("graph view")
     guard.arm(conn)
     try:
         rg, t_export = timed(store.export)
-        store.close()
-        guard.conn = None
         t = time.perf_counter()
         full = views.annotate(views.build_network(rg), findings_dicts)
         rec.put("graph: network (export + build + annotate)", t_export + time.perf_counter() - t)
@@ -266,8 +256,26 @@ def run_child(args) -> None:
                 nodes=shown.number_of_nodes(), edges=shown.number_of_edges(), capped=limited is None)
         rec.put("neighbourhood view: render", t_render, bytes=len(page), nodes=drawn.number_of_nodes())
         rec.put("neighbourhood view (build + render)", t_build + t_render)
+        del full, shown, drawn, page
     except Exception as exc:
         rec.put("neighbourhood view (build + render)", None, stopped=type(exc).__name__, error=str(exc)[:200])
+
+    # -- report (last: the slowest step, and no target) ----------------------------------------------
+    rec.step("report")
+    guard.arm(conn)
+    t = time.perf_counter()
+    try:
+        report, t_model = timed(lambda: build_report(store, AS_OF, None, "bench"))
+        rec.put("report: model (build_report)", t_model)
+        html, t_html = timed(lambda: render(report, "html"))
+        rec.put("report: HTML", t_html, bytes=len(html))
+        xlsx, t_xlsx = timed(lambda: render(report, "xlsx"))
+        rec.put("report: XLSX", t_xlsx, bytes=len(xlsx))
+        del report, html, xlsx
+    except Exception as exc:
+        rec.put("report: model (build_report)", None, stopped=stop_reason(exc, guard, args), error=str(exc)[:200],
+                after=time.perf_counter() - t)
+    store.close()
     rec.put("peak RSS (MB)", peak_rss_mb())
 
 
@@ -316,9 +324,28 @@ def ensure_data(base: Path, n: int, seed: int) -> tuple[Path, float]:
     return d, took
 
 
+def read_result(result: Path) -> tuple[dict[str, dict], str | None]:
+    """The figures a child wrote, and the step it was in last."""
+    figures: dict[str, dict] = {}
+    step = None
+    if result.exists():
+        for line in result.read_text().splitlines():
+            r = json.loads(line)
+            if r["figure"] == "_step":
+                step = r["value"]
+            else:
+                figures[r.pop("figure")] = r
+    return figures, step
+
+
 def run_size(args, n: int, backend: str, data: Path) -> dict:
     """Run one size in a child process under a memory cap and a time limit; its figures."""
-    result = Path(args.out) / f"result-{backend}-{n}.jsonl"
+    result = Path(args.out) / f"result-{backend}-{data.name}.jsonl"
+    if args.reuse:
+        figures, _ = read_result(result)
+        if "peak RSS (MB)" in figures:  # that child finished
+            print(f"   reusing {result}", file=sys.stderr)
+            return figures
     result.unlink(missing_ok=True)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--backend", backend, "--data", str(data),
            "--result", str(result), "--store", str(Path(args.out) / "stores" / f"{backend}-{n}.lbdb"),
@@ -351,15 +378,7 @@ def _supervise(args, proc, result: Path, n: int) -> dict:
             break
         time.sleep(0.1)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    figures: dict[str, dict] = {}
-    step = None
-    if result.exists():
-        for line in result.read_text().splitlines():
-            r = json.loads(line)
-            if r["figure"] == "_step":
-                step = r["value"]
-            else:
-                figures[r.pop("figure")] = r
+    figures, step = read_result(result)
     figures.setdefault("peak RSS (MB)", {"value": usage.ru_maxrss / 1024})
     if stopped or proc.returncode:
         figures["_stopped"] = {"value": None, "stopped": stopped or f"exit code {proc.returncode}", "in": step}
@@ -407,9 +426,9 @@ ORDER = ["relationships (generated)", "relationships (imported)", "register rows
          "parse floor: pandas", "parse floor: pyarrow", "parse floor", "import: read register",
          "import: load into store", "import (read + load)", "import / parse floor", "rules: total",
          "rules: total of the rules that finished", "findings",
-         "report: model (build_report)", "report: HTML", "report: XLSX",
          "graph: network (export + build + annotate)", "neighbourhood view: build", "neighbourhood view: render",
-         "neighbourhood view (build + render)", "peak RSS (MB)"]
+         "neighbourhood view (build + render)", "report: model (build_report)", "report: HTML", "report: XLSX",
+         "peak RSS (MB)"]
 
 
 def short(n: int) -> str:
@@ -504,7 +523,11 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=str(ROOT / ".bench"), help="cache and results folder (default .bench)")
     p.add_argument("--markdown", default=str(ROOT / "bench" / "RESULTS.md"),
                    help="write the table here (default bench/RESULTS.md; '' to skip)")
-    p.add_argument("--rule-timeout", type=float, default=600, help="seconds one rule may take (default 600)")
+    p.add_argument("--rule-timeout", type=float, default=300,
+                   help="seconds one store query (a rule, a report query) may take (default 300)")
+    p.add_argument("--table-only", action="store_true", help="print the table of the last run (results.json) again")
+    p.add_argument("--reuse", action="store_true",
+                   help="reuse the figures of a size measured to the end before (same data, same backend)")
     p.add_argument("--size-timeout", type=float, default=3600, help="seconds one size may take (default 3600)")
     p.add_argument("--rss-cap-mb", type=int, default=12_000,
                    help="stop a store query when the process passes this RSS (default 12000)")
@@ -521,8 +544,12 @@ def main(argv=None) -> int:
         run_child(args)
         return 0
 
-    sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip())
     out = Path(args.out)
+    if args.table_only:  # print the table of the last run again (e.g. after changing how it is shown)
+        results = json.loads((out / "results.json").read_text())
+        report(args, results, results["sizes"], [b for b in ("embedded", "neo4j") if isinstance(results.get(b), dict)])
+        return 0
+    sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip())
     out.mkdir(parents=True, exist_ok=True)
     backends = ["embedded"]
     if args.neo4j is not False:
@@ -549,11 +576,17 @@ def main(argv=None) -> int:
             (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
     results["finished"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    report(args, results, sizes, backends)
+    return 0
 
+
+def report(args, results: dict, sizes: list[int], backends: list[str]) -> None:
+    """Print the table(s) and write the Markdown file."""
+    out = Path(args.out)
     m = results["machine"]
     where = (f"{m['cpus']} CPUs ({m['cpu']}), {m['ram']} RAM, Python {m['python']}, ladybug {m['ladybug']}, "
              f"load average {m['load_at_start']:.1f} at start" if m["load_at_start"] is not None else "")
-    md = [f"# Scale benchmark\n\n`make bench` (bench/run.py), {results['finished']}, seed {args.seed}, "
+    md = [f"# Scale benchmark\n\n`make bench` (bench/run.py), {results.get('finished')}, seed {results['seed']}, "
           f"as of {AS_OF}.\n\nMachine: {where}.\n"]
     for b in backends:
         rows = table(results, sizes, b)
@@ -571,7 +604,6 @@ def main(argv=None) -> int:
     if args.markdown:
         Path(args.markdown).write_text("\n".join(md) + "\n", encoding="utf-8")
         print(f"Markdown: {args.markdown}")
-    return 0
 
 
 if __name__ == "__main__":
