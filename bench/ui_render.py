@@ -60,16 +60,18 @@ def start_server(store: Path) -> tuple[subprocess.Popen, str]:
 
 
 def settled(page, t0: float, timeout: float, quiet: float = 2.0) -> float:
-    """When the script finished: the moment Streamlit's running indicator went away and stayed away for
-    ``quiet`` seconds (it appears a moment after a run starts, and a page may run again)."""
+    """When the script finished: the moment Streamlit's running indicator and every spinner (a cached
+    function's, a status box's) went away and stayed away for ``quiet`` seconds (they appear a moment
+    after a run starts, and a page may run again)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
-    status = page.locator('[data-testid="stStatusWidget"]')
+    busy = page.locator('[data-testid="stStatusWidget"], [data-testid="stSpinner"], '
+                        '[data-testid="stExpanderIconSpinner"]')
     since = None
     while True:
         now = time.perf_counter()
         if now - t0 > timeout:
             raise PlaywrightTimeout("still running")
-        if status.count() and status.first.is_visible():
+        if any(busy.nth(i).is_visible() for i in range(busy.count())):
             since = None
         elif since is None:
             since = now
