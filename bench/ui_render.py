@@ -208,7 +208,11 @@ def main() -> None:
             pages = render_times(base, args.timeout, rounds)
         finally:
             proc.terminate()
-            proc.wait(10)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:  # still busy with a page that did not render in time
+                proc.kill()
+                proc.wait(10)
     ref = pages.get("warm overview") or pages.get("cold import") or 1.0
     ref = ref if isinstance(ref, float) else 1.0
     print(f"Time to first render (browser, {args.store or 'sample data'})")
