@@ -59,6 +59,27 @@ def start_server(store: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("streamlit did not start")
 
 
+def settled(page, t0: float, timeout: float, quiet: float = 2.0) -> float:
+    """When the script finished: the moment Streamlit's running indicator and every spinner (a cached
+    function's, a status box's) went away and stayed away for ``quiet`` seconds (they appear a moment
+    after a run starts, and a page may run again)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    busy = page.locator('[data-testid="stStatusWidget"], [data-testid="stSpinner"], '
+                        '[data-testid="stExpanderIconSpinner"]')
+    since = None
+    while True:
+        now = time.perf_counter()
+        if now - t0 > timeout:
+            raise PlaywrightTimeout("still running")
+        if any(busy.nth(i).is_visible() for i in range(busy.count())):
+            since = None
+        elif since is None:
+            since = now
+        elif now - since >= quiet:
+            return since
+        page.wait_for_timeout(100)
+
+
 def render_times(base: str, timeout: float = 180, rounds=("cold", "warm")) -> dict[str, float | str | None]:
     """Seconds to first render per page and round; None when a page did not render within ``timeout``;
     the text of any error a page shows under "<round> <page>: error"."""
@@ -75,8 +96,7 @@ def render_times(base: str, timeout: float = 180, rounds=("cold", "warm")) -> di
                 try:
                     page.goto(f"{base}/{path}")
                     page.get_by_role("heading", name=heading, exact=True).wait_for()
-                    page.wait_for_timeout(100)
-                    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
+                    done = settled(page, t, timeout)
                     # a drawing, or the page's note that there are too many nodes to draw
                     while drawing and not page.get_by_text("drawn at once").count() and not any(
                             f.evaluate("() => document.body && document.body.getAttribute('data-ready') === '1'")
@@ -84,7 +104,7 @@ def render_times(base: str, timeout: float = 180, rounds=("cold", "warm")) -> di
                         if time.perf_counter() - t > timeout:
                             raise PlaywrightTimeout("no drawing")
                         page.wait_for_timeout(50)
-                    out[f"{round_} {path or 'overview'}"] = time.perf_counter() - t
+                    out[f"{round_} {path or 'overview'}"] = (done if not drawing else time.perf_counter()) - t
                     alerts = page.locator('[data-testid="stAlertContentError"], [data-testid="stException"]')
                     for i in range(alerts.count()):  # a page that "renders" an error has not rendered
                         out[f"{round_} {path or 'overview'}: error"] = alerts.nth(i).inner_text()[:300]
@@ -188,7 +208,11 @@ def main() -> None:
             pages = render_times(base, args.timeout, rounds)
         finally:
             proc.terminate()
-            proc.wait(10)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:  # still busy with a page that did not render in time
+                proc.kill()
+                proc.wait(10)
     ref = pages.get("warm overview") or pages.get("cold import") or 1.0
     ref = ref if isinstance(ref, float) else 1.0
     print(f"Time to first render (browser, {args.store or 'sample data'})")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import os
 import re
 
@@ -172,7 +173,7 @@ def test_graph_draws_nothing_over_the_cap_and_a_filtered_part_under_it(store):
     controllers.select(raid).run()
     ok(at)
     (frame,) = [e.proto.srcdoc for e in at.get("iframe")]
-    nodes = __import__("json").loads(frame.split("new vis.DataSet(", 1)[1].split(");\n", 1)[0])
+    nodes = json.loads(frame.split("new vis.DataSet(", 1)[1].split(");\n", 1)[0])
     labels = {n["label"] for n in nodes}
     assert "RAIDBOXES GmbH 03" in labels and "RAIDBOXES GmbH 04" not in labels
     assert 0 < len(nodes) <= 400
@@ -197,7 +198,7 @@ def test_graph_focus_searches_the_store(store):
     users = count(store, "MATCH (a:Activity)-[:DISCLOSES_TO]->(o:Organisation) WHERE o.name = $n "
                          "RETURN count(DISTINCT a) AS n", n=org.rsplit(" (", 1)[0])
     if users <= 400:
-        nodes = __import__("json").loads(frames[0].split("new vis.DataSet(", 1)[1].split(");\n", 1)[0])
+        nodes = json.loads(frames[0].split("new vis.DataSet(", 1)[1].split(");\n", 1)[0])
         assert org.rsplit(" (", 1)[0] in {n["label"] for n in nodes} and len(nodes) <= 400
     else:
         assert not frames

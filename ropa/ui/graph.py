@@ -143,14 +143,15 @@ def page() -> None:
     # Findings to highlight: those on what is shown, and the one the Transfers page sent.
     routed = []
     if universe is not None:
-        routed = [f for f in browse.findings_about(cat, ev, universe)
-                  if f.get("activity") or len(f.get("path") or []) >= 2][:HIGHLIGHT_CAP]
+        routed = state.memo("routed", (version, as_of, universe), lambda: [
+            f for f in browse.findings_about(cat, ev, universe)
+            if f.get("activity") or len(f.get("path") or []) >= 2][:HIGHLIGHT_CAP], keep=16)
     wanted = st.session_state.pop("graph_highlight", None)
     if wanted is not None:
         st.session_state["g_wanted"] = tuple(wanted)
     sent = st.session_state.get("g_wanted")
     if sent is not None and not any(views.finding_identity(f) == sent for f in routed):
-        routed = [f for f in ev.findings if views.finding_identity(f) == sent][:1] + routed
+        routed = [f for f in ev.findings if views.finding_identity(f) == sent][:1] + list(routed)
     if wanted is not None:
         for i, f in enumerate(routed):
             if views.finding_identity(f) == tuple(wanted):
