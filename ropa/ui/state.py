@@ -65,16 +65,14 @@ def version() -> str:
 @st.cache_data(show_spinner="Reading the RoPA…", max_entries=4)
 def snapshot(version: str) -> RopaGraph:
     """The stored RoPA (nodes and relationships as tables)."""
-    with _opened()[0].reading() as store:
-        return store.export()
+    return _opened()[0].read(lambda store: store.export())
 
 
 @st.cache_data(show_spinner="Evaluating the rule pack…", max_entries=16)
 def findings(version: str, as_of: dt.date) -> list[dict]:
     """Every finding as of a date, worst first (as plain dicts)."""
     from ..rules import evaluate
-    with _opened()[0].reading() as store:
-        return [f.to_dict() for f in evaluate(store, as_of)]
+    return _opened()[0].read(lambda store: [f.to_dict() for f in evaluate(store, as_of)])
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -96,5 +94,4 @@ def transfers(version: str, as_of: dt.date) -> pd.DataFrame:
 @st.cache_data(show_spinner="Running the query…", max_entries=32)
 def query(version: str, text: str, as_of: dt.date) -> list[dict]:
     """A read-only console query (refused when it writes)."""
-    with _opened()[0].reading() as store:
-        return store.run_read_only(text, {"asOf": as_of})
+    return _opened()[0].read(lambda store: store.run_read_only(text, {"asOf": as_of}))
