@@ -243,3 +243,29 @@ def test_two_sessions_in_one_explorer_share_the_workspace_without_a_mix(ws, tmp_
     assert seen and set(seen) <= states
     with ws.reading() as s:
         assert s.export().fingerprint() == _fingerprint_after_replace(b)
+
+
+def _touch(path):
+    import os
+    st = os.stat(path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+
+
+def test_a_read_during_which_the_store_files_changed_is_done_again(ws):
+    """The mechanism behind the test above, made deterministic: while the first read runs, 'another
+    process' writes to the store's files; that read is thrown away and done again."""
+    calls = []
+
+    def work(store):
+        calls.append(store.run(COUNT)[0]["n"])
+        if len(calls) == 1:  # as a writer's transaction reaching the data file would
+            _touch(ws.path)
+        return len(calls)
+
+    assert ws.read(work) == 2 and calls == [3, 3]
+    quick = EmbeddedWorkspace(ws.path, retry_for=0.2)
+
+    def always_changing(store):
+        _touch(ws.path)
+    with pytest.raises(StoreLockedError, match="being written by another program"):  # StoreBusyError
+        quick.read(always_changing)
