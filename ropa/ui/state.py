@@ -101,8 +101,8 @@ def peek(kind: str, key: tuple):
 def catalogue(version: str) -> browse.Catalogue:
     """Hops, places, organisations, activities and counts (no whole-graph export)."""
     def read():
-        with st.spinner("Reading the RoPA…"), _opened()[0].reading() as store:
-            return browse.read_catalogue(store)
+        with st.spinner("Reading the RoPA…"):
+            return _opened()[0].read(browse.read_catalogue)
     return _memo("catalogue", (version,), read, keep=2)
 
 
@@ -116,8 +116,7 @@ def findings(version: str, as_of: dt.date) -> list[dict]:
 
             def progress(fraction: float, rule: str) -> None:
                 bar.progress(min(1.0, max(0.0, fraction)), text=f"rule {rule}")
-            with _opened()[0].reading() as store:
-                out = [f.to_dict() for f in evaluate(store, as_of, progress=progress)]
+            out = _opened()[0].read(lambda store: [f.to_dict() for f in evaluate(store, as_of, progress=progress)])
             status.update(label=f"{len(out)} findings as of {as_of.isoformat()}", state="complete", expanded=False)
         return out
     return _memo("findings", (version, as_of), run_rules, keep=8)
@@ -140,16 +139,16 @@ def network(version: str, as_of: dt.date | None, activities=(), organisations=()
     def read():
         fs = browse.findings_about(catalogue(version), evaluation(version, as_of), acts, orgs) \
             if as_of is not None else []
-        with st.spinner("Reading that part of the RoPA…"), _opened()[0].reading() as store:
-            return browse.network(store, acts, orgs, fs)
+        with st.spinner("Reading that part of the RoPA…"):
+            return _opened()[0].read(lambda store: browse.network(store, acts, orgs, fs))
     return _memo("network", (version, as_of, acts, orgs), read, keep=32)
 
 
 def query(version: str, text: str, as_of: dt.date) -> list[dict]:
     """A read-only console query (refused when it writes); rows kept, not copied, per rerun."""
     def run():
-        with st.spinner("Running the query…"), _opened()[0].reading() as store:
-            return store.run_read_only(text, {"asOf": as_of})
+        with st.spinner("Running the query…"):
+            return _opened()[0].read(lambda store: store.run_read_only(text, {"asOf": as_of}))
     return _memo("query", (version, text, as_of), run, keep=8)
 
 
