@@ -166,5 +166,11 @@ def coerce(value, kind: str):
             return value
         return _dt.date.fromisoformat(str(value)[:10])
     if kind == INT64:
-        return int(value)
+        try:
+            n = int(value)
+        except OverflowError as exc:  # int(float("inf"))
+            raise ValueError(f"not an integer: {value!r}") from exc
+        if not -2**63 <= n < 2**63:
+            raise ValueError(f"integer out of range: {value!r}")
+        return n
     return str(value)

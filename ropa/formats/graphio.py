@@ -74,7 +74,7 @@ def from_networkx(G: nx.Graph, name: str) -> RopaGraph:
     keys: dict[object, tuple[str, str]] = {}
     for i, (key, attrs) in enumerate(G.nodes(data=True), start=1):
         label = attrs.get("label")
-        if label not in NODE_TYPES:
+        if not isinstance(label, str) or label not in NODE_TYPES:
             problems.append(Problem(name, i, "label", label, f"node {key!r}: unknown node label; expected one of "
                                     + ", ".join(NODE_TYPES)))
             continue
@@ -87,7 +87,7 @@ def from_networkx(G: nx.Graph, name: str) -> RopaGraph:
     edges = G.edges(keys=True, data=True) if G.is_multigraph() else ((u, v, None, d) for u, v, d in G.edges(data=True))
     for j, (u, v, k, attrs) in enumerate(edges, start=1):
         rt = attrs.get("type") or str(k).split(":", 1)[0]
-        if rt not in REL_TYPES:
+        if not isinstance(rt, str) or rt not in REL_TYPES:
             problems.append(Problem(name, j, "type", rt, f"edge {u!r}->{v!r}: unknown relationship type"))
             continue
         if u not in keys or v not in keys:
@@ -166,6 +166,11 @@ def read_node_link(fp: BinaryIO, name: str = "graph.json") -> RopaGraph:
         doc = json.loads(fp.read().decode("utf-8-sig"))
     except (ValueError, RecursionError) as exc:
         raise FormatError(Problem(name, None, None, None, f"not valid JSON ({str(exc)[:120]})")) from exc
+    try:  # "\ud800" escapes decode to lone surrogates, which no store (nor UTF-8) can hold
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise FormatError(Problem(name, None, None, None,
+                                  f"not valid JSON text: a lone surrogate escape at character {exc.start}")) from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("nodes"), list):
         raise FormatError(Problem(name, None, "nodes", None, "expected a JSON object with a 'nodes' list"))
     edge_key = "edges" if "edges" in doc else "links"
