@@ -22,8 +22,8 @@ def registers(draw):
     controller_country = draw(st.sampled_from(["NL", "DE", ""]))
     places: dict[str, tuple[str, str]] = {}  # one seat and location per organisation, as a register must say
     rows = []
-    for a in range(draw(st.integers(1, 3))):
-        activity = draw(NAMES)
+    # Distinct activity names: two rows of one activity with different purposes are refused, rightly.
+    for activity in draw(st.lists(NAMES, min_size=1, max_size=3, unique_by=lambda n: " ".join(n.split()).casefold())):
         base = dict(controller=controller, controller_country=controller_country,
                     activity=activity, purpose=draw(st.sampled_from(["", "=cmd|' /C calc'!A0", "Payroll"])),
                     data_categories=";".join(draw(st.lists(NAMES, max_size=3))),
