@@ -118,7 +118,10 @@ def fuzz_random(target, seconds: float, crashes: Path, seed: int | None = None, 
 
 def _child(name: str, seconds: int, crashes: Path, corpus_dir: Path, stats_file: Path, slow: float) -> None:
     """One target under atheris/libFuzzer (never returns: libFuzzer exits the process)."""
+    import warnings
+
     import atheris
+    warnings.simplefilter("ignore")  # openpyxl and networkx warn on every damaged input; the log is for libFuzzer
     with atheris.instrument_imports(include=["ropa", "openpyxl", "csv", "zipfile"]):
         import ropa.extract  # noqa: F401 - instrumented on import
         import ropa.formats.graphio  # noqa: F401

@@ -47,9 +47,28 @@ class Target:
 
 # -- what each target calls -------------------------------------------------------
 
+def storable(graph):
+    """What the importer accepted converts to the embedded store's Arrow columns (the step before COPY FROM),
+    so an accepted file cannot fail later in the store with an overflow or an unencodable string."""
+    import pyarrow as pa
+    from ropa.backends.embedded import ARROW_TYPES
+    from ropa.schema import NODE_TYPES, REL_TYPES
+    for label, t in NODE_TYPES.items():
+        df = graph.nodes[label]
+        for n, ty in t.properties:
+            pa.array(df[n].tolist(), type=ARROW_TYPES[ty])
+    for rt, t in REL_TYPES.items():
+        df = graph.rels[rt]
+        for n, ty in t.properties:
+            pa.array(df[n].tolist(), type=ARROW_TYPES[ty])
+        for end in ("src", "dst"):
+            pa.array(df[end].tolist(), pa.string())
+    return graph
+
+
 def _register(data: bytes, name: str):
     from ropa.formats.register import read_register
-    return read_register(io.BytesIO(data), name)
+    return storable(read_register(io.BytesIO(data), name))
 
 
 def register_csv(data: bytes):
@@ -62,17 +81,17 @@ def register_xlsx(data: bytes):
 
 def bundle(data: bytes):
     from ropa.formats.graphio import read_bundle
-    return read_bundle(io.BytesIO(data), "fuzz.zip")
+    return storable(read_bundle(io.BytesIO(data), "fuzz.zip"))
 
 
 def graphml(data: bytes):
     from ropa.formats.graphio import read_graphml
-    return read_graphml(io.BytesIO(data), "fuzz.graphml")
+    return storable(read_graphml(io.BytesIO(data), "fuzz.graphml"))
 
 
 def node_link(data: bytes):
     from ropa.formats.graphio import read_node_link
-    return read_node_link(io.BytesIO(data), "fuzz.json")
+    return storable(read_node_link(io.BytesIO(data), "fuzz.json"))
 
 
 def notice(data: bytes):

@@ -94,7 +94,7 @@ def test_findings_do_not_depend_on_names_or_row_order(rows, new_names, seed):
             assert " ".join(shuffled[f.row - 2]["activity"].split()) == f.activity, (f.rule, f.row, f.activity)
 
 
-@budget(0.5)
+@budget(0.3)
 @given(first=ropas(max_vendors=3), other=st.none() | ropas(max_controllers=1, max_vendors=2),
        fmt=st.sampled_from(["csv", "xlsx", "bundle", "json", "graphml"]))
 def test_importing_the_same_file_twice_changes_nothing(first, other, fmt):
