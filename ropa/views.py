@@ -435,18 +435,19 @@ DETAIL_RELS = ("PROCESSES", "CONCERNS")
 EDGE_ROWS = 20_000  # rows read per relationship query: a sub-processor engaged for every activity has more
 
 
-def _edge_query(rel_type: str, src_label: str, dst_label: str, side: str) -> str:
-    """Edges of one type touching nodes whose id is in ``$ids`` (on the ``side`` end); schema names only."""
+def _edge_query(rel_type: str, a: str, b: str, side: str) -> str:
+    """Edges of one type (from label a to b) touching nodes whose id is in ``$ids`` on the ``side``
+    end; schema names only."""
     props = "".join(f", r.{c} AS {c}" for c in REL_TYPES[rel_type].columns)
     where = "s.id IN $ids" if side == "src" else "d.id IN $ids"
-    return (f"MATCH (s:{src_label})-[r:{rel_type}]->(d:{dst_label}) WHERE {where} "
+    return (f"MATCH (s:{a})-[r:{rel_type}]->(d:{b}) WHERE {where} "
             f"RETURN s.id AS src, d.id AS dst{props} LIMIT $limit")
 
 
-def _between_query(rel_type: str, src_label: str, dst_label: str) -> str:
-    """Edges of one type from nodes in ``$src`` to nodes in ``$dst``; schema names only."""
+def _between_query(rel_type: str, a: str, b: str) -> str:
+    """Edges of one type from label a nodes in ``$src`` to label b nodes in ``$dst``; schema names only."""
     props = "".join(f", r.{c} AS {c}" for c in REL_TYPES[rel_type].columns)
-    return (f"MATCH (s:{src_label})-[r:{rel_type}]->(d:{dst_label}) WHERE s.id IN $src AND d.id IN $dst "
+    return (f"MATCH (s:{a})-[r:{rel_type}]->(d:{b}) WHERE s.id IN $src AND d.id IN $dst "
             f"RETURN s.id AS src, d.id AS dst{props} LIMIT $limit")
 
 
@@ -557,10 +558,11 @@ def _neighbourhood_graph(store, level: dict[str, int], edges: dict[tuple, dict],
         by_label.setdefault(lab, []).append(id_)
     g = nx.MultiDiGraph()
     from .schema import NODE_TYPES
-    for lab, ids in by_label.items():
-        cols = NODE_TYPES[lab].columns
+    for label, ids in by_label.items():
+        lab = label
+        cols = NODE_TYPES[label].columns
         ret = ", ".join(f"n.{c} AS {c}" for c in cols)
-        for rec in store.run(f"MATCH (n:{lab}) WHERE n.id IN $ids RETURN {ret}", {"ids": ids}):
+        for rec in store.run(f"MATCH (n:{label}) WHERE n.id IN $ids RETURN {ret}", {"ids": ids}):
             props = {k: v for k, v in rec.items() if _plain(v)}
             attrs: dict[str, Any] = {"label": lab, "id": rec["id"], "name": str(rec.get("name") or rec["id"]),
                                      "props": props}
@@ -586,10 +588,12 @@ def _neighbourhood_graph(store, level: dict[str, int], edges: dict[tuple, dict],
         "RETURN DISTINCT o.id AS id", {"ids": orgs})} if orgs else set()
     listed: dict[tuple[str, str], list[str]] = {}
     if acts:
-        for rel, kind in (("PROCESSES", "categories"), ("CONCERNS", "subjects")):
-            target = "DataCategory" if rel == "PROCESSES" else "DataSubject"
-            for r in store.run(f"MATCH (a:Activity)-[:{rel}]->(d:{target}) WHERE a.id IN $ids "
-                               "RETURN a.id AS act, coalesce(d.name, d.id) AS name", {"ids": acts}):
+        for kind, query in (
+                ("categories", "MATCH (a:Activity)-[:PROCESSES]->(d:DataCategory) WHERE a.id IN $ids "
+                               "RETURN a.id AS act, coalesce(d.name, d.id) AS name"),
+                ("subjects", "MATCH (a:Activity)-[:CONCERNS]->(d:DataSubject) WHERE a.id IN $ids "
+                             "RETURN a.id AS act, coalesce(d.name, d.id) AS name")):
+            for r in store.run(query, {"ids": acts}):
                 listed.setdefault((r["act"], kind), []).append(str(r["name"]))
     for key, d in g.nodes(data=True):
         if d["label"] == "Organisation":
