@@ -436,12 +436,10 @@ EDGE_ROWS = 20_000  # rows read per relationship query: a sub-processor engaged 
 
 
 def _edge_query(rel_type: str, a: str, b: str, side: str) -> str:
-    """Edges of one type (from label a to b) touching nodes whose id is in ``$ids`` on the ``side``
-    end; schema names only."""
-    props = "".join(f", r.{c} AS {c}" for c in REL_TYPES[rel_type].columns)
+    """The pairs of nodes joined by edges of one type (from label a to b) touching nodes whose id is
+    in ``$ids`` on the ``side`` end; schema names only."""
     where = "s.id IN $ids" if side == "src" else "d.id IN $ids"
-    return (f"MATCH (s:{a})-[r:{rel_type}]->(d:{b}) WHERE {where} "
-            f"RETURN s.id AS src, d.id AS dst{props} LIMIT $limit")
+    return f"MATCH (s:{a})-[:{rel_type}]->(d:{b}) WHERE {where} RETURN DISTINCT s.id AS src, d.id AS dst LIMIT $limit"
 
 
 def _between_query(rel_type: str, a: str, b: str) -> str:
@@ -465,13 +463,24 @@ def _edge_queries(details: bool) -> tuple[tuple[str, str, str, str, str], ...]:
 
 
 def _relevant(findings: Iterable, g: nx.MultiDiGraph, activities: dict) -> list:
-    """The findings that may land on ``g``: those naming one of its organisations or activities
-    (a cheap first cut, so that a big RoPA's findings are not all laid one by one)."""
-    names = {d["name"] for _, d in g.nodes(data=True) if d["label"] in ("Organisation", "Activity")}
-    names |= {n.casefold() for n in names} | {a for _, a in activities}
-    return [f for f in findings
-            if any((v := _f(f, k)) and (v in names or str(v).casefold() in names)
-                   for k in ("importer", "subject", "activity"))]
+    """The findings that may land on ``g``: those about one of its activities (or of the activities
+    of its hops) or naming one of its organisations as importer or subject (a cheap first cut,
+    so that a big RoPA's findings are not all laid one by one)."""
+    orgs = {d["name"] for _, d in g.nodes(data=True) if d["label"] == "Organisation"}
+    orgs |= {n.casefold() for n in orgs}
+    pairs = set(_Index(g).activity) | set(activities)
+    out = []
+    for f in findings:
+        get = f.get if isinstance(f, dict) else (lambda k, f=f: getattr(f, k, None))
+        if (get("controller") or "", get("activity") or "") in pairs:
+            out.append(f)
+            continue
+        for k in ("importer", "subject"):
+            v = get(k)
+            if v and (v in orgs or str(v).casefold() in orgs):
+                out.append(f)
+                break
+    return out
 
 
 def neighbourhood(store, node: str, depth: int = 2, findings: Iterable = (), cap: int = NODE_CAP,
@@ -495,7 +504,6 @@ def neighbourhood(store, node: str, depth: int = 2, findings: Iterable = (), cap
         return nx.MultiDiGraph(), None
     queries = _edge_queries(details)
     level = {node: 0}
-    edges: dict[tuple, dict] = {}   # (type, src key, dst key, activity) -> properties
     frontier = {label: [seed]}
     truncated = False
     for hop in range(1, depth + 1):
@@ -507,9 +515,6 @@ def neighbourhood(store, node: str, depth: int = 2, findings: Iterable = (), cap
             rows = store.run(query, {"ids": ids, "limit": EDGE_ROWS})
             truncated |= len(rows) >= EDGE_ROWS
             for r in rows:
-                src, dst = node_key(a, r["src"]), node_key(b, r["dst"])
-                props = {c: r[c] for c in REL_TYPES[rt].columns if _plain(r.get(c))}
-                edges[(rt, src, dst, props.get("activity"))] = props
                 other = (b, r["dst"]) if side == "src" else (a, r["src"])
                 key = node_key(*other)
                 if key not in level:
@@ -523,14 +528,16 @@ def neighbourhood(store, node: str, depth: int = 2, findings: Iterable = (), cap
             frontier.setdefault(lab, []).append(id_)
         if not frontier:
             break
-    # The edges between two nodes of the outermost ring (focus() keeps them too).
+    # Every edge between two kept nodes, with its properties (focus() keeps them all).
     kept: dict[str, list[str]] = {}
     for key in level:
         lab, _, id_ = key.partition(":")
         kept.setdefault(lab, []).append(id_)
+    edges: dict[tuple, dict] = {}   # (type, src key, dst key, activity) -> properties
     for rt, a, b, side, _ in queries:
-        if side == "src" and frontier and (frontier.get(a) or frontier.get(b)) and kept.get(a) and kept.get(b):
+        if side == "src" and kept.get(a) and kept.get(b):
             rows = store.run(_between_query(rt, a, b), {"src": kept[a], "dst": kept[b], "limit": EDGE_ROWS})
+            truncated |= len(rows) >= EDGE_ROWS
             for r in rows:
                 props = {c: r[c] for c in REL_TYPES[rt].columns if _plain(r.get(c))}
                 edges[(rt, node_key(a, r["src"]), node_key(b, r["dst"]), props.get("activity"))] = props
