@@ -224,6 +224,10 @@ def annotate(g: nx.MultiDiGraph, findings: Iterable,
     for *_, d in g.edges(data=True):
         d["findings"], d["severity"] = [], None
     idx = _Index(g)
+    into: dict[tuple[str, str], list[dict]] = {}  # the hops into an importer for an activity
+    for _, v, d in g.edges(data=True):
+        if d["type"] in HOP_TYPES:
+            into.setdefault((v, d.get("activity")), []).append(d)
     partial = activities is not None
     for k, v in (activities or {}).items():
         idx.activity.setdefault(k, v)
@@ -237,8 +241,8 @@ def annotate(g: nx.MultiDiGraph, findings: Iterable,
                 g.nodes[imp]["findings"].append(f)
             continue  # its importer lies outside
         if act and imp:
-            for u, _, d in g.in_edges(imp, data=True):
-                if d["type"] in HOP_TYPES and d.get("activity") == act and (exp is None or d.get("exporter") == exp):
+            for d in into.get((imp, act), ()):
+                if exp is None or d.get("exporter") == exp:
                     d["findings"].append(f)
             g.nodes[imp]["findings"].append(f)
         elif act:
