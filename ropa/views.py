@@ -145,6 +145,9 @@ def _abroad(g: nx.MultiDiGraph, org: str) -> list[str]:
 # --------------------------------------------------------------------------- findings on the graph
 
 def _f(finding, attr: str, default=""):
+    if type(finding) is dict:  # the common case, first
+        v = finding.get(attr)
+        return default if v is None else v
     if isinstance(finding, dict):
         return finding.get(attr, default) if finding.get(attr) is not None else default
     return getattr(finding, attr, default) if getattr(finding, attr, None) is not None else default
@@ -466,24 +469,24 @@ def _edge_queries(details: bool) -> tuple[tuple[str, str, str, str, str], ...]:
     return tuple(out)
 
 
-def _relevant(findings: Iterable, g: nx.MultiDiGraph, activities: dict) -> list:
-    """The findings that may land on ``g``: those about one of its activities (or of the activities
-    of its hops) or naming one of its organisations as importer or subject (a cheap first cut,
-    so that a big RoPA's findings are not all laid one by one)."""
+def _relevant(findings: Iterable, g: nx.MultiDiGraph) -> list:
+    """The findings that may land on a part ``g`` of the RoPA (a cheap first cut, so that a big
+    RoPA's findings are not all laid one by one): those naming one of its organisations as
+    importer or subject, and those about one of its activities that name no importer."""
     orgs = {d["name"] for _, d in g.nodes(data=True) if d["label"] == "Organisation"}
     orgs |= {n.casefold() for n in orgs}
-    pairs = set(_Index(g).activity) | set(activities)
+    pairs = set(_Index(g).activity)
     out = []
     for f in findings:
         get = f.get if isinstance(f, dict) else (lambda k, f=f: getattr(f, k, None))
-        if (get("controller") or "", get("activity") or "") in pairs:
-            out.append(f)
-            continue
-        for k in ("importer", "subject"):
-            v = get(k)
-            if v and (v in orgs or str(v).casefold() in orgs):
+        imp = get("importer")
+        if imp:
+            if imp in orgs or str(imp).casefold() in orgs:
                 out.append(f)
-                break
+        elif (get("controller") or "", get("activity") or "") in pairs:
+            out.append(f)
+        elif (v := get("subject")) and (v in orgs or str(v).casefold() in orgs):
+            out.append(f)
     return out
 
 
@@ -557,7 +560,7 @@ def neighbourhood(store, node: str, depth: int = 2, findings: Iterable = (), cap
     if truncated:
         note = (f"The {depth}-hop neighbourhood has more than the {cap} nodes drawn at once: the nearest are shown. "
                 "Focus on a node further out, or filter by controller or activity, to see the rest.")
-    return annotate(g, _relevant(findings, g, activities), activities), note
+    return annotate(g, _relevant(findings, g), activities), note
 
 
 def _neighbourhood_graph(store, level: dict[str, int], edges: dict[tuple, dict], details: bool) -> nx.MultiDiGraph:
