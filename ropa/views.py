@@ -41,7 +41,7 @@ __all__ = [
     "NODE_CAP", "GraphFilter", "node_key", "build_network", "annotate", "filter_options", "filter_network",
     "focus", "limit", "finding_route", "hop_route", "route_subgraph", "transfers_frame", "findings_table",
     "overview_counts", "map_layers", "worst_severity", "with_route", "without_details", "finding_label",
-    "finding_identity", "result_nodes", "result_frame", "mechanism_text",
+    "finding_identity", "result_nodes", "result_frame", "mechanism_text", "neighbourhood",
 ]
 
 
@@ -145,6 +145,9 @@ def _abroad(g: nx.MultiDiGraph, org: str) -> list[str]:
 # --------------------------------------------------------------------------- findings on the graph
 
 def _f(finding, attr: str, default=""):
+    if type(finding) is dict:  # the common case, first
+        v = finding.get(attr)
+        return default if v is None else v
     if isinstance(finding, dict):
         return finding.get(attr, default) if finding.get(attr) is not None else default
     return getattr(finding, attr, default) if getattr(finding, attr, None) is not None else default
@@ -195,7 +198,8 @@ def _flow_index(g: nx.MultiDiGraph) -> dict[str, list[tuple[str, str, int]]]:
     return out
 
 
-def annotate(g: nx.MultiDiGraph, findings: Iterable) -> nx.MultiDiGraph:
+def annotate(g: nx.MultiDiGraph, findings: Iterable,
+             activities: dict[tuple[str, str], str] | None = None) -> nx.MultiDiGraph:
     """A copy of ``g`` with each finding laid on the hop, activity or organisation it concerns.
 
     Nodes and edges get ``findings`` (finding dicts) and ``severity`` (worst);
@@ -203,6 +207,11 @@ def annotate(g: nx.MultiDiGraph, findings: Iterable) -> nx.MultiDiGraph:
     medium or low one), ``ok`` (a transfer without finding) or ``none``. A
     finding about an organisation alone (``unknown_country``) also marks the
     hops into it: their transfers cannot be judged.
+
+    ``activities`` marks ``g`` as a part of a larger RoPA (a neighbourhood read
+    from the store): it maps (controller, activity name) to the activity's key
+    for the activities of the hops in ``g`` that ``g`` does not hold; a finding
+    then lands only where it would land in the whole network.
 
     >>> from ropa.samples import example_graph
     >>> g = build_network(example_graph())
@@ -218,18 +227,30 @@ def annotate(g: nx.MultiDiGraph, findings: Iterable) -> nx.MultiDiGraph:
     for *_, d in g.edges(data=True):
         d["findings"], d["severity"] = [], None
     idx = _Index(g)
+    into: dict[tuple[str, str], list[dict]] = {}  # the hops into an importer for an activity
+    for _, v, d in g.edges(data=True):
+        if d["type"] in HOP_TYPES:
+            into.setdefault((v, d.get("activity")), []).append(d)
+    partial = activities is not None
+    for k, v in (activities or {}).items():
+        idx.activity.setdefault(k, v)
     for finding in findings:
         f = _as_dict(finding)
         act = idx.activity_key(f)
         imp = idx.org_key(_f(f, "importer"))
         exp = idx.org_key(_f(f, "exporter"))
+        if partial and (_f(f, "importer") and imp is None or _f(f, "activity") and act is None):
+            if imp is not None:  # its activity lies outside: none of its hops are here
+                g.nodes[imp]["findings"].append(f)
+            continue  # its importer lies outside
         if act and imp:
-            for u, _, d in g.in_edges(imp, data=True):
-                if d["type"] in HOP_TYPES and d.get("activity") == act and (exp is None or d.get("exporter") == exp):
+            for d in into.get((imp, act), ()):
+                if exp is None or d.get("exporter") == exp:
                     d["findings"].append(f)
             g.nodes[imp]["findings"].append(f)
         elif act:
-            g.nodes[act]["findings"].append(f)
+            if act in g:
+                g.nodes[act]["findings"].append(f)
         elif imp or idx.org_key(_f(f, "subject")):
             org = imp or idx.org_key(_f(f, "subject"))
             g.nodes[org]["findings"].append(f)
@@ -412,6 +433,192 @@ def limit(g: nx.MultiDiGraph, cap: int = NODE_CAP) -> tuple[nx.MultiDiGraph | No
     return None, (f"{n} nodes ({lean.number_of_nodes()} without data categories and subjects) are more than "
                   f"the {cap} drawn at once. Narrow the filter (a controller, a country, a minimum severity) "
                   "or focus on one node.")
+
+
+# --------------------------------------------------------------------------- a neighbourhood, read from the store
+
+NEIGHBOUR_LABELS = GRAPH_LABELS + ("Country",)
+DETAIL_RELS = ("PROCESSES", "CONCERNS")
+EDGE_ROWS = 20_000  # rows read per relationship query: a sub-processor engaged for every activity has more
+
+
+def _edge_query(rel_type: str, a: str, b: str, side: str) -> str:
+    """The pairs of nodes joined by edges of one type (from label a to b) touching nodes whose id is
+    in ``$ids`` on the ``side`` end; schema names only."""
+    where = "s.id IN $ids" if side == "src" else "d.id IN $ids"
+    return f"MATCH (s:{a})-[:{rel_type}]->(d:{b}) WHERE {where} RETURN DISTINCT s.id AS src, d.id AS dst LIMIT $limit"
+
+
+def _between_query(rel_type: str, a: str, b: str) -> str:
+    """Edges of one type from label a nodes in ``$src`` to label b nodes in ``$dst``; schema names only."""
+    props = "".join(f", r.{c} AS {c}" for c in REL_TYPES[rel_type].columns)
+    return (f"MATCH (s:{a})-[r:{rel_type}]->(d:{b}) WHERE s.id IN $src AND d.id IN $dst "
+            f"RETURN s.id AS src, d.id AS dst{props} LIMIT $limit")
+
+
+@lru_cache(maxsize=None)
+def _edge_queries(details: bool) -> tuple[tuple[str, str, str, str, str], ...]:
+    """(rel type, src label, dst label, side, query) for every way an edge can touch a node."""
+    out = []
+    for rt in GRAPH_RELS:
+        if rt in DETAIL_RELS and not details:
+            continue
+        for a, b in REL_TYPES[rt].pairs:
+            for side in ("src", "dst"):
+                out.append((rt, a, b, side, _edge_query(rt, a, b, side)))
+    return tuple(out)
+
+
+def _relevant(findings: Iterable, g: nx.MultiDiGraph) -> list:
+    """The findings that may land on a part ``g`` of the RoPA (a cheap first cut, so that a big
+    RoPA's findings are not all laid one by one): those naming one of its organisations as
+    importer or subject, and those about one of its activities that name no importer."""
+    orgs = {d["name"] for _, d in g.nodes(data=True) if d["label"] == "Organisation"}
+    orgs |= {n.casefold() for n in orgs}
+    pairs = set(_Index(g).activity)
+    out = []
+    for f in findings:
+        get = f.get if isinstance(f, dict) else (lambda k, f=f: getattr(f, k, None))
+        imp = get("importer")
+        if imp:
+            if imp in orgs or str(imp).casefold() in orgs:
+                out.append(f)
+        elif (get("controller") or "", get("activity") or "") in pairs:
+            out.append(f)
+        elif (v := get("subject")) and (v in orgs or str(v).casefold() in orgs):
+            out.append(f)
+    return out
+
+
+def neighbourhood(store, node: str, depth: int = 2, findings: Iterable = (), cap: int = NODE_CAP,
+                  details: bool = False) -> tuple[nx.MultiDiGraph, str | None]:
+    """The nodes within ``depth`` hops of ``node`` (either direction), read from ``store`` with
+    parameterised queries (never the whole RoPA), as :func:`build_network` +
+    :func:`annotate` would draw them; at most ``cap`` nodes, nearest first, with a sentence
+    saying what was left out. Without ``details`` data categories and subjects are not nodes
+    (each activity lists them, as :func:`without_details` leaves them).
+
+    >>> from ropa.backends.embedded import EmbeddedBackend
+    >>> from ropa.samples import example_graph
+    >>> with EmbeddedBackend() as s:
+    ...     s.replace(example_graph())
+    ...     g, note = neighbourhood(s, "Country:US", 1)
+    >>> sorted(g.nodes), note
+    (['Country:US', 'Organisation:mail blast llc', 'Organisation:sms relay inc'], None)
+    """
+    label, _, seed = node.partition(":")
+    if label not in NEIGHBOUR_LABELS or not seed:
+        return nx.MultiDiGraph(), None
+    queries = _edge_queries(details)
+    level = {node: 0}
+    frontier = {label: [seed]}
+    truncated = False
+    for hop in range(1, depth + 1):
+        found: list[tuple[str, str]] = []
+        for rt, a, b, side, query in queries:
+            ids = frontier.get(a if side == "src" else b)
+            if not ids:
+                continue
+            rows = store.run(query, {"ids": ids, "limit": EDGE_ROWS})
+            truncated |= len(rows) >= EDGE_ROWS
+            for r in rows:
+                other = (b, r["dst"]) if side == "src" else (a, r["src"])
+                key = node_key(*other)
+                if key not in level:
+                    if len(level) >= cap:
+                        truncated = True
+                        continue
+                    level[key] = hop
+                    found.append(other)
+        frontier = {}
+        for lab, id_ in found:
+            frontier.setdefault(lab, []).append(id_)
+        if not frontier:
+            break
+    # Every edge between two kept nodes, with its properties (focus() keeps them all).
+    kept: dict[str, list[str]] = {}
+    for key in level:
+        lab, _, id_ = key.partition(":")
+        kept.setdefault(lab, []).append(id_)
+    edges: dict[tuple, dict] = {}   # (type, src key, dst key, activity) -> properties
+    for rt, a, b, side, _ in queries:
+        if side == "src" and kept.get(a) and kept.get(b):
+            rows = store.run(_between_query(rt, a, b), {"src": kept[a], "dst": kept[b], "limit": EDGE_ROWS})
+            truncated |= len(rows) >= EDGE_ROWS
+            for r in rows:
+                props = {c: r[c] for c in REL_TYPES[rt].columns if _plain(r.get(c))}
+                edges[(rt, node_key(a, r["src"]), node_key(b, r["dst"]), props.get("activity"))] = props
+    g = _neighbourhood_graph(store, level, edges, details)
+    outside = sorted({d["props"]["activity"] for *_, d in g.edges(data=True)
+                      if d["type"] in HOP_TYPES and d["props"].get("activity") and d["activity"] not in g})
+    activities = {}
+    if outside:
+        for r in store.run("MATCH (a:Activity) WHERE a.id IN $ids RETURN a.id AS id, a.name AS name, "
+                           "a.controller AS controller", {"ids": outside}):
+            activities[(r["controller"] or "", r["name"] or "")] = node_key("Activity", r["id"])
+    note = None
+    if truncated:
+        note = (f"The {depth}-hop neighbourhood has more than the {cap} nodes drawn at once: the nearest are shown. "
+                "Focus on a node further out, or filter by controller or activity, to see the rest.")
+    return annotate(g, _relevant(findings, g), activities), note
+
+
+def _neighbourhood_graph(store, level: dict[str, int], edges: dict[tuple, dict], details: bool) -> nx.MultiDiGraph:
+    """The network of some nodes (keys) and the edges read between them, with the attributes
+    :func:`build_network` gives (names, controllers, categories, transfers)."""
+    by_label: dict[str, list[str]] = {}
+    for key in level:
+        lab, _, id_ = key.partition(":")
+        by_label.setdefault(lab, []).append(id_)
+    g = nx.MultiDiGraph()
+    from .schema import NODE_TYPES
+    for label, ids in by_label.items():
+        lab = label
+        cols = NODE_TYPES[label].columns
+        ret = ", ".join(f"n.{c} AS {c}" for c in cols)
+        for rec in store.run(f"MATCH (n:{label}) WHERE n.id IN $ids RETURN {ret}", {"ids": ids}):
+            props = {k: v for k, v in rec.items() if _plain(v)}
+            attrs: dict[str, Any] = {"label": lab, "id": rec["id"], "name": str(rec.get("name") or rec["id"]),
+                                     "props": props}
+            if lab == "Country":
+                attrs.update(eea=bool(rec.get("eea")), resolved=bool(rec.get("resolved")))
+                attrs["props"] = {"id": rec["id"], "name": attrs["name"], "eea": attrs["eea"],
+                                  "resolved": attrs["resolved"]}
+            g.add_node(node_key(lab, rec["id"]), **attrs)
+    for (rt, src, dst, _), props in edges.items():
+        if src in g and dst in g:
+            extra = {}
+            if rt in HOP_TYPES:
+                extra = {"activity": node_key("Activity", props.get("activity", "")),
+                         "exporter": node_key("Organisation", props.get("exporter", ""))}
+            g.add_edge(src, dst, type=rt, props=props, **extra)
+    orgs = by_label.get("Organisation", [])
+    acts = by_label.get("Activity", [])
+    controllers = {r["id"] for r in store.run(
+        "MATCH (o:Organisation)-[:CONTROLS]->(:Activity) WHERE o.id IN $ids RETURN DISTINCT o.id AS id",
+        {"ids": orgs})} if orgs else set()
+    abroad = {r["id"] for r in store.run(
+        "MATCH (o:Organisation)-[:PROCESSES_IN]->(k:Country) WHERE o.id IN $ids AND k.eea = false "
+        "RETURN DISTINCT o.id AS id", {"ids": orgs})} if orgs else set()
+    listed: dict[tuple[str, str], list[str]] = {}
+    if acts:
+        for kind, query in (
+                ("categories", "MATCH (a:Activity)-[:PROCESSES]->(d:DataCategory) WHERE a.id IN $ids "
+                               "RETURN a.id AS act, coalesce(d.name, d.id) AS name"),
+                ("subjects", "MATCH (a:Activity)-[:CONCERNS]->(d:DataSubject) WHERE a.id IN $ids "
+                             "RETURN a.id AS act, coalesce(d.name, d.id) AS name")):
+            for r in store.run(query, {"ids": acts}):
+                listed.setdefault((r["act"], kind), []).append(str(r["name"]))
+    for key, d in g.nodes(data=True):
+        if d["label"] == "Organisation":
+            d["controller"] = d["id"] in controllers
+        elif d["label"] == "Activity":
+            d["categories"] = sorted(listed.get((d["id"], "categories"), []))
+            d["subjects"] = sorted(listed.get((d["id"], "subjects"), []))
+    for u, v, d in g.edges(data=True):
+        if d["type"] in HOP_TYPES:
+            d["transfer"] = g.nodes[v]["id"] in abroad
+    return g
 
 
 # --------------------------------------------------------------------------- routes

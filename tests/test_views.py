@@ -213,3 +213,46 @@ def test_drawing_carries_every_node_and_the_legend(example):
     assert data.count('"id":') >= a.number_of_nodes()
     for text in ("Controller", "Processing activity", "violation (a high finding)", "the selected finding"):
         assert text in page
+
+
+# -- the neighbourhood read from the store (the Graph page's focus on a big RoPA) ----------------
+
+def _shape(g):
+    nodes = {k: (d["label"], d["name"], d.get("controller"), tuple(d.get("categories") or ()),
+                 tuple(d.get("subjects") or ()), d.get("severity"), len(d.get("findings") or ()))
+             for k, d in g.nodes(data=True)}
+    edges = sorted((u, v, d["type"], str(sorted(d["props"].items())), d.get("transfer"), d.get("verdict"),
+                    d.get("severity")) for u, v, d in g.edges(data=True))
+    return nodes, edges
+
+
+@pytest.mark.parametrize("details", [False, True])
+def test_neighbourhood_from_the_store_is_the_focus_of_the_whole_network(details):
+    with EmbeddedBackend(None) as store:
+        store.replace(sample_graph())
+        findings = [f.to_dict() for f in evaluate(store, TODAY)]
+        full = views.annotate(views.build_network(store.export()), findings)
+        whole = full if details else views.without_details(full)
+        checked = 0
+        for node in sorted(whole.nodes):
+            for depth in (1, 2):
+                got, note = views.neighbourhood(store, node, depth, findings, details=details)
+                want = views.focus(whole, node, depth)
+                assert note is None
+                assert _shape(got) == _shape(want), (node, depth)
+                checked += 1
+        assert checked > 100
+
+
+def test_neighbourhood_keeps_the_nearest_nodes_under_the_cap(sample):
+    g, annotated, findings = sample
+    hub = max((n for n, d in g.nodes(data=True) if d["label"] == "Country"), key=g.degree)
+    with EmbeddedBackend(None) as store:
+        store.replace(sample_graph())
+        whole, note = views.neighbourhood(store, hub, 2, findings)
+        near = set(views.neighbourhood(store, hub, 1, findings)[0].nodes)
+        cap = len(near) + 2
+        assert note is None and len(whole) > cap
+        capped, note = views.neighbourhood(store, hub, 2, findings, cap=cap)
+    assert len(capped) == cap and near <= set(capped.nodes) and "nearest" in note
+    assert views.neighbourhood(EmbeddedBackend(None), "Organisation:nobody", 2)[0].number_of_nodes() == 0
