@@ -201,7 +201,7 @@ def read_register_columns(fp: BinaryIO, name: str = "register.csv") -> tuple[dic
     return cols, rownums, problems
 
 
-def _read_columns(fp: BinaryIO, name: str):
+def _read_columns(fp: BinaryIO, name: str, also_stripped: bool = False):
     data = fp.read()
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -222,8 +222,14 @@ def _read_columns(fp: BinaryIO, name: str):
         problems.append(Problem(name, rownum, None, extra, f"row has {ncells} cells but the header has {width}"))
     n = len(rownums)
     cols = {c: _filled("", n) for c in COLUMNS + OPTIONAL_COLUMNS}
+    stripped = dict(cols)
     for i, col in mapping.items():
-        cols[col] = _umap(columns[i], _clean_cell)
+        if also_stripped:  # the builder strips once more (un-neutralising can bare a space): same pass
+            cols[col], stripped[col] = _umap2(columns[i], _clean_twice)
+        else:
+            cols[col] = _umap(columns[i], _clean_cell)
+    if also_stripped:
+        cols = (cols, stripped)
     if not n:
         problems.append(Problem(name, None, None, None, "the file has a header but no data rows", "warning"))
     return cols, rownums, problems, [mapping[i] for i in sorted(mapping)]
@@ -231,6 +237,11 @@ def _read_columns(fp: BinaryIO, name: str):
 
 def _clean_cell(cell: str) -> str:
     return unneutralise(cell.strip())
+
+
+def _clean_twice(cell: str) -> tuple[str, str]:
+    clean = unneutralise(cell.strip())
+    return clean, clean.strip()
 
 
 def _filled(value, n: int) -> np.ndarray:
@@ -241,11 +252,9 @@ def _filled(value, n: int) -> np.ndarray:
 
 def _obj(values) -> np.ndarray:
     """A 1-d object array of the given Python values (tuples and lists stay elements)."""
-    values = list(values)
-    out = np.empty(len(values), dtype=object)
-    for i, v in enumerate(values):
-        out[i] = v
-    return out
+    if not isinstance(values, (list, tuple)):
+        values = list(values)
+    return np.fromiter(values, dtype=object, count=len(values))
 
 
 def _umap(values: np.ndarray, func) -> np.ndarray:
@@ -377,8 +386,9 @@ def read_register(fp: BinaryIO, name: str = "register.csv") -> RopaGraph:
     >>> sorted(g.nodes["Organisation"]["name"])
     ['Acme BV', 'Pay Inc']
     """
-    cols, rownums, problems = read_register_columns(fp, name)
-    return columns_to_graph(cols, rownums, name, problems)
+    cols, rownums, problems, _ = _read_columns(fp, name, also_stripped=True)
+    cols, stripped = cols
+    return columns_to_graph(cols, rownums, name, problems, stripped=stripped)
 
 
 def rows_to_graph(rows: list[tuple[int, dict]], name: str, problems: list[Problem] | None = None) -> RopaGraph:
@@ -501,7 +511,7 @@ def _set_once(found: _Problems, owner, value, pos, rows, step, col, labels: dict
 
 
 def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str,
-                     problems: list[Problem] | None = None) -> RopaGraph:
+                     problems: list[Problem] | None = None, stripped: dict[str, np.ndarray] | None = None) -> RopaGraph:
     """Turn register columns into a graph, collecting every problem before refusing.
 
     The work is done on whole columns: a country, mechanism, role, yes/no or date is
@@ -514,7 +524,8 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
     rows_all = np.asarray(rownums, dtype=np.int64)
     pos_all = np.arange(n)
     cols = {c: cols.get(c, _filled("", n)) for c in COLUMNS + OPTIONAL_COLUMNS}
-    stripped = {c: _umap(v, str.strip) for c, v in cols.items()}
+    if stripped is None:
+        stripped = {c: _umap(v, str.strip) for c, v in cols.items()}
 
     # -- rows without controller or activity are reported and left out
     no_c = stripped["controller"] == ""
@@ -561,7 +572,8 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
     # organisations: named as first written, controller before recipient within a row
     ev_id = np.concatenate([cid, rid0])
     ev_name = np.concatenate([cname, _umap(t["recipient"][h0], _spaced)])
-    ev_order = np.lexsort((np.r_[np.zeros(m, np.int64), np.ones(len(h0), np.int64)], np.r_[pos, pos[h0]]))
+    ev_order = np.lexsort((np.concatenate([np.zeros(m, np.int64), np.ones(len(h0), np.int64)]),
+                           np.concatenate([pos, pos[h0]])))
     ev_id, ev_name = ev_id[ev_order], ev_name[ev_order]
     org_first = _firsts(pd.factorize(ev_id)[0]) if len(ev_id) else np.zeros(0, np.int64)
     org_ids, org_names = ev_id[org_first], ev_name[org_first]
@@ -573,9 +585,10 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
         found.add(hpos[j], S_RCOUNTRY, 0, hrows[j], "recipient_country", rtext[j], UNKNOWN_COUNTRY, "warning")
         unknown_places.append((hpos[j], S_RCOUNTRY, 0, rcode[j], rtext[j]))
     org_country = _set_once(
-        found, np.concatenate([cid, rid]), np.concatenate([ccode, rcode]), np.r_[pos, hpos], np.r_[rows, hrows],
-        np.r_[np.full(m, S_CCOUNTRY_SET), np.full(len(h), S_RCOUNTRY_SET)],
-        np.r_[np.full(m, "controller_country", dtype=object), np.full(len(h), "recipient_country", dtype=object)],
+        found, np.concatenate([cid, rid]), np.concatenate([ccode, rcode]), np.concatenate([pos, hpos]), np.concatenate([rows, hrows]),
+        np.concatenate([np.full(m, S_CCOUNTRY_SET), np.full(len(h), S_RCOUNTRY_SET)]),
+        np.concatenate([np.full(m, "controller_country", dtype=object),
+                        np.full(len(h), "recipient_country", dtype=object)]),
         org_label, "organisation")
 
     pw, psub, ptext = _explode(raw["processing_countries"][h])
@@ -682,23 +695,23 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
         "id": org_ids, "name": org_names,
         "country": _obj(org_country.get(o) for o in org_ids), "sector": _obj(org_sector.get(o) for o in org_ids),
         "dpf_certified": _obj(org_dpf.get(o) for o in org_ids),
-        "dpf_checked": _obj(org_dpf_checked.get(o) for o in org_ids)})
+        "dpf_checked": _obj(org_dpf_checked.get(o) for o in org_ids)}, dtype=object)
     activities = pd.DataFrame({
         "id": act_ids, "name": _obj(act_label[a] for a in act_ids),
         "controller": _obj(org_label[c] for c in cid[act_first]),
         **{c: _obj(act_props[c].get(a) for a in act_ids) for c in ("purpose", "legal_basis", "special_condition",
                                                                       "retention", "security_measures")},
-        "source": doc[act_first], "row": rows[act_first]})
+        "source": doc[act_first], "row": rows[act_first]}, dtype=object)
     doc_first = _firsts(pd.factorize(doc)[0]) if m else np.zeros(0, np.int64)
     documents = pd.DataFrame({"id": doc[doc_first], "name": doc[doc_first],
                               "kind": _umap(doc[doc_first], lambda d: "notice" if d.startswith(("seed:", "notice:"))
-                                            else "register")})
+                                            else "register")}, dtype=object)
     unknown_places.sort(key=lambda u: u[:3])
     seen_places: dict[str, str] = {}
     for *_, code, text in unknown_places:
         seen_places.setdefault(code, text)
     countries = pd.DataFrame({"id": _obj(seen_places), "name": _obj(seen_places.values()),
-                              "eea": _filled(False, len(seen_places)), "resolved": _filled(False, len(seen_places))})
+                              "eea": _filled(False, len(seen_places)), "resolved": _filled(False, len(seen_places))}, dtype=object)
 
     nodes = {"Organisation": orgs, "Activity": activities, "Document": documents, "Country": countries}
     rels = {}
@@ -711,22 +724,23 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
             special, article = _umap2(values[first], reference.classify_category)
             # typed the way pandas types a list of records: [None, 9] becomes 9.0, as it always was
             node.update(special=special, article=pd.Series(list(article), dtype=None).to_numpy())
-        nodes[label] = pd.DataFrame(node)
+        nodes[label] = pd.DataFrame(node, dtype=object)
         pairs = _firsts(_group_codes(aid[w], ids)) if len(ids) else np.zeros(0, np.int64)
-        rels[rel] = pd.DataFrame({"src": aid[w][pairs], "dst": ids[pairs], "src_label": "Activity", "dst_label": label})
+        rels[rel] = pd.DataFrame({"src": aid[w][pairs], "dst": ids[pairs], "src_label": "Activity", "dst_label": label},
+                                 dtype=object)
 
     controls = _group_codes(cid, aid)
     first, last = _firsts(controls), np.zeros(len(_firsts(controls)), dtype=np.int64)
     np.maximum.at(last, controls, np.arange(m))
     rels["CONTROLS"] = pd.DataFrame({"src": cid[first], "dst": aid[first], "src_label": "Organisation",
-                                     "dst_label": "Activity", "joint": joint[last]})
+                                     "dst_label": "Activity", "joint": joint[last]}, dtype=object)
 
     kept = hop_first
     disclose, engage = kept[~engaged[kept]], kept[engaged[kept]]
     for rel, idx, src, src_label in (("DISCLOSES_TO", disclose, aid[h], "Activity"),
                                      ("ENGAGES", engage, engager, "Organisation")):
         rels[rel] = pd.DataFrame({"src": src[idx], "dst": rid[idx], "src_label": src_label,
-                                  "dst_label": "Organisation", **{k: v[idx] for k, v in hop.items()}})
+                                  "dst_label": "Organisation", **{k: v[idx] for k, v in hop.items()}}, dtype=object)
 
     # provenance: each activity from the first row naming it; each recipient with the least quote
     act_ev = _firsts(_group_codes(aid, doc))
