@@ -138,7 +138,7 @@ def _union(mine: pd.DataFrame, theirs: pd.DataFrame, key: list[str]) -> pd.DataF
 
 
 def _conform(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    df = df.copy()
+    df = df[[c for c in columns if c in df.columns]]  # a new frame (copy on write): the caller's stays as it was
     for c in columns:
         if c not in df.columns:
             df[c] = None

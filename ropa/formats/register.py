@@ -535,9 +535,12 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
     found.each(np.flatnonzero(no_a), pos_all, rows_all, S_ACTIVITY, "activity", _filled("", n),
                "every row needs an activity")
     keep = np.flatnonzero(~(no_c | no_a))
-    raw = {c: v[keep] for c, v in cols.items()}
-    t = {c: v[keep] for c, v in stripped.items()}
-    rows, pos = rows_all[keep], pos_all[keep]
+    if len(keep) == n:  # the usual case: no copies of the columns
+        raw, t, rows, pos = cols, stripped, rows_all, pos_all
+    else:
+        raw = {c: v[keep] for c, v in cols.items()}
+        t = {c: v[keep] for c, v in stripped.items()}
+        rows, pos = rows_all[keep], pos_all[keep]
     m = len(keep)
 
     # -- controllers, their countries, documents, activities
