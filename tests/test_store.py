@@ -100,8 +100,11 @@ def test_failed_import_on_disk_leaves_the_store_file_as_it_was(tmp_path, monkeyp
             s.load(sample_graph())
         assert s.export().fingerprint() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.lbdb"]  # no half-written store left behind
+    (tmp_path / ".s.lbdb.new-999999").write_bytes(b"left by a writer that was killed")
     with EmbeddedBackend(path) as s:
         assert s.export().fingerprint() == before
+        s.load(example_graph())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.lbdb"]  # cleared by the next import
 
 
 def test_replacing_an_on_disk_store_gives_exactly_the_new_graph_and_does_not_grow_it(tmp_path):

@@ -1,10 +1,11 @@
 """The embedded store: LadybugDB, in-process, on disk or in memory.
 
 Bulk loads go through LadybugDB's ``COPY ... FROM`` an Arrow table (measured
-~30x faster than batched MERGE). An import replaces the stored graph inside
-one transaction, so it lands whole or not at all. An on-disk store can be
-opened by one process at a time; a second one gets :class:`StoreLockedError`
-with the way out.
+~30x faster than batched MERGE). An import into an on-disk store writes a fresh
+database beside it and renames it into place (in memory: one transaction), so
+it lands whole or not at all and the file does not grow with every import. An
+on-disk store can be opened by one process at a time; a second one gets
+:class:`StoreLockedError` with the way out.
 """
 from __future__ import annotations
 
@@ -122,7 +123,8 @@ class EmbeddedBackend(Backend):
     def _replace_by_rename(self, full: RopaGraph, progress: Progress | None) -> None:
         target = Path(self.path)
         fresh = target.with_name(f".{target.name}.new-{os.getpid()}")
-        _remove_store_files(fresh)
+        for left in target.parent.glob(f".{target.name}.new-*"):  # from a writer that was killed; we hold the lock
+            _remove_store_files(left)
         store_conn = self.conn
         try:
             db = lb.Database(str(fresh))
