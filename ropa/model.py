@@ -96,15 +96,17 @@ class RopaGraph:
 
     def merge(self, other: "RopaGraph") -> "RopaGraph":
         """Union of two graphs; where both have a node or relationship, ``other`` wins."""
-        nodes = {}
-        for label in NODE_TYPES:
-            both = pd.concat([self.nodes[label], other.nodes[label]], ignore_index=True)
-            nodes[label] = both.drop_duplicates(subset=["id"], keep="last").reset_index(drop=True)
-        rels = {}
-        for rt in REL_TYPES:
-            both = pd.concat([self.rels[rt], other.rels[rt]], ignore_index=True)
-            rels[rt] = both.drop_duplicates(subset=rel_key(rt), keep="last").reset_index(drop=True)
-        return RopaGraph(nodes, rels, self.warnings + other.warnings)
+        nodes = {label: _union(self.nodes[label], other.nodes[label], ["id"]) for label in NODE_TYPES}
+        rels = {rt: _union(self.rels[rt], other.rels[rt], rel_key(rt)) for rt in REL_TYPES}
+        return RopaGraph._of_conformed(nodes, rels, self.warnings + other.warnings)
+
+    @classmethod
+    def _of_conformed(cls, nodes: dict[str, pd.DataFrame], rels: dict[str, pd.DataFrame],
+                      warnings: list[Problem]) -> "RopaGraph":
+        """Wrap tables that already have the schema's columns and plain values (no copy, no check)."""
+        g = cls.__new__(cls)
+        g.nodes, g.rels, g.warnings = nodes, rels, warnings
+        return g
 
     def canonical(self) -> dict:
         """A plain, sorted, JSON-able form: equal graphs give equal canonical forms."""
@@ -123,8 +125,20 @@ class RopaGraph:
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
+def _union(mine: pd.DataFrame, theirs: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """Rows of both conformed tables, one per key; theirs win. Without concatenating an empty side."""
+    if not len(mine) or not len(theirs):
+        both = (theirs if len(theirs) else mine).copy()  # the merged graph shares no table with its parts
+    else:
+        both = pd.concat([mine, theirs], ignore_index=True)
+    dup = both.duplicated(subset=key, keep="last")
+    if dup.any():
+        return both[~dup.to_numpy()].reset_index(drop=True)
+    return both if both.index.equals(pd.RangeIndex(len(both))) else both.reset_index(drop=True)
+
+
 def _conform(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    df = df.copy()
+    df = df[[c for c in columns if c in df.columns]]  # a new frame (copy on write): the caller's stays as it was
     for c in columns:
         if c not in df.columns:
             df[c] = None

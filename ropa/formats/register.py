@@ -22,19 +22,21 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 import unicodedata
 import zipfile
 from collections import defaultdict
 from typing import BinaryIO
 
+import numpy as np
 import pandas as pd
 
 from .. import reference
 from ..errors import FormatError, Problem, ValidationError
 from ..model import RopaGraph
 from .checks import subprocessor_cycles
-from .text import check_cells, check_zip, neutralise, read_table, unneutralise
+from .text import MAX_CELL, check_cells, check_zip, neutralise, read_table, unneutralise
 
 COLUMNS = [
     "controller", "controller_country", "activity", "purpose", "legal_basis",
@@ -190,31 +192,160 @@ def read_register_rows(fp: BinaryIO, name: str = "register.csv") -> tuple[list[t
 
     Raises FormatError when the file cannot be read or lacks required columns.
     """
+    cols, rownums, problems, mapped = _read_columns(fp, name)
+    names = [c for c in mapped]
+    return [(int(r), dict(zip(names, vals))) for r, *vals in zip(rownums, *(cols[c] for c in names))], problems
+
+
+def read_register_columns(fp: BinaryIO, name: str = "register.csv") -> tuple[dict[str, np.ndarray], np.ndarray, list[Problem]]:
+    """A register CSV or XLSX as whole columns: {canonical column: texts}, the row numbers, problems.
+
+    Every canonical column is there (empty texts where the file lacks it); cells are
+    stripped and un-neutralised; rows with nothing in them are left out, but count
+    for the row numbers. Raises FormatError when the file cannot be read or lacks
+    required columns.
+    """
+    cols, rownums, problems, _ = _read_columns(fp, name)
+    return cols, rownums, problems
+
+
+def _read_columns(fp: BinaryIO, name: str, also_stripped: bool = False):
     data = fp.read()
     if isinstance(data, str):
         data = data.encode("utf-8")
     if data[:4] == b"PK\x03\x04" or name.lower().endswith((".xlsx", ".xlsm")):
-        header, body = _read_xlsx(data, name)
+        header, columns, rownums, ragged = _read_xlsx(data, name)
     else:
-        header, body = read_table(data, name)
+        fast = _read_csv_fast(data)
+        if fast is None:
+            header, body = read_table(data, name)
+            header, columns, rownums, ragged = _columns_of(header, body)
+        else:
+            header, columns, rownums, ragged = fast
     mapping, problems = map_header(header, name)
     if any(p.severity == "error" for p in problems):
         raise FormatError(problems)
-    rows = []
     width = len(header)
+    for rownum, ncells, extra in ragged:
+        problems.append(Problem(name, rownum, None, extra, f"row has {ncells} cells but the header has {width}"))
+    n = len(rownums)
+    cols = {c: _filled("", n) for c in COLUMNS + OPTIONAL_COLUMNS}
+    stripped = dict(cols)
+    for i, col in mapping.items():
+        if also_stripped:  # the builder strips once more (un-neutralising can bare a space): same pass
+            cols[col], stripped[col] = _umap2(columns[i], _clean_twice)
+        else:
+            cols[col] = _umap(columns[i], _clean_cell)
+    if also_stripped:
+        cols = (cols, stripped)
+    if not n:
+        problems.append(Problem(name, None, None, None, "the file has a header but no data rows", "warning"))
+    return cols, rownums, problems, [mapping[i] for i in sorted(mapping)]
+
+
+def _clean_cell(cell: str) -> str:
+    return unneutralise(cell.strip())
+
+
+def _clean_twice(cell: str) -> tuple[str, str]:
+    clean = unneutralise(cell.strip())
+    return clean, clean.strip()
+
+
+def _filled(value, n: int) -> np.ndarray:
+    out = np.empty(n, dtype=object)
+    out[:] = [value] * n if n else []
+    return out
+
+
+def _obj(values) -> np.ndarray:
+    """A 1-d object array of the given Python values (tuples and lists stay elements)."""
+    if not isinstance(values, (list, tuple)):
+        values = list(values)
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
+def _umap(values: np.ndarray, func) -> np.ndarray:
+    """``func`` of every value, computed once per distinct value (columns repeat themselves)."""
+    if not len(values):
+        return _obj([])
+    codes, uniques = _factorize(values)
+    return _obj(func(u) for u in uniques)[codes]
+
+
+def _factorize(values: np.ndarray) -> tuple[np.ndarray, list]:
+    """Codes and distinct values, with None kept as None (pandas would make it NaN)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return codes, [None if isinstance(u, float) and u != u else u for u in uniques]
+
+
+def _columns_of(header: list[str], body: list[tuple[int, list[str]]]):
+    """Rows of cells (as the csv module gives them) as columns padded to the header's width."""
+    width = len(header)
+    ragged = []
     for rownum, cells in body:
         extra = [c for c in cells[width:] if c.strip()]
         if extra:
-            problems.append(Problem(name, rownum, None, extra[0],
-                                    f"row has {len(cells)} cells but the header has {width}"))
-        rec = {col: unneutralise(cells[i].strip()) if i < len(cells) else "" for i, col in mapping.items()}
-        rows.append((rownum, rec))
-    if not rows:
-        problems.append(Problem(name, None, None, None, "the file has a header but no data rows", "warning"))
-    return rows, problems
+            ragged.append((rownum, len(cells), extra[0]))
+    columns = [_obj(cells[i] if i < len(cells) else "" for _, cells in body) for i in range(width)]
+    return header, columns, np.array([r for r, _ in body], dtype=np.int64), ragged
 
 
-def _read_xlsx(data: bytes, name: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+
+
+def _read_csv_fast(data: bytes):
+    """A well-formed UTF-8 CSV read by pyarrow: (header, columns, row numbers, []) or None.
+
+    None sends the file to the csv module (the reference behaviour: cp1252, blank
+    lines, ragged rows, NUL bytes, malformed quoting, oversized cells), so both
+    paths give the same cells and row numbers; the tests hold them to it.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if not data.strip() or b"\x00" in data or b"\n\n" in data or data.startswith(b"\n"):
+        return None
+    first = data.split(b"\n", 1)[0]
+    counts = {d: first.count(d.encode()) for d in (",", ";", "\t")}
+    delimiter = max(counts, key=counts.get)
+    if counts[delimiter] == 0:
+        delimiter = ","
+    try:
+        width = len(next(csv.reader([first.decode("utf-8")], delimiter=delimiter)))
+    except (UnicodeDecodeError, csv.Error, StopIteration):
+        return None
+    try:
+        table = pcsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pcsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 22),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pcsv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(width)}, strings_can_be_null=False,
+                                                quoted_strings_can_be_null=False, null_values=[]))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+    header, columns, blank = [], [], None
+    for col in table.columns:
+        if col.type != pa.string() or col.null_count or (len(col) and pc.max(pc.utf8_length(col)).as_py() > MAX_CELL):
+            return None
+        enc = col.combine_chunks().dictionary_encode()
+        values = _obj(enc.dictionary.to_pylist())
+        codes = enc.indices.to_numpy(zero_copy_only=False)
+        cells = values[codes]
+        header.append(cells[0])
+        empty = _obj(not v.strip() for v in values)[codes[1:]].astype(bool)
+        blank = empty if blank is None else blank & empty
+        columns.append(cells[1:])
+    keep = ~blank
+    rownums = np.flatnonzero(keep).astype(np.int64) + 2
+    return header, [c[keep] for c in columns], rownums, []
+
+
+def _read_xlsx(data: bytes, name: str):
+    """Header, columns, row numbers (and no ragged rows) of an XLSX's first sheet."""
     check_zip(data, name)
     try:
         xl = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=str, engine="openpyxl",
@@ -234,10 +365,18 @@ def _read_xlsx(data: bytes, name: str) -> tuple[list[str], list[tuple[int, list[
             header_idx = i
             break
     header = [str(x) for x in xl.iloc[header_idx]]
-    body = [(i + 1, [str(x) for x in xl.iloc[i]]) for i in range(header_idx + 1, len(xl))
-            if any(str(x).strip() for x in xl.iloc[i])]
-    check_cells(header, body, name)
-    return header, body
+    columns = [_umap(xl.iloc[header_idx + 1:, j].to_numpy(dtype=object), str) for j in range(xl.shape[1])]
+    blank = np.ones(len(xl) - header_idx - 1, dtype=bool)
+    for c in columns:
+        blank &= _umap(c, lambda v: not v.strip()).astype(bool)
+    keep = ~blank
+    rownums = np.flatnonzero(keep).astype(np.int64) + header_idx + 2
+    columns = [c[keep] for c in columns]
+    too_long = np.zeros(len(rownums), dtype=bool)
+    for c in columns:
+        too_long |= _umap(c, len).astype(np.int64) > MAX_CELL
+    check_cells(header, [(int(rownums[k]), [str(c[k]) for c in columns]) for k in np.flatnonzero(too_long)], name)
+    return header, columns, rownums, []
 
 
 def read_register(fp: BinaryIO, name: str = "register.csv") -> RopaGraph:
@@ -260,244 +399,404 @@ def read_register(fp: BinaryIO, name: str = "register.csv") -> RopaGraph:
     >>> sorted(g.nodes["Organisation"]["name"])
     ['Acme BV', 'Pay Inc']
     """
-    rows, problems = read_register_rows(fp, name)
-    graph = rows_to_graph(rows, name, problems)
-    return graph
+    cols, rownums, problems, _ = _read_columns(fp, name, also_stripped=True)
+    cols, stripped = cols
+    return columns_to_graph(cols, rownums, name, problems, stripped=stripped)
 
 
 def rows_to_graph(rows: list[tuple[int, dict]], name: str, problems: list[Problem] | None = None) -> RopaGraph:
     """Turn register rows into a graph, collecting every problem before refusing."""
-    b = _Builder(name, list(problems or []))
-    for rownum, rec in rows:
-        b.add_row(rownum, rec)
-    return b.finish()
+    cols = {c: _obj(rec.get(c, "") for _, rec in rows) for c in COLUMNS + OPTIONAL_COLUMNS}
+    return columns_to_graph(cols, np.array([r for r, _ in rows], dtype=np.int64), name, problems)
 
 
-class _Builder:
-    def __init__(self, name: str, problems: list[Problem]):
+# -- building the graph, a whole column at a time --------------------------------------
+#
+# A row's problems are reported in the order a reader meets them along the row, so each
+# check has a step number; problems sort by (position of the row in the file, step, place
+# in the cell). The engaged_by checks need the whole file and come last.
+(S_CONTROLLER, S_ACTIVITY, S_CCOUNTRY, S_CCOUNTRY_SET, S_PURPOSE, S_LEGAL_BASIS, S_SPECIAL, S_RETENTION,
+ S_SECURITY, S_JOINT, S_NO_RECIPIENT, S_SELF, S_RCOUNTRY, S_RCOUNTRY_SET, S_PLACES, S_SECTOR, S_SECTOR_SET,
+ S_DPF, S_DPF_SET, S_DPF_CHECKED, S_DPF_CHECKED_SET, S_ROLE, S_MECHANISM, S_MECHANISM_DATE, S_TIA, S_DPA,
+ S_OCCASIONAL, S_DUPLICATE) = range(28)
+UNKNOWN_COUNTRY = "country not recognised; kept as written and reported as unknown_country"
+YES_NO = "expected yes/no (ja/nee, oui/non, true/false, 1/0)"
+HOP_COMPARED = ("exporter", "role", "mechanism", "mechanism_raw", "mechanism_date", "tia", "dpa", "occasional")
+
+
+class _Problems:
+    """Problems found column by column, put back in the order of a row-by-row reading."""
+
+    def __init__(self, name: str):
         self.name = name
-        self.problems = problems
-        self.orgs: dict[str, dict] = {}
-        self.org_rows: dict[tuple[str, str], int] = {}
-        self.activities: dict[str, dict] = {}
-        self.act_rows: dict[tuple[str, str], int] = {}
-        self.categories: dict[str, dict] = {}
-        self.subjects: dict[str, dict] = {}
-        self.countries: dict[str, dict] = {}
-        self.documents: dict[str, dict] = {}
-        self.rels: dict[str, dict[tuple, dict]] = defaultdict(dict)
-        self.processing: dict[str, set[str]] = defaultdict(set)
-        self.pending_engaged: list[tuple[int, str, str, str]] = []  # row, activity id, engager key, recipient
-        self.recipients_of: dict[str, set[str]] = defaultdict(set)
+        self.found: list[tuple[int, int, int, Problem]] = []
 
-    # -- helpers -------------------------------------------------------------
-    def err(self, row, col, value, msg, severity="error"):
-        self.problems.append(Problem(self.name, row, col, value, msg, severity))
+    def add(self, pos, step, sub, row, col, value, msg, severity="error"):
+        self.found.append((int(pos), step, sub, Problem(self.name, int(row), col, value, msg, severity)))
 
-    def country(self, text: str, row: int, col: str) -> str | None:
-        text = text.strip()
-        if not text:
-            return None
-        code = reference.resolve_country(text)
-        if code is None:
-            code = "?:" + text
-            self.countries.setdefault(code, {"id": code, "name": text, "eea": False, "resolved": False})
-            self.err(row, col, text, "country not recognised; kept as written and reported as unknown_country",
-                     "warning")
-        return code
+    def each(self, idx, pos, rows, step, col, values, msg, severity="error"):
+        for i in idx:
+            self.add(pos[i], step, 0, rows[i], col, values[i], msg, severity)
 
-    def set_once(self, store: dict, rows: dict, owner: str, key: str, value, row: int, col: str, what: str):
-        if value in (None, ""):
-            return
-        old = store.get(key)
-        if old in (None, ""):
-            store[key] = value
-            rows[(owner, key)] = row
-        elif old != value:
-            self.err(row, col, value, f"{what} already has {col} {old!r} (row {rows.get((owner, key))}); "
-                                      "one value per " + what.split()[0])
+    def ordered(self) -> list[Problem]:
+        return [p for *_, p in sorted(self.found, key=lambda f: f[:3])]
 
-    def org(self, name: str, row: int) -> str:
-        oid = _key(name)
-        self.orgs.setdefault(oid, {"id": oid, "name": " ".join(name.split())})
-        return oid
 
-    def org_prop(self, oid: str, key: str, value, row: int, col: str):
-        self.set_once(self.orgs[oid], self.org_rows, oid, key, value, row, col,
-                      f"organisation {self.orgs[oid]['name']!r}")
+def _spaced(name: str) -> str:
+    return " ".join(name.split())
 
-    def bool_cell(self, rec, col, row):
-        try:
-            return reference.parse_bool(rec.get(col, ""))
-        except ValueError:
-            self.err(row, col, rec.get(col), "expected yes/no (ja/nee, oui/non, true/false, 1/0)")
-            return None
 
-    def date_cell(self, rec, col, row):
-        v = rec.get(col, "").strip()
-        if not v:
-            return None
-        try:
-            return _parse_date(v)
-        except ValueError as exc:
-            self.err(row, col, v, str(exc))
-            return None
+def _place(text: str) -> tuple[str | None, bool]:
+    """(country code, unresolved): a place as the importer keeps it."""
+    text = text.strip()
+    if not text:
+        return None, False
+    code = reference.resolve_country(text)
+    return (("?:" + text, True) if code is None else (code, False))
 
-    def document(self, source: str) -> str:
-        did = source or self.name
-        kind = "notice" if did.startswith(("seed:", "notice:")) else "register"
-        self.documents.setdefault(did, {"id": did, "name": did, "kind": kind})
-        return did
 
-    # -- one row -------------------------------------------------------------
-    def add_row(self, row: int, rec: dict) -> None:
-        controller = rec.get("controller", "").strip()
-        activity = rec.get("activity", "").strip()
-        if not controller:
-            self.err(row, "controller", "", "every row needs a controller")
-        if not activity:
-            self.err(row, "activity", "", "every row needs an activity")
-        if not controller or not activity:
-            return
-        cid = self.org(controller, row)
-        ccode = self.country(rec.get("controller_country", ""), row, "controller_country")
-        self.org_prop(cid, "country", ccode, row, "controller_country")
-        doc = self.document(rec.get("source", "").strip())
+def _yes_no(text) -> tuple[bool | None, bool]:
+    try:
+        return reference.parse_bool(text), False
+    except ValueError:
+        return None, True
 
-        aid = f"{cid}::{_key(activity)}"
-        act = self.activities.setdefault(aid, {"id": aid, "name": " ".join(activity.split()),
-                                               "controller": self.orgs[cid]["name"], "source": doc, "row": row})
-        for col in ("purpose", "legal_basis", "special_condition", "retention"):
-            self.set_once(act, self.act_rows, aid, col, rec.get(col, "").strip(), row, col,
-                          f"activity {act['name']!r}")
-        sec = "; ".join(_split(rec.get("security_measures", "")))
-        self.set_once(act, self.act_rows, aid, "security_measures", sec, row, "security_measures",
-                      f"activity {act['name']!r}")
-        joint = self.bool_cell(rec, "joint", row)
-        self.rels["CONTROLS"][(cid, aid)] = {"src": cid, "dst": aid, "src_label": "Organisation",
-                                            "dst_label": "Activity", "joint": joint}
-        self.rels["EVIDENCED_BY"].setdefault((aid, doc), {
-            "src": aid, "dst": doc, "src_label": "Activity", "dst_label": "Document", "quote": None, "row": row})
-        for cat in _split(rec.get("data_categories", "")):
-            kid = _key(cat)
-            special, article = reference.classify_category(cat)
-            self.categories.setdefault(kid, {"id": kid, "name": cat, "special": special, "article": article})
-            self.rels["PROCESSES"][(aid, kid)] = {"src": aid, "dst": kid, "src_label": "Activity",
-                                                 "dst_label": "DataCategory"}
-        for subj in _split(rec.get("data_subjects", "")):
-            sid = _key(subj)
-            self.subjects.setdefault(sid, {"id": sid, "name": subj})
-            self.rels["CONCERNS"][(aid, sid)] = {"src": aid, "dst": sid, "src_label": "Activity",
-                                                "dst_label": "DataSubject"}
 
-        recipient = rec.get("recipient", "").strip()
-        if not recipient:
-            filled = [c for c in RECIPIENT_COLUMNS if rec.get(c, "").strip()]
-            if filled:
-                self.err(row, filled[0], rec[filled[0]], "recipient details given but the recipient is empty")
-            return
-        rid = self.org(recipient, row)
-        if rid == cid:
-            self.err(row, "recipient", recipient, "the recipient is the controller itself")
-            return
-        self.recipients_of[aid].add(rid)
-        self.org_prop(rid, "country", self.country(rec.get("recipient_country", ""), row, "recipient_country"),
-                      row, "recipient_country")
-        for place in _split(rec.get("processing_countries", "")):
-            code = self.country(place, row, "processing_countries")
-            if code:
-                self.processing[rid].add(code)
-        sector = rec.get("recipient_sector", "").strip()
-        if sector:
-            norm = SECTOR_ALIASES.get(_norm_header(sector))
-            if norm is None:
-                self.err(row, "recipient_sector", sector, "expected private, public or non_profit")
-            self.org_prop(rid, "sector", norm, row, "recipient_sector")
-        self.org_prop(rid, "dpf_certified", self.bool_cell(rec, "dpf_certified", row), row, "dpf_certified")
-        self.org_prop(rid, "dpf_checked", self.date_cell(rec, "dpf_checked", row), row, "dpf_checked")
+def _date(text: str) -> tuple[dt.date | None, str | None]:
+    if not text:
+        return None, None
+    try:
+        return _parse_date(text), None
+    except ValueError as exc:
+        return None, str(exc)
 
-        role_text = rec.get("recipient_role", "").strip()
-        role = ROLE_ALIASES.get(_norm_header(role_text)) if role_text else None
-        if role_text and role is None:
-            self.err(row, "recipient_role", role_text,
-                     "expected processor, subprocessor, controller or joint_controller")
-        mech_text = rec.get("mechanism", "").strip()
-        mechanism = reference.resolve_mechanism(mech_text) if mech_text else None
-        if mech_text and mechanism is None:
-            self.err(row, "mechanism", mech_text,
-                     "unknown transfer mechanism; use one of " + ", ".join(reference.load_mechanisms()["id"]))
-        if mechanism == "none":
-            mechanism = None if not mech_text else "none"
-        evidence = rec.get("evidence", "").strip()
-        engaged_by = rec.get("engaged_by", "").strip()
-        engager = _key(engaged_by) if engaged_by else None
-        if engager == cid:
-            engager = None
-        if engager is not None and role is None:
-            role = "subprocessor"
-        hop = {
-            "activity": aid, "exporter": engager or cid, "role": role, "mechanism": mechanism,
-            "mechanism_raw": mech_text or None, "mechanism_date": self.date_cell(rec, "mechanism_date", row),
-            "tia": self.bool_cell(rec, "tia", row), "dpa": self.bool_cell(rec, "dpa", row),
-            "occasional": self.bool_cell(rec, "occasional", row), "evidence": evidence or None,
-            "source": doc, "row": row,
-        }
-        if engager is None:
-            rt, key = "DISCLOSES_TO", (aid, rid)
-            hop.update({"src": aid, "dst": rid, "src_label": "Activity", "dst_label": "Organisation"})
+
+def _umap2(values: np.ndarray, func) -> tuple[np.ndarray, np.ndarray]:
+    """Like :func:`_umap` for a function returning a pair: two arrays."""
+    if not len(values):
+        return _obj([]), _obj([])
+    codes, uniques = _factorize(values)
+    results = [func(u) for u in uniques]
+    return _obj(r[0] for r in results)[codes], _obj(r[1] for r in results)[codes]
+
+
+def _group_codes(*arrays: np.ndarray) -> np.ndarray:
+    """One integer per distinct combination of the arrays' values, numbered in order of first appearance."""
+    codes = np.zeros(len(arrays[0]), dtype=np.int64)
+    for a in arrays:
+        c, u = pd.factorize(a, use_na_sentinel=False)
+        codes = pd.factorize(codes * max(len(u), 1) + c, use_na_sentinel=False)[0].astype(np.int64)
+    return codes
+
+
+def _firsts(codes: np.ndarray) -> np.ndarray:
+    """Index of the first element of every group (groups numbered in order of appearance)."""
+    return np.unique(codes, return_index=True)[1] if len(codes) else np.zeros(0, dtype=np.int64)
+
+
+def _explode(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Multi-value cells split: (index of the cell, place in the cell, value) per value."""
+    parts = _umap(cells, _split)
+    lengths = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
+    where = np.repeat(np.arange(len(parts)), lengths)
+    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    flat = _obj(itertools.chain.from_iterable(parts))
+    return where, np.arange(len(flat)) - starts, flat
+
+
+def _set_once(found: _Problems, owner, value, pos, rows, step, col, labels: dict, kind: str, sub=None) -> dict:
+    """The first value given for each owner's property wins; a different later one is an error."""
+    given = np.flatnonzero(_umap(value, lambda v: v is not None and v != "").astype(bool))
+    step = np.broadcast_to(np.asarray(step), len(owner))
+    col = np.broadcast_to(np.asarray(col, dtype=object), len(owner))
+    order = given[np.lexsort((step[given], pos[given]))]
+    o, v = owner[order], value[order]
+    codes = pd.factorize(o)[0] if len(o) else np.zeros(0, dtype=np.int64)
+    first = _firsts(codes)
+    first_value = v[first][codes] if len(o) else v
+    first_row = rows[order][first][codes] if len(o) else rows[order]
+    for j in np.flatnonzero(v != first_value):
+        i = order[j]
+        old = first_value[j]
+        found.add(pos[i], int(step[i]), 0, rows[i], col[i], v[j],
+                  f"{kind} {labels[o[j]]!r} already has {col[i]} {old!r} (row {first_row[j]}); one value per {kind}")
+    return dict(zip(o[first], v[first]))
+
+
+def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str,
+                     problems: list[Problem] | None = None, stripped: dict[str, np.ndarray] | None = None) -> RopaGraph:
+    """Turn register columns into a graph, collecting every problem before refusing.
+
+    The work is done on whole columns: a country, mechanism, role, yes/no or date is
+    read once per distinct text and spread back, multi-value cells are split once and
+    exploded, identities come from grouping. The graph, its ids and every problem are
+    those a row-by-row reading gives (``tests/register_oracle.py`` is that reading).
+    """
+    found = _Problems(name)
+    n = len(rownums)
+    rows_all = np.asarray(rownums, dtype=np.int64)
+    pos_all = np.arange(n)
+    cols = {c: cols.get(c, _filled("", n)) for c in COLUMNS + OPTIONAL_COLUMNS}
+    if stripped is None:
+        stripped = {c: _umap(v, str.strip) for c, v in cols.items()}
+
+    # -- rows without controller or activity are reported and left out
+    no_c = stripped["controller"] == ""
+    no_a = stripped["activity"] == ""
+    found.each(np.flatnonzero(no_c), pos_all, rows_all, S_CONTROLLER, "controller", _filled("", n),
+               "every row needs a controller")
+    found.each(np.flatnonzero(no_a), pos_all, rows_all, S_ACTIVITY, "activity", _filled("", n),
+               "every row needs an activity")
+    keep = np.flatnonzero(~(no_c | no_a))
+    if len(keep) == n:  # the usual case: no copies of the columns
+        raw, t, rows, pos = cols, stripped, rows_all, pos_all
+    else:
+        raw = {c: v[keep] for c, v in cols.items()}
+        t = {c: v[keep] for c, v in stripped.items()}
+        rows, pos = rows_all[keep], pos_all[keep]
+    m = len(keep)
+
+    # -- controllers, their countries, documents, activities
+    cid = _umap(t["controller"], _key)
+    cname = _umap(t["controller"], _spaced)
+    ccode, cunknown = _umap2(t["controller_country"], _place)
+    unknown_places = []  # (pos, step, sub, code, text)
+    for i in np.flatnonzero(cunknown.astype(bool)):
+        found.add(pos[i], S_CCOUNTRY, 0, rows[i], "controller_country", t["controller_country"][i], UNKNOWN_COUNTRY,
+                  "warning")
+        unknown_places.append((pos[i], S_CCOUNTRY, 0, ccode[i], t["controller_country"][i]))
+    doc = _umap(t["source"], lambda s: s or name)
+    aid = _obj(f"{c}::{a}" for c, a in zip(cid, _umap(t["activity"], _key)))
+
+    # -- recipients
+    has_recipient = t["recipient"] != ""
+    missing = np.flatnonzero(~has_recipient)
+    reported = np.zeros(len(missing), dtype=bool)
+    for c in RECIPIENT_COLUMNS:
+        hit = ~reported & (t[c][missing] != "")
+        for i in missing[hit]:
+            found.add(pos[i], S_NO_RECIPIENT, 0, rows[i], c, raw[c][i], "recipient details given but the recipient is empty")
+        reported |= hit
+    h0 = np.flatnonzero(has_recipient)
+    rid0 = _umap(t["recipient"][h0], _key)
+    self_ = rid0 == cid[h0]
+    found.each(h0[self_], pos, rows, S_SELF, "recipient", t["recipient"], "the recipient is the controller itself")
+    h = h0[~self_]
+    rid = rid0[~self_]
+    hpos, hrows = pos[h], rows[h]
+
+    # organisations: named as first written, controller before recipient within a row
+    ev_id = np.concatenate([cid, rid0])
+    ev_name = np.concatenate([cname, _umap(t["recipient"][h0], _spaced)])
+    ev_order = np.lexsort((np.concatenate([np.zeros(m, np.int64), np.ones(len(h0), np.int64)]),
+                           np.concatenate([pos, pos[h0]])))
+    ev_id, ev_name = ev_id[ev_order], ev_name[ev_order]
+    org_first = _firsts(pd.factorize(ev_id)[0]) if len(ev_id) else np.zeros(0, np.int64)
+    org_ids, org_names = ev_id[org_first], ev_name[org_first]
+    org_label = dict(zip(org_ids, org_names))
+
+    rtext = t["recipient_country"][h]
+    rcode, runknown = _umap2(rtext, _place)
+    for j in np.flatnonzero(runknown.astype(bool)):
+        found.add(hpos[j], S_RCOUNTRY, 0, hrows[j], "recipient_country", rtext[j], UNKNOWN_COUNTRY, "warning")
+        unknown_places.append((hpos[j], S_RCOUNTRY, 0, rcode[j], rtext[j]))
+    org_country = _set_once(
+        found, np.concatenate([cid, rid]), np.concatenate([ccode, rcode]), np.concatenate([pos, hpos]), np.concatenate([rows, hrows]),
+        np.concatenate([np.full(m, S_CCOUNTRY_SET), np.full(len(h), S_RCOUNTRY_SET)]),
+        np.concatenate([np.full(m, "controller_country", dtype=object),
+                        np.full(len(h), "recipient_country", dtype=object)]),
+        org_label, "organisation")
+
+    pw, psub, ptext = _explode(raw["processing_countries"][h])
+    pcode, punknown = _umap2(ptext, _place)
+    for k in np.flatnonzero(punknown.astype(bool)):
+        j = pw[k]
+        place = ptext[k].strip()
+        found.add(hpos[j], S_PLACES, int(psub[k]), hrows[j], "processing_countries", place, UNKNOWN_COUNTRY, "warning")
+        unknown_places.append((hpos[j], S_PLACES, int(psub[k]), pcode[k], place))
+
+    sector_text = t["recipient_sector"][h]
+    sector = _umap(sector_text, lambda s: SECTOR_ALIASES.get(_norm_header(s)) if s else None)
+    for j in np.flatnonzero((sector_text != "") & _umap(sector, lambda v: v is None).astype(bool)):
+        found.add(hpos[j], S_SECTOR, 0, hrows[j], "recipient_sector", sector_text[j],
+                  "expected private, public or non_profit")
+    org_sector = _set_once(found, rid, sector, hpos, hrows, S_SECTOR_SET, "recipient_sector", org_label,
+                           "organisation")
+
+    def yes_no(col, step, where=h):
+        values, bad = _umap2(raw[col][where], _yes_no)
+        found.each(np.flatnonzero(bad.astype(bool)), pos[where], rows[where], step, col, raw[col][where], YES_NO)
+        return values
+
+    def date(col, step):
+        text = t[col][h]
+        values, bad = _umap2(text, _date)
+        for j in np.flatnonzero(_umap(bad, lambda b: b is not None).astype(bool)):
+            found.add(hpos[j], step, 0, hrows[j], col, text[j], bad[j])
+        return values
+
+    dpf = yes_no("dpf_certified", S_DPF)
+    org_dpf = _set_once(found, rid, dpf, hpos, hrows, S_DPF_SET, "dpf_certified", org_label, "organisation")
+    dpf_checked = date("dpf_checked", S_DPF_CHECKED)
+    org_dpf_checked = _set_once(found, rid, dpf_checked, hpos, hrows, S_DPF_CHECKED_SET, "dpf_checked", org_label,
+                                "organisation")
+
+    role_text = t["recipient_role"][h]
+    role = _umap(role_text, lambda s: ROLE_ALIASES.get(_norm_header(s)) if s else None)
+    found.each(np.flatnonzero((role_text != "") & _umap(role, lambda v: v is None).astype(bool)), hpos, hrows,
+               S_ROLE, "recipient_role", role_text, "expected processor, subprocessor, controller or joint_controller")
+    mech_text = t["mechanism"][h]
+    mechanism = _umap(mech_text, lambda s: reference.resolve_mechanism(s) if s else None)
+    bad_mech = np.flatnonzero((mech_text != "") & _umap(mechanism, lambda v: v is None).astype(bool))
+    if len(bad_mech):
+        found.each(bad_mech, hpos, hrows, S_MECHANISM, "mechanism", mech_text,
+                   "unknown transfer mechanism; use one of " + ", ".join(reference.load_mechanisms()["id"]))
+    engaged_text = t["engaged_by"][h]
+    engager = _umap(engaged_text, lambda s: _key(s) if s else None)
+    engager[engager == cid[h]] = None
+    engaged = _umap(engager, lambda e: e is not None).astype(bool)
+    role[engaged & _umap(role, lambda v: v is None).astype(bool)] = "subprocessor"
+    mechanism_date = date("mechanism_date", S_MECHANISM_DATE)
+    tia = yes_no("tia", S_TIA)
+    dpa = yes_no("dpa", S_DPA)
+    occasional = yes_no("occasional", S_OCCASIONAL)
+    joint = yes_no("joint", S_JOINT, where=np.arange(m))
+
+    # engaged_by must name a recipient of the same activity (anywhere in the file)
+    haid, recipient_text = aid[h], t["recipient"][h]
+    recipients_of = set(zip(haid, rid))
+    late = [Problem(name, int(hrows[j]), "engaged_by", engaged_text[j],
+                    "names no recipient of this activity; list that organisation as a recipient of the same "
+                    "activity first")
+            for j in np.flatnonzero(engaged) if (haid[j], engager[j]) not in recipients_of]
+
+    # -- activities and their properties
+    act_first = _firsts(pd.factorize(aid)[0]) if m else np.zeros(0, np.int64)
+    act_ids = aid[act_first]
+    act_label = dict(zip(act_ids, _umap(t["activity"][act_first], _spaced)))
+    act_props = {}
+    for col, step in (("purpose", S_PURPOSE), ("legal_basis", S_LEGAL_BASIS), ("special_condition", S_SPECIAL),
+                      ("retention", S_RETENTION)):
+        act_props[col] = _set_once(found, aid, t[col], pos, rows, step, col, act_label, "activity")
+    security = _umap(raw["security_measures"], lambda s: "; ".join(_split(s)))
+    act_props["security_measures"] = _set_once(found, aid, security, pos, rows, S_SECURITY, "security_measures",
+                                               act_label, "activity")
+
+    # -- hops: one per (activity, sender, recipient); repeats are duplicates or conflicts
+    hop = {
+        "activity": aid[h], "exporter": _obj(e if e is not None else c for e, c in zip(engager, cid[h])),
+        "role": role, "mechanism": mechanism, "mechanism_raw": _umap(mech_text, lambda s: s or None),
+        "mechanism_date": mechanism_date, "tia": tia, "dpa": dpa, "occasional": occasional,
+        "evidence": _umap(t["evidence"][h], lambda s: s or None), "source": doc[h], "row": hrows,
+    }
+    hop_codes = _group_codes(engaged, aid[h], engager, rid)
+    hop_first = _firsts(hop_codes)
+    first_of = hop_first[hop_codes] if len(h) else hop_first
+    for j in np.flatnonzero(first_of != np.arange(len(h))):
+        f = first_of[j]
+        if all(hop[k][f] == hop[k][j] for k in HOP_COMPARED):
+            found.add(hpos[j], S_DUPLICATE, 0, hrows[j], "recipient", recipient_text[j],
+                      f"duplicate of row {hrows[f]}; ignored", "warning")
         else:
-            rt, key = "ENGAGES", (aid, engager, rid)
-            hop.update({"src": engager, "dst": rid, "src_label": "Organisation", "dst_label": "Organisation"})
-            self.pending_engaged.append((row, aid, engager, engaged_by))
-        old = self.rels[rt].get(key)
-        if old is not None:
-            same = all(old[k] == hop[k] for k in hop if k not in ("row", "evidence", "source"))
-            if same:
-                self.err(row, "recipient", recipient, f"duplicate of row {old['row']}; ignored", "warning")
-            else:
-                self.err(row, "recipient", recipient,
-                         f"recipient listed twice for activity {act['name']!r} with different details "
-                         f"(row {old['row']})")
-            return
-        self.rels[rt][key] = hop
-        ev = self.rels["EVIDENCED_BY"].setdefault((rid, doc), {
-            "src": rid, "dst": doc, "src_label": "Organisation", "dst_label": "Document",
-            "quote": evidence or None, "row": row})
-        # Of several quotes for one organisation keep the same one whatever the row order.
-        if evidence and (ev["quote"] is None or evidence < ev["quote"]):
-            ev.update(quote=evidence, row=row)
+            found.add(hpos[j], S_DUPLICATE, 0, hrows[j], "recipient", recipient_text[j],
+                      f"recipient listed twice for activity {act_label[haid[j]]!r} with different details "
+                      f"(row {hrows[f]})")
 
-    # -- whole file ----------------------------------------------------------
-    def finish(self) -> RopaGraph:
-        for row, aid, engager, text in self.pending_engaged:
-            if engager not in self.recipients_of[aid]:
-                self.err(row, "engaged_by", text, "names no recipient of this activity; list that "
-                         "organisation as a recipient of the same activity first")
-        errors = [p for p in self.problems if p.severity == "error"]
-        if errors:
-            raise ValidationError(self.problems)
-        self.problems += subprocessor_cycles(
-            list(self.rels["ENGAGES"].values()), {k: o["name"] for k, o in self.orgs.items()}, self.name)
-        for oid, org in self.orgs.items():
-            code = org.get("country")
-            if code:
-                self.rels["ESTABLISHED_IN"][(oid, code)] = {"src": oid, "dst": code, "src_label": "Organisation",
-                                                           "dst_label": "Country"}
-            places = self.processing.get(oid)
-            if places:
-                for p in sorted(places):
-                    self.rels["PROCESSES_IN"][(oid, p)] = {"src": oid, "dst": p, "src_label": "Organisation",
-                                                          "dst_label": "Country", "inferred": False}
-            elif code:
-                self.rels["PROCESSES_IN"][(oid, code)] = {"src": oid, "dst": code, "src_label": "Organisation",
-                                                         "dst_label": "Country", "inferred": True}
-        nodes = {
-            "Organisation": list(self.orgs.values()), "Activity": list(self.activities.values()),
-            "DataCategory": list(self.categories.values()), "DataSubject": list(self.subjects.values()),
-            "Document": list(self.documents.values()), "Country": list(self.countries.values()),
-        }
-        rels = {k: list(v.values()) for k, v in self.rels.items()}
-        return RopaGraph.from_records(nodes, rels, self.problems)
+    all_problems = list(problems or []) + found.ordered() + late
+    if any(p.severity == "error" for p in all_problems):
+        raise ValidationError(all_problems)
+
+    # -- the graph
+    orgs = pd.DataFrame({
+        "id": org_ids, "name": org_names,
+        "country": _obj(org_country.get(o) for o in org_ids), "sector": _obj(org_sector.get(o) for o in org_ids),
+        "dpf_certified": _obj(org_dpf.get(o) for o in org_ids),
+        "dpf_checked": _obj(org_dpf_checked.get(o) for o in org_ids)}, dtype=object)
+    activities = pd.DataFrame({
+        "id": act_ids, "name": _obj(act_label[a] for a in act_ids),
+        "controller": _obj(org_label[c] for c in cid[act_first]),
+        **{c: _obj(act_props[c].get(a) for a in act_ids) for c in ("purpose", "legal_basis", "special_condition",
+                                                                      "retention", "security_measures")},
+        "source": doc[act_first], "row": rows[act_first]}, dtype=object)
+    doc_first = _firsts(pd.factorize(doc)[0]) if m else np.zeros(0, np.int64)
+    documents = pd.DataFrame({"id": doc[doc_first], "name": doc[doc_first],
+                              "kind": _umap(doc[doc_first], lambda d: "notice" if d.startswith(("seed:", "notice:"))
+                                            else "register")}, dtype=object)
+    unknown_places.sort(key=lambda u: u[:3])
+    seen_places: dict[str, str] = {}
+    for *_, code, text in unknown_places:
+        seen_places.setdefault(code, text)
+    countries = pd.DataFrame({"id": _obj(seen_places), "name": _obj(seen_places.values()),
+                              "eea": _filled(False, len(seen_places)), "resolved": _filled(False, len(seen_places))}, dtype=object)
+
+    nodes = {"Organisation": orgs, "Activity": activities, "Document": documents, "Country": countries}
+    rels = {}
+    for label, rel, col in (("DataCategory", "PROCESSES", "data_categories"), ("DataSubject", "CONCERNS", "data_subjects")):
+        w, _, values = _explode(raw[col])
+        ids = _umap(values, _key)
+        first = _firsts(pd.factorize(ids)[0]) if len(ids) else np.zeros(0, np.int64)
+        node = {"id": ids[first], "name": values[first]}
+        if label == "DataCategory":
+            special, article = _umap2(values[first], reference.classify_category)
+            # typed the way pandas types a list of records: [None, 9] becomes 9.0, as it always was
+            node.update(special=special, article=pd.Series(list(article), dtype=None).to_numpy())
+        nodes[label] = pd.DataFrame(node, dtype=object)
+        pairs = _firsts(_group_codes(aid[w], ids)) if len(ids) else np.zeros(0, np.int64)
+        rels[rel] = pd.DataFrame({"src": aid[w][pairs], "dst": ids[pairs], "src_label": "Activity", "dst_label": label},
+                                 dtype=object)
+
+    controls = _group_codes(cid, aid)
+    first, last = _firsts(controls), np.zeros(len(_firsts(controls)), dtype=np.int64)
+    np.maximum.at(last, controls, np.arange(m))
+    rels["CONTROLS"] = pd.DataFrame({"src": cid[first], "dst": aid[first], "src_label": "Organisation",
+                                     "dst_label": "Activity", "joint": joint[last]}, dtype=object)
+
+    kept = hop_first
+    disclose, engage = kept[~engaged[kept]], kept[engaged[kept]]
+    for rel, idx, src, src_label in (("DISCLOSES_TO", disclose, aid[h], "Activity"),
+                                     ("ENGAGES", engage, engager, "Organisation")):
+        rels[rel] = pd.DataFrame({"src": src[idx], "dst": rid[idx], "src_label": src_label,
+                                  "dst_label": "Organisation", **{k: v[idx] for k, v in hop.items()}}, dtype=object)
+
+    # provenance: each activity from the first row naming it; each recipient with the least quote
+    act_ev = _firsts(_group_codes(aid, doc))
+    org_ev = pd.DataFrame({"g": _group_codes(rid[kept], doc[h][kept]), "quote": hop["evidence"][kept],
+                           "row": hrows[kept], "pos": hpos[kept], "src": rid[kept], "dst": doc[h][kept]})
+    quoted = org_ev[org_ev["quote"].notna()].sort_values(["g", "quote", "pos"], kind="stable")
+    best = quoted.drop_duplicates("g").set_index("g")
+    org_ev = org_ev.drop_duplicates("g").copy()
+    has = org_ev["g"].isin(best.index)
+    org_ev.loc[has, "quote"] = best.loc[org_ev.loc[has, "g"], "quote"].to_numpy()
+    org_ev.loc[has, "row"] = best.loc[org_ev.loc[has, "g"], "row"].to_numpy()
+    evidenced = pd.concat([
+        pd.DataFrame({"src": aid[act_ev], "dst": doc[act_ev], "src_label": "Activity", "dst_label": "Document",
+                      "quote": None, "row": rows[act_ev], "pos": pos[act_ev], "step": 0}),
+        pd.DataFrame({"src": org_ev["src"].to_numpy(), "dst": org_ev["dst"].to_numpy(), "src_label": "Organisation",
+                      "dst_label": "Document", "quote": org_ev["quote"].to_numpy(), "row": org_ev["row"].to_numpy(),
+                      "pos": org_ev["pos"].to_numpy(), "step": 1})], ignore_index=True)
+    rels["EVIDENCED_BY"] = evidenced.sort_values(["pos", "step"], kind="stable").drop(columns=["pos", "step"])
+
+    # where organisations are and where they process: given places, else their own country
+    explicit = pd.DataFrame({"src": rid[pw], "dst": pcode}).drop_duplicates()
+    order = {o: i for i, o in enumerate(org_ids)}
+    explicit["o"] = explicit["src"].map(order)
+    explicit = explicit.sort_values(["o", "dst"], kind="stable")
+    with_country = orgs[orgs["country"].notna()]
+    inferred = with_country[~with_country["id"].isin(set(explicit["src"]))]
+    established = pd.DataFrame({"src": with_country["id"].to_numpy(), "dst": with_country["country"].to_numpy(),
+                                "src_label": "Organisation", "dst_label": "Country"})
+    rels["ESTABLISHED_IN"] = established
+    processes_in = pd.concat([
+        pd.DataFrame({"src": explicit["src"].to_numpy(), "dst": explicit["dst"].to_numpy(), "o": explicit["o"].to_numpy(),
+                      "inferred": False}),
+        pd.DataFrame({"src": inferred["id"].to_numpy(), "dst": inferred["country"].to_numpy(),
+                      "o": inferred["id"].map(order).to_numpy(), "inferred": True})], ignore_index=True)
+    processes_in = processes_in.sort_values("o", kind="stable").drop(columns="o")
+    processes_in["src_label"], processes_in["dst_label"] = "Organisation", "Country"
+    rels["PROCESSES_IN"] = processes_in
+    all_problems += subprocessor_cycles(rels["ENGAGES"][["src", "dst", "activity", "row"]].to_dict("records"),
+                                        dict(zip(org_ids, org_names)), name)
+    return RopaGraph(nodes, rels, all_problems)
 
 
 # -- writing -------------------------------------------------------------------
