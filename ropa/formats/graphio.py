@@ -253,11 +253,6 @@ def read_node_link(fp: BinaryIO, name: str = "graph.json") -> RopaGraph:
                                   "graph")) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise FormatError(Problem(name, None, None, None, f"not valid JSON ({str(exc)[:120]})")) from exc
-    try:  # "\ud800" escapes decode to lone surrogates, which no store (nor UTF-8) can hold
-        json.dumps(doc, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise FormatError(Problem(name, None, None, None,
-                                  f"not valid JSON text: a lone surrogate escape at character {exc.start}")) from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("nodes"), list):
         raise FormatError(Problem(name, None, "nodes", None, "expected a JSON object with a 'nodes' list"))
     edge_key = "edges" if "edges" in doc else "links"
