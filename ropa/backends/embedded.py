@@ -81,21 +81,21 @@ class EmbeddedBackend(Backend):
 
     # -- writing --------------------------------------------------------------
     def replace(self, graph: RopaGraph, progress: Progress | None = None) -> None:
-        """Make the store hold exactly ``graph`` plus the reference data; all or nothing.
+        """Make the store hold exactly ``graph`` plus the reference data; all or nothing (one transaction).
 
-        On disk the new graph is written into a fresh database next to the store, which
-        then takes the store's place with one rename: a failure leaves the old file as it
-        was, the file does not grow with every import, and writing costs what writing a
-        new store costs. In memory it is one transaction.
+        Tried and dropped: writing a fresh database beside the store and renaming it into
+        place (no file growth, fresh-store speed). The rename takes the file from under
+        LadybugDB's lock: a second process could open the new file while we still held the
+        old one, and our closing handle wrote its WAL/shadow next to the new file, which
+        the next open refused ("pending checkpoint bundle owned by another database";
+        tests/test_workspace.py's two-writer test caught it). One transaction keeps the
+        store's own lock serialising writers.
         """
         if self.read_only:
             raise ReadOnlyError("the store was opened read-only")
         full = _with_reference(graph)
         with self._lock:
-            if self.path == ":memory:":
-                self._replace_in_transaction(full, progress)
-            else:
-                self._replace_by_rename(full, progress)
+            self._replace_in_transaction(full, progress)
         if progress:
             progress(1.0, "done")
 
@@ -119,40 +119,6 @@ class EmbeddedBackend(Backend):
         except BaseException:
             self._exec("ROLLBACK")
             raise
-
-    def _replace_by_rename(self, full: RopaGraph, progress: Progress | None) -> None:
-        target = Path(self.path)
-        fresh = target.with_name(f".{target.name}.new-{os.getpid()}")
-        for left in target.parent.glob(f".{target.name}.new-*"):  # from a writer that was killed; we hold the lock
-            _remove_store_files(left)
-        store_conn = self.conn
-        try:
-            db = lb.Database(str(fresh))
-            try:
-                self.conn = lb.Connection(db)
-                try:
-                    self._create_schema()
-                    self._load_all(full, progress)
-                finally:
-                    self.conn.close()
-                    self.conn = store_conn
-            finally:
-                db.close()
-            # The old store's log is emptied first, so whoever opens the new file next meets no stale log.
-            self._exec("CHECKPOINT")
-            os.replace(fresh, target)
-        except BaseException:
-            self.conn = store_conn
-            _remove_store_files(fresh)
-            raise
-        # Our handle still points at the replaced file: reopen the store, now the new one.
-        self.conn.close()
-        self.db.close()
-        try:
-            self.db = lb.Database(self.path)
-        except RuntimeError as exc:
-            raise _translate(exc, self.path) from exc
-        self.conn = lb.Connection(self.db)
 
     def _copy_nodes(self, label: str, graph: RopaGraph) -> None:
         df = graph.nodes[label]
@@ -241,14 +207,6 @@ def _arrow(values, type_: pa.DataType) -> pa.Array:
 def _with_reference(graph: RopaGraph) -> RopaGraph:
     """The graph plus the legal reference data; the reference data win: a file never redefines them."""
     return graph.merge(reference_graph())
-
-
-def _remove_store_files(path: Path) -> None:
-    for p in (path, Path(str(path) + ".wal"), Path(str(path) + ".shadow")):
-        try:
-            p.unlink()
-        except FileNotFoundError:
-            pass
 
 
 def _plain(value):
