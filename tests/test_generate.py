@@ -118,3 +118,13 @@ def test_tiny_registers_count_exactly(seed):
     graph = read_register(io.BytesIO(data), "gen.csv")
     assert {k: len(v) for k, v in graph.rels.items() if len(v)} == {k: v for k, v in stats.by_type.items() if v}
     assert stats.controllers == len(set(graph.rels["CONTROLS"]["src"]))
+
+
+def test_cli_generate(tmp_path, capsys):
+    from ropa.cli import main
+    assert main(["generate", "--relationships", "1_500", "--seed", "4", "--out", str(tmp_path)]) == 0
+    assert "relationships when imported" in capsys.readouterr().out
+    assert (tmp_path / "register.csv").read_bytes() == _csv(1500, 4)[0]
+    with pytest.raises(SystemExit) as e:
+        main(["generate", "--relationships", "0", "--out", str(tmp_path)])
+    assert e.value.code == 2
