@@ -519,8 +519,10 @@ def neighbourhood(store, node: str, depth: int = 2, findings: Iterable = (), cap
             ids = frontier.get(a if side == "src" else b)
             if not ids:
                 continue
-            rows = store.run(query, {"ids": ids, "limit": EDGE_ROWS})
-            truncated |= len(rows) >= EDGE_ROWS
+            # Enough pairs to fill the cap (a vendor with 20k hops in need not send them all).
+            limit = 4 * cap + len(level)
+            rows = store.run(query, {"ids": ids, "limit": limit})
+            truncated |= len(rows) >= limit
             for r in rows:
                 other = (b, r["dst"]) if side == "src" else (a, r["src"])
                 key = node_key(*other)
@@ -533,7 +535,8 @@ def neighbourhood(store, node: str, depth: int = 2, findings: Iterable = (), cap
         frontier = {}
         for lab, id_ in found:
             frontier.setdefault(lab, []).append(id_)
-        if not frontier:
+        if not frontier or len(level) >= cap:  # nothing further, or no room for it
+            truncated |= bool(frontier) and hop < depth
             break
     # Every edge between two kept nodes, with its properties (focus() keeps them all).
     kept: dict[str, list[str]] = {}
