@@ -8,7 +8,7 @@
 // ropa.backends.dialect (see there for the gaps this query stays clear of).
 MATCH (c:Organisation)-[:CONTROLS]->(act:Activity)-[h:DISCLOSES_TO]->(imp:Organisation)-[:PROCESSES_IN]->(k:Country)
 WHERE k.eea = false
-WITH c, act, h, imp, k, [c, imp] AS path
+WITH c, act, h, imp, k, [c.name, imp.name] AS path
 MATCH (exp:Organisation) WHERE exp.id = h.exporter
 OPTIONAL MATCH (m:Mechanism) WHERE m.id = h.mechanism
 OPTIONAL MATCH (ad:Adequacy)-[:COVERS]->(k)
@@ -24,13 +24,34 @@ RETURN c.name AS controller, act.name AS activity, exp.name AS exporter, imp.nam
        ad.legal_source AS adequacy_legal_source,
        h.evidence AS evidence, h.source AS source, h.row AS row
 UNION ALL
-MATCH (c:Organisation)-[:CONTROLS]->(act:Activity)-[:DISCLOSES_TO]->(first:Organisation)
-MATCH p = (first)-[:ENGAGES*0..6]->(z:Organisation)
-WHERE all(e IN relationships(p) WHERE e.activity = act.id)
-MATCH (z)-[h:ENGAGES]->(imp:Organisation)-[:PROCESSES_IN]->(k:Country)
-WHERE h.activity = act.id AND k.eea = false
-  AND none(n IN nodes(p) WHERE n.id = imp.id) AND imp.id <> c.id
-WITH c, act, h, imp, k, [c] + nodes(p) + [imp] AS path
+MATCH (c:Organisation)-[:CONTROLS]->(act:Activity)-[:DISCLOSES_TO]->(o1:Organisation)
+OPTIONAL MATCH (x1:Organisation)-[e1:ENGAGES]->(o2:Organisation)
+  WHERE x1.id = o1.id AND e1.activity = act.id AND NOT (o2.id IN [o1.id])
+OPTIONAL MATCH (x2:Organisation)-[e2:ENGAGES]->(o3:Organisation)
+  WHERE x2.id = o2.id AND e2.activity = act.id AND NOT (o3.id IN [o1.id, o2.id])
+OPTIONAL MATCH (x3:Organisation)-[e3:ENGAGES]->(o4:Organisation)
+  WHERE x3.id = o3.id AND e3.activity = act.id AND NOT (o4.id IN [o1.id, o2.id, o3.id])
+OPTIONAL MATCH (x4:Organisation)-[e4:ENGAGES]->(o5:Organisation)
+  WHERE x4.id = o4.id AND e4.activity = act.id AND NOT (o5.id IN [o1.id, o2.id, o3.id, o4.id])
+OPTIONAL MATCH (x5:Organisation)-[e5:ENGAGES]->(o6:Organisation)
+  WHERE x5.id = o5.id AND e5.activity = act.id AND NOT (o6.id IN [o1.id, o2.id, o3.id, o4.id, o5.id])
+OPTIONAL MATCH (x6:Organisation)-[e6:ENGAGES]->(o7:Organisation)
+  WHERE x6.id = o6.id AND e6.activity = act.id AND NOT (o7.id IN [o1.id, o2.id, o3.id, o4.id, o5.id, o6.id])
+OPTIONAL MATCH (x7:Organisation)-[e7:ENGAGES]->(o8:Organisation)
+  WHERE x7.id = o7.id AND e7.activity = act.id AND NOT (o8.id IN [o1.id, o2.id, o3.id, o4.id, o5.id, o6.id, o7.id])
+UNWIND [{z: o1.id, y: o2.id, path: [c.name, o1.name, o2.name]},
+        {z: o2.id, y: o3.id, path: [c.name, o1.name, o2.name, o3.name]},
+        {z: o3.id, y: o4.id, path: [c.name, o1.name, o2.name, o3.name, o4.name]},
+        {z: o4.id, y: o5.id, path: [c.name, o1.name, o2.name, o3.name, o4.name, o5.name]},
+        {z: o5.id, y: o6.id, path: [c.name, o1.name, o2.name, o3.name, o4.name, o5.name, o6.name]},
+        {z: o6.id, y: o7.id, path: [c.name, o1.name, o2.name, o3.name, o4.name, o5.name, o6.name, o7.name]},
+        {z: o7.id, y: o8.id, path: [c.name, o1.name, o2.name, o3.name, o4.name, o5.name, o6.name, o7.name, o8.name]}] AS hop
+WITH c, act, hop
+WHERE hop.y IS NOT NULL AND hop.y <> c.id
+WITH DISTINCT c, act, hop.z AS zid, hop.y AS yid, hop.path AS path
+MATCH (z:Organisation)-[h:ENGAGES]->(imp:Organisation)-[:PROCESSES_IN]->(k:Country)
+WHERE z.id = zid AND imp.id = yid AND h.activity = act.id AND k.eea = false
+WITH c, act, h, imp, k, path
 MATCH (exp:Organisation) WHERE exp.id = h.exporter
 OPTIONAL MATCH (m:Mechanism) WHERE m.id = h.mechanism
 OPTIONAL MATCH (ad:Adequacy)-[:COVERS]->(k)
