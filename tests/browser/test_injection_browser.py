@@ -5,16 +5,13 @@ text (node tooltips hovered with the mouse). The data are tests/test_injection.p
 """
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from test_browser import ARGS, CHROMIUM, OUT, _free_port, _local, _open, _settle, sync_api
+from test_browser import ARGS, CHROMIUM, OUT, _local, _open, _settle, streamlit_server, sync_api
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from test_injection import PAYLOADS, payload_register  # noqa: E402
@@ -39,34 +36,8 @@ def data(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(data, tmp_path_factory):
-    store, _ = data
-    port = _free_port()
-    env = {**os.environ, "ROPA_STORE": str(store)}
-    env.pop("NEO4J_URI", None)
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"streamlit did not start; see {log.name}")
-        time.sleep(0.3)
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with streamlit_server(data[0], tmp_path_factory.mktemp("log")) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
