@@ -28,8 +28,8 @@ def detect_format(data: bytes, name: str) -> str:
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as z:
                 names = {n.rsplit("/", 1)[-1] for n in z.namelist()}
-        except zipfile.BadZipFile:
-            names = set()
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+            names = set()  # not a readable zip: the register reader says why
         if "nodes.csv" in names:
             return "bundle"
         return "register"  # XLSX is a zip too

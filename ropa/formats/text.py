@@ -117,7 +117,7 @@ def check_zip(data: bytes, name: str) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             infos = z.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):  # e.g. "zip file version 23.5"
         return  # not a zip: the reader says so in its own words
     total = sum(i.file_size for i in infos)
     packed = sum(i.compress_size for i in infos)
