@@ -66,3 +66,20 @@ def seeds_dir() -> Path | None:
     if os.environ.get("CI") == "true":
         raise RuntimeError(f"{d} is missing; under CI the seed notices must be present")
     return None
+
+
+def explorer_on(path):
+    """Point the explorer (ROPA_STORE) at ``path`` with empty Streamlit caches; a generator for a fixture
+    to ``yield from``: the caller gets ``path``, and the environment and caches are restored after."""
+    import streamlit as st
+    old = os.environ.get("ROPA_STORE")
+    os.environ["ROPA_STORE"] = str(path)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield path
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    if old is None:
+        os.environ.pop("ROPA_STORE", None)
+    else:
+        os.environ["ROPA_STORE"] = old

@@ -11,10 +11,10 @@ import csv
 import datetime as dt
 import io
 import json
-import os
 import re
 
 import pytest
+from conftest import explorer_on
 
 st = pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
@@ -48,17 +48,7 @@ def store(tmp_path_factory):
     path = tmp_path_factory.mktemp("scale") / "store.lbdb"
     with EmbeddedBackend(path) as s:
         s.replace(read_file(io.BytesIO(big_register()), "big.csv"))
-    old = os.environ.get("ROPA_STORE")
-    os.environ["ROPA_STORE"] = str(path)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield path
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    if old is None:
-        os.environ.pop("ROPA_STORE", None)
-    else:
-        os.environ["ROPA_STORE"] = old
+    yield from explorer_on(path)
 
 
 def count(store, query: str, **params) -> int:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 
 import pytest
+from conftest import explorer_on
 
 st = pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
@@ -21,17 +21,7 @@ BEFORE_SCHREMS_II = dt.date(2020, 7, 1)
 def scratch_store(tmp_path_factory):
     """A fresh store (seeded with the sample on first use) and empty Streamlit caches."""
     path = tmp_path_factory.mktemp("explorer") / "store.lbdb"
-    old = os.environ.get("ROPA_STORE")
-    os.environ["ROPA_STORE"] = str(path)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield path
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    if old is None:
-        os.environ.pop("ROPA_STORE", None)
-    else:
-        os.environ["ROPA_STORE"] = old
+    yield from explorer_on(path)
 
 
 def app(page: str, as_of: dt.date = TODAY, **state) -> AppTest:

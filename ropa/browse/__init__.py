@@ -37,6 +37,7 @@ from ..findings import SEVERITY_RANK
 from ..model import RopaGraph
 from ..palette import verdict_for
 from ..schema import NODE_TYPES, REL_TYPES
+from ..views import _join  # the transfer table joins findings' texts as views does
 
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
 PAGE_SIZE = 50
@@ -186,15 +187,6 @@ def _lay(cat: Catalogue, findings: list[dict]) -> tuple[list[list[int]], dict[st
             for i in into.get(target, ()) if target else ():
                 on_hop[i].append(n)
     return on_hop, on_act
-
-
-def _join(values: Iterable) -> str:
-    out: list[str] = []
-    for v in values:
-        s = "" if v is None else str(v).strip()
-        if s and s not in out:
-            out.append(s)
-    return " | ".join(out)
 
 
 def _paths(cat: Catalogue, rows: list[int]) -> dict[int, str]:
