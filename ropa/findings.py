@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from itertools import repeat
 
 import pandas as pd
 
@@ -19,6 +21,15 @@ def _name(v) -> str:
     if isinstance(v, dict):
         return str(v.get("name") or v.get("id") or "")
     return "" if v is None else str(v)
+
+
+def _path(v) -> list[str]:
+    """A row's path as :meth:`Finding.from_row` reads it."""
+    if not v:
+        return []
+    if not isinstance(v, list):
+        v = [v]
+    return [p if type(p) is str else _name(p) for p in v]
 
 
 @dataclass
@@ -65,6 +76,34 @@ class Finding:
             int(rownum) if rownum is not None else None, rule.title, rule.article,
         )
 
+    @classmethod
+    def from_columns(cls, columns: dict[str, list], rule) -> list["Finding"]:
+        """Build a rule's findings from its result column by column (``Backend.run_columns``):
+        the same findings, in the same order, as :meth:`from_row` on each row, without a dict per row."""
+        if not columns:
+            return []
+        n = len(next(iter(columns.values())))
+
+        def names(key: str, default: str = "") -> Iterable:
+            col = columns.get(key)
+            if col is None:
+                return repeat(default, n)
+            return [v if type(v) is str and v else _name(v) or default for v in col]
+
+        sev = rule.severity
+        severities = columns.get("severity")
+        severities = repeat(sev, n) if severities is None else [v if v in SEVERITIES else sev for v in severities]
+        paths = columns.get("path")
+        paths = [[] for _ in range(n)] if paths is None else [_path(v) for v in paths]
+        rows = columns.get("row")
+        rows = repeat(None, n) if rows is None else [None if v is None else int(v) for v in rows]
+        return list(map(
+            cls, names("rule", rule.id), severities, names("subject"), paths, names("reason"),
+            names("legal_source", rule.legal_source), names("evidence"), names("controller"),
+            names("activity"), names("exporter"), names("importer"), names("destination"),
+            names("mechanism"), names("remediation", rule.remediation), names("source"), rows,
+            repeat(rule.title, n), repeat(rule.article, n)))
+
     @property
     def identity(self) -> tuple:
         """What makes two findings the same finding (used for de-duplication and diffs)."""
@@ -79,17 +118,25 @@ def finalise(findings: list[Finding]) -> list[Finding]:
     """De-duplicate and sort worst first.
 
     A rule that follows chains may find the same hop by several paths (a
-    sub-processor cycle, say); the shortest path is kept.
+    sub-processor cycle, say); the shortest path is kept, and of equally short
+    ones the first in sort order, so that the result does not depend on the
+    order in which the engine returned the rows (LadybugDB's varies between runs).
     """
     best: dict[tuple, Finding] = {}
     for f in findings:
         k = (f.rule, f.controller, f.activity, f.exporter, f.subject, f.destination, f.reason)  # f.identity
         old = best.get(k)
-        if old is None or len(f.path) < len(old.path):
+        if old is None or len(f.path) < len(old.path) or (
+                len(f.path) == len(old.path) and _tie_key(f) < _tie_key(old)):
             best[k] = f
     rank = SEVERITY_RANK
     return sorted(best.values(), key=lambda f: (-rank[f.severity], f.rule, f.controller,
                                                 f.subject, f.destination, f.reason))
+
+
+def _tie_key(f: Finding) -> tuple:
+    return (f.path, f.severity, f.evidence, f.source, -1 if f.row is None else f.row, f.mechanism,
+            f.importer, f.legal_source, f.remediation)
 
 
 def findings_frame(findings: list[Finding]) -> pd.DataFrame:

@@ -88,13 +88,12 @@ def rule_pack_version(directory: Path | None = None) -> str:
 
 def run_rule(backend, rule: Rule, as_of: dt.date) -> list[Finding]:
     """Run one rule on a backend; each row becomes a Finding."""
-    rows = backend.run(rule.query, {"asOf": as_of})
-    if rows:  # every row has the same columns
-        missing = [c for c in REQUIRED_COLUMNS if c not in rows[0]]
+    columns = backend.run_columns(rule.query, {"asOf": as_of})
+    if columns:
+        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
         if missing:
             raise RuleError(f"{rule.id}: result lacks column(s) {', '.join(missing)}")
-    from_row = Finding.from_row
-    return [from_row(row, rule) for row in rows]
+    return Finding.from_columns(columns, rule)
 
 
 def evaluate(backend, as_of: dt.date | None = None, rules: list[Rule] | None = None,

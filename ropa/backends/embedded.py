@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import ladybug as lb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import BackendError, ReadOnlyError, StoreLockedError
 from ..model import RopaGraph
@@ -163,15 +165,33 @@ class EmbeddedBackend(Backend):
             rels[t.type] = out
         return RopaGraph.from_records(nodes, rels)
 
+    def _execute(self, query: str, params: dict[str, Any] | None):
+        try:
+            query = to_ladybug(query)
+            # LadybugDB refuses parameters a query does not use; every rule gets $asOf.
+            used = {k: v for k, v in (params or {}).items() if re.search(r"\$" + k + r"\b", query)}
+            return self.conn.execute(query, used)
+        except RuntimeError as exc:
+            raise _translate(exc, self.path) from exc
+
+    def run_columns(self, query: str, params: dict[str, Any] | None = None) -> dict[str, list]:
+        """Columns through Arrow: strings, lists of strings and integers are converted a column at a
+        time, each distinct string made once and shared by every row that holds it (a rule's controller,
+        activity, country... repeat across its findings); other types as :meth:`run` gives them."""
+        with self._lock:
+            result = self._execute(query, params)
+            names = result.get_column_names()
+            types = result.get_column_data_types()
+            if not all(t in _ARROW_PLAIN for t in types):
+                rows = result.get_all()
+                return {n: [_plain(r[i]) if type(r[i]) in _NESTED else r[i] for r in rows]
+                        for i, n in enumerate(names)}
+            table = result.get_as_arrow(0)
+        return {n: _column(table.column(i)) for i, n in enumerate(names)}
+
     def run(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         with self._lock:
-            try:
-                query = to_ladybug(query)
-                # LadybugDB refuses parameters a query does not use; every rule gets $asOf.
-                used = {k: v for k, v in (params or {}).items() if re.search(r"\$" + k + r"\b", query)}
-                result = self.conn.execute(query, used)
-            except RuntimeError as exc:
-                raise _translate(exc, self.path) from exc
+            result = self._execute(query, params)
             names = result.get_column_names()
             # get_all() fetches in one call; only nodes, relationships and lists need _plain
             # (a rule's findings are mostly strings: this loop is most of a big rule's Python time).
@@ -197,6 +217,36 @@ class EmbeddedBackend(Backend):
 
 
 _NESTED = (dict, list)
+# LadybugDB column types that Arrow carries as plain values (no node/relationship structs).
+_ARROW_PLAIN = {"STRING", "STRING[]", "INT64", "INT32", "BOOL", "DOUBLE"}
+
+
+def _column(col: pa.ChunkedArray) -> list:
+    """One Arrow column as a Python list, the values :meth:`EmbeddedBackend.run` would give."""
+    arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+        return _strings(arr)
+    if pa.types.is_list(arr.type) and pa.types.is_string(arr.type.value_type):
+        values = _strings(arr.values)
+        offsets = arr.offsets.to_pylist()
+        lists = [values[a:b] for a, b in zip(offsets, offsets[1:])]
+        if arr.null_count:
+            lists = [v if ok else None for v, ok in zip(lists, arr.is_valid().to_pylist())]
+        return lists
+    return arr.to_pylist()
+
+
+def _strings(arr: pa.Array) -> list:
+    """A string array as a list in which equal strings are one shared object (nulls as None)."""
+    enc = pc.dictionary_encode(arr)
+    uniques = enc.dictionary.to_pylist()
+    indices = enc.indices
+    if enc.null_count:
+        indices = pc.fill_null(indices, len(uniques))
+        uniques.append(None)
+    lookup = np.empty(len(uniques), dtype=object)
+    lookup[:] = uniques
+    return lookup[indices.to_numpy()].tolist()
 
 
 def _arrow(values, type_: pa.DataType) -> pa.Array:
