@@ -24,21 +24,30 @@ OPTIONAL MATCH (x6:Organisation)-[e6:ENGAGES]->(o7:Organisation)
   WHERE x6.id = o6.id AND e6.activity = act.id AND NOT (o7.id IN [o1.id, o2.id, o3.id, o4.id, o5.id, o6.id])
 OPTIONAL MATCH (x7:Organisation)-[e7:ENGAGES]->(o8:Organisation)
   WHERE x7.id = o7.id AND e7.activity = act.id AND NOT (o8.id IN [o1.id, o2.id, o3.id, o4.id, o5.id, o6.id, o7.id])
-// Every hop of the chain: z engages y, reached through path (controller first).
-UNWIND [{z: o1.id, y: o2.id, path: [c.name, o1.name, o2.name]},
-        {z: o2.id, y: o3.id, path: [c.name, o1.name, o2.name, o3.name]},
-        {z: o3.id, y: o4.id, path: [c.name, o1.name, o2.name, o3.name, o4.name]},
-        {z: o4.id, y: o5.id, path: [c.name, o1.name, o2.name, o3.name, o4.name, o5.name]},
-        {z: o5.id, y: o6.id, path: [c.name, o1.name, o2.name, o3.name, o4.name, o5.name, o6.name]},
-        {z: o6.id, y: o7.id, path: [c.name, o1.name, o2.name, o3.name, o4.name, o5.name, o6.name, o7.name]},
-        {z: o7.id, y: o8.id, path: [c.name, o1.name, o2.name, o3.name, o4.name, o5.name, o6.name, o7.name, o8.name]}] AS hop
-WITH c, act, hop
-WHERE hop.y IS NOT NULL AND hop.y <> c.id
-WITH DISTINCT c, act, hop.z AS zid, hop.y AS yid, hop.path AS path
+// Every hop of the chain: z = o_d engages y = o_(d+1); the organisations before z are
+// carried as names n1..n6 (null past the hop) and the path is built for the findings only.
+UNWIND [1, 2, 3, 4, 5, 6, 7] AS d
+WITH c, act, d, o1, o2, o3, o4, o5, o6, o7,
+     CASE d WHEN 1 THEN o1.id WHEN 2 THEN o2.id WHEN 3 THEN o3.id WHEN 4 THEN o4.id
+            WHEN 5 THEN o5.id WHEN 6 THEN o6.id ELSE o7.id END AS zid,
+     CASE d WHEN 1 THEN o2.id WHEN 2 THEN o3.id WHEN 3 THEN o4.id WHEN 4 THEN o5.id
+            WHEN 5 THEN o6.id WHEN 6 THEN o7.id ELSE o8.id END AS yid
+WHERE yid IS NOT NULL AND yid <> c.id
+WITH DISTINCT c, act, d, zid, yid,
+     CASE WHEN d > 1 THEN o1.name END AS n1, CASE WHEN d > 2 THEN o2.name END AS n2,
+     CASE WHEN d > 3 THEN o3.name END AS n3, CASE WHEN d > 4 THEN o4.name END AS n4,
+     CASE WHEN d > 5 THEN o5.name END AS n5, CASE WHEN d > 6 THEN o6.name END AS n6
 MATCH (z:Organisation)-[last:ENGAGES]->(y:Organisation)-[:PROCESSES_IN]->(k:Country)
 WHERE z.id = zid AND y.id = yid AND last.activity = act.id AND k.eea = false
 OPTIONAL MATCH (m:Mechanism) WHERE m.id = last.mechanism
-WITH c, act, path, z, last, y, k, m, coalesce(y.dpf_certified, false) AS certified
+WITH c, act, z, last, y, k, m, coalesce(y.dpf_certified, false) AS certified,
+     CASE d WHEN 1 THEN [c.name, z.name, y.name]
+            WHEN 2 THEN [c.name, n1, z.name, y.name]
+            WHEN 3 THEN [c.name, n1, n2, z.name, y.name]
+            WHEN 4 THEN [c.name, n1, n2, n3, z.name, y.name]
+            WHEN 5 THEN [c.name, n1, n2, n3, n4, z.name, y.name]
+            WHEN 6 THEN [c.name, n1, n2, n3, n4, n5, z.name, y.name]
+            ELSE [c.name, n1, n2, n3, n4, n5, n6, z.name, y.name] END AS path
 WITH c, act, path, z, last, y, k, m,
      EXISTS {
        MATCH (ad:Adequacy)-[:COVERS]->(k)
