@@ -3,7 +3,12 @@
 // article: GDPR Art. 46(2)(c)
 // legal_source: Implementing Decision (EU) 2021/914, Art. 4: old SCCs (2001/497/EC, 2004/915/EC, 2010/87/EU) repealed from 2021-09-27; contracts signed before then valid until 2022-12-27
 // remediation: Replace the old clauses with the 2021 SCCs (the right module) and document a transfer impact assessment.
-MATCH (src)-[h:DISCLOSES_TO|ENGAGES]->(imp:Organisation)
+MATCH (imp:Organisation)
+// Per recipient first: where it processes data outside the EEA (the first such country by id),
+// else its country of establishment; looked up once per organisation, not once per flow.
+OPTIONAL MATCH (imp)-[:PROCESSES_IN]->(away:Country) WHERE away.eea = false
+WITH imp, coalesce(min(away.id), imp.country) AS destination
+MATCH (src)-[h:DISCLOSES_TO|ENGAGES]->(imp)
 WHERE h.mechanism IN ['scc_2001', 'scc_2004', 'scc_2010']
   AND (EXISTS { MATCH (imp)-[:PROCESSES_IN]->(k:Country) WHERE k.eea = false }
        OR NOT EXISTS { MATCH (imp)-[:PROCESSES_IN]->(:Country) })
@@ -13,8 +18,6 @@ MATCH (m:Mechanism) WHERE m.id = h.mechanism
            AND $asOf >= m.new_contracts_until))
 MATCH (exp:Organisation) WHERE exp.id = h.exporter
 MATCH (act:Activity) WHERE act.id = h.activity
-OPTIONAL MATCH (imp)-[:PROCESSES_IN]->(away:Country) WHERE away.eea = false
-WITH src, h, imp, exp, act, m, coalesce(min(away.id), imp.country) AS destination
 RETURN 'outdated_scc' AS rule,
        'high' AS severity,
        imp.name AS subject,

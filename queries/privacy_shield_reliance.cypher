@@ -3,15 +3,18 @@
 // article: GDPR Art. 44, 45, 46
 // legal_source: CJEU C-311/18 (Schrems II), 2020-07-16; FDPIC position of 2020-09-08 (Swiss-US Privacy Shield)
 // remediation: Re-paper on the 2021 SCCs with a transfer impact assessment, or rely on the EU-US Data Privacy Framework if the recipient is certified (check the DPF List).
-MATCH (src)-[h:DISCLOSES_TO|ENGAGES]->(imp:Organisation)
+MATCH (imp:Organisation)
+// Per recipient first: where it processes data outside the EEA (the first such country by id),
+// else its country of establishment; looked up once per organisation, not once per flow.
+OPTIONAL MATCH (imp)-[:PROCESSES_IN]->(away:Country) WHERE away.eea = false
+WITH imp, coalesce(min(away.id), imp.country) AS destination
+MATCH (src)-[h:DISCLOSES_TO|ENGAGES]->(imp)
 WHERE h.mechanism IN ['privacy_shield', 'swiss_us_privacy_shield']
   AND (EXISTS { MATCH (imp)-[:PROCESSES_IN]->(k:Country) WHERE k.eea = false }
        OR NOT EXISTS { MATCH (imp)-[:PROCESSES_IN]->(:Country) })
 MATCH (m:Mechanism) WHERE m.id = h.mechanism AND m.invalid_from <= $asOf
 MATCH (exp:Organisation) WHERE exp.id = h.exporter
 MATCH (act:Activity) WHERE act.id = h.activity
-OPTIONAL MATCH (imp)-[:PROCESSES_IN]->(away:Country) WHERE away.eea = false
-WITH src, h, imp, exp, act, m, coalesce(min(away.id), imp.country) AS destination
 RETURN 'privacy_shield_reliance' AS rule,
        'high' AS severity,
        imp.name AS subject,

@@ -3,14 +3,15 @@
 // article: GDPR Art. 49
 // legal_source: GDPR Art. 49; EDPB Guidelines 2/2018 on derogations (2018-05-25): derogations are exceptions, read restrictively
 // remediation: Put an Art. 46 safeguard in place for regular transfers; keep derogations for occasional, documented cases and mark those rows as occasional.
-MATCH (src)-[h:DISCLOSES_TO|ENGAGES]->(imp:Organisation)
+MATCH (imp:Organisation)-[:PROCESSES_IN]->(away:Country) WHERE away.eea = false
+// Per recipient first, once per organisation rather than once per flow: the first country
+// (by id) outside the EEA where it processes the data; recipients with none are not in scope.
+WITH imp, min(away.id) AS destination
+MATCH (src)-[h:DISCLOSES_TO|ENGAGES]->(imp)
 WHERE coalesce(h.occasional, false) = false
-  AND EXISTS { MATCH (imp)-[:PROCESSES_IN]->(k:Country) WHERE k.eea = false }
 MATCH (m:Mechanism) WHERE m.id = h.mechanism AND m.kind = 'derogation'
 MATCH (exp:Organisation) WHERE exp.id = h.exporter
 MATCH (act:Activity) WHERE act.id = h.activity
-OPTIONAL MATCH (imp)-[:PROCESSES_IN]->(away:Country) WHERE away.eea = false
-WITH src, h, imp, exp, act, m, coalesce(min(away.id), imp.country) AS destination
 RETURN 'systematic_derogation' AS rule,
        'medium' AS severity,
        imp.name AS subject,
