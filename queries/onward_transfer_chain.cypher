@@ -10,33 +10,45 @@ MATCH (c:Organisation)-[:CONTROLS]->(act:Activity)-[:DISCLOSES_TO]->(o1:Organisa
 // pattern filtered afterwards does (its paths multiply with the activities; it ran out of
 // memory at 10k relationships). Chains are simple (no organisation twice); a shorter path
 // through a cycle gives the same finding.
-OPTIONAL MATCH (x1:Organisation)-[e1:ENGAGES]->(o2:Organisation)
-  WHERE x1.id = o1.id AND e1.activity = act.id AND NOT (o2.id IN [o1.id])
-OPTIONAL MATCH (x2:Organisation)-[e2:ENGAGES]->(o3:Organisation)
-  WHERE x2.id = o2.id AND e2.activity = act.id AND NOT (o3.id IN [o1.id, o2.id])
-OPTIONAL MATCH (x3:Organisation)-[e3:ENGAGES]->(o4:Organisation)
-  WHERE x3.id = o3.id AND e3.activity = act.id AND NOT (o4.id IN [o1.id, o2.id, o3.id])
-OPTIONAL MATCH (x4:Organisation)-[e4:ENGAGES]->(o5:Organisation)
-  WHERE x4.id = o4.id AND e4.activity = act.id AND NOT (o5.id IN [o1.id, o2.id, o3.id, o4.id])
-OPTIONAL MATCH (x5:Organisation)-[e5:ENGAGES]->(o6:Organisation)
-  WHERE x5.id = o5.id AND e5.activity = act.id AND NOT (o6.id IN [o1.id, o2.id, o3.id, o4.id, o5.id])
-OPTIONAL MATCH (x6:Organisation)-[e6:ENGAGES]->(o7:Organisation)
-  WHERE x6.id = o6.id AND e6.activity = act.id AND NOT (o7.id IN [o1.id, o2.id, o3.id, o4.id, o5.id, o6.id])
-OPTIONAL MATCH (x7:Organisation)-[e7:ENGAGES]->(o8:Organisation)
-  WHERE x7.id = o7.id AND e7.activity = act.id AND NOT (o8.id IN [o1.id, o2.id, o3.id, o4.id, o5.id, o6.id, o7.id])
+// Organisation k of the chain is carried as its id i<k> and name m<k>. The hop that would
+// revisit an organisation is nulled after the lookup, not excluded inside it: the lookup is
+// then shared by every chain reaching the same (organisation, activity), and the extra
+// shorter chains this leaves only repeat hops that DISTINCT below removes.
+WITH c, act, o1.id AS i1, o1.name AS m1
+OPTIONAL MATCH (x:Organisation)-[e:ENGAGES]->(p:Organisation) WHERE x.id = i1 AND e.activity = act.id
+WITH c, act, i1, m1, CASE WHEN p.id IN [i1] THEN null ELSE p.id END AS i2,
+     CASE WHEN p.id IN [i1] THEN null ELSE p.name END AS m2
+OPTIONAL MATCH (x:Organisation)-[e:ENGAGES]->(p:Organisation) WHERE x.id = i2 AND e.activity = act.id
+WITH c, act, i1, m1, i2, m2, CASE WHEN p.id IN [i1, i2] THEN null ELSE p.id END AS i3,
+     CASE WHEN p.id IN [i1, i2] THEN null ELSE p.name END AS m3
+OPTIONAL MATCH (x:Organisation)-[e:ENGAGES]->(p:Organisation) WHERE x.id = i3 AND e.activity = act.id
+WITH c, act, i1, m1, i2, m2, i3, m3, CASE WHEN p.id IN [i1, i2, i3] THEN null ELSE p.id END AS i4,
+     CASE WHEN p.id IN [i1, i2, i3] THEN null ELSE p.name END AS m4
+OPTIONAL MATCH (x:Organisation)-[e:ENGAGES]->(p:Organisation) WHERE x.id = i4 AND e.activity = act.id
+WITH c, act, i1, m1, i2, m2, i3, m3, i4, m4, CASE WHEN p.id IN [i1, i2, i3, i4] THEN null ELSE p.id END AS i5,
+     CASE WHEN p.id IN [i1, i2, i3, i4] THEN null ELSE p.name END AS m5
+OPTIONAL MATCH (x:Organisation)-[e:ENGAGES]->(p:Organisation) WHERE x.id = i5 AND e.activity = act.id
+WITH c, act, i1, m1, i2, m2, i3, m3, i4, m4, i5, m5, CASE WHEN p.id IN [i1, i2, i3, i4, i5] THEN null ELSE p.id END AS i6,
+     CASE WHEN p.id IN [i1, i2, i3, i4, i5] THEN null ELSE p.name END AS m6
+OPTIONAL MATCH (x:Organisation)-[e:ENGAGES]->(p:Organisation) WHERE x.id = i6 AND e.activity = act.id
+WITH c, act, i1, m1, i2, m2, i3, m3, i4, m4, i5, m5, i6, m6, CASE WHEN p.id IN [i1, i2, i3, i4, i5, i6] THEN null ELSE p.id END AS i7,
+     CASE WHEN p.id IN [i1, i2, i3, i4, i5, i6] THEN null ELSE p.name END AS m7
+OPTIONAL MATCH (x:Organisation)-[e:ENGAGES]->(p:Organisation) WHERE x.id = i7 AND e.activity = act.id
+WITH c, act, i1, m1, i2, m2, i3, m3, i4, m4, i5, m5, i6, m6, i7, m7, CASE WHEN p.id IN [i1, i2, i3, i4, i5, i6, i7] THEN null ELSE p.id END AS i8,
+     CASE WHEN p.id IN [i1, i2, i3, i4, i5, i6, i7] THEN null ELSE p.name END AS m8
 // Every hop of the chain: z = o_d engages y = o_(d+1); the organisations before z are
-// carried as names n1..n6 (null past the hop) and the path is built for the findings only.
+// the names n1..n6 (null past the hop) and the path is built for the findings only.
 UNWIND [1, 2, 3, 4, 5, 6, 7] AS d
-WITH c, act, d, o1, o2, o3, o4, o5, o6, o7,
-     CASE d WHEN 1 THEN o1.id WHEN 2 THEN o2.id WHEN 3 THEN o3.id WHEN 4 THEN o4.id
-            WHEN 5 THEN o5.id WHEN 6 THEN o6.id ELSE o7.id END AS zid,
-     CASE d WHEN 1 THEN o2.id WHEN 2 THEN o3.id WHEN 3 THEN o4.id WHEN 4 THEN o5.id
-            WHEN 5 THEN o6.id WHEN 6 THEN o7.id ELSE o8.id END AS yid
+WITH c, act, d, m1, m2, m3, m4, m5, m6,
+     CASE d WHEN 1 THEN i1 WHEN 2 THEN i2 WHEN 3 THEN i3 WHEN 4 THEN i4
+            WHEN 5 THEN i5 WHEN 6 THEN i6 ELSE i7 END AS zid,
+     CASE d WHEN 1 THEN i2 WHEN 2 THEN i3 WHEN 3 THEN i4 WHEN 4 THEN i5
+            WHEN 5 THEN i6 WHEN 6 THEN i7 ELSE i8 END AS yid
 WHERE yid IS NOT NULL AND yid <> c.id
 WITH DISTINCT c, act, d, zid, yid,
-     CASE WHEN d > 1 THEN o1.name END AS n1, CASE WHEN d > 2 THEN o2.name END AS n2,
-     CASE WHEN d > 3 THEN o3.name END AS n3, CASE WHEN d > 4 THEN o4.name END AS n4,
-     CASE WHEN d > 5 THEN o5.name END AS n5, CASE WHEN d > 6 THEN o6.name END AS n6
+     CASE WHEN d > 1 THEN m1 END AS n1, CASE WHEN d > 2 THEN m2 END AS n2,
+     CASE WHEN d > 3 THEN m3 END AS n3, CASE WHEN d > 4 THEN m4 END AS n4,
+     CASE WHEN d > 5 THEN m5 END AS n5, CASE WHEN d > 6 THEN m6 END AS n6
 MATCH (z:Organisation)-[last:ENGAGES]->(y:Organisation)-[:PROCESSES_IN]->(k:Country)
 WHERE z.id = zid AND y.id = yid AND last.activity = act.id AND k.eea = false
 OPTIONAL MATCH (m:Mechanism) WHERE m.id = last.mechanism
