@@ -125,6 +125,7 @@ SECTOR_ALIASES = {
     "non_commercial": "non_profit", "not_for_profit": "non_profit",
 }
 SPLIT = re.compile(r"\s*(?:;|\n)\s*")
+BLANK = re.compile(rb"\s*")
 
 
 def _norm_header(h: str) -> str:
@@ -230,15 +231,19 @@ def _read_columns(fp: BinaryIO, name: str, also_stripped: bool = False):
     for rownum, ncells, extra in ragged:
         problems.append(Problem(name, rownum, None, extra, f"row has {ncells} cells but the header has {width}"))
     n = len(rownums)
-    cols = {c: _filled("", n) for c in COLUMNS + OPTIONAL_COLUMNS}
+    unmapped = set(COLUMNS + OPTIONAL_COLUMNS) - set(mapping.values())
+    cols = {c: _filled("", n) for c in COLUMNS + OPTIONAL_COLUMNS if c in unmapped}
     stripped = dict(cols)
     for i, col in mapping.items():
+        codes, uniques = columns[i] if isinstance(columns[i], tuple) else _factorize(columns[i])
         if also_stripped:  # the builder strips once more (un-neutralising can bare a space): same pass
-            cols[col], stripped[col] = _umap2(columns[i], _clean_twice)
+            clean = [_clean_twice(u) for u in uniques]
+            cols[col], stripped[col] = _obj(c for c, _ in clean)[codes], _obj(c for _, c in clean)[codes]
         else:
-            cols[col] = _umap(columns[i], _clean_cell)
+            cols[col] = _obj(_clean_cell(u) for u in uniques)[codes]
+    cols = {c: cols[c] for c in COLUMNS + OPTIONAL_COLUMNS}
     if also_stripped:
-        cols = (cols, stripped)
+        cols = (cols, {c: stripped[c] for c in COLUMNS + OPTIONAL_COLUMNS})
     if not n:
         problems.append(Problem(name, None, None, None, "the file has a header but no data rows", "warning"))
     return cols, rownums, problems, [mapping[i] for i in sorted(mapping)]
@@ -255,7 +260,7 @@ def _clean_twice(cell: str) -> tuple[str, str]:
 
 def _filled(value, n: int) -> np.ndarray:
     out = np.empty(n, dtype=object)
-    out[:] = [value] * n if n else []
+    out.fill(value)
     return out
 
 
@@ -325,13 +330,14 @@ def _read_csv_fast(data: bytes):
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pcsv
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0  # a BOM is skipped, not copied away
     if b"\r" in data:
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    if not data.strip() or b"\x00" in data or b"\n\n" in data or data.startswith(b"\n"):
+    if (BLANK.fullmatch(data, start) or b"\x00" in data or b"\n\n" in data
+            or data.startswith(b"\n", start)):
         return None
-    first = data.split(b"\n", 1)[0]
+    end = data.find(b"\n", start)
+    first = data[start:end if end >= 0 else len(data)]
     counts = {d: first.count(d.encode()) for d in (",", ";", "\t")}
     delimiter = max(counts, key=counts.get)
     if counts[delimiter] == 0:
@@ -342,7 +348,7 @@ def _read_csv_fast(data: bytes):
         return None
     try:
         table = pcsv.read_csv(
-            pa.py_buffer(data),
+            pa.py_buffer(data)[start:],
             read_options=pcsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 22),
             parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
             convert_options=pcsv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(width)}, strings_can_be_null=False,
@@ -351,19 +357,23 @@ def _read_csv_fast(data: bytes):
         return None
     header, columns, blank = [], [], None
     for col in table.columns:
-        if col.type != pa.string() or col.null_count or (len(col) and pc.max(pc.utf8_length(col)).as_py() > MAX_CELL):
+        if col.type != pa.string() or col.null_count:
             return None
-        enc = col.combine_chunks().dictionary_encode()
+        enc = col.combine_chunks().dictionary_encode()  # a column is a few distinct texts: work on those
+        if len(enc.dictionary) and pc.max(pc.utf8_length(enc.dictionary)).as_py() > MAX_CELL:
+            return None
         values = _obj(enc.dictionary.to_pylist())
         codes = enc.indices.to_numpy(zero_copy_only=False)
-        cells = values[codes]
-        header.append(cells[0])
-        empty = _obj(not v.strip() for v in values)[codes[1:]].astype(bool)
+        header.append(values[codes[0]])
+        codes = codes[1:]
+        empty = np.fromiter((not v.strip() for v in values), dtype=bool, count=len(values))[codes]
         blank = empty if blank is None else blank & empty
-        columns.append(cells[1:])
+        columns.append((codes, values))
     keep = ~blank
     rownums = np.flatnonzero(keep).astype(np.int64) + 2
-    return header, [c[keep] for c in columns], rownums, []
+    if not keep.all():
+        columns = [(codes[keep], values) for codes, values in columns]
+    return header, columns, rownums, []
 
 
 def _read_xlsx(data: bytes, name: str):
