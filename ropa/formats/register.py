@@ -538,6 +538,30 @@ def _explode(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return where, np.arange(len(flat)) - starts, flat
 
 
+def _with_loops(activity: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Which hops belong to an activity whose sub-processor chains may loop (a mask).
+
+    An organisation that engages no one, or only such organisations, is on no loop:
+    its hops are peeled off, round after round, until none is left or only loops and
+    what leads into them remain. Activities with nothing left cannot loop and need not
+    be walked; the others are kept whole, so the walk sees them as before.
+    """
+    n = len(activity)
+    if not n:
+        return np.zeros(0, dtype=bool)
+    node = _group_codes(np.concatenate([activity, activity]), np.concatenate([src, dst]))
+    s, d = node[:n], node[n:]
+    alive = np.ones(n, dtype=bool)
+    while True:
+        engages = np.zeros(int(node.max()) + 1, dtype=bool)
+        engages[s[alive]] = True
+        still = alive & engages[d]
+        if still.sum() == alive.sum():
+            break
+        alive = still
+    return pd.Series(activity).isin(set(activity[alive])).to_numpy()
+
+
 def _set_once(found: _Problems, owner, value, pos, rows, step, col, labels: dict, kind: str, sub=None) -> dict:
     """The first value given for each owner's property wins; a different later one is an error."""
     given = np.flatnonzero(_umap(value, lambda v: v is not None and v != "").astype(bool))
@@ -828,7 +852,9 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
     processes_in = processes_in.sort_values("o", kind="stable").drop(columns="o")
     processes_in["src_label"], processes_in["dst_label"] = "Organisation", "Country"
     rels["PROCESSES_IN"] = processes_in
-    all_problems += subprocessor_cycles(rels["ENGAGES"][["src", "dst", "activity", "row"]].to_dict("records"),
+    engages = rels["ENGAGES"]
+    looping = engages[_with_loops(engages["activity"].to_numpy(), engages["src"].to_numpy(), engages["dst"].to_numpy())]
+    all_problems += subprocessor_cycles(looping[["src", "dst", "activity", "row"]].to_dict("records"),
                                         dict(zip(org_ids, org_names)), name)
     return RopaGraph(nodes, rels, all_problems)
 
