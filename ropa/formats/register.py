@@ -20,7 +20,6 @@ as aliases. Row numbers in messages are spreadsheet rows (header = row 1).
 from __future__ import annotations
 
 import csv
-import ctypes
 import datetime as dt
 import io
 import itertools
@@ -36,6 +35,7 @@ import pandas as pd
 from .. import reference
 from ..errors import FormatError, Problem, ValidationError
 from ..model import RopaGraph
+from ..model import factorize as _codes
 from .checks import subprocessor_cycles
 from .text import MAX_CELL, check_cells, check_zip, neutralise, read_table, unneutralise
 
@@ -283,27 +283,6 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, list]:
     """Codes and distinct values, with None kept as None (pandas would make it NaN)."""
     codes, uniques = _codes(values)
     return codes, [None if isinstance(u, float) and u != u else u for u in uniques]
-
-
-def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``pd.factorize(values, use_na_sentinel=False)``, faster for the object arrays the importer makes.
-
-    A column here is a few distinct Python objects repeated (``uniques[codes]``), so the
-    objects are first told apart by identity (their addresses, as integers: a hash table of
-    int64, ~6x faster than hashing strings), and only the few distinct objects are then
-    compared by value. Same codes, same order of first appearance, as factorizing by value.
-    """
-    values = np.asarray(values)
-    if values.dtype != object or len(values) < 1024:
-        return pd.factorize(values, use_na_sentinel=False)
-    values = np.ascontiguousarray(values)
-    addresses = np.ctypeslib.as_array(ctypes.cast(values.ctypes.data, ctypes.POINTER(ctypes.c_int64)),
-                                      (len(values),))
-    by_id, _ = pd.factorize(addresses)  # a view of ``values``' pointers: ``values`` stays alive meanwhile
-    # the distinct objects, in order of first appearance, then told apart by value
-    firsts = np.flatnonzero(~pd.Series(by_id).duplicated().to_numpy())
-    by_value, uniques = pd.factorize(values[firsts], use_na_sentinel=False)
-    return by_value[by_id], uniques
 
 
 def _columns_of(header: list[str], body: list[tuple[int, list[str]]]):
