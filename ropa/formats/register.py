@@ -509,12 +509,17 @@ def _firsts(codes: np.ndarray) -> np.ndarray:
 
 def _explode(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Multi-value cells split: (index of the cell, place in the cell, value) per value."""
-    parts = _umap(cells, _split)
-    lengths = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
-    where = np.repeat(np.arange(len(parts)), lengths)
-    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    flat = _obj(itertools.chain.from_iterable(parts))
-    return where, np.arange(len(flat)) - starts, flat
+    if not len(cells):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), _obj([])
+    codes, uniques = _factorize(cells)  # split each distinct cell once; the rows are index arithmetic
+    parts = [_split(u) for u in uniques]
+    ulengths = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
+    uflat = _obj(itertools.chain.from_iterable(parts))
+    ustarts = np.cumsum(ulengths) - ulengths
+    lengths = ulengths[codes]
+    where = np.repeat(np.arange(len(cells)), lengths)
+    within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return where, within, uflat[ustarts[codes[where]] + within]
 
 
 def _with_loops(activity: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -546,7 +551,10 @@ def _set_once(found: _Problems, owner, value, pos, rows, step, col, labels: dict
     given = np.flatnonzero(_umap(value, lambda v: v is not None and v != "").astype(bool))
     step = np.broadcast_to(np.asarray(step), len(owner))
     col = np.broadcast_to(np.asarray(col, dtype=object), len(owner))
-    order = given[np.lexsort((step[given], pos[given]))]
+    if (step.strides == (0,) or len(given) < 2) and (np.diff(pos[given]) >= 0).all():
+        order = given  # one step, rows in file order: already sorted (lexsort is stable)
+    else:
+        order = given[np.lexsort((step[given], pos[given]))]
     o, v = owner[order], value[order]
     codes = _codes(o)[0] if len(o) else np.zeros(0, dtype=np.int64)
     first = _firsts(codes)
