@@ -777,7 +777,11 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
     nodes = {"Organisation": orgs, "Activity": activities, "Document": documents, "Country": countries}
     rels = {}
     for label, rel, col in (("DataCategory", "PROCESSES", "data_categories"), ("DataSubject", "CONCERNS", "data_subjects")):
-        w, _, values = _explode(raw[col])
+        # Rows of one activity repeat its cell: the first row of each (activity, cell) holds the first
+        # appearance of every (activity, value) and of every value, so only those rows are split.
+        firsts = _firsts(_group_codes(aid, raw[col])) if m else np.zeros(0, np.int64)
+        w, _, values = _explode(raw[col][firsts])
+        w = firsts[w]
         ids = _umap(values, _key)
         first = _firsts(_codes(ids)[0]) if len(ids) else np.zeros(0, np.int64)
         node = {"id": ids[first], "name": values[first]}
