@@ -177,7 +177,10 @@ def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     values = np.ascontiguousarray(values)
     addresses = np.ctypeslib.as_array(ctypes.cast(values.ctypes.data, ctypes.POINTER(ctypes.c_int64)),
                                       (len(values),))
-    by_id, _ = pd.factorize(addresses)  # a view of ``values``' pointers: ``values`` stays alive meanwhile
+    # ``values`` stays alive meanwhile (``addresses`` is a view of its pointers). Every object is at least
+    # 16 bytes long (its header), so two live ones start 16 bytes apart or more: address >> 4 still tells
+    # them apart, and without the (mostly zero) low bits they hash better (~1.4x at 1M).
+    by_id, _ = pd.factorize(addresses >> 4)
     # the distinct objects, in order of first appearance, then told apart by value
     firsts = np.flatnonzero(~pd.Series(by_id).duplicated().to_numpy())
     by_value, uniques = pd.factorize(values[firsts], use_na_sentinel=False)
