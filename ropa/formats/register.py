@@ -238,7 +238,9 @@ def _read_columns(fp: BinaryIO, name: str, also_stripped: bool = False):
         codes, uniques = columns[i] if isinstance(columns[i], tuple) else _factorize(columns[i])
         if also_stripped:  # the builder strips once more (un-neutralising can bare a space): same pass
             clean = [_clean_twice(u) for u in uniques]
-            cols[col], stripped[col] = _obj(c for c, _ in clean)[codes], _obj(c for _, c in clean)[codes]
+            cols[col] = _obj(c for c, _ in clean)[codes]
+            # mostly nothing is left to strip (str.strip then returns the string itself): one array for both
+            stripped[col] = cols[col] if all(c is t for c, t in clean) else _obj(t for _, t in clean)[codes]
         else:
             cols[col] = _obj(_clean_cell(u) for u in uniques)[codes]
     cols = {c: cols[c] for c in COLUMNS + OPTIONAL_COLUMNS}
