@@ -548,8 +548,12 @@ def _with_loops(activity: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.nd
     return pd.Series(activity).isin(set(activity[alive])).to_numpy()
 
 
-def _set_once(found: _Problems, owner, value, pos, rows, step, col, labels: dict, kind: str, sub=None) -> dict:
-    """The first value given for each owner's property wins; a different later one is an error."""
+def _set_once(found: _Problems, owner, value, pos, rows, step, col, labels: dict, kind: str, sub=None,
+              owner_codes: np.ndarray | None = None) -> dict:
+    """The first value given for each owner's property wins; a different later one is an error.
+
+    ``owner_codes``: the owners already factorized (integers: renumbering them is cheap).
+    """
     given = np.flatnonzero(_umap(value, lambda v: v is not None and v != "").astype(bool))
     step = np.broadcast_to(np.asarray(step), len(owner))
     col = np.broadcast_to(np.asarray(col, dtype=object), len(owner))
@@ -558,7 +562,10 @@ def _set_once(found: _Problems, owner, value, pos, rows, step, col, labels: dict
     else:
         order = given[np.lexsort((step[given], pos[given]))]
     o, v = owner[order], value[order]
-    codes = _codes(o)[0] if len(o) else np.zeros(0, dtype=np.int64)
+    if not len(o):
+        codes = np.zeros(0, dtype=np.int64)
+    else:
+        codes = (_codes(o) if owner_codes is None else pd.factorize(owner_codes[order]))[0]
     first = _firsts(codes)
     first_value = v[first][codes] if len(o) else v
     first_row = rows[order][first][codes] if len(o) else rows[order]
@@ -667,8 +674,9 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
     for j in np.flatnonzero((sector_text != "") & _umap(sector, lambda v: v is None).astype(bool)):
         found.add(hpos[j], S_SECTOR, 0, hrows[j], "recipient_sector", sector_text[j],
                   "expected private, public or non_profit")
+    rid_codes = _codes(rid)[0]
     org_sector = _set_once(found, rid, sector, hpos, hrows, S_SECTOR_SET, "recipient_sector", org_label,
-                           "organisation")
+                           "organisation", owner_codes=rid_codes)
 
     def yes_no(col, step, where=h):
         values, bad = _umap2(raw[col][where], _yes_no)
@@ -683,10 +691,11 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
         return values
 
     dpf = yes_no("dpf_certified", S_DPF)
-    org_dpf = _set_once(found, rid, dpf, hpos, hrows, S_DPF_SET, "dpf_certified", org_label, "organisation")
+    org_dpf = _set_once(found, rid, dpf, hpos, hrows, S_DPF_SET, "dpf_certified", org_label, "organisation",
+                        owner_codes=rid_codes)
     dpf_checked = date("dpf_checked", S_DPF_CHECKED)
     org_dpf_checked = _set_once(found, rid, dpf_checked, hpos, hrows, S_DPF_CHECKED_SET, "dpf_checked", org_label,
-                                "organisation")
+                                "organisation", owner_codes=rid_codes)
 
     role_text = t["recipient_role"][h]
     role = _umap(role_text, lambda s: ROLE_ALIASES.get(_norm_header(s)) if s else None)
@@ -718,16 +727,17 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
             for j in np.flatnonzero(engaged) if (haid[j], engager[j]) not in recipients_of]
 
     # -- activities and their properties
-    act_first = _firsts(_codes(aid)[0]) if m else np.zeros(0, np.int64)
+    aid_codes = _codes(aid)[0]
+    act_first = _firsts(aid_codes) if m else np.zeros(0, np.int64)
     act_ids = aid[act_first]
     act_label = dict(zip(act_ids, _umap(t["activity"][act_first], _spaced)))
     act_props = {}
     for col, step in (("purpose", S_PURPOSE), ("legal_basis", S_LEGAL_BASIS), ("special_condition", S_SPECIAL),
                       ("retention", S_RETENTION)):
-        act_props[col] = _set_once(found, aid, t[col], pos, rows, step, col, act_label, "activity")
+        act_props[col] = _set_once(found, aid, t[col], pos, rows, step, col, act_label, "activity", owner_codes=aid_codes)
     security = _umap(raw["security_measures"], lambda s: "; ".join(_split(s)))
     act_props["security_measures"] = _set_once(found, aid, security, pos, rows, S_SECURITY, "security_measures",
-                                               act_label, "activity")
+                                               act_label, "activity", owner_codes=aid_codes)
 
     # -- hops: one per (activity, sender, recipient); repeats are duplicates or conflicts
     hop = {
