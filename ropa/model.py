@@ -9,11 +9,13 @@ a networkx graph because a large group's RoPA has a million relationships;
 """
 from __future__ import annotations
 
+import ctypes
 import datetime as _dt
 import hashlib
 import json
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from .errors import Problem
@@ -159,6 +161,30 @@ def _plain(rec: dict) -> dict:
             # column also holds nulls (3.0 for 3). Without this, equal graphs could hash differently.
             out[k] = int(v) if isinstance(v, float) and v.is_integer() else v
     return out
+
+
+def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values, use_na_sentinel=False)``, faster for the object arrays the importer makes.
+
+    A column here is a few distinct Python objects repeated (``uniques[codes]``), so the
+    objects are first told apart by identity (their addresses, as integers: a hash table of
+    int64, ~6x faster than hashing strings), and only the few distinct objects are then
+    compared by value. Same codes, same order of first appearance, as factorizing by value.
+    """
+    values = np.asarray(values)
+    if values.dtype != object or len(values) < 1024:
+        return pd.factorize(values, use_na_sentinel=False)
+    values = np.ascontiguousarray(values)
+    addresses = np.ctypeslib.as_array(ctypes.cast(values.ctypes.data, ctypes.POINTER(ctypes.c_int64)),
+                                      (len(values),))
+    # ``values`` stays alive meanwhile (``addresses`` is a view of its pointers). Every object is at least
+    # 16 bytes long (its header), so two live ones start 16 bytes apart or more: address >> 4 still tells
+    # them apart, and without the (mostly zero) low bits they hash better (~1.4x at 1M).
+    by_id, _ = pd.factorize(addresses >> 4)
+    # the distinct objects, in order of first appearance, then told apart by value
+    firsts = np.flatnonzero(~pd.Series(by_id).duplicated().to_numpy())
+    by_value, uniques = pd.factorize(values[firsts], use_na_sentinel=False)
+    return by_value[by_id], uniques
 
 
 INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1

@@ -198,3 +198,18 @@ def test_the_fast_path_is_taken_for_ordinary_files():
     header, columns, rownums, ragged = _read_csv_fast(data)
     assert header[:2] == ["controller", "controller_country"] and rownums[0] == 2 and not ragged
     assert _read_csv_fast(b"controller,activity\nA,B\n\nC,D\n") is None  # a blank line: the csv module numbers rows
+
+
+def test_sub_processor_loops_are_reported_as_before_when_most_chains_end():
+    """Only activities whose chains can loop are walked; the warnings are the same, in the same order."""
+    rows = [("A", "Cloud Inc", ""), ("A", "Sub Ltd", "Cloud Inc"),           # a chain that ends
+            ("B", "Cloud Inc", ""), ("B", "X Ltd", "Cloud Inc"), ("B", "Cloud Inc", "X Ltd"),
+            ("A", "Y Ltd", "Cloud Inc"), ("A", "Cloud Inc", "Y Ltd"), ("A", "Z Ltd", "Y Ltd"),
+            ("C", "Cloud Inc", ""), ("C", "Sub Ltd", "Cloud Inc")]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["controller", "activity", "recipient", "engaged_by"])
+    w.writerows([("Acme BV", a, r, e) for a, r, e in rows])
+    graph, warnings = assert_same(buf.getvalue().encode())
+    loops = [p.message for p in warnings if "loops back" in p.message]
+    assert len(loops) == 2 and "activity acme bv::a" in loops[0] and "activity acme bv::b" in loops[1]

@@ -35,6 +35,7 @@ import pandas as pd
 from .. import reference
 from ..errors import FormatError, Problem, ValidationError
 from ..model import RopaGraph
+from ..model import factorize as _codes
 from .checks import subprocessor_cycles
 from .text import MAX_CELL, check_cells, check_zip, neutralise, read_table, unneutralise
 
@@ -124,6 +125,7 @@ SECTOR_ALIASES = {
     "non_commercial": "non_profit", "not_for_profit": "non_profit",
 }
 SPLIT = re.compile(r"\s*(?:;|\n)\s*")
+BLANK = re.compile(rb"\s*")
 
 
 def _norm_header(h: str) -> str:
@@ -229,15 +231,21 @@ def _read_columns(fp: BinaryIO, name: str, also_stripped: bool = False):
     for rownum, ncells, extra in ragged:
         problems.append(Problem(name, rownum, None, extra, f"row has {ncells} cells but the header has {width}"))
     n = len(rownums)
-    cols = {c: _filled("", n) for c in COLUMNS + OPTIONAL_COLUMNS}
+    unmapped = set(COLUMNS + OPTIONAL_COLUMNS) - set(mapping.values())
+    cols = {c: _filled("", n) for c in COLUMNS + OPTIONAL_COLUMNS if c in unmapped}
     stripped = dict(cols)
     for i, col in mapping.items():
+        codes, uniques = columns[i] if isinstance(columns[i], tuple) else _factorize(columns[i])
         if also_stripped:  # the builder strips once more (un-neutralising can bare a space): same pass
-            cols[col], stripped[col] = _umap2(columns[i], _clean_twice)
+            clean = [_clean_twice(u) for u in uniques]
+            cols[col] = _obj(c for c, _ in clean)[codes]
+            # mostly nothing is left to strip (str.strip then returns the string itself): one array for both
+            stripped[col] = cols[col] if all(c is t for c, t in clean) else _obj(t for _, t in clean)[codes]
         else:
-            cols[col] = _umap(columns[i], _clean_cell)
+            cols[col] = _obj(_clean_cell(u) for u in uniques)[codes]
+    cols = {c: cols[c] for c in COLUMNS + OPTIONAL_COLUMNS}
     if also_stripped:
-        cols = (cols, stripped)
+        cols = (cols, {c: stripped[c] for c in COLUMNS + OPTIONAL_COLUMNS})
     if not n:
         problems.append(Problem(name, None, None, None, "the file has a header but no data rows", "warning"))
     return cols, rownums, problems, [mapping[i] for i in sorted(mapping)]
@@ -254,7 +262,7 @@ def _clean_twice(cell: str) -> tuple[str, str]:
 
 def _filled(value, n: int) -> np.ndarray:
     out = np.empty(n, dtype=object)
-    out[:] = [value] * n if n else []
+    out.fill(value)
     return out
 
 
@@ -275,7 +283,7 @@ def _umap(values: np.ndarray, func) -> np.ndarray:
 
 def _factorize(values: np.ndarray) -> tuple[np.ndarray, list]:
     """Codes and distinct values, with None kept as None (pandas would make it NaN)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    codes, uniques = _codes(values)
     return codes, [None if isinstance(u, float) and u != u else u for u in uniques]
 
 
@@ -303,13 +311,14 @@ def _read_csv_fast(data: bytes):
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pcsv
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0  # a BOM is skipped, not copied away
     if b"\r" in data:
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    if not data.strip() or b"\x00" in data or b"\n\n" in data or data.startswith(b"\n"):
+    if (BLANK.fullmatch(data, start) or b"\x00" in data or b"\n\n" in data
+            or data.startswith(b"\n", start)):
         return None
-    first = data.split(b"\n", 1)[0]
+    end = data.find(b"\n", start)
+    first = data[start:end if end >= 0 else len(data)]
     counts = {d: first.count(d.encode()) for d in (",", ";", "\t")}
     delimiter = max(counts, key=counts.get)
     if counts[delimiter] == 0:
@@ -320,7 +329,7 @@ def _read_csv_fast(data: bytes):
         return None
     try:
         table = pcsv.read_csv(
-            pa.py_buffer(data),
+            pa.py_buffer(data)[start:],
             read_options=pcsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 22),
             parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
             convert_options=pcsv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(width)}, strings_can_be_null=False,
@@ -329,19 +338,23 @@ def _read_csv_fast(data: bytes):
         return None
     header, columns, blank = [], [], None
     for col in table.columns:
-        if col.type != pa.string() or col.null_count or (len(col) and pc.max(pc.utf8_length(col)).as_py() > MAX_CELL):
+        if col.type != pa.string() or col.null_count:
             return None
-        enc = col.combine_chunks().dictionary_encode()
+        enc = col.combine_chunks().dictionary_encode()  # a column is a few distinct texts: work on those
+        if len(enc.dictionary) and pc.max(pc.utf8_length(enc.dictionary)).as_py() > MAX_CELL:
+            return None
         values = _obj(enc.dictionary.to_pylist())
         codes = enc.indices.to_numpy(zero_copy_only=False)
-        cells = values[codes]
-        header.append(cells[0])
-        empty = _obj(not v.strip() for v in values)[codes[1:]].astype(bool)
+        header.append(values[codes[0]])
+        codes = codes[1:]
+        empty = np.fromiter((not v.strip() for v in values), dtype=bool, count=len(values))[codes]
         blank = empty if blank is None else blank & empty
-        columns.append(cells[1:])
+        columns.append((codes, values))
     keep = ~blank
     rownums = np.flatnonzero(keep).astype(np.int64) + 2
-    return header, [c[keep] for c in columns], rownums, []
+    if not keep.all():
+        columns = [(codes[keep], values) for codes, values in columns]
+    return header, columns, rownums, []
 
 
 def _read_xlsx(data: bytes, name: str):
@@ -484,34 +497,75 @@ def _group_codes(*arrays: np.ndarray) -> np.ndarray:
     """One integer per distinct combination of the arrays' values, numbered in order of first appearance."""
     codes = np.zeros(len(arrays[0]), dtype=np.int64)
     for a in arrays:
-        c, u = pd.factorize(a, use_na_sentinel=False)
+        c, u = _codes(a)
         codes = pd.factorize(codes * max(len(u), 1) + c, use_na_sentinel=False)[0].astype(np.int64)
     return codes
 
 
 def _firsts(codes: np.ndarray) -> np.ndarray:
     """Index of the first element of every group (groups numbered in order of appearance)."""
-    return np.unique(codes, return_index=True)[1] if len(codes) else np.zeros(0, dtype=np.int64)
+    if not len(codes):
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(~pd.Series(codes).duplicated().to_numpy())
 
 
 def _explode(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Multi-value cells split: (index of the cell, place in the cell, value) per value."""
-    parts = _umap(cells, _split)
-    lengths = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
-    where = np.repeat(np.arange(len(parts)), lengths)
-    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    flat = _obj(itertools.chain.from_iterable(parts))
-    return where, np.arange(len(flat)) - starts, flat
+    if not len(cells):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), _obj([])
+    codes, uniques = _factorize(cells)  # split each distinct cell once; the rows are index arithmetic
+    parts = [_split(u) for u in uniques]
+    ulengths = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
+    uflat = _obj(itertools.chain.from_iterable(parts))
+    ustarts = np.cumsum(ulengths) - ulengths
+    lengths = ulengths[codes]
+    where = np.repeat(np.arange(len(cells)), lengths)
+    within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return where, within, uflat[ustarts[codes[where]] + within]
 
 
-def _set_once(found: _Problems, owner, value, pos, rows, step, col, labels: dict, kind: str, sub=None) -> dict:
-    """The first value given for each owner's property wins; a different later one is an error."""
+def _with_loops(activity: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Which hops belong to an activity whose sub-processor chains may loop (a mask).
+
+    An organisation that engages no one, or only such organisations, is on no loop:
+    its hops are peeled off, round after round, until none is left or only loops and
+    what leads into them remain. Activities with nothing left cannot loop and need not
+    be walked; the others are kept whole, so the walk sees them as before.
+    """
+    n = len(activity)
+    if not n:
+        return np.zeros(0, dtype=bool)
+    node = _group_codes(np.concatenate([activity, activity]), np.concatenate([src, dst]))
+    s, d = node[:n], node[n:]
+    alive = np.ones(n, dtype=bool)
+    while True:
+        engages = np.zeros(int(node.max()) + 1, dtype=bool)
+        engages[s[alive]] = True
+        still = alive & engages[d]
+        if still.sum() == alive.sum():
+            break
+        alive = still
+    return pd.Series(activity).isin(set(activity[alive])).to_numpy()
+
+
+def _set_once(found: _Problems, owner, value, pos, rows, step, col, labels: dict, kind: str, sub=None,
+              owner_codes: np.ndarray | None = None) -> dict:
+    """The first value given for each owner's property wins; a different later one is an error.
+
+    ``owner_codes``: the owners already factorized (integers: renumbering them is cheap).
+    """
     given = np.flatnonzero(_umap(value, lambda v: v is not None and v != "").astype(bool))
     step = np.broadcast_to(np.asarray(step), len(owner))
     col = np.broadcast_to(np.asarray(col, dtype=object), len(owner))
-    order = given[np.lexsort((step[given], pos[given]))]
+    if (step.strides == (0,) or len(given) < 2) and (np.diff(pos[given]) >= 0).all():
+        order = given  # one step, rows in file order: already sorted (lexsort is stable)
+    else:
+        order = given[np.lexsort((step[given], pos[given]))]
     o, v = owner[order], value[order]
-    codes = pd.factorize(o)[0] if len(o) else np.zeros(0, dtype=np.int64)
+    if not len(o):
+        codes = np.zeros(0, dtype=np.int64)
+    else:
+        codes = (_codes(o) if owner_codes is None else pd.factorize(owner_codes[order]))[0]
     first = _firsts(codes)
     first_value = v[first][codes] if len(o) else v
     first_row = rows[order][first][codes] if len(o) else rows[order]
@@ -591,7 +645,7 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
     ev_order = np.lexsort((np.concatenate([np.zeros(m, np.int64), np.ones(len(h0), np.int64)]),
                            np.concatenate([pos, pos[h0]])))
     ev_id, ev_name = ev_id[ev_order], ev_name[ev_order]
-    org_first = _firsts(pd.factorize(ev_id)[0]) if len(ev_id) else np.zeros(0, np.int64)
+    org_first = _firsts(_codes(ev_id)[0]) if len(ev_id) else np.zeros(0, np.int64)
     org_ids, org_names = ev_id[org_first], ev_name[org_first]
     org_label = dict(zip(org_ids, org_names))
 
@@ -620,8 +674,9 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
     for j in np.flatnonzero((sector_text != "") & _umap(sector, lambda v: v is None).astype(bool)):
         found.add(hpos[j], S_SECTOR, 0, hrows[j], "recipient_sector", sector_text[j],
                   "expected private, public or non_profit")
+    rid_codes = _codes(rid)[0]
     org_sector = _set_once(found, rid, sector, hpos, hrows, S_SECTOR_SET, "recipient_sector", org_label,
-                           "organisation")
+                           "organisation", owner_codes=rid_codes)
 
     def yes_no(col, step, where=h):
         values, bad = _umap2(raw[col][where], _yes_no)
@@ -636,10 +691,11 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
         return values
 
     dpf = yes_no("dpf_certified", S_DPF)
-    org_dpf = _set_once(found, rid, dpf, hpos, hrows, S_DPF_SET, "dpf_certified", org_label, "organisation")
+    org_dpf = _set_once(found, rid, dpf, hpos, hrows, S_DPF_SET, "dpf_certified", org_label, "organisation",
+                        owner_codes=rid_codes)
     dpf_checked = date("dpf_checked", S_DPF_CHECKED)
     org_dpf_checked = _set_once(found, rid, dpf_checked, hpos, hrows, S_DPF_CHECKED_SET, "dpf_checked", org_label,
-                                "organisation")
+                                "organisation", owner_codes=rid_codes)
 
     role_text = t["recipient_role"][h]
     role = _umap(role_text, lambda s: ROLE_ALIASES.get(_norm_header(s)) if s else None)
@@ -671,16 +727,17 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
             for j in np.flatnonzero(engaged) if (haid[j], engager[j]) not in recipients_of]
 
     # -- activities and their properties
-    act_first = _firsts(pd.factorize(aid)[0]) if m else np.zeros(0, np.int64)
+    aid_codes = _codes(aid)[0]
+    act_first = _firsts(aid_codes) if m else np.zeros(0, np.int64)
     act_ids = aid[act_first]
     act_label = dict(zip(act_ids, _umap(t["activity"][act_first], _spaced)))
     act_props = {}
     for col, step in (("purpose", S_PURPOSE), ("legal_basis", S_LEGAL_BASIS), ("special_condition", S_SPECIAL),
                       ("retention", S_RETENTION)):
-        act_props[col] = _set_once(found, aid, t[col], pos, rows, step, col, act_label, "activity")
+        act_props[col] = _set_once(found, aid, t[col], pos, rows, step, col, act_label, "activity", owner_codes=aid_codes)
     security = _umap(raw["security_measures"], lambda s: "; ".join(_split(s)))
     act_props["security_measures"] = _set_once(found, aid, security, pos, rows, S_SECURITY, "security_measures",
-                                               act_label, "activity")
+                                               act_label, "activity", owner_codes=aid_codes)
 
     # -- hops: one per (activity, sender, recipient); repeats are duplicates or conflicts
     hop = {
@@ -718,7 +775,7 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
         **{c: _obj(act_props[c].get(a) for a in act_ids) for c in ("purpose", "legal_basis", "special_condition",
                                                                       "retention", "security_measures")},
         "source": doc[act_first], "row": rows[act_first]}, dtype=object)
-    doc_first = _firsts(pd.factorize(doc)[0]) if m else np.zeros(0, np.int64)
+    doc_first = _firsts(_codes(doc)[0]) if m else np.zeros(0, np.int64)
     documents = pd.DataFrame({"id": doc[doc_first], "name": doc[doc_first],
                               "kind": _umap(doc[doc_first], lambda d: "notice" if d.startswith(("seed:", "notice:"))
                                             else "register")}, dtype=object)
@@ -732,9 +789,13 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
     nodes = {"Organisation": orgs, "Activity": activities, "Document": documents, "Country": countries}
     rels = {}
     for label, rel, col in (("DataCategory", "PROCESSES", "data_categories"), ("DataSubject", "CONCERNS", "data_subjects")):
-        w, _, values = _explode(raw[col])
+        # Rows of one activity repeat its cell: the first row of each (activity, cell) holds the first
+        # appearance of every (activity, value) and of every value, so only those rows are split.
+        firsts = _firsts(_group_codes(aid, raw[col])) if m else np.zeros(0, np.int64)
+        w, _, values = _explode(raw[col][firsts])
+        w = firsts[w]
         ids = _umap(values, _key)
-        first = _firsts(pd.factorize(ids)[0]) if len(ids) else np.zeros(0, np.int64)
+        first = _firsts(_codes(ids)[0]) if len(ids) else np.zeros(0, np.int64)
         node = {"id": ids[first], "name": values[first]}
         if label == "DataCategory":
             special, article = _umap2(values[first], reference.classify_category)
@@ -794,7 +855,9 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
     processes_in = processes_in.sort_values("o", kind="stable").drop(columns="o")
     processes_in["src_label"], processes_in["dst_label"] = "Organisation", "Country"
     rels["PROCESSES_IN"] = processes_in
-    all_problems += subprocessor_cycles(rels["ENGAGES"][["src", "dst", "activity", "row"]].to_dict("records"),
+    engages = rels["ENGAGES"]
+    looping = engages[_with_loops(engages["activity"].to_numpy(), engages["src"].to_numpy(), engages["dst"].to_numpy())]
+    all_problems += subprocessor_cycles(looping[["src", "dst", "activity", "row"]].to_dict("records"),
                                         dict(zip(org_ids, org_names)), name)
     return RopaGraph(nodes, rels, all_problems)
 
