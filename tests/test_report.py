@@ -222,6 +222,31 @@ def test_xlsx_reopens_with_its_sheets_headers_filters_and_widths(seed):
     assert any("C-311/18" in (row[legal] or "") for row in ws.iter_rows(min_row=2, values_only=True))
 
 
+def test_xlsx_holds_every_finding_and_splits_a_table_longer_than_a_sheet(seed, monkeypatch):
+    from openpyxl import load_workbook
+
+    from ropa import xlsx
+    per = max(1, len(seed.findings) // 3)  # a sheet "holds" a third of the findings
+    monkeypatch.setattr(xlsx, "MAX_ROWS", per + 1)
+    wb = load_workbook(io.BytesIO(render(seed, "xlsx")))
+    parts = [n for n in wb.sheetnames if n == "Findings" or n.startswith("Findings (")]
+    assert len(parts) == -(-len(seed.findings) // per) >= 3
+    rows = [r for n in parts for r in wb[n].iter_rows(min_row=2, values_only=True)]
+    assert len(rows) == len(seed.findings)
+    assert [(r[0], r[5]) for r in rows] == [(f.rule, f.subject) for f in seed.findings]
+    notes = [v for k, v in wb["Summary"].iter_rows(min_row=2, values_only=True) if k == "Note"]
+    assert any(f"fill {len(parts)} sheets" in v and "Findings (2)" in v for v in notes), notes
+
+
+def test_xlsx_dates_are_dates(seed):
+    from openpyxl import load_workbook
+    ws = load_workbook(io.BytesIO(render(seed, "xlsx")))["Transfers"]
+    col = TRANSFER_HEADERS.index("Mechanism date")
+    dated = [(row[col], t.mechanism_date) for row, t in zip(ws.iter_rows(min_row=2), seed.transfers)
+             if t.mechanism_date]
+    assert dated and all(c.is_date and c.value.date() == d for c, d in dated)
+
+
 def test_markdown_has_the_register_and_the_findings(seed):
     md = render(seed, "md").decode("utf-8")
     assert "## Restricted-transfer register" in md and "## Findings by rule and controller" in md
