@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,14 @@ NOT_CHECKED = (
     "retention periods are appropriate: only whether the Art. 30 fields are filled in.",
     "Law or decisions that changed after the review dates of the reference data (see Reference data).",
 )
+# The HTML, PDF and Markdown reports are read by people: at scale they list the worst of each long
+# table, up to these many rows, and say how many more the XLSX (every table) and CSV (the register) hold.
+# Far above any hand-kept register (the sample data and the examples are listed whole).
+REGISTER_LIMIT = 500   # rows of the restricted-transfer register
+RULE_LIMIT = 100       # findings of one rule
+UNLOCATED_LIMIT = 200  # recipients with no recorded location
+ANNEX_LIMIT = 500      # Art. 30 records in the annex
+
 DISCLAIMER = ("This report is produced by software from the Record of Processing Activities as "
               "recorded; it supports, and does not replace, legal advice.")
 
@@ -189,6 +198,44 @@ class ReferenceFile:
 
 
 @dataclass
+class Excerpt:
+    """Up to a limit of a long table's rows, and how many the whole table has."""
+
+    rows: list            # (number in the whole table, from 1; item), in table order
+    total: int
+
+    @property
+    def shown(self) -> int:
+        return len(self.rows)
+
+    @property
+    def omitted(self) -> int:
+        return self.total - len(self.rows)
+
+
+def excerpt(items: list, limit: int, rank=None, group=None) -> Excerpt:
+    """The rows a reader sees of a long table: up to ``limit``, the worst ``rank`` first, spread evenly
+    over the ``group`` s (e.g. controllers) within each rank, kept in table order and numbered as in the
+    whole table.
+
+    >>> e = excerpt(list("aAbBcC"), 3, rank=lambda x: x.islower(), group=str.lower)
+    >>> e.rows, e.total, e.omitted
+    ([(2, 'A'), (4, 'B'), (6, 'C')], 6, 3)
+    """
+    if len(items) <= limit:
+        return Excerpt(list(enumerate(items, start=1)), len(items))
+    seen: Counter = Counter()
+    keys = []
+    for i, x in enumerate(items):
+        r = rank(x) if rank else 0
+        g = (r, group(x) if group else None)
+        keys.append((r, seen[g], i))
+        seen[g] += 1
+    chosen = sorted(i for _, _, i in heapq.nsmallest(limit, keys))
+    return Excerpt([(i + 1, items[i]) for i in chosen], len(items))
+
+
+@dataclass
 class Report:
     """Everything the report shows; renderers only format it."""
 
@@ -240,21 +287,49 @@ class Report:
 
     def controller_summary(self) -> list[dict]:
         """Per controller: activities, restricted transfers, transfers without a valid basis, findings."""
-        rows = []
-        names = self.controllers
-        for name in names:
-            ts = [t for t in self.transfers if t.controller == name]
-            fs = [f for f in self.findings if f.controller == name]
-            rows.append({
-                "controller": name,
-                "activities": sum(r.controller == name for r in self.records),
-                "restricted transfers": len(ts),
-                "no valid basis": sum(t.verdict == "no_valid_basis" for t in ts),
-                "high": sum(f.severity == "high" for f in fs),
-                "medium": sum(f.severity == "medium" for f in fs),
-                "low": sum(f.severity == "low" for f in fs),
-            })
-        return rows
+        activities = Counter(r.controller for r in self.records)
+        transfers = Counter(t.controller for t in self.transfers)
+        no_basis = Counter(t.controller for t in self.transfers if t.verdict == "no_valid_basis")
+        severities = Counter((f.controller, f.severity) for f in self.findings)
+        return [{"controller": name, "activities": activities[name], "restricted transfers": transfers[name],
+                 "no valid basis": no_basis[name], "high": severities[(name, "high")],
+                 "medium": severities[(name, "medium")], "low": severities[(name, "low")]}
+                for name in self.controllers]
+
+    # -- what the HTML, PDF and Markdown reports list of the long tables -----------------------
+
+    def register_excerpt(self, limit: int | None = None) -> Excerpt:
+        """The register's rows a reader sees: the transfers without a valid basis first, then those
+        needing action, ..., spread evenly over the controllers (:data:`REGISTER_LIMIT`)."""
+        order = {v: i for i, v in enumerate(VERDICTS)}
+        return excerpt(self.transfers, REGISTER_LIMIT if limit is None else limit,
+                       rank=lambda t: order[t.verdict], group=lambda t: t.controller)
+
+    def findings_by_rule_excerpt(self, limit: int | None = None) -> list[tuple[Rule, list, int]]:
+        """:meth:`findings_by_rule` with up to :data:`RULE_LIMIT` findings per rule, the most severe first,
+        spread evenly over the controllers: ``(rule, [(controller, findings shown, findings of the
+        controller)], findings of the rule)``."""
+        limit = RULE_LIMIT if limit is None else limit
+        out = []
+        for rule, groups in self.findings_by_rule():
+            total = sum(len(items) for _, items in groups)
+            if total <= limit:
+                out.append((rule, [(c, items, len(items)) for c, items in groups], total))
+                continue
+            tagged = [(c, f) for c, items in groups for f in items]
+            shown = excerpt(tagged, limit, rank=lambda cf: -SEVERITY_RANK[cf[1].severity], group=lambda cf: cf[0])
+            kept: dict[str, list[Finding]] = defaultdict(list)
+            for _, (c, f) in shown.rows:
+                kept[c].append(f)
+            out.append((rule, [(c, kept[c], len(items)) for c, items in groups if kept[c]], total))
+        return out
+
+    def unlocated_excerpt(self, limit: int | None = None) -> Excerpt:
+        return excerpt(self.unlocated, UNLOCATED_LIMIT if limit is None else limit, group=lambda u: u.controller)
+
+    def records_excerpt(self, limit: int | None = None) -> Excerpt:
+        """The Art. 30 records the annex shows (:data:`ANNEX_LIMIT`), spread evenly over the controllers."""
+        return excerpt(self.records, ANNEX_LIMIT if limit is None else limit, group=lambda a: a.controller)
 
     def destinations(self) -> dict[str, dict]:
         """Per destination country: its name, the transfers to it and their worst verdict."""
