@@ -20,6 +20,7 @@ import datetime as dt
 import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from .. import __version__
@@ -374,7 +375,7 @@ def build_report(backend, as_of: dt.date | None = None, controllers: list[str] |
     all_controllers = _controllers(graph)
     scope = _scope(controllers, all_controllers)
     findings = evaluate(backend, as_of, progress=progress)
-    transfers = _transfers(backend.run(load_query("transfers"), {"asOf": as_of}))
+    transfers = _transfers(_columns(backend, load_query("transfers"), {"asOf": as_of}))
     unlocated = [_unlocated(r) for r in backend.run(load_query("unlocated"), {"asOf": as_of})]
     records = _records(graph, transfers, unlocated)
 
@@ -443,32 +444,49 @@ def _name(v) -> str:
     return "" if v is None else str(v)
 
 
-def _transfers(rows: list[dict]) -> list[Transfer]:
-    """Transfers from the query rows; a hop found by several chains keeps its shortest path."""
+def _columns(backend, query: str, params: dict) -> dict[str, list]:
+    """A query's result column by column: through the backend's ``run_columns`` where it has one
+    (no dict per row: the transfer query gives some 320,000 rows at 1M relationships), else from ``run``."""
+    run_columns = getattr(backend, "run_columns", None)
+    if run_columns is not None:
+        return run_columns(query, params)
+    rows = backend.run(query, params)
+    return {name: [row[name] for row in rows] for name in (rows[0] if rows else ())}
+
+
+TRANSFER_FIELDS = ("controller", "activity", "exporter", "importer", "role", "path", "destination",
+                   "destination_name", "resolved", "mechanism", "mechanism_raw", "mechanism_date", "mechanism_label",
+                   "mechanism_kind", "mechanism_legal_source", "requires_tia", "tia", "adequacy", "adequacy_scope",
+                   "adequacy_legal_source", "evidence", "source", "row")
+
+
+def _transfers(cols: dict[str, list]) -> list[Transfer]:
+    """Transfers from the query's columns; a hop found by several chains keeps its shortest path."""
+    if not cols:
+        return []
     best: dict[tuple, Transfer] = {}
-    for r in rows:
-        kind = r.get("mechanism_kind") or ""
+    for (controller, activity, exporter, importer, role, path, destination, destination_name, resolved, mechanism,
+         mechanism_raw, mechanism_date, mechanism_label, kind, mechanism_legal_source, requires_tia, tia, adequacy,
+         adequacy_scope, adequacy_legal_source, evidence, source, row) in zip(*(cols[f] for f in TRANSFER_FIELDS)):
         if kind in ("art46", "derogation", "invalidated"):
-            basis_source = r.get("mechanism_legal_source") or ""
+            basis_source = mechanism_legal_source or ""
         else:  # adequacy, DPF or nothing recorded: the decision in force is the basis, if any
-            basis_source = r.get("adequacy_legal_source") or ""
-        t = Transfer(
-            controller=_name(r["controller"]), activity=_name(r["activity"]), exporter=_name(r["exporter"]),
-            importer=_name(r["importer"]), role=_name(r.get("role")),
-            path=[_name(p) for p in (r.get("path") or [])],
-            destination=_name(r["destination"]), destination_name=_name(r.get("destination_name")),
-            resolved=bool(r.get("resolved")), mechanism=_name(r.get("mechanism")),
-            mechanism_label=_name(r.get("mechanism_label")), mechanism_raw=_name(r.get("mechanism_raw")),
-            mechanism_date=r.get("mechanism_date"), tia=r.get("tia"), requires_tia=bool(r.get("requires_tia")),
-            adequacy=_name(r.get("adequacy")), adequacy_scope=_name(r.get("adequacy_scope")),
-            basis_legal_source=basis_source, evidence=_name(r.get("evidence")), source=_name(r.get("source")),
-            row=int(r["row"]) if r.get("row") is not None else None)
-        if not t.resolved:
-            t.destination_name = t.destination_name or t.destination
-            t.destination = t.destination_name
-        key = (t.controller, t.activity, t.exporter, t.importer, t.destination)
-        if key not in best or len(t.path) < len(best[key].path):
-            best[key] = t
+            basis_source = adequacy_legal_source or ""
+        path = [_name(p) for p in (path or [])]
+        destination, destination_name = _name(destination), _name(destination_name)
+        if not resolved:
+            destination_name = destination_name or destination
+            destination = destination_name
+        key = (_name(controller), _name(activity), _name(exporter), _name(importer), destination)
+        if key in best and (len(best[key].path), best[key].path) <= (len(path), path):
+            continue  # ties between equally short chains: the first path in sort order, so reports repeat
+        best[key] = Transfer(
+            controller=key[0], activity=key[1], exporter=key[2], importer=key[3], role=_name(role), path=path,
+            destination=destination, destination_name=destination_name, resolved=bool(resolved),
+            mechanism=_name(mechanism), mechanism_label=_name(mechanism_label), mechanism_raw=_name(mechanism_raw),
+            mechanism_date=mechanism_date, tia=tia, requires_tia=bool(requires_tia), adequacy=_name(adequacy),
+            adequacy_scope=_name(adequacy_scope), basis_legal_source=basis_source, evidence=_name(evidence),
+            source=_name(source), row=int(row) if row is not None else None)
     return sorted(best.values(), key=lambda t: (t.controller.casefold(), t.activity.casefold(), len(t.path),
                                                 t.importer.casefold(), t.destination))
 
@@ -513,36 +531,42 @@ def _attach(transfers: list[Transfer], findings: list[Finding]) -> None:
             t.verdict = "basis_recorded"
 
 
+def _col(df, *names):
+    """Columns of a table as parallel iterables (much faster than a dict per row)."""
+    return zip(*(df[n].tolist() for n in names)) if len(df) else iter(())
+
+
 def _records(graph: RopaGraph, transfers: list[Transfer], unlocated: list[Unlocated] = ()) -> list[Record]:
     """The Art. 30(1) records, one per activity, from the graph export."""
-    names = {r["id"]: r["name"] for r in graph.nodes["Organisation"].to_dict("records")}
+    names = dict(_col(graph.nodes["Organisation"], "id", "name"))
     seats, processing = defaultdict(set), defaultdict(set)
-    for r in graph.rels["ESTABLISHED_IN"].to_dict("records"):
-        seats[r["src"]].add(r["dst"])
-    for r in graph.rels["PROCESSES_IN"].to_dict("records"):
-        if not r.get("inferred"):
-            processing[r["src"]].add(r["dst"])
+    for src, dst in _col(graph.rels["ESTABLISHED_IN"], "src", "dst"):
+        seats[src].add(dst)
+    for src, dst, inferred in _col(graph.rels["PROCESSES_IN"], "src", "dst", "inferred"):
+        if not inferred:
+            processing[src].add(dst)
 
+    @lru_cache(maxsize=None)  # organisations recur across the register: once each
     def where(org: str) -> str:
         seat, proc = ", ".join(sorted(seats[org])), ", ".join(sorted(processing[org]))
         if proc and proc != seat:
             return f"{seat}; processing in {proc}" if seat else f"processing in {proc}"
         return seat or "country not recorded"
-    subjects = {r["id"]: r["name"] for r in graph.nodes["DataSubject"].to_dict("records")}
-    cats = {r["id"]: r for r in graph.nodes["DataCategory"].to_dict("records")}
+    subjects = dict(_col(graph.nodes["DataSubject"], "id", "name"))
+    cats = {c: (name, article) for c, name, article in _col(graph.nodes["DataCategory"], "id", "name", "article")}
     by_act: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    for r in graph.rels["CONCERNS"].to_dict("records"):
-        by_act[r["src"]]["subjects"].append(subjects.get(r["dst"], r["dst"]))
-    for r in graph.rels["PROCESSES"].to_dict("records"):
-        c = cats.get(r["dst"], {"name": r["dst"]})
-        by_act[r["src"]]["categories"].append(c["name"])
-        if c.get("article"):
-            by_act[r["src"]]["special"].append(f"{c['name']} (Art. {int(c['article'])})")
+    for src, dst in _col(graph.rels["CONCERNS"], "src", "dst"):
+        by_act[src]["subjects"].append(subjects.get(dst, dst))
+    for src, dst in _col(graph.rels["PROCESSES"], "src", "dst"):
+        name, article = cats.get(dst, (dst, None))
+        by_act[src]["categories"].append(name)
+        if article:
+            by_act[src]["special"].append(f"{name} (Art. {int(article)})")
     for rt in ("DISCLOSES_TO", "ENGAGES"):
-        for r in graph.rels[rt].to_dict("records"):
-            who = names.get(r["dst"], r["dst"])
-            via = f", via {names.get(r['src'], r['src'])}" if rt == "ENGAGES" else ""
-            by_act[r["activity"]]["recipients"].append(f"{who} ({r['role'] or 'recipient'}, {where(r['dst'])}{via})")
+        for src, dst, activity, role in _col(graph.rels[rt], "src", "dst", "activity", "role"):
+            who = names.get(dst, dst)
+            via = f", via {names.get(src, src)}" if rt == "ENGAGES" else ""
+            by_act[activity]["recipients"].append(f"{who} ({role or 'recipient'}, {where(dst)}{via})")
     moves = defaultdict(list)
     for t in transfers:
         moves[(t.controller, t.activity)].append(f"{t.destination_name} ({t.importer}): {t.mechanism_text}")
@@ -550,7 +574,10 @@ def _records(graph: RopaGraph, transfers: list[Transfer], unlocated: list[Unloca
         how = f": {u.mechanism}" if u.mechanism else ""
         moves[(u.controller, u.activity)].append(f"country not recorded ({u.importer}){how}")
     out = []
-    for a in graph.nodes["Activity"].to_dict("records"):
+    acts = graph.nodes["Activity"]
+    fields = ["id", "controller", "name", "purpose", "legal_basis", "special_condition", "retention",
+              "security_measures", "source", "row"]
+    for a in (dict(zip(fields, values)) for values in _col(acts, *fields)):
         parts = by_act[a["id"]]
         src = a.get("source") or ""
         if src and a.get("row") is not None:
