@@ -472,12 +472,15 @@ def _transfers(cols: dict[str, list]) -> list[Transfer]:
             basis_source = mechanism_legal_source or ""
         else:  # adequacy, DPF or nothing recorded: the decision in force is the basis, if any
             basis_source = adequacy_legal_source or ""
-        path = [_name(p) for p in (path or [])]
+        path = [p if type(p) is str else _name(p) for p in (path or ())]
         destination, destination_name = _name(destination), _name(destination_name)
         if not resolved:
             destination_name = destination_name or destination
             destination = destination_name
-        key = (_name(controller), _name(activity), _name(exporter), _name(importer), destination)
+        key = (controller if type(controller) is str else _name(controller),
+               activity if type(activity) is str else _name(activity),
+               exporter if type(exporter) is str else _name(exporter),
+               importer if type(importer) is str else _name(importer), destination)
         if key in best and (len(best[key].path), best[key].path) <= (len(path), path):
             continue  # ties between equally short chains: the first path in sort order, so reports repeat
         best[key] = Transfer(
