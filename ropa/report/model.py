@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import heapq
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -355,8 +357,32 @@ def load_query(name: str) -> str:
     return (QUERIES_DIR / f"{name}.cypher").read_text(encoding="utf-8")
 
 
+@contextmanager
+def paused_gc():
+    """Pause Python's cycle collector while the report's millions of small objects are made.
+
+    The collector would walk all of them again and again (a third of the model's time at 100k
+    relationships, more at 1M); the report's objects form no reference cycles, and whatever
+    cycles a library makes meanwhile are collected when the collector runs again afterwards.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def build_report(backend, as_of: dt.date | None = None, controllers: list[str] | None = None,
                  source: str = "", since=None, progress=None) -> Report:
+    """Build the report model from a backend holding a RoPA (see :func:`_build_report`)."""
+    with paused_gc():
+        return _build_report(backend, as_of, controllers, source, since, progress)
+
+
+def _build_report(backend, as_of: dt.date | None = None, controllers: list[str] | None = None,
+                  source: str = "", since=None, progress=None) -> Report:
     """Build the report model from a backend holding a RoPA.
 
     ``controllers`` narrows the scope (names, case-insensitive); ``since`` is a
