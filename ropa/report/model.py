@@ -491,6 +491,7 @@ def _transfers(cols: dict[str, list]) -> list[Transfer]:
     if not cols:
         return []
     best: dict[tuple, Transfer] = {}
+    ranks: dict[tuple, tuple] = {}
     for (controller, activity, exporter, importer, role, path, destination, destination_name, resolved, mechanism,
          mechanism_raw, mechanism_date, mechanism_label, kind, mechanism_legal_source, requires_tia, tia, adequacy,
          adequacy_scope, adequacy_legal_source, evidence, source, row) in zip(*(cols[f] for f in TRANSFER_FIELDS)):
@@ -507,8 +508,10 @@ def _transfers(cols: dict[str, list]) -> list[Transfer]:
                activity if type(activity) is str else _name(activity),
                exporter if type(exporter) is str else _name(exporter),
                importer if type(importer) is str else _name(importer), destination)
-        if key in best and (len(best[key].path), best[key].path) <= (len(path), path):
-            continue  # ties between equally short chains: the first path in sort order, so reports repeat
+        rank = (len(path), path, -1 if row is None else row)
+        if key in best and ranks[key] <= rank:
+            continue  # ties between equally short chains: the first path, then row, in sort order: reports repeat
+        ranks[key] = rank
         best[key] = Transfer(
             controller=key[0], activity=key[1], exporter=key[2], importer=key[3], role=_name(role), path=path,
             destination=destination, destination_name=destination_name, resolved=bool(resolved),
@@ -516,8 +519,11 @@ def _transfers(cols: dict[str, list]) -> list[Transfer]:
             mechanism_date=mechanism_date, tia=tia, requires_tia=bool(requires_tia), adequacy=_name(adequacy),
             adequacy_scope=_name(adequacy_scope), basis_legal_source=basis_source, evidence=_name(evidence),
             source=_name(source), row=int(row) if row is not None else None)
-    return sorted(best.values(), key=lambda t: (t.controller.casefold(), t.activity.casefold(), len(t.path),
-                                                t.importer.casefold(), t.destination))
+    def order(item):
+        key, t = item
+        return (t.controller.casefold(), t.activity.casefold(), len(t.path), t.importer.casefold(), t.destination,
+                t.exporter.casefold(), ranks[key])
+    return [t for _, t in sorted(best.items(), key=order)]
 
 
 def _unlocated(r: dict) -> Unlocated:
