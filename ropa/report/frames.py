@@ -235,10 +235,13 @@ def tables(r: Report, notes: list[tuple[str, str]] = ()) -> list[tuple[str, list
     if r.diff is not None:
         out.append(("Changes", CHANGE_COLUMNS, change_rows(r)))
     out += [
-        ("Transfers", TRANSFER_COLUMNS, transfer_rows(r)), ("Unlocated recipients", UNLOCATED_COLUMNS, unlocated_rows(r)),
-        ("Findings", FINDING_COLUMNS, finding_rows(r.findings)), ("By controller", CONTROLLER_COLUMNS, controller_rows(r)),
+        ("Transfers", TRANSFER_COLUMNS, transfer_rows(r)),
+        ("Unlocated recipients", UNLOCATED_COLUMNS, unlocated_rows(r)),
+        ("Findings", FINDING_COLUMNS, finding_rows(r.findings)),
+        ("By controller", CONTROLLER_COLUMNS, controller_rows(r)),
         ("Art 30 records", RECORD_COLUMNS, record_rows(r)), ("Rules", RULE_COLUMNS, rule_rows(r)),
-        ("Reference data", REFERENCE_COLUMNS, reference_rows(r)), ("Not checked", NOT_CHECKED_COLUMNS, not_checked_rows(r)),
+        ("Reference data", REFERENCE_COLUMNS, reference_rows(r)),
+        ("Not checked", NOT_CHECKED_COLUMNS, not_checked_rows(r)),
     ]
     return [(name, [human(c) for c in cols], rows) for name, cols, rows in out]
 
