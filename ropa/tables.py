@@ -6,7 +6,9 @@ import io
 
 import pandas as pd
 
-from .formats.text import neutralise
+from .formats.text import FORMULA_PREFIXES, neutralise
+
+_RISKY_START = {p[0] for p in FORMULA_PREFIXES} | {"'"}  # first characters neutralise may act on
 
 
 def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -24,6 +26,29 @@ def write_csv(df: pd.DataFrame, fp) -> None:
     """CSV with a BOM so that Excel reads UTF-8; formulas neutralised."""
     text = safe_frame(df).to_csv(index=False, lineterminator="\r\n")
     fp.write(("\ufeff" + text).encode("utf-8"))
+
+
+def _csv_cell(v) -> object:
+    """A value as :func:`write_csv` writes it (the same as :func:`safe_frame` makes of it)."""
+    if type(v) is str:
+        return neutralise(v) if v[:1] in _RISKY_START else v
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    if isinstance(v, (list, tuple)):
+        v = " → ".join(str(x) for x in v)
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()[:10]
+    return neutralise(v)
+
+
+def write_csv_rows(header: list[str], rows, fp) -> None:
+    """Like :func:`write_csv`, from a header and plain rows (no DataFrame: for long tables)."""
+    import csv
+    text = io.StringIO()
+    w = csv.writer(text, lineterminator="\r\n")
+    w.writerow([_csv_cell(h) for h in header])
+    w.writerows([_csv_cell(v) for v in row] for row in rows)
+    fp.write(("\ufeff" + text.getvalue()).encode("utf-8"))
 
 
 def write_xlsx(sheets: dict[str, pd.DataFrame], fp) -> None:

@@ -222,6 +222,75 @@ def test_xlsx_reopens_with_its_sheets_headers_filters_and_widths(seed):
     assert any("C-311/18" in (row[legal] or "") for row in ws.iter_rows(min_row=2, values_only=True))
 
 
+def test_xlsx_holds_every_finding_and_splits_a_table_longer_than_a_sheet(seed, monkeypatch):
+    from openpyxl import load_workbook
+
+    from ropa import xlsx
+    per = max(1, len(seed.findings) // 3)  # a sheet "holds" a third of the findings
+    monkeypatch.setattr(xlsx, "MAX_ROWS", per + 1)
+    wb = load_workbook(io.BytesIO(render(seed, "xlsx")))
+    parts = [n for n in wb.sheetnames if n == "Findings" or n.startswith("Findings (")]
+    assert len(parts) == -(-len(seed.findings) // per) >= 3
+    rows = [r for n in parts for r in wb[n].iter_rows(min_row=2, values_only=True)]
+    assert len(rows) == len(seed.findings)
+    assert [(r[0], r[5]) for r in rows] == [(f.rule, f.subject) for f in seed.findings]
+    notes = [v for k, v in wb["Summary"].iter_rows(min_row=2, values_only=True) if k == "Note"]
+    assert any(f"fill {len(parts)} sheets" in v and "Findings (2)" in v for v in notes), notes
+
+
+def test_xlsx_dates_are_dates(seed):
+    from openpyxl import load_workbook
+    ws = load_workbook(io.BytesIO(render(seed, "xlsx")))["Transfers"]
+    col = TRANSFER_HEADERS.index("Mechanism date")
+    dated = [(row[col], t.mechanism_date) for row, t in zip(ws.iter_rows(min_row=2), seed.transfers)
+             if t.mechanism_date]
+    assert dated and all(c.is_date and c.value.date() == d for c, d in dated)
+
+
+def test_a_large_register_lists_the_worst_in_html_and_markdown_and_everything_in_xlsx(seed, monkeypatch):
+    """At scale the readable formats list up to N rows of each long table (the worst first, spread over
+    the controllers, numbered as in the XLSX/CSV) and say how many more there are and where."""
+    import re
+
+    from openpyxl import load_workbook
+
+    from ropa.report import model
+    for name in ("REGISTER_LIMIT", "RULE_LIMIT", "UNLOCATED_LIMIT", "ANNEX_LIMIT"):
+        monkeypatch.setattr(model, name, 4)
+    register = seed.register_excerpt()
+    assert register.shown == 4 and register.total == len(seed.transfers) > 4
+    # the worst verdicts first, and every controller with such transfers gets its share
+    order = list(VERDICTS)
+    worst = sorted(seed.transfers, key=lambda t: order.index(t.verdict))[3].verdict
+    assert all(order.index(t.verdict) <= order.index(worst) for _, t in register.rows)
+    bad = {t.controller for t in seed.transfers if t.verdict == "no_valid_basis"}
+    assert {t.controller for _, t in register.rows} >= set(sorted(bad)[:4])
+    assert all(seed.transfers[n - 1] is t for n, t in register.rows)
+
+    html = render(seed, "html").decode("utf-8")
+    text = " ".join(parse_html(html.encode("utf-8")).text)
+    reg = html.split('<section id="register">')[1].split("</table>")[0]
+    numbers = [int(n) for n in re.findall(r'<td class="num">(\d+)</td>', reg)]
+    assert numbers == [n for n, _ in register.rows]
+    assert f"This register lists 4 of the {len(seed.transfers)} restricted transfers" in text
+    for rule, groups, total in seed.findings_by_rule_excerpt():
+        shown = sum(len(items) for _, items, _ in groups)
+        assert shown == min(4, total)
+        if total > 4:
+            assert f"4 of the {total} findings of this rule are listed here" in text
+    assert f"The annex shows 4 of the {len(seed.records)} records" in text
+
+    md = render(seed, "md").decode("utf-8")
+    body = md.split("## Restricted-transfer register")[1].split("###")[0]
+    assert sum(line.startswith("| ") for line in body.splitlines()) == 4 + 1
+    assert f"This register lists 4 of the {len(seed.transfers)} restricted transfers" in md
+
+    wb = load_workbook(io.BytesIO(render(seed, "xlsx")))
+    assert wb["Transfers"].max_row - 1 == len(seed.transfers) and wb["Findings"].max_row - 1 == len(seed.findings)
+    assert wb["Art 30 records"].max_row - 1 == len(seed.records)
+    assert len(list(csv.reader(io.StringIO(render(seed, "csv").decode("utf-8-sig"))))) - 1 == len(seed.transfers)
+
+
 def test_markdown_has_the_register_and_the_findings(seed):
     md = render(seed, "md").decode("utf-8")
     assert "## Restricted-transfer register" in md and "## Findings by rule and controller" in md

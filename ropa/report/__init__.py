@@ -46,6 +46,12 @@ def format_for_path(path: str | Path, fmt: str | None = None) -> str:
 
 def render(report: Report, fmt: str) -> bytes:
     """The report in one of :data:`FORMATS`, as bytes."""
+    from .model import paused_gc
+    with paused_gc():
+        return _render(report, fmt)
+
+
+def _render(report: Report, fmt: str) -> bytes:
     if fmt == "html":
         from .html import render_html
         return render_html(report)

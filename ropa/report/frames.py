@@ -1,5 +1,12 @@
-"""The report's sections as tables (pandas DataFrames), for XLSX, CSV and Markdown."""
+"""The report's sections as tables, for XLSX, CSV and Markdown.
+
+Each section is a list of rows (``*_rows``: plain lists, what the XLSX and CSV writers
+stream at any size) and, for Markdown and callers that want one, a pandas DataFrame of
+the same rows (``*_frame``).
+"""
 from __future__ import annotations
+
+from collections import Counter
 
 import pandas as pd
 
@@ -40,105 +47,163 @@ def _yes(v) -> str:
     return "" if v is None else ("yes" if v else "no")
 
 
+def _frame(columns: list[str], rows: list) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns).astype(object)
+
+
+SUMMARY_COLUMNS = ["item", "value"]
+
+
+def summary_rows(r: Report, notes: list[tuple[str, str]] = ()) -> list[list]:
+    """The cover page as (item, value) rows; ``notes`` are added before the disclaimer."""
+    rows = [
+        ["Report", r.title], ["Evaluated as of", r.as_of.isoformat()],
+        ["Controllers in scope", "; ".join(r.controllers)], ["Data", r.source],
+        ["Data version (fingerprint)", r.fingerprint], ["Rule pack version", r.rule_pack_version],
+        ["Generated", f"{r.generated:%Y-%m-%d %H:%M} by RoPA Graph Explorer {r.tool_version}"],
+        ["Restricted transfers", len(r.transfers)],
+    ]
+    rows += [[f"Transfers: {VERDICTS[v].lower()}", n] for v, n in r.transfers_by_verdict().items()]
+    rows += [["Recipients with no recorded location", len(r.unlocated)], ["Findings", len(r.findings)]]
+    rows += [[f"Findings: {s}", n] for s, n in r.findings_by_severity().items()]
+    rows += [[f"Destination: {d['name']} ({code})", d["transfers"]] for code, d in r.destinations().items()]
+    if r.diff is not None:
+        rows.append(["Changes since snapshot", f"{r.diff.name} (as of {r.diff.as_of})"])
+    rows += [list(n) for n in notes]
+    rows.append(["Note", r.disclaimer])
+    return rows
+
+
 def summary_frame(r: Report) -> pd.DataFrame:
     """The cover page as (item, value) rows."""
-    rows = [
-        ("Report", r.title), ("Evaluated as of", r.as_of.isoformat()),
-        ("Controllers in scope", "; ".join(r.controllers)), ("Data", r.source),
-        ("Data version (fingerprint)", r.fingerprint), ("Rule pack version", r.rule_pack_version),
-        ("Generated", f"{r.generated:%Y-%m-%d %H:%M} by RoPA Graph Explorer {r.tool_version}"),
-        ("Restricted transfers", len(r.transfers)),
-    ]
-    rows += [(f"Transfers: {VERDICTS[v].lower()}", n) for v, n in r.transfers_by_verdict().items()]
-    rows += [("Recipients with no recorded location", len(r.unlocated)), ("Findings", len(r.findings))]
-    rows += [(f"Findings: {s}", n) for s, n in r.findings_by_severity().items()]
-    rows += [(f"Destination: {d['name']} ({code})", d["transfers"]) for code, d in r.destinations().items()]
-    if r.diff is not None:
-        rows.append(("Changes since snapshot", f"{r.diff.name} (as of {r.diff.as_of})"))
-    rows.append(("Note", r.disclaimer))
-    return pd.DataFrame(rows, columns=["item", "value"]).astype(object)
+    return _frame(SUMMARY_COLUMNS, summary_rows(r))
+
+
+def transfer_rows(r: Report) -> list[list]:
+    """The restricted-transfer register, one row per transfer (columns: :data:`TRANSFER_COLUMNS`)."""
+    rows = []
+    for i, t in enumerate(r.transfers, start=1):
+        rows.append([
+            i, t.controller, t.activity, t.exporter, t.importer, t.role, " → ".join(t.path), _yes(t.onward),
+            t.destination, t.destination_name, t.mechanism_label or t.mechanism or "none recorded", t.mechanism_raw,
+            t.mechanism_date, _yes(t.tia), t.adequacy, t.verdict_label, t.severity,
+            "; ".join(_unique_rules(t.findings)), " ".join(t.reasons), t.legal_source, t.basis_legal_source,
+            t.remediation, t.evidence, t.source, t.row,
+        ])
+    return rows
 
 
 def transfers_frame(r: Report) -> pd.DataFrame:
     """The restricted-transfer register, one row per transfer."""
-    rows = []
-    for i, t in enumerate(r.transfers, start=1):
-        rows.append({
-            "#": i, "controller": t.controller, "activity": t.activity, "exporter": t.exporter,
-            "importer": t.importer, "role": t.role, "path": " → ".join(t.path), "onward": _yes(t.onward),
-            "destination": t.destination, "destination_country": t.destination_name,
-            "mechanism": t.mechanism_label or t.mechanism or "none recorded", "mechanism_as_written": t.mechanism_raw,
-            "mechanism_date": t.mechanism_date, "tia_recorded": _yes(t.tia), "adequacy_decision": t.adequacy,
-            "verdict": t.verdict_label, "severity": t.severity, "rules": "; ".join(_unique_rules(t.findings)),
-            "findings": " ".join(t.reasons), "legal_source": t.legal_source,
-            "basis_legal_source": t.basis_legal_source, "remediation": t.remediation, "evidence": t.evidence,
-            "source": t.source, "row": t.row,
-        })
-    return pd.DataFrame(rows, columns=TRANSFER_COLUMNS).astype(object)
+    return _frame(TRANSFER_COLUMNS, transfer_rows(r))
 
 
 def _unique_rules(findings: list[Finding]) -> list[str]:
     return list(dict.fromkeys(f.rule for f in findings))
 
 
+UNLOCATED_COLUMNS = ["controller", "activity", "exporter", "importer", "role", "mechanism_as_written", "evidence",
+                     "source", "row"]
+
+
+def unlocated_rows(r: Report) -> list[list]:
+    return [[u.controller, u.activity, u.exporter, u.importer, u.role, u.mechanism, u.evidence, u.source, u.row]
+            for u in r.unlocated]
+
+
 def unlocated_frame(r: Report) -> pd.DataFrame:
-    cols = ["controller", "activity", "exporter", "importer", "role", "mechanism_as_written", "evidence",
-            "source", "row"]
-    return pd.DataFrame([[u.controller, u.activity, u.exporter, u.importer, u.role, u.mechanism, u.evidence,
-                          u.source, u.row] for u in r.unlocated], columns=cols).astype(object)
+    return _frame(UNLOCATED_COLUMNS, unlocated_rows(r))
+
+
+def finding_rows(findings: list[Finding]) -> list[list]:
+    """One row per finding (columns: :data:`FINDING_COLUMNS`)."""
+    path = FINDING_COLUMNS.index("path")
+    rows = []
+    for f in findings:
+        row = [getattr(f, c) for c in FINDING_COLUMNS]
+        row[path] = " → ".join(f.path)
+        rows.append(row)
+    return rows
 
 
 def findings_frame(findings: list[Finding]) -> pd.DataFrame:
-    rows = [{**{c: getattr(f, c) for c in FINDING_COLUMNS}, "path": " → ".join(f.path)} for f in findings]
-    return pd.DataFrame(rows, columns=FINDING_COLUMNS).astype(object)
+    return _frame(FINDING_COLUMNS, finding_rows(findings))
+
+
+CONTROLLER_COLUMNS = ["controller", "activities", "restricted transfers", "no valid basis", "high", "medium", "low"]
+
+
+def controller_rows(r: Report) -> list[list]:
+    return [[c[k] for k in CONTROLLER_COLUMNS] for c in r.controller_summary()]
 
 
 def controllers_frame(r: Report) -> pd.DataFrame:
-    rows = r.controller_summary()
-    cols = ["controller", "activities", "restricted transfers", "no valid basis", "high", "medium", "low"]
-    return pd.DataFrame(rows, columns=cols).astype(object)
+    return _frame(CONTROLLER_COLUMNS, controller_rows(r))
+
+
+RECORD_COLUMNS = ["controller", "activity", "purpose", "legal_basis", "art9_condition", "data_subjects",
+                  "data_categories", "special_categories", "recipients", "third_country_transfers", "retention",
+                  "security_measures", "source"]
+
+
+def record_rows(r: Report) -> list[list]:
+    """The Art. 30(1) records, one row per activity."""
+    return [[a.controller, a.activity, a.purpose, a.legal_basis, a.special_condition, "; ".join(a.data_subjects),
+             "; ".join(a.data_categories), "; ".join(a.special_categories), "; ".join(a.recipients),
+             "; ".join(a.transfers), a.retention, a.security_measures, a.source] for a in r.records]
 
 
 def records_frame(r: Report) -> pd.DataFrame:
     """The Art. 30(1) records, one row per activity."""
-    cols = ["controller", "activity", "purpose", "legal_basis", "art9_condition", "data_subjects",
-            "data_categories", "special_categories", "recipients", "third_country_transfers", "retention",
-            "security_measures", "source"]
-    rows = [[a.controller, a.activity, a.purpose, a.legal_basis, a.special_condition, "; ".join(a.data_subjects),
-             "; ".join(a.data_categories), "; ".join(a.special_categories), "; ".join(a.recipients),
-             "; ".join(a.transfers), a.retention, a.security_measures, a.source] for a in r.records]
-    return pd.DataFrame(rows, columns=cols).astype(object)
+    return _frame(RECORD_COLUMNS, record_rows(r))
+
+
+RULE_COLUMNS = ["rule", "title", "severity", "article", "legal_source", "remediation", "findings"]
+
+
+def rule_rows(r: Report) -> list[list]:
+    counts = Counter(f.rule for f in r.findings)
+    return [[x.id, x.title, x.severity, x.article, x.legal_source, x.remediation, counts.get(x.id, 0)]
+            for x in r.rules]
 
 
 def rules_frame(r: Report) -> pd.DataFrame:
-    counts = {}
-    for f in r.findings:
-        counts[f.rule] = counts.get(f.rule, 0) + 1
-    rows = [[x.id, x.title, x.severity, x.article, x.legal_source, x.remediation, counts.get(x.id, 0)]
-            for x in r.rules]
-    return pd.DataFrame(rows, columns=["rule", "title", "severity", "article", "legal_source", "remediation",
-                                       "findings"]).astype(object)
+    return _frame(RULE_COLUMNS, rule_rows(r))
+
+
+REFERENCE_COLUMNS = ["file", "rows", "reviewed", "confidence"]
+
+
+def reference_rows(r: Report) -> list[list]:
+    rows = [[f.name, f.rows, ", ".join(f.reviewed), ", ".join(f"{k}: {n}" for k, n in f.confidence.items())]
+            for f in r.reference]
+    return rows + [["rule pack", len(r.rules), "", f"version {r.rule_pack_version}"]]
 
 
 def reference_frame(r: Report) -> pd.DataFrame:
-    rows = [[f.name, f.rows, ", ".join(f.reviewed), ", ".join(f"{k}: {n}" for k, n in f.confidence.items())]
-            for f in r.reference]
-    rows += [["rule pack", len(r.rules), "", f"version {r.rule_pack_version}"]]
-    return pd.DataFrame(rows, columns=["file", "rows", "reviewed", "confidence"]).astype(object)
+    return _frame(REFERENCE_COLUMNS, reference_rows(r))
+
+
+NOT_CHECKED_COLUMNS = ["what this report does not check"]
+
+
+def not_checked_rows(r: Report) -> list[list]:
+    return [[x] for x in r.not_checked] + [[r.disclaimer]]
 
 
 def not_checked_frame(r: Report) -> pd.DataFrame:
-    return pd.DataFrame([[x] for x in r.not_checked] + [[r.disclaimer]],
-                        columns=["what this report does not check"]).astype(object)
+    return _frame(NOT_CHECKED_COLUMNS, not_checked_rows(r))
 
 
-def changes_frame(r: Report) -> pd.DataFrame:
+CHANGE_COLUMNS = ["change", "severity", "rule", "controller", "activity", "subject", "before", "now"]
+
+
+def change_rows(r: Report) -> list[list]:
     """Every change since the snapshot, one row each."""
-    cols = ["change", "severity", "rule", "controller", "activity", "subject", "before", "now"]
     d = r.diff
     rows = []
     if d is None:
-        return pd.DataFrame(rows, columns=cols)
+        return rows
     for kind, items in (("new finding", d.new), ("resolved finding", d.resolved)):
         for f in items:
             rows.append([kind, f.severity, f.rule, f.controller, f.activity, f.subject,
@@ -156,18 +221,31 @@ def changes_frame(r: Report) -> pd.DataFrame:
                      f"{c.hop.exporter} → {c.hop.importer}", c.before, c.after])
     for c in d.countries_changed:
         rows.append(["countries changed", "", "", "", "", c.organisation, c.before, c.after])
-    return pd.DataFrame(rows, columns=cols).astype(object)
+    return rows
+
+
+def changes_frame(r: Report) -> pd.DataFrame:
+    """Every change since the snapshot, one row each."""
+    return _frame(CHANGE_COLUMNS, change_rows(r))
+
+
+def tables(r: Report, notes: list[tuple[str, str]] = ()) -> list[tuple[str, list[str], list[list]]]:
+    """Every section as ``(name, human headers, rows)``, in report order (the XLSX sheets)."""
+    out = [("Summary", SUMMARY_COLUMNS, summary_rows(r, notes))]
+    if r.diff is not None:
+        out.append(("Changes", CHANGE_COLUMNS, change_rows(r)))
+    out += [
+        ("Transfers", TRANSFER_COLUMNS, transfer_rows(r)),
+        ("Unlocated recipients", UNLOCATED_COLUMNS, unlocated_rows(r)),
+        ("Findings", FINDING_COLUMNS, finding_rows(r.findings)),
+        ("By controller", CONTROLLER_COLUMNS, controller_rows(r)),
+        ("Art 30 records", RECORD_COLUMNS, record_rows(r)), ("Rules", RULE_COLUMNS, rule_rows(r)),
+        ("Reference data", REFERENCE_COLUMNS, reference_rows(r)),
+        ("Not checked", NOT_CHECKED_COLUMNS, not_checked_rows(r)),
+    ]
+    return [(name, [human(c) for c in cols], rows) for name, cols, rows in out]
 
 
 def sheets(r: Report) -> dict[str, pd.DataFrame]:
-    """Every section as a named table, in report order."""
-    out = {"Summary": summary_frame(r)}  # headers made human below
-    if r.diff is not None:
-        out["Changes"] = changes_frame(r)
-    out.update({
-        "Transfers": transfers_frame(r), "Unlocated recipients": unlocated_frame(r),
-        "Findings": findings_frame(r.findings), "By controller": controllers_frame(r),
-        "Art 30 records": records_frame(r), "Rules": rules_frame(r), "Reference data": reference_frame(r),
-        "Not checked": not_checked_frame(r),
-    })
-    return {name: with_headers(df) for name, df in out.items()}
+    """Every section as a named DataFrame with human headers, in report order."""
+    return {name: pd.DataFrame(rows, columns=cols).astype(object) for name, cols, rows in tables(r)}

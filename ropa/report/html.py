@@ -66,12 +66,18 @@ def render_html(report: Report) -> bytes:
                                [(s.capitalize(), n, COLOURS[s]) for s, n in by_severity.items()])
     rule_counts = Counter(f.rule for f in report.findings)
     rule_severity = {r.id: _rule_severity(r) for r in report.rules}
-    records_by_controller = [(c, list(rs)) for c, rs in groupby(report.records, key=lambda a: a.controller)]
+    register = report.register_excerpt()
+    unlocated = report.unlocated_excerpt()
+    annex = report.records_excerpt()
+    per_controller = Counter(a.controller for a in report.records)
+    records_by_controller = [(c, [a for _, a in rs], per_controller[c])
+                             for c, rs in groupby(annex.rows, key=lambda na: na[1].controller)]
     html = _env().get_template("report.html.j2").render(
         r=report, by_verdict=by_verdict, by_severity=by_severity, verdicts=VERDICTS, colours=COLOURS,
         verdict_help=VERDICT_HELP, verdict_chart=Markup(verdict_chart), severity_chart=Markup(severity_chart),
         map_svg=Markup(_map(report)), destinations=report.destinations(), rule_counts=rule_counts,
-        rule_severity=rule_severity, records_by_controller=records_by_controller)
+        rule_severity=rule_severity, records_by_controller=records_by_controller, register=register,
+        unlocated=unlocated, annex=annex, rule_sections=report.findings_by_rule_excerpt())
     return html.encode("utf-8")
 
 

@@ -62,7 +62,8 @@ def render_markdown(report: Report) -> bytes:
                 table(changes_frame(r))]
     out += ["## Restricted-transfer register", ""]
     rows = []
-    for i, t in enumerate(r.transfers, start=1):
+    register = r.register_excerpt()
+    for i, t in register.rows:
         rows.append([i, " → ".join(t.path if t.onward else [t.exporter, t.importer]), t.activity,
                      f"{t.destination_name} ({t.destination})" if t.resolved else t.destination_name, t.mechanism_text, t.verdict_label, t.severity,
                      " ".join(t.reasons), t.legal_source, t.remediation,
@@ -70,20 +71,36 @@ def render_markdown(report: Report) -> bytes:
     out.append(table(pd.DataFrame(rows, columns=["#", "transfer", "activity", "destination", "mechanism", "verdict",
                                                  "severity", "findings", "legal source", "remediation",
                                                  "evidence"])))
+    if register.omitted:
+        out += [f"_This register lists {register.shown:,} of the {register.total:,} restricted transfers: those "
+                "without a valid basis first, then those needing action, spread evenly over the controllers. The "
+                f"other {register.omitted:,} are in the XLSX report (sheet Transfers) and the CSV register, which "
+                "list every transfer under the same number (#)._", ""]
     if r.unlocated:
+        unlocated = r.unlocated_excerpt()
         out += ["### Recipients with no recorded location", "",
                 table(pd.DataFrame([[u.controller, u.activity, f"{u.exporter} → {u.importer}", u.role, u.mechanism]
-                                    for u in r.unlocated],
+                                    for _, u in unlocated.rows],
                                    columns=["controller", "activity", "recipient", "role", "mechanism as written"]))]
+        if unlocated.omitted:
+            out += [f"_{unlocated.shown:,} of {unlocated.total:,} listed; the XLSX report (sheet Unlocated "
+                    "recipients) lists all of them._", ""]
     out += ["## Findings by rule and controller", ""]
-    for rule, groups in r.findings_by_rule():
+    for rule, groups, total in r.findings_by_rule_excerpt():
         out += [f"### {md(rule.title)} ({md(rule.id)})", "",
                 f"*{md(rule.article)}*. Legal source: {md(rule.legal_source)}. Remediation: {md(rule.remediation)}", ""]
-        for controller, items in groups:
-            out += [f"**{md(controller)}**", "",
+        shown = 0
+        for controller, items, of in groups:
+            shown += len(items)
+            count = f" ({len(items):,} of {of:,})" if of != len(items) else ""
+            out += [f"**{md(controller)}**{count}", "",
                     table(pd.DataFrame([[f.severity, f.subject, f.reason, f.legal_source if f.legal_source !=
                                          rule.legal_source else "", f.evidence] for f in items],
                                        columns=["severity", "subject", "finding", "legal source", "evidence"]))]
+        if shown < total:
+            out += [f"_{shown:,} of the {total:,} findings of this rule are listed here, the most severe first, "
+                    f"spread evenly over the controllers. The other {total - shown:,} are in the XLSX report "
+                    "(sheet Findings), which lists every finding._", ""]
     out += ["## Methodology and limits", "", f"Rule pack version {md(r.rule_pack_version)}.", "",
             table(rules_frame(r)[["rule", "title", "severity", "article", "findings"]]),
             "Reference data:", "",
@@ -92,9 +109,13 @@ def render_markdown(report: Report) -> bytes:
             "What this report does not check:", ""]
     out += [f"- {md(x)}" for x in r.not_checked]
     out += ["", f"_{md(r.disclaimer)}_", "", "## Annex: Art. 30 records", ""]
+    annex = r.records_excerpt()
+    if annex.omitted:
+        out += [f"_The annex shows {annex.shown:,} of the {annex.total:,} records, spread evenly over the "
+                "controllers; the XLSX report (sheet Art 30 records) holds every one._", ""]
     out.append(table(pd.DataFrame([[a.controller, a.activity, a.purpose, a.legal_basis, "; ".join(a.data_subjects),
                                     "; ".join(a.data_categories), "; ".join(a.recipients), "; ".join(a.transfers),
-                                    a.retention, a.security_measures] for a in r.records],
+                                    a.retention, a.security_measures] for _, a in annex.rows],
                                   columns=["controller", "activity", "purpose", "legal basis", "data subjects",
                                            "data categories", "recipients", "transfers", "retention",
                                            "security measures"])))

@@ -17,8 +17,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
+import heapq
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from .. import __version__
@@ -63,6 +67,17 @@ NOT_CHECKED = (
     "retention periods are appropriate: only whether the Art. 30 fields are filled in.",
     "Law or decisions that changed after the review dates of the reference data (see Reference data).",
 )
+# The HTML, PDF and Markdown reports are read by people: at scale they list the worst of each long
+# table, up to these many rows, and say how many more the XLSX (every table) and CSV (the register) hold.
+# Far above any hand-kept register (the sample data and the examples are listed whole).
+# At 100k relationships 500 register rows, 100 findings a rule and 500 records printed 1,352 PDF pages
+# (900 of them the annex); these give about a third of that. The sample register has 26 transfers,
+# at most 36 findings of one rule, 17 unlocated recipients and 50 records.
+REGISTER_LIMIT = 200   # rows of the restricted-transfer register
+RULE_LIMIT = 50        # findings of one rule
+UNLOCATED_LIMIT = 100  # recipients with no recorded location
+ANNEX_LIMIT = 100      # Art. 30 records in the annex
+
 DISCLAIMER = ("This report is produced by software from the Record of Processing Activities as "
               "recorded; it supports, and does not replace, legal advice.")
 
@@ -189,6 +204,44 @@ class ReferenceFile:
 
 
 @dataclass
+class Excerpt:
+    """Up to a limit of a long table's rows, and how many the whole table has."""
+
+    rows: list            # (number in the whole table, from 1; item), in table order
+    total: int
+
+    @property
+    def shown(self) -> int:
+        return len(self.rows)
+
+    @property
+    def omitted(self) -> int:
+        return self.total - len(self.rows)
+
+
+def excerpt(items: list, limit: int, rank=None, group=None) -> Excerpt:
+    """The rows a reader sees of a long table: up to ``limit``, the worst ``rank`` first, spread evenly
+    over the ``group`` s (e.g. controllers) within each rank, kept in table order and numbered as in the
+    whole table.
+
+    >>> e = excerpt(list("aAbBcC"), 3, rank=lambda x: x.islower(), group=str.lower)
+    >>> e.rows, e.total, e.omitted
+    ([(2, 'A'), (4, 'B'), (6, 'C')], 6, 3)
+    """
+    if len(items) <= limit:
+        return Excerpt(list(enumerate(items, start=1)), len(items))
+    seen: Counter = Counter()
+    keys = []
+    for i, x in enumerate(items):
+        r = rank(x) if rank else 0
+        g = (r, group(x) if group else None)
+        keys.append((r, seen[g], i))
+        seen[g] += 1
+    chosen = sorted(i for _, _, i in heapq.nsmallest(limit, keys))
+    return Excerpt([(i + 1, items[i]) for i in chosen], len(items))
+
+
+@dataclass
 class Report:
     """Everything the report shows; renderers only format it."""
 
@@ -240,21 +293,49 @@ class Report:
 
     def controller_summary(self) -> list[dict]:
         """Per controller: activities, restricted transfers, transfers without a valid basis, findings."""
-        rows = []
-        names = self.controllers
-        for name in names:
-            ts = [t for t in self.transfers if t.controller == name]
-            fs = [f for f in self.findings if f.controller == name]
-            rows.append({
-                "controller": name,
-                "activities": sum(r.controller == name for r in self.records),
-                "restricted transfers": len(ts),
-                "no valid basis": sum(t.verdict == "no_valid_basis" for t in ts),
-                "high": sum(f.severity == "high" for f in fs),
-                "medium": sum(f.severity == "medium" for f in fs),
-                "low": sum(f.severity == "low" for f in fs),
-            })
-        return rows
+        activities = Counter(r.controller for r in self.records)
+        transfers = Counter(t.controller for t in self.transfers)
+        no_basis = Counter(t.controller for t in self.transfers if t.verdict == "no_valid_basis")
+        severities = Counter((f.controller, f.severity) for f in self.findings)
+        return [{"controller": name, "activities": activities[name], "restricted transfers": transfers[name],
+                 "no valid basis": no_basis[name], "high": severities[(name, "high")],
+                 "medium": severities[(name, "medium")], "low": severities[(name, "low")]}
+                for name in self.controllers]
+
+    # -- what the HTML, PDF and Markdown reports list of the long tables -----------------------
+
+    def register_excerpt(self, limit: int | None = None) -> Excerpt:
+        """The register's rows a reader sees: the transfers without a valid basis first, then those
+        needing action, ..., spread evenly over the controllers (:data:`REGISTER_LIMIT`)."""
+        order = {v: i for i, v in enumerate(VERDICTS)}
+        return excerpt(self.transfers, REGISTER_LIMIT if limit is None else limit,
+                       rank=lambda t: order[t.verdict], group=lambda t: t.controller)
+
+    def findings_by_rule_excerpt(self, limit: int | None = None) -> list[tuple[Rule, list, int]]:
+        """:meth:`findings_by_rule` with up to :data:`RULE_LIMIT` findings per rule, the most severe first,
+        spread evenly over the controllers: ``(rule, [(controller, findings shown, findings of the
+        controller)], findings of the rule)``."""
+        limit = RULE_LIMIT if limit is None else limit
+        out = []
+        for rule, groups in self.findings_by_rule():
+            total = sum(len(items) for _, items in groups)
+            if total <= limit:
+                out.append((rule, [(c, items, len(items)) for c, items in groups], total))
+                continue
+            tagged = [(c, f) for c, items in groups for f in items]
+            shown = excerpt(tagged, limit, rank=lambda cf: -SEVERITY_RANK[cf[1].severity], group=lambda cf: cf[0])
+            kept: dict[str, list[Finding]] = defaultdict(list)
+            for _, (c, f) in shown.rows:
+                kept[c].append(f)
+            out.append((rule, [(c, kept[c], len(items)) for c, items in groups if kept[c]], total))
+        return out
+
+    def unlocated_excerpt(self, limit: int | None = None) -> Excerpt:
+        return excerpt(self.unlocated, UNLOCATED_LIMIT if limit is None else limit, group=lambda u: u.controller)
+
+    def records_excerpt(self, limit: int | None = None) -> Excerpt:
+        """The Art. 30 records the annex shows (:data:`ANNEX_LIMIT`), spread evenly over the controllers."""
+        return excerpt(self.records, ANNEX_LIMIT if limit is None else limit, group=lambda a: a.controller)
 
     def destinations(self) -> dict[str, dict]:
         """Per destination country: its name, the transfers to it and their worst verdict."""
@@ -279,8 +360,32 @@ def load_query(name: str) -> str:
     return (QUERIES_DIR / f"{name}.cypher").read_text(encoding="utf-8")
 
 
+@contextmanager
+def paused_gc():
+    """Pause Python's cycle collector while the report's millions of small objects are made.
+
+    The collector would walk all of them again and again (a third of the model's time at 100k
+    relationships, more at 1M); the report's objects form no reference cycles, and whatever
+    cycles a library makes meanwhile are collected when the collector runs again afterwards.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def build_report(backend, as_of: dt.date | None = None, controllers: list[str] | None = None,
                  source: str = "", since=None, progress=None) -> Report:
+    """Build the report model from a backend holding a RoPA (see :func:`_build_report`)."""
+    with paused_gc():
+        return _build_report(backend, as_of, controllers, source, since, progress)
+
+
+def _build_report(backend, as_of: dt.date | None = None, controllers: list[str] | None = None,
+                  source: str = "", since=None, progress=None) -> Report:
     """Build the report model from a backend holding a RoPA.
 
     ``controllers`` narrows the scope (names, case-insensitive); ``since`` is a
@@ -299,7 +404,7 @@ def build_report(backend, as_of: dt.date | None = None, controllers: list[str] |
     all_controllers = _controllers(graph)
     scope = _scope(controllers, all_controllers)
     findings = evaluate(backend, as_of, progress=progress)
-    transfers = _transfers(backend.run(load_query("transfers"), {"asOf": as_of}))
+    transfers = _transfers(_columns(backend, load_query("transfers"), {"asOf": as_of}))
     unlocated = [_unlocated(r) for r in backend.run(load_query("unlocated"), {"asOf": as_of})]
     records = _records(graph, transfers, unlocated)
 
@@ -368,34 +473,60 @@ def _name(v) -> str:
     return "" if v is None else str(v)
 
 
-def _transfers(rows: list[dict]) -> list[Transfer]:
-    """Transfers from the query rows; a hop found by several chains keeps its shortest path."""
+def _columns(backend, query: str, params: dict) -> dict[str, list]:
+    """A query's result column by column: through the backend's ``run_columns`` where it has one
+    (no dict per row: the transfer query gives some 320,000 rows at 1M relationships), else from ``run``."""
+    run_columns = getattr(backend, "run_columns", None)
+    if run_columns is not None:
+        return run_columns(query, params)
+    rows = backend.run(query, params)
+    return {name: [row[name] for row in rows] for name in (rows[0] if rows else ())}
+
+
+TRANSFER_FIELDS = ("controller", "activity", "exporter", "importer", "role", "path", "destination",
+                   "destination_name", "resolved", "mechanism", "mechanism_raw", "mechanism_date", "mechanism_label",
+                   "mechanism_kind", "mechanism_legal_source", "requires_tia", "tia", "adequacy", "adequacy_scope",
+                   "adequacy_legal_source", "evidence", "source", "row")
+
+
+def _transfers(cols: dict[str, list]) -> list[Transfer]:
+    """Transfers from the query's columns; a hop found by several chains keeps its shortest path."""
+    if not cols:
+        return []
     best: dict[tuple, Transfer] = {}
-    for r in rows:
-        kind = r.get("mechanism_kind") or ""
+    ranks: dict[tuple, tuple] = {}
+    for (controller, activity, exporter, importer, role, path, destination, destination_name, resolved, mechanism,
+         mechanism_raw, mechanism_date, mechanism_label, kind, mechanism_legal_source, requires_tia, tia, adequacy,
+         adequacy_scope, adequacy_legal_source, evidence, source, row) in zip(*(cols[f] for f in TRANSFER_FIELDS)):
         if kind in ("art46", "derogation", "invalidated"):
-            basis_source = r.get("mechanism_legal_source") or ""
+            basis_source = mechanism_legal_source or ""
         else:  # adequacy, DPF or nothing recorded: the decision in force is the basis, if any
-            basis_source = r.get("adequacy_legal_source") or ""
-        t = Transfer(
-            controller=_name(r["controller"]), activity=_name(r["activity"]), exporter=_name(r["exporter"]),
-            importer=_name(r["importer"]), role=_name(r.get("role")),
-            path=[_name(p) for p in (r.get("path") or [])],
-            destination=_name(r["destination"]), destination_name=_name(r.get("destination_name")),
-            resolved=bool(r.get("resolved")), mechanism=_name(r.get("mechanism")),
-            mechanism_label=_name(r.get("mechanism_label")), mechanism_raw=_name(r.get("mechanism_raw")),
-            mechanism_date=r.get("mechanism_date"), tia=r.get("tia"), requires_tia=bool(r.get("requires_tia")),
-            adequacy=_name(r.get("adequacy")), adequacy_scope=_name(r.get("adequacy_scope")),
-            basis_legal_source=basis_source, evidence=_name(r.get("evidence")), source=_name(r.get("source")),
-            row=int(r["row"]) if r.get("row") is not None else None)
-        if not t.resolved:
-            t.destination_name = t.destination_name or t.destination
-            t.destination = t.destination_name
-        key = (t.controller, t.activity, t.exporter, t.importer, t.destination)
-        if key not in best or len(t.path) < len(best[key].path):
-            best[key] = t
-    return sorted(best.values(), key=lambda t: (t.controller.casefold(), t.activity.casefold(), len(t.path),
-                                                t.importer.casefold(), t.destination))
+            basis_source = adequacy_legal_source or ""
+        path = [p if type(p) is str else _name(p) for p in (path or ())]
+        destination, destination_name = _name(destination), _name(destination_name)
+        if not resolved:
+            destination_name = destination_name or destination
+            destination = destination_name
+        key = (controller if type(controller) is str else _name(controller),
+               activity if type(activity) is str else _name(activity),
+               exporter if type(exporter) is str else _name(exporter),
+               importer if type(importer) is str else _name(importer), destination)
+        rank = (len(path), path, -1 if row is None else row)
+        if key in best and ranks[key] <= rank:
+            continue  # ties between equally short chains: the first path, then row, in sort order: reports repeat
+        ranks[key] = rank
+        best[key] = Transfer(
+            controller=key[0], activity=key[1], exporter=key[2], importer=key[3], role=_name(role), path=path,
+            destination=destination, destination_name=destination_name, resolved=bool(resolved),
+            mechanism=_name(mechanism), mechanism_label=_name(mechanism_label), mechanism_raw=_name(mechanism_raw),
+            mechanism_date=mechanism_date, tia=tia, requires_tia=bool(requires_tia), adequacy=_name(adequacy),
+            adequacy_scope=_name(adequacy_scope), basis_legal_source=basis_source, evidence=_name(evidence),
+            source=_name(source), row=int(row) if row is not None else None)
+    def order(item):
+        key, t = item
+        return (t.controller.casefold(), t.activity.casefold(), len(t.path), t.importer.casefold(), t.destination,
+                t.exporter.casefold(), ranks[key])
+    return [t for _, t in sorted(best.items(), key=order)]
 
 
 def _unlocated(r: dict) -> Unlocated:
@@ -438,36 +569,42 @@ def _attach(transfers: list[Transfer], findings: list[Finding]) -> None:
             t.verdict = "basis_recorded"
 
 
+def _col(df, *names):
+    """Columns of a table as parallel iterables (much faster than a dict per row)."""
+    return zip(*(df[n].tolist() for n in names)) if len(df) else iter(())
+
+
 def _records(graph: RopaGraph, transfers: list[Transfer], unlocated: list[Unlocated] = ()) -> list[Record]:
     """The Art. 30(1) records, one per activity, from the graph export."""
-    names = {r["id"]: r["name"] for r in graph.nodes["Organisation"].to_dict("records")}
+    names = dict(_col(graph.nodes["Organisation"], "id", "name"))
     seats, processing = defaultdict(set), defaultdict(set)
-    for r in graph.rels["ESTABLISHED_IN"].to_dict("records"):
-        seats[r["src"]].add(r["dst"])
-    for r in graph.rels["PROCESSES_IN"].to_dict("records"):
-        if not r.get("inferred"):
-            processing[r["src"]].add(r["dst"])
+    for src, dst in _col(graph.rels["ESTABLISHED_IN"], "src", "dst"):
+        seats[src].add(dst)
+    for src, dst, inferred in _col(graph.rels["PROCESSES_IN"], "src", "dst", "inferred"):
+        if not inferred:
+            processing[src].add(dst)
 
+    @lru_cache(maxsize=None)  # organisations recur across the register: once each
     def where(org: str) -> str:
         seat, proc = ", ".join(sorted(seats[org])), ", ".join(sorted(processing[org]))
         if proc and proc != seat:
             return f"{seat}; processing in {proc}" if seat else f"processing in {proc}"
         return seat or "country not recorded"
-    subjects = {r["id"]: r["name"] for r in graph.nodes["DataSubject"].to_dict("records")}
-    cats = {r["id"]: r for r in graph.nodes["DataCategory"].to_dict("records")}
+    subjects = dict(_col(graph.nodes["DataSubject"], "id", "name"))
+    cats = {c: (name, article) for c, name, article in _col(graph.nodes["DataCategory"], "id", "name", "article")}
     by_act: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    for r in graph.rels["CONCERNS"].to_dict("records"):
-        by_act[r["src"]]["subjects"].append(subjects.get(r["dst"], r["dst"]))
-    for r in graph.rels["PROCESSES"].to_dict("records"):
-        c = cats.get(r["dst"], {"name": r["dst"]})
-        by_act[r["src"]]["categories"].append(c["name"])
-        if c.get("article"):
-            by_act[r["src"]]["special"].append(f"{c['name']} (Art. {int(c['article'])})")
+    for src, dst in _col(graph.rels["CONCERNS"], "src", "dst"):
+        by_act[src]["subjects"].append(subjects.get(dst, dst))
+    for src, dst in _col(graph.rels["PROCESSES"], "src", "dst"):
+        name, article = cats.get(dst, (dst, None))
+        by_act[src]["categories"].append(name)
+        if article:
+            by_act[src]["special"].append(f"{name} (Art. {int(article)})")
     for rt in ("DISCLOSES_TO", "ENGAGES"):
-        for r in graph.rels[rt].to_dict("records"):
-            who = names.get(r["dst"], r["dst"])
-            via = f", via {names.get(r['src'], r['src'])}" if rt == "ENGAGES" else ""
-            by_act[r["activity"]]["recipients"].append(f"{who} ({r['role'] or 'recipient'}, {where(r['dst'])}{via})")
+        for src, dst, activity, role in _col(graph.rels[rt], "src", "dst", "activity", "role"):
+            who = names.get(dst, dst)
+            via = f", via {names.get(src, src)}" if rt == "ENGAGES" else ""
+            by_act[activity]["recipients"].append(f"{who} ({role or 'recipient'}, {where(dst)}{via})")
     moves = defaultdict(list)
     for t in transfers:
         moves[(t.controller, t.activity)].append(f"{t.destination_name} ({t.importer}): {t.mechanism_text}")
@@ -475,7 +612,10 @@ def _records(graph: RopaGraph, transfers: list[Transfer], unlocated: list[Unloca
         how = f": {u.mechanism}" if u.mechanism else ""
         moves[(u.controller, u.activity)].append(f"country not recorded ({u.importer}){how}")
     out = []
-    for a in graph.nodes["Activity"].to_dict("records"):
+    acts = graph.nodes["Activity"]
+    fields = ["id", "controller", "name", "purpose", "legal_basis", "special_condition", "retention",
+              "security_measures", "source", "row"]
+    for a in (dict(zip(fields, values)) for values in _col(acts, *fields)):
         parts = by_act[a["id"]]
         src = a.get("source") or ""
         if src and a.get("row") is not None:
