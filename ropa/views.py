@@ -20,6 +20,7 @@ definition in docs/schema.md). :func:`annotate` adds ``findings``,
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from dataclasses import asdict, dataclass, is_dataclass
 from functools import lru_cache
 from typing import Any, Iterable
@@ -522,17 +523,12 @@ def _between_query(rel_type: str, a: str, b: str) -> str:
 
 def _hops_between_query(rel_type: str, a: str, b: str) -> str:
     """The hops of one type from label a nodes in ``$src`` to label b nodes in ``$dst``, one row per
-    (source, target, exporter) with how many and the ids of their activities (the store aggregates:
-    20,000 parallel hops become a few hundred rows); schema names only."""
+    (source, target) with how many and, per hop, its activity id, exporter id, mechanism (as recorded
+    and as written) and row: the store aggregates, so 20,000 parallel hops between two
+    organisations arrive as one row of small values, not as 20,000 rows; schema names only."""
     return (f"MATCH (s:{a})-[r:{rel_type}]->(d:{b}) WHERE s.id IN $src AND d.id IN $dst "
-            "RETURN s.id AS src, d.id AS dst, r.exporter AS exporter, count(*) AS n, collect(r.activity) AS acts")
-
-
-def _hop_details_query(rel_type: str, a: str, b: str) -> str:
-    """The properties of some hops, given as ``$hops`` (maps s, d, a: source, target, activity)."""
-    props = "".join(f", r.{c} AS {c}" for c in REL_TYPES[rel_type].columns)
-    return (f"UNWIND $hops AS h MATCH (s:{a} {{id: h.s}})-[r:{rel_type}]->(d:{b} {{id: h.d}}) "
-            f"WHERE r.activity = h.a RETURN s.id AS src, d.id AS dst{props}")
+            "RETURN s.id AS src, d.id AS dst, count(*) AS n, "
+            "collect({a: r.activity, x: r.exporter, m: r.mechanism, w: r.mechanism_raw, row: r.row}) AS hops")
 
 
 # Activities by id (UNWIND + the primary key: `a.id IN $ids` scans the table for each of 10,000 ids).
@@ -556,7 +552,9 @@ def _edge_queries(details: bool) -> tuple[tuple[str, str, str, str, str], ...]:
 class FindingIndex:
     """Findings looked up by the organisation or activity they name: build it once per evaluation
     (the explorer caches it) and :func:`neighbourhood` picks the few that may land on a part of the
-    RoPA without walking every finding of a large RoPA each time.
+    RoPA without walking every finding of a large RoPA each time. ``activities`` (rows of id,
+    name, controller name, e.g. the explorer's catalogue) spare :func:`neighbourhood` reading the
+    names of the activities whose hops it draws.
 
     >>> fi = FindingIndex([{"rule": "r", "severity": "low", "importer": "Acme"},
     ...                    {"rule": "s", "severity": "low", "controller": "C", "activity": "A"}])
@@ -564,7 +562,7 @@ class FindingIndex:
     (2, ['r', 's'])
     """
 
-    def __init__(self, findings: Iterable):
+    def __init__(self, findings: Iterable, activities: Iterable[tuple[str, str, str]] | None = None):
         self.findings = [f if type(f) is dict else _as_dict(f) for f in findings]
         self.by_org: dict[str, list[int]] = {}
         self.by_activity: dict[tuple[str, str], list[int]] = {}
@@ -576,6 +574,9 @@ class FindingIndex:
                 self.by_activity.setdefault((f.get("controller") or "", f.get("activity") or ""), []).append(n)
             elif f.get("subject"):
                 self.by_org.setdefault(str(f["subject"]).casefold(), []).append(n)
+        self.activities: dict[str, tuple[str, str]] | None = None  # id -> (controller name, name)
+        if activities is not None:
+            self.activities = {str(i): (str(c or ""), str(n or "")) for i, n, c in activities}
 
     def __len__(self) -> int:
         return len(self.findings)
@@ -592,11 +593,10 @@ class FindingIndex:
         return [self.findings[n] for n in sorted(picked)]
 
 
-def _relevant(findings, g: nx.MultiDiGraph) -> list:
+def _relevant(index: FindingIndex, g: nx.MultiDiGraph) -> list:
     """The findings that may land on a part ``g`` of the RoPA (a first cut, so that a big RoPA's
     findings are not all laid one by one): those naming one of its organisations as importer or
     subject, and those about one of its activities that name no importer."""
-    index = findings if isinstance(findings, FindingIndex) else FindingIndex(findings)
     orgs = [d["name"] for _, d in g.nodes(data=True) if d["label"] == "Organisation"]
     return index.naming(orgs, _Index(g).activity)
 
@@ -657,14 +657,13 @@ def neighbourhood(store, node: str, depth: int = 2, findings: Iterable | Finding
         lab, _, id_ = key.partition(":")
         kept.setdefault(lab, []).append(id_)
     # Every edge between two kept nodes (focus() keeps them all), one per pair and type.
-    hops: dict[tuple[str, str, str], list[tuple[str, str]]] = {}  # (type, src, dst) -> (activity id, exporter id)
+    hops: dict[tuple[str, str, str], list[dict]] = {}  # (type, src, dst) -> hops (a, x, m, w, row)
     for rt, a, b, side, _ in queries:
         if side != "src" or not kept.get(a) or not kept.get(b):
             continue
         if rt in HOP_TYPES:
             for r in store.run(_hops_between_query(rt, a, b), {"src": kept[a], "dst": kept[b]}):
-                hops.setdefault((rt, node_key(a, r["src"]), node_key(b, r["dst"])), []).extend(
-                    (act, r["exporter"]) for act in r["acts"])
+                hops.setdefault((rt, node_key(a, r["src"]), node_key(b, r["dst"])), []).extend(r["hops"])
             continue
         rows = store.run(_between_query(rt, a, b), {"src": kept[a], "dst": kept[b], "limit": EDGE_ROWS})
         truncated |= len(rows) >= EDGE_ROWS
@@ -677,7 +676,8 @@ def neighbourhood(store, node: str, depth: int = 2, findings: Iterable | Finding
                 g.add_edge(src, dst, key=rt, type=rt, count=1, props=props, findings=[], severity=None,
                            highlight=False)
     _neighbourhood_details(store, g, kept)
-    _lay_on_pairs(store, g, hops, _relevant(findings, g))
+    index = findings if isinstance(findings, FindingIndex) else FindingIndex(findings)
+    _lay_on_pairs(store, g, hops, index)
     note = None
     if truncated:
         note = (f"The {depth}-hop neighbourhood has more than the {cap} nodes drawn at once: the nearest are shown. "
@@ -731,114 +731,103 @@ def _neighbourhood_details(store, g: nx.MultiDiGraph, kept: dict[str, list[str]]
             d["subjects"] = sorted(listed.get((d["id"], "subjects"), []))
 
 
-def _lay_on_pairs(store, g: nx.MultiDiGraph, hops: dict[tuple[str, str, str], list[tuple[str, str]]],
-                  findings: list) -> None:
-    """Add the collapsed hop edges to ``g`` and lay ``findings`` on nodes and hops exactly as
+def _lay_on_pairs(store, g: nx.MultiDiGraph, hops: dict[tuple[str, str, str], list[dict]],
+                  index: FindingIndex) -> None:
+    """Add the collapsed hop edges to ``g`` and lay the findings on nodes and hops exactly as
     :func:`annotate` lays them on the part of a RoPA (then :func:`collapse` merges them)."""
+    findings = _relevant(index, g)
     orgs = [d["id"] for _, d in g.nodes(data=True) if d["label"] == "Organisation"]
     abroad = {r["id"] for r in store.run(
         "MATCH (o:Organisation)-[:PROCESSES_IN]->(k:Country) WHERE o.id IN $ids AND k.eea = false "
         "RETURN DISTINCT o.id AS id", {"ids": orgs})} if orgs else set()
     idx = _Index(g)
-    outside = sorted({a for hs in hops.values() for a, _ in hs if node_key("Activity", a) not in g})
-    names = {node_key("Activity", k): d["name"] for k, d in g.nodes(data=True) if d["label"] == "Activity"}
-    if outside:
-        for r in store.run(ACTIVITY_NAMES, {"ids": outside}):
-            key = node_key("Activity", r["id"])
-            names[key] = str(r["name"] or r["id"])
-            idx.activity.setdefault((r["controller"] or "", r["name"] or ""), key)
+    # Findings name activities by controller and name: those of the hops not drawn as nodes.
+    names = {d["id"]: d["name"] for _, d in g.nodes(data=True) if d["label"] == "Activity"}
+    outside = {h["a"] for hs in hops.values() for h in hs} - set(names)
+    known = index.activities or {}
+    missing = sorted(a for a in outside if a not in known)
+    if missing:
+        known = dict(known)
+        for r in store.run(ACTIVITY_NAMES, {"ids": missing}):
+            known[r["id"]] = (str(r["controller"] or ""), str(r["name"] or ""))
+    for a in outside:
+        if a in known:
+            idx.activity.setdefault(known[a], node_key("Activity", a))
+            names[a] = known[a][1] or a
     # A finding names its exporter: resolve it as the whole network would, also when the exporter
     # (a controller, a processor further up the chain) is not in this part.
     exporters = dict(idx.org)
-    away = sorted({x for hs in hops.values() for _, x in hs if x and node_key("Organisation", x) not in g})
+    away = sorted({h["x"] for hs in hops.values() for h in hs if h["x"] and node_key("Organisation", h["x"]) not in g})
     if away:
         for r in store.run("UNWIND $ids AS i MATCH (o:Organisation {id: i}) RETURN o.id AS id, o.name AS name",
                            {"ids": away}):
             name = str(r["name"] or r["id"])
             exporters.setdefault(name, node_key("Organisation", r["id"]))
             exporters.setdefault(name.casefold(), node_key("Organisation", r["id"]))
-    # Each hop: (edge, activity key, exporter key); its findings and worst severity rank.
-    into: dict[tuple[str, str], list[tuple[tuple, int]]] = {}   # (importer, activity) -> (edge, hop)
+    # Each hop of each edge: its findings' worst severity rank (for the hops listed first).
+    into: dict[tuple[str, str], list[tuple[tuple, int]]] = {}   # (importer key, activity id) -> (edge, hop)
     into_org: dict[str, list[tuple]] = {}
     hop_rank: dict[tuple, list[int]] = {}
-    hop_list: dict[tuple, list[tuple[str, str]]] = {}
     on_edge: dict[tuple, dict[int, dict]] = {}
     for (rt, src, dst), hs in hops.items():
         e = (src, dst, rt)
-        keyed = [(node_key("Activity", a or ""), node_key("Organisation", x or "")) for a, x in hs]
-        hop_list[e] = keyed
-        hop_rank[e] = [-1] * len(keyed)
+        hop_rank[e] = [-1] * len(hs)
         on_edge[e] = {}
         into_org.setdefault(dst, []).append(e)
-        for i, (act, _) in enumerate(keyed):
-            into.setdefault((dst, act), []).append((e, i))
+        for i, h in enumerate(hs):
+            into.setdefault((dst, h["a"] or ""), []).append((e, i))
 
-    def land(e: tuple, i: int | None, f: dict) -> None:
-        on_edge[e].setdefault(id(f), f)
-        r = SEVERITY_RANK.get(f.get("severity"), -1)
-        ranks = hop_rank[e]
-        for j in (range(len(ranks)) if i is None else (i,)):
-            if ranks[j] < r:
-                ranks[j] = r
-
-    for finding in findings:
-        f = finding if type(finding) is dict else _as_dict(finding)
-        act = idx.activity_key(f)
-        imp = idx.org_key(_f(f, "importer"))
-        name = _f(f, "exporter")
-        # An exporter named but not found here is no exporter of these hops (the rule pack names
-        # organisations of the store): a sentinel, so that the finding lands on none of them.
-        exp = (exporters.get(name) or exporters.get(str(name).casefold()) or "?") if name else None
-        if _f(f, "importer") and imp is None or _f(f, "activity") and act is None:
+    rank_of = SEVERITY_RANK.get
+    for f in findings:
+        get = f.get
+        act = idx.activity.get((get("controller") or "", get("activity") or ""))
+        imp_name = get("importer")
+        imp = (idx.org.get(imp_name) or idx.org.get(str(imp_name).casefold())) if imp_name else None
+        if imp_name and imp is None or get("activity") and act is None:
             if imp is not None:  # its activity lies outside: none of its hops are here
                 g.nodes[imp]["findings"].append(f)
             continue
+        r = rank_of(get("severity"), -1)
         if act and imp:
-            for e, i in into.get((imp, act), ()):
-                if exp is None or hop_list[e][i][1] == exp:
-                    land(e, i, f)
+            name = get("exporter")
+            # An exporter named but not found here is no exporter of these hops (the rule pack names
+            # organisations of the store): a sentinel, so that the finding lands on none of them.
+            exp = (exporters.get(name) or exporters.get(str(name).casefold()) or "?") if name else None
+            for e, i in into.get((imp, act.split(":", 1)[1]), ()):
+                if exp is None or node_key("Organisation", hops[(e[2], e[0], e[1])][i]["x"] or "") == exp:
+                    on_edge[e].setdefault(id(f), f)
+                    if hop_rank[e][i] < r:
+                        hop_rank[e][i] = r
             g.nodes[imp]["findings"].append(f)
         elif act:
             if act in g:
                 g.nodes[act]["findings"].append(f)
-        elif imp or idx.org_key(_f(f, "subject")):
-            org = imp or idx.org_key(_f(f, "subject"))
+        elif imp or idx.org_key(get("subject")):
+            org = imp or idx.org_key(get("subject"))
             g.nodes[org]["findings"].append(f)
             for e in into_org.get(org, ()):
-                land(e, None, f)
+                on_edge[e].setdefault(id(f), f)
+                hop_rank[e] = [max(x, r) for x in hop_rank[e]]
     for _, d in g.nodes(data=True):
         d["severity"] = worst_severity(x["severity"] for x in d["findings"])
     for *_, d in g.edges(data=True):  # the other relationships: findings lie on hops only
         d["severity"] = worst_severity(x["severity"] for x in d["findings"])
-    # The hops each edge lists (worst first), with their properties read from the store.
     rank_name = {r: s for s, r in SEVERITY_RANK.items()}
-    sample: dict[tuple, list[dict]] = {}
-    wanted: dict[tuple[str, str, str], list[dict]] = {}
-    for e, keyed in hop_list.items():
-        order = sorted(range(len(keyed)), key=lambda i: (-hop_rank[e][i], keyed[i][0]))[:HOP_SAMPLE]
-        sample[e] = [{"activity": keyed[i][0], "exporter": keyed[i][1], "severity": rank_name.get(hop_rank[e][i])}
-                     for i in order]
-        a, b = e[0].split(":", 1)[0], e[1].split(":", 1)[0]
-        wanted.setdefault((e[2], a, b), []).extend(
-            {"s": e[0].split(":", 1)[1], "d": e[1].split(":", 1)[1], "a": h["activity"].split(":", 1)[1]}
-            for h in sample[e])
-    props_of: dict[tuple, dict] = {}
-    for (rt, a, b), params in wanted.items():
-        for r in store.run(_hop_details_query(rt, a, b), {"hops": params}):
-            props = {c: r[c] for c in REL_TYPES[rt].columns if _plain(r.get(c))}
-            props_of[(node_key(a, r["src"]), node_key(b, r["dst"]), rt, node_key("Activity", props.get("activity", "")),
-                      node_key("Organisation", props.get("exporter", "")))] = props
-    for e, keyed in hop_list.items():
-        src, dst, rt = e
+    for (rt, src, dst), hs in hops.items():
+        e = (src, dst, rt)
+        ranks = hop_rank[e]
         found = list(on_edge[e].values())
-        severity = worst_severity(f["severity"] for f in found)
+        severity = rank_name.get(max(ranks, default=-1))
         transfer = g.nodes[dst]["id"] in abroad
+        first = heapq.nsmallest(HOP_SAMPLE, range(len(hs)),
+                                key=lambda i: (-ranks[i], node_key("Activity", hs[i]["a"] or ""), str(hs[i]["row"] or "")))
         listed = []
-        for h in sample[e]:
-            props = props_of.get((src, dst, rt, h["activity"], h["exporter"]), {})
-            listed.append(_hop_entry(names.get(h["activity"], h["activity"].split(":", 1)[1]), h["activity"],
-                                     props, h["severity"]))
-        g.add_edge(src, dst, key=rt, type=rt, count=len(keyed), findings=found, severity=severity,
+        for i in first:
+            h = hs[i]
+            props = {"mechanism": h["m"], "mechanism_raw": h["w"], "row": h["row"]}
+            listed.append(_hop_entry(names.get(h["a"], h["a"] or ""), node_key("Activity", h["a"] or ""),
+                                     {k: v for k, v in props.items() if _plain(v)}, rank_name.get(ranks[i])))
+        g.add_edge(src, dst, key=rt, type=rt, count=len(hs), findings=found, severity=severity,
                    transfer=transfer, verdict=verdict_for(severity, transfer), hops=listed, props={},
                    highlight=False)
 
