@@ -769,8 +769,10 @@ def _lay_on_pairs(store, g: nx.MultiDiGraph, hops: dict[tuple[str, str, str], li
     into_org: dict[str, list[tuple]] = {}
     hop_rank: dict[tuple, list[int]] = {}
     on_edge: dict[tuple, dict[int, dict]] = {}
+    hops_of: dict[tuple, list[dict]] = {}
     for (rt, src, dst), hs in hops.items():
         e = (src, dst, rt)
+        hops_of[e] = hs
         hop_rank[e] = [-1] * len(hs)
         on_edge[e] = {}
         into_org.setdefault(dst, []).append(e)
@@ -778,33 +780,39 @@ def _lay_on_pairs(store, g: nx.MultiDiGraph, hops: dict[tuple[str, str, str], li
             into.setdefault((dst, h["a"] or ""), []).append((e, i))
 
     rank_of = SEVERITY_RANK.get
+    org_of, act_of, nodes = idx.org.get, idx.activity.get, g.nodes
+    cut = len("Organisation:")
     for f in findings:
         get = f.get
-        act = idx.activity.get((get("controller") or "", get("activity") or ""))
+        act = act_of((get("controller") or "", get("activity") or ""))
         imp_name = get("importer")
-        imp = (idx.org.get(imp_name) or idx.org.get(str(imp_name).casefold())) if imp_name else None
-        if imp_name and imp is None or get("activity") and act is None:
+        imp = (org_of(imp_name) or org_of(str(imp_name).casefold())) if imp_name else None
+        if imp_name and imp is None or act is None and get("activity"):
             if imp is not None:  # its activity lies outside: none of its hops are here
-                g.nodes[imp]["findings"].append(f)
+                nodes[imp]["findings"].append(f)
             continue
-        r = rank_of(get("severity"), -1)
         if act and imp:
             name = get("exporter")
             # An exporter named but not found here is no exporter of these hops (the rule pack names
             # organisations of the store): a sentinel, so that the finding lands on none of them.
             exp = (exporters.get(name) or exporters.get(str(name).casefold()) or "?") if name else None
-            for e, i in into.get((imp, act.split(":", 1)[1]), ()):
-                if exp is None or node_key("Organisation", hops[(e[2], e[0], e[1])][i]["x"] or "") == exp:
-                    on_edge[e].setdefault(id(f), f)
-                    if hop_rank[e][i] < r:
-                        hop_rank[e][i] = r
-            g.nodes[imp]["findings"].append(f)
+            on = into.get((imp, act[9:]))  # act is "Activity:<id>"
+            if on:
+                r = rank_of(get("severity"), -1)
+                exp_id = exp[cut:] if exp else None
+                for e, i in on:
+                    if exp is None or (hops_of[e][i]["x"] or "") == exp_id:
+                        on_edge[e].setdefault(id(f), f)
+                        if hop_rank[e][i] < r:
+                            hop_rank[e][i] = r
+            nodes[imp]["findings"].append(f)
         elif act:
             if act in g:
-                g.nodes[act]["findings"].append(f)
+                nodes[act]["findings"].append(f)
         elif imp or idx.org_key(get("subject")):
             org = imp or idx.org_key(get("subject"))
-            g.nodes[org]["findings"].append(f)
+            nodes[org]["findings"].append(f)
+            r = rank_of(get("severity"), -1)
             for e in into_org.get(org, ()):
                 on_edge[e].setdefault(id(f), f)
                 hop_rank[e] = [max(x, r) for x in hop_rank[e]]
@@ -819,8 +827,12 @@ def _lay_on_pairs(store, g: nx.MultiDiGraph, hops: dict[tuple[str, str, str], li
         found = list(on_edge[e].values())
         severity = rank_name.get(max(ranks, default=-1))
         transfer = g.nodes[dst]["id"] in abroad
-        first = heapq.nsmallest(HOP_SAMPLE, range(len(hs)),
-                                key=lambda i: (-ranks[i], node_key("Activity", hs[i]["a"] or ""), str(hs[i]["row"] or "")))
+        first: list[int] = []  # worst first, then by activity (as collapse() orders them)
+        for level in sorted(set(ranks), reverse=True):
+            pool = ((hs[i]["a"] or "", str(hs[i]["row"] or ""), i) for i, x in enumerate(ranks) if x == level)
+            first += [i for *_, i in heapq.nsmallest(HOP_SAMPLE - len(first), pool)]
+            if len(first) >= HOP_SAMPLE:
+                break
         listed = []
         for i in first:
             h = hs[i]
