@@ -147,7 +147,7 @@ def deadline(fn, seconds: float):
     th.join(seconds)
     took = time.perf_counter() - t
     if th.is_alive():
-        return None, took, f"ran over {seconds:.0f} s"
+        return None, took, f"ran over --rule-timeout {seconds:.0f} s"
     if "err" in box:
         return None, took, box["err"]
     return box["out"], took, None
@@ -570,10 +570,10 @@ def notes(results: dict, sizes: list[int], backend: str) -> list[str]:
                        + (f" standing for {v['hops']:,} relationships" if v.get("hops") else "")
                        + (" (capped at the node cap, nearest kept)" if v.get("capped") else "")
                        + (f"; CPU build {v['cpu']:.2f} s, render {r['cpu']:.2f} s" if "cpu" in v and "cpu" in r else ""))
-        pf = c.get("parse floor: pandas")
-        if pf and pf.get("how"):
-            out.append(f"{n:,}: parse floor = the faster of {pf['how']} and "
-                       f"{(c.get('parse floor: pyarrow') or {}).get('how', 'pyarrow.csv')}")
+    how = [(results[backend].get(str(n), {}).get(f) or {}).get("how") for n in sizes[-1:]
+           for f in ("parse floor: pandas", "parse floor: pyarrow")]
+    if all(how):
+        out.append(f"parse floor = the faster of {how[0]} and {how[1]}")
     slow = []
     for row in table(results, sizes, backend)[1:]:
         for e in row[1 + len(sizes):1 + 2 * len(sizes) - 1]:
