@@ -277,6 +277,8 @@ def run_child(args) -> None:
     # -- the Graph page: a large vendor's 2-hop neighbourhood --------------------------------------
     rec.step("graph view")
     guard.arm(conn)
+    if conn is not None:
+        conn.set_query_timeout(0)  # no limit: the neighbourhood has its own target, and is timed
     try:
         top = store.run("MATCH ()-[h:DISCLOSES_TO|ENGAGES]->(o:Organisation) "
                         "RETURN o.id AS id, count(h) AS n ORDER BY n DESC, id LIMIT 1")
@@ -315,6 +317,8 @@ def run_child(args) -> None:
     # that do not depend on it still run, and the table is always written.
     rec.step("report")
     guard.arm(conn)
+    if conn is not None:
+        conn.set_query_timeout(int(args.rule_timeout * 1000))
     report = None
     t = time.perf_counter()
     report, t_model, err = deadline(lambda: build_report(store, AS_OF, None, "bench"), args.rule_timeout)
