@@ -693,9 +693,10 @@ def _neighbourhood_nodes(store, level: dict[str, int]) -> nx.MultiDiGraph:
         by_label.setdefault(lab, []).append(id_)
     g = nx.MultiDiGraph()
     from .schema import NODE_TYPES
-    for lab, ids in by_label.items():
-        ret = ", ".join(f"n.{c} AS {c}" for c in NODE_TYPES[lab].columns)
-        for rec in store.run(f"MATCH (n:{lab}) WHERE n.id IN $ids RETURN {ret}", {"ids": ids}):
+    for label, ids in by_label.items():
+        lab = label
+        ret = ", ".join(f"n.{c} AS {c}" for c in NODE_TYPES[label].columns)
+        for rec in store.run(f"MATCH (n:{label}) WHERE n.id IN $ids RETURN {ret}", {"ids": ids}):
             props = {k: v for k, v in rec.items() if _plain(v)}
             attrs: dict[str, Any] = {"label": lab, "id": rec["id"], "name": str(rec.get("name") or rec["id"]),
                                      "props": props, "findings": [], "severity": None}
