@@ -7,16 +7,21 @@ For each size a synthetic RoPA (``ropa generate``, cached under ``.bench/data``)
 through the same library calls the CLI and the explorer make, in a subprocess of its
 own, so peak RSS is per size:
 
-- the parse floor: ``pandas.read_csv`` and ``pyarrow.csv.read_csv`` of the same file
-  (the faster one), the least any import must spend reading it;
+- the parse floor: ``pandas.read_csv(engine="pyarrow")`` and ``pyarrow.csv.read_csv`` of the
+  same file, best of 3 each (the faster one), the least any import must spend reading it;
 - import (``ropa import``: read the register, ``load`` it into a fresh on-disk embedded
   store) and its ratio to the parse floor;
 - the rule pack (``rules.run_rule`` per rule, then ``finalise``, as ``evaluate`` does),
   per rule and in total, on the store opened read-only as the explorer does;
-- the report (``report.build_report``, then ``render`` to HTML and to XLSX);
-- the Graph page's view of a large vendor: the network built once (export, build,
-  annotate: the page caches it), then per click the 2-hop neighbourhood of the vendor
-  with the most incoming relationships (filter, focus, limit) and its pyvis page.
+- the Graph page's view of a large vendor: the findings indexed once per evaluation
+  (``views.FindingIndex``, cached by the explorer), then per click the 2-hop neighbourhood
+  of the vendor with the most incoming relationships read from the store
+  (``views.neighbourhood``: node cap, one edge per pair and type with a count) and its
+  pyvis page (``render.network_html``), wall and CPU;
+- the report (``report.build_report``, then ``render`` to HTML and to XLSX), each step
+  under its own limit: one that fails or runs over is shown as stopped, the rest still run;
+- peak RSS in each phase (sampled every 0.1 s; one process runs them all, so what earlier
+  phases left in memory counts too) and over the whole run.
 
 It prints one table (figures by size, growth exponents between sizes, targets at the
 largest size) and writes ``.bench/results.json`` and ``bench/RESULTS.md``. A step that
@@ -79,6 +84,7 @@ class Guard:
         self.limit_kb = self.cap_kb
         self.conn = None
         self.tripped = False
+        self.phase_peak_kb = 0  # the highest RSS seen (every 0.1 s) since the phase began
         threading.Thread(target=self._watch, daemon=True).start()
 
     def arm(self, conn) -> None:
@@ -89,7 +95,9 @@ class Guard:
 
     def _watch(self) -> None:
         while True:
-            if self.conn is not None and not self.tripped and rss_kb(os.getpid()) > self.limit_kb:
+            now = rss_kb(os.getpid())
+            self.phase_peak_kb = max(self.phase_peak_kb, now)
+            if self.conn is not None and not self.tripped and now > self.limit_kb:
                 self.tripped = True
                 try:
                     self.conn.interrupt()
@@ -112,6 +120,37 @@ def rss_kb(pid: int) -> int:
 def peak_rss_mb() -> float:
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def phase_rss(rec: Recorder, guard: "Guard", phase: str) -> None:
+    """The peak RSS during a phase (sampled every 0.1 s; what the process still held from earlier
+    phases counts too: one process runs them all), the high-water mark so far and the RSS now."""
+    now = rss_kb(os.getpid())
+    rec.put(f"peak RSS in {phase} (MB)", max(guard.phase_peak_kb, now) / 1024, so_far=peak_rss_mb(), now=now / 1024)
+    guard.phase_peak_kb = now
+
+
+def deadline(fn, seconds: float):
+    """(result, seconds, None) or (None, seconds waited, why): ``fn`` in a daemon thread, given up
+    after ``seconds`` (a pure-Python step cannot be interrupted; the run goes on and the thread's
+    work is dropped when the child exits)."""
+    box: dict = {}
+
+    def work():
+        try:
+            box["out"] = fn()
+        except Exception as exc:  # shown in the table, the run goes on
+            box["err"] = f"{type(exc).__name__}: {str(exc)[:80]}"
+    t = time.perf_counter()
+    th = threading.Thread(target=work, daemon=True)
+    th.start()
+    th.join(seconds)
+    took = time.perf_counter() - t
+    if th.is_alive():
+        return None, took, f"ran over --rule-timeout {seconds:.0f} s"
+    if "err" in box:
+        return None, took, box["err"]
+    return box["out"], took, None
 
 
 def stop_reason(exc: Exception, guard: Guard, args) -> str:
@@ -150,12 +189,16 @@ def run_child(args) -> None:
 
     # -- parse floor ---------------------------------------------------------------------------
     rec.step("parse floor")
-    _, t_pd = timed(lambda: pd.read_csv(data, dtype=str, keep_default_na=False))
-    _, t_pa = timed(lambda: pacsv.read_csv(data))
-    rec.put("parse floor: pandas", t_pd)
-    rec.put("parse floor: pyarrow", t_pa)
+
+    def best_of_3(fn) -> float:
+        return min(timed(fn)[1] for _ in range(3))
+    t_pd = best_of_3(lambda: pd.read_csv(data, dtype=str, keep_default_na=False, engine="pyarrow"))
+    t_pa = best_of_3(lambda: pacsv.read_csv(data))
+    rec.put("parse floor: pandas", t_pd, how="pandas.read_csv(engine='pyarrow'), best of 3")
+    rec.put("parse floor: pyarrow", t_pa, how="pyarrow.csv.read_csv, best of 3")
     floor = min(t_pd, t_pa)
     rec.put("parse floor", floor)
+    phase_rss(rec, guard, "parse floor")
 
     # -- import ----------------------------------------------------------------------------------
     rec.step("import")
@@ -192,7 +235,8 @@ def run_child(args) -> None:
     rec.put("import (read + load)", t_import)
     rec.put("import / parse floor", t_import / floor)
     rec.put("relationships (imported)", sum(len(df) for df in merged.rels.values()))
-    del merged
+    del merged, graph
+    phase_rss(rec, guard, "import")
 
     # -- rule pack -------------------------------------------------------------------------------
     rec.step("rules")
@@ -227,62 +271,81 @@ def run_child(args) -> None:
     rec.put("rules: total of the rules that finished", t_ok + t_fin)
     rec.put("findings", len(findings))
     findings_dicts = [f.to_dict() for f in findings]
+    del findings
+    phase_rss(rec, guard, "rules")
 
     # -- the Graph page: a large vendor's 2-hop neighbourhood --------------------------------------
     rec.step("graph view")
     guard.arm(conn)
+    if conn is not None:
+        conn.set_query_timeout(0)  # no limit: the neighbourhood has its own target, and is timed
     try:
         top = store.run("MATCH ()-[h:DISCLOSES_TO|ENGAGES]->(o:Organisation) "
                         "RETURN o.id AS id, count(h) AS n ORDER BY n DESC, id LIMIT 1")
         vendor, n_in = top[0]["id"], int(top[0]["n"])
         node = views.node_key("Organisation", vendor)
-        if hasattr(views, "neighbourhood"):
-            # The Graph page reads a focus from the store, capped (views.neighbourhood): no whole network.
-            (drawn, note), t_build = timed(lambda: views.neighbourhood(store, node, 2, findings_dicts))
-            shown, capped, how = drawn, note is not None, "views.neighbourhood (from the store)"
-        else:
-            # The Graph page builds the whole network once (cached), then filters, focuses and caps it.
-            rg, t_export = timed(store.export)
-            t = time.perf_counter()
-            full = views.annotate(views.build_network(rg), findings_dicts)
-            rec.put("graph: network (export + build + annotate)", t_export + time.perf_counter() - t)
-            del rg
-
-            def build():
-                shown = views.filter_network(full, views.GraphFilter())
-                shown = views.without_details(shown)
-                shown = views.focus(shown, node, 2)
-                return shown, views.limit(shown)
-            (shown, (limited, note)), t_build = timed(build)
-            drawn = limited if limited is not None else views.without_details(shown)
-            capped, how = limited is None, "whole network, then focus"
+        # Once per evaluation (the explorer caches it): the findings indexed by what they name,
+        # with the activities' names (the explorer's catalogue has them).
+        from ropa import browse
+        cpu = time.process_time()
+        index, t_index = timed(lambda: views.FindingIndex(findings_dicts, [
+            (a["id"], a["name"], a["controller"]) for a in browse.run(store, "activities")]))
+        rec.put("neighbourhood: finding index (once per evaluation)", t_index, cpu=time.process_time() - cpu)
+        # Per click: views.neighbourhood reads the 2-hop neighbourhood from the store, capped at
+        # the node cap, one edge per (source, target, type) with a count; then the pyvis page.
+        cpu = time.process_time()
+        (drawn, note), t_build = timed(lambda: views.neighbourhood(store, node, 2, index))
+        cpu_build = time.process_time() - cpu
+        cpu = time.process_time()
         page, t_render = timed(lambda: network_html(drawn))
-        rec.put("neighbourhood view: build", t_build, vendor=vendor, incoming=n_in, how=how,
-                nodes=shown.number_of_nodes(), edges=shown.number_of_edges(), capped=capped)
-        rec.put("neighbourhood view: render", t_render, bytes=len(page), nodes=drawn.number_of_nodes())
-        rec.put("neighbourhood view (build + render)", t_build + t_render)
-        del shown, drawn, page
+        cpu_render = time.process_time() - cpu
+        rec.put("neighbourhood view: build", t_build, cpu=cpu_build, vendor=vendor, incoming=n_in,
+                how="views.neighbourhood (from the store, parallel hops counted per pair)",
+                nodes=drawn.number_of_nodes(), edges=drawn.number_of_edges(),
+                hops=sum(d.get("count", 1) for *_, d in drawn.edges(data=True)), capped=note is not None)
+        rec.put("neighbourhood view: render", t_render, cpu=cpu_render, bytes=len(page), nodes=drawn.number_of_nodes())
+        rec.put("neighbourhood view (build + render)", t_build + t_render, cpu=cpu_build + cpu_render)
+        del drawn, page, index
     except Exception as exc:
         rec.put("neighbourhood view (build + render)", None, stopped=stop_reason(exc, guard, args),
                 error=str(exc)[:200])
+    phase_rss(rec, guard, "neighbourhood")
 
     # -- report (last: the slowest step, and no target) ----------------------------------------------
+    # Each step under its own limit (the store's query timeout for the model, a thread deadline of
+    # --rule-timeout for rendering): a step that fails or runs over is shown as stopped, the ones
+    # that do not depend on it still run, and the table is always written.
     rec.step("report")
     guard.arm(conn)
+    if conn is not None:
+        conn.set_query_timeout(int(args.rule_timeout * 1000))
+    report = None
     t = time.perf_counter()
-    try:
-        report, t_model = timed(lambda: build_report(store, AS_OF, None, "bench"))
+    report, t_model, err = deadline(lambda: build_report(store, AS_OF, None, "bench"), args.rule_timeout)
+    if err is None:
         rec.put("report: model (build_report)", t_model)
-        html, t_html = timed(lambda: render(report, "html"))
-        rec.put("report: HTML", t_html, bytes=len(html))
-        xlsx, t_xlsx = timed(lambda: render(report, "xlsx"))
-        rec.put("report: XLSX", t_xlsx, bytes=len(xlsx))
-        del report, html, xlsx
-    except Exception as exc:
-        rec.put("report: model (build_report)", None, stopped=stop_reason(exc, guard, args), error=str(exc)[:200],
-                after=time.perf_counter() - t)
-    store.close()
+    else:
+        why = "memory cap" if guard.tripped else ("a query ran over --rule-timeout" if "Interrupted" in err else err)
+        rec.put("report: model (build_report)", None, stopped=why, after=t_model)
+    busy = err is not None and "ran over" in err  # that thread still uses the store
+    for fmt_name, figure in (("html", "report: HTML"), ("xlsx", "report: XLSX")):
+        if report is None:
+            rec.put(figure, None, stopped="no report model")
+            continue
+        rec.step(figure)
+        out, t_out, err = deadline(lambda: render(report, fmt_name), args.rule_timeout)
+        if err is None:
+            rec.put(figure, t_out, bytes=len(out))
+        else:  # a thread left running shares the CPU with the next step: said in the notes
+            rec.put(figure, None, stopped=err, after=t_out)
+        del out
+    del report
+    phase_rss(rec, guard, "report")
+    if not busy:
+        store.close()
     rec.put("peak RSS (MB)", peak_rss_mb())
+    rec.fp.close()
+    os._exit(0)  # a render thread still running past its deadline must not hold the run
 
 
 # =============================================================================== parent: sizes, table
@@ -432,9 +495,11 @@ ORDER = ["relationships (generated)", "relationships (imported)", "register rows
          "parse floor: pandas", "parse floor: pyarrow", "parse floor", "import: read register",
          "import: load into store", "import (read + load)", "import / parse floor", "rules: total",
          "rules: total of the rules that finished", "findings",
-         "graph: network (export + build + annotate)", "neighbourhood view: build", "neighbourhood view: render",
+         "graph: network (export + build + annotate)", "neighbourhood: finding index (once per evaluation)",
+         "neighbourhood view: build", "neighbourhood view: render",
          "neighbourhood view (build + render)", "report: model (build_report)", "report: HTML", "report: XLSX",
-         "peak RSS (MB)"]
+         "peak RSS in parse floor (MB)", "peak RSS in import (MB)", "peak RSS in rules (MB)",
+         "peak RSS in neighbourhood (MB)", "peak RSS in report (MB)", "peak RSS (MB)"]
 
 
 def short(n: int) -> str:
@@ -503,10 +568,16 @@ def notes(results: dict, sizes: list[int], backend: str) -> list[str]:
                            (f" after {f['after']:.0f} s" if f.get("after") else "") + ")")
         v = c.get("neighbourhood view: build")
         if v:
+            r = c.get("neighbourhood view: render") or {}
             out.append(f"{n:,}: neighbourhood of {v['vendor']!r} ({v['incoming']:,} incoming relationships; "
-                       f"{v.get('how', 'whole network, then focus')}): {v['nodes']:,} nodes, {v['edges']:,} edges" +
-                       (" - more than the Graph page's node cap (views.neighbourhood keeps the nearest; the old "
-                        "path asks to narrow the filter and is drawn anyway here)" if v.get("capped") else ""))
+                       f"{v.get('how', 'whole network, then focus')}): {v['nodes']:,} nodes, {v['edges']:,} edges"
+                       + (f" standing for {v['hops']:,} relationships" if v.get("hops") else "")
+                       + (" (capped at the node cap, nearest kept)" if v.get("capped") else "")
+                       + (f"; CPU build {v['cpu']:.2f} s, render {r['cpu']:.2f} s" if "cpu" in v and "cpu" in r else ""))
+    how = [(results[backend].get(str(n), {}).get(f) or {}).get("how") for n in sizes[-1:]
+           for f in ("parse floor: pandas", "parse floor: pyarrow")]
+    if all(how):
+        out.append(f"parse floor = the faster of {how[0]} and {how[1]}")
     slow = []
     for row in table(results, sizes, backend)[1:]:
         for e in row[1 + len(sizes):1 + 2 * len(sizes) - 1]:
@@ -520,8 +591,8 @@ def notes(results: dict, sizes: list[int], backend: str) -> list[str]:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
-                   help="relationship counts, comma-separated (default 10000,100000,1000000)")
+    p.add_argument("--sizes", nargs="+", default=[",".join(map(str, DEFAULT_SIZES))],
+                   help="relationship counts, comma- or space-separated (default 10000,100000,1000000)")
     p.add_argument("--seed", type=int, default=SEED)
     p.add_argument("--neo4j", dest="neo4j", action="store_true", default=None,
                    help="also run on Neo4j (default: when NEO4J_URI is set)")
@@ -530,7 +601,8 @@ def main(argv=None) -> int:
     p.add_argument("--markdown", default=str(ROOT / "bench" / "RESULTS.md"),
                    help="write the table here (default bench/RESULTS.md; '' to skip)")
     p.add_argument("--rule-timeout", type=float, default=300,
-                   help="seconds one store query (a rule, a report query) may take (default 300)")
+                   help="seconds one store query (a rule, a report query) or one report step (model, HTML, "
+                        "XLSX) may take (default 300)")
     p.add_argument("--table-only", action="store_true", help="print the table of the last run (results.json) again")
     p.add_argument("--reuse", action="store_true",
                    help="reuse the figures of a size measured to the end before (same data, same backend)")
@@ -555,7 +627,7 @@ def main(argv=None) -> int:
         results = json.loads((out / "results.json").read_text())
         report(args, results, results["sizes"], [b for b in ("embedded", "neo4j") if isinstance(results.get(b), dict)])
         return 0
-    sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip())
+    sizes = sorted(int(s.replace("_", "")) for s in ",".join(args.sizes).split(",") if s.strip())
     out.mkdir(parents=True, exist_ok=True)
     backends = ["embedded"]
     if args.neo4j is not False:

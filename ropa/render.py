@@ -26,7 +26,7 @@ from pyvis.network import Network
 
 from .palette import SEVERITY_COLOURS, VERDICT_COLOURS, VERDICT_LABELS
 from .schema import HOP_TYPES
-from .views import mechanism_text
+from .views import collapse
 
 PYVIS_TEMPLATES = Path(__import__("pyvis").__file__).resolve().parent / "templates"
 
@@ -138,29 +138,25 @@ def node_tooltip(d: dict) -> str:
     return "\n".join(lines)
 
 
-def _edge_tooltip(g: nx.MultiDiGraph, u: str, v: str, group: list[dict]) -> str:
-    d0 = group[0]
-    lines = [f"{d0['type']}: {g.nodes[u]['name']} → {g.nodes[v]['name']}"]
-    if d0["type"] in HOP_TYPES:
-        verdict = _worst_verdict(group)
-        lines.append(f"verdict: {VERDICT_LABELS[verdict]}")
-        for d in group[:8]:
-            p = d["props"]
-            act = g.nodes[d["activity"]]["name"] if d.get("activity") in g else p.get("activity", "")
-            mech = mechanism_text(p)
-            lines.append(f"• {act}: {_short(mech, 80)}" + (f" (row {p['row']})" if p.get("row") else ""))
-        if len(group) > 8:
-            lines.append(f"… and {len(group) - 8} more activities")
-        findings = [f for d in group for f in d.get("findings", [])]
-        if findings:
-            lines.append(f"findings ({len(findings)}):")
-            lines += _findings_lines(findings)
+def _edge_tooltip(g: nx.MultiDiGraph, u: str, v: str, d: dict) -> str:
+    """A drawn edge's tooltip: its type and ends, how many relationships it stands for, on hops the
+    verdict, the first activities (worst first, mechanism as written, row) and the findings."""
+    n = d.get("count", 1)
+    lines = [f"{d['type']}: {g.nodes[u]['name']} → {g.nodes[v]['name']}"]
+    if d["type"] in HOP_TYPES:
+        if n > 1:
+            lines[0] += f" ({n:,} activities)"
+        lines.append(f"verdict: {VERDICT_LABELS[d.get('verdict') or 'none']}")
+        for h in d.get("hops", []):
+            lines.append(f"• {h['name']}: {_short(h['mechanism'], 80)}" + (f" (row {h['row']})" if h.get("row") else ""))
+        if n > len(d.get("hops", [])):
+            lines.append(f"… and {n - len(d.get('hops', [])):,} more activities")
+        if d.get("findings"):
+            lines.append(f"findings ({len(d['findings']):,}):")
+            lines += _findings_lines(d["findings"])
+    elif n > 1:
+        lines[0] += f" (×{n:,})"
     return "\n".join(lines)
-
-
-def _worst_verdict(group: list[dict]) -> str:
-    order = ["violation", "warning", "ok", "none"]
-    return min((d.get("verdict") or ("ok" if d.get("transfer") else "none") for d in group), key=order.index)
 
 
 def legend_html(g: nx.MultiDiGraph) -> str:
@@ -182,7 +178,8 @@ def legend_html(g: nx.MultiDiGraph) -> str:
                 mark = f'<i style="background:{bg};border-color:{border};border-radius:{radius};{turn}"></i>'
 
             parts.append(f"<div>{mark}{esc(text)}</div>")
-    verdicts = {d.get("verdict") for *_, d in g.edges(data=True) if d["type"] in HOP_TYPES}
+    verdicts = {d.get("verdict") or ("ok" if d.get("transfer") else "none")
+                for *_, d in g.edges(data=True) if d["type"] in HOP_TYPES}
     if verdicts:
         parts.append("<b>Data flows:</b>")
         for v in ("violation", "warning", "ok", "none"):
@@ -199,8 +196,9 @@ def legend_html(g: nx.MultiDiGraph) -> str:
 def network_html(g: nx.MultiDiGraph, height: int = 640, legend: bool = True) -> str:
     """One self-contained HTML page drawing ``g`` (no external resource).
 
-    Parallel hops between the same two organisations (one per activity) are
-    drawn as one edge with the worst verdict; its tooltip lists them.
+    Parallel edges of one type between the same two nodes (hops, one per activity)
+    are drawn as one edge (:func:`ropa.views.collapse`) with the worst verdict; its
+    tooltip says how many and lists the first activities, worst first.
 
     >>> import networkx as nx
     >>> g = nx.MultiDiGraph()
@@ -210,6 +208,7 @@ def network_html(g: nx.MultiDiGraph, height: int = 640, legend: bool = True) -> 
     >>> "<script>alert(1)" in page, re.search(r"<(script|link|img)[^>]*(src|href)=", page)
     (False, None)
     """
+    g = collapse(g)
     highlighted = any(d.get("highlight") for _, d in g.nodes(data=True))
     net = Network(height=f"{height}px", width="100%", directed=True, cdn_resources="in_line")
     for key, d in g.nodes(data=True):
@@ -234,17 +233,14 @@ def network_html(g: nx.MultiDiGraph, height: int = 640, legend: bool = True) -> 
         if on_route:
             opts["route"] = True  # not a vis option: the page zooms to these nodes
         net.add_node(key, label=_short(d["name"], LABEL_MAX), shape=shape, **opts)
-    groups: dict[tuple[str, str, str], list[dict]] = {}
     for u, v, d in g.edges(data=True):
-        groups.setdefault((u, v, d["type"]), []).append(d)
-    for (u, v, t), group in groups.items():
-        on_route = any(d.get("highlight") for d in group)
-        if t in HOP_TYPES:
-            verdict = _worst_verdict(group)
+        on_route = bool(d.get("highlight"))
+        if d["type"] in HOP_TYPES:
+            verdict = d.get("verdict") or "none"
             colour, dashed, width = VERDICT_COLOURS[verdict], verdict == "warning", VERDICT_WIDTH[verdict]
         else:
-            colour, dashed, width = LINK_STYLES.get(t, ("#9aa5b1", False, 1.0))
-        edge: dict[str, Any] = {"title": _edge_tooltip(g, u, v, group), "width": width + (4 if on_route else 0),
+            colour, dashed, width = LINK_STYLES.get(d["type"], ("#9aa5b1", False, 1.0))
+        edge: dict[str, Any] = {"title": _edge_tooltip(g, u, v, d), "width": width + (4 if on_route else 0),
                                 "dashes": dashed, "arrows": "to",
                                 "color": {"color": colour, "highlight": colour, "opacity": 1.0}}
         if highlighted and not on_route:

@@ -20,6 +20,7 @@ definition in docs/schema.md). :func:`annotate` adds ``findings``,
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from dataclasses import asdict, dataclass, is_dataclass
 from functools import lru_cache
 from typing import Any, Iterable
@@ -41,7 +42,8 @@ __all__ = [
     "NODE_CAP", "GraphFilter", "node_key", "build_network", "annotate", "filter_options", "filter_network",
     "focus", "limit", "finding_route", "hop_route", "route_subgraph", "transfers_frame", "findings_table",
     "overview_counts", "map_layers", "worst_severity", "with_route", "without_details", "finding_label",
-    "finding_identity", "result_nodes", "result_frame", "mechanism_text", "neighbourhood",
+    "finding_identity", "result_nodes", "result_frame", "mechanism_text", "neighbourhood", "collapse",
+    "FindingIndex", "HOP_SAMPLE",
 ]
 
 
@@ -435,11 +437,74 @@ def limit(g: nx.MultiDiGraph, cap: int = NODE_CAP) -> tuple[nx.MultiDiGraph | No
                   "or focus on one node.")
 
 
+# --------------------------------------------------------------------------- one drawn edge per pair
+
+HOP_SAMPLE = 8  # the hops (activities) a collapsed edge lists, worst first
+
+
+def _hop_entry(name: str, activity: str, props: dict, severity: str | None) -> dict:
+    return {"activity": activity, "name": name, "mechanism": mechanism_text(props), "row": props.get("row"),
+            "severity": severity}
+
+
+def _sample_order(h: dict) -> tuple:
+    return -SEVERITY_RANK.get(h.get("severity"), -1), h["activity"], str(h.get("row") or "")
+
+
+def collapse(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """``g`` with the parallel edges of one type between the same two nodes as one edge (key: the type).
+
+    A reader cannot tell 20,000 per-activity hops between two organisations apart, so a drawing shows
+    one edge per (source, target, type) with ``count`` (how many were merged), ``findings`` (each
+    finding once), ``severity`` (the worst), on hops ``transfer`` and ``verdict`` and ``hops``: the
+    first :data:`HOP_SAMPLE` of them, worst first (activity key, name, mechanism as written, row,
+    severity); ``highlight`` when any merged edge is on the highlighted route; ``props`` of the first
+    edge for the other types. A collapsed graph is returned as it is. :func:`neighbourhood` builds
+    this form directly from the store.
+
+    >>> from ropa.samples import example_graph
+    >>> c = collapse(annotate(build_network(example_graph()), []))
+    >>> d = c.edges["Activity:voorbeeld zorg bv::newsletter", "Organisation:mail blast llc", "DISCLOSES_TO"]
+    >>> d["count"], d["verdict"], [h["name"] for h in d["hops"]]
+    (1, 'ok', ['Newsletter'])
+    """
+    if all("count" in d for *_, d in g.edges(data=True)):
+        return g
+    out = nx.MultiDiGraph()
+    out.add_nodes_from(g.nodes(data=True))
+    out.graph.update(g.graph)
+    groups: dict[tuple[str, str, str], list[dict]] = {}
+    for u, v, d in g.edges(data=True):
+        groups.setdefault((u, v, d["type"]), []).append(d)
+    for (u, v, t), group in groups.items():
+        found: dict[int, dict] = {}
+        for d in group:
+            for f in d.get("findings") or ():
+                found.setdefault(id(f), f)
+        findings = list(found.values())
+        severity = worst_severity(f["severity"] for f in findings)
+        edge: dict[str, Any] = {"type": t, "count": len(group), "findings": findings, "severity": severity,
+                                "highlight": any(d.get("highlight") for d in group)}
+        if t in HOP_TYPES:
+            transfer = any(d.get("transfer") for d in group)
+            hops = []
+            for d in group:
+                act = d.get("activity") or ""
+                name = g.nodes[act]["name"] if act in g else d["props"].get("activity", "")
+                hops.append(_hop_entry(name, act, d["props"], d.get("severity")))
+            edge.update(transfer=transfer, verdict=verdict_for(severity, transfer),
+                        hops=sorted(hops, key=_sample_order)[:HOP_SAMPLE], props={})
+        else:
+            edge["props"] = group[0]["props"]
+        out.add_edge(u, v, key=t, **edge)
+    return out
+
+
 # --------------------------------------------------------------------------- a neighbourhood, read from the store
 
 NEIGHBOUR_LABELS = GRAPH_LABELS + ("Country",)
 DETAIL_RELS = ("PROCESSES", "CONCERNS")
-EDGE_ROWS = 20_000  # rows read per relationship query: a sub-processor engaged for every activity has more
+EDGE_ROWS = 20_000  # rows read per query for the relationships that are not hops (one per pair in practice)
 
 
 def _edge_query(rel_type: str, a: str, b: str, side: str) -> str:
@@ -456,6 +521,21 @@ def _between_query(rel_type: str, a: str, b: str) -> str:
             f"RETURN s.id AS src, d.id AS dst{props} LIMIT $limit")
 
 
+def _hops_between_query(rel_type: str, a: str, b: str) -> str:
+    """The hops of one type from label a nodes in ``$src`` to label b nodes in ``$dst``, one row per
+    (source, target) with how many and, per hop, its activity id, exporter id, mechanism (as recorded
+    and as written) and row: the store aggregates, so 20,000 parallel hops between two
+    organisations arrive as one row of small values, not as 20,000 rows; schema names only."""
+    return (f"MATCH (s:{a})-[r:{rel_type}]->(d:{b}) WHERE s.id IN $src AND d.id IN $dst "
+            "RETURN s.id AS src, d.id AS dst, count(*) AS n, "
+            "collect({a: r.activity, x: r.exporter, m: r.mechanism, w: r.mechanism_raw, row: r.row}) AS hops")
+
+
+# Activities by id (UNWIND + the primary key: `a.id IN $ids` scans the table for each of 10,000 ids).
+ACTIVITY_NAMES = ("UNWIND $ids AS i MATCH (a:Activity {id: i}) OPTIONAL MATCH (c:Organisation)-[:CONTROLS]->(a) "
+                  "RETURN a.id AS id, a.name AS name, coalesce(c.name, a.controller) AS controller")
+
+
 @lru_cache(maxsize=None)
 def _edge_queries(details: bool) -> tuple[tuple[str, str, str, str, str], ...]:
     """(rel type, src label, dst label, side, query) for every way an edge can touch a node."""
@@ -469,34 +549,67 @@ def _edge_queries(details: bool) -> tuple[tuple[str, str, str, str, str], ...]:
     return tuple(out)
 
 
-def _relevant(findings: Iterable, g: nx.MultiDiGraph) -> list:
-    """The findings that may land on a part ``g`` of the RoPA (a cheap first cut, so that a big
-    RoPA's findings are not all laid one by one): those naming one of its organisations as
-    importer or subject, and those about one of its activities that name no importer."""
-    orgs = {d["name"] for _, d in g.nodes(data=True) if d["label"] == "Organisation"}
-    orgs |= {n.casefold() for n in orgs}
-    pairs = set(_Index(g).activity)
-    out = []
-    for f in findings:
-        get = f.get if isinstance(f, dict) else (lambda k, f=f: getattr(f, k, None))
-        imp = get("importer")
-        if imp:
-            if imp in orgs or str(imp).casefold() in orgs:
-                out.append(f)
-        elif (get("controller") or "", get("activity") or "") in pairs:
-            out.append(f)
-        elif (v := get("subject")) and (v in orgs or str(v).casefold() in orgs):
-            out.append(f)
-    return out
+class FindingIndex:
+    """Findings looked up by the organisation or activity they name: build it once per evaluation
+    (the explorer caches it) and :func:`neighbourhood` picks the few that may land on a part of the
+    RoPA without walking every finding of a large RoPA each time. ``activities`` (rows of id,
+    name, controller name, e.g. the explorer's catalogue) spare :func:`neighbourhood` reading the
+    names of the activities whose hops it draws.
+
+    >>> fi = FindingIndex([{"rule": "r", "severity": "low", "importer": "Acme"},
+    ...                    {"rule": "s", "severity": "low", "controller": "C", "activity": "A"}])
+    >>> len(fi), [f["rule"] for f in fi.naming(["ACME"], [("C", "A")])]
+    (2, ['r', 's'])
+    """
+
+    def __init__(self, findings: Iterable, activities: Iterable[tuple[str, str, str]] | None = None):
+        self.findings = [f if type(f) is dict else _as_dict(f) for f in findings]
+        self.by_org: dict[str, list[int]] = {}
+        self.by_activity: dict[tuple[str, str], list[int]] = {}
+        for n, f in enumerate(self.findings):
+            imp = f.get("importer")
+            if imp:
+                self.by_org.setdefault(str(imp).casefold(), []).append(n)
+            elif (f.get("controller") or "", f.get("activity") or "") != ("", ""):
+                self.by_activity.setdefault((f.get("controller") or "", f.get("activity") or ""), []).append(n)
+            elif f.get("subject"):
+                self.by_org.setdefault(str(f["subject"]).casefold(), []).append(n)
+        self.activities: dict[str, tuple[str, str]] | None = None  # id -> (controller name, name)
+        if activities is not None:
+            self.activities = {str(i): (str(c or ""), str(n or "")) for i, n, c in activities}
+
+    def __len__(self) -> int:
+        return len(self.findings)
+
+    def naming(self, organisations: Iterable[str], activities: Iterable[tuple[str, str]]) -> list[dict]:
+        """The findings naming one of these organisations (by name, in any case) as importer (or, with
+        no importer and no activity, as subject), or one of these (controller, activity) names without
+        an importer; in their original order."""
+        picked: set[int] = set()
+        for name in {str(o).casefold() for o in organisations}:
+            picked.update(self.by_org.get(name, ()))
+        for pair in set(activities):
+            picked.update(self.by_activity.get(pair, ()))
+        return [self.findings[n] for n in sorted(picked)]
 
 
-def neighbourhood(store, node: str, depth: int = 2, findings: Iterable = (), cap: int = NODE_CAP,
+def _relevant(index: FindingIndex, g: nx.MultiDiGraph) -> list:
+    """The findings that may land on a part ``g`` of the RoPA (a first cut, so that a big RoPA's
+    findings are not all laid one by one): those naming one of its organisations as importer or
+    subject, and those about one of its activities that name no importer."""
+    orgs = [d["name"] for _, d in g.nodes(data=True) if d["label"] == "Organisation"]
+    return index.naming(orgs, _Index(g).activity)
+
+
+def neighbourhood(store, node: str, depth: int = 2, findings: Iterable | FindingIndex = (), cap: int = NODE_CAP,
                   details: bool = False) -> tuple[nx.MultiDiGraph, str | None]:
     """The nodes within ``depth`` hops of ``node`` (either direction), read from ``store`` with
-    parameterised queries (never the whole RoPA), as :func:`build_network` +
-    :func:`annotate` would draw them; at most ``cap`` nodes, nearest first, with a sentence
-    saying what was left out. Without ``details`` data categories and subjects are not nodes
-    (each activity lists them, as :func:`without_details` leaves them).
+    parameterised queries (never the whole RoPA), as ``collapse(focus(annotate(build_network(...))))``
+    would draw them: one edge per (source, target, type) carrying how many there are (see
+    :func:`collapse`; the store counts them), at most ``cap`` nodes, nearest first, with a sentence
+    saying what was left out. Without ``details`` data categories and subjects are not nodes (each
+    activity lists them, as :func:`without_details` leaves them). ``findings`` may be a
+    :class:`FindingIndex` (built once for many calls).
 
     >>> from ropa.backends.embedded import EmbeddedBackend
     >>> from ropa.samples import example_graph
@@ -538,37 +651,42 @@ def neighbourhood(store, node: str, depth: int = 2, findings: Iterable = (), cap
         if not frontier or len(level) >= cap:  # nothing further, or no room for it
             truncated |= bool(frontier) and hop < depth
             break
-    # Every edge between two kept nodes, with its properties (focus() keeps them all).
+    g = _neighbourhood_nodes(store, level)
     kept: dict[str, list[str]] = {}
-    for key in level:
+    for key in g:
         lab, _, id_ = key.partition(":")
         kept.setdefault(lab, []).append(id_)
-    edges: dict[tuple, dict] = {}   # (type, src key, dst key, activity) -> properties
+    # Every edge between two kept nodes (focus() keeps them all), one per pair and type.
+    hops: dict[tuple[str, str, str], list[dict]] = {}  # (type, src, dst) -> hops (a, x, m, w, row)
     for rt, a, b, side, _ in queries:
-        if side == "src" and kept.get(a) and kept.get(b):
-            rows = store.run(_between_query(rt, a, b), {"src": kept[a], "dst": kept[b], "limit": EDGE_ROWS})
-            truncated |= len(rows) >= EDGE_ROWS
-            for r in rows:
-                props = {c: r[c] for c in REL_TYPES[rt].columns if _plain(r.get(c))}
-                edges[(rt, node_key(a, r["src"]), node_key(b, r["dst"]), props.get("activity"))] = props
-    g = _neighbourhood_graph(store, level, edges, details)
-    outside = sorted({d["props"]["activity"] for *_, d in g.edges(data=True)
-                      if d["type"] in HOP_TYPES and d["props"].get("activity") and d["activity"] not in g})
-    activities = {}
-    if outside:
-        for r in store.run("MATCH (a:Activity) WHERE a.id IN $ids RETURN a.id AS id, a.name AS name, "
-                           "a.controller AS controller", {"ids": outside}):
-            activities[(r["controller"] or "", r["name"] or "")] = node_key("Activity", r["id"])
+        if side != "src" or not kept.get(a) or not kept.get(b):
+            continue
+        if rt in HOP_TYPES:
+            for r in store.run(_hops_between_query(rt, a, b), {"src": kept[a], "dst": kept[b]}):
+                hops.setdefault((rt, node_key(a, r["src"]), node_key(b, r["dst"])), []).extend(r["hops"])
+            continue
+        rows = store.run(_between_query(rt, a, b), {"src": kept[a], "dst": kept[b], "limit": EDGE_ROWS})
+        truncated |= len(rows) >= EDGE_ROWS
+        for r in rows:
+            props = {c: r[c] for c in REL_TYPES[rt].columns if _plain(r.get(c))}
+            src, dst = node_key(a, r["src"]), node_key(b, r["dst"])
+            if g.has_edge(src, dst, rt):
+                g.edges[src, dst, rt]["count"] += 1
+            else:
+                g.add_edge(src, dst, key=rt, type=rt, count=1, props=props, findings=[], severity=None,
+                           highlight=False)
+    _neighbourhood_details(store, g, kept)
+    index = findings if isinstance(findings, FindingIndex) else FindingIndex(findings)
+    _lay_on_pairs(store, g, hops, index)
     note = None
     if truncated:
         note = (f"The {depth}-hop neighbourhood has more than the {cap} nodes drawn at once: the nearest are shown. "
                 "Focus on a node further out, or filter by controller or activity, to see the rest.")
-    return annotate(g, _relevant(findings, g), activities), note
+    return g, note
 
 
-def _neighbourhood_graph(store, level: dict[str, int], edges: dict[tuple, dict], details: bool) -> nx.MultiDiGraph:
-    """The network of some nodes (keys) and the edges read between them, with the attributes
-    :func:`build_network` gives (names, controllers, categories, transfers)."""
+def _neighbourhood_nodes(store, level: dict[str, int]) -> nx.MultiDiGraph:
+    """The nodes (keys) with the attributes :func:`build_network` gives them."""
     by_label: dict[str, list[str]] = {}
     for key in level:
         lab, _, id_ = key.partition(":")
@@ -577,32 +695,26 @@ def _neighbourhood_graph(store, level: dict[str, int], edges: dict[tuple, dict],
     from .schema import NODE_TYPES
     for label, ids in by_label.items():
         lab = label
-        cols = NODE_TYPES[label].columns
-        ret = ", ".join(f"n.{c} AS {c}" for c in cols)
+        ret = ", ".join(f"n.{c} AS {c}" for c in NODE_TYPES[label].columns)
         for rec in store.run(f"MATCH (n:{label}) WHERE n.id IN $ids RETURN {ret}", {"ids": ids}):
             props = {k: v for k, v in rec.items() if _plain(v)}
             attrs: dict[str, Any] = {"label": lab, "id": rec["id"], "name": str(rec.get("name") or rec["id"]),
-                                     "props": props}
+                                     "props": props, "findings": [], "severity": None}
             if lab == "Country":
                 attrs.update(eea=bool(rec.get("eea")), resolved=bool(rec.get("resolved")))
                 attrs["props"] = {"id": rec["id"], "name": attrs["name"], "eea": attrs["eea"],
                                   "resolved": attrs["resolved"]}
             g.add_node(node_key(lab, rec["id"]), **attrs)
-    for (rt, src, dst, _), props in edges.items():
-        if src in g and dst in g:
-            extra = {}
-            if rt in HOP_TYPES:
-                extra = {"activity": node_key("Activity", props.get("activity", "")),
-                         "exporter": node_key("Organisation", props.get("exporter", ""))}
-            g.add_edge(src, dst, type=rt, props=props, **extra)
-    orgs = by_label.get("Organisation", [])
-    acts = by_label.get("Activity", [])
+    return g
+
+
+def _neighbourhood_details(store, g: nx.MultiDiGraph, kept: dict[str, list[str]]) -> None:
+    """Controllers, activities' categories and subjects, as :func:`build_network` sets them."""
+    orgs = kept.get("Organisation", [])
+    acts = kept.get("Activity", [])
     controllers = {r["id"] for r in store.run(
         "MATCH (o:Organisation)-[:CONTROLS]->(:Activity) WHERE o.id IN $ids RETURN DISTINCT o.id AS id",
         {"ids": orgs})} if orgs else set()
-    abroad = {r["id"] for r in store.run(
-        "MATCH (o:Organisation)-[:PROCESSES_IN]->(k:Country) WHERE o.id IN $ids AND k.eea = false "
-        "RETURN DISTINCT o.id AS id", {"ids": orgs})} if orgs else set()
     listed: dict[tuple[str, str], list[str]] = {}
     if acts:
         for kind, query in (
@@ -618,10 +730,119 @@ def _neighbourhood_graph(store, level: dict[str, int], edges: dict[tuple, dict],
         elif d["label"] == "Activity":
             d["categories"] = sorted(listed.get((d["id"], "categories"), []))
             d["subjects"] = sorted(listed.get((d["id"], "subjects"), []))
-    for u, v, d in g.edges(data=True):
-        if d["type"] in HOP_TYPES:
-            d["transfer"] = g.nodes[v]["id"] in abroad
-    return g
+
+
+def _lay_on_pairs(store, g: nx.MultiDiGraph, hops: dict[tuple[str, str, str], list[dict]],
+                  index: FindingIndex) -> None:
+    """Add the collapsed hop edges to ``g`` and lay the findings on nodes and hops exactly as
+    :func:`annotate` lays them on the part of a RoPA (then :func:`collapse` merges them)."""
+    findings = _relevant(index, g)
+    orgs = [d["id"] for _, d in g.nodes(data=True) if d["label"] == "Organisation"]
+    abroad = {r["id"] for r in store.run(
+        "MATCH (o:Organisation)-[:PROCESSES_IN]->(k:Country) WHERE o.id IN $ids AND k.eea = false "
+        "RETURN DISTINCT o.id AS id", {"ids": orgs})} if orgs else set()
+    idx = _Index(g)
+    # Findings name activities by controller and name: those of the hops not drawn as nodes.
+    names = {d["id"]: d["name"] for _, d in g.nodes(data=True) if d["label"] == "Activity"}
+    outside = {h["a"] for hs in hops.values() for h in hs} - set(names)
+    known = index.activities or {}
+    missing = sorted(a for a in outside if a not in known)
+    if missing:
+        known = dict(known)
+        for r in store.run(ACTIVITY_NAMES, {"ids": missing}):
+            known[r["id"]] = (str(r["controller"] or ""), str(r["name"] or ""))
+    for a in outside:
+        if a in known:
+            idx.activity.setdefault(known[a], node_key("Activity", a))
+            names[a] = known[a][1] or a
+    # A finding names its exporter: resolve it as the whole network would, also when the exporter
+    # (a controller, a processor further up the chain) is not in this part.
+    exporters = dict(idx.org)
+    away = sorted({h["x"] for hs in hops.values() for h in hs if h["x"] and node_key("Organisation", h["x"]) not in g})
+    if away:
+        for r in store.run("UNWIND $ids AS i MATCH (o:Organisation {id: i}) RETURN o.id AS id, o.name AS name",
+                           {"ids": away}):
+            name = str(r["name"] or r["id"])
+            exporters.setdefault(name, node_key("Organisation", r["id"]))
+            exporters.setdefault(name.casefold(), node_key("Organisation", r["id"]))
+    # Each hop of each edge: its findings' worst severity rank (for the hops listed first).
+    into: dict[tuple[str, str], list[tuple[tuple, int]]] = {}   # (importer key, activity id) -> (edge, hop)
+    into_org: dict[str, list[tuple]] = {}
+    hop_rank: dict[tuple, list[int]] = {}
+    on_edge: dict[tuple, dict[int, dict]] = {}
+    hops_of: dict[tuple, list[dict]] = {}
+    for (rt, src, dst), hs in hops.items():
+        e = (src, dst, rt)
+        hops_of[e] = hs
+        hop_rank[e] = [-1] * len(hs)
+        on_edge[e] = {}
+        into_org.setdefault(dst, []).append(e)
+        for i, h in enumerate(hs):
+            into.setdefault((dst, h["a"] or ""), []).append((e, i))
+
+    rank_of = SEVERITY_RANK.get
+    org_of, act_of, nodes = idx.org.get, idx.activity.get, g.nodes
+    cut = len("Organisation:")
+    for f in findings:
+        get = f.get
+        act = act_of((get("controller") or "", get("activity") or ""))
+        imp_name = get("importer")
+        imp = (org_of(imp_name) or org_of(str(imp_name).casefold())) if imp_name else None
+        if imp_name and imp is None or act is None and get("activity"):
+            if imp is not None:  # its activity lies outside: none of its hops are here
+                nodes[imp]["findings"].append(f)
+            continue
+        if act and imp:
+            name = get("exporter")
+            # An exporter named but not found here is no exporter of these hops (the rule pack names
+            # organisations of the store): a sentinel, so that the finding lands on none of them.
+            exp = (exporters.get(name) or exporters.get(str(name).casefold()) or "?") if name else None
+            on = into.get((imp, act[9:]))  # act is "Activity:<id>"
+            if on:
+                r = rank_of(get("severity"), -1)
+                exp_id = exp[cut:] if exp else None
+                for e, i in on:
+                    if exp is None or (hops_of[e][i]["x"] or "") == exp_id:
+                        on_edge[e].setdefault(id(f), f)
+                        if hop_rank[e][i] < r:
+                            hop_rank[e][i] = r
+            nodes[imp]["findings"].append(f)
+        elif act:
+            if act in g:
+                nodes[act]["findings"].append(f)
+        elif imp or idx.org_key(get("subject")):
+            org = imp or idx.org_key(get("subject"))
+            nodes[org]["findings"].append(f)
+            r = rank_of(get("severity"), -1)
+            for e in into_org.get(org, ()):
+                on_edge[e].setdefault(id(f), f)
+                hop_rank[e] = [max(x, r) for x in hop_rank[e]]
+    for _, d in g.nodes(data=True):
+        d["severity"] = worst_severity(x["severity"] for x in d["findings"])
+    for *_, d in g.edges(data=True):  # the other relationships: findings lie on hops only
+        d["severity"] = worst_severity(x["severity"] for x in d["findings"])
+    rank_name = {r: s for s, r in SEVERITY_RANK.items()}
+    for (rt, src, dst), hs in hops.items():
+        e = (src, dst, rt)
+        ranks = hop_rank[e]
+        found = list(on_edge[e].values())
+        severity = rank_name.get(max(ranks, default=-1))
+        transfer = g.nodes[dst]["id"] in abroad
+        first: list[int] = []  # worst first, then by activity (as collapse() orders them)
+        for level in sorted(set(ranks), reverse=True):
+            pool = ((hs[i]["a"] or "", str(hs[i]["row"] or ""), i) for i, x in enumerate(ranks) if x == level)
+            first += [i for *_, i in heapq.nsmallest(HOP_SAMPLE - len(first), pool)]
+            if len(first) >= HOP_SAMPLE:
+                break
+        listed = []
+        for i in first:
+            h = hs[i]
+            props = {"mechanism": h["m"], "mechanism_raw": h["w"], "row": h["row"]}
+            listed.append(_hop_entry(names.get(h["a"], h["a"] or ""), node_key("Activity", h["a"] or ""),
+                                     {k: v for k, v in props.items() if _plain(v)}, rank_name.get(ranks[i])))
+        g.add_edge(src, dst, key=rt, type=rt, count=len(hs), findings=found, severity=severity,
+                   transfer=transfer, verdict=verdict_for(severity, transfer), hops=listed, props={},
+                   highlight=False)
 
 
 # --------------------------------------------------------------------------- routes

@@ -8,7 +8,9 @@ ROOT = Path(__file__).resolve().parent.parent
 FIGURES = ["parse floor", "import (read + load)", "import / parse floor", "rules: total",
            "rule: onward_transfer_chain", "rule: privacy_shield_reliance", "report: HTML", "report: XLSX",
            "neighbourhood view: build", "neighbourhood view: render", "neighbourhood view (build + render)",
-           "peak RSS (MB)", "generate"]
+           "peak RSS (MB)", "generate", "neighbourhood: finding index (once per evaluation)",
+           "peak RSS in parse floor (MB)", "peak RSS in import (MB)", "peak RSS in rules (MB)",
+           "peak RSS in neighbourhood (MB)", "peak RSS in report (MB)"]
 
 
 def test_bench_prints_every_figure_with_exponents(tmp_path):
@@ -31,3 +33,20 @@ def test_bench_prints_every_figure_with_exponents(tmp_path):
         assert figs["findings"]["value"] > 0
         assert figs["peak RSS (MB)"]["value"] > 50
     assert "| rules: total |" in (tmp_path / "R.md").read_text()
+
+
+def test_a_step_that_runs_over_its_limit_stops_alone_and_the_table_is_printed(tmp_path):
+    # A limit no rule, report model or render can meet: each step is shown as stopped, the steps
+    # after it still run and the table is printed with the peak RSS.
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--sizes", "150", "--no-neo4j",
+                          "--out", str(tmp_path), "--markdown", "", "--rule-timeout", "0.001"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = {line.split("  ")[0].strip(): line for line in out.stdout.splitlines() if "  " in line}
+    figs = json.loads((tmp_path / "results.json").read_text())["embedded"]["150"]
+    assert figs["report: model (build_report)"]["value"] is None and "rule-timeout" in \
+        figs["report: model (build_report)"]["stopped"]
+    assert figs["report: HTML"]["stopped"] == "no report model"
+    assert figs["neighbourhood view (build + render)"]["value"] > 0  # after the stopped rules
+    assert "_stopped" not in figs and figs["peak RSS (MB)"]["value"] > 50
+    assert lines["peak RSS (MB)"].split()[3] != "-" and "report: model (build_report) stopped" in out.stdout

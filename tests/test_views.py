@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 
 import networkx as nx
 import pytest
 
-from ropa import art30, views
+from ropa import art30, browse, views
 from ropa.backends.embedded import EmbeddedBackend
 from ropa.findings import SEVERITY_RANK
+from ropa.formats.register import read_register
+from ropa.generate import generate
 from ropa.render import network_html, node_tooltip
 from ropa.rules import evaluate
 from ropa.samples import example_graph, sample_graph
+from ropa.schema import HOP_TYPES
 
 TODAY = dt.date(2026, 11, 22)
 BEFORE_SCHREMS_II = dt.date(2020, 7, 1)
@@ -221,9 +225,73 @@ def _shape(g):
     nodes = {k: (d["label"], d["name"], d.get("controller"), tuple(d.get("categories") or ()),
                  tuple(d.get("subjects") or ()), d.get("severity"), len(d.get("findings") or ()))
              for k, d in g.nodes(data=True)}
-    edges = sorted((u, v, d["type"], str(sorted(d["props"].items())), d.get("transfer"), d.get("verdict"),
-                    d.get("severity")) for u, v, d in g.edges(data=True))
+    edges = sorted((u, v, d["type"], d["count"], str(sorted(d["props"].items())), d.get("transfer"), d.get("verdict"),
+                    d.get("severity"), sorted(views.finding_identity(f) for f in d["findings"]),
+                    [(h["activity"], h["mechanism"], h["row"], h["severity"]) for h in d.get("hops", [])])
+                   for u, v, d in g.edges(data=True))
     return nodes, edges
+
+
+@pytest.fixture(scope="module")
+def generated():
+    """A generated group RoPA: vendors engaged for many activities, so many parallel hops per pair."""
+    buf = io.StringIO()
+    generate(buf, relationships=1500, seed=3)
+    store = EmbeddedBackend(None)
+    store.replace(read_register(io.BytesIO(buf.getvalue().encode("utf-8")), "gen.csv"))
+    findings = [f.to_dict() for f in evaluate(store, TODAY)]
+    whole = views.without_details(views.annotate(views.build_network(store.export()), findings))
+    yield store, whole, findings
+    store.close()
+
+
+def test_collapse_draws_parallel_hops_as_one_edge_with_a_count(generated):
+    _, annotated, findings = generated
+    c = views.collapse(annotated)
+    pairs = {}
+    for u, v, d in annotated.edges(data=True):
+        pairs.setdefault((u, v, d["type"]), []).append(d)
+    assert c.number_of_edges() == len(pairs) < annotated.number_of_edges()  # the sample has parallel hops
+    for (u, v, t), group in pairs.items():
+        d = c.edges[u, v, t]
+        assert d["count"] == len(group)
+        merged = {id(f) for e in group for f in e["findings"]}
+        assert {id(f) for f in d["findings"]} == merged
+        assert d["severity"] == views.worst_severity(f["severity"] for e in group for f in e["findings"])
+        if t in HOP_TYPES:
+            assert d["verdict"] == min((e["verdict"] for e in group), key=["violation", "warning", "ok", "none"].index)
+            assert len(d["hops"]) == min(len(group), views.HOP_SAMPLE)
+            ranks = [SEVERITY_RANK.get(h["severity"], -1) for h in d["hops"]]
+            assert ranks == sorted(ranks, reverse=True)  # worst first
+    assert max(d["count"] for *_, d in c.edges(data=True)) > views.HOP_SAMPLE
+    assert views.collapse(c) is c
+
+
+def test_neighbourhood_counts_parallel_hops_in_the_store_as_collapse_does(generated):
+    store, whole, findings = generated
+    hops_in = {}
+    for u, v, d in whole.edges(data=True):
+        if d["type"] in HOP_TYPES:
+            hops_in[v] = hops_in.get(v, 0) + 1
+    busiest = sorted(hops_in, key=hops_in.get)[-3:]
+    controller = next(n for n, d in whole.nodes(data=True) if d.get("controller"))
+    acts = browse.run(store, "activities")  # as the explorer's catalogue holds them
+    index = views.FindingIndex(findings, [(a["id"], a["name"], a["controller"]) for a in acts])
+    checked = 0
+    for node in busiest + [controller, "Country:US"]:
+        for depth in (1, 2):
+            want = views.collapse(views.focus(whole, node, depth))
+            if want.number_of_nodes() > views.NODE_CAP:
+                continue
+            for given in (findings, index):
+                got, note = views.neighbourhood(store, node, depth, given)
+                assert note is None
+                assert _shape(got) == _shape(want), (node, depth)
+            checked += 1
+    assert checked >= 6
+    # the busiest vendor's edges stand for many hops: one drawn edge each
+    got, _ = views.neighbourhood(store, busiest[-1], 1, index)
+    assert max(d["count"] for *_, d in got.edges(data=True)) > views.HOP_SAMPLE
 
 
 @pytest.mark.parametrize("details", [False, True])
@@ -237,7 +305,7 @@ def test_neighbourhood_from_the_store_is_the_focus_of_the_whole_network(details)
         for node in sorted(whole.nodes):
             for depth in (1, 2):
                 got, note = views.neighbourhood(store, node, depth, findings, details=details)
-                want = views.focus(whole, node, depth)
+                want = views.collapse(views.focus(whole, node, depth))
                 assert note is None
                 assert _shape(got) == _shape(want), (node, depth)
                 checked += 1

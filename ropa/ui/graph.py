@@ -5,7 +5,8 @@ Nothing here builds the whole graph: the filters pick activities on the catalogu
 match, the page says so and draws nothing; otherwise it reads only their part of the
 store (:func:`ropa.browse.network`) and filters, focuses and caps it with
 :mod:`ropa.views` as before. Focusing on a node of a big RoPA reads the activities that
-touch that node.
+touch that node; when even those are too many, the node's neighbourhood is read from the
+store (:func:`ropa.views.neighbourhood`, capped, parallel relationships counted per pair).
 """
 from __future__ import annotations
 
@@ -175,6 +176,9 @@ def page() -> None:
     only_route = bool(route) and st.toggle("Show only this route", value=universe is None, key="g_only_route",
                                            disabled=universe is None)
 
+    if universe is None and focus and not route:
+        _around(version, as_of, cat, focus, depth, details, len(browse.touching(cat, focus)))
+        return
     if universe is None:
         n = len(candidates) if not focus else len(browse.touching(cat, focus))
         st.warning(plain(f"{n} processing activities match{' around this node' if focus else ''}: more than the "
@@ -202,6 +206,31 @@ def page() -> None:
                     f"**Remediation:** {plain(finding['remediation'])}")
         where = ", ".join(x for x in (finding.get("source"), f"row {finding['row']}" if finding.get("row") else "") if x)
         quote(finding.get("evidence") or "", where)
+
+
+def _around(version, as_of, cat, focus: str, depth: int, details: bool, touching: int) -> None:
+    """A node too connected to draw with all its activities: its neighbourhood read from the store
+    (:func:`ropa.views.neighbourhood`: nearest first up to the node cap, one edge per pair and type
+    with a count), the findings indexed once per evaluation."""
+    def index():
+        acts = cat.activities
+        return views.FindingIndex(state.findings(version, as_of),
+                                  zip(acts["id"], acts["name"], acts["controller"]))
+
+    def draw():
+        fi = state.memo("finding index", (version, as_of), index, keep=2)
+        with st.spinner("Reading the neighbourhood…"), state.reading() as store:
+            g, note = views.neighbourhood(store, focus, depth, fi, details=details)
+        hops = sum(d.get("count", 1) for *_, d in g.edges(data=True))
+        return network_html(g, height=HEIGHT), note, g.number_of_nodes(), g.number_of_edges(), hops
+    page_html, note, n, m, hops = state.memo("around", (version, as_of, focus, depth, details), draw, keep=16)
+    st.info(plain(f"{touching} processing activities touch this node: more than the {views.NODE_CAP} nodes drawn "
+                  f"at once with their data flows. Shown: everything within {depth} hop(s) of it, read from the "
+                  "store, relationships of one type between the same two nodes drawn as one edge with their "
+                  "count; the sidebar filters do not apply here." + (" " + note if note else "")))
+    st.caption(f"{n} nodes, {m} edges standing for {hops:,} relationships. Drag to move, scroll to zoom, "
+               "hover an edge for its activities and findings.")
+    graph_frame(page_html, HEIGHT)
 
 
 def _candidates(cat, ev, flt) -> list[str]:
