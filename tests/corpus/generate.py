@@ -8,6 +8,8 @@ import datetime as dt
 import io
 import zipfile
 
+from ropa.xlsx import column_letter
+
 HEADER = ("controller,controller_country,activity,purpose,legal_basis,data_subjects,data_categories,retention,"
           "security_measures,recipient,recipient_role,engaged_by,recipient_country,mechanism,mechanism_date,"
           "tia,dpa,evidence")
@@ -123,19 +125,11 @@ def _sheet_xml(rows: list[list[str]]) -> bytes:
     out = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>']
     for i, r in enumerate(rows, start=1):
-        cells = "".join(f'<c r="{_col(j)}{i}" t="inlineStr"><is><t>{escape(v)}</t></is></c>' for j, v in enumerate(r))
+        cells = "".join(f'<c r="{column_letter(j)}{i}" t="inlineStr"><is><t>{escape(v)}</t></is></c>' for j, v in enumerate(r))
         out.append(f'<row r="{i}">{cells}</row>')
     out.append("</sheetData></worksheet>")
     return "".join(out).encode("utf-8")
 
-
-def _col(j: int) -> str:
-    name = ""
-    j += 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        name = chr(65 + r) + name
-    return name
 
 
 def xlsx_megabyte_cell() -> bytes:
