@@ -372,7 +372,20 @@ def machine() -> dict:
         lb = "?"
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     return {"cpus": os.cpu_count(), "cpu": cpu, "ram": mem, "python": platform.python_version(), "ladybug": lb,
-            "platform": platform.platform(), "load_at_start": load}
+            "platform": platform.platform(), "load_at_start": load, "code": code_version()}
+
+
+def code_version() -> str:
+    """The commit measured (with "+changes" when the checkout differs from it), so that a table
+    can be tied to the code; "" outside a git checkout."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "ropa", "queries",
+                                "bench"], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return head + (" +changes" if head and dirty else "")
 
 
 def ensure_data(base: Path, n: int, seed: int) -> tuple[Path, float]:
@@ -664,8 +677,9 @@ def report(args, results: dict, sizes: list[int], backends: list[str]) -> None:
     m = results["machine"]
     where = (f"{m['cpus']} CPUs ({m['cpu']}), {m['ram']} RAM, Python {m['python']}, ladybug {m['ladybug']}, "
              f"load average {m['load_at_start']:.1f} at start" if m["load_at_start"] is not None else "")
+    code = m.get("code") or "unknown"
     md = [f"# Scale benchmark\n\n`make bench` (bench/run.py), {results.get('finished')}, seed {results['seed']}, "
-          f"as of {AS_OF}.\n\nMachine: {where}.\n"]
+          f"as of {AS_OF}, code {code}.\n\nMachine: {where}.\n"]
     for b in backends:
         rows = table(results, sizes, b)
         print(f"\n{b} store: {where}")

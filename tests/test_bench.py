@@ -32,7 +32,11 @@ def test_bench_prints_every_figure_with_exponents(tmp_path):
         assert figs["relationships (imported)"]["value"] == figs["relationships (generated)"]["value"]
         assert figs["findings"]["value"] > 0
         assert figs["peak RSS (MB)"]["value"] > 50
-    assert "| rules: total |" in (tmp_path / "R.md").read_text()
+    md = (tmp_path / "R.md").read_text()
+    assert "| rules: total |" in md
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    if head:  # the table names the code it measured
+        assert f"code {head}" in md and res["machine"]["code"].startswith(head)
 
 
 def test_a_step_that_runs_over_its_limit_stops_alone_and_the_table_is_printed(tmp_path):
