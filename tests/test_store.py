@@ -113,3 +113,61 @@ def test_replacing_an_on_disk_store_gives_exactly_the_new_graph(tmp_path):
         s.replace(sample_graph())
     with EmbeddedBackend(path, read_only=True) as s:
         assert s.export().fingerprint() == sample_graph().fingerprint()
+
+
+def _no_row_fetch(store, monkeypatch):
+    """Make the row path (get_all) fail, so a query that still succeeds went through Arrow."""
+    real = store._execute
+
+    class ArrowOnly:
+        def __init__(self, result):
+            self._result = result
+
+        def __getattr__(self, name):
+            if name in ("get_all", "get_next", "has_next"):
+                raise AssertionError(f"run_columns fetched rows one by one ({name})")
+            return getattr(self._result, name)
+
+    monkeypatch.setattr(store, "_execute", lambda q, p: ArrowOnly(real(q, p)))
+
+
+def _typed(columns):
+    return {n: [(v, type(v)) for v in vs] for n, vs in columns.items()}
+
+
+def test_run_columns_takes_dates_and_other_plain_types_through_arrow_exactly_as_run(store, monkeypatch):
+    import datetime as dt
+
+    from ropa.report.model import load_query
+    store.replace(sample_graph())
+    queries = [
+        # a DATE column with nulls (most mechanisms never became invalid)
+        ("MATCH (m:Mechanism) RETURN m.id AS id, m.invalid_from AS d ORDER BY id", {}),
+        # the report's transfers query: mechanism_date is a DATE
+        (load_query("transfers"), {"asOf": dt.date(2026, 11, 22)}),
+        # the other scalar and list types that take the Arrow path, each with a null
+        ("UNWIND [1, 2] AS k RETURN k, "
+         "CASE WHEN k = 1 THEN timestamp('1960-01-02 03:04:05.123456') END AS ts, "
+         "CASE WHEN k = 1 THEN interval('1 day 2 hours') END AS iv, "
+         "CASE WHEN k = 1 THEN to_int16(7) END AS i16, CASE WHEN k = 1 THEN to_float(2.5) END AS f, "
+         "CASE WHEN k = 1 THEN [date('2020-01-01'), NULL] END AS dl, "
+         "CASE WHEN k = 1 THEN [1, NULL] END AS il ORDER BY k", {}),
+    ]
+    expected = []
+    for query, params in queries:
+        rows = store.run(query, params)
+        expected.append({n: [r[n] for r in rows] for n in rows[0]})
+    assert any(isinstance(d, dt.date) for d in expected[0]["d"]) and None in expected[0]["d"]
+    assert any(isinstance(d, dt.date) for d in expected[1]["mechanism_date"])
+    _no_row_fetch(store, monkeypatch)
+    for (query, params), want in zip(queries, expected):
+        assert _typed(store.run_columns(query, params)) == _typed(want)
+
+
+def test_run_columns_keeps_nodes_on_the_row_path(store, monkeypatch):
+    store.replace(example_graph())
+    query = "MATCH (m:Mechanism {id: 'safe_harbor'}) RETURN m"
+    assert store.run_columns(query)["m"] == [store.run(query)[0]["m"]]
+    _no_row_fetch(store, monkeypatch)
+    with pytest.raises(AssertionError, match="one by one"):
+        store.run_columns(query)

@@ -217,8 +217,13 @@ class EmbeddedBackend(Backend):
 
 
 _NESTED = (dict, list)
-# LadybugDB column types that Arrow carries as plain values (no node/relationship structs).
-_ARROW_PLAIN = {"STRING", "STRING[]", "INT64", "INT32", "BOOL", "DOUBLE"}
+# LadybugDB column types that Arrow carries as plain values (no node/relationship structs): for each,
+# get_as_arrow(...).to_pylist() was checked to equal get_all() value for value and type for type
+# (datetime.date, datetime.datetime, timedelta, None; ladybug 0.22; tests/test_store.py checks it).
+# Anything else (nodes, relationships, paths, maps, structs) takes the row path.
+_ARROW_PLAIN = {"STRING", "STRING[]", "INT64", "INT32", "INT16", "INT8", "UINT64", "UINT32", "UINT16", "UINT8",
+                "BOOL", "DOUBLE", "FLOAT", "DATE", "TIMESTAMP", "INTERVAL",
+                "INT64[]", "DOUBLE[]", "BOOL[]", "DATE[]"}
 
 
 def _column(col: pa.ChunkedArray) -> list:
