@@ -171,3 +171,58 @@ def test_run_columns_keeps_nodes_on_the_row_path(store, monkeypatch):
     _no_row_fetch(store, monkeypatch)
     with pytest.raises(AssertionError, match="one by one"):
         store.run_columns(query)
+
+
+def _count_writes(monkeypatch):
+    """Count the store's write transactions (every replace is one)."""
+    writes = []
+    real = EmbeddedBackend._replace_in_transaction
+
+    def counted(self, full, progress):
+        writes.append(len(full.nodes["Activity"]))
+        return real(self, full, progress)
+    monkeypatch.setattr(EmbeddedBackend, "_replace_in_transaction", counted)
+    return writes
+
+
+REFERENCE_COUNT = "MATCH (m:Mechanism) RETURN count(m) AS n"
+
+
+def test_a_first_import_writes_a_new_store_once_and_it_holds_the_reference_data(tmp_path, monkeypatch):
+    writes = _count_writes(monkeypatch)
+    path = tmp_path / "s.lbdb"
+    with EmbeddedBackend(path) as s:
+        s.load(example_graph())
+    assert writes == [3]  # one write, with the register (not the reference data alone first)
+    with EmbeddedBackend(path, read_only=True) as s:
+        assert s.export().fingerprint() == example_graph().fingerprint()
+        assert s.run(REFERENCE_COUNT)[0]["n"] > 10
+        assert s.run("MATCH (k:Country {id: 'US'}) RETURN k.eea AS eea")[0]["eea"] is False
+
+
+def test_a_new_store_has_its_reference_data_for_a_query_and_after_a_failed_or_no_import(tmp_path, monkeypatch):
+    writes = _count_writes(monkeypatch)
+    with EmbeddedBackend(tmp_path / "a.lbdb") as s:  # queried before anything is written
+        assert s.run(REFERENCE_COUNT)[0]["n"] > 10
+        assert s.run_columns(REFERENCE_COUNT)["n"][0] > 10
+    assert writes == [0]
+    with EmbeddedBackend(tmp_path / "b.lbdb"):  # opened and closed unwritten
+        pass
+    with EmbeddedBackend(tmp_path / "b.lbdb", read_only=True) as s:
+        assert s.run(REFERENCE_COUNT)[0]["n"] > 10
+    with EmbeddedBackend(tmp_path / "c.lbdb") as s:  # a first import that fails lands not at all
+        original = s._copy_rels
+
+        def explode(rel_type, graph):
+            if len(graph.nodes["Activity"]):  # the import fails, not the reference data written on closing
+                raise BackendError("disk full (simulated)")
+            return original(rel_type, graph)
+        monkeypatch.setattr(s, "_copy_rels", explode)
+        with pytest.raises(BackendError, match="simulated"):
+            s.load(example_graph())
+    with EmbeddedBackend(tmp_path / "c.lbdb", read_only=True) as s:
+        assert s.export().fingerprint() == RopaGraph.empty().fingerprint()
+        assert s.run(REFERENCE_COUNT)[0]["n"] > 10
+    with EmbeddedBackend(tmp_path / "a.lbdb") as s:  # an existing store is not written on opening
+        pass
+    assert writes == [0, 0, 3, 0]
