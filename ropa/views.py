@@ -509,16 +509,18 @@ EDGE_ROWS = 20_000  # rows read per query for the relationships that are not hop
 
 def _edge_query(rel_type: str, a: str, b: str, side: str) -> str:
     """The pairs of nodes joined by edges of one type (from label a to b) touching nodes whose id is
-    in ``$ids`` on the ``side`` end; schema names only."""
+    in ``$ids`` on the ``side`` end, with how many edges join them (``n``), the most joined first,
+    then by id: under ``$limit`` the same pairs come back on every run; schema names only."""
     where = "s.id IN $ids" if side == "src" else "d.id IN $ids"
-    return f"MATCH (s:{a})-[:{rel_type}]->(d:{b}) WHERE {where} RETURN DISTINCT s.id AS src, d.id AS dst LIMIT $limit"
+    return (f"MATCH (s:{a})-[:{rel_type}]->(d:{b}) WHERE {where} "
+            "RETURN s.id AS src, d.id AS dst, count(*) AS n ORDER BY n DESC, src, dst LIMIT $limit")
 
 
 def _between_query(rel_type: str, a: str, b: str) -> str:
     """Edges of one type from label a nodes in ``$src`` to label b nodes in ``$dst``; schema names only."""
     props = "".join(f", r.{c} AS {c}" for c in REL_TYPES[rel_type].columns)
     return (f"MATCH (s:{a})-[r:{rel_type}]->(d:{b}) WHERE s.id IN $src AND d.id IN $dst "
-            f"RETURN s.id AS src, d.id AS dst{props} LIMIT $limit")
+            f"RETURN s.id AS src, d.id AS dst{props} ORDER BY src, dst LIMIT $limit")
 
 
 def _hops_between_query(rel_type: str, a: str, b: str) -> str:
@@ -627,7 +629,9 @@ def neighbourhood(store, node: str, depth: int = 2, findings: Iterable | Finding
     frontier = {label: [seed]}
     truncated = False
     for hop in range(1, depth + 1):
-        found: list[tuple[str, str]] = []
+        # This ring's new nodes with how many edges join each to the one before; when the cap cuts
+        # the ring, the most joined are kept (then by key), the same ones on every run.
+        joined: dict[tuple[str, str], int] = {}
         for rt, a, b, side, query in queries:
             ids = frontier.get(a if side == "src" else b)
             if not ids:
@@ -638,13 +642,14 @@ def neighbourhood(store, node: str, depth: int = 2, findings: Iterable | Finding
             truncated |= len(rows) >= limit
             for r in rows:
                 other = (b, r["dst"]) if side == "src" else (a, r["src"])
-                key = node_key(*other)
-                if key not in level:
-                    if len(level) >= cap:
-                        truncated = True
-                        continue
-                    level[key] = hop
-                    found.append(other)
+                if node_key(*other) not in level:
+                    joined[other] = joined.get(other, 0) + r["n"]
+        found = sorted(joined, key=lambda o: (-joined[o], node_key(*o)))
+        if len(found) > cap - len(level):
+            truncated = True
+            found = found[:max(cap - len(level), 0)]
+        for other in found:
+            level[node_key(*other)] = hop
         frontier = {}
         for lab, id_ in found:
             frontier.setdefault(lab, []).append(id_)

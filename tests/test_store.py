@@ -113,3 +113,116 @@ def test_replacing_an_on_disk_store_gives_exactly_the_new_graph(tmp_path):
         s.replace(sample_graph())
     with EmbeddedBackend(path, read_only=True) as s:
         assert s.export().fingerprint() == sample_graph().fingerprint()
+
+
+def _no_row_fetch(store, monkeypatch):
+    """Make the row path (get_all) fail, so a query that still succeeds went through Arrow."""
+    real = store._execute
+
+    class ArrowOnly:
+        def __init__(self, result):
+            self._result = result
+
+        def __getattr__(self, name):
+            if name in ("get_all", "get_next", "has_next"):
+                raise AssertionError(f"run_columns fetched rows one by one ({name})")
+            return getattr(self._result, name)
+
+    monkeypatch.setattr(store, "_execute", lambda q, p: ArrowOnly(real(q, p)))
+
+
+def _typed(columns):
+    return {n: [(v, type(v)) for v in vs] for n, vs in columns.items()}
+
+
+def test_run_columns_takes_dates_and_other_plain_types_through_arrow_exactly_as_run(store, monkeypatch):
+    import datetime as dt
+
+    from ropa.report.model import load_query
+    store.replace(sample_graph())
+    queries = [
+        # a DATE column with nulls (most mechanisms never became invalid)
+        ("MATCH (m:Mechanism) RETURN m.id AS id, m.invalid_from AS d ORDER BY id", {}),
+        # the report's transfers query: mechanism_date is a DATE
+        (load_query("transfers"), {"asOf": dt.date(2026, 11, 22)}),
+        # the other scalar and list types that take the Arrow path, each with a null
+        ("UNWIND [1, 2] AS k RETURN k, "
+         "CASE WHEN k = 1 THEN timestamp('1960-01-02 03:04:05.123456') END AS ts, "
+         "CASE WHEN k = 1 THEN interval('1 day 2 hours') END AS iv, "
+         "CASE WHEN k = 1 THEN to_int16(7) END AS i16, CASE WHEN k = 1 THEN to_float(2.5) END AS f, "
+         "CASE WHEN k = 1 THEN [date('2020-01-01'), NULL] END AS dl, "
+         "CASE WHEN k = 1 THEN [1, NULL] END AS il ORDER BY k", {}),
+    ]
+    expected = []
+    for query, params in queries:
+        rows = store.run(query, params)
+        expected.append({n: [r[n] for r in rows] for n in rows[0]})
+    assert any(isinstance(d, dt.date) for d in expected[0]["d"]) and None in expected[0]["d"]
+    assert any(isinstance(d, dt.date) for d in expected[1]["mechanism_date"])
+    _no_row_fetch(store, monkeypatch)
+    for (query, params), want in zip(queries, expected):
+        assert _typed(store.run_columns(query, params)) == _typed(want)
+
+
+def test_run_columns_keeps_nodes_on_the_row_path(store, monkeypatch):
+    store.replace(example_graph())
+    query = "MATCH (m:Mechanism {id: 'safe_harbor'}) RETURN m"
+    assert store.run_columns(query)["m"] == [store.run(query)[0]["m"]]
+    _no_row_fetch(store, monkeypatch)
+    with pytest.raises(AssertionError, match="one by one"):
+        store.run_columns(query)
+
+
+def _count_writes(monkeypatch):
+    """Count the store's write transactions (every replace is one)."""
+    writes = []
+    real = EmbeddedBackend._replace_in_transaction
+
+    def counted(self, full, progress):
+        writes.append(len(full.nodes["Activity"]))
+        return real(self, full, progress)
+    monkeypatch.setattr(EmbeddedBackend, "_replace_in_transaction", counted)
+    return writes
+
+
+REFERENCE_COUNT = "MATCH (m:Mechanism) RETURN count(m) AS n"
+
+
+def test_a_first_import_writes_a_new_store_once_and_it_holds_the_reference_data(tmp_path, monkeypatch):
+    writes = _count_writes(monkeypatch)
+    path = tmp_path / "s.lbdb"
+    with EmbeddedBackend(path) as s:
+        s.load(example_graph())
+    assert writes == [3]  # one write, with the register (not the reference data alone first)
+    with EmbeddedBackend(path, read_only=True) as s:
+        assert s.export().fingerprint() == example_graph().fingerprint()
+        assert s.run(REFERENCE_COUNT)[0]["n"] > 10
+        assert s.run("MATCH (k:Country {id: 'US'}) RETURN k.eea AS eea")[0]["eea"] is False
+
+
+def test_a_new_store_has_its_reference_data_for_a_query_and_after_a_failed_or_no_import(tmp_path, monkeypatch):
+    writes = _count_writes(monkeypatch)
+    with EmbeddedBackend(tmp_path / "a.lbdb") as s:  # queried before anything is written
+        assert s.run(REFERENCE_COUNT)[0]["n"] > 10
+        assert s.run_columns(REFERENCE_COUNT)["n"][0] > 10
+    assert writes == [0]
+    with EmbeddedBackend(tmp_path / "b.lbdb"):  # opened and closed unwritten
+        pass
+    with EmbeddedBackend(tmp_path / "b.lbdb", read_only=True) as s:
+        assert s.run(REFERENCE_COUNT)[0]["n"] > 10
+    with EmbeddedBackend(tmp_path / "c.lbdb") as s:  # a first import that fails lands not at all
+        original = s._copy_rels
+
+        def explode(rel_type, graph):
+            if len(graph.nodes["Activity"]):  # the import fails, not the reference data written on closing
+                raise BackendError("disk full (simulated)")
+            return original(rel_type, graph)
+        monkeypatch.setattr(s, "_copy_rels", explode)
+        with pytest.raises(BackendError, match="simulated"):
+            s.load(example_graph())
+    with EmbeddedBackend(tmp_path / "c.lbdb", read_only=True) as s:
+        assert s.export().fingerprint() == RopaGraph.empty().fingerprint()
+        assert s.run(REFERENCE_COUNT)[0]["n"] > 10
+    with EmbeddedBackend(tmp_path / "a.lbdb") as s:  # an existing store is not written on opening
+        pass
+    assert writes == [0, 0, 3, 0]

@@ -13,6 +13,7 @@ from ropa.backends.embedded import EmbeddedBackend
 from ropa.findings import SEVERITY_RANK
 from ropa.formats.register import read_register
 from ropa.generate import generate
+from ropa.model import RopaGraph
 from ropa.render import network_html, node_tooltip
 from ropa.rules import evaluate
 from ropa.samples import example_graph, sample_graph
@@ -324,3 +325,41 @@ def test_neighbourhood_keeps_the_nearest_nodes_under_the_cap(sample):
         capped, note = views.neighbourhood(store, hub, 2, findings, cap=cap)
     assert len(capped) == cap and near <= set(capped.nodes) and "nearest" in note
     assert views.neighbourhood(EmbeddedBackend(None), "Organisation:nobody", 2)[0].number_of_nodes() == 0
+
+
+def test_a_capped_neighbourhood_keeps_the_most_joined_nodes_of_each_ring_on_every_run(generated):
+    store, whole, _ = generated
+    hops_in = {}
+    for u, v, d in whole.edges(data=True):
+        if d["type"] in HOP_TYPES:
+            hops_in[v] = hops_in.get(v, 0) + 1
+    hub = max(hops_in, key=lambda n: (hops_in[n], n))
+    und = whole.to_undirected(as_view=True)
+    ring1 = set(und.neighbors(hub)) - {hub}
+    ring2 = {v for u in ring1 for v in und.neighbors(u)} - ring1 - {hub}
+
+    def joined(node, ring):  # edges (parallel ones each, either way) between node and a ring
+        return sum(whole.number_of_edges(node, r) + whole.number_of_edges(r, node) for r in ring)
+
+    def busiest(ring, of, n):
+        return set(sorted(ring, key=lambda v: (-joined(v, of), v))[:n])
+
+    # the cap cuts the first ring: its most joined nodes are kept (not the first the store happens to give)
+    cap = 5
+    want1 = {hub} | busiest(ring1, {hub}, cap - 1)
+    assert len({joined(v, {hub}) for v in ring1}) > 2  # the edge counts differ: the order matters
+    got, note = views.neighbourhood(store, hub, 1, cap=cap)
+    assert set(got.nodes) == want1 and "nearest" in note
+    # the cap cuts the second ring: the whole first ring, then the second's most joined to it
+    cap = len(ring1) + 1 + len(ring2) // 2
+    want2 = {hub} | ring1 | busiest(ring2, ring1, len(ring2) // 2)
+    got2 = set(views.neighbourhood(store, hub, 2, cap=cap)[0].nodes)
+    assert got2 == want2
+    # the same nodes from a store that holds the same RoPA written in the opposite order
+    graph = store.export()
+    flipped = RopaGraph({k: df.iloc[::-1].reset_index(drop=True) for k, df in graph.nodes.items()},
+                        {k: df.iloc[::-1].reset_index(drop=True) for k, df in graph.rels.items()})
+    with EmbeddedBackend(None) as other:
+        other.replace(flipped)
+        assert set(views.neighbourhood(other, hub, 1, cap=5)[0].nodes) == want1
+        assert set(views.neighbourhood(other, hub, 2, cap=cap)[0].nodes) == want2

@@ -78,3 +78,42 @@ def test_a_table_longer_than_a_sheet_goes_on_in_numbered_sheets(monkeypatch):
 @pytest.mark.parametrize("title,expected", [("a/b:c", "a b c"), ("x" * 40, "x" * 31)])
 def test_sheet_names_are_ones_excel_accepts(title, expected):
     assert xlsx.part_titles(title, 1) == [expected]
+
+
+def test_write_xlsx_writes_data_frames_through_this_writer(monkeypatch):
+    """ropa.tables.write_xlsx (ropa export --format xlsx, the explorer's Art. 30 download): frames as
+    sheets, header as written, text neutralised exactly once, dates as dates, lists joined, missing
+    values empty, numbers as numbers, the house style, long frames split."""
+    import pandas as pd
+
+    from ropa.tables import write_xlsx
+    monkeypatch.setattr(xlsx, "MAX_ROWS", 4)  # 3 data rows a sheet
+    people = pd.DataFrame({
+        "name": ["=HYPERLINK(\"http://x\")", "'=already", "plain", None],
+        "since": [dt.date(2021, 4, 29), None, pd.NaT, dt.date(2020, 1, 2)],
+        "route": [["A", "B"], None, ["C"], []],
+        "count": [3, 4, 5, 6],
+        "share": [0.5, float("nan"), 1.0, 2.0],
+    })
+    buf = io.BytesIO()
+    write_xlsx({"Art. 30(1) controllers": people, "Empty": pd.DataFrame(columns=["a", "b"])}, buf)
+    wb = _open(buf.getvalue())
+    assert wb.sheetnames == ["Art. 30(1) controllers", "Art. 30(1) controllers (2)", "Empty"]
+    first, second = wb["Art. 30(1) controllers"], wb["Art. 30(1) controllers (2)"]
+    assert [c.value for c in first[1]] == [c.value for c in second[1]] == list(people.columns)
+    rows = ([list(r) for r in first.iter_rows(min_row=2, values_only=True)]
+            + [list(r) for r in second.iter_rows(min_row=2, values_only=True)])
+    assert rows == [
+        ["'=HYPERLINK(\"http://x\")", dt.datetime(2021, 4, 29), "A → B", 3, 0.5],
+        ["''=already", None, None, 4, None],
+        ["plain", None, "C", 5, 1],
+        [None, dt.datetime(2020, 1, 2), "", 6, 2],  # an empty list: an empty text
+    ]
+    assert first["B2"].is_date and first["B2"].number_format == "yyyy\\-mm\\-dd"
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                assert c.data_type != "f", (ws.title, c.coordinate)
+    assert first.freeze_panes == "A2" and first.auto_filter.ref == "A1:E4" and first["A1"].font.b
+    assert first.column_dimensions["A"].width == len('=HYPERLINK("http://x")') + 2
+    assert [c.value for c in wb["Empty"][1]] == ["a", "b"] and wb["Empty"].max_row == 1

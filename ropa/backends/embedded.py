@@ -59,6 +59,7 @@ class EmbeddedBackend(Backend):
         except RuntimeError as exc:
             raise _translate(exc, self.path) from exc
         self.conn = lb.Connection(self.db)
+        self._unseeded = False  # a new store whose reference data are not written yet (see ensure_schema)
         if not read_only:
             self.ensure_schema()
 
@@ -67,10 +68,16 @@ class EmbeddedBackend(Backend):
 
     # -- schema ---------------------------------------------------------------
     def ensure_schema(self) -> None:
+        """Create the tables; a new store gets the reference data with its first write (every
+        :meth:`replace` writes them), else before its first query, else when it is closed: so a first
+        import writes the store once, not the reference data and then everything again."""
         with self._lock:
             self._create_schema()
-            if not self._exec("MATCH (m:Mechanism) RETURN count(m)")[0][0]:
-                self.replace(RopaGraph.empty())
+            self._unseeded = not self._exec("MATCH (m:Mechanism) RETURN count(m)")[0][0]
+
+    def _seed(self) -> None:
+        if self._unseeded:
+            self.replace(RopaGraph.empty())
 
     def _create_schema(self) -> None:
         for t in NODE_TYPES.values():
@@ -98,6 +105,7 @@ class EmbeddedBackend(Backend):
         full = _with_reference(graph)
         with self._lock:
             self._replace_in_transaction(full, progress)
+            self._unseeded = False
         if progress:
             progress(1.0, "done")
 
@@ -146,6 +154,7 @@ class EmbeddedBackend(Backend):
 
     # -- reading --------------------------------------------------------------
     def export(self) -> RopaGraph:
+        # No _seed(): the export leaves the reference data out, so a new store exports empty either way.
         nodes: dict[str, list[dict]] = {}
         for label in ROPA_LABELS + ["Country"]:
             cols = NODE_TYPES[label].columns
@@ -179,6 +188,7 @@ class EmbeddedBackend(Backend):
         time, each distinct string made once and shared by every row that holds it (a rule's controller,
         activity, country... repeat across its findings); other types as :meth:`run` gives them."""
         with self._lock:
+            self._seed()
             result = self._execute(query, params)
             names = result.get_column_names()
             types = result.get_column_data_types()
@@ -191,6 +201,7 @@ class EmbeddedBackend(Backend):
 
     def run(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         with self._lock:
+            self._seed()
             result = self._execute(query, params)
             names = result.get_column_names()
             # get_all() fetches in one call; only nodes, relationships and lists need _plain
@@ -211,14 +222,24 @@ class EmbeddedBackend(Backend):
     def close(self) -> None:
         with self._lock:
             try:
-                self.conn.close()
+                if self.path != ":memory:":
+                    self._seed()  # a new store on disk closed unwritten still holds the reference data
             finally:
-                self.db.close()
+                self._unseeded = False
+                try:
+                    self.conn.close()
+                finally:
+                    self.db.close()
 
 
 _NESTED = (dict, list)
-# LadybugDB column types that Arrow carries as plain values (no node/relationship structs).
-_ARROW_PLAIN = {"STRING", "STRING[]", "INT64", "INT32", "BOOL", "DOUBLE"}
+# LadybugDB column types that Arrow carries as plain values (no node/relationship structs): for each,
+# get_as_arrow(...).to_pylist() was checked to equal get_all() value for value and type for type
+# (datetime.date, datetime.datetime, timedelta, None; ladybug 0.22; tests/test_store.py checks it).
+# Anything else (nodes, relationships, paths, maps, structs) takes the row path.
+_ARROW_PLAIN = {"STRING", "STRING[]", "INT64", "INT32", "INT16", "INT8", "UINT64", "UINT32", "UINT16", "UINT8",
+                "BOOL", "DOUBLE", "FLOAT", "DATE", "TIMESTAMP", "INTERVAL",
+                "INT64[]", "DOUBLE[]", "BOOL[]", "DATE[]"}
 
 
 def _column(col: pa.ChunkedArray) -> list:

@@ -13,11 +13,10 @@ import pandas as pd
 import streamlit as st
 
 # Absolute imports: streamlit_app.py runs this file as a page script.
-from ropa.backends import open_backend
-from ropa.backends.embedded import default_store_path
 from ropa.errors import RopaError
 from ropa.extract import apply_review, extract, recipient_rows, register_rows
 from ropa.formats.register import rows_to_graph
+from ropa.ui import state
 
 EDITABLE = {"name": "recipient", "country": "recipient_country", "mechanism": "mechanism", "role": "recipient_role"}
 _ROLE = {"independent_controller": "controller", "authority": "controller"}
@@ -110,13 +109,16 @@ def page() -> None:
         reviewed = apply_review(register_rows(draft), _decisions(edited, original) if not table.empty else {})
         try:
             graph = rows_to_graph([(i + 2, r) for i, r in enumerate(reviewed)], name)
-            with open_backend("embedded", path=default_store_path()) as store:
+            # The store the explorer shows (its workspace: $ROPA_STORE or Neo4j), opened for writing the
+            # way the Import page does it (waits a moment while another program writes it).
+            ws, _ = state.workspace()
+            with ws.writing() as store:
                 merged = store.load(graph)
         except RopaError as exc:
             st.error(str(exc))
             return
         kept = sum(1 for r in reviewed if r.get("recipient"))
-        st.success(f"Imported {kept} recipient rows from {name} into {default_store_path()}: the store now holds "
+        st.success(f"Imported {kept} recipient rows from {name} into {ws.describe()}: the store now holds "
                    f"{len(merged.nodes['Activity'])} activities and {len(merged.nodes['Organisation'])} organisations.")
 
 
