@@ -788,31 +788,49 @@ def _lay_on_pairs(store, g: nx.MultiDiGraph, hops: dict[tuple[str, str, str], li
     rank_of = SEVERITY_RANK.get
     org_of, act_of, nodes = idx.org.get, idx.activity.get, g.nodes
     cut = len("Organisation:")
+
+    def lands(ctl: str, activity: str, imp_name, name) -> tuple[list | None, list]:
+        """Where a finding naming an importer and an activity lands: the importer's findings list
+        (None: nowhere here) and the (edge's findings, edge's hop ranks, hop) it lies on. The same
+        for every finding with these four names, so worked out once per four names."""
+        act = act_of((ctl, activity))
+        imp = org_of(imp_name) or org_of(str(imp_name).casefold())
+        if imp is None:
+            return None, []
+        if act is None:  # its activity lies outside: none of its hops are here
+            return nodes[imp]["findings"], []
+        # An exporter named but not found here is no exporter of these hops (the rule pack names
+        # organisations of the store): a sentinel, so that the finding lands on none of them.
+        exp = (exporters.get(name) or exporters.get(str(name).casefold()) or "?") if name else None
+        exp_id = exp[cut:] if exp else None
+        on = into.get((imp, act[9:]), ())  # act is "Activity:<id>"
+        return nodes[imp]["findings"], [(on_edge[e], hop_rank[e], i) for e, i in on
+                                        if exp is None or (hops_of[e][i]["x"] or "") == exp_id]
+
+    landing: dict[tuple, tuple[list | None, list]] = {}
     for f in findings:
         get = f.get
-        act = act_of((get("controller") or "", get("activity") or ""))
-        imp_name = get("importer")
-        imp = (org_of(imp_name) or org_of(str(imp_name).casefold())) if imp_name else None
-        if imp_name and imp is None or act is None and get("activity"):
-            if imp is not None:  # its activity lies outside: none of its hops are here
-                nodes[imp]["findings"].append(f)
-            continue
-        if act and imp:
-            name = get("exporter")
-            # An exporter named but not found here is no exporter of these hops (the rule pack names
-            # organisations of the store): a sentinel, so that the finding lands on none of them.
-            exp = (exporters.get(name) or exporters.get(str(name).casefold()) or "?") if name else None
-            on = into.get((imp, act[9:]))  # act is "Activity:<id>"
-            if on:
+        imp_name, activity = get("importer"), get("activity")
+        if imp_name and activity:  # nearly all of them: a hop's findings
+            key = (get("controller") or "", activity, imp_name, get("exporter"))
+            where = landing.get(key)
+            if where is None:
+                where = landing[key] = lands(*key)
+            on_node, on_hops = where
+            if on_hops:
                 r = rank_of(get("severity"), -1)
-                exp_id = exp[cut:] if exp else None
-                for e, i in on:
-                    if exp is None or (hops_of[e][i]["x"] or "") == exp_id:
-                        on_edge[e].setdefault(id(f), f)
-                        if hop_rank[e][i] < r:
-                            hop_rank[e][i] = r
-            nodes[imp]["findings"].append(f)
-        elif act:
+                for found, ranks, i in on_hops:
+                    found.setdefault(id(f), f)
+                    if ranks[i] < r:
+                        ranks[i] = r
+            if on_node is not None:
+                on_node.append(f)
+            continue
+        act = act_of((get("controller") or "", activity or ""))
+        imp = (org_of(imp_name) or org_of(str(imp_name).casefold())) if imp_name else None
+        if imp_name and imp is None or act is None and activity:
+            continue
+        if act:
             if act in g:
                 nodes[act]["findings"].append(f)
         elif imp or idx.org_key(get("subject")):
@@ -821,7 +839,8 @@ def _lay_on_pairs(store, g: nx.MultiDiGraph, hops: dict[tuple[str, str, str], li
             r = rank_of(get("severity"), -1)
             for e in into_org.get(org, ()):
                 on_edge[e].setdefault(id(f), f)
-                hop_rank[e] = [max(x, r) for x in hop_rank[e]]
+                ranks = hop_rank[e]
+                ranks[:] = [max(x, r) for x in ranks]  # in place: lands() holds these lists
     for _, d in g.nodes(data=True):
         d["severity"] = worst_severity(x["severity"] for x in d["findings"])
     for *_, d in g.edges(data=True):  # the other relationships: findings lie on hops only
