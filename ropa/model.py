@@ -414,6 +414,8 @@ def engagement_chains(graph: RopaGraph) -> list[list[str] | None]:
     valid = ok.copy()
     rows_to_redo = []
     for paths, keys in zip(level_paths, level_keys):
+        if not len(keys):
+            continue
         pos = np.searchsorted(keys, hop_key)
         pos_c = np.minimum(pos, len(keys) - 1)
         hit = valid & (keys[pos_c] == hop_key)
