@@ -305,17 +305,20 @@ def coerce(value, kind: str):
 CHAIN_LIMIT = 7  # organisations in a chain, the controller's recipient first: the rule pack's reach
 
 
-def derived_properties(graph: RopaGraph) -> dict[str, dict[str, list]]:
-    """The store-only properties of the hops (``schema.HOP_DERIVED``), one value per row of
-    ``graph.rels[type]``: what every writer of a store adds to the rows it writes.
+def derived_properties(graph: RopaGraph, rel_type: str) -> dict[str, list]:
+    """The store-only properties of a relationship type (``schema.HOP_DERIVED`` for the hops), one
+    value per row of ``graph.rels[rel_type]``: what every writer of a store adds to the rows it writes.
 
     ``chain`` of an ENGAGES hop z -> y for activity a is :func:`engagement_chains`; of a
     DISCLOSES_TO hop it is ``[]``: nobody stands between the controller and its recipient, so
     ``[controller] + chain + [importer]`` is the path of either kind of hop, and ``chain IS NOT NULL``
-    reads "the activity's data reach this hop" for both.
+    reads "the activity's data reach this hop" for both (null would say they never do).
     """
-    return {"DISCLOSES_TO": {"chain": [[] for _ in range(len(graph.rels["DISCLOSES_TO"]))]},
-            "ENGAGES": {"chain": engagement_chains(graph)}}
+    if rel_type == "ENGAGES":
+        return {"chain": engagement_chains(graph)}
+    if rel_type == "DISCLOSES_TO":
+        return {"chain": [[] for _ in range(len(graph.rels["DISCLOSES_TO"]))]}
+    return {}
 
 
 def engagement_chains(graph: RopaGraph) -> list[list[str] | None]:

@@ -141,16 +141,13 @@ class EmbeddedBackend(Backend):
 
     def _load_all(self, full: RopaGraph, progress: Progress | None) -> None:
         steps = [("node", k) for k in NODE_TYPES] + [("rel", k) for k in REL_TYPES]
-        if progress:
-            progress(0.0, "following the sub-processor chains")
-        derived = derived_properties(full)
         for i, (kind, name) in enumerate(steps):
             if progress:
                 progress(i / len(steps), f"loading {name}")
             if kind == "node":
                 self._copy_nodes(name, full)
             else:
-                self._copy_rels(name, full, derived.get(name, {}))
+                self._copy_rels(name, full)
 
     def _replace_in_transaction(self, full: RopaGraph, progress: Progress | None, ddl: list[str] = ()) -> None:
         self._exec("BEGIN TRANSACTION")
@@ -173,11 +170,12 @@ class EmbeddedBackend(Backend):
         rows = pa.table({n: _arrow(df[n], ARROW_TYPES[ty]) for n, ty in t.properties})
         self._exec(f"COPY {label} FROM $rows", {"rows": rows})
 
-    def _copy_rels(self, rel_type: str, graph: RopaGraph, derived: dict[str, list]) -> None:
+    def _copy_rels(self, rel_type: str, graph: RopaGraph) -> None:
         df = graph.rels[rel_type]
         if not len(df):
             return
         t = REL_TYPES[rel_type]
+        derived = derived_properties(graph, rel_type)  # the hops' chains, over the whole graph
         for src_label, dst_label in t.pairs:
             mask = None if len(t.pairs) == 1 else ((df["src_label"] == src_label) & (df["dst_label"] == dst_label)).to_numpy()
             part = df if mask is None else df[mask]

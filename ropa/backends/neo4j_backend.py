@@ -288,7 +288,6 @@ class Neo4jBackend(Backend):
             # the merged whole is written again, with its chain computed over that whole
             graph = self.export().merge(graph)
         full = graph.merge(reference)  # reference data win: a file never redefines them
-        derived = derived_properties(full)
         plan: list[tuple[LiteralString, dict, int | None, str]] = []
         if replace:
             for q in delete_ropa_statements():
@@ -303,7 +302,7 @@ class Neo4jBackend(Backend):
                 plan.append((node_merge_statement(t.label), {"rows": batch}, len(batch), label))
         for t in REL_TYPES.values():
             df = full.rels[t.type]
-            extra = derived.get(t.type, {})
+            extra = derived_properties(full, t.type)
             for a, b in t.pairs:
                 mask = ((df["src_label"] == a) & (df["dst_label"] == b)).to_numpy()
                 part = df[mask]

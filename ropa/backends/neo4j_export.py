@@ -100,7 +100,6 @@ def _compact(record: dict) -> dict:
 def generate_cypher(graph: RopaGraph, rows_per_statement: int = ROWS_PER_STATEMENT) -> list[str]:
     """The script's lines: header comments, constraints, ``:begin``, data statements, ``:commit``."""
     full = reference_graph().merge(graph)
-    derived = derived_properties(full)
     ropa_nodes = sum(len(graph.nodes[t.label]) for t in NODE_TYPES.values() if not t.reference)
     lines = [
         "// RoPA Graph Explorer: this RoPA and the legal reference data, for an empty Neo4j 5 database.",
@@ -116,7 +115,7 @@ def generate_cypher(graph: RopaGraph, rows_per_statement: int = ROWS_PER_STATEME
             lines.append(_inline(node_merge_statement(NODE_TYPES[label].label), rows[i:i + rows_per_statement]))
     for t in REL_TYPES.values():
         df = full.rels[t.type]
-        extra = derived.get(t.type, {})
+        extra = derived_properties(full, t.type)
         for a, b in t.pairs:
             mask = ((df["src_label"] == a) & (df["dst_label"] == b)).to_numpy()
             part = df[mask]
