@@ -177,7 +177,9 @@ class EmbeddedBackend(Backend):
         t = REL_TYPES[rel_type]
         derived = derived_properties(graph, rel_type)  # the hops' chains, over the whole graph
         for src_label, dst_label in t.pairs:
-            mask = None if len(t.pairs) == 1 else ((df["src_label"] == src_label) & (df["dst_label"] == dst_label)).to_numpy()
+            mask = None
+            if len(t.pairs) > 1:
+                mask = ((df["src_label"] == src_label) & (df["dst_label"] == dst_label)).to_numpy()
             part = df if mask is None else df[mask]
             if not len(part):
                 continue

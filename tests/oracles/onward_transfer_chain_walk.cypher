@@ -1,6 +1,6 @@
-// TEST ORACLE, not shipped: queries/onward_transfer_chain.cypher as it was before hops stored their chain, walking every
-// simple sub-processor chain hop by hop (o1..o8). tests/test_chain.py checks that the stored-chain
-// query gives the same finalised findings / report transfers as this walk.
+// TEST ORACLE, not shipped: queries/onward_transfer_chain.cypher as it was before the hops stored
+// their chain: it walks every simple sub-processor chain hop by hop (o1..o8). tests/test_chain.py
+// checks that the stored-chain query gives the same finalised findings / report transfers.
 // title: Sub-processor chain leaves the EEA
 // severity: high / medium
 // article: GDPR Art. 44, 28(2), 28(4); SCC 2021/914 Clause 8.8 (onward transfers), Clause 9 (sub-processors)

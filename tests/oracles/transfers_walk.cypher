@@ -1,6 +1,6 @@
-// TEST ORACLE, not shipped: ropa/report/queries/transfers.cypher as it was before hops stored their chain, walking every
-// simple sub-processor chain hop by hop (o1..o8). tests/test_chain.py checks that the stored-chain
-// query gives the same finalised findings / report transfers as this walk.
+// TEST ORACLE, not shipped: ropa/report/queries/transfers.cypher as it was before the hops stored
+// their chain: it walks every simple sub-processor chain hop by hop (o1..o8). tests/test_chain.py
+// checks that the stored-chain query gives the same finalised findings / report transfers.
 // Report query (not a rule): every restricted transfer, i.e. every hop on which an
 // activity's data reach an importer that processes them in a country outside the EEA
 // (or in a place that cannot be resolved), with the whole path from the controller for
