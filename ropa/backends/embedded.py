@@ -186,8 +186,7 @@ class EmbeddedBackend(Backend):
             cols = {"from": _arrow(part["src"], pa.string()), "to": _arrow(part["dst"], pa.string())}
             cols.update({n: _arrow(part[n], ARROW_TYPES[ty]) for n, ty in t.properties})
             for n, ty in t.derived:
-                values = derived[n] if mask is None else [v for v, keep in zip(derived[n], mask) if keep]
-                cols[n] = pa.array(values, type=ARROW_TYPES[ty])
+                cols[n] = (derived[n] if mask is None else derived[n].filter(pa.array(mask))).cast(ARROW_TYPES[ty])
             option = f" (from='{src_label}', to='{dst_label}')" if len(t.pairs) > 1 else ""
             self._exec(f"COPY {rel_type} FROM $rows{option}", {"rows": pa.table(cols)})
 

@@ -33,6 +33,7 @@ import re
 from typing import Any, Callable, Iterator, cast
 
 import neo4j
+import pyarrow as pa
 from neo4j import READ_ACCESS, WRITE_ACCESS, GraphDatabase, RoutingControl
 from neo4j import exceptions as neo4j_errors
 from neo4j.graph import Node, Path, Relationship
@@ -306,7 +307,7 @@ class Neo4jBackend(Backend):
             for a, b in t.pairs:
                 mask = ((df["src_label"] == a) & (df["dst_label"] == b)).to_numpy()
                 part = df[mask]
-                stored = {n: [v for v, keep in zip(extra[n], mask) if keep] for n, _ in t.derived}
+                stored = {n: extra[n].filter(pa.array(mask)).to_pylist() for n, _ in t.derived}
                 keyed: list[dict] = []
                 unkeyed: list[dict] = []
                 for i, rec in enumerate(part.to_dict("records")):

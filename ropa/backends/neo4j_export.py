@@ -20,6 +20,8 @@ import math
 import re
 from typing import Any, BinaryIO
 
+import pyarrow as pa
+
 from ..model import RopaGraph, derived_properties
 from ..reference_graph import reference_graph
 from ..schema import HOP_TYPES, NODE_TYPES, REL_TYPES, STRING
@@ -119,7 +121,7 @@ def generate_cypher(graph: RopaGraph, rows_per_statement: int = ROWS_PER_STATEME
         for a, b in t.pairs:
             mask = ((df["src_label"] == a) & (df["dst_label"] == b)).to_numpy()
             part = df[mask]
-            stored = {n: [v for v, keep in zip(extra[n], mask) if keep] for n, _ in t.derived}
+            stored = {n: extra[n].filter(pa.array(mask)).to_pylist() for n, _ in t.derived}
             keyed, unkeyed = [], []
             for i, rec in enumerate(part.to_dict("records")):
                 props = _compact({c: typed(rec[c], kind) for c, kind in t.properties})
