@@ -275,3 +275,16 @@ def test_an_older_store_held_by_another_program_is_refused_with_the_reason(tmp_p
         holder.wait()
     with EmbeddedBackend(path, read_only=True) as store:   # once free, it is upgraded
         assert _findings(store, CHAIN_RULE)
+
+
+def test_the_cypher_script_carries_the_chains():
+    """The Neo4j script (and so a database loaded from it) holds the same chains as the embedded store."""
+    from ropa.backends.neo4j_export import generate_cypher
+    lines = generate_cypher(HAND)
+    engages = [line for line in lines if line.startswith("UNWIND") and ":ENGAGES" in line]
+    discloses = [line for line in lines if line.startswith("UNWIND") and ":DISCLOSES_TO" in line]
+    assert engages and discloses
+    text = "\n".join(engages)
+    assert "{src: 'x', dst: 't', props: {activity: 'A1', exporter: 'x', chain: ['Alpha', 'Xeno Inc']}" in text
+    assert "{src: 's', dst: 't', props: {activity: 'A2', exporter: 's'}" in text   # null: left out
+    assert all(line.count("chain: []") == line.count("props:") for line in discloses)
