@@ -288,3 +288,16 @@ def test_the_cypher_script_carries_the_chains():
     assert "{src: 'x', dst: 't', props: {activity: 'A1', exporter: 'x', chain: ['Alpha', 'Xeno Inc']}" in text
     assert "{src: 's', dst: 't', props: {activity: 'A2', exporter: 's'}" in text   # null: left out
     assert all(line.count("chain: []") == line.count("props:") for line in discloses)
+
+
+def test_the_transfers_come_through_arrow_as_run_gives_them():
+    """run_columns reads the transfers query (dates, booleans, lists of names) through Arrow: the same values."""
+    with EmbeddedBackend(None) as store:
+        store.replace(example_graph())
+        query = load_query("transfers")
+        rows = store.run(query, {"asOf": TODAY})
+        columns = store.run_columns(query, {"asOf": TODAY})
+    assert any(r["mechanism_date"] is not None for r in rows) and any(len(r["path"]) > 2 for r in rows)
+    assert list(columns) == list(rows[0])
+    as_rows = [dict(zip(columns, values)) for values in zip(*columns.values())]
+    assert sorted(map(repr, as_rows)) == sorted(map(repr, rows))   # the engine may order rows differently
