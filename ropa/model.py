@@ -318,8 +318,8 @@ def derived_properties(graph: RopaGraph, rel_type: str) -> dict[str, pa.Array]:
     if rel_type == "ENGAGES":
         return {"chain": engagement_chains(graph)}
     if rel_type == "DISCLOSES_TO":
-        n = len(graph.rels["DISCLOSES_TO"])
-        return {"chain": pa.ListArray.from_arrays(pa.array(np.zeros(n + 1, dtype=np.int32)), pa.array([], pa.string()))}
+        offsets = pa.array(np.zeros(len(graph.rels["DISCLOSES_TO"]) + 1, dtype=np.int32))
+        return {"chain": pa.ListArray.from_arrays(offsets, pa.array([], pa.string()))}
     return {}
 
 
@@ -338,7 +338,7 @@ def engagement_chains(graph: RopaGraph) -> pa.ListArray:
     level all have d names, so the order of "path of the parent, then own name" is the order of
     (rank of the parent's path in level d-1, rank of the own name), two integers. A hop z -> y
     takes z's path unless y is on it (the hop leads back into its own chain: a cycle); only those
-    hops get a search of their activity without y (:func:`_chain_avoiding`).
+    hops get a search of their activity without y (:func:`_chains_avoiding`).
 
     >>> g = RopaGraph.from_records(
     ...     {"Organisation": [{"id": i, "name": i.upper()} for i in "pqrs"], "Activity": [{"id": "a"}]},
@@ -359,14 +359,15 @@ def engagement_chains(graph: RopaGraph) -> pa.ListArray:
     n = len(codes)
     names = np.array([None] * n, dtype=object)
     no = len(orgs)
-    names[org_ids[:no][::-1]] = orgs["name"].to_numpy(dtype=object)[::-1]  # first node of an id wins
+    has_id = org_ids[:no] >= 0
+    names[org_ids[:no][has_id][::-1]] = orgs["name"].to_numpy(dtype=object)[has_id][::-1]  # an id's first node wins
     keyed = np.array(["" if v is None or v != v else str(v) for v in names], dtype=object)
     _, name_rank = np.unique(keyed, return_inverse=True)  # the order of names as Python compares them
     name_rank = name_rank.astype(np.int64).reshape(-1)
     zs = org_ids[no:no + len(eng)]
     ys = org_ids[no + len(eng):no + 2 * len(eng)]
     o1 = org_ids[no + 2 * len(eng):]
-    acts, act_codes = pd.factorize(pd.concat([eng["activity"], dis["src"]], ignore_index=True))
+    acts, _ = pd.factorize(pd.concat([eng["activity"], dis["src"]], ignore_index=True))
     ea = acts[:len(eng)]
     da = acts[len(eng):]
     m = np.int64(n + 1)

@@ -129,7 +129,8 @@ def test_hand_built_graph_matches_the_walk_and_the_expected_paths():
 
 
 def test_stored_chains_of_the_hand_built_graph():
-    chains = dict(zip(zip(HAND.rels["ENGAGES"]["src"], HAND.rels["ENGAGES"]["dst"]), engagement_chains(HAND).to_pylist()))
+    hops = zip(HAND.rels["ENGAGES"]["src"], HAND.rels["ENGAGES"]["dst"])
+    chains = dict(zip(hops, engagement_chains(HAND).to_pylist()))
     assert chains[("p", "q")] == ["Proc"]
     assert chains[("q", "r")] == ["Proc", "Queue Inc"]
     assert chains[("r", "p")] == ["Kilo", "Acme BV", "Queue Inc", "Relay Inc"]   # the shortest passes through p
