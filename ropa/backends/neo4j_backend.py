@@ -260,7 +260,13 @@ class Neo4jBackend(Backend):
                     "`ropa import FILE --backend neo4j` once, or to grant the architect role")
             self.load(RopaGraph.empty())  # reference data only; a RoPA already there is kept
         elif self._read(OUTDATED_HOPS)[0]["outdated"]:
-            self.replace(self.export())  # written by an older version: compute the hops' chains
+            try:  # written by an older version: compute the hops' chains (schema.HOP_DERIVED)
+                self.replace(self.export())
+            except BackendError as exc:
+                raise BackendError(
+                    f"the RoPA in {self.database or 'the default database'} was written by an older version "
+                    "(its hops lack the sub-processor chain the rules read) and could not be upgraded: "
+                    f"{exc}; run `ropa import FILE --backend neo4j` once as a user who may write") from exc
 
     def _schema_write(self, statement: LiteralString) -> bool:
         """Run one schema statement; False if the user may not (a prepared database still reads)."""
