@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # names below are spliced into Cypher text: literals only (PE
 
 # Property types, named as LadybugDB names them. The Neo4j backend maps them.
 STRING, BOOLEAN, DATE, INT64 = "STRING", "BOOLEAN", "DATE", "INT64"
+STRING_LIST = "STRING[]"
 
 # Properties of every data-flow hop (DISCLOSES_TO and ENGAGES). Keeping them
 # identical lets a rule match both with one pattern: -[h:DISCLOSES_TO|ENGAGES]->
@@ -38,6 +39,19 @@ HOP_PROPERTIES: tuple[tuple[LiteralString, str], ...] = (
     ("evidence", STRING),        # quote or note supporting the row
     ("source", STRING),          # Document id the row came from
     ("row", INT64),              # row number in that document (header = 1)
+)
+
+# Properties a store adds to every hop, computed from the whole RoPA by
+# ropa.model.derived_properties whenever a store is written (never read from a file,
+# never part of a RopaGraph, left out of exports):
+#   chain  the names of the organisations o1..z through which the activity's data reach
+#          the engager z of this hop (o1 a recipient of the activity; shortest, then the
+#          smallest names; never through the importer; at most 7); null when they do not
+#          reach it; [] on DISCLOSES_TO (nothing between controller and recipient).
+#          Path of a hop = [controller] + chain + [importer]: the chain rule and the
+#          report read it instead of walking the sub-processors hop by hop.
+HOP_DERIVED: tuple[tuple[LiteralString, str], ...] = (
+    ("chain", STRING_LIST),
 )
 
 
@@ -60,10 +74,16 @@ class RelType:
     properties: tuple[tuple[LiteralString, str], ...] = ()
     reference: bool = False
     doc: str = ""
+    derived: tuple[tuple[LiteralString, str], ...] = ()   # store-only (see HOP_DERIVED)
 
     @property
     def columns(self) -> list[LiteralString]:
         return [name for name, _ in self.properties]
+
+    @property
+    def stored(self) -> tuple[tuple[LiteralString, str], ...]:
+        """The properties a store holds: the RoPA's and the derived ones."""
+        return self.properties + self.derived
 
 
 NODE_TYPES: dict[LiteralString, NodeType] = {t.label: t for t in (
@@ -112,9 +132,10 @@ REL_TYPES: dict[LiteralString, RelType] = {t.type: t for t in (
     RelType("PROCESSES", (("Activity", "DataCategory"),), doc="Data categories of an activity."),
     RelType("CONCERNS", (("Activity", "DataSubject"),), doc="Data subjects of an activity."),
     RelType("DISCLOSES_TO", (("Activity", "Organisation"),), HOP_PROPERTIES,
-            doc="The controller discloses the activity's data to a recipient (first hop)."),
+            doc="The controller discloses the activity's data to a recipient (first hop).", derived=HOP_DERIVED),
     RelType("ENGAGES", (("Organisation", "Organisation"),), HOP_PROPERTIES,
-            doc="A processor engages a sub-processor for the activity named in `activity`."),
+            doc="A processor engages a sub-processor for the activity named in `activity`; `chain`: "
+                "the organisations through which the activity's data reach the engager.", derived=HOP_DERIVED),
     RelType("ESTABLISHED_IN", (("Organisation", "Country"),), doc="Country of establishment."),
     RelType("PROCESSES_IN", (("Organisation", "Country"),), (("inferred", BOOLEAN),),
             doc="Where the organisation stores or accesses the data; `inferred` when taken "

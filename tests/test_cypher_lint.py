@@ -39,7 +39,8 @@ def _unavailable() -> str | None:
 
 def _schema() -> dict:
     from ropa.schema import NODE_TYPES, REL_TYPES
-    keys = sorted({c for t in NODE_TYPES.values() for c in t.columns} | {c for t in REL_TYPES.values() for c in t.columns})
+    keys = sorted({c for t in NODE_TYPES.values() for c in t.columns}
+                  | {n for t in REL_TYPES.values() for n, _ in t.stored})
     return {"labels": list(NODE_TYPES), "relationshipTypes": list(REL_TYPES), "propertyKeys": keys + ROW_KEYS}
 
 

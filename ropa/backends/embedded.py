@@ -21,13 +21,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import BackendError, ReadOnlyError, StoreLockedError
-from ..model import RopaGraph
+from ..model import RopaGraph, derived_properties
 from ..reference_graph import reference_graph
-from ..schema import BOOLEAN, DATE, INT64, NODE_TYPES, REL_TYPES, ROPA_LABELS
+from ..schema import BOOLEAN, DATE, INT64, NODE_TYPES, REL_TYPES, ROPA_LABELS, STRING_LIST
 from .base import Backend, Progress
 from .dialect import to_ladybug
 
-ARROW_TYPES = {"STRING": pa.string(), BOOLEAN: pa.bool_(), DATE: pa.date32(), INT64: pa.int64()}
+ARROW_TYPES = {"STRING": pa.string(), BOOLEAN: pa.bool_(), DATE: pa.date32(), INT64: pa.int64(),
+               STRING_LIST: pa.list_(pa.string())}
 DEFAULT_STORE = Path(".ropa") / "ropa.lbdb"
 
 
@@ -62,6 +63,8 @@ class EmbeddedBackend(Backend):
         self._unseeded = False  # a new store whose reference data are not written yet (see ensure_schema)
         if not read_only:
             self.ensure_schema()
+        elif self._missing_derived():
+            self._upgrade_from_read_only()
 
     def describe(self) -> str:
         return "embedded (in memory)" if self.path == ":memory:" else f"embedded ({self.path})"
@@ -72,12 +75,47 @@ class EmbeddedBackend(Backend):
         :meth:`replace` writes them), else before its first query, else when it is closed: so a first
         import writes the store once, not the reference data and then everything again."""
         with self._lock:
+            missing = self._missing_derived()
             self._create_schema()
+            if missing:
+                self._upgrade(missing)
             self._unseeded = not self._exec("MATCH (m:Mechanism) RETURN count(m)")[0][0]
 
     def _seed(self) -> None:
         if self._unseeded:
             self.replace(RopaGraph.empty())
+
+    def _missing_derived(self) -> list[tuple[str, str, str]]:
+        """(type, property, kind) of every derived property (``schema.HOP_DERIVED``) that the tables
+        of a store written by an older version lack. Empty for a new or current store."""
+        tables = {r[0] for r in self._exec("CALL show_tables() RETURN name")}
+        out = []
+        for t in REL_TYPES.values():
+            if t.derived and t.type in tables:
+                have = {r[0] for r in self._exec(f"CALL table_info('{t.type}') RETURN name")}
+                out += [(t.type, n, ty) for n, ty in t.derived if n not in have]
+        return out
+
+    def _upgrade(self, missing: list[tuple[str, str, str]]) -> None:
+        """Bring a store written by an older version up to date: add the derived properties and
+        compute them over the stored RoPA, in one transaction (DDL included: a failed upgrade leaves
+        the store as it was, to be upgraded at the next open, never with the property half there)."""
+        full = _with_reference(self.export())
+        self._replace_in_transaction(full, None, [f"ALTER TABLE {rel_type} ADD {name} {kind}"
+                                                  for rel_type, name, kind in missing])
+
+    def _upgrade_from_read_only(self) -> None:
+        """An older store opened read-only: upgrade it through a brief writable handle, then read on."""
+        self.conn.close()
+        self.db.close()
+        try:
+            EmbeddedBackend(self.path).close()  # ensure_schema upgrades it
+        except StoreLockedError as exc:
+            raise StoreLockedError(
+                f"the store {self.path} was written by an older version and must be upgraded once "
+                f"(its hops lack the sub-processor chain the rules read), which needs it to itself: {exc}") from exc
+        self.db = lb.Database(self.path, read_only=True)
+        self.conn = lb.Connection(self.db)
 
     def _create_schema(self) -> None:
         for t in NODE_TYPES.values():
@@ -85,7 +123,7 @@ class EmbeddedBackend(Backend):
             self._exec(f"CREATE NODE TABLE IF NOT EXISTS {t.label}({props}, PRIMARY KEY(id))")
         for t in REL_TYPES.values():
             pairs = ", ".join(f"FROM {a} TO {b}" for a, b in t.pairs)
-            props = "".join(f", {n} {ty}" for n, ty in t.properties)
+            props = "".join(f", {n} {ty}" for n, ty in t.stored)
             self._exec(f"CREATE REL TABLE IF NOT EXISTS {t.type}({pairs}{props})")
 
     # -- writing --------------------------------------------------------------
@@ -119,9 +157,11 @@ class EmbeddedBackend(Backend):
             else:
                 self._copy_rels(name, full)
 
-    def _replace_in_transaction(self, full: RopaGraph, progress: Progress | None) -> None:
+    def _replace_in_transaction(self, full: RopaGraph, progress: Progress | None, ddl: list[str] = ()) -> None:
         self._exec("BEGIN TRANSACTION")
         try:
+            for statement in ddl:
+                self._exec(statement)
             for label in NODE_TYPES:
                 self._exec(f"MATCH (n:{label}) DETACH DELETE n")
             self._load_all(full, progress)
@@ -143,12 +183,18 @@ class EmbeddedBackend(Backend):
         if not len(df):
             return
         t = REL_TYPES[rel_type]
+        derived = derived_properties(graph, rel_type)  # the hops' chains, over the whole graph
         for src_label, dst_label in t.pairs:
-            part = df if len(t.pairs) == 1 else df[(df["src_label"] == src_label) & (df["dst_label"] == dst_label)]
+            mask = None
+            if len(t.pairs) > 1:
+                mask = ((df["src_label"] == src_label) & (df["dst_label"] == dst_label)).to_numpy()
+            part = df if mask is None else df[mask]
             if not len(part):
                 continue
             cols = {"from": _arrow(part["src"], pa.string()), "to": _arrow(part["dst"], pa.string())}
             cols.update({n: _arrow(part[n], ARROW_TYPES[ty]) for n, ty in t.properties})
+            for n, ty in t.derived:
+                cols[n] = (derived[n] if mask is None else derived[n].filter(pa.array(mask))).cast(ARROW_TYPES[ty])
             option = f" (from='{src_label}', to='{dst_label}')" if len(t.pairs) > 1 else ""
             self._exec(f"COPY {rel_type} FROM $rows{option}", {"rows": pa.table(cols)})
 

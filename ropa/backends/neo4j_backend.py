@@ -33,18 +33,19 @@ import re
 from typing import Any, Callable, Iterator, cast
 
 import neo4j
+import pyarrow as pa
 from neo4j import READ_ACCESS, WRITE_ACCESS, GraphDatabase, RoutingControl
 from neo4j import exceptions as neo4j_errors
 from neo4j.graph import Node, Path, Relationship
 
 from ..errors import (AuthenticationFailed, BackendError, BackendUnavailable, ReadOnlyError,
                       UnsupportedServer)
-from ..model import RopaGraph
+from ..model import RopaGraph, derived_properties
 from ..reference_graph import reference_graph
 from ..schema import HOP_TYPES, NODE_TYPES, REL_TYPES, ROPA_LABELS, STRING
 from .base import Backend, Progress
-from .neo4j_cypher import (MECHANISM_COUNT, PING, LiteralString, delete_ropa_statements, export_statements,
-                           node_merge_statement, refresh_reference_statements, rel_merge_statement,
+from .neo4j_cypher import (MECHANISM_COUNT, OUTDATED_HOPS, PING, LiteralString, delete_ropa_statements,
+                           export_statements, node_merge_statement, refresh_reference_statements, rel_merge_statement,
                            schema_statements, typed)
 
 BATCH_SIZE = 1000        # rows per UNWIND; one import is still one transaction
@@ -258,6 +259,14 @@ class Neo4jBackend(Backend):
                     f"{self.database or 'the default database'}: ask an administrator to run "
                     "`ropa import FILE --backend neo4j` once, or to grant the architect role")
             self.load(RopaGraph.empty())  # reference data only; a RoPA already there is kept
+        elif self._read(OUTDATED_HOPS)[0]["outdated"]:
+            try:  # written by an older version: compute the hops' chains (schema.HOP_DERIVED)
+                self.replace(self.export())
+            except BackendError as exc:
+                raise BackendError(
+                    f"the RoPA in {self.database or 'the default database'} was written by an older version "
+                    "(its hops lack the sub-processor chain the rules read) and could not be upgraded: "
+                    f"{exc}; run `ropa import FILE --backend neo4j` once as a user who may write") from exc
 
     def _schema_write(self, statement: LiteralString) -> bool:
         """Run one schema statement; False if the user may not (a prepared database still reads)."""
@@ -281,6 +290,10 @@ class Neo4jBackend(Backend):
     def _import_plan(self, graph: RopaGraph, replace: bool) -> list[tuple[LiteralString, dict, int | None, str]]:
         """(statement, parameters, rows expected to be written or None, progress label)."""
         reference = reference_graph()
+        if not replace:
+            # the chains of hops already stored change with the new ones (ENGAGES.chain): every hop of
+            # the merged whole is written again, with its chain computed over that whole
+            graph = self.export().merge(graph)
         full = graph.merge(reference)  # reference data win: a file never redefines them
         plan: list[tuple[LiteralString, dict, int | None, str]] = []
         if replace:
@@ -296,12 +309,16 @@ class Neo4jBackend(Backend):
                 plan.append((node_merge_statement(t.label), {"rows": batch}, len(batch), label))
         for t in REL_TYPES.values():
             df = full.rels[t.type]
+            extra = derived_properties(full, t.type)
             for a, b in t.pairs:
-                part = df[(df["src_label"] == a) & (df["dst_label"] == b)]
+                mask = ((df["src_label"] == a) & (df["dst_label"] == b)).to_numpy()
+                part = df[mask]
+                stored = {n: extra[n].filter(pa.array(mask)).to_pylist() for n, _ in t.derived}
                 keyed: list[dict] = []
                 unkeyed: list[dict] = []
-                for rec in part.to_dict("records"):
+                for i, rec in enumerate(part.to_dict("records")):
                     props = {c: typed(rec[c], kind) for c, kind in t.properties}
+                    props.update({n: stored[n][i] for n, _ in t.derived})
                     row = {"src": typed(rec["src"], STRING), "dst": typed(rec["dst"], STRING), "props": props}
                     if t.type in HOP_TYPES:
                         row["activity"] = props["activity"]

@@ -110,12 +110,16 @@ def export_statements() -> dict[tuple[str, str, str] | str, LiteralString]:
 
 PING: LiteralString = "RETURN 1 AS ok"
 MECHANISM_COUNT: LiteralString = "MATCH (m:Mechanism) RETURN count(m) AS mechanisms"
+# A database written by a version before hops stored their chain (schema.HOP_DERIVED): every
+# DISCLOSES_TO of a current one has chain = [].
+OUTDATED_HOPS: LiteralString = ("MATCH ()-[r:DISCLOSES_TO]->() WHERE r.chain IS NULL "
+                                "RETURN count(r) AS outdated")
 
 
 def statement_catalogue() -> list[tuple[LiteralString, tuple[str, ...]]]:
     """Every statement this backend sends, with the parameters it takes (for the linter)."""
     # (explicit appends: type checkers widen LiteralString to str inside list comprehensions)
-    out: list[tuple[LiteralString, tuple[str, ...]]] = [(PING, ()), (MECHANISM_COUNT, ())]
+    out: list[tuple[LiteralString, tuple[str, ...]]] = [(PING, ()), (MECHANISM_COUNT, ()), (OUTDATED_HOPS, ())]
     for q in schema_statements() + delete_ropa_statements():
         out.append((q, ()))
     for q in refresh_reference_statements():

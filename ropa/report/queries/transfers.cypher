@@ -1,7 +1,7 @@
 // Report query (not a rule): every restricted transfer, i.e. every hop on which an
 // activity's data reach an importer that processes them in a country outside the EEA
 // (or in a place that cannot be resolved), with the whole path from the controller for
-// onward transfers down a sub-processor chain, the recorded mechanism and the
+// onward transfers down a sub-processor chain (stored on each hop as `chain`), the recorded mechanism and the
 // adequacy decision in force for the destination on $asOf. It judges nothing: the
 // verdict of each transfer comes from the rule pack's findings on it.
 // One row per (hop, non-EEA processing country), with only the columns the report shows
@@ -22,34 +22,13 @@ RETURN c.name AS controller, act.name AS activity, exp.name AS exporter, imp.nam
        ad.instrument AS adequacy, ad.scope AS adequacy_scope, ad.legal_source AS adequacy_legal_source,
        h.evidence AS evidence, h.source AS source, h.row AS row
 UNION ALL
-MATCH (c:Organisation)-[:CONTROLS]->(act:Activity)-[:DISCLOSES_TO]->(o1:Organisation)
-OPTIONAL MATCH (x1:Organisation)-[e1:ENGAGES]->(o2:Organisation)
-  WHERE x1.id = o1.id AND e1.activity = act.id AND NOT (o2.id IN [o1.id])
-OPTIONAL MATCH (x2:Organisation)-[e2:ENGAGES]->(o3:Organisation)
-  WHERE x2.id = o2.id AND e2.activity = act.id AND NOT (o3.id IN [o1.id, o2.id])
-OPTIONAL MATCH (x3:Organisation)-[e3:ENGAGES]->(o4:Organisation)
-  WHERE x3.id = o3.id AND e3.activity = act.id AND NOT (o4.id IN [o1.id, o2.id, o3.id])
-OPTIONAL MATCH (x4:Organisation)-[e4:ENGAGES]->(o5:Organisation)
-  WHERE x4.id = o4.id AND e4.activity = act.id AND NOT (o5.id IN [o1.id, o2.id, o3.id, o4.id])
-OPTIONAL MATCH (x5:Organisation)-[e5:ENGAGES]->(o6:Organisation)
-  WHERE x5.id = o5.id AND e5.activity = act.id AND NOT (o6.id IN [o1.id, o2.id, o3.id, o4.id, o5.id])
-OPTIONAL MATCH (x6:Organisation)-[e6:ENGAGES]->(o7:Organisation)
-  WHERE x6.id = o6.id AND e6.activity = act.id AND NOT (o7.id IN [o1.id, o2.id, o3.id, o4.id, o5.id, o6.id])
-OPTIONAL MATCH (x7:Organisation)-[e7:ENGAGES]->(o8:Organisation)
-  WHERE x7.id = o7.id AND e7.activity = act.id AND NOT (o8.id IN [o1.id, o2.id, o3.id, o4.id, o5.id, o6.id, o7.id])
-UNWIND [{z: o1.id, y: o2.id, path: [c.name, o1.name, o2.name]},
-        {z: o2.id, y: o3.id, path: [c.name, o1.name, o2.name, o3.name]},
-        {z: o3.id, y: o4.id, path: [c.name, o1.name, o2.name, o3.name, o4.name]},
-        {z: o4.id, y: o5.id, path: [c.name, o1.name, o2.name, o3.name, o4.name, o5.name]},
-        {z: o5.id, y: o6.id, path: [c.name, o1.name, o2.name, o3.name, o4.name, o5.name, o6.name]},
-        {z: o6.id, y: o7.id, path: [c.name, o1.name, o2.name, o3.name, o4.name, o5.name, o6.name, o7.name]},
-        {z: o7.id, y: o8.id, path: [c.name, o1.name, o2.name, o3.name, o4.name, o5.name, o6.name, o7.name, o8.name]}] AS hop
-WITH c, act, hop
-WHERE hop.y IS NOT NULL AND hop.y <> c.id
-WITH DISTINCT c, act, hop.z AS zid, hop.y AS yid, hop.path AS path
-MATCH (z:Organisation)-[h:ENGAGES]->(imp:Organisation)-[:PROCESSES_IN]->(k:Country)
-WHERE z.id = zid AND imp.id = yid AND h.activity = act.id AND k.eea = false
-WITH c, act, h, imp, k, path
+// Onward transfers: every ENGAGES hop the activity's data reach, with the chain stored on it
+// (ENGAGES.chain, see queries/onward_transfer_chain.cypher): path = [controller] + chain + [importer].
+MATCH (:Organisation)-[h:ENGAGES]->(imp:Organisation)-[:PROCESSES_IN]->(k:Country)
+WHERE h.chain IS NOT NULL AND k.eea = false
+MATCH (c:Organisation)-[:CONTROLS]->(act:Activity)
+WHERE act.id = h.activity AND imp.id <> c.id
+WITH c, act, h, imp, k, [c.name] + h.chain + [imp.name] AS path
 MATCH (exp:Organisation) WHERE exp.id = h.exporter
 OPTIONAL MATCH (m:Mechanism) WHERE m.id = h.mechanism
 OPTIONAL MATCH (ad:Adequacy)-[:COVERS]->(k)
