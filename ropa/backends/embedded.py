@@ -165,6 +165,44 @@ class EmbeddedBackend(Backend):
             rels[t.type] = out
         return RopaGraph.from_records(nodes, rels)
 
+    def export_tables(self):
+        """:meth:`export` a table at a time, each read column by column through Arrow (see
+        :meth:`Backend.export_tables`): no dict per row, each table's texts shared by its rows."""
+        for label in sorted(NODE_TYPES):
+            cols = NODE_TYPES[label].columns
+            if label not in ROPA_LABELS and label != "Country":
+                yield "nodes", label, {c: [] for c in cols}
+                continue
+            where = " WHERE n.resolved = false" if label == "Country" else ""
+            ret = ", ".join(f"n.{c} AS c{i}" for i, c in enumerate(cols))
+            yield "nodes", label, self._arrow_columns(f"MATCH (n:{label}){where} RETURN {ret}", cols)
+        for rt in sorted(REL_TYPES):
+            t = REL_TYPES[rt]
+            names = ["src", "dst"] + t.columns
+            out: dict[str, list] = {c: [] for c in ["src", "dst", "src_label", "dst_label"] + t.columns}
+            for a, b in ([] if t.reference else t.pairs):
+                ret = ", ".join(f"{v} AS c{i}" for i, v in enumerate(["s.id", "d.id"] + [f"r.{c}" for c in t.columns]))
+                part = self._arrow_columns(f"MATCH (s:{a})-[r:{t.type}]->(d:{b}) RETURN {ret}", names)
+                n = len(part["src"])
+                part["src_label"], part["dst_label"] = [a] * n, [b] * n
+                for c, values in part.items():
+                    out[c] += values
+                del part
+            yield "rels", rt, out
+
+    def _arrow_columns(self, query: str, names: list[str]) -> dict[str, list]:
+        """A read query's result as name -> list, the values :meth:`_exec` gives, through Arrow."""
+        with self._lock:
+            try:
+                result = self.conn.execute(query)
+            except RuntimeError as exc:
+                raise _translate(exc, self.path) from exc
+            try:
+                table = result.get_as_arrow(0)
+            finally:
+                result.close()
+        return {n: _column(table.column(i)) for i, n in enumerate(names)}
+
     def _execute(self, query: str, params: dict[str, Any] | None):
         try:
             query = to_ladybug(query)
