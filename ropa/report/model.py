@@ -24,6 +24,7 @@ from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 
 from .. import __version__
@@ -561,35 +562,58 @@ def _unlocated(r: dict) -> Unlocated:
 
 
 def _attach(transfers: list[Transfer], findings: list[Finding]) -> None:
-    """Give each transfer the hop findings about it, and the verdict they imply."""
-    by_hop: dict[tuple, list[Transfer]] = defaultdict(list)
+    """Give each transfer the hop findings about it, and the verdict they imply.
+
+    One dict lookup per finding (hundreds of thousands at a million relationships); a hop's set of
+    destinations is made only for the few hops with more than one transfer, once each."""
+    by_hop: dict[tuple, list[Transfer]] = {}
+    unresolved: dict[str, list[Transfer]] = defaultdict(list)
     for t in transfers:
-        by_hop[(t.controller, t.activity, t.exporter, t.importer)].append(t)
-    unresolved = defaultdict(list)
-    for t in transfers:
+        key = (t.controller, t.activity, t.exporter, t.importer)
+        hop = by_hop.get(key)
+        if hop is None:
+            by_hop[key] = [t]
+        else:
+            hop.append(t)
         if not t.resolved:
             unresolved[t.importer].append(t)
-    for f in findings:
-        if f.rule == "unknown_country":  # says why an unresolved destination cannot be judged
-            for t in unresolved.get(f.subject, []):
-                t.findings.append(f)
-        if f.rule not in TRANSFER_RULES:
+    dests_of: dict[tuple, set[str]] = {}
+    for key, f in zip(map(_HOP, findings), findings):
+        if f.rule not in _TRANSFER_RULES:
+            if f.rule == "unknown_country":  # says why an unresolved destination cannot be judged
+                for t in unresolved.get(f.subject, ()):
+                    t.findings.append(f)
             continue
-        hop = by_hop.get((f.controller, f.activity, f.exporter, f.importer), [])
-        dests = {t.destination for t in hop}
+        hop = by_hop.get(key)
+        if hop is None:
+            continue
+        if len(hop) == 1:  # the finding names the hop's one destination, or another, or none: it applies
+            hop[0].findings.append(f)
+            continue
+        dests = dests_of.get(key)
+        if dests is None:
+            dests = dests_of[key] = {t.destination for t in hop}
         for t in hop:
             # A rule that names one country applies to that row; one that names none (or the
             # seat) applies to every non-EEA destination of the hop.
             if f.destination == t.destination or f.destination not in dests:
                 t.findings.append(f)
+    rank = SEVERITY_RANK
     for t in transfers:
-        t.findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.rule))
-        if not t.resolved and t.severity != "high":
+        found = t.findings
+        if len(found) > 1:
+            found.sort(key=lambda f: (-rank[f.severity], f.rule))
+        worst = found[0].severity if found else ""  # the worst first: Transfer.severity
+        if not t.resolved and worst != "high":
             t.verdict = "cannot_judge"
-        elif t.findings:
-            t.verdict = VERDICT_BY_SEVERITY[t.severity]
+        elif found:
+            t.verdict = VERDICT_BY_SEVERITY[worst]
         else:
             t.verdict = "basis_recorded"
+
+
+_TRANSFER_RULES = frozenset(TRANSFER_RULES)
+_HOP = attrgetter("controller", "activity", "exporter", "importer")  # of a finding, as by_hop's keys
 
 
 def _col(table: dict[str, list], *names):
