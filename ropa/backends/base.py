@@ -72,6 +72,10 @@ class Backend(ABC):
         the graph; a backend may read the tables one by one."""
         yield from self.export().tables()
 
+    def release_memory(self) -> None:
+        """Give back, where the store can, the memory its queries took so far (between the big steps of
+        a long read, e.g. the report). The default does nothing."""
+
     @abstractmethod
     def run(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run a read query (a rule or the console); rows as plain dicts.

@@ -193,6 +193,7 @@ class EmbeddedBackend(Backend):
     def _arrow_columns(self, query: str, names: list[str]) -> dict[str, list]:
         """A read query's result as name -> list, the values :meth:`_exec` gives, through Arrow."""
         with self._lock:
+            self._note_read()
             try:
                 result = self.conn.execute(query)
             except RuntimeError as exc:
@@ -203,7 +204,39 @@ class EmbeddedBackend(Backend):
                 result.close()
         return {n: _column(table.column(i)) for i, n in enumerate(names)}
 
+    def release_memory(self) -> None:
+        """Give back the memory of the queries run so far: LadybugDB keeps in its buffer pool every
+        page a query's intermediate results took, until the database closes (gigabytes after the rule
+        pack at a million relationships), so a read-only store on disk is closed and opened again.
+        A writable or in-memory store keeps it (closing an in-memory store would lose its data).
+        Raises :class:`BackendError` if the store was replaced meanwhile (an import renames a new
+        database into place): the caller would otherwise mix two versions of the data."""
+        if not self.read_only or self.path == ":memory:":
+            return
+        with self._lock:
+            self.conn.close()
+            self.db.close()
+            try:
+                self.db = lb.Database(self.path, read_only=True)
+            except RuntimeError as exc:
+                raise _translate(exc, self.path) from exc
+            self.conn = lb.Connection(self.db)
+            now = _identity(self.path)
+            if self._read_from is not None and now != self._read_from:
+                raise BackendError(f"the store {self.path} changed while it was being read (an import?); "
+                                   "run the command again")
+            self._read_from = now
+
+    # The identity (_identity) of the read-only store's file when it was first read: release_memory
+    # reopens the store and must find the same file there.
+    _read_from: tuple | None = None
+
+    def _note_read(self) -> None:
+        if self._read_from is None and self.read_only and self.path != ":memory:":
+            self._read_from = _identity(self.path)
+
     def _execute(self, query: str, params: dict[str, Any] | None):
+        self._note_read()
         try:
             query = to_ladybug(query)
             # LadybugDB refuses parameters a query does not use; every rule gets $asOf.
@@ -257,6 +290,12 @@ class EmbeddedBackend(Backend):
 _NESTED = (dict, list)
 # LadybugDB column types that Arrow carries as plain values (no node/relationship structs).
 _ARROW_PLAIN = {"STRING", "STRING[]", "INT64", "INT32", "BOOL", "DOUBLE"}
+
+
+def _identity(path: str) -> tuple:
+    """What tells one database file from another at a path: (inode, size, modification time)."""
+    st = os.stat(path)
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def _column(col: pa.ChunkedArray) -> list:

@@ -408,8 +408,13 @@ def _build_report(backend, as_of: dt.date | None = None, controllers: list[str] 
     fingerprint = fingerprint_of(_keeping(backend.export_tables(), RECORD_COLUMNS, tables))
     all_controllers = _controllers(tables)
     scope = _scope(controllers, all_controllers)
+    # The store's memory is given back after each big step: the peak is then the largest step's,
+    # not their sum (LadybugDB: 5.4 GB -> 3.3 GB at 1M relationships, see EmbeddedBackend.release_memory).
+    backend.release_memory()
     findings = evaluate(backend, as_of, progress=progress)
+    backend.release_memory()
     transfers = _transfers(_columns(backend, load_query("transfers"), {"asOf": as_of}))
+    backend.release_memory()
     unlocated = [_unlocated(r) for r in backend.run(load_query("unlocated"), {"asOf": as_of})]
     records = _records(tables, transfers, unlocated)
     del tables
