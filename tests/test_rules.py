@@ -7,7 +7,7 @@ import pytest
 
 from conftest import TODAY, check_rows, row
 from ropa.backends.dialect import portability_problems
-from ropa.rules import load_rules
+from ropa.rules import evaluate, load_rules
 
 DESIGN_RULES = {
     "transfer_without_safeguard", "privacy_shield_reliance", "safe_harbor_reliance", "outdated_scc",
@@ -326,3 +326,20 @@ def test_finalise_keeps_the_reference_findings_and_order():
         duplicates += len(got) < len(fs)
         ties += len({(f.severity, f.rule, f.controller, f.subject, f.destination, f.reason) for f in got}) < len(got)
     assert duplicates > 20 and ties > 20  # the data did hold duplicates and ties
+
+
+def test_a_read_only_store_gives_the_same_findings_while_giving_memory_back(tmp_path, store):
+    """evaluate lets a read-only store reopen itself between rules (EmbeddedBackend.release_memory):
+    the findings are those of the same data in a store left open."""
+    import datetime as dt
+    from ropa.backends.embedded import EmbeddedBackend
+    from ropa.samples import sample_graph
+    store.replace(sample_graph())
+    with EmbeddedBackend(tmp_path / "s.lbdb") as s:
+        s.replace(sample_graph())
+    want = evaluate(store, dt.date(2026, 11, 22))
+    with EmbeddedBackend(tmp_path / "s.lbdb", read_only=True) as s:
+        conn = s.conn
+        got = evaluate(s, dt.date(2026, 11, 22))
+        assert s.conn is not conn
+    assert got == want and len(got) > 50
