@@ -147,3 +147,19 @@ def test_release_memory_refuses_a_store_replaced_meanwhile(tmp_path):
         other.replace(path)
         with pytest.raises(BackendError, match="changed while it was being read"):
             s.release_memory()
+
+
+def test_a_query_timeout_outlives_release_memory(tmp_path):
+    """The bench limits the report's queries through the store: the limit must hold on the
+    connection release_memory opens, or a runaway query would run on unchecked."""
+    path = tmp_path / "s.lbdb"
+    with EmbeddedBackend(path) as s:
+        s.load(example_graph())
+    with EmbeddedBackend(path, read_only=True) as s:
+        s.set_query_timeout(1)
+        s.release_memory()
+        with pytest.raises(BackendError, match="(?i)interrupt|timeout"):
+            s.run("UNWIND range(1, 30000000) AS i WITH i WHERE i % 7 = 3 RETURN count(*) AS n")
+        s.set_query_timeout(0)
+        s.release_memory()
+        assert s.run("UNWIND range(1, 3000) AS i RETURN count(*) AS n")[0]["n"] == 3000

@@ -221,11 +221,26 @@ class EmbeddedBackend(Backend):
             except RuntimeError as exc:
                 raise _translate(exc, self.path) from exc
             self.conn = lb.Connection(self.db)
+            if self._timeout_ms:
+                self.conn.set_query_timeout(self._timeout_ms)
             now = _identity(self.path)
             if self._read_from is not None and now != self._read_from:
                 raise BackendError(f"the store {self.path} changed while it was being read (an import?); "
                                    "run the command again")
             self._read_from = now
+
+    _timeout_ms = 0
+
+    def set_query_timeout(self, ms: int) -> None:
+        """Stop a query that runs longer than ``ms`` milliseconds (0: no limit); kept when
+        :meth:`release_memory` reopens the store (a caller holding ``conn`` itself would lose it)."""
+        with self._lock:
+            self._timeout_ms = ms
+            self.conn.set_query_timeout(ms)
+
+    def interrupt(self) -> None:
+        """Stop the running query, from another thread (on the connection open now)."""
+        self.conn.interrupt()
 
     # The identity (_identity) of the read-only store's file when it was first read: release_memory
     # reopens the store and must find the same file there.
