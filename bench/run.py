@@ -242,7 +242,8 @@ def run_child(args) -> None:
     rec.step("rules")
     findings = []
     store = opener(read_only=True)
-    conn = store.conn if args.backend == "embedded" else None
+    # the store itself (interrupt, set_query_timeout): the report reopens its connection between steps
+    conn = store if args.backend == "embedded" else None
     if conn is not None:
         conn.set_query_timeout(int(args.rule_timeout * 1000))
     complete = True

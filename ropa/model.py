@@ -123,29 +123,60 @@ class RopaGraph:
         return out
 
     def fingerprint(self) -> str:
-        """A content hash, to prove that a store or graph did not change.
+        """A content hash, to prove that a store or graph did not change: :func:`fingerprint_of`
+        its tables (a store's: :meth:`Backend.export_tables`, without making the graph)."""
+        return fingerprint_of(self.tables())
 
-        The SHA-256 of ``json.dumps(self.canonical(), sort_keys=True, default=str)``, the same
-        bytes made a column at a time and hashed as they come, without a dict per row or the whole
-        text in memory (1 minute and gigabytes at 1M relationships before).
-        """
-        h = hashlib.sha256()
-        for part in ("nodes", "rels"):
-            h.update(b'{"nodes": {' if part == "nodes" else b'}, "rels": {')
-            tables = self.nodes if part == "nodes" else self.rels
-            for i, name in enumerate(sorted(tables)):
-                recs, ids = _json_records(tables[name])
-                if part == "nodes":
-                    order = sorted(range(len(recs)), key=lambda k: str(ids[k]))
-                    recs = [recs[k] for k in order]
-                else:
-                    recs.sort()
-                h.update(((", " if i else "") + _json_string(name) + ": [").encode())
-                for k in range(0, len(recs), 10_000):
-                    h.update(((", " if k else "") + ", ".join(recs[k:k + 10_000])).encode())
-                h.update(b"]")
-        h.update(b"}}")
-        return h.hexdigest()
+    def tables(self):
+        """``(part, name, columns)`` for each table, nodes then relationships, each in name order, as
+        :func:`fingerprint_of` reads them: ``columns`` maps each column's name to its values (a list)."""
+        for part, tables in (("nodes", self.nodes), ("rels", self.rels)):
+            for name in sorted(tables):
+                df = tables[name]
+                yield part, name, _FrameColumns(df)
+
+
+class _FrameColumns(dict):
+    """A table's columns as lists, made when read (one at a time, not the whole table at once)."""
+
+    def __init__(self, df: pd.DataFrame):
+        super().__init__((c, None) for c in df.columns)
+        self.df = df
+
+    def __getitem__(self, column: str) -> list:
+        return self.df[column].tolist()
+
+
+def fingerprint_of(tables) -> str:
+    """The SHA-256 of ``json.dumps(graph.canonical(), sort_keys=True, default=str)``, from the graph's
+    tables (``(part, name, columns)`` as :meth:`RopaGraph.tables` gives them: every table of the schema,
+    nodes then relationships, each in name order), made a table and a column at a time and hashed as
+    it comes, without a dict per row or the whole text in memory. Only the values count, not how a
+    table holds them: an INT64 column that pandas widened to floats (3.0 for 3) hashes as its ints.
+    """
+    h = hashlib.sha256()
+    h.update(b'{"nodes": {')
+    part, i = "nodes", 0
+    for kind, name, columns in tables:
+        if kind != part:
+            h.update(b'}, "rels": {')
+            part, i = kind, 0
+        recs, ids = _json_records(columns)
+        del columns
+        if kind == "nodes":
+            order = sorted(range(len(recs)), key=lambda k: str(ids[k]))
+            recs = [recs[k] for k in order]
+        else:
+            recs.sort()
+        h.update(((", " if i else "") + _json_string(name) + ": [").encode())
+        for k in range(0, len(recs), 10_000):
+            h.update(((", " if k else "") + ", ".join(recs[k:k + 10_000])).encode())
+        h.update(b"]")
+        i += 1
+    if part == "nodes":
+        h.update(b'}, "rels": {')
+    h.update(b"}}")
+    return h.hexdigest()
 
 
 def _union(mine: pd.DataFrame, theirs: pd.DataFrame, key: list[str]) -> pd.DataFrame:
@@ -187,15 +218,18 @@ def _plain_value(v):
 _json_string = json.encoder.encode_basestring_ascii  # what json.dumps writes for a str
 
 
-def _json_records(df: pd.DataFrame) -> tuple[list[str], list]:
-    """Each row of a table as ``json.dumps(_plain(row), sort_keys=True, default=str)`` would write it,
-    and the rows' plain ``id`` values (None without that column)."""
-    keys = sorted(df.columns)
-    encoded, ids = [], [None] * len(df)
+def _json_records(columns) -> tuple[list[str], list]:
+    """Each row of a table (``columns``: name -> list of values) as ``json.dumps(_plain(row),
+    sort_keys=True, default=str)`` would write it, and the rows' plain ``id`` values (None without
+    that column). A column's texts are encoded once each and shared by the rows that hold them."""
+    keys = sorted(columns)
+    encoded, ids, n = [], None, 0
     for key in keys:
         strings: dict[str, str] = {}  # a column repeats its texts: encode each once
         column = []
-        for v in df[key].tolist():
+        values = columns[key]
+        n = len(values)
+        for v in values:
             t = type(v)
             if t is str:
                 e = strings.get(v)
@@ -211,12 +245,14 @@ def _json_records(df: pd.DataFrame) -> tuple[list[str], list]:
                 e = json.dumps(_plain_value(v), sort_keys=True, default=str)
             column.append(e)
         if key == "id":
-            ids = [_plain_value(v) for v in df[key].tolist()]
-        prefix = _json_string(str(key)) + ": "
-        encoded.append([prefix + e for e in column])
+            ids = [_plain_value(v) for v in values]
+        encoded.append(column)
+        del values
     if not keys:
-        return ["{}"] * len(df), ids
-    return ["{" + ", ".join(parts) + "}" for parts in zip(*encoded)], ids
+        return [], []
+    # one format per table: '{"a": %s, "b": %s}' (a JSON-encoded key holds no %, but be sure)
+    template = "{" + ", ".join(_json_string(str(k)).replace("%", "%%") + ": %s" for k in keys) + "}"
+    return [template % row for row in zip(*encoded)], ids if ids is not None else [None] * n
 
 
 def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -115,10 +115,15 @@ def evaluate(backend, as_of: dt.date | None = None, rules: list[Rule] | None = N
     collecting = gc.isenabled()
     gc.disable()
     try:
+        # The store may give back each rule's working memory (a read-only LadybugDB store: the peak is
+        # then the largest rule's, not the pack's; see EmbeddedBackend.release_memory).
+        release = getattr(backend, "release_memory", None)
         for i, rule in enumerate(rules):
             if progress:
                 progress(i / max(1, len(rules)), rule.id)
             findings.extend(run_rule(backend, rule, as_of))
+            if release is not None and i + 1 < len(rules):
+                release()
         return finalise(findings)
     finally:
         if collecting:

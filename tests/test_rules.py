@@ -7,7 +7,7 @@ import pytest
 
 from conftest import TODAY, check_rows, row
 from ropa.backends.dialect import portability_problems
-from ropa.rules import load_rules
+from ropa.rules import evaluate, load_rules
 
 DESIGN_RULES = {
     "transfer_without_safeguard", "privacy_shield_reliance", "safe_harbor_reliance", "outdated_scc",
@@ -284,3 +284,62 @@ def test_shortest_path_ties_are_kept_whatever_the_row_order():
              mk(["C", "Z", "Q", "Z", "Y"], 1)]
     outs = {tuple((tuple(f.path), f.row) for f in finalise(list(p))) for p in itertools.permutations(cands)}
     assert outs == {((("C", "A", "Z", "Y"), 2),)}
+
+
+def _finalise_reference(findings):
+    """finalise as first written: a dict loop and one sort on a tuple key (the behaviour to keep)."""
+    from ropa.findings import SEVERITY_RANK
+    tie = lambda f: (f.path, f.severity, f.evidence, f.source, -1 if f.row is None else f.row, f.mechanism,
+                     f.importer, f.legal_source, f.remediation)
+    best = {}
+    for f in findings:
+        k = f.identity
+        old = best.get(k)
+        if old is None or len(f.path) < len(old.path) or (len(f.path) == len(old.path) and tie(f) < tie(old)):
+            best[k] = f
+    return sorted(best.values(), key=lambda f: (-SEVERITY_RANK[f.severity], f.rule, f.controller, f.subject,
+                                                f.destination, f.reason))
+
+
+def test_finalise_keeps_the_reference_findings_and_order():
+    """Generated findings from small alphabets, so that identities repeat (duplicates with shorter,
+    equal and longer paths) and the sort key ties (findings differing only in activity or exporter):
+    the same findings, the same objects, in the same order as the straightforward implementation."""
+    import random
+    from ropa.findings import SEVERITIES, Finding, finalise
+    rng = random.Random(7)
+    pick = lambda *xs: rng.choice(xs)
+    duplicates = ties = 0
+    for _ in range(30):
+        fs = [Finding(pick("r1", "r2", "r3"), pick(*SEVERITIES), pick("S", "T", ""),
+                      path=[pick("a", "b") for _ in range(rng.randint(0, 3))], reason=pick("x", "y"),
+                      evidence=pick("", "e"), controller=pick("C", "D", ""), activity=pick("A", "B"),
+                      exporter=pick("E", "F"), importer=pick("I", "J"), destination=pick("US", "IN", ""),
+                      source=pick("", "s.csv"), row=pick(None, 1, 2), mechanism=pick("", "scc"))
+              for _ in range(rng.randint(0, 400))]
+        if any(f.severity == "high" for f in fs):  # every severity's group is ordered too
+            fs.append(Finding("r0", "low", "S", path=["a"], reason="x"))
+        want = _finalise_reference(list(fs))
+        got = finalise(list(fs))
+        assert [id(f) for f in got] == [id(f) for f in want]
+        assert len({f.identity for f in fs}) == len(got)
+        duplicates += len(got) < len(fs)
+        ties += len({(f.severity, f.rule, f.controller, f.subject, f.destination, f.reason) for f in got}) < len(got)
+    assert duplicates > 20 and ties > 20  # the data did hold duplicates and ties
+
+
+def test_a_read_only_store_gives_the_same_findings_while_giving_memory_back(tmp_path, store):
+    """evaluate lets a read-only store reopen itself between rules (EmbeddedBackend.release_memory):
+    the findings are those of the same data in a store left open."""
+    import datetime as dt
+    from ropa.backends.embedded import EmbeddedBackend
+    from ropa.samples import sample_graph
+    store.replace(sample_graph())
+    with EmbeddedBackend(tmp_path / "s.lbdb") as s:
+        s.replace(sample_graph())
+    want = evaluate(store, dt.date(2026, 11, 22))
+    with EmbeddedBackend(tmp_path / "s.lbdb", read_only=True) as s:
+        conn = s.conn
+        got = evaluate(s, dt.date(2026, 11, 22))
+        assert s.conn is not conn
+    assert got == want and len(got) > 50

@@ -226,3 +226,53 @@ def test_a_new_store_has_its_reference_data_for_a_query_and_after_a_failed_or_no
     with EmbeddedBackend(tmp_path / "a.lbdb") as s:  # an existing store is not written on opening
         pass
     assert writes == [0, 0, 3, 0]
+
+
+def test_release_memory_reopens_a_read_only_store_and_reads_on(tmp_path):
+    """The report gives LadybugDB's memory back between its steps by reopening a read-only store:
+    the same data answer afterwards; a writable (or in-memory) store is left open as it is."""
+    path = tmp_path / "s.lbdb"
+    with EmbeddedBackend(path) as s:
+        s.load(example_graph())
+        conn = s.conn
+        s.release_memory()
+        assert s.conn is conn  # writable: kept
+    with EmbeddedBackend(path, read_only=True) as s:
+        before = s.export().fingerprint()
+        conn = s.conn
+        s.release_memory()
+        assert s.conn is not conn
+        assert s.export().fingerprint() == before == example_graph().fingerprint()
+        assert s.run("MATCH (a:Activity) RETURN count(a) AS n")[0]["n"] == len(example_graph().nodes["Activity"])
+
+
+def test_release_memory_refuses_a_store_replaced_meanwhile(tmp_path):
+    """An import renames a new database into place: a report reading on would mix two versions."""
+    path, other = tmp_path / "s.lbdb", tmp_path / "t.lbdb"
+    with EmbeddedBackend(path) as s:
+        s.load(example_graph())
+    with EmbeddedBackend(other) as s:
+        s.load(sample_graph())
+    with EmbeddedBackend(path, read_only=True) as s:
+        s.release_memory()  # nothing read yet: the store there now is the one read from
+        assert s.run("MATCH (o:Organisation) RETURN count(o) AS n")[0]["n"] > 0
+        s.release_memory()
+        other.replace(path)
+        with pytest.raises(BackendError, match="changed while it was being read"):
+            s.release_memory()
+
+
+def test_a_query_timeout_outlives_release_memory(tmp_path):
+    """The bench limits the report's queries through the store: the limit must hold on the
+    connection release_memory opens, or a runaway query would run on unchecked."""
+    path = tmp_path / "s.lbdb"
+    with EmbeddedBackend(path) as s:
+        s.load(example_graph())
+    with EmbeddedBackend(path, read_only=True) as s:
+        s.set_query_timeout(1)
+        s.release_memory()
+        with pytest.raises(BackendError, match="(?i)interrupt|timeout"):
+            s.run("UNWIND range(1, 30000000) AS i WITH i WHERE i % 7 = 3 RETURN count(*) AS n")
+        s.set_query_timeout(0)
+        s.release_memory()
+        assert s.run("UNWIND range(1, 3000) AS i RETURN count(*) AS n")[0]["n"] == 3000

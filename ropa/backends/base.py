@@ -64,6 +64,18 @@ class Backend(ABC):
     def export(self) -> RopaGraph:
         """The stored RoPA (without reference data) as a RopaGraph."""
 
+    def export_tables(self):
+        """:meth:`export` a table at a time: ``(part, name, columns)`` for every table of the schema,
+        ``"nodes"`` then ``"rels"``, each in name order (as :meth:`RopaGraph.tables`), ``columns``
+        mapping each column to a list of its values. Readers that need a few tables, or each table
+        once (:func:`ropa.model.fingerprint_of`), need not hold the whole graph. This default makes
+        the graph; a backend may read the tables one by one."""
+        yield from self.export().tables()
+
+    def release_memory(self) -> None:
+        """Give back, where the store can, the memory its queries took so far (between the big steps of
+        a long read, e.g. the report). The default does nothing."""
+
     @abstractmethod
     def run(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run a read query (a rule or the console); rows as plain dicts.

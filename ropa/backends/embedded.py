@@ -220,7 +220,93 @@ class EmbeddedBackend(Backend):
             rels[t.type] = out
         return RopaGraph.from_records(nodes, rels)
 
+    def export_tables(self):
+        """:meth:`export` a table at a time, each read column by column through Arrow (see
+        :meth:`Backend.export_tables`): no dict per row, each table's texts shared by its rows."""
+        for label in sorted(NODE_TYPES):
+            cols = NODE_TYPES[label].columns
+            if label not in ROPA_LABELS and label != "Country":
+                yield "nodes", label, {c: [] for c in cols}
+                continue
+            where = " WHERE n.resolved = false" if label == "Country" else ""
+            ret = ", ".join(f"n.{c} AS c{i}" for i, c in enumerate(cols))
+            yield "nodes", label, self._arrow_columns(f"MATCH (n:{label}){where} RETURN {ret}", cols)
+        for rt in sorted(REL_TYPES):
+            t = REL_TYPES[rt]
+            names = ["src", "dst"] + t.columns
+            out: dict[str, list] = {c: [] for c in ["src", "dst", "src_label", "dst_label"] + t.columns}
+            for a, b in ([] if t.reference else t.pairs):
+                ret = ", ".join(f"{v} AS c{i}" for i, v in enumerate(["s.id", "d.id"] + [f"r.{c}" for c in t.columns]))
+                part = self._arrow_columns(f"MATCH (s:{a})-[r:{t.type}]->(d:{b}) RETURN {ret}", names)
+                n = len(part["src"])
+                part["src_label"], part["dst_label"] = [a] * n, [b] * n
+                for c, values in part.items():
+                    out[c] += values
+                del part
+            yield "rels", rt, out
+
+    def _arrow_columns(self, query: str, names: list[str]) -> dict[str, list]:
+        """A read query's result as name -> list, the values :meth:`_exec` gives, through Arrow."""
+        with self._lock:
+            self._note_read()
+            try:
+                result = self.conn.execute(query)
+            except RuntimeError as exc:
+                raise _translate(exc, self.path) from exc
+            try:
+                table = result.get_as_arrow(0)
+            finally:
+                result.close()
+        return {n: _column(table.column(i)) for i, n in enumerate(names)}
+
+    def release_memory(self) -> None:
+        """Give back the memory of the queries run so far: LadybugDB keeps in its buffer pool every
+        page a query's intermediate results took, until the database closes (gigabytes after the rule
+        pack at a million relationships), so a read-only store on disk is closed and opened again.
+        A writable or in-memory store keeps it (closing an in-memory store would lose its data).
+        Raises :class:`BackendError` if the store was replaced meanwhile (an import renames a new
+        database into place): the caller would otherwise mix two versions of the data."""
+        if not self.read_only or self.path == ":memory:":
+            return
+        with self._lock:
+            self.conn.close()
+            self.db.close()
+            try:
+                self.db = lb.Database(self.path, read_only=True)
+            except RuntimeError as exc:
+                raise _translate(exc, self.path) from exc
+            self.conn = lb.Connection(self.db)
+            if self._timeout_ms:
+                self.conn.set_query_timeout(self._timeout_ms)
+            now = _identity(self.path)
+            if self._read_from is not None and now != self._read_from:
+                raise BackendError(f"the store {self.path} changed while it was being read (an import?); "
+                                   "run the command again")
+            self._read_from = now
+
+    _timeout_ms = 0
+
+    def set_query_timeout(self, ms: int) -> None:
+        """Stop a query that runs longer than ``ms`` milliseconds (0: no limit); kept when
+        :meth:`release_memory` reopens the store (a caller holding ``conn`` itself would lose it)."""
+        with self._lock:
+            self._timeout_ms = ms
+            self.conn.set_query_timeout(ms)
+
+    def interrupt(self) -> None:
+        """Stop the running query, from another thread (on the connection open now)."""
+        self.conn.interrupt()
+
+    # The identity (_identity) of the read-only store's file when it was first read: release_memory
+    # reopens the store and must find the same file there.
+    _read_from: tuple | None = None
+
+    def _note_read(self) -> None:
+        if self._read_from is None and self.read_only and self.path != ":memory:":
+            self._read_from = _identity(self.path)
+
     def _execute(self, query: str, params: dict[str, Any] | None):
+        self._note_read()
         try:
             query = to_ladybug(query)
             # LadybugDB refuses parameters a query does not use; every rule gets $asOf.
@@ -286,6 +372,12 @@ _NESTED = (dict, list)
 _ARROW_PLAIN = {"STRING", "STRING[]", "INT64", "INT32", "INT16", "INT8", "UINT64", "UINT32", "UINT16", "UINT8",
                 "BOOL", "DOUBLE", "FLOAT", "DATE", "TIMESTAMP", "INTERVAL",
                 "INT64[]", "DOUBLE[]", "BOOL[]", "DATE[]"}
+
+
+def _identity(path: str) -> tuple:
+    """What tells one database file from another at a path: (inode, size, modification time)."""
+    st = os.stat(path)
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def _column(col: pa.ChunkedArray) -> list:

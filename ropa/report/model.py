@@ -8,7 +8,8 @@ asking the store again:
 * the report queries in ``ropa/report/queries/`` give every restricted
   transfer (fine ones too) with its path, mechanism and the adequacy decision in
   force, and the recipients with no recorded location;
-* the graph export (:meth:`Backend.export`) gives the Art. 30 records.
+* the stored tables (:meth:`Backend.export_tables`, a table at a time) give the Art. 30
+  records and the data fingerprint.
 
 A transfer's verdict is read off the findings on it, never decided here: the
 rules are the single source of truth for what is wrong.
@@ -23,12 +24,13 @@ from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 
 from .. import __version__
 from ..errors import InputError, Problem
 from ..findings import SEVERITIES, SEVERITY_RANK, Finding
-from ..model import RopaGraph
+from ..model import RopaGraph, fingerprint_of
 from ..reference import DATA_DIR as REFERENCE_DIR
 from ..rules import Rule, evaluate, load_rules, rule_pack_version
 
@@ -400,13 +402,22 @@ def _build_report(backend, as_of: dt.date | None = None, controllers: list[str] 
     [('SMS Relay Inc', 'action_needed')]
     """
     as_of = as_of or dt.date.today()
-    graph = backend.export()
-    all_controllers = _controllers(graph)
+    # One pass over the stored tables gives the data fingerprint and the few columns the records need,
+    # without the whole graph in memory (the diff against a snapshot still needs it).
+    tables: dict[str, dict[str, list]] = {}
+    fingerprint = fingerprint_of(_keeping(backend.export_tables(), RECORD_COLUMNS, tables))
+    all_controllers = _controllers(tables)
     scope = _scope(controllers, all_controllers)
+    # The store's memory is given back after each big step: the peak is then the largest step's,
+    # not their sum (LadybugDB: 5.4 GB -> 3.3 GB at 1M relationships, see EmbeddedBackend.release_memory).
+    backend.release_memory()
     findings = evaluate(backend, as_of, progress=progress)
+    backend.release_memory()
     transfers = _transfers(_columns(backend, load_query("transfers"), {"asOf": as_of}))
+    backend.release_memory()
     unlocated = [_unlocated(r) for r in backend.run(load_query("unlocated"), {"asOf": as_of})]
-    records = _records(graph, transfers, unlocated)
+    records = _records(tables, transfers, unlocated)
+    del tables
 
     in_scope = set(scope)
     recipients_in_scope = {t.importer for t in transfers if t.controller in in_scope} | \
@@ -424,13 +435,13 @@ def _build_report(backend, as_of: dt.date | None = None, controllers: list[str] 
 
     report = Report(
         as_of=as_of, generated=dt.datetime.now().replace(microsecond=0), source=source,
-        fingerprint=graph.fingerprint()[:12], controllers=scope, scoped=controllers is not None and
+        fingerprint=fingerprint[:12], controllers=scope, scoped=controllers is not None and
         bool(controllers), rule_pack_version=rule_pack_version(), tool_version=__version__,
         rules=load_rules(), findings=findings, transfers=transfers, unlocated=unlocated, records=records,
         reference=reference_files())
     if since is not None:
         from .diff import diff_against
-        report.diff = diff_against(since, graph, findings, scope)
+        report.diff = diff_against(since, backend.export(), findings, scope)
     return report
 
 
@@ -444,9 +455,27 @@ def _unique(values) -> list[str]:
     return out
 
 
-def _controllers(graph: RopaGraph) -> list[str]:
-    acts = graph.nodes["Activity"]
-    return sorted({c for c in acts["controller"] if c}, key=str.casefold)
+def _controllers(tables: dict[str, dict[str, list]]) -> list[str]:
+    return sorted({c for c in tables["Activity"]["controller"] if c}, key=str.casefold)
+
+
+# The columns of the stored tables that the Art. 30 records (and the controllers) are made of.
+RECORD_COLUMNS = {
+    "Organisation": ("id", "name"), "DataSubject": ("id", "name"), "DataCategory": ("id", "name", "article"),
+    "Activity": ("id", "controller", "name", "purpose", "legal_basis", "special_condition", "retention",
+                 "security_measures", "source", "row"),
+    "ESTABLISHED_IN": ("src", "dst"), "PROCESSES_IN": ("src", "dst", "inferred"), "CONCERNS": ("src", "dst"),
+    "PROCESSES": ("src", "dst"), "DISCLOSES_TO": ("src", "dst", "activity", "role"),
+    "ENGAGES": ("src", "dst", "activity", "role"),
+}
+
+
+def _keeping(tables, wanted: dict[str, tuple], kept: dict[str, dict[str, list]]):
+    """Pass ``(part, name, columns)`` tables through, keeping the ``wanted`` columns of each in ``kept``."""
+    for part, name, columns in tables:
+        if name in wanted:
+            kept[name] = {c: columns[c] for c in wanted[name]}
+        yield part, name, columns
 
 
 def _scope(wanted: list[str] | None, known: list[str]) -> list[str]:
@@ -538,49 +567,73 @@ def _unlocated(r: dict) -> Unlocated:
 
 
 def _attach(transfers: list[Transfer], findings: list[Finding]) -> None:
-    """Give each transfer the hop findings about it, and the verdict they imply."""
-    by_hop: dict[tuple, list[Transfer]] = defaultdict(list)
+    """Give each transfer the hop findings about it, and the verdict they imply.
+
+    One dict lookup per finding (hundreds of thousands at a million relationships); a hop's set of
+    destinations is made only for the few hops with more than one transfer, once each."""
+    by_hop: dict[tuple, list[Transfer]] = {}
+    unresolved: dict[str, list[Transfer]] = defaultdict(list)
     for t in transfers:
-        by_hop[(t.controller, t.activity, t.exporter, t.importer)].append(t)
-    unresolved = defaultdict(list)
-    for t in transfers:
+        key = (t.controller, t.activity, t.exporter, t.importer)
+        hop = by_hop.get(key)
+        if hop is None:
+            by_hop[key] = [t]
+        else:
+            hop.append(t)
         if not t.resolved:
             unresolved[t.importer].append(t)
-    for f in findings:
-        if f.rule == "unknown_country":  # says why an unresolved destination cannot be judged
-            for t in unresolved.get(f.subject, []):
-                t.findings.append(f)
-        if f.rule not in TRANSFER_RULES:
+    dests_of: dict[tuple, set[str]] = {}
+    for key, f in zip(map(_HOP, findings), findings):
+        if f.rule not in _TRANSFER_RULES:
+            if f.rule == "unknown_country":  # says why an unresolved destination cannot be judged
+                for t in unresolved.get(f.subject, ()):
+                    t.findings.append(f)
             continue
-        hop = by_hop.get((f.controller, f.activity, f.exporter, f.importer), [])
-        dests = {t.destination for t in hop}
+        hop = by_hop.get(key)
+        if hop is None:
+            continue
+        if len(hop) == 1:  # the finding names the hop's one destination, or another, or none: it applies
+            hop[0].findings.append(f)
+            continue
+        dests = dests_of.get(key)
+        if dests is None:
+            dests = dests_of[key] = {t.destination for t in hop}
         for t in hop:
             # A rule that names one country applies to that row; one that names none (or the
             # seat) applies to every non-EEA destination of the hop.
             if f.destination == t.destination or f.destination not in dests:
                 t.findings.append(f)
+    rank = SEVERITY_RANK
     for t in transfers:
-        t.findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.rule))
-        if not t.resolved and t.severity != "high":
+        found = t.findings
+        if len(found) > 1:
+            found.sort(key=lambda f: (-rank[f.severity], f.rule))
+        worst = found[0].severity if found else ""  # the worst first: Transfer.severity
+        if not t.resolved and worst != "high":
             t.verdict = "cannot_judge"
-        elif t.findings:
-            t.verdict = VERDICT_BY_SEVERITY[t.severity]
+        elif found:
+            t.verdict = VERDICT_BY_SEVERITY[worst]
         else:
             t.verdict = "basis_recorded"
 
 
-def _col(df, *names):
+_TRANSFER_RULES = frozenset(TRANSFER_RULES)
+_HOP = attrgetter("controller", "activity", "exporter", "importer")  # of a finding, as by_hop's keys
+
+
+def _col(table: dict[str, list], *names):
     """Columns of a table as parallel iterables (much faster than a dict per row)."""
-    return zip(*(df[n].tolist() for n in names)) if len(df) else iter(())
+    return zip(*(table[n] for n in names))
 
 
-def _records(graph: RopaGraph, transfers: list[Transfer], unlocated: list[Unlocated] = ()) -> list[Record]:
-    """The Art. 30(1) records, one per activity, from the graph export."""
-    names = dict(_col(graph.nodes["Organisation"], "id", "name"))
+def _records(tables: dict[str, dict[str, list]], transfers: list[Transfer],
+             unlocated: list[Unlocated] = ()) -> list[Record]:
+    """The Art. 30(1) records, one per activity, from the stored tables (:data:`RECORD_COLUMNS`)."""
+    names = dict(_col(tables["Organisation"], "id", "name"))
     seats, processing = defaultdict(set), defaultdict(set)
-    for src, dst in _col(graph.rels["ESTABLISHED_IN"], "src", "dst"):
+    for src, dst in _col(tables["ESTABLISHED_IN"], "src", "dst"):
         seats[src].add(dst)
-    for src, dst, inferred in _col(graph.rels["PROCESSES_IN"], "src", "dst", "inferred"):
+    for src, dst, inferred in _col(tables["PROCESSES_IN"], "src", "dst", "inferred"):
         if not inferred:
             processing[src].add(dst)
 
@@ -590,18 +643,18 @@ def _records(graph: RopaGraph, transfers: list[Transfer], unlocated: list[Unloca
         if proc and proc != seat:
             return f"{seat}; processing in {proc}" if seat else f"processing in {proc}"
         return seat or "country not recorded"
-    subjects = dict(_col(graph.nodes["DataSubject"], "id", "name"))
-    cats = {c: (name, article) for c, name, article in _col(graph.nodes["DataCategory"], "id", "name", "article")}
+    subjects = dict(_col(tables["DataSubject"], "id", "name"))
+    cats = {c: (name, article) for c, name, article in _col(tables["DataCategory"], "id", "name", "article")}
     by_act: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    for src, dst in _col(graph.rels["CONCERNS"], "src", "dst"):
+    for src, dst in _col(tables["CONCERNS"], "src", "dst"):
         by_act[src]["subjects"].append(subjects.get(dst, dst))
-    for src, dst in _col(graph.rels["PROCESSES"], "src", "dst"):
+    for src, dst in _col(tables["PROCESSES"], "src", "dst"):
         name, article = cats.get(dst, (dst, None))
         by_act[src]["categories"].append(name)
         if article:
             by_act[src]["special"].append(f"{name} (Art. {int(article)})")
     for rt in ("DISCLOSES_TO", "ENGAGES"):
-        for src, dst, activity, role in _col(graph.rels[rt], "src", "dst", "activity", "role"):
+        for src, dst, activity, role in _col(tables[rt], "src", "dst", "activity", "role"):
             who = names.get(dst, dst)
             via = f", via {names.get(src, src)}" if rt == "ENGAGES" else ""
             by_act[activity]["recipients"].append(f"{who} ({role or 'recipient'}, {where(dst)}{via})")
@@ -612,10 +665,8 @@ def _records(graph: RopaGraph, transfers: list[Transfer], unlocated: list[Unloca
         how = f": {u.mechanism}" if u.mechanism else ""
         moves[(u.controller, u.activity)].append(f"country not recorded ({u.importer}){how}")
     out = []
-    acts = graph.nodes["Activity"]
-    fields = ["id", "controller", "name", "purpose", "legal_basis", "special_condition", "retention",
-              "security_measures", "source", "row"]
-    for a in (dict(zip(fields, values)) for values in _col(acts, *fields)):
+    fields = RECORD_COLUMNS["Activity"]
+    for a in (dict(zip(fields, values)) for values in _col(tables["Activity"], *fields)):
         parts = by_act[a["id"]]
         src = a.get("source") or ""
         if src and a.get("row") is not None:
