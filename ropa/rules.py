@@ -55,8 +55,10 @@ def parse_rule(path: Path) -> Rule:
         if m and m.group(1) in HEADER_FIELDS:
             key = m.group(1)
             header[key] = m.group(2).strip()
-        elif key:  # continuation line of the previous field
+        elif key and line.startswith("//  ") and line[2:].strip():  # an indented line continues the field
             header[key] += " " + line[2:].strip()
+        else:  # any other comment is the query's own: the header has ended
+            break
     missing = [f for f in HEADER_FIELDS if not header.get(f)]
     if missing:
         raise RuleError(f"{path.name}: header lacks {', '.join(missing)}")

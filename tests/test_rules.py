@@ -343,3 +343,22 @@ def test_a_read_only_store_gives_the_same_findings_while_giving_memory_back(tmp_
         got = evaluate(s, dt.date(2026, 11, 22))
         assert s.conn is not conn
     assert got == want and len(got) > 50
+
+
+def test_a_rule_header_ends_where_the_query_comments_begin(tmp_path):
+    # A comment right under the header belongs to the query, not to the remediation a report prints;
+    # an indented comment line continues the field above it.
+    from ropa.rules import parse_rule
+    p = tmp_path / "r.cypher"
+    p.write_text("// title: T\n// severity: high\n// article: Art. 44\n// legal_source: GDPR Art. 44\n"
+                 "// remediation: Stop the transfer\n//    or sign the 2021 SCCs.\n"
+                 "// How this query works: one scan of the hops.\nMATCH (n) RETURN n\n", encoding="utf-8")
+    r = parse_rule(p)
+    assert r.remediation == "Stop the transfer or sign the 2021 SCCs."
+    assert "How this query works" in r.query
+
+
+def test_shipped_rule_headers_hold_no_query_notes():
+    for r in load_rules():
+        for field in (r.title, r.article, r.legal_source, r.remediation):
+            assert "//" not in field and len(field) < 400, (r.id, field)
