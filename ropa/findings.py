@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from itertools import repeat
 
@@ -161,3 +163,22 @@ def at_or_above(findings: list[Finding], threshold: str) -> list[Finding]:
 
 def as_of_label(d: dt.date) -> str:
     return d.isoformat()
+
+
+@contextmanager
+def paused_gc():
+    """Pause Python's cycle collector while many small objects are made or walked (findings, the
+    report's rows, a neighbourhood's edges).
+
+    With hundreds of thousands of findings alive, every full collection walks all of them again (a
+    third of the report model's time at 100k relationships; 0.6 -> 1.3 s, at random, for one
+    neighbourhood at 1M). These objects form no reference cycles, and whatever cycles a library makes
+    meanwhile are collected when the collector runs again afterwards.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

@@ -10,14 +10,13 @@ mechanism, remediation, source, row``.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from .errors import RuleError
-from .findings import SEVERITIES, Finding, finalise
+from .findings import SEVERITIES, Finding, finalise, paused_gc
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 HEADER_FIELDS = ("title", "severity", "article", "legal_source", "remediation")
@@ -114,9 +113,7 @@ def evaluate(backend, as_of: dt.date | None = None, rules: list[Rule] | None = N
     findings: list[Finding] = []
     # Hundreds of thousands of small acyclic objects: the cyclic garbage collector would
     # rescan them again and again while they are made (a third of the Python time at 100k).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         # The store may give back each rule's working memory (a read-only LadybugDB store: the peak is
         # then the largest rule's, not the pack's; see EmbeddedBackend.release_memory).
         release = getattr(backend, "release_memory", None)
@@ -127,6 +124,3 @@ def evaluate(backend, as_of: dt.date | None = None, rules: list[Rule] | None = N
             if release is not None and i + 1 < len(rules):
                 release()
         return finalise(findings)
-    finally:
-        if collecting:
-            gc.enable()

@@ -28,7 +28,7 @@ from typing import Any, Iterable
 import networkx as nx
 import pandas as pd
 
-from .findings import SEVERITY_RANK
+from .findings import SEVERITY_RANK, paused_gc
 from .model import RopaGraph
 from .palette import EEA_COLOUR, OK_COLOUR, SEVERITY_COLOURS, verdict_for
 from .schema import HOP_TYPES, REL_TYPES
@@ -621,6 +621,12 @@ def neighbourhood(store, node: str, depth: int = 2, findings: Iterable | Finding
     >>> sorted(g.nodes), note
     (['Country:US', 'Organisation:mail blast llc', 'Organisation:sms relay inc'], None)
     """
+    with paused_gc():  # next to a RoPA's findings held in memory, a collection would walk them all
+        return _neighbourhood(store, node, depth, findings, cap, details)
+
+
+def _neighbourhood(store, node: str, depth: int, findings: Iterable | FindingIndex, cap: int,
+                   details: bool) -> tuple[nx.MultiDiGraph, str | None]:
     label, _, seed = node.partition(":")
     if label not in NEIGHBOUR_LABELS or not seed:
         return nx.MultiDiGraph(), None

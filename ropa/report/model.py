@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import gc
 import heapq
 from collections import Counter, defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import attrgetter
@@ -29,7 +27,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import InputError, Problem
-from ..findings import SEVERITIES, SEVERITY_RANK, Finding
+from ..findings import SEVERITIES, SEVERITY_RANK, Finding, paused_gc
 from ..model import RopaGraph, fingerprint_of
 from ..reference import DATA_DIR as REFERENCE_DIR
 from ..rules import Rule, evaluate, load_rules, rule_pack_version
@@ -360,23 +358,6 @@ def load_query(name: str) -> str:
     True
     """
     return (QUERIES_DIR / f"{name}.cypher").read_text(encoding="utf-8")
-
-
-@contextmanager
-def paused_gc():
-    """Pause Python's cycle collector while the report's millions of small objects are made.
-
-    The collector would walk all of them again and again (a third of the model's time at 100k
-    relationships, more at 1M); the report's objects form no reference cycles, and whatever
-    cycles a library makes meanwhile are collected when the collector runs again afterwards.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def build_report(backend, as_of: dt.date | None = None, controllers: list[str] | None = None,
