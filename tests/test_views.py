@@ -268,12 +268,18 @@ def test_collapse_draws_parallel_hops_as_one_edge_with_a_count(generated):
     assert views.collapse(c) is c
 
 
-def test_neighbourhood_counts_parallel_hops_in_the_store_as_collapse_does(generated):
-    store, whole, findings = generated
-    hops_in = {}
-    for u, v, d in whole.edges(data=True):
+def _hops_into(g) -> dict[str, int]:
+    """How many hops (DISCLOSES_TO / ENGAGES) go into each node."""
+    hops_in: dict[str, int] = {}
+    for _, v, d in g.edges(data=True):
         if d["type"] in HOP_TYPES:
             hops_in[v] = hops_in.get(v, 0) + 1
+    return hops_in
+
+
+def test_neighbourhood_counts_parallel_hops_in_the_store_as_collapse_does(generated):
+    store, whole, findings = generated
+    hops_in = _hops_into(whole)
     busiest = sorted(hops_in, key=hops_in.get)[-3:]
     controller = next(n for n, d in whole.nodes(data=True) if d.get("controller"))
     acts = browse.run(store, "activities")  # as the explorer's catalogue holds them
@@ -329,10 +335,7 @@ def test_neighbourhood_keeps_the_nearest_nodes_under_the_cap(sample):
 
 def test_a_capped_neighbourhood_keeps_the_most_joined_nodes_of_each_ring_on_every_run(generated):
     store, whole, _ = generated
-    hops_in = {}
-    for u, v, d in whole.edges(data=True):
-        if d["type"] in HOP_TYPES:
-            hops_in[v] = hops_in.get(v, 0) + 1
+    hops_in = _hops_into(whole)
     hub = max(hops_in, key=lambda n: (hops_in[n], n))
     und = whole.to_undirected(as_view=True)
     ring1 = set(und.neighbors(hub)) - {hub}
