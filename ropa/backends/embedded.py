@@ -248,11 +248,7 @@ class EmbeddedBackend(Backend):
     def _arrow_columns(self, query: str, names: list[str]) -> dict[str, list]:
         """A read query's result as name -> list, the values :meth:`_exec` gives, through Arrow."""
         with self._lock:
-            self._note_read()
-            try:
-                result = self.conn.execute(query)
-            except RuntimeError as exc:
-                raise _translate(exc, self.path) from exc
+            result = self._execute(query, None)
             try:
                 table = result.get_as_arrow(0)
             finally:
