@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed
 LINT := tools/cypher-lint
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "RoPA Graph Explorer needs Python 3.11 or newer ($(PYTHON) is $$($(PYTHON) -V 2>&1)); try make PYTHON=python3.11 ..."; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.txt -r requirements-dev.txt

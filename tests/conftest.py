@@ -40,6 +40,20 @@ def row(**kw) -> dict:
     return {**COMPLETE, **kw}
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _never_the_users_store(tmp_path_factory):
+    """No test reads or writes the user's own store (``.ropa/`` or a ``$ROPA_STORE`` they set): every test
+    that does not choose a store itself gets a scratch one for the session, and so do the CLI processes
+    the tests start (they inherit the environment)."""
+    old = os.environ.get("ROPA_STORE")
+    os.environ["ROPA_STORE"] = str(tmp_path_factory.mktemp("store") / "ropa.lbdb")
+    yield
+    if old is None:
+        os.environ.pop("ROPA_STORE", None)
+    else:
+        os.environ["ROPA_STORE"] = old
+
+
 @pytest.fixture
 def store():
     from ropa.backends.embedded import EmbeddedBackend

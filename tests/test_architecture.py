@@ -1,5 +1,7 @@
 """The layout stays easy to explain: a pure library, thin CLI and UI."""
 import ast
+import os
+import tempfile
 import re
 from pathlib import Path
 
@@ -56,3 +58,11 @@ def test_no_cypher_is_built_from_values():
             names = set(re.findall(r"{([^}:!]+)", text))
             names = {n.split("[")[0].strip() for n in names}
             assert names <= allowed, f"{p.name}: {m.group(1)!r} formats {names - allowed}"
+
+
+def test_tests_never_use_the_users_store():
+    """The suite runs on a scratch store, whatever store the user has in ``.ropa/`` or ``$ROPA_STORE``."""
+    from ropa.backends.embedded import default_store_path
+    store = default_store_path().resolve()
+    assert ROOT / ".ropa" not in store.parents
+    assert os.environ.get("PYTEST_CURRENT_TEST") and str(store).startswith(tempfile.gettempdir())
