@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -286,28 +288,48 @@ class EmbeddedBackend(Backend):
             raise
 
     def _build(self, data: Path, full: RopaGraph, progress: Progress | None) -> None:
-        """Write ``full`` into a new database at ``data`` and close it: closing checkpoints the WAL into
-        the file, so what is left is one whole file that is never written again."""
-        db = lb.Database(str(data))
-        conn = lb.Connection(db)
-        built = False
+        """Write ``full`` into a new database at ``data``, checkpointed and closed: one whole file that is
+        never written again. The statements and their Arrow tables are prepared here and run by a child
+        process (:mod:`ropa.backends.builder`): LadybugDB ends the process that closes a database after a
+        failed write on a full disk, and this process must stay to clean up and say why."""
+        from .builder import PlanRecorder
+        load = data.parent / "load"
+        recorder = PlanRecorder(load)
         try:
-            self._wconn = conn
+            self._wconn = recorder
             self._create_schema()
-            self._load_all(full, progress)  # each COPY commits alone: a failed build is thrown away whole
-            built = True
+            self._load_all(full, (lambda f, what: progress(f / 2, what)) if progress else None)
         finally:
             self._wconn = None
-            if built and progress:
-                progress(0.92, "checkpointing the new state")
-            try:
-                try:
-                    conn.close()
-                finally:
-                    db.close()
-            except Exception:
-                if built:
-                    raise  # the checkpoint failed (a full disk?): this is the error to report
+        recorder.finish()
+        steps = len(recorder.steps)
+        # run as a script: importing the ropa package would import pandas, for nothing (a second or two)
+        child = subprocess.Popen([sys.executable, str(Path(__file__).with_name("builder.py")),
+                                  str(data.parent.resolve()), str(os.getpid())],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            err: list[str] = []
+            drain = threading.Thread(target=lambda: err.extend(child.stderr), daemon=True)
+            drain.start()
+            for line in child.stdout:
+                line = line.strip()
+                if progress and line.startswith("step "):
+                    progress(0.45 + 0.45 * int(line[5:]) / max(steps, 1), f"writing the new state ({line})")
+                elif progress and line == "commit":
+                    progress(0.91, "committing the new state")
+                elif progress and line == "checkpoint":
+                    progress(0.93, "checkpointing the new state")
+            code = child.wait()
+            drain.join(10)
+        except BaseException:
+            child.kill()
+            child.wait()
+            raise
+        if code != 0:
+            reason = " ".join(x.strip() for x in err if x.strip() and not x.startswith("Fatal Python")) \
+                or f"the writing process stopped (exit {code})"
+            raise BackendError(_plain_disk_full(reason.replace("what():", "").strip(), data.parent))
+        shutil.rmtree(load, ignore_errors=True)
         if Path(str(data) + ".wal").exists():
             raise BackendError(f"the new state of the store {self.path} was not checkpointed when it was closed")
 
@@ -606,10 +628,18 @@ def _quietly(fn):
         return None
 
 
-def _plain_disk_full(reason: str) -> str:
-    """LadybugDB's message for a full disk, with the cause said first."""
+def _plain_disk_full(reason: str, where: Path | None = None) -> str:
+    """LadybugDB's message for a failed write, with the likely cause said first: it reports a full disk
+    as a short write ("Cannot write to file ... numBytesWritten") with an unrelated errno text."""
     if re.search(r"No space left|ENOSPC|errno[ =:]*28|File too large|EFBIG|Disk quota", reason, re.I):
         return f"the disk is full ({reason})"
+    if where is not None and "Cannot write to file" in reason:
+        try:
+            free = shutil.disk_usage(where).free
+        except OSError:
+            free = None
+        left = f"{free:,} bytes left on its file system" if free is not None else "its file system"
+        return f"the disk is probably full ({left}); LadybugDB said: {reason}"
     return reason
 
 
