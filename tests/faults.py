@@ -185,13 +185,25 @@ def _phase(lines: list[str]) -> str:
     return "starting"
 
 
-def kill_trial(scn: Scenario, delay: float, sig: int, f: Path, slot: Path) -> Outcome:
-    """Copy the old store, start an import into it, send ``sig`` after ``delay`` seconds, judge the store."""
+# Progress lines a kill can wait for (``ropa import --progress``), so the short phases (the commit, the
+# checkpoint, the switch) are hit on every machine, however fast, not only by chance.
+ANCHORS = ["loading", "writing the new state", "committing the new state", "checkpointing the new state",
+           "switching to the new state", "done"]
+
+
+def kill_trial(scn: Scenario, delay: float, sig: int, f: Path, slot: Path, anchor: str | None = None) -> Outcome:
+    """Copy the old store, start an import into it, send ``sig`` ``delay`` seconds after the start (or after
+    the progress line ``anchor`` appeared), and judge the store."""
     remove_store(slot)
     copy_store(scn.base, slot)
     p, (lines, pump) = _start(scn, slot, f)
+    start = time.monotonic()
+    if anchor:
+        while p.poll() is None and not any(anchor in line for line in lines):
+            time.sleep(0.002)
+        start = time.monotonic()
     try:
-        p.wait(timeout=delay)
+        p.wait(timeout=max(0.0, delay - (time.monotonic() - start)))
         exited = True
     except subprocess.TimeoutExpired:
         exited = False
@@ -203,6 +215,8 @@ def kill_trial(scn: Scenario, delay: float, sig: int, f: Path, slot: Path) -> Ou
         phase = "finished before the signal"
     state, st = _judge(scn, slot, f)
     name = "SIGKILL" if sig == signal.SIGKILL else "SIGTERM"
+    if anchor:
+        phase += f" [{delay:.2f} s after '{anchor}']"
     return Outcome(name, round(delay, 3), state, phase, p.returncode, notices=st.get("notices", []),
                    detail=st.get("error", ""), activities=st.get("activities"))
 
@@ -278,14 +292,15 @@ def disk_full_trial(scn: Scenario, free: int, f: Path, mnt: Path | None, slot: P
 
 # -- the run ----------------------------------------------------------------------------------------
 
-def kill_plan(n: int, duration: float, rng: random.Random) -> list[tuple[float, int]]:
-    """``n`` (delay, signal) pairs: delays stratified over [0, 1.05 x duration], signals alternating."""
-    out = []
-    for i in range(n):
-        delay = (i + rng.random()) / n * duration * 1.05
-        out.append((delay, signal.SIGKILL if i % 2 == 0 else signal.SIGTERM))
+def kill_plan(n: int, duration: float, rng: random.Random) -> list[tuple[float, int, str | None]]:
+    """``n`` (delay, signal, anchor) triples, signals alternating: three in four with delays stratified over
+    the whole run ([0, 1.05 x duration] after the start), one in four a few tens of milliseconds after a
+    progress line (each of ANCHORS in turn)."""
+    timed = n - n // 4
+    out = [((i + rng.random()) / timed * duration * 1.05, None) for i in range(timed)]
+    out += [(rng.random() * 0.3, ANCHORS[i % len(ANCHORS)]) for i in range(n // 4)]
     rng.shuffle(out)
-    return out
+    return [(d, signal.SIGKILL if i % 2 == 0 else signal.SIGTERM, a) for i, (d, a) in enumerate(out)]
 
 
 def run(workdir: Path, relationships: int, kills: int, disk_full: int, seed: int = 0, log=print) -> dict:
@@ -294,9 +309,9 @@ def run(workdir: Path, relationships: int, kills: int, disk_full: int, seed: int
     scn = prepare(workdir, relationships, log=log)
     outcomes: list[Outcome] = []
     slot = workdir / "trial.lbdb"
-    for i, (delay, sig) in enumerate(kill_plan(kills, scn.duration, rng)):
+    for i, (delay, sig, anchor) in enumerate(kill_plan(kills, scn.duration, rng)):
         f = scn.files[i % len(scn.files)]
-        o = kill_trial(scn, delay, sig, f, slot)
+        o = kill_trial(scn, delay, sig, f, slot, anchor)
         outcomes.append(o)
         log(f"kill {i + 1}/{kills}: {o.kind} at {o.at:.2f} s ({o.phase}) -> {o.state}"
             + (f"  notices: {o.notices}" if o.notices else "") + (f"\n{o.detail}" if o.detail else ""))
@@ -326,7 +341,7 @@ def run(workdir: Path, relationships: int, kills: int, disk_full: int, seed: int
         "disk-full events": sum(o.exit != 0 for o in d), "disk-full trials": len(d),
         "old": sum(o.state == "old" for o in outcomes), "new": sum(o.state == "new" for o in outcomes),
         "losses": sum(o.state == "LOST" for o in outcomes),
-        "phases hit": _count(o.phase for o in k), "seconds": round(took),
+        "phases hit": _count(o.phase.split(" [")[0] for o in k), "seconds": round(took),
     }
     return {"summary": summary, "outcomes": [asdict(o) for o in outcomes]}
 

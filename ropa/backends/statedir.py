@@ -317,9 +317,9 @@ class StateDir:
             if cur is None or n > cur:
                 info = self.meta(n)
                 what = info.what or "write"
-                when = f" (started {info.created})" if info.created else ""
-                back = (f"the store holds state {cur} as before it" if cur is not None
-                        else "the store holds no state yet")
+                when = f", started {info.created}," if info.created else ""
+                back = (f"the store holds state {cur}, as before it" if cur is not None
+                        else "the store holds no state yet, as before it")
                 notes.append(f"the interrupted {what}{when} was rolled back; {back}")
                 self._remove(n)
                 self._journal({"time": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
