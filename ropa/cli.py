@@ -40,7 +40,10 @@ def open_store(args, *, memory: bool = False, read_only: bool = False):
     if memory:
         return open_backend("embedded", path=None)
     from .backends.embedded import default_store_path
-    return open_backend("embedded", path=args.store or default_store_path(), read_only=read_only)
+    store = open_backend("embedded", path=args.store or default_store_path(), read_only=read_only)
+    for note in store.notices:  # e.g. an interrupted import found and rolled back
+        print(f"note: {note}", file=sys.stderr)
+    return store
 
 
 def _read_inputs(files: list[str]):
@@ -104,13 +107,27 @@ def _print_table(findings, as_of) -> None:
           + ", ".join(f"{c[s]} {s}" for s in ("high", "medium", "low") if c[s]))
 
 
+def _progress_printer(args):
+    """Progress lines on standard error (``--progress``, or when it is a terminal); None otherwise."""
+    if not (getattr(args, "progress", False) or sys.stderr.isatty()):
+        return None
+
+    def progress(fraction: float, what: str) -> None:
+        print(f"progress: {what} ({fraction:.0%})", file=sys.stderr, flush=True)
+    return progress
+
+
 def cmd_import(args) -> int:
     """Import files into the persistent store (all files or nothing)."""
+    progress = _progress_printer(args)
+    if progress:
+        progress(0.0, "reading " + ", ".join(Path(f).name for f in args.files))
     graph = _read_inputs(args.files)
     for w in graph.warnings:
         print(f"warning: {w}", file=sys.stderr)
     with open_store(args) as store:
-        merged = store.load(graph)
+        origin = "import of " + ", ".join(Path(f).name for f in args.files) + " (merge)"
+        merged = store.load(graph, progress, origin=origin)
         print(f"Imported {len(args.files)} file(s) into {store.describe()}: "
               f"{len(merged.nodes['Activity'])} activities, {len(merged.nodes['Organisation'])} organisations, "
               f"{len(merged.rels['DISCLOSES_TO']) + len(merged.rels['ENGAGES'])} recipient links.")
@@ -144,6 +161,38 @@ def cmd_export(args) -> int:
             writer(graph, fp)
         tmp.replace(out)
         print(f"Wrote {out}")
+    return 0
+
+
+def cmd_store(args) -> int:
+    """Show the states the embedded store keeps, or make an earlier one current again."""
+    from .backends.embedded import EmbeddedBackend, default_store_path
+    path = args.store or default_store_path()
+    if args.action == "history":
+        with EmbeddedBackend(path, read_only=True) as store:
+            for note in store.notices:
+                print(f"note: {note}", file=sys.stderr)
+            states, rolled_back, keep = store.history(), store.rolled_back(), store.keep
+        print(f"The store {path} keeps its last {keep} states ($ROPA_STORE_KEEP); * marks the current one.")
+        print(f"  {'state':>5}  {'made':25}  {'activities':>10}  {'organisations':>13}  {'relationships':>13}  by")
+        for s in states:
+            c = s.counts
+            print(f"{'*' if s.current else ' '} {s.number:>5}  {s.created or '?':25}  {c.get('activities', '?'):>10}  "
+                  f"{c.get('organisations', '?'):>13}  {c.get('relationships', '?'):>13}  {s.what}")
+        for r in rolled_back[-5:]:
+            print(f"rolled back: the interrupted {r.get('what', 'write')} (started {r.get('started') or '?'}, "
+                  f"found {r.get('time', '?')}); the store kept state {r.get('kept')}")
+        return 0
+    with EmbeddedBackend(path) as store:
+        for note in store.notices:
+            print(f"note: {note}", file=sys.stderr)
+        before = store.history()[-1].number
+        info = store.restore(args.number)
+    if info.number == args.number:
+        print(f"State {args.number} is the current state already; nothing changed.")
+        return 0
+    print(f"Restored state {args.number} as the new state {info.number}: {info.summary()}. "
+          f"To undo: ropa store restore {before} --store {path}")
     return 0
 
 
@@ -268,6 +317,8 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("import", help="import files into the persistent store",
                        description="Merge files into the store; the import lands whole or not at all.")
     i.add_argument("files", nargs="+")
+    i.add_argument("--progress", action="store_true", help="print progress lines on standard error "
+                   "(the default when it is a terminal)")
     _add_store_options(i)
     i.set_defaults(func=cmd_import)
 
@@ -324,15 +375,45 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", required=True, metavar="DIR", help="output folder")
     g.set_defaults(func=cmd_generate)
 
+    so = sub.add_parser("store", help="the embedded store's history: list its states, restore one",
+                        description="The embedded store keeps its last states (5, or $ROPA_STORE_KEEP): every "
+                        "import, restore or upgrade makes a new one. List them, or make an earlier one current "
+                        "again (itself a new state, so a restore can be undone too).")
+    sosub = so.add_subparsers(dest="action", metavar="ACTION", required=True)
+    sh = sosub.add_parser("history", help="list the states the store keeps")
+    sh.add_argument("--store", metavar="PATH", help="embedded store location (default: $ROPA_STORE or .ropa/ropa.lbdb)")
+    sr = sosub.add_parser("restore", help="make state N current again (as a new state)")
+    sr.add_argument("number", type=_positive, metavar="N", help="a state number from `ropa store history`")
+    sr.add_argument("--store", metavar="PATH", help="embedded store location (default: $ROPA_STORE or .ropa/ropa.lbdb)")
+    so.set_defaults(func=cmd_store)
+
     r = sub.add_parser("rules", help="list the rule pack")
     r.set_defaults(func=cmd_rules)
     return p
 
 
+class Terminated(BaseException):
+    """SIGTERM (``timeout``, ``docker stop``, a shutdown): unwinds like Ctrl-C, so a write cleans up."""
+
+
+def _terminate(signum, frame):
+    raise Terminated(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+    import threading
     args = build_parser().parse_args(argv)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.func(args)
+    except (KeyboardInterrupt, Terminated) as exc:
+        what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted (Ctrl-C)"
+        print(f"error: {what}; an import lands whole or not at all: `ropa store history` shows the state "
+              "the store holds", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         for p in exc.problems[1:20]:
@@ -348,6 +429,9 @@ def main(argv: list[str] | None = None) -> int:
         import os
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

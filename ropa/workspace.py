@@ -1,26 +1,24 @@
 """Where a long-running front end (the explorer) keeps its RoPA, and how it reaches it.
 
-The embedded store locks its directory for one *writing* process at a time.
-Measured with ladybug 0.22 on the sample store (see bench/ui_render.py and
-the README):
-
-* a read-only open succeeds while another process holds the store open for
-  writing, as long as that process has nothing uncommitted; an open + query +
-  close costs about 0.06 s;
-* while a writer is mid-import, a read-only open fails ("checkpoint recovery
-  is pending") for the moment of the write; it succeeds again afterwards and
-  sees either the old or the new graph, never a mix;
-* a reader that stays open keeps seeing its old snapshot after another
-  process has written.
+The embedded store on disk is a directory of whole states, one of them current
+(:mod:`ropa.backends.statedir`): a write builds a new state beside the current one
+and switches to it by renaming a pointer; a state is never written once current.
+One process writes at a time (the store's lock file); readers never wait for it.
 
 So the explorer never holds the embedded store: :class:`EmbeddedWorkspace`
-opens it read-only for each piece of work (retrying briefly while a writer
-is busy) and read-write only for the moment of its own import. ``ropa
-import`` can therefore run while the explorer is open; the explorer notices
-the new data through :meth:`Workspace.version` (the store file's size and
-modification time) and re-reads. Only two writers at the same instant
-collide, and the loser gets :class:`~ropa.errors.StoreLockedError` with a
-clear message. A server backend (Neo4j) is simply held open and shared.
+opens it read-only for each piece of work (that read sees one whole state, whoever
+imports meanwhile) and for writing only for the moment of its own import. ``ropa
+import`` can therefore run while the explorer is open; the explorer notices the
+new data through :meth:`Workspace.version` (the number of the current state) and
+re-reads. Only two writers at the same instant collide, and the loser (after a
+short wait) gets :class:`~ropa.errors.StoreLockedError` with a clear message. An
+interrupted import found at an open is rolled back and said in :attr:`notices`.
+A server backend (Neo4j) is simply held open and shared.
+
+An old single-file store (written before the store directories) is read as it is
+until its first write moves it into a directory; while it is a single file, a
+read during another process's import is checked for the store's files changing
+and done again (LadybugDB let such a read see a half-done import).
 """
 from __future__ import annotations
 
@@ -98,11 +96,15 @@ class EmbeddedWorkspace(Workspace):
         self.path = Path(path)
         self.retry_for = retry_for
         self._lock = threading.Lock()   # one store handle at a time within this process
+        self.notices: list[str] = []    # what an open found and the user must hear (an import rolled back)
 
     def describe(self) -> str:
         return f"embedded LadybugDB store at {self.path}"
 
     def version(self) -> str:
+        if self.path.is_dir():
+            from .backends.statedir import StateDir
+            return f"{self.path}|state {StateDir(self.path).version()}"
         parts = []
         for p in (self.path, Path(str(self.path) + ".wal")):
             try:
@@ -118,7 +120,9 @@ class EmbeddedWorkspace(Workspace):
         delay = 0.05
         while True:
             try:
-                return EmbeddedBackend(self.path, read_only=read_only)
+                store = EmbeddedBackend(self.path, read_only=read_only)
+                self.notices += [n for n in store.notices if n not in self.notices]
+                return store
             except StoreLockedError:
                 if time.monotonic() >= deadline:
                     raise
@@ -132,9 +136,16 @@ class EmbeddedWorkspace(Workspace):
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
 
+    def exists(self) -> bool:
+        """True when the store holds a state (a store directory with a current state, or an old file)."""
+        if self.path.is_dir():
+            from .backends.statedir import StateDir
+            return StateDir(self.path).current() is not None
+        return self.path.is_file()
+
     @contextlib.contextmanager
     def reading(self) -> Iterator[Backend]:
-        if not self.path.exists():
+        if not self.exists():
             raise BackendError(f"there is no store at {self.path} yet; import a file first")
         with self._lock:
             store = self._open(read_only=True)
@@ -160,7 +171,9 @@ class EmbeddedWorkspace(Workspace):
         return tuple(out)
 
     def read(self, work: Callable[[Backend], T]) -> T:
-        """``work(store)`` on the store opened read-only, repeated until no other process wrote meanwhile.
+        """``work(store)`` on the store opened read-only: one whole state. In a store directory that
+        holds by construction (the current state is never written). An old single-file store is read
+        again until no other process wrote meanwhile:
 
         Measured with ladybug 0.22 (tests/test_workspace.py): a read-only open during another
         process's import can see that import half done (tables emptied, not yet refilled: no
@@ -172,8 +185,11 @@ class EmbeddedWorkspace(Workspace):
         """
         deadline = time.monotonic() + self.retry_for
         delay = 0.05
-        if not self.path.exists():
+        if not self.exists():
             raise BackendError(f"there is no store at {self.path} yet; import a file first")
+        if self.path.is_dir():  # a store directory: the state opened is never written, the read is whole
+            with self.reading() as store:
+                return work(store)
         while True:
             with self._lock:  # our own writes wait; only another process can change the files meanwhile
                 before = self._files()
@@ -203,15 +219,15 @@ class EmbeddedWorkspace(Workspace):
 
     def ensure_seeded(self, make_graph: Callable[[], RopaGraph]) -> bool:
         """Load ``make_graph()`` when the store is new or holds no activity; True when it did."""
-        if self.path.exists():
+        if self.exists():
             with self.reading() as store:
                 if store.run("MATCH (a:Activity) RETURN count(a) AS n")[0]["n"]:
                     return False
         graph = make_graph()
         with self.writing() as store:
-            if store.run("MATCH (a:Activity) RETURN count(a) AS n")[0]["n"]:
+            if store.history() and store.run("MATCH (a:Activity) RETURN count(a) AS n")[0]["n"]:
                 return False  # someone else filled it meanwhile
-            store.replace(graph)
+            store.replace(graph, origin="the bundled sample data (the explorer found the store empty)")
         return True
 
 

@@ -97,3 +97,16 @@ def explorer_on(path):
         os.environ.pop("ROPA_STORE", None)
     else:
         os.environ["ROPA_STORE"] = old
+
+
+def single_file_store(tmp_path, graph, name="old.lbdb"):
+    """A store as versions before the store directories wrote it: one LadybugDB file."""
+    import shutil
+    from ropa.backends.embedded import EmbeddedBackend
+    staging = tmp_path / (name + ".staging")
+    with EmbeddedBackend(staging) as s:
+        s.replace(graph)
+        data = s._dir.data_path(s._state)
+    shutil.copyfile(data, tmp_path / name)
+    shutil.rmtree(staging)
+    return tmp_path / name

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from conftest import register_bytes, row
+from conftest import register_bytes, row, single_file_store
 from ropa.backends.embedded import EmbeddedBackend
 from ropa.errors import BackendError, ReadOnlyError, StoreLockedError
 from ropa.formats.register import read_register
@@ -249,13 +249,30 @@ def test_release_memory_reopens_a_read_only_store_and_reads_on(tmp_path):
         assert s.run("MATCH (a:Activity) RETURN count(a) AS n")[0]["n"] == len(example_graph().nodes["Activity"])
 
 
-def test_release_memory_refuses_a_store_replaced_meanwhile(tmp_path):
-    """An import renames a new database into place: a report reading on would mix two versions."""
-    path, other = tmp_path / "s.lbdb", tmp_path / "t.lbdb"
-    with EmbeddedBackend(path) as s:
+def test_release_memory_reads_on_the_same_state_while_imports_switch_and_refuses_once_it_is_gone(tmp_path):
+    """A long read (the report) reopens the store between steps: it must go on reading the state it began
+    with, whatever was imported meanwhile, and refuse (not mix) once that state was pruned."""
+    path = tmp_path / "s.lbdb"
+    with EmbeddedBackend(path, keep=2) as s:
         s.load(example_graph())
-    with EmbeddedBackend(other) as s:
-        s.load(sample_graph())
+    with EmbeddedBackend(path, read_only=True) as reader:
+        assert reader.export().fingerprint() == example_graph().fingerprint()
+        with EmbeddedBackend(path, keep=2) as w:
+            w.replace(sample_graph())  # state 2 is current now; state 1 is kept
+        reader.release_memory()
+        assert reader.export().fingerprint() == example_graph().fingerprint()
+        with EmbeddedBackend(path, keep=2) as w:
+            w.replace(RopaGraph.empty())  # state 3: state 1 is pruned
+        with pytest.raises(BackendError, match="changed while it was being read"):
+            reader.release_memory()
+    with EmbeddedBackend(path, read_only=True) as s:
+        assert s.export().fingerprint() == RopaGraph.empty().fingerprint()
+
+
+def test_release_memory_refuses_a_single_file_store_replaced_meanwhile(tmp_path):
+    """An old single-file store, replaced by another file meanwhile: a report reading on would mix two versions."""
+    path = single_file_store(tmp_path, example_graph(), "s.lbdb")
+    other = single_file_store(tmp_path, sample_graph(), "t.lbdb")
     with EmbeddedBackend(path, read_only=True) as s:
         s.release_memory()  # nothing read yet: the store there now is the one read from
         assert s.run("MATCH (o:Organisation) RETURN count(o) AS n")[0]["n"] > 0

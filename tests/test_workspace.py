@@ -251,9 +251,11 @@ def _touch(path):
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
 
 
-def test_a_read_during_which_the_store_files_changed_is_done_again(ws):
-    """The mechanism behind the test above, made deterministic: while the first read runs, 'another
-    process' writes to the store's files; that read is thrown away and done again."""
+def test_a_read_during_which_a_single_file_store_changed_is_done_again(tmp_path):
+    """An old single-file store (read as it is until its first write): while the first read runs, 'another
+    process' writes to the store's file; that read is thrown away and done again."""
+    from conftest import single_file_store
+    ws = EmbeddedWorkspace(single_file_store(tmp_path, example_graph()), retry_for=6.0)
     calls = []
 
     def work(store):
@@ -269,3 +271,59 @@ def test_a_read_during_which_the_store_files_changed_is_done_again(ws):
         _touch(ws.path)
     with pytest.raises(StoreLockedError, match="being written by another program"):  # StoreBusyError
         quick.read(always_changing)
+
+
+def test_a_read_while_another_import_switches_the_store_reads_one_whole_state(ws, tmp_path):
+    """A store directory: a read that began on one state reads that state to its end even when an import
+    switches to another meanwhile (the state is never written once current); the next read sees the new one."""
+    from ropa.backends.embedded import EmbeddedBackend
+    v0 = ws.version()
+    seen = []
+
+    def work(store):
+        seen.append(store.export().fingerprint())
+        with EmbeddedBackend(ws.path) as other:  # another program imports, mid-read
+            other.replace(sample_graph(), origin="import of sample (replace)")
+        seen.append(store.export().fingerprint())
+        store.release_memory()  # the report's reopen between steps stays on the same state
+        seen.append(store.export().fingerprint())
+        return len(seen)
+
+    assert ws.read(work) == 3
+    assert seen == [example_graph().fingerprint()] * 3
+    assert ws.version() != v0
+    assert ws.read(lambda s: s.export().fingerprint()) == sample_graph().fingerprint()
+
+
+def test_single_file_store_keeps_working_and_moves_into_a_directory_on_its_first_write(tmp_path, capsys):
+    """Stores written before the store directories: read as they are; the first write moves the data into a
+    store directory at the same path (state 1), then writes state 2; both can be restored."""
+    from conftest import single_file_store
+    from ropa.cli import main
+    path = single_file_store(tmp_path, example_graph())
+    ws = EmbeddedWorkspace(path)
+    assert ws.read(lambda s: s.export().fingerprint()) == example_graph().fingerprint() and path.is_file()
+    with ws.writing() as s:
+        s.load(sample_graph(), origin="import of sample (merge)")
+    assert path.is_dir() and not list(tmp_path.glob("old.lbdb.*"))
+    assert main(["store", "history", "--store", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "moved into a store directory" in out and "* " in out and "import of sample (merge)" in out
+    assert main(["store", "restore", "1", "--store", str(path)]) == 0
+    assert ws.read(lambda s: s.export().fingerprint()) == example_graph().fingerprint()
+
+
+def test_an_interrupted_single_file_move_is_finished_at_the_next_open(tmp_path):
+    """Killed between its two renames, the move of a single-file store into a directory is finished by the
+    next open: the staged directory is whole (its pointer was written before the file was renamed aside)."""
+    import os
+    from conftest import single_file_store
+    from ropa.backends.embedded import EmbeddedBackend
+    path = single_file_store(tmp_path, example_graph())
+    with EmbeddedBackend(path):  # moves it
+        pass
+    os.rename(path, path.with_name(path.name + ".migrating"))  # as if killed after the first rename
+    path.with_name(path.name + ".single-file").write_bytes(b"the old file")
+    with EmbeddedBackend(path, read_only=True) as s:
+        assert s.export().fingerprint() == example_graph().fingerprint()
+    assert path.is_dir() and sorted(p.name for p in tmp_path.iterdir()) == ["old.lbdb"]

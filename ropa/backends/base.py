@@ -51,14 +51,18 @@ class Backend(ABC):
         """Create tables / constraints and load reference data if missing."""
 
     @abstractmethod
-    def replace(self, graph: RopaGraph, progress: Progress | None = None) -> None:
-        """Make the store hold exactly ``graph`` (plus reference data), atomically."""
+    def replace(self, graph: RopaGraph, progress: Progress | None = None, origin: str | None = None) -> None:
+        """Make the store hold exactly ``graph`` (plus reference data), atomically. ``origin`` says what
+        made this state ("import of a.csv (merge)"), for a store that keeps a history of its states."""
 
-    def load(self, graph: RopaGraph, progress: Progress | None = None) -> RopaGraph:
+    def load(self, graph: RopaGraph, progress: Progress | None = None, origin: str | None = None) -> RopaGraph:
         """Merge ``graph`` into what the store holds; all or nothing. Returns the merged RoPA."""
         merged = self.export().merge(graph)
-        self.replace(merged, progress)
+        self.replace(merged, progress, origin)
         return merged
+
+    #: what the user must hear about the store when it is opened (an interrupted import rolled back)
+    notices: list[str] = []
 
     @abstractmethod
     def export(self) -> RopaGraph:

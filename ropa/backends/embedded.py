@@ -1,16 +1,22 @@
 """The embedded store: LadybugDB, in-process, on disk or in memory.
 
 Bulk loads go through LadybugDB's ``COPY ... FROM`` an Arrow table (measured
-~30x faster than batched MERGE). An import into an on-disk store writes a fresh
-database beside it and renames it into place (in memory: one transaction), so
-it lands whole or not at all and the file does not grow with every import. An
-on-disk store can be opened by one process at a time; a second one gets
-:class:`StoreLockedError` with the way out.
+~30x faster than batched MERGE). On disk the store is a directory of whole
+states, one of them current (:mod:`ropa.backends.statedir`): a write builds a
+new database beside the current one and switches to it by renaming a pointer,
+so a kill or a full disk at any instant leaves the old state or the new one,
+and the last few states can be restored. An old single-file store is moved
+into a store directory by its first write. In memory an import is one
+transaction. One process writes a store at a time; a second one gets
+:class:`StoreLockedError` with the way out; readers are never locked out.
 """
 from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -21,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import BackendError, ReadOnlyError, StoreLockedError
+from . import statedir
 from ..model import RopaGraph, derived_properties
 from ..reference_graph import reference_graph
 from ..schema import BOOLEAN, DATE, INT64, NODE_TYPES, REL_TYPES, ROPA_LABELS, STRING_LIST
@@ -49,22 +56,91 @@ class EmbeddedBackend(Backend):
 
     kind = "embedded"
 
-    def __init__(self, path: str | Path | None = None, read_only: bool = False):
+    def __init__(self, path: str | Path | None = None, read_only: bool = False, keep: int | None = None):
         self.path = ":memory:" if path in (None, ":memory:") else str(path)
         self.read_only = read_only
         self._lock = threading.RLock()
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.db = lb.Database(self.path, read_only=read_only)
-        except RuntimeError as exc:
-            raise _translate(exc, self.path) from exc
-        self.conn = lb.Connection(self.db)
+        self.notices: list[str] = []  # what the user must hear about this store (an import rolled back)
+        self._dir: statedir.StateDir | None = None  # a store directory (None: in memory, or an old single file)
+        self._state: int | None = None  # the state the handle reads, in a store directory
+        self._wconn = None  # the connection a write goes to: a new state's (on disk), self.conn (in memory)
+        self._origin: str | None = None  # what the next state is made by, for its history entry
         self._unseeded = False  # a new store whose reference data are not written yet (see ensure_schema)
+        self.db = self.conn = None
+        if self.path == ":memory:":
+            self._connect(":memory:", read_only=False)
+        else:
+            self._open_on_disk(Path(self.path), keep)
         if not read_only:
             self.ensure_schema()
         elif self._missing_derived():
             self._upgrade_from_read_only()
+
+    def _connect(self, where: str, read_only: bool) -> None:
+        try:
+            self.db = lb.Database(where, read_only=read_only)
+        except RuntimeError as exc:
+            raise _translate(exc, self.path) from exc
+        self.conn = lb.Connection(self.db)
+
+    def _open_on_disk(self, path: Path, keep: int | None) -> None:
+        """A store directory (made, or moved into from an old single file, when opened for writing);
+        an old single-file store opened read-only is read as it is."""
+        _finish_migration(path)
+        if path.is_file():
+            if self.read_only:
+                self._connect(str(path), read_only=True)  # read as it is; its first write moves it
+                return
+            _migrate_single_file(path)
+        elif not path.exists() and self.read_only:
+            raise BackendError(f"there is no store at {path} yet; import a file first")
+        self._dir = statedir.StateDir(path, keep)
+        if self.read_only:
+            self.notices += self._dir.recover_if_free()
+        else:
+            self._dir.lock()
+            try:
+                self.notices += self._dir.recover()
+            except BaseException:
+                self._dir.unlock()
+                raise
+        try:
+            if self._open_current() is None:
+                if self.read_only:
+                    raise BackendError(f"there is no store at {path} yet; import a file first")
+                self._connect(":memory:", read_only=False)  # nothing stored yet: see ensure_schema
+        except BaseException:
+            self._dir.unlock()
+            raise
+
+    def _open_current(self) -> int | None:
+        """Open the current state read-only (a state is never written once current); its number. A state
+        that goes away as it is opened (another process switched and pruned meanwhile) is skipped."""
+        for _ in range(50):
+            n = self._dir.current()
+            if n is None:
+                return None
+            data = self._dir.data_path(n)
+            try:
+                db = lb.Database(str(data), read_only=True)
+            except RuntimeError as exc:
+                if self._dir.current() != n or not data.exists():
+                    continue
+                raise _translate(exc, self.path) from exc
+            self.db, self.conn, self._state = db, lb.Connection(db), n
+            if self._timeout_ms:
+                self.conn.set_query_timeout(self._timeout_ms)
+            return n
+        raise BackendError(f"the store {self.path} changes too fast to be opened; try again")
+
+    def _close_handle(self) -> None:
+        conn, db, self.conn, self.db = self.conn, self.db, None, None
+        try:
+            if conn is not None:
+                conn.close()
+        finally:
+            if db is not None:
+                db.close()
 
     def describe(self) -> str:
         return "embedded (in memory)" if self.path == ":memory:" else f"embedded ({self.path})"
@@ -73,16 +149,23 @@ class EmbeddedBackend(Backend):
     def ensure_schema(self) -> None:
         """Create the tables; a new store gets the reference data with its first write (every
         :meth:`replace` writes them), else before its first query, else when it is closed: so a first
-        import writes the store once, not the reference data and then everything again."""
+        import writes the store once, not the reference data and then everything again. A store written
+        by an older version is upgraded (on disk: into a new state)."""
         with self._lock:
+            if self._dir is not None and self._state is None:  # nothing stored yet: an empty schema in memory
+                self._create_schema()
+                self._unseeded = True
+                return
             missing = self._missing_derived()
-            self._create_schema()
+            if self._dir is None:
+                self._create_schema()
             if missing:
                 self._upgrade(missing)
             self._unseeded = not self._exec("MATCH (m:Mechanism) RETURN count(m)")[0][0]
 
     def _seed(self) -> None:
         if self._unseeded:
+            self._origin = self._origin or "a new store: the reference data"
             self.replace(RopaGraph.empty())
 
     def _missing_derived(self) -> list[tuple[str, str, str]]:
@@ -98,66 +181,95 @@ class EmbeddedBackend(Backend):
 
     def _upgrade(self, missing: list[tuple[str, str, str]]) -> None:
         """Bring a store written by an older version up to date: add the derived properties and
-        compute them over the stored RoPA, in one transaction (DDL included: a failed upgrade leaves
-        the store as it was, to be upgraded at the next open, never with the property half there)."""
-        full = _with_reference(self.export())
-        self._replace_in_transaction(full, None, [f"ALTER TABLE {rel_type} ADD {name} {kind}"
-                                                  for rel_type, name, kind in missing])
+        compute them over the stored RoPA, all or nothing (on disk a new state, with the new tables; in
+        memory one transaction, DDL included: a failed upgrade leaves the store as it was, to be
+        upgraded at the next open, never with the property half there)."""
+        stored = self.export()
+        self._origin, self._counts = f"upgrade of state {self._state} (the hops' chains added)", _counts(stored)
+        try:
+            self._replace_in_transaction(_with_reference(stored), None, [f"ALTER TABLE {rel_type} ADD {name} {kind}"
+                                                                         for rel_type, name, kind in missing])
+        finally:
+            self._origin = None
 
     def _upgrade_from_read_only(self) -> None:
         """An older store opened read-only: upgrade it through a brief writable handle, then read on."""
-        self.conn.close()
-        self.db.close()
+        self._close_handle()
         try:
-            EmbeddedBackend(self.path).close()  # ensure_schema upgrades it
+            EmbeddedBackend(self.path).close()  # ensure_schema upgrades it (and moves a single file into a directory)
         except StoreLockedError as exc:
             raise StoreLockedError(
                 f"the store {self.path} was written by an older version and must be upgraded once "
                 f"(its hops lack the sub-processor chain the rules read), which needs it to itself: {exc}") from exc
-        self.db = lb.Database(self.path, read_only=True)
-        self.conn = lb.Connection(self.db)
+        self._dir = self._dir or statedir.StateDir(self.path)
+        if self._open_current() is None:
+            raise BackendError(f"there is no store at {self.path} yet; import a file first")
 
     def _create_schema(self) -> None:
         for t in NODE_TYPES.values():
             props = ", ".join(f"{n} {ty}" for n, ty in t.properties)
-            self._exec(f"CREATE NODE TABLE IF NOT EXISTS {t.label}({props}, PRIMARY KEY(id))")
+            self._exec(f"CREATE NODE TABLE IF NOT EXISTS {t.label}({props}, PRIMARY KEY(id))", conn=self._target())
         for t in REL_TYPES.values():
             pairs = ", ".join(f"FROM {a} TO {b}" for a, b in t.pairs)
             props = "".join(f", {n} {ty}" for n, ty in t.stored)
-            self._exec(f"CREATE REL TABLE IF NOT EXISTS {t.type}({pairs}{props})")
+            self._exec(f"CREATE REL TABLE IF NOT EXISTS {t.type}({pairs}{props})", conn=self._target())
+
+    def _target(self):
+        """The connection a write goes to."""
+        return self._wconn if self._wconn is not None else self.conn
 
     # -- writing --------------------------------------------------------------
-    def replace(self, graph: RopaGraph, progress: Progress | None = None) -> None:
-        """Make the store hold exactly ``graph`` plus the reference data; all or nothing (one transaction).
+    def replace(self, graph: RopaGraph, progress: Progress | None = None, origin: str | None = None) -> None:
+        """Make the store hold exactly ``graph`` plus the reference data; all or nothing.
 
-        Tried and dropped: writing a fresh database beside the store and renaming it into
-        place (no file growth, fresh-store speed). The rename takes the file from under
-        LadybugDB's lock: a second process could open the new file while we still held the
-        old one, and our closing handle wrote its WAL/shadow next to the new file, which
-        the next open refused ("pending checkpoint bundle owned by another database";
-        tests/test_workspace.py's two-writer test caught it). One transaction keeps the
-        store's own lock serialising writers.
+        On disk the new graph is written as a new state beside the current one, which is switched to
+        only once it is whole (:mod:`ropa.backends.statedir`): the old state survives a kill or a full
+        disk at any instant. ``origin`` says what made the state (``ropa store history``). In memory
+        it is one transaction.
+
+        Tried and dropped: deleting the stored graph and copying the new one in, in one LadybugDB
+        transaction (a kill or a full disk in its commit or checkpoint emptied the store); writing a
+        fresh database beside the store file and renaming it over it (the rename took the file from
+        under LadybugDB's lock, and the closing handle wrote its WAL beside the new file).
         """
         if self.read_only:
             raise ReadOnlyError("the store was opened read-only")
         full = _with_reference(graph)
         with self._lock:
-            self._replace_in_transaction(full, progress)
+            if origin:
+                self._origin = origin
+            self._counts = _counts(graph)
+            try:
+                self._replace_in_transaction(full, progress)
+            finally:
+                self._origin = None
             self._unseeded = False
         if progress:
             progress(1.0, "done")
+
+    def load(self, graph: RopaGraph, progress: Progress | None = None, origin: str | None = None) -> RopaGraph:
+        """Merge ``graph`` into what the store holds; all or nothing. Returns the merged RoPA."""
+        merged = self.export().merge(graph)
+        self.replace(merged, progress, origin)
+        return merged
+
+    _counts: dict = {}
 
     def _load_all(self, full: RopaGraph, progress: Progress | None) -> None:
         steps = [("node", k) for k in NODE_TYPES] + [("rel", k) for k in REL_TYPES]
         for i, (kind, name) in enumerate(steps):
             if progress:
-                progress(i / len(steps), f"loading {name}")
+                progress(0.9 * i / len(steps), f"loading {name}")
             if kind == "node":
                 self._copy_nodes(name, full)
             else:
                 self._copy_rels(name, full)
 
     def _replace_in_transaction(self, full: RopaGraph, progress: Progress | None, ddl: list[str] = ()) -> None:
+        """The write itself: a new state on disk, one transaction in memory."""
+        if self._dir is not None:
+            self._write_state(lambda data: self._build(data, full, progress), progress)
+            return
         self._exec("BEGIN TRANSACTION")
         try:
             for statement in ddl:
@@ -165,10 +277,133 @@ class EmbeddedBackend(Backend):
             for label in NODE_TYPES:
                 self._exec(f"MATCH (n:{label}) DETACH DELETE n")
             self._load_all(full, progress)
+            if progress:
+                progress(0.95, "committing")
             self._exec("COMMIT")
         except BaseException:
-            self._exec("ROLLBACK")
+            try:
+                self._exec("ROLLBACK")
+            except BackendError:
+                pass  # a failed COMMIT ends the transaction itself: the error to report is the first one
             raise
+
+    def _build(self, data: Path, full: RopaGraph, progress: Progress | None) -> None:
+        """Write ``full`` into a new database at ``data``, checkpointed and closed: one whole file that is
+        never written again. The statements and their Arrow tables are prepared here and run by a child
+        process (:mod:`ropa.backends.builder`): LadybugDB ends the process that closes a database after a
+        failed write on a full disk, and this process must stay to clean up and say why."""
+        from .builder import PlanRecorder
+        load = data.parent / "load"
+        recorder = PlanRecorder(load)
+        try:
+            self._wconn = recorder
+            self._create_schema()
+            self._load_all(full, (lambda f, what: progress(f / 2, what)) if progress else None)
+        finally:
+            self._wconn = None
+        recorder.finish()
+        steps = len(recorder.steps)
+        # run as a script: importing the ropa package would import pandas, for nothing (a second or two)
+        child = subprocess.Popen([sys.executable, str(Path(__file__).with_name("builder.py")),
+                                  str(data.parent.resolve()), str(os.getpid())],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            err: list[str] = []
+            drain = threading.Thread(target=lambda: err.extend(child.stderr), daemon=True)
+            drain.start()
+            for line in child.stdout:
+                line = line.strip()
+                if progress and line.startswith("step "):
+                    progress(0.45 + 0.45 * int(line[5:]) / max(steps, 1), f"writing the new state ({line})")
+                elif progress and line == "commit":
+                    progress(0.91, "committing the new state")
+                elif progress and line == "checkpoint":
+                    progress(0.93, "checkpointing the new state")
+            code = child.wait()
+            drain.join(10)
+        except BaseException:
+            child.kill()
+            child.wait()
+            raise
+        if code != 0:
+            reason = " ".join(x.strip() for x in err if x.strip() and not x.startswith("Fatal Python")) \
+                or f"the writing process stopped (exit {code})"
+            raise BackendError(_plain_disk_full(reason.replace("what():", "").strip(), data.parent))
+        shutil.rmtree(load, ignore_errors=True)
+        if Path(str(data) + ".wal").exists():
+            raise BackendError(f"the new state of the store {self.path} was not checkpointed when it was closed")
+
+    def _write_state(self, build, progress: Progress | None) -> None:
+        """Make a new state with ``build(data_path)`` and switch to it; on any failure or interruption
+        before the switch, throw it away and keep the current state (and say why, naming the real cause)."""
+        d = self._dir
+        n = d.begin(self._origin or "a write", self._counts)
+        try:
+            build(d.data_path(n))
+            if progress:
+                progress(0.96, "switching to the new state")
+            self._close_handle()  # every handle closed before the switch
+            d.publish(n)
+        except BaseException as exc:
+            published = _quietly(d.current) == n
+            if not published:
+                d.discard(n)
+            if self.conn is None:
+                if _quietly(self._open_current) is None and not published:
+                    self._connect(":memory:", read_only=False)  # still nothing stored (a first write failed)
+                    self._create_schema()
+            if published or not isinstance(exc, (RuntimeError, OSError, BackendError)):
+                raise
+            before = f"state {self._state}" if self._state is not None else "empty"
+            if isinstance(exc, OSError):
+                raise statedir.disk_error(exc, self.path, f"nothing was written; the store is unchanged ({before}):"
+                                          " could not write the new state of") from exc
+            reason = str(_translate(exc, self.path)) if isinstance(exc, RuntimeError) else str(exc)
+            raise BackendError(f"nothing was written; the store {self.path} is unchanged ({before}): "
+                               f"{_plain_disk_full(reason)}") from exc
+        self._open_current()
+        try:
+            d.prune()
+        except OSError:
+            pass  # an old state left over is removed by the next write
+
+    def restore(self, number: int) -> statedir.StateInfo:
+        """Make state ``number`` of the history current again, as a new state (so it can be undone)."""
+        if self.read_only or self._dir is None:
+            raise ReadOnlyError("the store was opened read-only")
+        with self._lock:
+            states = {s.number: s for s in self._dir.history()}
+            if number not in states:
+                have = ", ".join(str(n) for n in states) or "none"
+                raise BackendError(f"the store {self.path} has no state {number}; it keeps the last "
+                                   f"{self._dir.keep} states: {have} (see `ropa store history`)")
+            old = states[number]
+            if number == self._state:
+                return old
+            self._origin = f"restore of state {number} ({old.what})"
+            self._counts = old.counts
+            try:
+                self._write_state(lambda data: _copy_whole(self._dir.data_path(number), data), None)
+            finally:
+                self._origin = None
+            self._unseeded = False
+            return self._dir.meta(self._state)
+
+    @property
+    def keep(self) -> int:
+        """How many states this store keeps."""
+        return self._dir.keep if self._dir is not None else statedir.keep_from_env()
+
+    def rolled_back(self) -> list[dict]:
+        """The interrupted writes found and rolled back so far, oldest first."""
+        return self._dir.journal() if self._dir is not None else []
+
+    def history(self) -> list[statedir.StateInfo]:
+        """The states this store keeps, oldest first (one entry for an old single-file store)."""
+        if self._dir is None:
+            return [statedir.StateInfo(1, what="a single-file store (its history starts with its next write)",
+                                       current=True)] if self.path != ":memory:" else []
+        return self._dir.history()
 
     def _copy_nodes(self, label: str, graph: RopaGraph) -> None:
         df = graph.nodes[label]
@@ -176,7 +411,7 @@ class EmbeddedBackend(Backend):
             return
         t = NODE_TYPES[label]
         rows = pa.table({n: _arrow(df[n], ARROW_TYPES[ty]) for n, ty in t.properties})
-        self._exec(f"COPY {label} FROM $rows", {"rows": rows})
+        self._exec(f"COPY {label} FROM $rows", {"rows": rows}, conn=self._target())
 
     def _copy_rels(self, rel_type: str, graph: RopaGraph) -> None:
         df = graph.rels[rel_type]
@@ -196,7 +431,7 @@ class EmbeddedBackend(Backend):
             for n, ty in t.derived:
                 cols[n] = (derived[n] if mask is None else derived[n].filter(pa.array(mask))).cast(ARROW_TYPES[ty])
             option = f" (from='{src_label}', to='{dst_label}')" if len(t.pairs) > 1 else ""
-            self._exec(f"COPY {rel_type} FROM $rows{option}", {"rows": pa.table(cols)})
+            self._exec(f"COPY {rel_type} FROM $rows{option}", {"rows": pa.table(cols)}, conn=self._target())
 
     # -- reading --------------------------------------------------------------
     def export(self) -> RopaGraph:
@@ -260,20 +495,28 @@ class EmbeddedBackend(Backend):
         page a query's intermediate results took, until the database closes (gigabytes after the rule
         pack at a million relationships), so a read-only store on disk is closed and opened again.
         A writable or in-memory store keeps it (closing an in-memory store would lose its data).
-        Raises :class:`BackendError` if the store was replaced meanwhile (an import renames a new
-        database into place): the caller would otherwise mix two versions of the data."""
+        In a store directory the same state is opened again, whatever was imported meanwhile (a state
+        is never written once current), so a long read goes on reading one whole state; only when that
+        state is gone (pruned after ``keep`` newer ones) :class:`BackendError` is raised. An old
+        single-file store raises it when the file was replaced meanwhile: the caller would otherwise
+        mix two versions of the data."""
         if not self.read_only or self.path == ":memory:":
             return
         with self._lock:
-            self.conn.close()
-            self.db.close()
+            self._close_handle()
+            where = str(self._dir.data_path(self._state)) if self._dir is not None else self.path
             try:
-                self.db = lb.Database(self.path, read_only=True)
-            except RuntimeError as exc:
-                raise _translate(exc, self.path) from exc
-            self.conn = lb.Connection(self.db)
+                self._connect(where, read_only=True)
+            except BackendError as exc:
+                if self._dir is not None and not Path(where).exists():
+                    raise BackendError(f"the store {self.path} changed while it was being read (state "
+                                       f"{self._state} was removed after newer imports); run the command "
+                                       "again") from exc
+                raise
             if self._timeout_ms:
                 self.conn.set_query_timeout(self._timeout_ms)
+            if self._dir is not None:
+                return
             now = _identity(self.path)
             if self._read_from is not None and now != self._read_from:
                 raise BackendError(f"the store {self.path} changed while it was being read (an import?); "
@@ -298,7 +541,7 @@ class EmbeddedBackend(Backend):
     _read_from: tuple | None = None
 
     def _note_read(self) -> None:
-        if self._read_from is None and self.read_only and self.path != ":memory:":
+        if self._read_from is None and self.read_only and self._dir is None and self.path != ":memory:":
             self._read_from = _identity(self.path)
 
     def _execute(self, query: str, params: dict[str, Any] | None):
@@ -337,9 +580,9 @@ class EmbeddedBackend(Backend):
             return [{n: (_plain(v) if type(v) in _NESTED else v) for n, v in zip(names, row)}
                     for row in result.get_all()]
 
-    def _exec(self, query: str, params: dict | None = None) -> list[list]:
+    def _exec(self, query: str, params: dict | None = None, conn=None) -> list[list]:
         try:
-            result = self.conn.execute(query, params or {})
+            result = (conn or self.conn).execute(query, params or {})
         except RuntimeError as exc:
             raise _translate(exc, self.path) from exc
         rows = []
@@ -350,14 +593,15 @@ class EmbeddedBackend(Backend):
     def close(self) -> None:
         with self._lock:
             try:
-                if self.path != ":memory:":
+                if self.path != ":memory:" and not self.read_only:
                     self._seed()  # a new store on disk closed unwritten still holds the reference data
             finally:
                 self._unseeded = False
                 try:
-                    self.conn.close()
+                    self._close_handle()
                 finally:
-                    self.db.close()
+                    if self._dir is not None:
+                        self._dir.unlock()
 
 
 _NESTED = (dict, list)
@@ -368,6 +612,109 @@ _NESTED = (dict, list)
 _ARROW_PLAIN = {"STRING", "STRING[]", "INT64", "INT32", "INT16", "INT8", "UINT64", "UINT32", "UINT16", "UINT8",
                 "BOOL", "DOUBLE", "FLOAT", "DATE", "TIMESTAMP", "INTERVAL",
                 "INT64[]", "DOUBLE[]", "BOOL[]", "DATE[]"}
+
+
+def _counts(graph: RopaGraph) -> dict:
+    """What a state's history entry counts: activities, organisations and relationships of the RoPA."""
+    return {"activities": len(graph.nodes["Activity"]), "organisations": len(graph.nodes["Organisation"]),
+            "relationships": sum(len(graph.rels[t]) for t in REL_TYPES if not REL_TYPES[t].reference)}
+
+
+def _quietly(fn):
+    """``fn()``, or None when it fails: for the clean-up after a failed write, which must not hide its cause."""
+    try:
+        return fn()
+    except Exception:  # noqa: BLE001 - the first error is the one reported
+        return None
+
+
+def _plain_disk_full(reason: str, where: Path | None = None) -> str:
+    """LadybugDB's message for a failed write, with the likely cause said first: it reports a full disk
+    as a short write ("Cannot write to file ... numBytesWritten") with an unrelated errno text."""
+    if re.search(r"No space left|ENOSPC|errno[ =:]*28|File too large|EFBIG|Disk quota", reason, re.I):
+        return f"the disk is full ({reason})"
+    if where is not None and "Cannot write to file" in reason:
+        try:
+            free = shutil.disk_usage(where).free
+        except OSError:
+            free = None
+        left = f"{free:,} bytes left on its file system" if free is not None else "its file system"
+        return f"the disk is probably full ({left}); LadybugDB said: {reason}"
+    return reason
+
+
+def _copy_whole(src: Path, dst: Path) -> None:
+    """Copy a closed database file (a state) to a new state's place."""
+    shutil.copyfile(src, dst)
+
+
+def _finish_migration(path: Path) -> None:
+    """Complete or undo a move of a single-file store into a directory that was interrupted."""
+    staged, old = path.with_name(path.name + ".migrating"), path.with_name(path.name + ".single-file")
+    if not path.exists() and staged.is_dir() and (staged / "current").is_file() and old.exists():
+        os.rename(staged, path)  # the directory was whole; only the second rename was missing
+        statedir.fsync_path(path.parent)
+    if path.is_dir():
+        for leftover in (old, Path(str(old) + ".wal"), path.with_name(path.name + ".migrate-lock")):
+            if leftover.is_file():
+                leftover.unlink(missing_ok=True)
+        if staged.is_dir():
+            shutil.rmtree(staged, ignore_errors=True)
+
+
+def _migrate_single_file(path: Path) -> None:
+    """Move an old single-file store into a store directory at the same path, its data as state 1.
+
+    The file is first made whole (a writable open replays its WAL and checkpoints on closing; LadybugDB's
+    own lock keeps out a writer of an older version), copied into a staged directory that gets its
+    ``current`` pointer, then the file is renamed aside and the directory into its place: killed at any
+    point, the next open finds either the file or the whole directory (:func:`_finish_migration`)."""
+    import fcntl
+    guard = os.open(path.with_name(path.name + ".migrate-lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(guard, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise StoreLockedError(f"the store {path} is being moved into a store directory by another program; "
+                                   "try again in a moment") from None
+        if not path.is_file():
+            return  # another process moved it meanwhile
+        try:
+            db = lb.Database(str(path))
+            conn = lb.Connection(db)
+            counts = {}
+            try:
+                counts["activities"] = conn.execute("MATCH (a:Activity) RETURN count(a)").get_next()[0]
+                counts["organisations"] = conn.execute("MATCH (o:Organisation) RETURN count(o)").get_next()[0]
+                counts["relationships"] = sum(
+                    conn.execute(f"MATCH ()-[r:{t}]->() RETURN count(r)").get_next()[0]
+                    for t in REL_TYPES if not REL_TYPES[t].reference)
+            except RuntimeError:
+                counts = {}  # an older store without some table: the counts are only for the history
+            conn.close()
+            db.close()
+        except RuntimeError as exc:
+            raise _translate(exc, str(path)) from exc
+        staged, old = path.with_name(path.name + ".migrating"), path.with_name(path.name + ".single-file")
+        shutil.rmtree(staged, ignore_errors=True)
+        d = statedir.StateDir(staged)
+        d.lock()
+        try:
+            n = d.begin(f"the single-file store {path.name}, moved into a store directory", counts)
+            _copy_whole(path, d.data_path(n))
+            d.publish(n)
+        except OSError as exc:
+            shutil.rmtree(staged, ignore_errors=True)
+            raise statedir.disk_error(exc, path, "could not move into a store directory the store") from exc
+        finally:
+            d.unlock()
+        os.rename(path, old)
+        os.rename(staged, path)
+        statedir.fsync_path(path.parent)
+        old.unlink(missing_ok=True)
+        path.with_name(path.name + ".migrate-lock").unlink(missing_ok=True)  # whoever opens it next finds a directory
+    finally:
+        os.close(guard)
 
 
 def _identity(path: str) -> tuple:

@@ -279,10 +279,10 @@ class Neo4jBackend(Backend):
         return True
 
     # -- writing -----------------------------------------------------------------------------
-    def replace(self, graph: RopaGraph, progress: Progress | None = None) -> None:
-        self._import(graph, replace=True, progress=progress)
+    def replace(self, graph: RopaGraph, progress: Progress | None = None, origin: str | None = None) -> None:
+        self._import(graph, replace=True, progress=progress)  # one transaction; the server keeps no history
 
-    def load(self, graph: RopaGraph, progress: Progress | None = None) -> RopaGraph:
+    def load(self, graph: RopaGraph, progress: Progress | None = None, origin: str | None = None) -> RopaGraph:
         """MERGE ``graph`` into the stored RoPA in one transaction; returns the stored RoPA."""
         self._import(graph, replace=False, progress=progress)
         return self.export()

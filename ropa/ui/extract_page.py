@@ -113,7 +113,7 @@ def page() -> None:
             # way the Import page does it (waits a moment while another program writes it).
             ws, _ = state.workspace()
             with ws.writing() as store:
-                merged = store.load(graph)
+                merged = store.load(graph, origin=f"import of the reviewed draft of {name} (merge, explorer)")
         except RopaError as exc:
             st.error(str(exc))
             return

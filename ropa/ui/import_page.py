@@ -95,10 +95,10 @@ def page() -> None:
     _preview(graph)
     mode = st.radio("How", list(MODES), format_func=MODES.get, key="import_mode", horizontal=False)
     if st.button("Import", type="primary", key="do_import", icon=":material/upload:"):
-        _write(graph, mode)
+        _write(graph, mode, "import of " + ", ".join(up.name for up in uploads) + f" ({mode}, explorer)")
 
 
-def _write(graph: RopaGraph, mode: str) -> None:
+def _write(graph: RopaGraph, mode: str, origin: str) -> None:
     ws, _ = state.workspace()
     bar = st.progress(0.0, text="Opening the store…")
 
@@ -108,9 +108,9 @@ def _write(graph: RopaGraph, mode: str) -> None:
     try:
         with ws.writing() as store:
             if mode == "replace":
-                store.replace(graph, progress)
+                store.replace(graph, progress, origin)
             else:
-                store.load(graph, progress)
+                store.load(graph, progress, origin)
     except RopaError as exc:
         bar.empty()
         st.error(plain(f"Nothing was imported: {exc}. The store is unchanged."))
@@ -126,4 +126,4 @@ def _start_over() -> None:
         st.caption("Replaces everything in the store with the register built from five real privacy notices.")
         if st.button("Replace the store with the sample data", key="reset_sample"):
             from ..samples import sample_graph
-            _write(sample_graph(), "replace")
+            _write(sample_graph(), "replace", "the bundled sample data (replace, explorer)")

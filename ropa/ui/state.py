@@ -58,7 +58,8 @@ def workspace() -> tuple[Workspace, tuple[str, ...]]:
     if seeded and not st.session_state.get("_told_seeded"):
         st.session_state["_told_seeded"] = True
         st.toast(SEEDED)
-    return ws, notes
+    # what an open of the store found: an import interrupted (killed, disk full) and rolled back
+    return ws, notes + tuple(getattr(ws, "notices", ()))
 
 
 def version() -> str:

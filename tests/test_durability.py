@@ -1,0 +1,216 @@
+"""The store survives kills and full disks: every instant of an import recovers to the old state or the new.
+
+The short version of tests/faults.py (``make faults`` runs the long one: 200 kills and 20 full disks on a
+100k-relationship store); plus the history users can see (``ropa store history`` / ``restore``).
+"""
+from __future__ import annotations
+
+import errno
+import json
+import random
+import signal
+
+import pytest
+
+import faults
+from ropa.backends import statedir
+from ropa.backends.embedded import EmbeddedBackend
+from ropa.cli import main
+from ropa.errors import BackendError
+from ropa.model import RopaGraph
+from ropa.samples import example_graph, sample_graph
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory):
+    """An old store of a few thousand relationships and a small register to import into it."""
+    return faults.prepare(tmp_path_factory.mktemp("faults"), relationships=3000, variants=1, log=lambda m: None)
+
+
+def test_kills_at_every_phase_of_an_import_leave_the_old_or_the_new_state(scenario, tmp_path):
+    """SIGKILL right after each phase of the write begins (loading, writing the new state, its commit, its
+    checkpoint, the switch, the end) and SIGTERM at sampled instants: the store opens afterwards as exactly
+    the old or the new state, and a write killed half-way is rolled back and said."""
+    f = scenario.files[0]
+    outcomes = [faults.kill_trial(scenario, 0.01, signal.SIGKILL, f, tmp_path / f"k{i}.lbdb", anchor)
+                for i, anchor in enumerate(faults.ANCHORS)]
+    rng = random.Random(1)
+    outcomes += [faults.kill_trial(scenario, rng.uniform(0.2, 1.0) * scenario.duration, signal.SIGTERM, f,
+                                   tmp_path / f"t{i}.lbdb") for i in range(3)]
+    assert [o.state for o in outcomes if o.state == "LOST"] == [], [(o.phase, o.activities, o.detail) for o in outcomes]
+    assert {o.state for o in outcomes} == {"old", "new"}
+    for o in outcomes:
+        killed_while_writing = o.kind == "SIGKILL" and o.state == "old" and any(
+            a in o.phase for a in ("writing the new state", "committing", "checkpointing"))
+        if killed_while_writing:  # the half-written state was found, removed and reported
+            assert any(f"the interrupted import of {f.name} (merge)" in n and "was rolled back" in n
+                       for n in o.notices), o
+        if o.kind == "SIGTERM" and o.phase not in ("finished before the signal", "starting"):
+            assert o.exit in (143, -signal.SIGTERM), o  # unwound and said so, or killed before Python's handler
+    assert any("writing the new state" in o.phase or "committing" in o.phase for o in outcomes)
+
+
+@pytest.mark.skipif(not faults.tmpfs_available(), reason="cannot mount a tmpfs here (needs root); "
+                    "test_enospc_at_each_file_write_keeps_the_old_state covers the same without one")
+def test_a_full_disk_is_reported_as_such_exit_2_and_the_old_state_survives(scenario, tmp_path):
+    """`ropa import` on a filesystem with too little room: exit 2 with one line that says the disk is full
+    (not LadybugDB's "No active transaction for ROLLBACK"), no traceback; once space is freed the store is
+    the old state whole, and no state directory is left behind."""
+    need = faults.store_bytes(scenario.base)
+    f = scenario.files[0]
+    with faults.small_filesystem(need * 3 + (8 << 20)) as mnt:
+        for free in (2_000, need // 3, need):  # at the first file, during the write, near its end
+            o = faults.disk_full_trial(scenario, free, f, mnt, tmp_path / "unused.lbdb")
+            assert o.state in ("old", "new"), o
+            if o.state == "old":
+                assert o.exit == 2, o
+                assert "disk" in o.message and "full" in o.message, o
+                assert "ROLLBACK" not in o.message and not o.detail, o
+                states = mnt / "store.lbdb" / "states"
+                assert sorted(p.name for p in states.iterdir()) == ["1"], list(states.iterdir())
+
+
+def _store(tmp_path, graph=None, name="s.lbdb", keep=None):
+    path = tmp_path / name
+    with EmbeddedBackend(path, keep=keep) as s:
+        s.load(graph or example_graph(), origin="import of example.csv (merge)")
+    return path
+
+
+@pytest.mark.parametrize("where", ["state.json", "parquet", "fsync", "current"])
+def test_enospc_at_each_file_write_keeps_the_old_state(tmp_path, monkeypatch, where):
+    """No root needed: ENOSPC injected into each of our own writes of a new state (its description, its
+    Parquet files, the fsync before the switch, the pointer): a BackendError that says the disk is full,
+    the old state current and whole, nothing left of the new one, and the store still writable."""
+    from ropa.backends import builder
+    path = _store(tmp_path)
+    full = OSError(errno.ENOSPC, "No space left on device")
+
+    def fail(*a, **k):
+        raise full
+    if where == "state.json":
+        monkeypatch.setattr(statedir, "write_durably", fail)
+    elif where == "parquet":
+        real_execute = builder.PlanRecorder.execute
+        monkeypatch.setattr(builder.PlanRecorder, "execute",
+                            lambda self, q, p=None: fail() if p and len(self.steps) > 20 else real_execute(self, q, p))
+    elif where == "fsync":
+        real = statedir.fsync_path
+        monkeypatch.setattr(statedir, "fsync_path", lambda p: fail() if p.name == "data.lbdb" else real(p))
+    else:
+        real_write = statedir.write_durably
+        monkeypatch.setattr(statedir, "write_durably",
+                            lambda p, text: fail() if p.name == "current" else real_write(p, text))
+    with EmbeddedBackend(path) as s:
+        with pytest.raises(BackendError, match=r"the disk is full \(No space left on device\)") as exc:
+            s.load(sample_graph(), origin="import of sample.csv (merge)")
+        assert "nothing was written" in str(exc.value) or "cannot write a new state" in str(exc.value)
+        assert s.export().fingerprint() == example_graph().fingerprint()  # the handle reads the old state
+    monkeypatch.undo()
+    assert sorted(p.name for p in (path / "states").iterdir()) == ["1"]
+    with EmbeddedBackend(path) as s:
+        assert s.notices == [] and s.export().fingerprint() == example_graph().fingerprint()
+        s.load(sample_graph(), origin="import of sample.csv (merge)")
+    with EmbeddedBackend(path, read_only=True) as s:
+        assert [h.number for h in s.history()] == [1, 2]
+
+
+def test_a_ladybug_write_failure_in_the_child_is_reported_and_the_old_state_kept(tmp_path, monkeypatch):
+    """The new state's database is written by a child process; when LadybugDB fails there (here: a
+    statement it refuses) the error reaches the user as a BackendError and the old state stays."""
+    from ropa.backends import builder
+    path = _store(tmp_path)
+    real = builder.PlanRecorder.finish
+
+    def spoil(self):
+        self.steps.insert(len(self.steps) // 2, {"query": "COPY Nowhere FROM 'nothing.parquet'", "table": None})
+        real(self)
+    monkeypatch.setattr(builder.PlanRecorder, "finish", spoil)
+    with EmbeddedBackend(path) as s:
+        with pytest.raises(BackendError, match="nothing was written.*Nowhere"):
+            s.load(sample_graph())
+    assert sorted(p.name for p in (path / "states").iterdir()) == ["1"]
+    with EmbeddedBackend(path, read_only=True) as s:
+        assert s.export().fingerprint() == example_graph().fingerprint()
+
+
+def test_the_next_open_after_an_interrupted_import_rolls_it_back_and_says_so(tmp_path, capsys):
+    """A write killed before its switch leaves a state directory above `current`: any next open that can
+    take the lock removes it, says which import was rolled back, and the history lists it."""
+    path = _store(tmp_path)
+    d = statedir.StateDir(path)
+    d.lock()
+    n = d.begin("import of big.csv (merge)", {"activities": 9})
+    d.data_path(n).write_bytes(b"half a database")
+    d.unlock()  # as a killed writer's lock goes with its process
+    assert main(["store", "history", "--store", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert "note: the interrupted import of big.csv (merge), started " in err and "was rolled back" in err
+    assert "the store holds state 1, as before it" in err
+    assert "rolled back: the interrupted import of big.csv (merge)" in out
+    assert not d.state_dir(n).exists()
+    assert main(["store", "history", "--store", str(path)]) == 0  # said once
+    assert "note:" not in capsys.readouterr().err
+
+
+def test_a_reader_leaves_a_running_writers_new_state_alone(tmp_path):
+    """The state above `current` may be a writer's at work: a reader that cannot take the lock leaves it."""
+    path = _store(tmp_path)
+    with EmbeddedBackend(path) as writer:  # holds the lock
+        d = writer._dir
+        n = d.begin("import of slow.csv (merge)", {})
+        with EmbeddedBackend(path, read_only=True) as reader:
+            assert reader.notices == [] and reader.export().fingerprint() == example_graph().fingerprint()
+        assert d.state_dir(n).exists()
+        d.discard(n)
+
+
+def test_store_history_and_restore_undo_a_wrong_import(tmp_path, capsys, monkeypatch):
+    """The last N states are kept (ROPA_STORE_KEEP, default 5); restore makes an earlier one current as a
+    new state, so the restore itself can be undone; a state that is not kept is a clear error (exit 2)."""
+    from ropa.samples import EXAMPLE_REGISTER
+    store = str(tmp_path / "s.lbdb")
+    wrong = tmp_path / "wrong.csv"
+    faults.write_small_register(wrong, "Wrong")
+    assert main(["import", str(EXAMPLE_REGISTER), "--store", store]) == 0
+    assert main(["import", str(wrong), "--store", store]) == 0
+    capsys.readouterr()
+    assert main(["store", "history", "--store", store]) == 0
+    out = capsys.readouterr().out
+    lines = [x for x in out.splitlines() if x[:1] in "* " and x[2:7].strip().isdigit()]
+    assert len(lines) == 2 and lines[1].startswith("*") and f"import of {wrong.name} (merge)" in lines[1]
+    assert f"import of {EXAMPLE_REGISTER.name} (merge)" in lines[0] and "   3 " in lines[0]  # 3 activities
+    assert main(["store", "restore", "1", "--store", store]) == 0
+    assert "Restored state 1 as the new state 3" in capsys.readouterr().out
+    with EmbeddedBackend(store, read_only=True) as s:
+        assert s.export().fingerprint() == example_graph().fingerprint()
+        assert s.history()[-1].what == f"restore of state 1 (import of {EXAMPLE_REGISTER.name} (merge))"
+    assert main(["store", "restore", "2", "--store", store]) == 0  # the restore undone
+    with EmbeddedBackend(store, read_only=True) as s:
+        assert "Fault Wrong Holding" in set(s.export().nodes["Organisation"]["name"])
+    assert main(["store", "restore", "99", "--store", store]) == 2
+    assert "has no state 99" in capsys.readouterr().err
+    monkeypatch.setenv("ROPA_STORE_KEEP", "2")
+    assert main(["import", str(EXAMPLE_REGISTER), "--store", store]) == 0
+    with EmbeddedBackend(store, read_only=True) as s:
+        assert [h.number for h in s.history()] == [4, 5]
+    assert main(["store", "restore", "1", "--store", store]) == 2
+    assert "keeps the last 2 states: 4, 5" in capsys.readouterr().err
+    assert main(["store", "history", "--store", str(tmp_path / "none.lbdb")]) == 2
+    assert "there is no store" in capsys.readouterr().err
+
+
+def test_states_are_whole_closed_databases_and_a_switch_is_one_rename(tmp_path, monkeypatch):
+    """What the design rests on: a published state has no WAL (it was checkpointed and closed before the
+    switch), and the switch is the os.replace of `current` (nothing of the store is renamed but it)."""
+    import os
+    path = _store(tmp_path)
+    renames = []
+    real = os.replace
+    monkeypatch.setattr(os, "replace", lambda a, b: (renames.append((str(a), str(b))), real(a, b))[1])
+    with EmbeddedBackend(path) as s:
+        s.replace(RopaGraph.empty(), origin="import of nothing (replace)")
+    assert [os.path.basename(b) for a, b in renames] == ["state.json", "current"]
+    for n in (1, 2):
+        assert sorted(p.name for p in (path / "states" / str(n)).iterdir()) == ["data.lbdb", "state.json"]
+    assert json.loads((path / "states" / "2" / "state.json").read_text())["what"] == "import of nothing (replace)"
