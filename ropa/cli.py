@@ -53,27 +53,21 @@ def _read_inputs(files: list[str]):
 
 
 def cmd_check(args) -> int:
-    """Evaluate the rule pack and print the findings."""
+    """Evaluate the rule pack and print the findings: the files given (in a scratch store), else the
+    persistent store (embedded or Neo4j), else, when that store is empty, the bundled sample data."""
     from .findings import at_or_above, findings_frame
     from .rules import evaluate
-    from .samples import sample_graph
-    if args.backend == "neo4j":
+    if args.backend == "neo4j" and args.files:
         # Neo4j holds a shared RoPA: check what it holds, never overwrite it with the files given.
-        if args.files:
-            raise RopaError("ropa check FILE checks files in a scratch store; to check them on Neo4j, "
-                            "import them first (ropa import FILE --backend neo4j), then run ropa check --backend neo4j")
+        raise RopaError("ropa check FILE checks files in a scratch store; to check them on Neo4j, "
+                        "import them first (ropa import FILE --backend neo4j), then run ropa check --backend neo4j")
+    if args.backend == "neo4j" and args.sample:  # kept for the Neo4j smoke tests: load the sample, then check it
+        from .samples import sample_graph
         with open_store(args) as store:
-            if args.sample:
-                store.replace(sample_graph())
-            findings = evaluate(store, args.as_of)
-    else:
-        graph = _read_inputs(args.files) if args.files else sample_graph()
-        for w in graph.warnings:
-            print(f"warning: {w}", file=sys.stderr)
-        from .backends.embedded import EmbeddedBackend
-        with EmbeddedBackend(None) as store:  # files are checked in a scratch store; yours is untouched
-            store.replace(graph)
-            findings = evaluate(store, args.as_of)
+            store.replace(sample_graph())
+    with _open_report_source(args) as src:
+        _say_source(src, args)
+        findings = evaluate(src.backend, args.as_of)
     if args.format == "json":
         keys = ["rule", "severity", "subject", "path", "reason", "legal_source", "evidence",
                 "controller", "activity", "exporter", "importer", "destination", "mechanism", "remediation",
@@ -87,6 +81,22 @@ def cmd_check(args) -> int:
     else:
         _print_table(findings, args.as_of)
     return EXIT_FINDINGS if args.fail_on and at_or_above(findings, args.fail_on) else 0
+
+
+def _say_source(src, args) -> None:
+    """Tell the user (on stderr, so pipes stay clean) which RoPA a command read, and any warnings."""
+    for w in src.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    if src.kind == "sample" and args.backend == "embedded":
+        from .backends.embedded import default_store_path
+        path = Path(args.store or default_store_path())
+        if not path.exists():
+            src.note = f"there is no store at {path}"
+    if src.kind == "sample":
+        print(f"note: {src.note}; reading the {src.label} instead. Import your register with "
+              f"`ropa import FILE` (or pass FILE).", file=sys.stderr)
+    else:
+        print(f"reading {src.label}", file=sys.stderr)
 
 
 def _print_table(findings, as_of) -> None:
@@ -175,8 +185,7 @@ def cmd_report(args) -> int:
     fmt = format_for_path(args.out, args.format)
     since = load_snapshot(args.diff_against, args.snapshots) if args.diff_against else None
     with _open_report_source(args) as src:
-        for w in src.warnings:
-            print(f"warning: {w}", file=sys.stderr)
+        _say_source(src, args)
         report = build_report(src.backend, args.as_of, args.controller, src.label, since)
     data = render(report, fmt)
     if args.out == "-":
@@ -255,7 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     c = sub.add_parser("check", help="evaluate the rule pack", description="Check register or graph files "
-                       "(in a scratch in-memory store) or, with no files, the bundled sample data.")
+                       "(in a scratch in-memory store); with no files, the persistent store (--store, $ROPA_STORE, "
+                       "or Neo4j with --backend neo4j); the bundled sample data only when that store is empty "
+                       "(said on stderr).")
     c.add_argument("files", nargs="*", help="register CSV/XLSX, bundle zip, GraphML or node-link JSON")
     c.add_argument("--as-of", type=_date, default=dt.date.today(), help="evaluation date (default: today)")
     c.add_argument("--format", choices=["table", "json", "csv"], default="table")

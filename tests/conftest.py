@@ -40,6 +40,13 @@ def row(**kw) -> dict:
     return {**COMPLETE, **kw}
 
 
+@pytest.fixture(autouse=True)
+def _own_store(tmp_path_factory, monkeypatch):
+    """No test reads or writes the user's own store (.ropa/): the default store is a fresh temporary path
+    (a test that sets ROPA_STORE itself, or passes --store, still wins)."""
+    monkeypatch.setenv("ROPA_STORE", str(tmp_path_factory.mktemp("store") / "ropa.lbdb"))
+
+
 @pytest.fixture
 def store():
     from ropa.backends.embedded import EmbeddedBackend
