@@ -19,9 +19,15 @@ EXIT_FINDINGS, EXIT_ERROR = 1, 2
 
 def _date(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+    from .reference import check_evaluation_date
+    try:
+        check_evaluation_date(day)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(exc.problems[0].message) from None
+    return day
 
 
 def _add_store_options(p: argparse.ArgumentParser) -> None:

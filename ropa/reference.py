@@ -33,7 +33,7 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "reference"
 __all__ = [
     "DATA_DIR",
     "load_countries", "load_country_aliases", "load_adequacy", "load_mechanisms",
-    "load_mechanism_aliases", "load_special_categories",
+    "load_mechanism_aliases", "load_special_categories", "load_law", "gdpr_applies_from", "check_evaluation_date",
     "resolve_country", "resolve_mechanism", "parse_bool", "classify_category", "is_eea",
 ]
 
@@ -53,6 +53,8 @@ _COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
                        "date": ("valid_from", "invalid_from", "new_contracts_until"),
                        "bool": ("requires_tia", "occasional_only")},
     "mechanism_aliases.csv": {"all": ("alias", "mechanism", "lang", "source", "reviewed")},
+    "law.csv": {"all": ("id", "instrument", "applies_from", "legal_source", "confidence", "source", "reviewed"),
+                "date": ("applies_from",)},
     "special_categories.csv": {"all": ("term", "category", "article", "lang", "source", "reviewed"),
                                "int": ("article",)},
 }
@@ -137,6 +139,39 @@ def load_adequacy() -> pd.DataFrame:
     (datetime.date(2031, 12, 27), 'whole')
     """
     return _read("adequacy.csv").copy()
+
+
+def load_law() -> pd.DataFrame:
+    """The law the engine evaluates under, with the day it applies from (one row: the GDPR).
+
+    >>> load_law().set_index("id").loc["gdpr", "applies_from"]
+    datetime.date(2018, 5, 25)
+    """
+    return _read("law.csv").copy()
+
+
+def gdpr_applies_from() -> _dt.date:
+    """The first day the GDPR applies (``law.csv``): no evaluation date may lie before it."""
+    return load_law().set_index("id").loc["gdpr", "applies_from"]
+
+
+def check_evaluation_date(as_of: _dt.date) -> None:
+    """Refuse an evaluation date on which the GDPR did not apply yet: the rules cite GDPR articles and
+    decisions of its time, which would be law out of its time (the Directive 95/46/EC regime is not modelled).
+
+    >>> check_evaluation_date(_dt.date(2017, 1, 1))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ropa.errors.InputError: ...the GDPR applies from 2018-05-25 (Regulation (EU) 2016/679, Art. 99(2)); ...
+    """
+    first = gdpr_applies_from()
+    if as_of < first:
+        from .errors import InputError, Problem
+        law = load_law().set_index("id").loc["gdpr"]
+        raise InputError(Problem(None, None, "--as-of", as_of.isoformat(),
+                                 f"the GDPR applies from {first.isoformat()} ({law['legal_source'].split(':')[0]}); "
+                                 "transfers before that date fell under Directive 95/46/EC, which this tool does not "
+                                 f"evaluate. Choose {first.isoformat()} or later."))
 
 
 def load_mechanisms() -> pd.DataFrame:
