@@ -31,17 +31,13 @@ from pathlib import Path
 from typing import Iterable
 
 from .findings import SEVERITY_RANK, Finding
+from .palette import VERDICT_LABELS as _LABELS, VERDICTS as _PALETTE_VERDICTS
 
 QUERY = Path(__file__).resolve().parent / "report" / "queries" / "transfers.cypher"
 
 # Verdict id -> label, worst first. A transfer that cannot be judged ranks above one whose basis is recorded:
 # a DPO must look at it.
-VERDICTS = {
-    "no_valid_basis": "No valid basis",
-    "action_needed": "Action needed",
-    "cannot_judge": "Cannot be judged",
-    "basis_recorded": "Basis recorded",
-}
+VERDICTS = {v: _LABELS[v] for v in _PALETTE_VERDICTS if v != "none"}
 VERDICT_ORDER = {v: i for i, v in enumerate(VERDICTS)}
 VERDICT_HELP = {
     "no_valid_basis": "a high finding: the transfer rests on nothing valid on the evaluation date.",
@@ -50,7 +46,7 @@ VERDICT_HELP = {
     "basis_recorded": "no finding: the register records a basis that is valid on the evaluation date.",
 }
 NOT_A_TRANSFER = "none"  # a hop whose importer processes data inside the EEA only (the graph draws it too)
-NOT_A_TRANSFER_LABEL = "Not a restricted transfer (inside the EEA)"
+NOT_A_TRANSFER_LABEL = _LABELS["none"]
 
 # What a rule's ``judges`` header may say.
 JUDGES = ("transfer", "place", "contract", "record")

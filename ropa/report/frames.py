@@ -11,26 +11,10 @@ from collections import Counter
 import pandas as pd
 
 from ..findings import Finding
+from ..transfers import REGISTER_COLUMNS, human, register_rows
 from .model import VERDICTS, Report
 
-TRANSFER_COLUMNS = [
-    "#", "controller", "activity", "exporter", "importer", "role", "path", "onward", "destination",
-    "destination_country", "mechanism", "mechanism_as_written", "mechanism_date", "tia_recorded",
-    "adequacy_decision", "verdict", "severity", "rules", "findings", "legal_source", "basis_legal_source",
-    "remediation", "evidence", "source", "row",
-]
-HEADER_WORDS = {"tia": "TIA", "art9": "Art. 9(2)", "eea": "EEA"}
-
-
-def human(name: str) -> str:
-    """A column name as a header a reader expects.
-
-    >>> human("tia_recorded"), human("destination_country")
-    ('TIA recorded', 'Destination country')
-    """
-    words = [HEADER_WORDS.get(w, w) for w in name.split("_")]
-    text = " ".join(words)
-    return text[:1].upper() + text[1:]
+TRANSFER_COLUMNS = REGISTER_COLUMNS  # the register's columns (ropa.transfers), the same in `ropa transfers`
 
 
 def with_headers(df: pd.DataFrame) -> pd.DataFrame:
@@ -81,16 +65,7 @@ def summary_frame(r: Report) -> pd.DataFrame:
 
 def transfer_rows(r: Report) -> list[list]:
     """The restricted-transfer register, one row per transfer (columns: :data:`TRANSFER_COLUMNS`)."""
-    rows = []
-    for i, t in enumerate(r.transfers, start=1):
-        rows.append([
-            i, t.controller, t.activity, t.exporter, t.importer, t.role, " → ".join(t.path), _yes(t.onward),
-            t.destination, t.destination_name, t.mechanism_label or t.mechanism or "none recorded", t.mechanism_raw,
-            t.mechanism_date, _yes(t.tia), t.adequacy, t.verdict_label, t.severity,
-            "; ".join(_unique_rules(t.findings)), " ".join(t.reasons), t.legal_source, t.basis_legal_source,
-            t.remediation, t.evidence, t.source, t.row,
-        ])
-    return rows
+    return register_rows(r.transfers)
 
 
 def transfers_frame(r: Report) -> pd.DataFrame:
