@@ -9,7 +9,7 @@
 // Shield, then the DPF, each for certified organisations only; see data/reference/adequacy.csv).
 MATCH (src)-[h:DISCLOSES_TO|ENGAGES]->(imp:Organisation)-[:PROCESSES_IN]->(k:Country)
 WHERE h.mechanism IN ['adequacy', 'dpf'] AND k.eea = false AND k.resolved = true
-  AND (h.mechanism_date IS NULL OR h.mechanism_date <= $asOf)
+  AND coalesce(h.mechanism_date, $asOf) <= $asOf
 // (no null outer variable inside EXISTS: LadybugDB reads `x IS NULL` there as false)
 MATCH (m:Mechanism) WHERE m.id = h.mechanism
 WITH src, h, imp, k, m, coalesce(imp.dpf_certified, false) AS certified,

@@ -27,8 +27,11 @@ MATCH (z:Organisation)-[last:ENGAGES]->(y:Organisation)-[:PROCESSES_IN]->(k)
 WHERE last.chain IS NOT NULL
 MATCH (c:Organisation)-[:CONTROLS]->(act:Activity)
 WHERE act.id = last.activity AND y.id <> c.id
-// A mechanism dated after the evaluation date was not in place then: the hop had none.
-OPTIONAL MATCH (m:Mechanism) WHERE m.id = last.mechanism AND (last.mechanism_date IS NULL OR last.mechanism_date <= $asOf)
+// A mechanism dated after the evaluation date was not in place then: the hop had none. (Decided in a WITH:
+// LadybugDB drops an OPTIONAL MATCH's condition on an outer variable's property.)
+WITH c, act, z, last, y, k, adequate_plain, adequate_certified,
+     CASE WHEN coalesce(last.mechanism_date, $asOf) <= $asOf THEN last.mechanism ELSE 'none' END AS in_place
+OPTIONAL MATCH (m:Mechanism) WHERE m.id = in_place
 WITH c, act, z, last, y, k, m, [c.name] + last.chain + [y.name] AS path,
      CASE WHEN coalesce(y.dpf_certified, false) THEN adequate_certified ELSE adequate_plain END AS adequate
 RETURN 'onward_transfer_chain' AS rule,

@@ -10,7 +10,7 @@ MATCH (imp:Organisation)-[:PROCESSES_IN]->(away:Country) WHERE away.eea = false
 WITH imp, min(away.id) AS destination
 MATCH (src)-[h:DISCLOSES_TO|ENGAGES]->(imp)
 // a mechanism dated after the evaluation date was not in place then (transfer_without_safeguard reports it)
-WHERE (h.mechanism_date IS NULL OR h.mechanism_date <= $asOf) AND coalesce(h.occasional, false) = false
+WHERE coalesce(h.mechanism_date, $asOf) <= $asOf AND coalesce(h.occasional, false) = false
 MATCH (m:Mechanism) WHERE m.id = h.mechanism AND m.kind = 'derogation'
 MATCH (exp:Organisation) WHERE exp.id = h.exporter
 MATCH (act:Activity) WHERE act.id = h.activity
