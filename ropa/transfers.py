@@ -80,12 +80,39 @@ def verdict_of(findings: Iterable[Finding], resolved: bool = True) -> str:
     >>> verdict_of([f]), verdict_of([]), verdict_of([], resolved=False), verdict_of([f], resolved=False)
     ('no_valid_basis', 'basis_recorded', 'cannot_judge', 'no_valid_basis')
     """
-    worst = max((f.severity for f in findings if f.rule in _transfer_rules()), key=SEVERITY_RANK.get, default="")
+    deciding = _transfer_rules()
+    worst = max((_get(f, "severity") for f in findings if _get(f, "rule") in deciding), key=SEVERITY_RANK.get,
+                default="")
     if worst == "high":
         return "no_valid_basis"
     if not resolved:
         return "cannot_judge"
     return "action_needed" if worst else "basis_recorded"
+
+
+def _get(f, key: str):
+    return f.get(key) if isinstance(f, dict) else getattr(f, key)
+
+
+def edge_verdict(transfer: bool, findings: Iterable = (), hop: tuple | None = None,
+                 verdicts: dict | None = None) -> str:
+    """The verdict a drawn hop shows: ``none`` when it is no restricted transfer; else the register's
+    (``verdicts``, :func:`hop_verdicts`, by (activity id, exporter id, importer id)) when given; else, for a
+    graph read without a store, :func:`verdict_of` its findings (a place-rule finding on it - its
+    destination cannot be resolved - makes it "cannot be judged", as :func:`judge` does).
+
+    >>> edge_verdict(False), edge_verdict(True, [{"rule": "unknown_country", "severity": "low"}])
+    ('none', 'cannot_judge')
+    >>> edge_verdict(True, [], ("a", "x", "i"), {("a", "x", "i"): "no_valid_basis"})
+    'no_valid_basis'
+    """
+    if not transfer:
+        return NOT_A_TRANSFER
+    if verdicts is not None and hop in verdicts:
+        return verdicts[hop]
+    findings = list(findings)
+    places = _place_rules()
+    return verdict_of(findings, resolved=not any(_get(f, "rule") in places for f in findings))
 
 
 def worst_verdict(verdicts: Iterable[str]) -> str:
@@ -425,3 +452,24 @@ def register_rows(transfers: Iterable[Transfer]) -> list[list]:
             " ".join(t.reasons), t.legal_source, t.basis_legal_source, t.remediation, t.evidence, t.source, t.row,
         ])
     return rows
+
+
+# The explorer's table: the register's columns it shows, plus the hop's ids to find its route in the graph.
+EXPLORER_COLUMNS = ["verdict", "severity", "controller", "activity", "exporter", "importer", "path", "destination",
+                    "destination_names", "mechanism", "rules", "reason", "legal_source", "remediation", "evidence",
+                    "source", "row", "activity_id", "type", "src_id", "importer_id"]
+
+
+def register_frame(transfers: Iterable[Transfer]):
+    """The register as the explorer's table (:data:`EXPLORER_COLUMNS`), in the register's order:
+    the same verdicts, in the same words, as the report and ``ropa transfers``."""
+    import pandas as pd
+    rows = [{
+        "verdict": t.verdict_label, "severity": t.severity, "controller": t.controller, "activity": t.activity,
+        "exporter": t.exporter, "importer": t.importer, "path": " → ".join(t.path), "destination": t.destination,
+        "destination_names": t.destination_name, "mechanism": t.mechanism_text, "rules": t.rules_text,
+        "reason": " ".join(t.reasons), "legal_source": t.legal_source, "remediation": t.remediation,
+        "evidence": t.evidence, "source": t.source, "row": t.row, "activity_id": t.activity_id,
+        "type": t.hop_type, "src_id": t.src_id, "importer_id": t.importer_id,
+    } for t in transfers]
+    return pd.DataFrame(rows, columns=EXPLORER_COLUMNS)
