@@ -46,6 +46,7 @@ RETURN 'onward_transfer_chain' AS rule,
          z.name + CASE
            WHEN m IS NULL AND NOT adequate THEN '; the last hop records no transfer mechanism.'
            WHEN m IS NULL THEN '; the last hop relies on the adequacy of the destination.'
+           WHEN m.kind = 'none' THEN '; the last hop records no transfer mechanism in place on the evaluation date.'
            ELSE '; the last hop relies on ' + m.label + '.'
          END AS reason,
        null AS legal_source,

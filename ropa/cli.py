@@ -206,6 +206,80 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_transfers(args) -> int:
+    """Print or write the register of restricted transfers with their verdicts (the report's CSV columns)."""
+    from .report.model import _scope
+    from .rules import evaluate
+    from .tables import write_csv_rows
+    from .transfers import REGISTER_HEADERS, build_register, register_rows
+    fmt = args.format
+    if fmt == "xlsx" and args.out in (None, "-"):
+        raise RopaError("--format xlsx needs --out FILE.xlsx")
+    with _open_report_source(args) as src:
+        _say_source(src, args)
+        known = sorted({r["c"] for r in src.backend.run(
+            "MATCH (c:Organisation)-[:CONTROLS]->(:Activity) RETURN DISTINCT c.name AS c")} - {None}, key=str.casefold)
+        scope = set(_scope(args.controller, known))
+        register = [t for t in build_register(src.backend, args.as_of, evaluate(src.backend, args.as_of))
+                    if t.controller in scope]
+    rows = register_rows(register)
+    buf = io.BytesIO()
+    if fmt == "csv":
+        write_csv_rows(REGISTER_HEADERS, rows, buf)
+    elif fmt == "json":
+        keys = ["controller", "activity", "exporter", "importer", "role", "path", "destination", "destination_name",
+                "resolved", "mechanism", "mechanism_label", "mechanism_raw", "mechanism_date", "tia", "adequacy",
+                "verdict", "verdict_label", "severity", "rules", "reasons", "legal_source", "basis_legal_source",
+                "remediation", "evidence", "source", "row"]
+        out = []
+        for t in register:
+            d = {k: getattr(t, k) for k in keys if k not in ("rules", "verdict_label", "severity", "reasons",
+                                                               "legal_source", "remediation")}
+            d.update(verdict_label=t.verdict_label, severity=t.severity, rules=[f.rule for f in t.findings],
+                     rule_titles=[f.title for f in t.findings], reasons=t.reasons, legal_source=t.legal_source,
+                     remediation=t.remediation,
+                     mechanism_date=t.mechanism_date.isoformat() if t.mechanism_date else None)
+            out.append({k: d[k] for k in keys + ["rule_titles"] if k in d})
+        buf.write(json.dumps({"as_of": args.as_of.isoformat(), "source": src.label, "transfers": out},
+                             ensure_ascii=False, indent=2).encode("utf-8") + b"\n")
+    elif fmt == "xlsx":
+        from . import xlsx
+        xlsx.write_workbook(buf, [("Transfers", REGISTER_HEADERS, rows)],
+                            title=f"Restricted transfers, as of {args.as_of}")
+    else:
+        buf.write(_transfer_table(register, args.as_of, src.label).encode("utf-8"))
+    data = buf.getvalue()
+    if args.out in (None, "-"):
+        sys.stdout.buffer.write(data)
+    else:
+        out_path = Path(args.out)
+        tmp = out_path.with_name(out_path.name + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(out_path)
+        print(f"Wrote {out_path}: {len(register)} restricted transfers as of {args.as_of} ({src.label}).")
+    return 0
+
+
+def _transfer_table(register, as_of, label: str) -> str:
+    """The register as text for a terminal: one block per transfer, worst first, and the count per verdict."""
+    from collections import Counter
+    from .transfers import VERDICTS
+    if not register:
+        return f"No restricted transfers as of {as_of} ({label}).\n"
+    lines = []
+    for t in register:
+        lines.append(f"{t.verdict_label.upper():18} {t.controller} / {t.activity}: {' → '.join(t.path)} "
+                     f"({t.destination_name})")
+        lines.append(f"{'':18} mechanism: {t.mechanism_text}")
+        for f in t.findings:
+            lines.append(f"{'':18} {f.severity}: {f.title or f.rule}: {f.reason}")
+    c = Counter(t.verdict for t in register)
+    lines.append("")
+    lines.append(f"{len(register)} restricted transfers as of {as_of}: "
+                 + ", ".join(f"{c[v]} {VERDICTS[v].lower()}" for v in VERDICTS if c[v]))
+    return "\n".join(lines) + "\n"
+
+
 def cmd_snapshot(args) -> int:
     """Save a snapshot of the RoPA and its findings, or list the snapshots."""
     from .snapshots import list_snapshots, save_snapshot, snapshot_dir
@@ -309,6 +383,20 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--snapshots", metavar="DIR", help="snapshot folder (default: $ROPA_SNAPSHOTS or .ropa/snapshots)")
     _add_store_options(rp)
     rp.set_defaults(func=cmd_report)
+
+    tr = sub.add_parser("transfers", help="the register of restricted transfers with their verdicts",
+                        description="Every restricted transfer (hop, path incl. sub-processor chains, destination, "
+                        "mechanism, verdict, severity, rules, legal source, evidence), worst first, with the columns "
+                        "of the report's CSV. Data: the FILEs given; else the persistent store; else, when the store "
+                        "is empty, the bundled sample data (said on stderr).")
+    tr.add_argument("files", nargs="*", help="register CSV/XLSX, bundle zip, GraphML or node-link JSON")
+    tr.add_argument("--as-of", type=_date, default=dt.date.today(), help="evaluation date (default: today)")
+    tr.add_argument("--controller", action="append", metavar="NAME",
+                    help="this controller's transfers only (repeatable; default: all)")
+    tr.add_argument("--format", choices=["table", "csv", "json", "xlsx"], default="table")
+    tr.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output (needed for xlsx)")
+    _add_store_options(tr)
+    tr.set_defaults(func=cmd_transfers)
 
     sn = sub.add_parser("snapshot", help="save or list snapshots of the RoPA and its findings")
     snsub = sn.add_subparsers(dest="action", metavar="ACTION", required=True)

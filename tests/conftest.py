@@ -40,11 +40,17 @@ def row(**kw) -> dict:
     return {**COMPLETE, **kw}
 
 
-@pytest.fixture(autouse=True)
-def _own_store(tmp_path_factory, monkeypatch):
-    """No test reads or writes the user's own store (.ropa/): the default store is a fresh temporary path
-    (a test that sets ROPA_STORE itself, or passes --store, still wins)."""
-    monkeypatch.setenv("ROPA_STORE", str(tmp_path_factory.mktemp("store") / "ropa.lbdb"))
+@pytest.fixture(scope="session", autouse=True)
+def _own_store(tmp_path_factory):
+    """No test reads or writes the user's own store (.ropa/): the default store is a temporary path for the
+    session (a test that sets ROPA_STORE itself, like explorer_on, or passes --store, still wins)."""
+    old = os.environ.get("ROPA_STORE")
+    os.environ["ROPA_STORE"] = str(tmp_path_factory.mktemp("default-store") / "ropa.lbdb")
+    yield
+    if old is None:
+        os.environ.pop("ROPA_STORE", None)
+    else:
+        os.environ["ROPA_STORE"] = old
 
 
 @pytest.fixture
