@@ -34,6 +34,7 @@ __all__ = [
     "DATA_DIR",
     "load_countries", "load_country_aliases", "load_adequacy", "load_mechanisms",
     "load_mechanism_aliases", "load_special_categories", "load_law", "gdpr_applies_from", "check_evaluation_date",
+    "struck_down_mechanisms",
     "resolve_country", "resolve_mechanism", "parse_bool", "classify_category", "is_eea",
 ]
 
@@ -151,7 +152,11 @@ def load_law() -> pd.DataFrame:
 
 
 def gdpr_applies_from() -> _dt.date:
-    """The first day the GDPR applies (``law.csv``): no evaluation date may lie before it."""
+    """The first day the GDPR applies (``law.csv``): no evaluation date may lie before it.
+
+    >>> gdpr_applies_from().isoformat()
+    '2018-05-25'
+    """
     return load_law().set_index("id").loc["gdpr", "applies_from"]
 
 
@@ -343,7 +348,21 @@ def is_eea(code: str | None) -> bool:
 
 _SCC_FAMILY = ("scc", "scc_2021", "scc_2010", "scc_2004", "scc_2001")
 _SCC_YEARS = {"2021": "scc_2021", "2010": "scc_2010", "2004": "scc_2004", "2001": "scc_2001"}
-_INVALIDATED_FIRST = ("swiss_us_privacy_shield", "privacy_shield", "safe_harbor")
+
+
+@lru_cache(maxsize=1)
+def struck_down_mechanisms() -> frozenset[str]:
+    """The mechanisms ended outright on one day, with no transition (``invalid_from`` and no
+    ``new_contracts_until`` in mechanisms.csv): Safe Harbor and the Privacy Shields. Where a text names one
+    of them with others, it is the one to record (and to flag); the old SCCs, repealed with a transition,
+    are versions of the SCCs instead.
+
+    >>> sorted(struck_down_mechanisms())
+    ['privacy_shield', 'safe_harbor', 'swiss_us_privacy_shield']
+    """
+    m = _read("mechanisms.csv")
+    return frozenset(i for i, end, until in zip(m["id"], m["invalid_from"], m["new_contracts_until"])
+                     if end is not None and until is None)
 _GENERIC = ("derogation_other", "adequacy")
 _SWISS = frozenset({"swiss", "switzerland", "schweiz", "schweizer", "schweizerisch", "suisse", "zwitserland",
                     "zwitsers", "zwitserse", "ch"})
@@ -478,7 +497,7 @@ def resolve_mechanism(text: str | None) -> str | None:
 
         def rank(match: tuple[int, str]) -> tuple[int, int]:
             position, mechanism = match
-            tier = 0 if mechanism in _INVALIDATED_FIRST else 2 if mechanism in _GENERIC else 1
+            tier = 0 if mechanism in struck_down_mechanisms() else 2 if mechanism in _GENERIC else 1
             return tier, position
 
         found = min(matches, key=rank)[1]

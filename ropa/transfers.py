@@ -219,15 +219,8 @@ class Transfer:
     @property
     def mechanism_text(self) -> str:
         """The mechanism as a reader wants it: label, date, TIA."""
-        if not self.mechanism or self.mechanism == "none":
-            text = "None recorded"
-        else:
-            text = self.mechanism_label or self.mechanism
-        if self.mechanism_date:
-            text += f", dated {self.mechanism_date.isoformat()}"
-        if self.requires_tia or self.tia:
-            text += "; TIA recorded" if self.tia else "; no TIA recorded"
-        return text
+        return mechanism_summary(self.mechanism, self.mechanism_label, self.mechanism_date, self.requires_tia,
+                                 self.tia)
 
     @property
     def source_ref(self) -> str:
@@ -235,6 +228,25 @@ class Transfer:
         if not self.source:
             return ""
         return f"{self.source}, row {self.row}" if self.row is not None else self.source
+
+
+def mechanism_summary(mechanism: str | None, label: str | None, date, requires_tia: bool, tia) -> str:
+    """A transfer's mechanism as a reader wants it: label, date, TIA (the register's and the Art. 30 record's words).
+
+    >>> mechanism_summary("scc_2021", "SCC 2021", dt.date(2023, 4, 1), True, False)
+    'SCC 2021, dated 2023-04-01; no TIA recorded'
+    >>> mechanism_summary("none", "", None, False, None)
+    'None recorded'
+    """
+    if not mechanism or mechanism == "none":
+        text = "None recorded"
+    else:
+        text = label or mechanism
+    if date:
+        text += f", dated {date.isoformat() if hasattr(date, 'isoformat') else str(date)[:10]}"
+    if requires_tia or tia:
+        text += "; TIA recorded" if tia else "; no TIA recorded"
+    return text
 
 
 def _unique(values) -> list[str]:

@@ -466,3 +466,13 @@ def test_the_gdpr_applies_from_2018_05_25_and_earlier_dates_are_refused():
 def ref_errors():
     import ropa.errors
     return ropa.errors
+
+
+def test_struck_down_mechanisms_come_from_the_dates_in_mechanisms_csv(mechanisms):
+    """The extractor and the resolver rank the mechanisms ended outright first; which they are is read from
+    mechanisms.csv (an invalid_from without a transition), not from a list in the code."""
+    df = mechanisms.reset_index() if "id" not in mechanisms.columns else mechanisms
+    expected = {r["id"] for _, r in df.iterrows() if r["invalid_from"] is not None and r["new_contracts_until"] is None}
+    assert ref.struck_down_mechanisms() == expected == {"privacy_shield", "swiss_us_privacy_shield", "safe_harbor"}
+    from ropa.extract import extractor
+    assert extractor._INVALIDATED == expected

@@ -11,6 +11,7 @@ from collections import Counter
 import pandas as pd
 
 from ..findings import Finding
+from ..art30 import CONTROLLER_COLUMNS as CONTROLLER_RECORD_COLUMNS, controller_rows as controller_rows_of
 from ..transfers import REGISTER_COLUMNS, human, register_rows
 from .model import VERDICTS, Report
 
@@ -116,16 +117,12 @@ def controllers_frame(r: Report) -> pd.DataFrame:
     return _frame(CONTROLLER_COLUMNS, controller_rows(r))
 
 
-RECORD_COLUMNS = ["controller", "activity", "purpose", "legal_basis", "art9_condition", "data_subjects",
-                  "data_categories", "special_categories", "recipients", "third_country_transfers", "retention",
-                  "security_measures", "source"]
+RECORD_COLUMNS = CONTROLLER_RECORD_COLUMNS  # the Art. 30(1) table of the Record page (ropa.art30), word for word
 
 
 def record_rows(r: Report) -> list[list]:
-    """The Art. 30(1) records, one row per activity."""
-    return [[a.controller, a.activity, a.purpose, a.legal_basis, a.special_condition, "; ".join(a.data_subjects),
-             "; ".join(a.data_categories), "; ".join(a.special_categories), "; ".join(a.recipients),
-             "; ".join(a.transfers), a.retention, a.security_measures, a.source] for a in r.records]
+    """The Art. 30(1) records, one row per activity, as the Record page shows them (:func:`ropa.art30.controller_rows`)."""
+    return controller_rows_of(r.records).values.tolist()
 
 
 def records_frame(r: Report) -> pd.DataFrame:

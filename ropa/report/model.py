@@ -21,7 +21,6 @@ import datetime as dt
 import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from .. import __version__
@@ -29,6 +28,7 @@ from ..errors import InputError, Problem
 from ..findings import SEVERITIES, SEVERITY_RANK, Finding, paused_gc
 from ..model import RopaGraph, fingerprint_of
 from ..reference import DATA_DIR as REFERENCE_DIR
+from ..art30 import RECORD_COLUMNS, Record, build_records, transfer_lines  # noqa: F401  one Art. 30 builder
 from ..reference import check_evaluation_date
 from ..rules import Rule, evaluate, load_rules, rule_pack_version
 from ..transfers import (VERDICTS, Transfer, _columns, judge, read_transfers, sort_worst_first,  # noqa: F401
@@ -84,25 +84,6 @@ class Unlocated:
     evidence: str
     source: str
     row: int | None
-
-
-@dataclass
-class Record:
-    """One Art. 30(1) record: a processing activity of one controller."""
-
-    controller: str
-    activity: str
-    purpose: str
-    legal_basis: str
-    special_condition: str
-    data_subjects: list[str]
-    data_categories: list[str]
-    special_categories: list[str]
-    recipients: list[str]
-    transfers: list[str]
-    retention: str
-    security_measures: str
-    source: str
 
 
 @dataclass
@@ -310,7 +291,7 @@ def _build_report(backend, as_of: dt.date | None = None, controllers: list[str] 
     transfers = read_transfers(backend, as_of)
     backend.release_memory()
     unlocated = [_unlocated(r) for r in backend.run(load_query("unlocated"), {"asOf": as_of})]
-    records = _records(tables, transfers, unlocated)
+    records = build_records(tables, transfer_lines(transfers, unlocated))
     del tables
 
     in_scope = set(scope)
@@ -351,17 +332,6 @@ def _controllers(tables: dict[str, dict[str, list]]) -> list[str]:
     return sorted({c for c in tables["Activity"]["controller"] if c}, key=str.casefold)
 
 
-# The columns of the stored tables that the Art. 30 records (and the controllers) are made of.
-RECORD_COLUMNS = {
-    "Organisation": ("id", "name"), "DataSubject": ("id", "name"), "DataCategory": ("id", "name", "article"),
-    "Activity": ("id", "controller", "name", "purpose", "legal_basis", "special_condition", "retention",
-                 "security_measures", "source", "row"),
-    "ESTABLISHED_IN": ("src", "dst"), "PROCESSES_IN": ("src", "dst", "inferred"), "CONCERNS": ("src", "dst"),
-    "PROCESSES": ("src", "dst"), "DISCLOSES_TO": ("src", "dst", "activity", "role"),
-    "ENGAGES": ("src", "dst", "activity", "role"),
-}
-
-
 def _keeping(tables, wanted: dict[str, tuple], kept: dict[str, dict[str, list]]):
     """Pass ``(part, name, columns)`` tables through, keeping the ``wanted`` columns of each in ``kept``."""
     for part, name, columns in tables:
@@ -400,68 +370,6 @@ def _unlocated(r: dict) -> Unlocated:
                      mechanism=_name(r.get("mechanism_raw") or r.get("mechanism")),
                      evidence=_name(r.get("evidence")), source=_name(r.get("source")),
                      row=int(r["row"]) if r.get("row") is not None else None)
-
-
-def _col(table: dict[str, list], *names):
-    """Columns of a table as parallel iterables (much faster than a dict per row)."""
-    return zip(*(table[n] for n in names))
-
-
-def _records(tables: dict[str, dict[str, list]], transfers: list[Transfer],
-             unlocated: list[Unlocated] = ()) -> list[Record]:
-    """The Art. 30(1) records, one per activity, from the stored tables (:data:`RECORD_COLUMNS`)."""
-    names = dict(_col(tables["Organisation"], "id", "name"))
-    seats, processing = defaultdict(set), defaultdict(set)
-    for src, dst in _col(tables["ESTABLISHED_IN"], "src", "dst"):
-        seats[src].add(dst)
-    for src, dst, inferred in _col(tables["PROCESSES_IN"], "src", "dst", "inferred"):
-        if not inferred:
-            processing[src].add(dst)
-
-    @lru_cache(maxsize=None)  # organisations recur across the register: once each
-    def where(org: str) -> str:
-        seat, proc = ", ".join(sorted(seats[org])), ", ".join(sorted(processing[org]))
-        if proc and proc != seat:
-            return f"{seat}; processing in {proc}" if seat else f"processing in {proc}"
-        return seat or "country not recorded"
-    subjects = dict(_col(tables["DataSubject"], "id", "name"))
-    cats = {c: (name, article) for c, name, article in _col(tables["DataCategory"], "id", "name", "article")}
-    by_act: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    for src, dst in _col(tables["CONCERNS"], "src", "dst"):
-        by_act[src]["subjects"].append(subjects.get(dst, dst))
-    for src, dst in _col(tables["PROCESSES"], "src", "dst"):
-        name, article = cats.get(dst, (dst, None))
-        by_act[src]["categories"].append(name)
-        if article:
-            by_act[src]["special"].append(f"{name} (Art. {int(article)})")
-    for rt in ("DISCLOSES_TO", "ENGAGES"):
-        for src, dst, activity, role in _col(tables[rt], "src", "dst", "activity", "role"):
-            who = names.get(dst, dst)
-            via = f", via {names.get(src, src)}" if rt == "ENGAGES" else ""
-            by_act[activity]["recipients"].append(f"{who} ({role or 'recipient'}, {where(dst)}{via})")
-    moves = defaultdict(list)
-    for t in transfers:
-        moves[(t.controller, t.activity)].append(f"{t.destination_name} ({t.importer}): {t.mechanism_text}")
-    for u in unlocated:
-        how = f": {u.mechanism}" if u.mechanism else ""
-        moves[(u.controller, u.activity)].append(f"country not recorded ({u.importer}){how}")
-    out = []
-    fields = RECORD_COLUMNS["Activity"]
-    for a in (dict(zip(fields, values)) for values in _col(tables["Activity"], *fields)):
-        parts = by_act[a["id"]]
-        src = a.get("source") or ""
-        if src and a.get("row") is not None:
-            src = f"{src}, row {a['row']}"
-        out.append(Record(
-            controller=a.get("controller") or "", activity=a.get("name") or "", purpose=a.get("purpose") or "",
-            legal_basis=a.get("legal_basis") or "", special_condition=a.get("special_condition") or "",
-            data_subjects=sorted(set(parts["subjects"]), key=str.casefold),
-            data_categories=sorted(set(parts["categories"]), key=str.casefold),
-            special_categories=sorted(set(parts["special"])),
-            recipients=sorted(set(parts["recipients"]), key=str.casefold),
-            transfers=moves.get((a.get("controller"), a.get("name")), []),
-            retention=a.get("retention") or "", security_measures=a.get("security_measures") or "", source=src))
-    return sorted(out, key=lambda r: (r.controller.casefold(), r.activity.casefold()))
 
 
 def reference_files(directory: Path = REFERENCE_DIR) -> list[ReferenceFile]:
