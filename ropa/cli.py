@@ -110,11 +110,10 @@ def _print_table(findings, as_of) -> None:
     if not findings:
         print(f"No findings as of {as_of}.")
         return
-    w = max(len(f.rule) for f in findings)
     for f in findings:
         subject = f.subject if not f.controller else f"{f.subject} ({f.controller})"
-        print(f"{f.severity.upper():6} {f.rule:{w}}  {subject}")
-        print(f"{'':6} {'':{w}}  {f.reason}")
+        print(f"{f.severity.upper():6} {f.title or f.rule} [{f.rule}]: {subject}")
+        print(f"{'':6} {f.reason}")
     c = Counter(f.severity for f in findings)
     print(f"\n{len(findings)} findings as of {as_of}: "
           + ", ".join(f"{c[s]} {s}" for s in ("high", "medium", "low") if c[s]))

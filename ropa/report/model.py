@@ -46,6 +46,10 @@ NOT_CHECKED = (
     "one is recorded.",
     "Whether a US recipient is on the Data Privacy Framework List today: the report uses the "
     "certification recorded in the register and its check date. Check the DPF List before relying on it.",
+    "For an evaluation date in the past, whether a US recipient was certified under the framework then in "
+    "force (Safe Harbor, the Privacy Shield): the register holds one certification flag, read as certification "
+    "under the US framework in force on the evaluation date; and whether a transfer that names the Privacy "
+    "Shield while it applied went to a certified organisation.",
     "Transfers by Swiss or UK exporters under their own regimes: the reference data hold the EU "
     "adequacy list only.",
     "The conditions of an Art. 49 derogation beyond whether the transfer is marked occasional.",
