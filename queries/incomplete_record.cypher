@@ -3,6 +3,7 @@
 // article: GDPR Art. 30(1)
 // legal_source: GDPR Art. 30(1)(b)-(g); Art. 6(1) (legal basis); Art. 9(2) (condition for special-category data)
 // remediation: Complete the record: state the missing field for this activity.
+// judges: record
 MATCH (c:Organisation)-[:CONTROLS]->(act:Activity)
 OPTIONAL MATCH (act)-[:CONCERNS]->(s:DataSubject)
 WITH c, act, count(s) AS subjects

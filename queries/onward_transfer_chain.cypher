@@ -3,6 +3,7 @@
 // article: GDPR Art. 44, 28(2), 28(4); SCC 2021/914 Clause 8.8 (onward transfers), Clause 9 (sub-processors)
 // legal_source: GDPR Art. 44 (onward transfers must keep the level of protection); Art. 28(4) (sub-processors); EDPB Recommendations 01/2020, step 1 (map onward transfers)
 // remediation: Check that each hop of the chain has a valid transfer basis flowed down from the processor (SCC Module 3 or adequacy) and that the sub-processor is on the approved list (SCC Annex III).
+// judges: transfer
 // The chain of each hop is stored on it (ENGAGES.chain: the organisations o1..z through which
 // the activity's data reach the engager z, o1 a recipient the activity discloses to; the shortest,
 // then the smallest names; never through y; at most 7; null when the data never reach z), computed
@@ -26,7 +27,11 @@ MATCH (z:Organisation)-[last:ENGAGES]->(y:Organisation)-[:PROCESSES_IN]->(k)
 WHERE last.chain IS NOT NULL
 MATCH (c:Organisation)-[:CONTROLS]->(act:Activity)
 WHERE act.id = last.activity AND y.id <> c.id
-OPTIONAL MATCH (m:Mechanism) WHERE m.id = last.mechanism
+// A mechanism dated after the evaluation date was not in place then: the hop had none. (Decided in a WITH:
+// LadybugDB drops an OPTIONAL MATCH's condition on an outer variable's property.)
+WITH c, act, z, last, y, k, adequate_plain, adequate_certified,
+     CASE WHEN coalesce(last.mechanism_date, $asOf) <= $asOf THEN last.mechanism ELSE 'none' END AS in_place
+OPTIONAL MATCH (m:Mechanism) WHERE m.id = in_place
 WITH c, act, z, last, y, k, m, [c.name] + last.chain + [y.name] AS path,
      CASE WHEN coalesce(y.dpf_certified, false) THEN adequate_certified ELSE adequate_plain END AS adequate
 RETURN 'onward_transfer_chain' AS rule,
@@ -41,6 +46,7 @@ RETURN 'onward_transfer_chain' AS rule,
          z.name + CASE
            WHEN m IS NULL AND NOT adequate THEN '; the last hop records no transfer mechanism.'
            WHEN m IS NULL THEN '; the last hop relies on the adequacy of the destination.'
+           WHEN m.kind = 'none' THEN '; the last hop records no transfer mechanism in place on the evaluation date.'
            ELSE '; the last hop relies on ' + m.label + '.'
          END AS reason,
        null AS legal_source,

@@ -3,6 +3,7 @@
 // article: GDPR Art. 46(2)(c)
 // legal_source: Implementing Decision (EU) 2021/914, Art. 4: old SCCs (2001/497/EC, 2004/915/EC, 2010/87/EU) repealed from 2021-09-27; contracts signed before then valid until 2022-12-27
 // remediation: Replace the old clauses with the 2021 SCCs (the right module) and document a transfer impact assessment.
+// judges: transfer
 MATCH (imp:Organisation)
 // Per recipient first: where it processes data outside the EEA (the first such country by id),
 // else its country of establishment; looked up once per organisation, not once per flow.

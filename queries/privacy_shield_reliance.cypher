@@ -3,6 +3,7 @@
 // article: GDPR Art. 44, 45, 46
 // legal_source: CJEU C-311/18 (Schrems II), 2020-07-16; FDPIC position of 2020-09-08 (Swiss-US Privacy Shield)
 // remediation: Re-paper on the 2021 SCCs with a transfer impact assessment, or rely on the EU-US Data Privacy Framework if the recipient is certified (check the DPF List).
+// judges: transfer
 MATCH (imp:Organisation)
 // Per recipient first: where it processes data outside the EEA (the first such country by id),
 // else its country of establishment; looked up once per organisation, not once per flow.

@@ -3,6 +3,7 @@
 // article: GDPR Art. 28(3), 28(4)
 // legal_source: GDPR Art. 28(3) (contract with the processor); Art. 28(4) (same obligations flowed down to sub-processors)
 // remediation: Sign (or record) a data processing agreement meeting Art. 28(3); for sub-processors, check the processor flows the same obligations down.
+// judges: contract
 MATCH (imp:Organisation)
 // Per recipient first: where it processes data outside the EEA (the first such country by id),
 // else its country of establishment; looked up once per organisation, not once per flow.

@@ -3,6 +3,7 @@
 // article: GDPR Art. 44, 45, 46
 // legal_source: CJEU C-362/14 (Schrems I), 2015-10-06
 // remediation: Re-paper on the 2021 SCCs with a transfer impact assessment, or rely on the EU-US Data Privacy Framework if the recipient is certified.
+// judges: transfer
 MATCH (imp:Organisation)
 // Per recipient first: where it processes data outside the EEA (the first such country by id),
 // else its country of establishment; looked up once per organisation, not once per flow.

@@ -3,6 +3,7 @@
 // article: GDPR Art. 9, 10, 44, 46; SCC 2021/914 Clause 8.7 (Modules 2/3) / 8.6 (Module 1) sensitive data
 // legal_source: GDPR Art. 9(1) and Art. 10; Implementing Decision (EU) 2021/914, Clause 8.7 (sensitive data); EDPB Recommendations 01/2020
 // remediation: Weigh the sensitivity in the transfer impact assessment, apply the SCC sensitive-data safeguards (restrictions, encryption, access controls), or keep these data in the EEA.
+// judges: transfer
 MATCH (act:Activity)-[:PROCESSES]->(cat:DataCategory)
 WHERE cat.article IS NOT NULL
 WITH act, min(cat.name) AS special

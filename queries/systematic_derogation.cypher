@@ -3,12 +3,14 @@
 // article: GDPR Art. 49
 // legal_source: GDPR Art. 49; EDPB Guidelines 2/2018 on derogations (2018-05-25): derogations are exceptions, read restrictively
 // remediation: Put an Art. 46 safeguard in place for regular transfers; keep derogations for occasional, documented cases and mark those rows as occasional.
+// judges: transfer
 MATCH (imp:Organisation)-[:PROCESSES_IN]->(away:Country) WHERE away.eea = false
 // Per recipient first, once per organisation rather than once per flow: the first country
 // (by id) outside the EEA where it processes the data; recipients with none are not in scope.
 WITH imp, min(away.id) AS destination
 MATCH (src)-[h:DISCLOSES_TO|ENGAGES]->(imp)
-WHERE coalesce(h.occasional, false) = false
+// a mechanism dated after the evaluation date was not in place then (transfer_without_safeguard reports it)
+WHERE coalesce(h.mechanism_date, $asOf) <= $asOf AND coalesce(h.occasional, false) = false
 MATCH (m:Mechanism) WHERE m.id = h.mechanism AND m.kind = 'derogation'
 MATCH (exp:Organisation) WHERE exp.id = h.exporter
 MATCH (act:Activity) WHERE act.id = h.activity

@@ -3,9 +3,11 @@
 // article: GDPR Art. 44, 45, 46, 49
 // legal_source: GDPR Art. 44 (general principle for transfers); Art. 45 (adequacy); Art. 46 (appropriate safeguards)
 // remediation: Put an Art. 46 safeguard in place (2021 SCCs with a transfer impact assessment, or BCRs), use a recipient covered by an adequacy decision, or stop the transfer.
+// judges: transfer
+// A mechanism dated after the evaluation date was not in place on it: the transfer had no safeguard then.
 MATCH (src)-[h:DISCLOSES_TO|ENGAGES]->(imp:Organisation)-[:PROCESSES_IN]->(k:Country)
 WHERE k.eea = false AND k.resolved = true
-  AND coalesce(h.mechanism, 'none') = 'none'
+  AND (coalesce(h.mechanism, 'none') = 'none' OR h.mechanism_date > $asOf)
 WITH src, h, imp, k, coalesce(imp.dpf_certified, false) AS certified,
      coalesce(imp.sector, 'private') AS sector, coalesce(h.mechanism, 'none') AS claimed
 WHERE NOT EXISTS {
@@ -16,18 +18,25 @@ WHERE NOT EXISTS {
   }
 MATCH (exp:Organisation) WHERE exp.id = h.exporter
 MATCH (act:Activity) WHERE act.id = h.activity
+// The decision in force on the evaluation date, if any (the US had three in turn: Safe Harbor, Privacy Shield, DPF).
 OPTIONAL MATCH (ad2:Adequacy)-[:COVERS]->(k)
-WITH h, imp, k, exp, act, ad2
+WHERE ad2.valid_from <= $asOf AND coalesce(ad2.valid_until, $asOf) >= $asOf
+OPTIONAL MATCH (m:Mechanism) WHERE m.id = h.mechanism
+WITH h, imp, k, exp, act, ad2, m
 RETURN 'transfer_without_safeguard' AS rule,
        'high' AS severity,
        imp.name AS subject,
        [exp.name, imp.name] AS path,
        'Personal data of the activity "' + act.name + '" go to ' + imp.name + ' in ' + k.name +
          CASE
-           WHEN ad2 IS NULL THEN ', a country with no adequacy decision,'
-           WHEN ad2.scope_kind = 'dpf_certified' THEN ', but the recipient is not recorded as certified under the EU-US Data Privacy Framework,'
-           ELSE ', outside the scope or dates of its adequacy decision,'
-         END + ' and no Art. 46 safeguard or Art. 49 derogation is recorded.' AS reason,
+           WHEN ad2 IS NULL THEN ', a country with no adequacy decision in force on the evaluation date,'
+           WHEN ad2.scope_kind = 'dpf_certified' THEN ', but the recipient is not recorded as certified under ' + ad2.instrument + ', the US decision in force on the evaluation date,'
+           ELSE ', outside the scope of its adequacy decision,'
+         END +
+         CASE WHEN h.mechanism_date > $asOf
+           THEN ' and the ' + coalesce(m.label, h.mechanism) + ' recorded is dated after the evaluation date: it was not in place then.'
+           ELSE ' and no Art. 46 safeguard or Art. 49 derogation is recorded.'
+         END AS reason,
        CASE WHEN ad2 IS NULL THEN null ELSE 'GDPR Art. 44-46; ' + ad2.legal_source END AS legal_source,
        h.evidence AS evidence,
        act.controller AS controller, act.name AS activity, exp.name AS exporter, imp.name AS importer,

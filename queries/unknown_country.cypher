@@ -3,6 +3,7 @@
 // article: GDPR Art. 30(1)(e), 44
 // legal_source: GDPR Art. 30(1)(e) (transfers must name the third country); Art. 44
 // remediation: Record the country of establishment and the processing location of this organisation (ISO country code or name).
+// judges: place
 MATCH (o:Organisation)-[:ESTABLISHED_IN|PROCESSES_IN]->(k:Country)
 WHERE k.resolved = false
 OPTIONAL MATCH (src)-[h:DISCLOSES_TO|ENGAGES]->(o)

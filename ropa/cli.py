@@ -19,9 +19,15 @@ EXIT_FINDINGS, EXIT_ERROR = 1, 2
 
 def _date(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+    from .reference import check_evaluation_date
+    try:
+        check_evaluation_date(day)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(exc.problems[0].message) from None
+    return day
 
 
 def _add_store_options(p: argparse.ArgumentParser) -> None:
@@ -56,27 +62,21 @@ def _read_inputs(files: list[str]):
 
 
 def cmd_check(args) -> int:
-    """Evaluate the rule pack and print the findings."""
+    """Evaluate the rule pack and print the findings: the files given (in a scratch store), else the
+    persistent store (embedded or Neo4j), else, when that store is empty, the bundled sample data."""
     from .findings import at_or_above, findings_frame
     from .rules import evaluate
-    from .samples import sample_graph
-    if args.backend == "neo4j":
+    if args.backend == "neo4j" and args.files:
         # Neo4j holds a shared RoPA: check what it holds, never overwrite it with the files given.
-        if args.files:
-            raise RopaError("ropa check FILE checks files in a scratch store; to check them on Neo4j, "
-                            "import them first (ropa import FILE --backend neo4j), then run ropa check --backend neo4j")
+        raise RopaError("ropa check FILE checks files in a scratch store; to check them on Neo4j, "
+                        "import them first (ropa import FILE --backend neo4j), then run ropa check --backend neo4j")
+    if args.backend == "neo4j" and args.sample:  # kept for the Neo4j smoke tests: load the sample, then check it
+        from .samples import sample_graph
         with open_store(args) as store:
-            if args.sample:
-                store.replace(sample_graph())
-            findings = evaluate(store, args.as_of)
-    else:
-        graph = _read_inputs(args.files) if args.files else sample_graph()
-        for w in graph.warnings:
-            print(f"warning: {w}", file=sys.stderr)
-        from .backends.embedded import EmbeddedBackend
-        with EmbeddedBackend(None) as store:  # files are checked in a scratch store; yours is untouched
-            store.replace(graph)
-            findings = evaluate(store, args.as_of)
+            store.replace(sample_graph())
+    with _open_report_source(args) as src:
+        _say_source(src, args)
+        findings = evaluate(src.backend, args.as_of)
     if args.format == "json":
         keys = ["rule", "severity", "subject", "path", "reason", "legal_source", "evidence",
                 "controller", "activity", "exporter", "importer", "destination", "mechanism", "remediation",
@@ -92,16 +92,31 @@ def cmd_check(args) -> int:
     return EXIT_FINDINGS if args.fail_on and at_or_above(findings, args.fail_on) else 0
 
 
+def _say_source(src, args) -> None:
+    """Tell the user (on stderr, so pipes stay clean) which RoPA a command read, and any warnings."""
+    for w in src.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    if src.kind == "sample" and args.backend == "embedded":
+        from .backends.embedded import default_store_path
+        path = Path(args.store or default_store_path())
+        if not path.exists():
+            src.note = f"there is no store at {path}"
+    if src.kind == "sample":
+        print(f"note: {src.note}; reading the {src.label} instead. Import your register with "
+              f"`ropa import FILE` (or pass FILE).", file=sys.stderr)
+    else:
+        print(f"reading {src.label}", file=sys.stderr)
+
+
 def _print_table(findings, as_of) -> None:
     from collections import Counter
     if not findings:
         print(f"No findings as of {as_of}.")
         return
-    w = max(len(f.rule) for f in findings)
     for f in findings:
         subject = f.subject if not f.controller else f"{f.subject} ({f.controller})"
-        print(f"{f.severity.upper():6} {f.rule:{w}}  {subject}")
-        print(f"{'':6} {'':{w}}  {f.reason}")
+        print(f"{f.severity.upper():6} {f.title or f.rule} [{f.rule}]: {subject}")
+        print(f"{'':6} {f.reason}")
     c = Counter(f.severity for f in findings)
     print(f"\n{len(findings)} findings as of {as_of}: "
           + ", ".join(f"{c[s]} {s}" for s in ("high", "medium", "low") if c[s]))
@@ -224,8 +239,7 @@ def cmd_report(args) -> int:
     fmt = format_for_path(args.out, args.format)
     since = load_snapshot(args.diff_against, args.snapshots) if args.diff_against else None
     with _open_report_source(args) as src:
-        for w in src.warnings:
-            print(f"warning: {w}", file=sys.stderr)
+        _say_source(src, args)
         report = build_report(src.backend, args.as_of, args.controller, src.label, since)
     data = render(report, fmt)
     if args.out == "-":
@@ -238,6 +252,80 @@ def cmd_report(args) -> int:
     print(f"Wrote {out}: {len(report.transfers)} restricted transfers, {len(report.findings)} findings "
           f"as of {report.as_of} ({src.label}).")
     return 0
+
+
+def cmd_transfers(args) -> int:
+    """Print or write the register of restricted transfers with their verdicts (the report's CSV columns)."""
+    from .report.model import _scope
+    from .rules import evaluate
+    from .tables import write_csv_rows
+    from .transfers import REGISTER_HEADERS, build_register, register_rows
+    fmt = args.format
+    if fmt == "xlsx" and args.out in (None, "-"):
+        raise RopaError("--format xlsx needs --out FILE.xlsx")
+    with _open_report_source(args) as src:
+        _say_source(src, args)
+        known = sorted({r["c"] for r in src.backend.run(
+            "MATCH (c:Organisation)-[:CONTROLS]->(:Activity) RETURN DISTINCT c.name AS c")} - {None}, key=str.casefold)
+        scope = set(_scope(args.controller, known))
+        register = [t for t in build_register(src.backend, args.as_of, evaluate(src.backend, args.as_of))
+                    if t.controller in scope]
+    rows = register_rows(register)
+    buf = io.BytesIO()
+    if fmt == "csv":
+        write_csv_rows(REGISTER_HEADERS, rows, buf)
+    elif fmt == "json":
+        keys = ["controller", "activity", "exporter", "importer", "role", "path", "destination", "destination_name",
+                "resolved", "mechanism", "mechanism_label", "mechanism_raw", "mechanism_date", "tia", "adequacy",
+                "verdict", "verdict_label", "severity", "rules", "reasons", "legal_source", "basis_legal_source",
+                "remediation", "evidence", "source", "row"]
+        out = []
+        for t in register:
+            d = {k: getattr(t, k) for k in keys if k not in ("rules", "verdict_label", "severity", "reasons",
+                                                               "legal_source", "remediation")}
+            d.update(verdict_label=t.verdict_label, severity=t.severity, rules=[f.rule for f in t.findings],
+                     rule_titles=[f.title for f in t.findings], reasons=t.reasons, legal_source=t.legal_source,
+                     remediation=t.remediation,
+                     mechanism_date=t.mechanism_date.isoformat() if t.mechanism_date else None)
+            out.append({k: d[k] for k in keys + ["rule_titles"] if k in d})
+        buf.write(json.dumps({"as_of": args.as_of.isoformat(), "source": src.label, "transfers": out},
+                             ensure_ascii=False, indent=2).encode("utf-8") + b"\n")
+    elif fmt == "xlsx":
+        from . import xlsx
+        xlsx.write_workbook(buf, [("Transfers", REGISTER_HEADERS, rows)],
+                            title=f"Restricted transfers, as of {args.as_of}")
+    else:
+        buf.write(_transfer_table(register, args.as_of, src.label).encode("utf-8"))
+    data = buf.getvalue()
+    if args.out in (None, "-"):
+        sys.stdout.buffer.write(data)
+    else:
+        out_path = Path(args.out)
+        tmp = out_path.with_name(out_path.name + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(out_path)
+        print(f"Wrote {out_path}: {len(register)} restricted transfers as of {args.as_of} ({src.label}).")
+    return 0
+
+
+def _transfer_table(register, as_of, label: str) -> str:
+    """The register as text for a terminal: one block per transfer, worst first, and the count per verdict."""
+    from collections import Counter
+    from .transfers import VERDICTS
+    if not register:
+        return f"No restricted transfers as of {as_of} ({label}).\n"
+    lines = []
+    for t in register:
+        lines.append(f"{t.verdict_label.upper():18} {t.controller} / {t.activity}: {' → '.join(t.path)} "
+                     f"({t.destination_name})")
+        lines.append(f"{'':18} mechanism: {t.mechanism_text}")
+        for f in t.findings:
+            lines.append(f"{'':18} {f.severity}: {f.title or f.rule}: {f.reason}")
+    c = Counter(t.verdict for t in register)
+    lines.append("")
+    lines.append(f"{len(register)} restricted transfers as of {as_of}: "
+                 + ", ".join(f"{c[v]} {VERDICTS[v].lower()}" for v in VERDICTS if c[v]))
+    return "\n".join(lines) + "\n"
 
 
 def cmd_snapshot(args) -> int:
@@ -304,7 +392,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     c = sub.add_parser("check", help="evaluate the rule pack", description="Check register or graph files "
-                       "(in a scratch in-memory store) or, with no files, the bundled sample data.")
+                       "(in a scratch in-memory store); with no files, the persistent store (--store, $ROPA_STORE, "
+                       "or Neo4j with --backend neo4j); the bundled sample data only when that store is empty "
+                       "(said on stderr).")
     c.add_argument("files", nargs="*", help="register CSV/XLSX, bundle zip, GraphML or node-link JSON")
     c.add_argument("--as-of", type=_date, default=dt.date.today(), help="evaluation date (default: today)")
     c.add_argument("--format", choices=["table", "json", "csv"], default="table")
@@ -343,6 +433,20 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--snapshots", metavar="DIR", help="snapshot folder (default: $ROPA_SNAPSHOTS or .ropa/snapshots)")
     _add_store_options(rp)
     rp.set_defaults(func=cmd_report)
+
+    tr = sub.add_parser("transfers", help="the register of restricted transfers with their verdicts",
+                        description="Every restricted transfer (hop, path incl. sub-processor chains, destination, "
+                        "mechanism, verdict, severity, rules, legal source, evidence), worst first, with the columns "
+                        "of the report's CSV. Data: the FILEs given; else the persistent store; else, when the store "
+                        "is empty, the bundled sample data (said on stderr).")
+    tr.add_argument("files", nargs="*", help="register CSV/XLSX, bundle zip, GraphML or node-link JSON")
+    tr.add_argument("--as-of", type=_date, default=dt.date.today(), help="evaluation date (default: today)")
+    tr.add_argument("--controller", action="append", metavar="NAME",
+                    help="this controller's transfers only (repeatable; default: all)")
+    tr.add_argument("--format", choices=["table", "csv", "json", "xlsx"], default="table")
+    tr.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output (needed for xlsx)")
+    _add_store_options(tr)
+    tr.set_defaults(func=cmd_transfers)
 
     sn = sub.add_parser("snapshot", help="save or list snapshots of the RoPA and its findings")
     snsub = sn.add_subparsers(dest="action", metavar="ACTION", required=True)

@@ -12,22 +12,12 @@ OK_COLOUR = "#2e7d32"          # a restricted transfer with no finding
 EEA_COLOUR = "#9cc3e6"         # data stay inside the EEA
 NEUTRAL_COLOUR = "#9aa5b1"     # a hop that is not a transfer and has no finding
 
-# A hop's verdict: its worst finding decides; a transfer without one is "ok".
-VERDICTS = ("violation", "warning", "ok", "none")
-VERDICT_COLOURS = {"violation": SEVERITY_COLOURS["high"], "warning": SEVERITY_COLOURS["medium"],
-                   "ok": OK_COLOUR, "none": NEUTRAL_COLOUR}
-VERDICT_LABELS = {"violation": "violation (a high finding)", "warning": "warning (a medium or low finding)",
-                  "ok": "restricted transfer, no finding", "none": "inside the EEA, no finding"}
-
-
-def verdict_for(severity: str | None, transfer: bool) -> str:
-    """The verdict of a hop from its worst finding's severity.
-
-    >>> verdict_for("high", True), verdict_for("low", False), verdict_for(None, True), verdict_for(None, False)
-    ('violation', 'warning', 'ok', 'none')
-    """
-    if severity == "high":
-        return "violation"
-    if severity in ("medium", "low"):
-        return "warning"
-    return "ok" if transfer else "none"
+# A transfer's verdict (decided in ropa.transfers, nowhere else), plus "none" for a hop that is no
+# restricted transfer (data stay inside the EEA): the graph, the tables and the reports use these words.
+VERDICTS = ("no_valid_basis", "action_needed", "cannot_judge", "basis_recorded", "none")
+CANNOT_JUDGE_COLOUR = "#667085"
+VERDICT_COLOURS = {"no_valid_basis": SEVERITY_COLOURS["high"], "action_needed": SEVERITY_COLOURS["medium"],
+                   "cannot_judge": CANNOT_JUDGE_COLOUR, "basis_recorded": OK_COLOUR, "none": NEUTRAL_COLOUR}
+VERDICT_LABELS = {"no_valid_basis": "No valid basis", "action_needed": "Action needed",
+                  "cannot_judge": "Cannot be judged", "basis_recorded": "Basis recorded",
+                  "none": "Not a restricted transfer (inside the EEA)"}

@@ -33,7 +33,8 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "reference"
 __all__ = [
     "DATA_DIR",
     "load_countries", "load_country_aliases", "load_adequacy", "load_mechanisms",
-    "load_mechanism_aliases", "load_special_categories",
+    "load_mechanism_aliases", "load_special_categories", "load_law", "gdpr_applies_from", "check_evaluation_date",
+    "struck_down_mechanisms",
     "resolve_country", "resolve_mechanism", "parse_bool", "classify_category", "is_eea",
 ]
 
@@ -53,6 +54,8 @@ _COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
                        "date": ("valid_from", "invalid_from", "new_contracts_until"),
                        "bool": ("requires_tia", "occasional_only")},
     "mechanism_aliases.csv": {"all": ("alias", "mechanism", "lang", "source", "reviewed")},
+    "law.csv": {"all": ("id", "instrument", "applies_from", "legal_source", "confidence", "source", "reviewed"),
+                "date": ("applies_from",)},
     "special_categories.csv": {"all": ("term", "category", "article", "lang", "source", "reviewed"),
                                "int": ("article",)},
 }
@@ -137,6 +140,43 @@ def load_adequacy() -> pd.DataFrame:
     (datetime.date(2031, 12, 27), 'whole')
     """
     return _read("adequacy.csv").copy()
+
+
+def load_law() -> pd.DataFrame:
+    """The law the engine evaluates under, with the day it applies from (one row: the GDPR).
+
+    >>> load_law().set_index("id").loc["gdpr", "applies_from"]
+    datetime.date(2018, 5, 25)
+    """
+    return _read("law.csv").copy()
+
+
+def gdpr_applies_from() -> _dt.date:
+    """The first day the GDPR applies (``law.csv``): no evaluation date may lie before it.
+
+    >>> gdpr_applies_from().isoformat()
+    '2018-05-25'
+    """
+    return load_law().set_index("id").loc["gdpr", "applies_from"]
+
+
+def check_evaluation_date(as_of: _dt.date) -> None:
+    """Refuse an evaluation date on which the GDPR did not apply yet: the rules cite GDPR articles and
+    decisions of its time, which would be law out of its time (the Directive 95/46/EC regime is not modelled).
+
+    >>> check_evaluation_date(_dt.date(2017, 1, 1))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ropa.errors.InputError: ...the GDPR applies from 2018-05-25 (Regulation (EU) 2016/679, Art. 99(2)); ...
+    """
+    first = gdpr_applies_from()
+    if as_of < first:
+        from .errors import InputError, Problem
+        law = load_law().set_index("id").loc["gdpr"]
+        raise InputError(Problem(None, None, "--as-of", as_of.isoformat(),
+                                 f"the GDPR applies from {first.isoformat()} ({law['legal_source'].split(':')[0]}); "
+                                 "transfers before that date fell under Directive 95/46/EC, which this tool does not "
+                                 f"evaluate. Choose {first.isoformat()} or later."))
 
 
 def load_mechanisms() -> pd.DataFrame:
@@ -308,7 +348,21 @@ def is_eea(code: str | None) -> bool:
 
 _SCC_FAMILY = ("scc", "scc_2021", "scc_2010", "scc_2004", "scc_2001")
 _SCC_YEARS = {"2021": "scc_2021", "2010": "scc_2010", "2004": "scc_2004", "2001": "scc_2001"}
-_INVALIDATED_FIRST = ("swiss_us_privacy_shield", "privacy_shield", "safe_harbor")
+
+
+@lru_cache(maxsize=1)
+def struck_down_mechanisms() -> frozenset[str]:
+    """The mechanisms ended outright on one day, with no transition (``invalid_from`` and no
+    ``new_contracts_until`` in mechanisms.csv): Safe Harbor and the Privacy Shields. Where a text names one
+    of them with others, it is the one to record (and to flag); the old SCCs, repealed with a transition,
+    are versions of the SCCs instead.
+
+    >>> sorted(struck_down_mechanisms())
+    ['privacy_shield', 'safe_harbor', 'swiss_us_privacy_shield']
+    """
+    m = _read("mechanisms.csv")
+    return frozenset(i for i, end, until in zip(m["id"], m["invalid_from"], m["new_contracts_until"])
+                     if end is not None and until is None)
 _GENERIC = ("derogation_other", "adequacy")
 _SWISS = frozenset({"swiss", "switzerland", "schweiz", "schweizer", "schweizerisch", "suisse", "zwitserland",
                     "zwitsers", "zwitserse", "ch"})
@@ -443,7 +497,7 @@ def resolve_mechanism(text: str | None) -> str | None:
 
         def rank(match: tuple[int, str]) -> tuple[int, int]:
             position, mechanism = match
-            tier = 0 if mechanism in _INVALIDATED_FIRST else 2 if mechanism in _GENERIC else 1
+            tier = 0 if mechanism in struck_down_mechanisms() else 2 if mechanism in _GENERIC else 1
             return tier, position
 
         found = min(matches, key=rank)[1]

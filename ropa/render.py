@@ -24,7 +24,7 @@ import networkx as nx
 from jinja2 import ChoiceLoader, DictLoader, Environment, FileSystemLoader
 from pyvis.network import Network
 
-from .palette import SEVERITY_COLOURS, VERDICT_COLOURS, VERDICT_LABELS
+from .palette import SEVERITY_COLOURS, VERDICT_COLOURS, VERDICT_LABELS, VERDICTS
 from .schema import HOP_TYPES
 from .views import collapse
 
@@ -49,7 +49,9 @@ LINK_STYLES: dict[str, tuple[str, bool, float]] = {   # type: (colour, dashed, w
     "ESTABLISHED_IN": ("#90a4ae", True, 1.0),
     "PROCESSES_IN": ("#78909c", True, 1.5),
 }
-VERDICT_WIDTH = {"violation": 4.0, "warning": 3.0, "ok": 3.0, "none": 1.5}
+VERDICT_WIDTH = {"no_valid_basis": 4.0, "action_needed": 3.0, "cannot_judge": 3.0, "basis_recorded": 3.0,
+                 "none": 1.5}
+DASHED = {"action_needed", "cannot_judge"}  # told apart from red and green without colour
 LABEL_MAX = 30
 TIP_MAX = 160
 
@@ -110,7 +112,7 @@ def _node_style(d: dict) -> str:
 def _findings_lines(findings: list[dict], limit: int = 6) -> list[str]:
     lines = []
     for f in sorted(findings, key=lambda f: ("high", "medium", "low").index(f["severity"]))[:limit]:
-        lines.append(f"• {f['severity'].upper()} {f['rule']}: {_short(f.get('reason', ''), TIP_MAX)}")
+        lines.append(f"• {f['severity'].upper()} {f.get('title') or f['rule']}: {_short(f.get('reason', ''), TIP_MAX)}")
     if len(findings) > limit:
         lines.append(f"… and {len(findings) - limit} more")
     return lines
@@ -178,13 +180,12 @@ def legend_html(g: nx.MultiDiGraph) -> str:
                 mark = f'<i style="background:{bg};border-color:{border};border-radius:{radius};{turn}"></i>'
 
             parts.append(f"<div>{mark}{esc(text)}</div>")
-    verdicts = {d.get("verdict") or ("ok" if d.get("transfer") else "none")
-                for *_, d in g.edges(data=True) if d["type"] in HOP_TYPES}
+    verdicts = {d.get("verdict") or "none" for *_, d in g.edges(data=True) if d["type"] in HOP_TYPES}
     if verdicts:
         parts.append("<b>Data flows:</b>")
-        for v in ("violation", "warning", "ok", "none"):
+        for v in VERDICTS:
             if v in verdicts:
-                dash = " dash" if v == "warning" else ""
+                dash = " dash" if v in DASHED else ""
                 parts.append(f'<div><i class="line{dash}" style="border-top-color:{VERDICT_COLOURS[v]}"></i>'
                              f"{esc(VERDICT_LABELS[v])}</div>")
     if any(d.get("highlight") for _, d in g.nodes(data=True)):
@@ -237,7 +238,7 @@ def network_html(g: nx.MultiDiGraph, height: int = 640, legend: bool = True) -> 
         on_route = bool(d.get("highlight"))
         if d["type"] in HOP_TYPES:
             verdict = d.get("verdict") or "none"
-            colour, dashed, width = VERDICT_COLOURS[verdict], verdict == "warning", VERDICT_WIDTH[verdict]
+            colour, dashed, width = VERDICT_COLOURS[verdict], verdict in DASHED, VERDICT_WIDTH[verdict]
         else:
             colour, dashed, width = LINK_STYLES.get(d["type"], ("#9aa5b1", False, 1.0))
         edge: dict[str, Any] = {"title": _edge_tooltip(g, u, v, d), "width": width + (4 if on_route else 0),

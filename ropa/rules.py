@@ -1,7 +1,7 @@
 """The rule pack: ``queries/<rule_id>.cypher`` files and their evaluation.
 
 A rule file starts with a header of ``// key: value`` lines (title, severity,
-article, legal_source, remediation) and holds one read-only Cypher query that
+article, legal_source, remediation, judges) and holds one read-only Cypher query that
 takes ``$asOf`` (a date) and returns one row per finding with the columns
 ``rule, severity, subject, path, reason, legal_source, evidence`` and
 optionally ``controller, activity, exporter, importer, destination,
@@ -19,7 +19,12 @@ from .errors import RuleError
 from .findings import SEVERITIES, Finding, finalise, paused_gc
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
-HEADER_FIELDS = ("title", "severity", "article", "legal_source", "remediation")
+HEADER_FIELDS = ("title", "severity", "article", "legal_source", "remediation", "judges")
+# What a rule's findings are about (header ``judges``): ``transfer`` - they decide the verdict of the
+# transfer they name (see ropa.transfers); ``place`` - why a destination cannot be resolved (an
+# unresolved transfer cannot be judged); ``contract`` (Art. 28) and ``record`` (Art. 30) - reported under
+# their rule, they decide no transfer's verdict.
+JUDGES = ("transfer", "place", "contract", "record")
 REQUIRED_COLUMNS = ("rule", "severity", "subject", "path", "reason", "legal_source", "evidence")
 HEADER_LINE = re.compile(r"^//\s*([a-z_]+)\s*:\s*(.*)$")
 
@@ -36,6 +41,7 @@ class Rule:
     remediation: str
     query: str
     path: Path
+    judges: str = "transfer"
 
 
 def parse_rule(path: Path) -> Rule:
@@ -64,8 +70,10 @@ def parse_rule(path: Path) -> Rule:
     sev = header["severity"].split("/")[0].strip()
     if sev not in SEVERITIES:
         raise RuleError(f"{path.name}: severity {header['severity']!r} is not one of {', '.join(SEVERITIES)}")
+    if header["judges"] not in JUDGES:
+        raise RuleError(f"{path.name}: judges {header['judges']!r} is not one of {', '.join(JUDGES)}")
     return Rule(path.stem, header["title"], sev, header["article"], header["legal_source"],
-                header["remediation"], text, path)
+                header["remediation"], text, path, header["judges"])
 
 
 @lru_cache(maxsize=1)
@@ -109,6 +117,8 @@ def evaluate(backend, as_of: dt.date | None = None, rules: list[Rule] | None = N
     ['incomplete_record', 'onward_transfer_chain']
     """
     as_of = as_of or dt.date.today()
+    from .reference import check_evaluation_date
+    check_evaluation_date(as_of)
     rules = rules if rules is not None else load_rules()
     findings: list[Finding] = []
     # Hundreds of thousands of small acyclic objects: the cyclic garbage collector would

@@ -15,7 +15,8 @@ stored properties); every edge ``type`` and ``props``; hop edges
 (``DISCLOSES_TO`` / ``ENGAGES``) also ``activity`` and ``exporter`` (node
 keys) and ``transfer`` (the importer processes data outside the EEA, the
 definition in docs/schema.md). :func:`annotate` adds ``findings``,
-``severity`` and, on hops, ``verdict`` (see :func:`ropa.palette.verdict_for`).
+``severity`` and, on hops, ``verdict``: the register's (:mod:`ropa.transfers`, the only place a
+verdict is decided), ``none`` for a hop that is no restricted transfer.
 """
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ import pandas as pd
 
 from .findings import SEVERITY_RANK, paused_gc
 from .model import RopaGraph
-from .palette import EEA_COLOUR, OK_COLOUR, SEVERITY_COLOURS, verdict_for
+from .palette import EEA_COLOUR, OK_COLOUR, SEVERITY_COLOURS
+from .transfers import VERDICT_ORDER, VERDICTS, edge_verdict, verdict_label, worst_verdict
 from .schema import HOP_TYPES, REL_TYPES
 
 GRAPH_LABELS = ("Organisation", "Activity", "DataCategory", "DataSubject")
@@ -201,14 +203,16 @@ def _flow_index(g: nx.MultiDiGraph) -> dict[str, list[tuple[str, str, int]]]:
 
 
 def annotate(g: nx.MultiDiGraph, findings: Iterable,
-             activities: dict[tuple[str, str], str] | None = None) -> nx.MultiDiGraph:
+             activities: dict[tuple[str, str], str] | None = None,
+             verdicts: dict[tuple[str, str, str], str] | None = None) -> nx.MultiDiGraph:
     """A copy of ``g`` with each finding laid on the hop, activity or organisation it concerns.
 
     Nodes and edges get ``findings`` (finding dicts) and ``severity`` (worst);
-    hop edges get ``verdict``: ``violation`` (a high finding), ``warning`` (a
-    medium or low one), ``ok`` (a transfer without finding) or ``none``. A
-    finding about an organisation alone (``unknown_country``) also marks the
-    hops into it: their transfers cannot be judged.
+    hop edges get ``verdict``: that of the register (``verdicts``, by (activity id,
+    exporter id, importer id), :func:`ropa.transfers.hop_verdicts`), or ``none``
+    when the hop is no restricted transfer (see :func:`ropa.transfers.edge_verdict`
+    for a graph read without a store). A finding about an organisation alone
+    (``unknown_country``) also marks the hops into it: their transfers cannot be judged.
 
     ``activities`` marks ``g`` as a part of a larger RoPA (a neighbourhood read
     from the store): it maps (controller, activity name) to the activity's key
@@ -221,7 +225,7 @@ def annotate(g: nx.MultiDiGraph, findings: Iterable,
     ...      "exporter": "Voorbeeld Zorg BV", "importer": "Mail Blast LLC"}
     >>> a = annotate(g, [f])
     >>> [d["verdict"] for u, v, d in a.edges(data=True) if v == "Organisation:mail blast llc"]
-    ['violation']
+    ['no_valid_basis']
     """
     g = g.copy()
     for _, d in g.nodes(data=True):
@@ -263,9 +267,16 @@ def annotate(g: nx.MultiDiGraph, findings: Iterable,
         d["severity"] = worst_severity(x["severity"] for x in d["findings"])
     for *_, d in g.edges(data=True):
         d["severity"] = worst_severity(x["severity"] for x in d["findings"])
+    for u, v, d in g.edges(data=True):
         if d["type"] in HOP_TYPES:
-            d["verdict"] = verdict_for(d["severity"], d.get("transfer", False))
+            hop = (_id(d.get("activity")), _id(d.get("exporter")), _id(v))
+            d["verdict"] = edge_verdict(d.get("transfer", False), d["findings"], hop, verdicts)
     return g
+
+
+def _id(key: str | None) -> str:
+    """The id part of a node key."""
+    return (key or "").partition(":")[2]
 
 
 # --------------------------------------------------------------------------- filtering
@@ -466,7 +477,7 @@ def collapse(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
     >>> c = collapse(annotate(build_network(example_graph()), []))
     >>> d = c.edges["Activity:voorbeeld zorg bv::newsletter", "Organisation:mail blast llc", "DISCLOSES_TO"]
     >>> d["count"], d["verdict"], [h["name"] for h in d["hops"]]
-    (1, 'ok', ['Newsletter'])
+    (1, 'basis_recorded', ['Newsletter'])
     """
     if all("count" in d for *_, d in g.edges(data=True)):
         return g
@@ -492,8 +503,9 @@ def collapse(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
                 act = d.get("activity") or ""
                 name = g.nodes[act]["name"] if act in g else d["props"].get("activity", "")
                 hops.append(_hop_entry(name, act, d["props"], d.get("severity")))
-            edge.update(transfer=transfer, verdict=verdict_for(severity, transfer),
-                        hops=sorted(hops, key=_sample_order)[:HOP_SAMPLE], props={})
+            verdict = worst_verdict(d["verdict"] for d in group if d.get("transfer") and "verdict" in d) \
+                if transfer else "none"
+            edge.update(transfer=transfer, verdict=verdict, hops=sorted(hops, key=_sample_order)[:HOP_SAMPLE], props={})
         else:
             edge["props"] = group[0]["props"]
         out.add_edge(u, v, key=t, **edge)
@@ -577,6 +589,8 @@ class FindingIndex:
             elif f.get("subject"):
                 self.by_org.setdefault(str(f["subject"]).casefold(), []).append(n)
         self.activities: dict[str, tuple[str, str]] | None = None  # id -> (controller name, name)
+        # The register's verdict of each hop (ropa.transfers.hop_verdicts), set by the caller that has one.
+        self.verdicts: dict[tuple[str, str, str], str] | None = None
         if activities is not None:
             self.activities = {str(i): (str(c or ""), str(n or "")) for i, n, c in activities}
 
@@ -870,9 +884,16 @@ def _lay_on_pairs(store, g: nx.MultiDiGraph, hops: dict[tuple[str, str, str], li
             props = {"mechanism": h["m"], "mechanism_raw": h["w"], "row": h["row"]}
             listed.append(_hop_entry(names.get(h["a"], h["a"] or ""), node_key("Activity", h["a"] or ""),
                                      {k: v for k, v in props.items() if _plain(v)}, rank_name.get(ranks[i])))
+        verdicts = index.verdicts
+        imp = g.nodes[dst]["id"]
+        if not transfer:
+            verdict = "none"
+        elif verdicts is not None:
+            verdict = worst_verdict(edge_verdict(True, found, (h["a"] or "", h["x"] or "", imp), verdicts) for h in hs)
+        else:
+            verdict = edge_verdict(True, found)
         g.add_edge(src, dst, key=rt, type=rt, count=len(hs), findings=found, severity=severity,
-                   transfer=transfer, verdict=verdict_for(severity, transfer), hops=listed, props={},
-                   highlight=False)
+                   transfer=transfer, verdict=verdict, hops=listed, props={}, highlight=False)
 
 
 # --------------------------------------------------------------------------- routes
@@ -1030,13 +1051,13 @@ def mechanism_text(hop: dict) -> str:
 def finding_label(f) -> str:
     """A one-line name for a finding (for pickers).
 
-    >>> finding_label({"rule": "privacy_shield_reliance", "severity": "high", "controller": "A", "subject": "B",
-    ...                "activity": "Newsletter"})
-    'HIGH · privacy_shield_reliance · A → B (Newsletter)'
+    >>> finding_label({"rule": "privacy_shield_reliance", "title": "Transfer relies on the invalidated Privacy Shield",
+    ...                "severity": "high", "controller": "A", "subject": "B", "activity": "Newsletter"})
+    'HIGH · Transfer relies on the invalidated Privacy Shield · A → B (Newsletter)'
     """
     who = " → ".join(x for x in (_f(f, "controller"), _f(f, "subject")) if x)
     act = f" ({_f(f, 'activity')})" if _f(f, "activity") else ""
-    return f"{str(_f(f, 'severity')).upper()} · {_f(f, 'rule')} · {who}{act}"
+    return f"{str(_f(f, 'severity')).upper()} · {_f(f, 'title') or _f(f, 'rule')} · {who}{act}"
 
 
 def finding_identity(f) -> tuple:
@@ -1080,7 +1101,7 @@ def transfers_frame(g: nx.MultiDiGraph, mechanisms: pd.DataFrame | None = None) 
         legal = _join(f.get("legal_source") for f in fs) or (str(mech.loc[m, "legal_source"]) if m in mech.index else "")
         rows.append({
             "severity": d.get("severity") or "",
-            "verdict": d.get("verdict", "ok"),
+            "verdict": verdict_label(d.get("verdict", "none")),
             "controller": g.nodes[ctrl]["name"] if ctrl else "",
             "activity": g.nodes[act]["name"] if act in g else "",
             "exporter": g.nodes[u]["name"] if g.nodes[u]["label"] == "Organisation" else (g.nodes[ctrl]["name"] if ctrl else ""),
@@ -1102,27 +1123,28 @@ def transfers_frame(g: nx.MultiDiGraph, mechanisms: pd.DataFrame | None = None) 
                                      "destination", "destination_names", "mechanism", "rules", "reason",
                                      "legal_source", "remediation", "evidence", "source", "row", "edge"])
     if len(df):
-        df["_rank"] = df["severity"].map(lambda s: -SEVERITY_RANK.get(s, -1))
+        rank = {label: VERDICT_ORDER[v] for v, label in VERDICTS.items()}
+        df["_rank"] = df["verdict"].map(lambda s: rank.get(s, 9))
         df = df.sort_values(["_rank", "controller", "importer", "activity"], kind="stable").drop(columns="_rank")
     return df.reset_index(drop=True)
 
 
-FINDING_TABLE_COLUMNS = ["severity", "verdict", "rule", "title", "controller", "activity", "exporter", "importer",
+FINDING_TABLE_COLUMNS = ["severity", "rule", "title", "controller", "activity", "exporter", "importer",
                          "path", "destination", "mechanism", "reason", "legal_source", "remediation", "evidence",
                          "source", "row", "article"]
 
 
 def findings_table(findings: Iterable) -> pd.DataFrame:
-    """Findings as rows (worst first, as given) with a verdict and the path joined by arrows.
+    """Findings as rows (worst first, as given) with the path joined by arrows (a finding has a severity;
+    the verdict is a transfer's, :mod:`ropa.transfers`).
 
-    >>> findings_table([{"rule": "r", "severity": "medium", "path": ["A", "B"]}])[["verdict", "path"]].iloc[0].tolist()
-    ['warning', 'A → B']
+    >>> findings_table([{"rule": "r", "severity": "medium", "path": ["A", "B"]}])[["severity", "path"]].iloc[0].tolist()
+    ['medium', 'A → B']
     """
     rows = []
     for f in findings:
         d = _as_dict(f)
         d["path"] = " → ".join(d.get("path") or [])
-        d["verdict"] = verdict_for(d.get("severity"), True)
         if d.get("mechanism"):
             d["mechanism"] = mechanism_text({"mechanism": d["mechanism"]})
         rows.append({c: d.get(c) for c in FINDING_TABLE_COLUMNS})
@@ -1177,7 +1199,8 @@ def map_layers(g: nx.MultiDiGraph) -> dict[str, Any]:
         worst = worst_severity(f["severity"] for f in fs)
         by_rule: dict[str, int] = {}
         for f in fs:
-            by_rule[f["rule"]] = by_rule.get(f["rule"], 0) + 1
+            name = f.get("title") or f["rule"]  # people read the rule's title
+            by_rule[name] = by_rule.get(name, 0) + 1
         rules = ", ".join(f"{r} ×{n}" for r, n in sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0])))
         text = (f"{names.get(code, code)}: {transfers[code]} restricted transfer(s); "
                 + (f"worst finding {worst} ({rules})" if worst else "no finding"))

@@ -70,6 +70,16 @@ def rows_to_graph(rows: list[tuple[int, dict]], name: str, problems: list[Proble
     return b.finish()
 
 
+def _says_no(cell: str) -> bool:
+    word = cell.strip().lower()
+    if word in ("-", "--", "n/a", "na", "n.a.", "none", "nvt", "n.v.t.", "—", "–"):
+        return True
+    try:
+        return reference.parse_bool(word) is False
+    except ValueError:
+        return False
+
+
 class _Builder:
     def __init__(self, name: str, problems: list[Problem]):
         self.name = name
@@ -189,9 +199,17 @@ class _Builder:
 
         recipient = rec.get("recipient", "").strip()
         if not recipient:
-            filled = [c for c in RECIPIENT_COLUMNS if rec.get(c, "").strip()]
-            if filled:
-                self.err(row, filled[0], rec[filled[0]], "recipient details given but the recipient is empty")
+            reported = False
+            for c in RECIPIENT_COLUMNS:
+                cell = rec.get(c, "").strip()
+                if not cell:
+                    continue
+                if c in ("tia", "dpa", "dpf_certified") and _says_no(cell):  # a filled-down "no": harmless
+                    self.err(row, c, rec[c], "ignored: the row names no recipient, so this recipient-only cell has "
+                             "no effect", "warning")
+                elif not reported:
+                    self.err(row, c, rec[c], "recipient details given but the recipient is empty")
+                    reported = True
             return
         rid = self.org(recipient, row)
         if rid == cid:

@@ -9,6 +9,7 @@ from ropa import browse, views
 from ropa.backends.embedded import EmbeddedBackend
 from ropa.rules import evaluate
 from ropa.samples import sample_graph
+from ropa.transfers import VERDICT_ORDER, build_register, register_frame
 
 AS_OF = dt.date(2026, 11, 22)
 
@@ -17,27 +18,40 @@ AS_OF = dt.date(2026, 11, 22)
 def sample():
     with EmbeddedBackend() as store:
         store.replace(sample_graph())
-        findings = [f.to_dict() for f in evaluate(store, AS_OF)]
-        full = views.annotate(views.build_network(store.export()), findings)
-        cat = browse.read_catalogue(store)
-        yield store, findings, full, cat, browse.evaluate(cat, findings)
+        found = evaluate(store, AS_OF)
+        findings = [f.to_dict() for f in found]
+        register = build_register(store, AS_OF, found)
+        ev = browse.evaluate(browse.read_catalogue(store), findings, register)
+        full = views.annotate(views.build_network(store.export()), findings, verdicts=ev.verdicts)
+        yield store, findings, full, ev.catalogue, ev
 
 
 def test_counts_map_and_transfers_match_the_whole_graph(sample):
     store, findings, full, cat, ev = sample
     assert ev.counts == views.overview_counts(full)
     assert ev.map == views.map_layers(full)
-    old = views.transfers_frame(full)
-    cols = [c for c in old.columns if c != "edge"]
-    assert len(ev.transfers) == len(old) > 0
-
-    def rows(df):
-        return sorted(tuple(str(v) for v in r) for r in df[cols].itertuples(index=False))
-    assert rows(ev.transfers) == rows(old)
-    # worst first, as the explorer always showed them
-    ranks = [-views.SEVERITY_RANK.get(s, -1) for s in ev.transfers["severity"]]
-    assert ranks == sorted(ranks)
+    # the transfer table is the register (the report's), worst first
+    assert ev.transfers.equals(register_frame(ev.register)) and len(ev.transfers) > 0
+    order = [VERDICT_ORDER[t.verdict] for t in ev.register]
+    assert order == sorted(order)
+    assert ev.counts["restricted_transfers"] == len({t.hop for t in ev.register})
     assert ev.table.equals(views.findings_table(findings))
+
+
+def test_every_drawn_hop_shows_the_worst_verdict_of_its_transfers_in_the_register(sample):
+    store, findings, full, cat, ev = sample
+    worst = {}
+    for t in ev.register:
+        k = (views.node_key("Activity", t.activity_id), views.node_key("Organisation", t.importer_id))
+        worst.setdefault(k, []).append(t.verdict)
+    for u, v, d in full.edges(data=True):
+        if d["type"] in ("DISCLOSES_TO", "ENGAGES"):
+            expected = min(worst[(d["activity"], v)], key=VERDICT_ORDER.get) if d["transfer"] else "none"
+            assert d["verdict"] == expected, (u, v)
+    # a graph read without a store judges its hops with the register's own rule: the same verdicts here
+    plain = views.annotate(views.build_network(store.export()), findings)
+    assert {(u, v, k): d["verdict"] for u, v, k, d in plain.edges(keys=True, data=True) if "verdict" in d} == \
+        {(u, v, k): d["verdict"] for u, v, k, d in full.edges(keys=True, data=True) if "verdict" in d}
 
 
 def test_a_subnetwork_of_everything_is_the_whole_network(sample):
@@ -55,7 +69,7 @@ def test_a_subnetwork_holds_one_activity_and_only_its_part(sample):
     store, findings, full, cat, ev = sample
     hops = cat.hops
     act = hops[hops["type"] == "ENGAGES"]["activity_id"].iloc[0]  # an activity with a sub-processor chain
-    g = browse.network(store, [act], findings=browse.findings_about(cat, ev, [act]))
+    g = browse.network(store, [act], findings=browse.findings_about(cat, ev, [act]), verdicts=ev.verdicts)
     assert [k for k, d in g.nodes(data=True) if d["label"] == "Activity"] == [views.node_key("Activity", act)]
     expected = {n for n in views.focus(full, views.node_key("Activity", act), 1)}
     assert expected <= set(g.nodes)

@@ -70,3 +70,43 @@ def test_piping_into_a_reader_that_stops_early_is_not_an_error():
     out = subprocess.run(f"{sys.executable} -m ropa check --format json | head -c 10", shell=True,
                          capture_output=True, text=True, timeout=120)
     assert out.stdout.startswith("[") and "Traceback" not in out.stderr, out.stderr
+
+
+def test_check_without_files_reads_the_store_and_gates_on_it(tmp_path, capsys):
+    """`ropa import X && ropa check --fail-on high` gates on X, not on the sample; stderr names the store."""
+    store = str(tmp_path / "mine.lbdb")
+    clean = tmp_path / "clean.csv"
+    clean.write_bytes(register_bytes(row(recipient="Proc GmbH", recipient_role="processor", recipient_country="DE")))
+    assert main(["import", str(clean), "--store", store]) == 0
+    capsys.readouterr()
+    assert main(["check", "--store", store, "--fail-on", "high", "--format", "json"]) == 0  # the sample would fail
+    out = capsys.readouterr()
+    assert json.loads(out.out) == [] or all(f["severity"] != "high" for f in json.loads(out.out))
+    assert "mine.lbdb" in out.err and "sample" not in out.err
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(register_bytes(row(recipient="Cloud Inc", recipient_country="US", mechanism="safe harbour")))
+    assert main(["import", str(bad), "--store", store]) == 0
+    capsys.readouterr()
+    assert main(["check", "--store", store, "--fail-on", "high"]) == 1
+    out = capsys.readouterr()
+    assert "Cloud Inc" in out.out and "Rollbar" not in out.out
+
+
+def test_check_reads_the_store_named_by_ropa_store(tmp_path, capsys, monkeypatch):
+    store = tmp_path / "env.lbdb"
+    monkeypatch.setenv("ROPA_STORE", str(store))
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(register_bytes(row(recipient="Cloud Inc", recipient_country="US", mechanism="safe harbour")))
+    assert main(["import", str(bad)]) == 0
+    capsys.readouterr()
+    assert main(["check", "--format", "json"]) == 0
+    out = capsys.readouterr()
+    assert {f["subject"] for f in json.loads(out.out) if f["rule"] == "safe_harbor_reliance"} == {"Cloud Inc"}
+    assert str(store) in out.err
+
+
+def test_check_on_an_empty_store_says_it_reads_the_sample(tmp_path, capsys):
+    assert main(["check", "--store", str(tmp_path / "none.lbdb"), "--format", "json"]) == 0
+    out = capsys.readouterr()
+    assert any(f["subject"] == "Rollbar" for f in json.loads(out.out))
+    assert "sample" in out.err and "none.lbdb" in out.err

@@ -72,7 +72,7 @@ def test_overview_counts_map_and_as_of():
     high_now = int(re.search(r'data-testid="sev-high">(\d+)<', cards).group(1))
     (world,) = [f for f in frames(at) if "worldmap" in f]
     assert re.search(r'fill="#c62828" data-iso="US"><title>United States: 26 restricted transfer\(s\); worst finding '
-                     r'high \(privacy_shield_reliance ×15', world)
+                     r'high \(Transfer relies on the invalidated Privacy Shield ×15', world)
     before = ok(app("overview", as_of=BEFORE_SCHREMS_II))
     cards = " ".join(h.proto.body for h in before.html)
     assert int(re.search(r'data-testid="sev-high">(\d+)<', cards).group(1)) < high_now

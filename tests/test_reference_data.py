@@ -22,6 +22,7 @@ EFTA3 = {"IS", "LI", "NO"}
 EU_TERRITORIES = {"AX", "GF", "GP", "MQ", "RE", "YT", "MF"}
 ADEQUATE = {"AD", "AR", "BR", "CA", "IO:EPO", "FO", "GG", "IM", "IL", "JP", "JE", "NZ", "KR", "CH", "GB",
             "US", "UY"}
+US_HISTORY = {"adequacy_us_safe_harbor", "adequacy_us_privacy_shield"}
 MECHANISMS = {"scc_2021", "scc_2010", "scc_2004", "scc_2001", "scc", "dpf", "adequacy", "bcr",
               "code_of_conduct", "certification", "derogation_consent", "derogation_contract",
               "derogation_other", "privacy_shield", "swiss_us_privacy_shield", "safe_harbor", "none"}
@@ -38,6 +39,7 @@ HEADERS = {
                        "requires_tia", "occasional_only", "legal_source", "remediation", "confidence", "source",
                        "reviewed"],
     "mechanism_aliases.csv": ["alias", "mechanism", "lang", "source", "reviewed"],
+    "law.csv": ["id", "instrument", "applies_from", "legal_source", "confidence", "source", "reviewed"],
     "special_categories.csv": ["term", "category", "article", "lang", "source", "reviewed"],
 }
 DATE_COLUMNS = {"adequacy.csv": ["adopted", "valid_from", "valid_until"],
@@ -57,7 +59,14 @@ def countries():
 
 @pytest.fixture(scope="module")
 def adequacy():
-    return ref.load_adequacy().set_index("country")
+    """The decisions in force today (the past US frameworks, which ended, are tested apart below)."""
+    df = ref.load_adequacy()
+    return df[~df["id"].isin(US_HISTORY)].set_index("country")
+
+
+@pytest.fixture(scope="module")
+def all_adequacy():
+    return ref.load_adequacy().set_index("id")
 
 
 @pytest.fixture(scope="module")
@@ -415,3 +424,55 @@ def test_expected_mechanism_aliases_are_in_the_file(alias, mechanism):
 
 def test_bsn_is_not_a_special_category_term():
     assert "bsn" not in {t.lower() for t in ref.load_special_categories()["term"]}
+
+
+# --------------------------------------------------------------------------- the US frameworks in turn (facts §2, §3)
+
+@pytest.mark.parametrize("id_,number,valid_from,valid_until,ended_by", [
+    ("adequacy_us_safe_harbor", "2000/520/EC", "2000-07-26", "2015-10-05", "C-362/14"),
+    ("adequacy_us_privacy_shield", "2016/1250", "2016-07-12", "2020-07-15", "C-311/18"),
+    ("adequacy_us", "2023/1795", "2023-07-10", None, None),
+])
+def test_us_adequacy_history_is_data_with_its_dates_and_the_judgment_that_ended_it(all_adequacy, id_, number,
+                                                                                    valid_from, valid_until, ended_by):
+    """Safe Harbor from 2000-07-26 until Schrems I (2015-10-06), the Privacy Shield from 2016-07-12 until
+    Schrems II (2020-07-16), the DPF from 2023-07-10: each for certified organisations only."""
+    row = all_adequacy.loc[id_]
+    assert row["country"] == "US" and row["scope_kind"] == "dpf_certified"
+    assert number in row["instrument"] and number in row["legal_source"]
+    assert row["valid_from"] == D(valid_from) == row["adopted"]
+    assert row["valid_until"] == (D(valid_until) if valid_until else None)
+    assert re.search(r"certif|DPF List", row["scope"])
+    if ended_by:  # the day after valid_until is the judgment's day, named in the source
+        assert ended_by in row["source"]
+        assert ended_by not in row["legal_source"]  # cited while in force: the judgment came later
+
+
+def test_no_two_decisions_for_one_country_overlap(all_adequacy):
+    """One decision in force per country and day: the rules read the one in force on the evaluation date."""
+    for country, rows in all_adequacy.groupby("country"):
+        spans = sorted((r["valid_from"], r["valid_until"] or D("9999-12-31")) for _, r in rows.iterrows())
+        for (a0, a1), (b0, b1) in zip(spans, spans[1:]):
+            assert a1 < b0, country
+
+
+def test_the_gdpr_applies_from_2018_05_25_and_earlier_dates_are_refused():
+    assert ref.gdpr_applies_from() == D("2018-05-25")
+    ref.check_evaluation_date(D("2018-05-25"))
+    with pytest.raises(ref_errors().InputError, match="2018-05-25"):
+        ref.check_evaluation_date(D("2018-05-24"))
+
+
+def ref_errors():
+    import ropa.errors
+    return ropa.errors
+
+
+def test_struck_down_mechanisms_come_from_the_dates_in_mechanisms_csv(mechanisms):
+    """The extractor and the resolver rank the mechanisms ended outright first; which they are is read from
+    mechanisms.csv (an invalid_from without a transition), not from a list in the code."""
+    df = mechanisms.reset_index() if "id" not in mechanisms.columns else mechanisms
+    expected = {r["id"] for _, r in df.iterrows() if r["invalid_from"] is not None and r["new_contracts_until"] is None}
+    assert ref.struck_down_mechanisms() == expected == {"privacy_shield", "swiss_us_privacy_shield", "safe_harbor"}
+    from ropa.extract import extractor
+    assert extractor._INVALIDATED == expected

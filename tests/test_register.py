@@ -151,3 +151,21 @@ def test_xlsx_cells_that_look_like_missing_values_are_kept():
         buf, header=False, index=False)
     g = read(buf.getvalue(), "r.xlsx")
     assert set(g.nodes["Organisation"]["name"]) == {"Acme", "NULL"} and list(g.nodes["Activity"]["name"]) == ["NA"]
+
+
+def test_a_filled_down_no_on_a_row_without_a_recipient_is_a_warning_not_an_error():
+    """Spreadsheets fill defaults: tia/dpa "no" (or "-") on a row that names no recipient are ignored with a
+    warning; anything that claims something ("yes", a mechanism) still refuses the row."""
+    import io as _io
+    from conftest import register_bytes, row
+    from ropa.errors import InputError
+    from ropa.formats.register import read_register
+    data = register_bytes(row(recipient="", tia="no", dpa="nee"), row(activity="Hiring", recipient="", dpa="-"))
+    g = read_register(_io.BytesIO(data), "defaults.csv")
+    assert len(g.nodes["Activity"]) == 2
+    warned = {(w.row, w.column) for w in g.warnings if "no recipient" in w.message}
+    assert warned == {(2, "tia"), (2, "dpa"), (3, "dpa")}
+    assert all(w.severity == "warning" for w in g.warnings)
+    for claim in (dict(tia="yes"), dict(dpa="no", mechanism="scc_2021")):
+        with pytest.raises(InputError, match="recipient is empty"):
+            read_register(_io.BytesIO(register_bytes(row(recipient="", **claim))), "claims.csv")

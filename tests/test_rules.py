@@ -81,9 +81,47 @@ def test_privacy_shield_is_judged_as_of_the_date(as_of, fires):
     assert bool(fired(fs, "privacy_shield_reliance")) is fires
 
 
-@pytest.mark.parametrize("as_of,fires", [(dt.date(2015, 10, 5), False), (dt.date(2015, 10, 6), True)])
-def test_safe_harbor_is_judged_as_of_the_date(as_of, fires):
-    assert bool(fired(check_rows(row(**US, mechanism="safe_harbor"), as_of=as_of), "safe_harbor_reliance")) is fires
+def test_safe_harbor_fires_on_every_date_the_gdpr_applied():
+    # Safe Harbor fell on 2015-10-06 (C-362/14), before the GDPR applied (2018-05-25)
+    assert fired(check_rows(row(**US, mechanism="safe_harbor"), as_of=dt.date(2018, 5, 25)), "safe_harbor_reliance")
+
+
+def test_a_date_before_the_gdpr_applied_is_refused_naming_2018_05_25():
+    from ropa.errors import InputError
+    with pytest.raises(InputError, match="2018-05-25"):
+        check_rows(row(**US, mechanism="safe_harbor"), as_of=dt.date(2015, 10, 5))
+
+
+US_NONE = dict(US, mechanism="")
+
+
+@pytest.mark.parametrize("as_of,cites,never", [
+    # the law in force on the date: the Privacy Shield until 2020-07-15, nothing until the DPF of 2023-07-10
+    (dt.date(2020, 7, 1), "2016/1250", ("2023/1795", "Data Privacy Framework")),
+    (dt.date(2021, 1, 1), None, ("2023/1795", "2016/1250", "Data Privacy Framework")),
+    (dt.date(2026, 11, 22), "2023/1795", ("2016/1250",)),
+])
+def test_a_us_recipient_without_a_mechanism_is_told_the_us_law_in_force_on_the_date(as_of, cites, never):
+    (f,) = fired(check_rows(row(**US_NONE), as_of=as_of), "transfer_without_safeguard")
+    text = f.reason + " " + f.legal_source
+    if cites:
+        assert cites in f.reason and cites in f.legal_source
+    for word in never:
+        assert word not in text
+
+
+def test_a_safeguard_signed_after_the_evaluation_date_was_not_in_place_then():
+    signed_later = row(**US, mechanism="scc_2021", mechanism_date="2023-04-01", tia="yes")
+    (f,) = fired(check_rows(signed_later, as_of=dt.date(2022, 7, 1)), "transfer_without_safeguard")
+    assert "after the evaluation date" in f.reason
+    assert not fired(check_rows(signed_later, as_of=dt.date(2023, 4, 1)), "transfer_without_safeguard")
+
+
+def test_dpf_claimed_before_the_dpf_existed_is_out_of_scope():
+    claim = row(**US, mechanism="dpf", dpf_certified="yes")
+    (f,) = fired(check_rows(claim, as_of=dt.date(2020, 7, 1)), "adequacy_out_of_scope")
+    assert "did not yet apply" in f.reason and "2016/1250" in f.reason
+    assert not fired(check_rows(claim, as_of=dt.date(2023, 7, 10)), "adequacy_out_of_scope")
 
 
 @pytest.mark.parametrize("as_of,signed,fires", [
@@ -351,11 +389,34 @@ def test_a_rule_header_ends_where_the_query_comments_begin(tmp_path):
     from ropa.rules import parse_rule
     p = tmp_path / "r.cypher"
     p.write_text("// title: T\n// severity: high\n// article: Art. 44\n// legal_source: GDPR Art. 44\n"
-                 "// remediation: Stop the transfer\n//    or sign the 2021 SCCs.\n"
+                 "// remediation: Stop the transfer\n//    or sign the 2021 SCCs.\n// judges: transfer\n"
                  "// How this query works: one scan of the hops.\nMATCH (n) RETURN n\n", encoding="utf-8")
     r = parse_rule(p)
     assert r.remediation == "Stop the transfer or sign the 2021 SCCs."
     assert "How this query works" in r.query
+
+
+def test_each_rule_declares_what_it_judges():
+    """Which rules decide a transfer's verdict is in the rule files (header ``judges``), nowhere else."""
+    from ropa.transfers import place_rules, transfer_rules
+    judges = {r.id: r.judges for r in load_rules()}
+    assert transfer_rules() == {r for r, j in judges.items() if j == "transfer"}
+    assert judges["processor_without_dpa"] == "contract" and judges["incomplete_record"] == "record"
+    assert place_rules() == {"unknown_country"}
+    assert transfer_rules() >= {"transfer_without_safeguard", "privacy_shield_reliance", "outdated_scc"}
+
+
+def test_a_rule_without_judges_or_with_an_unknown_one_is_refused(tmp_path):
+    from ropa.errors import RuleError
+    from ropa.rules import parse_rule
+    p = tmp_path / "r.cypher"
+    head = "// title: T\n// severity: high\n// article: A\n// legal_source: L\n// remediation: R\n"
+    p.write_text(head + "MATCH (n) RETURN n\n", encoding="utf-8")
+    with pytest.raises(RuleError, match="judges"):
+        parse_rule(p)
+    p.write_text(head + "// judges: everything\nMATCH (n) RETURN n\n", encoding="utf-8")
+    with pytest.raises(RuleError, match="judges"):
+        parse_rule(p)
 
 
 def test_shipped_rule_headers_hold_no_query_notes():

@@ -8,6 +8,8 @@ import re
 import networkx as nx
 import pytest
 
+from ropa.palette import VERDICT_COLOURS
+from ropa.transfers import VERDICTS
 from ropa import art30, browse, views
 from ropa.backends.embedded import EmbeddedBackend
 from ropa.findings import SEVERITY_RANK
@@ -61,7 +63,7 @@ def test_hop_findings_land_on_their_own_hop(sample):
                                                                  for x in d.get("findings", []))]
     assert len(marked) == 1
     u, v, d = marked[0]
-    assert a.nodes[v]["name"] == "ActiveCampaign" and d["verdict"] == "violation"
+    assert a.nodes[v]["name"] == "ActiveCampaign" and d["verdict"] == "no_valid_basis"
     assert a.nodes[d["activity"]]["name"] == f["activity"]
 
 
@@ -81,19 +83,20 @@ def test_transfers_are_the_hops_abroad_worst_first(sample):
     _, a, _ = sample
     tf = views.transfers_frame(a)
     assert len(tf) == views.overview_counts(a)["restricted_transfers"] > 0
-    ranks = [SEVERITY_RANK.get(s, -1) for s in tf["severity"]]
-    assert ranks == sorted(ranks, reverse=True)
+    order = {label: i for i, label in enumerate(VERDICTS.values())}
+    ranks = [order[v] for v in tf["verdict"]]
+    assert ranks == sorted(ranks)
     assert set(tf["destination"]) == {"US"}
     ps = tf[tf["rules"].str.contains("privacy_shield_reliance")]
-    assert len(ps) == 15 and set(ps["verdict"]) == {"violation"} and set(ps["controller"]) == {"RAIDBOXES GmbH"}
+    assert len(ps) == 15 and set(ps["verdict"]) == {"No valid basis"} and set(ps["controller"]) == {"RAIDBOXES GmbH"}
     assert (ps["evidence"].str.len() > 0).all() and ps["evidence"].str.contains("Privacy Shield").any()
 
 
 def test_transfer_without_finding_is_ok(example):
     _, a, _ = example
     tf = views.transfers_frame(a).set_index("importer")
-    assert tf.loc["Mail Blast LLC", "verdict"] == "violation"
-    assert tf.loc["SMS Relay Inc", "verdict"] == "warning"  # the chain finding is medium
+    assert tf.loc["Mail Blast LLC", "verdict"] == "No valid basis"
+    assert tf.loc["SMS Relay Inc", "verdict"] == "Action needed"  # the chain finding is medium
 
 
 def test_onward_chain_route_runs_through_the_subprocessor(example):
@@ -216,7 +219,7 @@ def test_drawing_carries_every_node_and_the_legend(example):
     page = network_html(views.with_route(a, a, route))
     data = page.split("new vis.DataSet(", 1)[1]
     assert data.count('"id":') >= a.number_of_nodes()
-    for text in ("Controller", "Processing activity", "violation (a high finding)", "the selected finding"):
+    for text in ("Controller", "Processing activity", "No valid basis", "the selected finding"):
         assert text in page
 
 
@@ -260,7 +263,7 @@ def test_collapse_draws_parallel_hops_as_one_edge_with_a_count(generated):
         assert {id(f) for f in d["findings"]} == merged
         assert d["severity"] == views.worst_severity(f["severity"] for e in group for f in e["findings"])
         if t in HOP_TYPES:
-            assert d["verdict"] == min((e["verdict"] for e in group), key=["violation", "warning", "ok", "none"].index)
+            assert d["verdict"] == min((e["verdict"] for e in group), key=list(VERDICT_COLOURS).index)
             assert len(d["hops"]) == min(len(group), views.HOP_SAMPLE)
             ranks = [SEVERITY_RANK.get(h["severity"], -1) for h in d["hops"]]
             assert ranks == sorted(ranks, reverse=True)  # worst first

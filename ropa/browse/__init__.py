@@ -11,8 +11,8 @@ module reads what a page shows with the queries in ``ropa/browse/queries/``
   version; a few seconds at a million relationships.
 * :func:`evaluate` - the rule pack's findings laid on the catalogue, with the
   same matching as :func:`ropa.views.annotate`: each hop's severity and
-  verdict, the restricted-transfer table (the columns of
-  :func:`ropa.views.transfers_frame`), the world map (through
+  verdict (read from the register of :mod:`ropa.transfers`, never decided here), the
+  restricted-transfer table (:func:`ropa.transfers.register_frame`), the world map (through
   :func:`ropa.views.map_layers` on a graph of hops and countries only) and the
   overview counts. One per store version and evaluation date.
 * :func:`subnetwork` - the part of the RoPA around some activities and
@@ -23,7 +23,6 @@ module reads what a page shows with the queries in ``ropa/browse/queries/``
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -35,15 +34,12 @@ import pandas as pd
 from .. import views
 from ..findings import SEVERITY_RANK
 from ..model import RopaGraph
-from ..palette import verdict_for
+from .. import transfers as register
 from ..schema import NODE_TYPES, REL_TYPES
-from ..views import _join  # the transfer table joins findings' texts as views does
 
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
 PAGE_SIZE = 50
-TRANSFER_COLUMNS = ["severity", "verdict", "controller", "activity", "exporter", "importer", "path", "destination",
-                    "destination_names", "mechanism", "rules", "reason", "legal_source", "remediation", "evidence",
-                    "source", "row", "activity_id", "type", "src_id", "importer_id"]
+TRANSFER_COLUMNS = register.EXPLORER_COLUMNS
 
 
 @lru_cache(maxsize=None)
@@ -116,10 +112,11 @@ class Evaluation:
     and ``transfers`` (the restricted-transfer table) when first asked for.
     """
 
-    def __init__(self, cat: Catalogue, findings: list[dict], mechanisms: pd.DataFrame | None = None):
+    def __init__(self, cat: Catalogue, findings: list[dict], transfers: list | None = None):
         self.catalogue = cat
         self.findings = findings
-        self._mechanisms = mechanisms
+        self.register = list(transfers or [])  # ropa.transfers.Transfer, judged, worst first
+        self.verdicts = register.hop_verdicts(self.register)  # what the graph colours each hop with
         self.hop_findings, self.activity_findings = _lay(cat, findings)
         self.hop_severity = [views.worst_severity(findings[n]["severity"] for n in fs) for fs in self.hop_findings]
         self.abroad = _abroad_by_org(cat)
@@ -142,7 +139,8 @@ class Evaluation:
 
     @cached_property
     def transfers(self) -> pd.DataFrame:
-        return _transfers(self.catalogue, self)
+        """The register of restricted transfers (:func:`ropa.transfers.register_frame`), worst first."""
+        return register.register_frame(self.register)
 
 
 def _abroad_by_org(cat: Catalogue) -> dict[str, list[tuple[str, str]]]:
@@ -189,93 +187,26 @@ def _lay(cat: Catalogue, findings: list[dict]) -> tuple[list[list[int]], dict[st
     return on_hop, on_act
 
 
-def _paths(cat: Catalogue, rows: list[int]) -> dict[int, str]:
-    """The path of each hop as ``ropa.views.hop_route`` draws it: controller → activity → … → importer."""
-    hops = cat.hops
-    engaged = set(hops["activity_id"][hops["type"] == "ENGAGES"])
-    flows: dict[str, nx.DiGraph] = {}
-    for t, a, s, v in zip(hops["type"], hops["activity_id"], hops["src_id"], hops["importer_id"]):
-        if a in engaged:
-            flows.setdefault(a, nx.DiGraph()).add_edge(("A", s) if t == "DISCLOSES_TO" else ("O", s), ("O", v))
-    names = dict(zip(cat.organisations["id"], cat.organisations["name"]))
-    cols = [hops[c].tolist() for c in ("type", "controller", "activity", "activity_id", "src_id", "importer")]
-    out = {}
-    for i in rows:
-        t, ctrl, act, act_id, src, imp = (c[i] for c in cols)
-        route = [ctrl, act]
-        if t == "ENGAGES":
-            dg = flows.get(act_id)
-            start, goal = ("A", act_id), ("O", src)
-            try:
-                between = nx.shortest_path(dg, start, goal)[1:] if dg is not None and start in dg and goal in dg \
-                    else [goal]
-            except nx.NetworkXNoPath:
-                between = [goal]
-            route += [names.get(k, k) for _, k in between]
-        route.append(imp)
-        out[i] = " → ".join(str(x) for x in route)
-    return out
-
-
-def evaluate(cat: Catalogue, findings: list[dict], mechanisms: pd.DataFrame | None = None) -> Evaluation:
-    """Lay ``findings`` (dicts, worst first, as :func:`ropa.rules.evaluate` gives them) on the catalogue.
+def evaluate(cat: Catalogue, findings: list[dict], transfers: list | None = None) -> Evaluation:
+    """Lay ``findings`` (dicts, worst first, as :func:`ropa.rules.evaluate` gives them) on the catalogue,
+    with the register of restricted transfers judged from them (:func:`ropa.transfers.build_register`),
+    which gives the transfer table and each hop's verdict.
 
     >>> import datetime as dt
     >>> from ropa.backends.embedded import EmbeddedBackend
     >>> from ropa.rules import evaluate as rule_pack
     >>> from ropa.samples import example_graph
+    >>> from ropa.transfers import build_register
     >>> with EmbeddedBackend() as s:
     ...     s.replace(example_graph())
     ...     c = read_catalogue(s)
-    ...     fs = [f.to_dict() for f in rule_pack(s, dt.date(2026, 11, 22))]
-    >>> e = evaluate(c, fs)
-    >>> e.counts["restricted_transfers"], sorted(e.transfers["verdict"])
-    (2, ['violation', 'warning'])
+    ...     found = rule_pack(s, dt.date(2026, 11, 22))
+    ...     reg = build_register(s, dt.date(2026, 11, 22), found)
+    >>> e = evaluate(c, [f.to_dict() for f in found], reg)
+    >>> e.counts["restricted_transfers"], e.transfers["verdict"].tolist()
+    (2, ['No valid basis', 'Action needed'])
     """
-    return Evaluation(cat, findings, mechanisms)
-
-
-def _transfers(cat: Catalogue, ev: Evaluation) -> pd.DataFrame:
-    """Every restricted transfer with its verdict, worst first (the columns of views.transfers_frame)."""
-    mechanisms = ev._mechanisms
-    if mechanisms is None:
-        from ..reference import load_mechanisms
-        mechanisms = load_mechanisms()
-    legal_of = dict(zip(mechanisms["id"], mechanisms["legal_source"]))
-    findings, on_hop, severity, abroad = ev.findings, ev.hop_findings, ev.hop_severity, ev.abroad
-    hops, transfer_rows = cat.hops, ev.transfer_rows
-    paths = _paths(cat, transfer_rows)
-    rows = []
-    columns = {c: hops[c].tolist() for c in hops.columns}
-    for i in transfer_rows:
-        h = {c: v[i] for c, v in columns.items()}
-        fs = sorted((findings[n] for n in on_hop[i]), key=lambda f: -SEVERITY_RANK.get(f["severity"], -1))
-        places = abroad[h["importer_id"]]
-        m = h["mechanism"]
-        legal = _join(f.get("legal_source") for f in fs) or (str(legal_of[m]) if m in legal_of else "")
-        rows.append({
-            "severity": severity[i] or "", "verdict": verdict_for(severity[i], True),
-            "controller": h["controller"], "activity": h["activity"], "exporter": h["exporter"],
-            "importer": h["importer"], "path": paths[i],
-            "destination": ", ".join(c for c, _ in places), "destination_names": ", ".join(n for _, n in places),
-            "mechanism": views.mechanism_text({k: h[k] for k in ("mechanism", "mechanism_raw") if _given(h[k])}),
-            "rules": _join(f["rule"] for f in fs), "reason": _join(f.get("reason") for f in fs),
-            "legal_source": legal, "remediation": _join(f.get("remediation") for f in fs),
-            "evidence": h["evidence"] if _given(h["evidence"]) else "",
-            "source": h["source"] if _given(h["source"]) else "",
-            "row": h["row"] if _given(h["row"]) else None,
-            "activity_id": h["activity_id"], "type": h["type"], "src_id": h["src_id"], "importer_id": h["importer_id"],
-        })
-    transfers = pd.DataFrame(rows, columns=TRANSFER_COLUMNS)
-    if len(transfers):
-        transfers["_rank"] = transfers["severity"].map(lambda s: -SEVERITY_RANK.get(s, -1))
-        transfers = transfers.sort_values(["_rank", "controller", "importer", "activity"], kind="stable")
-        transfers = transfers.drop(columns="_rank").reset_index(drop=True)
-    return transfers
-
-
-def _given(v) -> bool:
-    return v is not None and not (isinstance(v, float) and math.isnan(v)) and v != ""
+    return Evaluation(cat, findings, transfers)
 
 
 def _map_graph(cat: Catalogue, findings: list[dict], on_hop: list[list[int]]) -> nx.MultiDiGraph:
@@ -375,7 +306,7 @@ def subnetwork(store, activities: Iterable[str], organisations: Iterable[str] = 
 
 
 def network(store, activities: Iterable[str], organisations: Iterable[str] = (),
-            findings: Iterable[dict] = ()) -> nx.MultiDiGraph:
+            findings: Iterable[dict] = (), verdicts: dict | None = None) -> nx.MultiDiGraph:
     """:func:`subnetwork` as the explorer's annotated network (:func:`ropa.views.build_network` +
     :func:`ropa.views.annotate`), with ``controller`` true on every organisation that controls an
     activity anywhere in the store."""
@@ -384,7 +315,7 @@ def network(store, activities: Iterable[str], organisations: Iterable[str] = (),
     for key, d in g.nodes(data=True):
         if d["label"] == "Organisation":
             d["controller"] = d["id"] in controllers
-    return views.annotate(g, list(findings))
+    return views.annotate(g, list(findings), verdicts=verdicts)
 
 
 def findings_about(cat: Catalogue, ev: Evaluation, activities: Iterable[str],

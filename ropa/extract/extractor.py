@@ -55,7 +55,7 @@ technologies technology online software services service group holding holdings 
 ireland deutschland germany nederland netherlands uk eu global worldwide inc ltd llc gmbh bv nv the
 """.split())
 _ROLE_ORDER = ("joint_controller", "independent_controller", "subprocessor", "processor")
-_INVALIDATED = frozenset({"privacy_shield", "swiss_us_privacy_shield", "safe_harbor"})
+_INVALIDATED = reference.struck_down_mechanisms()  # from mechanisms.csv (invalid_from), not a list of ours
 _GENERIC_MECH = frozenset({"adequacy", "derogation_other"})
 _SHORT_COUNTRY = {"USA": "US", "U.S.A.": "US", "U.S.": "US", "US": "US", "VS": "US", "UK": "GB", "U.K.": "GB"}
 _REGION_WORDS = ("EEA", "EER", "EWR", "EU", "European Economic Area", "European Union", "Europese Unie",

@@ -51,6 +51,22 @@ REQUIRED_COLUMNS = ["controller", "activity"]
 RECIPIENT_COLUMNS = ["recipient_role", "engaged_by", "recipient_country", "processing_countries",
                      "mechanism", "mechanism_date", "tia", "dpa", "dpf_certified"]
 
+# Recipient-only yes/no cells that may say "no" (or be empty-like) on a row without a recipient: a warning.
+NEGATIVE_TOLERATED = ("tia", "dpa", "dpf_certified")
+EMPTY_LIKE = frozenset({"-", "--", "n/a", "na", "n.a.", "none", "nvt", "n.v.t.", "—", "–"})
+
+
+def _says_no(cell: str) -> bool:
+    """True for a cell that says no, or nothing, in any of the register's languages ("no", "nee", "-", "n/a")."""
+    word = str(cell).strip().casefold()
+    if word in EMPTY_LIKE:
+        return True
+    try:
+        return reference.parse_bool(word) is False
+    except ValueError:
+        return False
+
+
 # Headings of the ICO (UK) and CNIL (FR) templates, and everyday variants, by
 # their normalised form (see _norm_header). A heading matches when it starts
 # with one of these.
@@ -627,7 +643,16 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
     missing = np.flatnonzero(~has_recipient)
     reported = np.zeros(len(missing), dtype=bool)
     for c in RECIPIENT_COLUMNS:
-        hit = ~reported & (t[c][missing] != "")
+        given = t[c][missing] != ""
+        if c in NEGATIVE_TOLERATED:
+            # A spreadsheet fills "no" (or "-") down a yes/no column: on a row without a recipient it says
+            # nothing about a transfer, so it is ignored with a warning rather than refusing the file.
+            idle = given & np.array([_says_no(v) for v in t[c][missing]], dtype=bool)
+            for i in missing[idle]:
+                found.add(pos[i], S_NO_RECIPIENT, 0, rows[i], c, raw[c][i],
+                          "ignored: the row names no recipient, so this recipient-only cell has no effect", "warning")
+            given &= ~idle
+        hit = ~reported & given
         for i in missing[hit]:
             found.add(pos[i], S_NO_RECIPIENT, 0, rows[i], c, raw[c][i], "recipient details given but the recipient is empty")
         reported |= hit

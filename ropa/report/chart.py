@@ -5,11 +5,10 @@ from html import escape
 
 # Verdict and severity colours; chosen to stay apart in greyscale print and for
 # red-green colour blindness (they differ in lightness, and labels carry the meaning).
-COLOURS = {
-    "no_valid_basis": "#b42318", "action_needed": "#dc6803", "basis_recorded": "#1570ef",
-    "cannot_judge": "#98a2b3",
-    "high": "#b42318", "medium": "#dc6803", "low": "#98a2b3",
-}
+from ..palette import VERDICT_COLOURS  # noqa: E402  one colour per verdict everywhere
+
+COLOURS = {**{v: c for v, c in VERDICT_COLOURS.items() if v != "none"},
+           "high": "#b42318", "medium": "#dc6803", "low": "#98a2b3"}
 
 
 def bar_chart(title: str, bars: list[tuple[str, int, str]], width: int = 240) -> str:

@@ -11,26 +11,11 @@ from collections import Counter
 import pandas as pd
 
 from ..findings import Finding
+from ..art30 import CONTROLLER_COLUMNS as CONTROLLER_RECORD_COLUMNS, controller_rows as controller_rows_of
+from ..transfers import REGISTER_COLUMNS, human, register_rows
 from .model import VERDICTS, Report
 
-TRANSFER_COLUMNS = [
-    "#", "controller", "activity", "exporter", "importer", "role", "path", "onward", "destination",
-    "destination_country", "mechanism", "mechanism_as_written", "mechanism_date", "tia_recorded",
-    "adequacy_decision", "verdict", "severity", "rules", "findings", "legal_source", "basis_legal_source",
-    "remediation", "evidence", "source", "row",
-]
-HEADER_WORDS = {"tia": "TIA", "art9": "Art. 9(2)", "eea": "EEA"}
-
-
-def human(name: str) -> str:
-    """A column name as a header a reader expects.
-
-    >>> human("tia_recorded"), human("destination_country")
-    ('TIA recorded', 'Destination country')
-    """
-    words = [HEADER_WORDS.get(w, w) for w in name.split("_")]
-    text = " ".join(words)
-    return text[:1].upper() + text[1:]
+TRANSFER_COLUMNS = REGISTER_COLUMNS  # the register's columns (ropa.transfers), the same in `ropa transfers`
 
 
 def with_headers(df: pd.DataFrame) -> pd.DataFrame:
@@ -81,16 +66,7 @@ def summary_frame(r: Report) -> pd.DataFrame:
 
 def transfer_rows(r: Report) -> list[list]:
     """The restricted-transfer register, one row per transfer (columns: :data:`TRANSFER_COLUMNS`)."""
-    rows = []
-    for i, t in enumerate(r.transfers, start=1):
-        rows.append([
-            i, t.controller, t.activity, t.exporter, t.importer, t.role, " → ".join(t.path), _yes(t.onward),
-            t.destination, t.destination_name, t.mechanism_label or t.mechanism or "none recorded", t.mechanism_raw,
-            t.mechanism_date, _yes(t.tia), t.adequacy, t.verdict_label, t.severity,
-            "; ".join(_unique_rules(t.findings)), " ".join(t.reasons), t.legal_source, t.basis_legal_source,
-            t.remediation, t.evidence, t.source, t.row,
-        ])
-    return rows
+    return register_rows(r.transfers)
 
 
 def transfers_frame(r: Report) -> pd.DataFrame:
@@ -141,16 +117,12 @@ def controllers_frame(r: Report) -> pd.DataFrame:
     return _frame(CONTROLLER_COLUMNS, controller_rows(r))
 
 
-RECORD_COLUMNS = ["controller", "activity", "purpose", "legal_basis", "art9_condition", "data_subjects",
-                  "data_categories", "special_categories", "recipients", "third_country_transfers", "retention",
-                  "security_measures", "source"]
+RECORD_COLUMNS = CONTROLLER_RECORD_COLUMNS  # the Art. 30(1) table of the Record page (ropa.art30), word for word
 
 
 def record_rows(r: Report) -> list[list]:
-    """The Art. 30(1) records, one row per activity."""
-    return [[a.controller, a.activity, a.purpose, a.legal_basis, a.special_condition, "; ".join(a.data_subjects),
-             "; ".join(a.data_categories), "; ".join(a.special_categories), "; ".join(a.recipients),
-             "; ".join(a.transfers), a.retention, a.security_measures, a.source] for a in r.records]
+    """The Art. 30(1) records, one row per activity, as the Record page shows them (:func:`ropa.art30.controller_rows`)."""
+    return controller_rows_of(r.records).values.tolist()
 
 
 def records_frame(r: Report) -> pd.DataFrame:

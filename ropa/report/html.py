@@ -19,12 +19,7 @@ from .chart import COLOURS, bar_chart
 from .model import VERDICTS, Report
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-VERDICT_HELP = {
-    "no_valid_basis": "a high finding: the transfer rests on nothing valid on that date",
-    "action_needed": "a medium finding: the basis exists but something is missing (a TIA, an onward chain to review)",
-    "basis_recorded": "no finding: the register records a basis the rules accept",
-    "cannot_judge": "the destination cannot be resolved to a country",
-}
+from ..transfers import VERDICT_HELP  # noqa: E402  the words are the register's
 
 
 @lru_cache(maxsize=1)

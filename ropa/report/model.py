@@ -11,8 +11,8 @@ asking the store again:
 * the stored tables (:meth:`Backend.export_tables`, a table at a time) give the Art. 30
   records and the data fingerprint.
 
-A transfer's verdict is read off the findings on it, never decided here: the
-rules are the single source of truth for what is wrong.
+A transfer's verdict is decided once, in :mod:`ropa.transfers` (the register every
+surface reads), from the findings of the rules that judge a transfer; never here.
 """
 from __future__ import annotations
 
@@ -21,8 +21,6 @@ import datetime as dt
 import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
-from operator import attrgetter
 from pathlib import Path
 
 from .. import __version__
@@ -30,25 +28,16 @@ from ..errors import InputError, Problem
 from ..findings import SEVERITIES, SEVERITY_RANK, Finding, paused_gc
 from ..model import RopaGraph, fingerprint_of
 from ..reference import DATA_DIR as REFERENCE_DIR
+from ..art30 import RECORD_COLUMNS, Record, build_records, transfer_lines  # noqa: F401  one Art. 30 builder
+from ..reference import check_evaluation_date
 from ..rules import Rule, evaluate, load_rules, rule_pack_version
+from ..transfers import (VERDICTS, Transfer, _columns, judge, read_transfers, sort_worst_first,  # noqa: F401
+                         transfer_rules)
 
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
 
-# Verdict id -> label, worst first. A transfer's verdict follows the worst finding on it.
-VERDICTS = {
-    "no_valid_basis": "No valid basis",
-    "action_needed": "Action needed",
-    "basis_recorded": "Basis recorded",
-    "cannot_judge": "Cannot be judged",
-}
-VERDICT_BY_SEVERITY = {"high": "no_valid_basis", "medium": "action_needed", "low": "action_needed"}
-
-# Rules whose findings judge a transfer (one hop: exporter -> importer of one activity).
-# processor_without_dpa is about the same hop but under Art. 28, not Chapter V: it is
-# reported under its rule and does not colour a transfer's verdict.
-TRANSFER_RULES = ("transfer_without_safeguard", "privacy_shield_reliance", "safe_harbor_reliance", "outdated_scc",
-                  "adequacy_out_of_scope", "onward_transfer_chain", "special_category_transfer", "scc_without_tia",
-                  "systematic_derogation")
+# The verdicts and the transfer register live in ropa.transfers (one verdict per transfer, decided there).
+TRANSFER_RULES = tuple(sorted(transfer_rules()))
 
 NOT_CHECKED = (
     "Whether the contracts the register names (SCCs, DPAs, BCRs) exist, are signed, use the right SCC "
@@ -57,6 +46,10 @@ NOT_CHECKED = (
     "one is recorded.",
     "Whether a US recipient is on the Data Privacy Framework List today: the report uses the "
     "certification recorded in the register and its check date. Check the DPF List before relying on it.",
+    "For an evaluation date in the past, whether a US recipient was certified under the framework then in "
+    "force (Safe Harbor, the Privacy Shield): the register holds one certification flag, read as certification "
+    "under the US framework in force on the evaluation date; and whether a transfer that names the Privacy "
+    "Shield while it applied went to a certified organisation.",
     "Transfers by Swiss or UK exporters under their own regimes: the reference data hold the EU "
     "adequacy list only.",
     "The conditions of an Art. 49 derogation beyond whether the transfer is marked occasional.",
@@ -83,83 +76,6 @@ DISCLAIMER = ("This report is produced by software from the Record of Processing
 
 
 @dataclass
-class Transfer:
-    """One restricted transfer: a hop whose importer processes data outside the EEA."""
-
-    controller: str
-    activity: str
-    exporter: str
-    importer: str
-    role: str
-    path: list[str]
-    destination: str
-    destination_name: str
-    resolved: bool
-    mechanism: str
-    mechanism_label: str
-    mechanism_raw: str
-    mechanism_date: dt.date | None
-    tia: bool | None
-    requires_tia: bool
-    adequacy: str
-    adequacy_scope: str
-    basis_legal_source: str
-    evidence: str
-    source: str
-    row: int | None
-    findings: list[Finding] = field(default_factory=list)
-    verdict: str = "basis_recorded"
-
-    @property
-    def onward(self) -> bool:
-        """True for a hop further down a sub-processor chain."""
-        return len(self.path) > 2
-
-    @property
-    def severity(self) -> str:
-        """The worst severity among the findings on this transfer, or ``""``."""
-        return max((f.severity for f in self.findings), key=SEVERITY_RANK.get, default="")
-
-    @property
-    def verdict_label(self) -> str:
-        return VERDICTS[self.verdict]
-
-    @property
-    def legal_source(self) -> str:
-        """The law the verdict rests on: the findings' sources, else the basis's own."""
-        sources = _unique(f.legal_source for f in self.findings)
-        return "; ".join(sources) if sources else self.basis_legal_source
-
-    @property
-    def remediation(self) -> str:
-        return " ".join(_unique(f.remediation for f in self.findings))
-
-    @property
-    def reasons(self) -> list[str]:
-        return _unique(f.reason for f in self.findings)
-
-    @property
-    def mechanism_text(self) -> str:
-        """The mechanism as a reader wants it: label, date, TIA."""
-        if not self.mechanism or self.mechanism == "none":
-            text = "None recorded"
-        else:
-            text = self.mechanism_label or self.mechanism
-        if self.mechanism_date:
-            text += f", dated {self.mechanism_date.isoformat()}"
-        if self.requires_tia or self.tia:
-            text += "; TIA recorded" if self.tia else "; no TIA recorded"
-        return text
-
-    @property
-    def source_ref(self) -> str:
-        """Where the row came from: document and row number."""
-        if not self.source:
-            return ""
-        return f"{self.source}, row {self.row}" if self.row is not None else self.source
-
-
-@dataclass
 class Unlocated:
     """A recipient with no recorded country: its transfers cannot be judged."""
 
@@ -172,25 +88,6 @@ class Unlocated:
     evidence: str
     source: str
     row: int | None
-
-
-@dataclass
-class Record:
-    """One Art. 30(1) record: a processing activity of one controller."""
-
-    controller: str
-    activity: str
-    purpose: str
-    legal_basis: str
-    special_condition: str
-    data_subjects: list[str]
-    data_categories: list[str]
-    special_categories: list[str]
-    recipients: list[str]
-    transfers: list[str]
-    retention: str
-    security_measures: str
-    source: str
 
 
 @dataclass
@@ -383,6 +280,7 @@ def _build_report(backend, as_of: dt.date | None = None, controllers: list[str] 
     [('SMS Relay Inc', 'action_needed')]
     """
     as_of = as_of or dt.date.today()
+    check_evaluation_date(as_of)
     # One pass over the stored tables gives the data fingerprint and the few columns the records need,
     # without the whole graph in memory (the diff against a snapshot still needs it).
     tables: dict[str, dict[str, list]] = {}
@@ -394,10 +292,10 @@ def _build_report(backend, as_of: dt.date | None = None, controllers: list[str] 
     backend.release_memory()
     findings = evaluate(backend, as_of, progress=progress)
     backend.release_memory()
-    transfers = _transfers(_columns(backend, load_query("transfers"), {"asOf": as_of}))
+    transfers = read_transfers(backend, as_of)
     backend.release_memory()
     unlocated = [_unlocated(r) for r in backend.run(load_query("unlocated"), {"asOf": as_of})]
-    records = _records(tables, transfers, unlocated)
+    records = build_records(tables, transfer_lines(transfers, unlocated))
     del tables
 
     in_scope = set(scope)
@@ -409,10 +307,8 @@ def _build_report(backend, as_of: dt.date | None = None, controllers: list[str] 
     unlocated = sorted((u for u in unlocated if u.controller in in_scope),
                        key=lambda u: (u.controller, u.activity, u.importer))
     records = [r for r in records if r.controller in in_scope]
-    _attach(transfers, findings)
-    order = list(VERDICTS)
-    transfers.sort(key=lambda t: (t.controller.casefold(), order.index(t.verdict), t.activity.casefold(),
-                                  len(t.path), t.importer.casefold()))
+    judge(transfers, findings)
+    transfers = sort_worst_first(transfers)
 
     report = Report(
         as_of=as_of, generated=dt.datetime.now().replace(microsecond=0), source=source,
@@ -438,17 +334,6 @@ def _unique(values) -> list[str]:
 
 def _controllers(tables: dict[str, dict[str, list]]) -> list[str]:
     return sorted({c for c in tables["Activity"]["controller"] if c}, key=str.casefold)
-
-
-# The columns of the stored tables that the Art. 30 records (and the controllers) are made of.
-RECORD_COLUMNS = {
-    "Organisation": ("id", "name"), "DataSubject": ("id", "name"), "DataCategory": ("id", "name", "article"),
-    "Activity": ("id", "controller", "name", "purpose", "legal_basis", "special_condition", "retention",
-                 "security_measures", "source", "row"),
-    "ESTABLISHED_IN": ("src", "dst"), "PROCESSES_IN": ("src", "dst", "inferred"), "CONCERNS": ("src", "dst"),
-    "PROCESSES": ("src", "dst"), "DISCLOSES_TO": ("src", "dst", "activity", "role"),
-    "ENGAGES": ("src", "dst", "activity", "role"),
-}
 
 
 def _keeping(tables, wanted: dict[str, tuple], kept: dict[str, dict[str, list]]):
@@ -483,185 +368,12 @@ def _name(v) -> str:
     return "" if v is None else str(v)
 
 
-def _columns(backend, query: str, params: dict) -> dict[str, list]:
-    """A query's result column by column: through the backend's ``run_columns`` where it has one
-    (no dict per row: the transfer query gives some 320,000 rows at 1M relationships), else from ``run``."""
-    run_columns = getattr(backend, "run_columns", None)
-    if run_columns is not None:
-        return run_columns(query, params)
-    rows = backend.run(query, params)
-    return {name: [row[name] for row in rows] for name in (rows[0] if rows else ())}
-
-
-TRANSFER_FIELDS = ("controller", "activity", "exporter", "importer", "role", "path", "destination",
-                   "destination_name", "resolved", "mechanism", "mechanism_raw", "mechanism_date", "mechanism_label",
-                   "mechanism_kind", "mechanism_legal_source", "requires_tia", "tia", "adequacy", "adequacy_scope",
-                   "adequacy_legal_source", "evidence", "source", "row")
-
-
-def _transfers(cols: dict[str, list]) -> list[Transfer]:
-    """Transfers from the query's columns; a hop found by several chains keeps its shortest path."""
-    if not cols:
-        return []
-    best: dict[tuple, Transfer] = {}
-    ranks: dict[tuple, tuple] = {}
-    for (controller, activity, exporter, importer, role, path, destination, destination_name, resolved, mechanism,
-         mechanism_raw, mechanism_date, mechanism_label, kind, mechanism_legal_source, requires_tia, tia, adequacy,
-         adequacy_scope, adequacy_legal_source, evidence, source, row) in zip(*(cols[f] for f in TRANSFER_FIELDS)):
-        if kind in ("art46", "derogation", "invalidated"):
-            basis_source = mechanism_legal_source or ""
-        else:  # adequacy, DPF or nothing recorded: the decision in force is the basis, if any
-            basis_source = adequacy_legal_source or ""
-        path = [p if type(p) is str else _name(p) for p in (path or ())]
-        destination, destination_name = _name(destination), _name(destination_name)
-        if not resolved:
-            destination_name = destination_name or destination
-            destination = destination_name
-        key = (controller if type(controller) is str else _name(controller),
-               activity if type(activity) is str else _name(activity),
-               exporter if type(exporter) is str else _name(exporter),
-               importer if type(importer) is str else _name(importer), destination)
-        rank = (len(path), path, -1 if row is None else row)
-        if key in best and ranks[key] <= rank:
-            continue  # ties between equally short chains: the first path, then row, in sort order: reports repeat
-        ranks[key] = rank
-        best[key] = Transfer(
-            controller=key[0], activity=key[1], exporter=key[2], importer=key[3], role=_name(role), path=path,
-            destination=destination, destination_name=destination_name, resolved=bool(resolved),
-            mechanism=_name(mechanism), mechanism_label=_name(mechanism_label), mechanism_raw=_name(mechanism_raw),
-            mechanism_date=mechanism_date, tia=tia, requires_tia=bool(requires_tia), adequacy=_name(adequacy),
-            adequacy_scope=_name(adequacy_scope), basis_legal_source=basis_source, evidence=_name(evidence),
-            source=_name(source), row=int(row) if row is not None else None)
-    def order(item):
-        key, t = item
-        return (t.controller.casefold(), t.activity.casefold(), len(t.path), t.importer.casefold(), t.destination,
-                t.exporter.casefold(), ranks[key])
-    return [t for _, t in sorted(best.items(), key=order)]
-
-
 def _unlocated(r: dict) -> Unlocated:
     return Unlocated(controller=_name(r["controller"]), activity=_name(r["activity"]),
                      exporter=_name(r["exporter"]), importer=_name(r["importer"]), role=_name(r.get("role")),
                      mechanism=_name(r.get("mechanism_raw") or r.get("mechanism")),
                      evidence=_name(r.get("evidence")), source=_name(r.get("source")),
                      row=int(r["row"]) if r.get("row") is not None else None)
-
-
-def _attach(transfers: list[Transfer], findings: list[Finding]) -> None:
-    """Give each transfer the hop findings about it, and the verdict they imply.
-
-    One dict lookup per finding (hundreds of thousands at a million relationships); a hop's set of
-    destinations is made only for the few hops with more than one transfer, once each."""
-    by_hop: dict[tuple, list[Transfer]] = {}
-    unresolved: dict[str, list[Transfer]] = defaultdict(list)
-    for t in transfers:
-        key = (t.controller, t.activity, t.exporter, t.importer)
-        hop = by_hop.get(key)
-        if hop is None:
-            by_hop[key] = [t]
-        else:
-            hop.append(t)
-        if not t.resolved:
-            unresolved[t.importer].append(t)
-    dests_of: dict[tuple, set[str]] = {}
-    for key, f in zip(map(_HOP, findings), findings):
-        if f.rule not in _TRANSFER_RULES:
-            if f.rule == "unknown_country":  # says why an unresolved destination cannot be judged
-                for t in unresolved.get(f.subject, ()):
-                    t.findings.append(f)
-            continue
-        hop = by_hop.get(key)
-        if hop is None:
-            continue
-        if len(hop) == 1:  # the finding names the hop's one destination, or another, or none: it applies
-            hop[0].findings.append(f)
-            continue
-        dests = dests_of.get(key)
-        if dests is None:
-            dests = dests_of[key] = {t.destination for t in hop}
-        for t in hop:
-            # A rule that names one country applies to that row; one that names none (or the
-            # seat) applies to every non-EEA destination of the hop.
-            if f.destination == t.destination or f.destination not in dests:
-                t.findings.append(f)
-    rank = SEVERITY_RANK
-    for t in transfers:
-        found = t.findings
-        if len(found) > 1:
-            found.sort(key=lambda f: (-rank[f.severity], f.rule))
-        worst = found[0].severity if found else ""  # the worst first: Transfer.severity
-        if not t.resolved and worst != "high":
-            t.verdict = "cannot_judge"
-        elif found:
-            t.verdict = VERDICT_BY_SEVERITY[worst]
-        else:
-            t.verdict = "basis_recorded"
-
-
-_TRANSFER_RULES = frozenset(TRANSFER_RULES)
-_HOP = attrgetter("controller", "activity", "exporter", "importer")  # of a finding, as by_hop's keys
-
-
-def _col(table: dict[str, list], *names):
-    """Columns of a table as parallel iterables (much faster than a dict per row)."""
-    return zip(*(table[n] for n in names))
-
-
-def _records(tables: dict[str, dict[str, list]], transfers: list[Transfer],
-             unlocated: list[Unlocated] = ()) -> list[Record]:
-    """The Art. 30(1) records, one per activity, from the stored tables (:data:`RECORD_COLUMNS`)."""
-    names = dict(_col(tables["Organisation"], "id", "name"))
-    seats, processing = defaultdict(set), defaultdict(set)
-    for src, dst in _col(tables["ESTABLISHED_IN"], "src", "dst"):
-        seats[src].add(dst)
-    for src, dst, inferred in _col(tables["PROCESSES_IN"], "src", "dst", "inferred"):
-        if not inferred:
-            processing[src].add(dst)
-
-    @lru_cache(maxsize=None)  # organisations recur across the register: once each
-    def where(org: str) -> str:
-        seat, proc = ", ".join(sorted(seats[org])), ", ".join(sorted(processing[org]))
-        if proc and proc != seat:
-            return f"{seat}; processing in {proc}" if seat else f"processing in {proc}"
-        return seat or "country not recorded"
-    subjects = dict(_col(tables["DataSubject"], "id", "name"))
-    cats = {c: (name, article) for c, name, article in _col(tables["DataCategory"], "id", "name", "article")}
-    by_act: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    for src, dst in _col(tables["CONCERNS"], "src", "dst"):
-        by_act[src]["subjects"].append(subjects.get(dst, dst))
-    for src, dst in _col(tables["PROCESSES"], "src", "dst"):
-        name, article = cats.get(dst, (dst, None))
-        by_act[src]["categories"].append(name)
-        if article:
-            by_act[src]["special"].append(f"{name} (Art. {int(article)})")
-    for rt in ("DISCLOSES_TO", "ENGAGES"):
-        for src, dst, activity, role in _col(tables[rt], "src", "dst", "activity", "role"):
-            who = names.get(dst, dst)
-            via = f", via {names.get(src, src)}" if rt == "ENGAGES" else ""
-            by_act[activity]["recipients"].append(f"{who} ({role or 'recipient'}, {where(dst)}{via})")
-    moves = defaultdict(list)
-    for t in transfers:
-        moves[(t.controller, t.activity)].append(f"{t.destination_name} ({t.importer}): {t.mechanism_text}")
-    for u in unlocated:
-        how = f": {u.mechanism}" if u.mechanism else ""
-        moves[(u.controller, u.activity)].append(f"country not recorded ({u.importer}){how}")
-    out = []
-    fields = RECORD_COLUMNS["Activity"]
-    for a in (dict(zip(fields, values)) for values in _col(tables["Activity"], *fields)):
-        parts = by_act[a["id"]]
-        src = a.get("source") or ""
-        if src and a.get("row") is not None:
-            src = f"{src}, row {a['row']}"
-        out.append(Record(
-            controller=a.get("controller") or "", activity=a.get("name") or "", purpose=a.get("purpose") or "",
-            legal_basis=a.get("legal_basis") or "", special_condition=a.get("special_condition") or "",
-            data_subjects=sorted(set(parts["subjects"]), key=str.casefold),
-            data_categories=sorted(set(parts["categories"]), key=str.casefold),
-            special_categories=sorted(set(parts["special"])),
-            recipients=sorted(set(parts["recipients"]), key=str.casefold),
-            transfers=moves.get((a.get("controller"), a.get("name")), []),
-            retention=a.get("retention") or "", security_measures=a.get("security_measures") or "", source=src))
-    return sorted(out, key=lambda r: (r.controller.casefold(), r.activity.casefold()))
 
 
 def reference_files(directory: Path = REFERENCE_DIR) -> list[ReferenceFile]:

@@ -24,6 +24,7 @@ class Source:
     label: str
     kind: str  # "files", "store" or "sample"
     warnings: list[Problem] = field(default_factory=list)
+    note: str = ""  # why the sample was read: the store that was asked for and found empty
 
 
 def _scratch(graph) -> Backend:
@@ -59,15 +60,17 @@ def open_source(files: list[str] | None = None,
         with _scratch(graph) as store:
             yield Source(store, "files: " + ", ".join(Path(f).name for f in files), "files", graph.warnings)
         return
+    note = "no store holds a RoPA yet"
     if open_store is not None:
         store = open_store()
         try:
             if has_activities(store):
                 yield Source(store, f"store: {store.describe()}", "store")
                 return
+            note = f"the store {store.describe()} holds no processing activity"
         finally:
             store.close()
     from ..samples import SEED_REGISTER, sample_graph
     with _scratch(sample_graph()) as store:
         yield Source(store, f"bundled sample data ({SEED_REGISTER.name}, built from five public privacy notices)",
-                     "sample")
+                     "sample", note=note)

@@ -52,15 +52,20 @@ def badge_html(severity: str | None, text: str | None = None) -> str:
 
 def as_of_picker() -> dt.date:
     """The evaluation date, picked in the sidebar and shared by every page."""
+    from ..reference import gdpr_applies_from
+    first = gdpr_applies_from()
     st.session_state.setdefault("as_of", dt.date.today())
+    if st.session_state["as_of"] < first:  # set by hand or by an older session: the law did not apply yet
+        st.session_state["as_of"] = first
 
     def sync():
         st.session_state["as_of"] = st.session_state["_as_of"]
 
     st.sidebar.date_input("Evaluate as of", value=st.session_state["as_of"], key="_as_of", on_change=sync,
-                          min_value=dt.date(2000, 1, 1), max_value=dt.date(2100, 12, 31),
+                          min_value=first, max_value=dt.date(2100, 12, 31),
                           help="Every rule takes this date: the findings are those that held on this day "
-                               "(Privacy Shield, for instance, was valid until 2020-07-15).")
+                               "(Privacy Shield, for instance, was valid until 2020-07-15). The earliest is "
+                               f"{first.isoformat()}, the day the GDPR applies from.")
     return st.session_state["as_of"]
 
 

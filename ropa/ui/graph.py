@@ -214,8 +214,9 @@ def _around(version, as_of, cat, focus: str, depth: int, details: bool, touching
     with a count), the findings indexed once per evaluation."""
     def index():
         acts = cat.activities
-        return views.FindingIndex(state.findings(version, as_of),
-                                  zip(acts["id"], acts["name"], acts["controller"]))
+        fi = views.FindingIndex(state.findings(version, as_of), zip(acts["id"], acts["name"], acts["controller"]))
+        fi.verdicts = state.evaluation(version, as_of).verdicts  # the register's, as every page shows them
+        return fi
 
     def draw():
         fi = state.memo("finding index", (version, as_of), index, keep=2)

@@ -54,7 +54,9 @@ def page() -> None:
     st.title("Transfer-risk report")
     st.caption("Every restricted transfer with its verdict, legal source, remediation and evidence; findings by "
                "rule; the Art. 30 records. Built on this machine; nothing is uploaded.")
-    as_of = st.date_input("Evaluate as of", value=dt.date.today(), key="report_as_of")
+    from ..reference import gdpr_applies_from
+    as_of = st.date_input("Evaluate as of", value=dt.date.today(), key="report_as_of", min_value=gdpr_applies_from(),
+                          help=f"The earliest is {gdpr_applies_from().isoformat()}, the day the GDPR applies from.")
     data_version = state.version()
     cat = state.catalogue(data_version)
     everyone = sorted(set(cat.activities["controller"]), key=str.casefold)

@@ -124,11 +124,16 @@ def findings(version: str, as_of: dt.date) -> list[dict]:
 
 
 def evaluation(version: str, as_of: dt.date) -> browse.Evaluation:
-    """The findings laid on the catalogue: verdicts, the transfer table, the map, the counts."""
+    """The findings laid on the catalogue, with the register of restricted transfers (ropa.transfers: the
+    one place a verdict is decided, the same as the report's): verdicts, the transfer table, the map, the counts."""
     def lay():
+        from ..findings import Finding
+        from ..transfers import build_register
         cat, fs = catalogue(version), findings(version, as_of)
-        with st.spinner("Laying the findings on the transfers…"):
-            return browse.evaluate(cat, fs)
+        with st.spinner("Judging the restricted transfers…"):
+            objects = [Finding(**f) for f in fs]
+            register = _opened()[0].read(lambda store: build_register(store, as_of, objects))
+            return browse.evaluate(cat, fs, register)
     return _memo("evaluation", (version, as_of), lay, keep=8)
 
 
@@ -138,10 +143,11 @@ def network(version: str, as_of: dt.date | None, activities=(), organisations=()
     acts, orgs = tuple(sorted(set(activities))), tuple(sorted(set(organisations)))
 
     def read():
-        fs = browse.findings_about(catalogue(version), evaluation(version, as_of), acts, orgs) \
-            if as_of is not None else []
+        ev = evaluation(version, as_of) if as_of is not None else None
+        fs = browse.findings_about(catalogue(version), ev, acts, orgs) if ev is not None else []
+        verdicts = ev.verdicts if ev is not None else None
         with st.spinner("Reading that part of the RoPA…"):
-            return _opened()[0].read(lambda store: browse.network(store, acts, orgs, fs))
+            return _opened()[0].read(lambda store: browse.network(store, acts, orgs, fs, verdicts))
     return _memo("network", (version, as_of, acts, orgs), read, keep=32)
 
 

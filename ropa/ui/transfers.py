@@ -10,13 +10,13 @@ import streamlit as st
 from .. import browse, views
 from ..browse import PAGE_SIZE
 from ..render import network_html
-from ..palette import OK_COLOUR, SEVERITY_COLOURS
+from ..palette import SEVERITY_COLOURS, VERDICT_COLOURS, VERDICT_LABELS
 from ..tables import write_csv
 from . import state
 from .common import as_of_picker, graph_frame, guarded, many_multiselect, plain, quote, store_caption
 
 SUBGRAPH_HEIGHT = 340
-SEVERITY_ORDER = ["high", "medium", "low", ""]
+SEVERITY_ORDER = ["high", "medium", "low", ""] + [VERDICT_LABELS[v] for v in VERDICT_COLOURS]  # worst first
 
 
 def _csv(df: pd.DataFrame) -> bytes:
@@ -60,8 +60,7 @@ def _pager(df: pd.DataFrame, key: str, what: str, total: int) -> pd.DataFrame:
 
 
 def _severity_style(value: object) -> str:
-    colour = {**SEVERITY_COLOURS, "violation": SEVERITY_COLOURS["high"], "warning": SEVERITY_COLOURS["medium"],
-              "ok": OK_COLOUR}.get(str(value))
+    colour = {**SEVERITY_COLOURS, **{VERDICT_LABELS[v]: c for v, c in VERDICT_COLOURS.items()}}.get(str(value))
     if not colour:
         return ""
     return f"background-color: {colour}; color: {'#1b1b1b' if value == 'low' else '#ffffff'}"
@@ -106,7 +105,7 @@ def _details(net, route: list[str], lines: list[tuple[str, str]], evidence: str,
             st.caption("This row names nothing that is in the graph.")
 
 
-FINDING_ORDER = ["severity", "rule", "controller", "exporter", "importer", "destination", "mechanism", "path",
+FINDING_ORDER = ["severity", "title", "rule", "controller", "exporter", "importer", "destination", "mechanism", "path",
                  "activity", "reason", "legal_source", "remediation", "evidence", "source", "row"]
 TRANSFER_ORDER = ["verdict", "severity", "controller", "exporter", "importer", "destination", "mechanism", "path",
                   "activity", "rules", "reason", "legal_source", "remediation", "evidence", "source", "row"]
@@ -129,7 +128,7 @@ def page() -> None:
         if not findings:
             st.success(f"No findings as of {as_of.isoformat()}.")
         else:
-            shown = _filter_bar(table, "ff", [("severity", "Severity"), ("rule", "Rule"), ("controller", "Controller")],
+            shown = _filter_bar(table, "ff", [("severity", "Severity"), ("title", "Rule"), ("controller", "Controller")],
                                 lambda: state.haystack("findings", version, as_of, table, FINDING_ORDER))
             part = _pager(shown, "ff_page", "Findings", len(table))
             picked = _table(part, "findings_table", FINDING_ORDER)

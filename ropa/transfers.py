@@ -1,0 +1,487 @@
+"""The register of restricted transfers: one verdict per transfer, decided once, here.
+
+Every surface that shows a transfer's verdict (the explorer's Transfers page and
+Graph colouring, every report format, ``ropa transfers``) reads it from this
+module; none decides one itself.
+
+* :func:`read_transfers` reads every restricted transfer from a store with the report query
+  ``ropa/report/queries/transfers.cypher``: one per (hop, processing country outside the
+  EEA, or a place that cannot be resolved), with the whole path of an onward transfer
+  (the sub-processor chain stored on the hop), the mechanism recorded and the adequacy
+  decision in force on the evaluation date.
+* :func:`judge` lays the rule pack's findings on them. Only the rules whose header says
+  ``judges: transfer`` decide a verdict; a rule that says ``judges: place``
+  (``unknown_country``) says why an unresolved destination cannot be judged; the others
+  (``judges: contract``, ``judges: record``) are reported under their rule and colour no
+  transfer. The verdict follows the worst deciding finding (:func:`verdict_of`).
+* :func:`build_register` does both and sorts the register worst first;
+  :func:`register_rows` gives its rows in the columns of the report's CSV
+  (:data:`REGISTER_COLUMNS`), which ``ropa transfers`` prints.
+
+The vocabulary is :data:`VERDICTS` (id -> label, worst first), everywhere.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import attrgetter
+from pathlib import Path
+from typing import Iterable
+
+from .findings import SEVERITY_RANK, Finding
+from .palette import VERDICT_LABELS as _LABELS, VERDICTS as _PALETTE_VERDICTS
+
+QUERY = Path(__file__).resolve().parent / "report" / "queries" / "transfers.cypher"
+
+# Verdict id -> label, worst first. A transfer that cannot be judged ranks above one whose basis is recorded:
+# a DPO must look at it.
+VERDICTS = {v: _LABELS[v] for v in _PALETTE_VERDICTS if v != "none"}
+VERDICT_ORDER = {v: i for i, v in enumerate(VERDICTS)}
+VERDICT_HELP = {
+    "no_valid_basis": "a high finding: the transfer rests on nothing valid on the evaluation date.",
+    "action_needed": "a medium or low finding: the basis is there, something around it is missing.",
+    "cannot_judge": "the destination cannot be resolved to a country, so the basis cannot be checked.",
+    "basis_recorded": "no finding: the register records a basis that is valid on the evaluation date.",
+}
+NOT_A_TRANSFER = "none"  # a hop whose importer processes data inside the EEA only (the graph draws it too)
+NOT_A_TRANSFER_LABEL = _LABELS["none"]
+
+# What a rule's ``judges`` header may say.
+JUDGES = ("transfer", "place", "contract", "record")
+
+
+def transfer_rules(rules=None) -> frozenset[str]:
+    """Ids of the rules whose findings decide a transfer's verdict (header ``judges: transfer``).
+
+    >>> sorted(transfer_rules())[:2]
+    ['adequacy_out_of_scope', 'onward_transfer_chain']
+    """
+    if rules is None:
+        from .rules import load_rules
+        rules = load_rules()
+    return frozenset(r.id for r in rules if r.judges == "transfer")
+
+
+def place_rules(rules=None) -> frozenset[str]:
+    """Ids of the rules that say why a place cannot be resolved (header ``judges: place``)."""
+    if rules is None:
+        from .rules import load_rules
+        rules = load_rules()
+    return frozenset(r.id for r in rules if r.judges == "place")
+
+
+def verdict_of(findings: Iterable[Finding], resolved: bool = True) -> str:
+    """The verdict of one transfer from the deciding findings on it (those of the transfer rules, and
+    for an unresolved destination those of the place rules).
+
+    >>> f = Finding("outdated_scc", "high", "X")
+    >>> verdict_of([f]), verdict_of([]), verdict_of([], resolved=False), verdict_of([f], resolved=False)
+    ('no_valid_basis', 'basis_recorded', 'cannot_judge', 'no_valid_basis')
+    """
+    deciding = _transfer_rules()
+    worst = max((_get(f, "severity") for f in findings if _get(f, "rule") in deciding), key=SEVERITY_RANK.get,
+                default="")
+    if worst == "high":
+        return "no_valid_basis"
+    if not resolved:
+        return "cannot_judge"
+    return "action_needed" if worst else "basis_recorded"
+
+
+def _get(f, key: str):
+    return f.get(key) if isinstance(f, dict) else getattr(f, key)
+
+
+def edge_verdict(transfer: bool, findings: Iterable = (), hop: tuple | None = None,
+                 verdicts: dict | None = None) -> str:
+    """The verdict a drawn hop shows: ``none`` when it is no restricted transfer; else the register's
+    (``verdicts``, :func:`hop_verdicts`, by (activity id, exporter id, importer id)) when given; else, for a
+    graph read without a store, :func:`verdict_of` its findings (a place-rule finding on it - its
+    destination cannot be resolved - makes it "cannot be judged", as :func:`judge` does).
+
+    >>> edge_verdict(False), edge_verdict(True, [{"rule": "unknown_country", "severity": "low"}])
+    ('none', 'cannot_judge')
+    >>> edge_verdict(True, [], ("a", "x", "i"), {("a", "x", "i"): "no_valid_basis"})
+    'no_valid_basis'
+    """
+    if not transfer:
+        return NOT_A_TRANSFER
+    if verdicts is not None and hop in verdicts:
+        return verdicts[hop]
+    findings = list(findings)
+    places = _place_rules()
+    return verdict_of(findings, resolved=not any(_get(f, "rule") in places for f in findings))
+
+
+def worst_verdict(verdicts: Iterable[str]) -> str:
+    """The worst of some verdicts (``none`` when there is none: not a restricted transfer).
+
+    >>> worst_verdict(["basis_recorded", "cannot_judge"]), worst_verdict([])
+    ('cannot_judge', 'none')
+    """
+    return min(verdicts, key=VERDICT_ORDER.get, default=NOT_A_TRANSFER)
+
+
+def verdict_label(verdict: str) -> str:
+    """The words for a verdict id (or for ``none``)."""
+    return VERDICTS.get(verdict, NOT_A_TRANSFER_LABEL)
+
+
+_RULES_CACHE: dict[str, frozenset[str]] = {}
+
+
+def _transfer_rules() -> frozenset[str]:
+    if "t" not in _RULES_CACHE:
+        _RULES_CACHE["t"] = transfer_rules()
+    return _RULES_CACHE["t"]
+
+
+def _place_rules() -> frozenset[str]:
+    if "p" not in _RULES_CACHE:
+        _RULES_CACHE["p"] = place_rules()
+    return _RULES_CACHE["p"]
+
+
+@dataclass
+class Transfer:
+    """One restricted transfer: a hop whose importer processes data outside the EEA (one row per
+    such country, or per place that cannot be resolved)."""
+
+    controller: str
+    activity: str
+    exporter: str
+    importer: str
+    role: str
+    path: list[str]
+    destination: str
+    destination_name: str
+    resolved: bool
+    mechanism: str
+    mechanism_label: str
+    mechanism_raw: str
+    mechanism_date: dt.date | None
+    tia: bool | None
+    requires_tia: bool
+    adequacy: str
+    adequacy_scope: str
+    basis_legal_source: str
+    evidence: str
+    source: str
+    row: int | None
+    activity_id: str = ""
+    exporter_id: str = ""
+    importer_id: str = ""
+    hop_type: str = ""
+    src_id: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    verdict: str = "basis_recorded"
+
+    @property
+    def hop(self) -> tuple[str, str, str, str]:
+        """(controller, activity, exporter, importer): the hop this transfer is on (as findings name it)."""
+        return (self.controller, self.activity, self.exporter, self.importer)
+
+    @property
+    def onward(self) -> bool:
+        """True for a hop further down a sub-processor chain."""
+        return len(self.path) > 2
+
+    @property
+    def severity(self) -> str:
+        """The worst severity among the findings on this transfer, or ``""``."""
+        return max((f.severity for f in self.findings), key=SEVERITY_RANK.get, default="")
+
+    @property
+    def verdict_label(self) -> str:
+        return VERDICTS[self.verdict]
+
+    @property
+    def legal_source(self) -> str:
+        """The law the verdict rests on: the findings' sources, else the basis's own."""
+        sources = _unique(f.legal_source for f in self.findings)
+        return "; ".join(sources) if sources else self.basis_legal_source
+
+    @property
+    def remediation(self) -> str:
+        return " ".join(_unique(f.remediation for f in self.findings))
+
+    @property
+    def reasons(self) -> list[str]:
+        return _unique(f.reason for f in self.findings)
+
+    @property
+    def rules_text(self) -> str:
+        """The rules that found something here, by title (id in brackets), worst first."""
+        return "; ".join(_unique(f"{f.title or f.rule} ({f.rule})" for f in self.findings))
+
+    @property
+    def mechanism_text(self) -> str:
+        """The mechanism as a reader wants it: label, date, TIA."""
+        return mechanism_summary(self.mechanism, self.mechanism_label, self.mechanism_date, self.requires_tia,
+                                 self.tia)
+
+    @property
+    def source_ref(self) -> str:
+        """Where the row came from: document and row number."""
+        if not self.source:
+            return ""
+        return f"{self.source}, row {self.row}" if self.row is not None else self.source
+
+
+def mechanism_summary(mechanism: str | None, label: str | None, date, requires_tia: bool, tia) -> str:
+    """A transfer's mechanism as a reader wants it: label, date, TIA (the register's and the Art. 30 record's words).
+
+    >>> mechanism_summary("scc_2021", "SCC 2021", dt.date(2023, 4, 1), True, False)
+    'SCC 2021, dated 2023-04-01; no TIA recorded'
+    >>> mechanism_summary("none", "", None, False, None)
+    'None recorded'
+    """
+    if not mechanism or mechanism == "none":
+        text = "None recorded"
+    else:
+        text = label or mechanism
+    if date:
+        text += f", dated {date.isoformat() if hasattr(date, 'isoformat') else str(date)[:10]}"
+    if requires_tia or tia:
+        text += "; TIA recorded" if tia else "; no TIA recorded"
+    return text
+
+
+def _unique(values) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        if v and v not in out:
+            out.append(v)
+    return out
+
+
+def _name(v) -> str:
+    if isinstance(v, dict):
+        return str(v.get("name") or v.get("id") or "")
+    return "" if v is None else str(v)
+
+
+def _columns(backend, query: str, params: dict) -> dict[str, list]:
+    """A query's result column by column: through the backend's ``run_columns`` where it has one
+    (no dict per row: the transfer query gives some 320,000 rows at 1M relationships), else from ``run``."""
+    run_columns = getattr(backend, "run_columns", None)
+    if run_columns is not None:
+        return run_columns(query, params)
+    rows = backend.run(query, params)
+    return {name: [row[name] for row in rows] for name in (rows[0] if rows else ())}
+
+
+FIELDS = ("controller", "activity", "exporter", "importer", "role", "path", "destination",
+          "destination_name", "resolved", "mechanism", "mechanism_raw", "mechanism_date", "mechanism_label",
+          "mechanism_kind", "mechanism_legal_source", "requires_tia", "tia", "adequacy", "adequacy_scope",
+          "adequacy_legal_source", "evidence", "source", "row", "activity_id", "exporter_id", "importer_id",
+          "hop_type", "src_id", "mechanism_invalid_from")
+
+
+def read_transfers(backend, as_of: dt.date) -> list[Transfer]:
+    """Every restricted transfer in a store (not yet judged: see :func:`judge`), in a fixed order."""
+    return _transfers(_columns(backend, QUERY.read_text(encoding="utf-8"), {"asOf": as_of}), as_of)
+
+
+@lru_cache(maxsize=1)
+def _instruments() -> dict[str, str]:
+    """Mechanism id -> the instrument alone (its legal source up to the first ';': without what befell it later)."""
+    from .reference import load_mechanisms
+    m = load_mechanisms()
+    return {i: str(src).split(";")[0].strip() for i, src in zip(m["id"], m["legal_source"])}
+
+
+def _transfers(cols: dict[str, list], as_of: dt.date | None = None) -> list[Transfer]:
+    """Transfers from the query's columns; a hop found by several chains keeps its shortest path."""
+    if not cols:
+        return []
+    best: dict[tuple, Transfer] = {}
+    ranks: dict[tuple, tuple] = {}
+    for (controller, activity, exporter, importer, role, path, destination, destination_name, resolved, mechanism,
+         mechanism_raw, mechanism_date, mechanism_label, kind, mechanism_legal_source, requires_tia, tia, adequacy,
+         adequacy_scope, adequacy_legal_source, evidence, source, row, activity_id, exporter_id, importer_id,
+         hop_type, src_id, invalid_from) in zip(*(cols[f] for f in FIELDS)):
+        dest = _name(destination)
+        if kind == "invalidated" and as_of is not None and invalid_from is not None and as_of < invalid_from:
+            # still valid on the date (the Privacy Shield on 2020-07-01): cite the instrument, not its later fall
+            basis_source = _instruments().get(_name(mechanism), "") or mechanism_legal_source or ""
+        elif kind in ("art46", "derogation", "invalidated"):
+            basis_source = mechanism_legal_source or ""
+        else:  # adequacy, DPF or nothing recorded: the decision in force is the basis, if any
+            basis_source = adequacy_legal_source or ""
+        path = [p if type(p) is str else _name(p) for p in (path or ())]
+        destination, destination_name = dest, _name(destination_name)
+        if not resolved:
+            destination_name = destination_name or destination
+            destination = destination_name
+        key = (_name(controller), _name(activity), _name(exporter), _name(importer), destination)
+        rank = (len(path), path, -1 if row is None else row)
+        if key in best and ranks[key] <= rank:
+            continue  # ties between equally short chains: the first path, then row, in sort order: reports repeat
+        ranks[key] = rank
+        best[key] = Transfer(
+            controller=key[0], activity=key[1], exporter=key[2], importer=key[3], role=_name(role), path=path,
+            destination=destination, destination_name=destination_name, resolved=bool(resolved),
+            mechanism=_name(mechanism), mechanism_label=_name(mechanism_label), mechanism_raw=_name(mechanism_raw),
+            mechanism_date=mechanism_date, tia=tia, requires_tia=bool(requires_tia), adequacy=_name(adequacy),
+            adequacy_scope=_name(adequacy_scope), basis_legal_source=basis_source, evidence=_name(evidence),
+            source=_name(source), row=int(row) if row is not None else None, activity_id=_name(activity_id),
+            exporter_id=_name(exporter_id), importer_id=_name(importer_id), hop_type=_name(hop_type),
+            src_id=_name(src_id))
+
+    def order(item):
+        key, t = item
+        return (t.controller.casefold(), t.activity.casefold(), len(t.path), t.importer.casefold(), t.destination,
+                t.exporter.casefold(), ranks[key])
+    return [t for _, t in sorted(best.items(), key=order)]
+
+
+_HOP = attrgetter("controller", "activity", "exporter", "importer")  # of a finding, as Transfer.hop
+
+
+def judge(transfers: list[Transfer], findings: Iterable[Finding]) -> None:
+    """Give each transfer the findings that decide it, and its verdict (:func:`verdict_of`).
+
+    One dict lookup per finding (hundreds of thousands at a million relationships); a hop's set of
+    destinations is made only for the few hops with more than one transfer, once each."""
+    deciding, places = _transfer_rules(), _place_rules()
+    by_hop: dict[tuple, list[Transfer]] = {}
+    unresolved: dict[str, list[Transfer]] = defaultdict(list)
+    for t in transfers:
+        t.findings = []
+        by_hop.setdefault(t.hop, []).append(t)
+        if not t.resolved:
+            unresolved[t.importer].append(t)
+    dests_of: dict[tuple, set[str]] = {}
+    for f in findings:
+        if f.rule not in deciding:
+            if f.rule in places:  # says why an unresolved destination cannot be judged
+                for t in unresolved.get(f.subject, ()):
+                    t.findings.append(f)
+            continue
+        key = _HOP(f)
+        hop = by_hop.get(key)
+        if hop is None:
+            continue
+        if len(hop) == 1:  # the finding names the hop's one destination, or another, or none: it applies
+            hop[0].findings.append(f)
+            continue
+        dests = dests_of.get(key)
+        if dests is None:
+            dests = dests_of[key] = {t.destination for t in hop}
+        for t in hop:
+            # A rule that names one country applies to that row; one that names none (or the
+            # seat) applies to every non-EEA destination of the hop.
+            if f.destination == t.destination or f.destination not in dests:
+                t.findings.append(f)
+    rank = SEVERITY_RANK
+    for t in transfers:
+        if len(t.findings) > 1:
+            t.findings.sort(key=lambda f: (-rank[f.severity], f.rule))
+        t.verdict = verdict_of(t.findings, t.resolved)
+
+
+def sort_worst_first(transfers: list[Transfer]) -> list[Transfer]:
+    """The register's order: worst verdict first, then controller, activity, chain length, importer."""
+    order = VERDICT_ORDER
+    return sorted(transfers, key=lambda t: (order[t.verdict], t.controller.casefold(), t.activity.casefold(),
+                                            len(t.path), t.importer.casefold(), t.destination))
+
+
+def build_register(backend, as_of: dt.date, findings: list[Finding] | None = None) -> list[Transfer]:
+    """Every restricted transfer in ``backend`` as of a date, judged, worst first.
+
+    ``findings`` are the rule pack's findings for that date (run here when not given).
+
+    >>> from ropa.backends.embedded import EmbeddedBackend
+    >>> from ropa.samples import example_graph
+    >>> with EmbeddedBackend() as store:
+    ...     store.replace(example_graph())
+    ...     reg = build_register(store, dt.date(2026, 11, 22))
+    >>> [(t.importer, t.verdict) for t in reg]
+    [('Mail Blast LLC', 'no_valid_basis'), ('SMS Relay Inc', 'action_needed')]
+    """
+    from .reference import check_evaluation_date
+    check_evaluation_date(as_of)
+    if findings is None:
+        from .rules import evaluate
+        findings = evaluate(backend, as_of)
+    transfers = read_transfers(backend, as_of)
+    judge(transfers, findings)
+    return sort_worst_first(transfers)
+
+
+def hop_verdicts(transfers: Iterable[Transfer]) -> dict[tuple[str, str, str], str]:
+    """The worst verdict of each hop, by (activity id, exporter id, importer id): what the graph draws."""
+    out: dict[tuple[str, str, str], str] = {}
+    for t in transfers:
+        k = (t.activity_id, t.exporter_id, t.importer_id)
+        old = out.get(k)
+        if old is None or VERDICT_ORDER[t.verdict] < VERDICT_ORDER[old]:
+            out[k] = t.verdict
+    return out
+
+
+# -- the register as a table (the report's CSV, `ropa transfers`, the explorer) ------------------------------
+
+REGISTER_COLUMNS = [
+    "#", "controller", "activity", "exporter", "importer", "role", "path", "onward", "destination",
+    "destination_country", "mechanism", "mechanism_as_written", "mechanism_date", "tia_recorded",
+    "adequacy_decision", "verdict", "severity", "rules", "findings", "legal_source", "basis_legal_source",
+    "remediation", "evidence", "source", "row",
+]
+HEADER_WORDS = {"tia": "TIA", "art9": "Art. 9(2)", "eea": "EEA"}
+
+
+def human(name: str) -> str:
+    """A column name as a header a reader expects.
+
+    >>> human("tia_recorded"), human("destination_country")
+    ('TIA recorded', 'Destination country')
+    """
+    words = [HEADER_WORDS.get(w, w) for w in name.split("_")]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+REGISTER_HEADERS = [human(c) for c in REGISTER_COLUMNS]
+
+
+def _yes(v) -> str:
+    return "" if v is None else ("yes" if v else "no")
+
+
+def register_rows(transfers: Iterable[Transfer]) -> list[list]:
+    """The register, one row per transfer, in :data:`REGISTER_COLUMNS`."""
+    rows = []
+    for i, t in enumerate(transfers, start=1):
+        rows.append([
+            i, t.controller, t.activity, t.exporter, t.importer, t.role, " → ".join(t.path), _yes(t.onward),
+            t.destination, t.destination_name, t.mechanism_label or t.mechanism or "none recorded", t.mechanism_raw,
+            t.mechanism_date, _yes(t.tia), t.adequacy, t.verdict_label, t.severity, t.rules_text,
+            " ".join(t.reasons), t.legal_source, t.basis_legal_source, t.remediation, t.evidence, t.source, t.row,
+        ])
+    return rows
+
+
+# The explorer's table: the register's columns it shows, plus the hop's ids to find its route in the graph.
+EXPLORER_COLUMNS = ["verdict", "severity", "controller", "activity", "exporter", "importer", "path", "destination",
+                    "destination_names", "mechanism", "rules", "reason", "legal_source", "remediation", "evidence",
+                    "source", "row", "activity_id", "type", "src_id", "importer_id"]
+
+
+def register_frame(transfers: Iterable[Transfer]):
+    """The register as the explorer's table (:data:`EXPLORER_COLUMNS`), in the register's order:
+    the same verdicts, in the same words, as the report and ``ropa transfers``."""
+    import pandas as pd
+    rows = [{
+        "verdict": t.verdict_label, "severity": t.severity, "controller": t.controller, "activity": t.activity,
+        "exporter": t.exporter, "importer": t.importer, "path": " → ".join(t.path), "destination": t.destination,
+        "destination_names": t.destination_name, "mechanism": t.mechanism_text, "rules": t.rules_text,
+        "reason": " ".join(t.reasons), "legal_source": t.legal_source, "remediation": t.remediation,
+        "evidence": t.evidence, "source": t.source, "row": t.row, "activity_id": t.activity_id,
+        "type": t.hop_type, "src_id": t.src_id, "importer_id": t.importer_id,
+    } for t in transfers]
+    return pd.DataFrame(rows, columns=EXPLORER_COLUMNS)
