@@ -63,6 +63,10 @@ _REGION_WORDS = ("EEA", "EER", "EWR", "EU", "European Economic Area", "European 
                  "Europäischer Wirtschaftsraum", "Europäischen Wirtschaftsraum")
 
 
+_REGIONAL_SUFFIX = re.compile(r"\s+(?:Ireland|Europe|EMEA|Online|International)(?:\s+(?:Ltd\.?|Limited|Unlimited Company|"
+                              r"Company|SARL|GmbH|Inc\.?))?")
+
+
 # --------------------------------------------------------------------------- data model
 
 @dataclass
@@ -189,7 +193,7 @@ def _country_pattern() -> tuple[re.Pattern, dict[str, str]]:
             names[name.casefold()] = code
     for bad in ("jersey", "georgia", "turkey", "chad", "man", "guinea", "america", "jordan", "niger"):
         names.pop(bad, None)
-    alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    alternation = vocab.trie_alternation(names)
     short = "|".join(re.escape(s) for s in sorted(_SHORT_COUNTRY, key=len, reverse=True))
     pattern = re.compile(r"(?<![\w-])(?:(?i:" + alternation + r")|" + short + r")(?![\w]|-\w)")
     return pattern, names
@@ -219,6 +223,22 @@ def _mechanism_patterns() -> list[tuple[re.Pattern, str, str]]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _mechanism_prefilter() -> re.Pattern:
+    """One case-insensitive pattern matching wherever any mechanism pattern could: a sentence it does not
+    match names no mechanism, so the hundred-odd patterns run only on the few sentences that do."""
+    lead, tail = r"(?<!\w)", r"(?![\w])"
+    alts = []
+    for p, _, _ in _mechanism_patterns():
+        src = p.pattern
+        src = src[len(lead):] if src.startswith(lead) else src
+        src = src[:-len(tail)] if src.endswith(tail) else src
+        alts.append(f"(?:{src})")
+    # one word-boundary test per position instead of one per alternative: ten times faster on a long notice
+    return re.compile(r"\b(?:" + "|".join(alts) + ")", re.I)
+
+
+@lru_cache(maxsize=4096)
 def _sentence_mechanisms(text: str) -> list[tuple[int, int, str, bool]]:
     """Mechanisms a sentence names: (start, end, mechanism, is_history), URLs ignored.
 
@@ -227,7 +247,11 @@ def _sentence_mechanisms(text: str) -> list[tuple[int, int, str, bool]]:
     >>> [m[2:] for m in _sentence_mechanisms("Google is certified under the EU-US Privacy Shield.")]
     [('privacy_shield', False)]
     """
+    if not _mechanism_prefilter().search(text):  # masking only removes matches: test the raw text first
+        return []
     clean = _masked(text)
+    if not _mechanism_prefilter().search(clean):
+        return []
     transfer = bool(vocab.cue("transfer").search(clean))
     found: list[tuple[int, int, str]] = []
     for pattern, mech, cond in _mechanism_patterns():
@@ -259,42 +283,52 @@ def _sentence_mechanisms(text: str) -> list[tuple[int, int, str, bool]]:
     return out
 
 
+@lru_cache(maxsize=8192)
+def _place_matches(span: str) -> tuple[list, list, list, list]:
+    """Every country, city, US address and region word in ``span`` (offsets into it), before any skipping;
+    cached, as the same sentence or block is asked about once per name in it."""
+    masked = _masked(span, _EMAIL_OR_URL)
+    pattern, names = _country_pattern()
+    countries = []
+    for m in pattern.finditer(masked):
+        word = m.group(0)
+        code = _SHORT_COUNTRY.get(word) or names.get(word.casefold())
+        if code:
+            countries.append((m.start(), m.end(), code))
+    city_re, cities, us_re = vocab.places()
+    city = [(m.start(), m.end(), cities[m.group(0).casefold()]) for m in city_re.finditer(masked)]
+    us = [(m.start(), m.end()) for m in us_re.finditer(masked)]
+    regions = []
+    for m in _region_pattern().finditer(masked):
+        before = masked[:m.start()]
+        if re.search(r"\b(outside|buiten|außerhalb|beyond)\s+(?:of\s+)?(the\s+|de\s+|der\s+|des\s+)?$", before, re.I):
+            regions.append((m.start(), m.end(), "non-EEA"))
+        elif _REGION_PREFIX.search(before[-40:]):
+            regions.append((m.start(), m.end(), "EEA"))
+    return countries, city, us, regions
+
+
 def _places_in(text: str, lo: int, hi: int, skip: list[tuple[int, int]]) -> list[tuple[int, int, str | None, str | None, str]]:
     """Places stated in text[lo:hi]: (start, end, country, region, how) sorted by position."""
     out = []
-    span = text[lo:hi]
-    masked = _masked(span, _EMAIL_OR_URL)
 
     def free(a: int, b: int) -> bool:
         return not any(x < b and a < y for x, y in skip)
 
-    pattern, names = _country_pattern()
-    for m in pattern.finditer(masked):
-        a, b = lo + m.start(), lo + m.end()
-        if not free(a, b):
-            continue
-        word = m.group(0)
-        code = _SHORT_COUNTRY.get(word) or names.get(word.casefold())
-        if code:
-            out.append((a, b, code, None, "country"))
-    city_re, cities, us_re = vocab.places()
-    for m in city_re.finditer(masked):
-        a, b = lo + m.start(), lo + m.end()
+    countries, city, us, regions = _place_matches(text[lo:hi])
+    for a, b, code in countries:
+        if free(lo + a, lo + b):
+            out.append((lo + a, lo + b, code, None, "country"))
+    for a, b, code in city:
+        a, b = lo + a, lo + b
         if free(a, b) and not any(x <= a < y for x, y, *_ in out):
-            out.append((a, b, cities[m.group(0).casefold()], None, "city"))
-    for m in us_re.finditer(masked):
-        a, b = lo + m.start(), lo + m.end()
-        if free(a, b):
-            out.append((a, b, "US", None, "address"))
-    for m in _region_pattern().finditer(masked):
-        a, b = lo + m.start(), lo + m.end()
-        if not free(a, b):
-            continue
-        before = masked[:m.start()]
-        if re.search(r"\b(outside|buiten|außerhalb|beyond)\s+(?:of\s+)?(the\s+|de\s+|der\s+|des\s+)?$", before, re.I):
-            out.append((a, b, None, "non-EEA", "region"))
-        elif _REGION_PREFIX.search(before[-40:]):
-            out.append((a, b, None, "EEA", "region"))
+            out.append((a, b, code, None, "city"))
+    for a, b in us:
+        if free(lo + a, lo + b):
+            out.append((lo + a, lo + b, "US", None, "address"))
+    for a, b, region in regions:
+        if free(lo + a, lo + b):
+            out.append((lo + a, lo + b, None, region, "region"))
     return sorted(out)
 
 
@@ -324,6 +358,7 @@ class _Extractor:
         self.mentions: list[Mention] = []
         self.claims: list[dict] = []
         self._mech_cache: dict[int, list] = {}
+        self._sections_cache: dict[tuple[int, int], dict[int, int]] = {}
 
     # -- small lookups ------------------------------------------------------
     def sentence_at(self, pos: int) -> Sentence:
@@ -495,14 +530,8 @@ class _Extractor:
         j = end
         while j < len(self.text) and self.text[j] == " ":
             j += 1
-        m = vocab.legal_forms().match(self.text, j) or re.match(r"\s+(?:Ireland|Europe|EMEA|Online|International)"
-                                                                   r"(?:\s+(?:Ltd\.?|Limited|Unlimited Company|"
-                                                                   r"Company|SARL|GmbH|Inc\.?))?", self.text[end:])
-        if m is None:
-            return end
-        if m.re is not vocab.legal_forms():
-            return end + m.end()
-        return m.end()
+        m = vocab.legal_forms().match(self.text, j) or _REGIONAL_SUFFIX.match(self.text, end)
+        return end if m is None else m.end()
 
     def _name_before(self, pos: int) -> int | None:
         """Start of the organisation name that ends right before a legal form at ``pos``."""
@@ -1057,8 +1086,7 @@ class _Extractor:
                 members = self._recipients_in_blocks(recipients, set(lay.lists[prev.list_id].items))
                 if members:
                     return members, "group"
-            earlier = [r for r in recipients if any(lay.sentences[i].section == s.section and i < s.idx
-                                                    for i in r.sentences)]
+            earlier = [r for r in recipients if self._first_in_section(r).get(s.section, s.idx) < s.idx]
             if earlier:
                 return earlier, "group"
         if s.idx > 0 and not s.first:
@@ -1067,7 +1095,7 @@ class _Extractor:
             if named and prev.block == s.block and vocab.cue("transfer").search(prev.text + " " + s.text):
                 return named, "group"  # "Microsoft and Mailchimp may process data in the US. SCCs apply to that."
         chain = lay.section_chain(s.section)
-        here = [r for r in recipients if any(lay.sentences[i].section in chain[:1] for i in r.sentences)]
+        here = [r for r in recipients if chain[0] in self._first_in_section(r)]
         heads = " ".join(self.headings(s.section)[:2])
         transfer_section = bool(re.search(r"\b(transfer|doorgifte|overdracht|Übermittlung|Drittl|outside|buiten|"
                                           r"außerhalb|international)", heads, re.I))
@@ -1076,6 +1104,17 @@ class _Extractor:
         if vocab.cue("transfer").search(s.text) or transfer_section:
             return [r for r in recipients], "blanket"
         return [], "unassigned"
+
+    def _first_in_section(self, r: Recipient) -> dict[int, int]:
+        """section -> the first sentence naming ``r`` in it (kept per recipient while mechanisms are placed)."""
+        key = (id(r), len(r.sentences))
+        if key not in self._sections_cache:
+            first: dict[int, int] = {}
+            for i in r.sentences:
+                sec = self.lay.sentences[i].section
+                first[sec] = min(first.get(sec, i), i)
+            self._sections_cache[key] = first
+        return self._sections_cache[key]
 
     def _recipients_in_blocks(self, recipients: list[Recipient], blocks: set[int]) -> list[Recipient]:
         out = []
@@ -1151,11 +1190,12 @@ class _Extractor:
         lay, text = self.lay, self.text
         fields = vocab.heading_fields()
 
+        seen_titles: dict[str, str | None] = {}
+
         def field_of(title: str) -> str | None:
-            for f, p in fields:
-                if p.search(title):
-                    return f
-            return None
+            if title not in seen_titles:
+                seen_titles[title] = next((f for f, p in fields if p.search(title)), None)
+            return seen_titles[title]
 
         # a section's activity: itself, unless its heading names a field (then its parent's)
         owner: dict[int, int | None] = {}
@@ -1190,9 +1230,13 @@ class _Extractor:
         for r in recipients:
             for si in r.sentences:
                 rec_by_sentence.setdefault(si, []).append(r)
+        by_section: dict[int, list[Sentence]] = {}
+        for s in lay.sentences:
+            if s.kind != "heading":
+                by_section.setdefault(s.section, []).append(s)
         out = []
         for own, secs in sorted(groups.items(), key=lambda kv: (kv[0] == -1, kv[0])):
-            sents = [s for s in lay.sentences if s.section in secs and s.kind != "heading"]
+            sents = sorted((s for sec in secs for s in by_section.get(sec, [])), key=lambda s: s.idx)
             if not sents:
                 continue
             body = " ".join(s.text for s in sents)
@@ -1234,6 +1278,7 @@ class _Extractor:
         return out
 
     @staticmethod
+    @lru_cache(maxsize=4096)
     def _only_places(title: str) -> bool:
         """Whether a heading is nothing but place names ("Falkenstein / Nuremberg")."""
         rest = _country_pattern()[0].sub(" ", title)
@@ -1266,9 +1311,10 @@ class _Extractor:
                              r"\s*,?\s*(?:(?:onder|lit\.?|letter|sub|point|punt|blz\.\s*1,\s*onder)\s*)?\(?([a-f])\b",
                              body, re.I):
             letters.append(m.group(1).lower())
-        for letter, pattern in vocab.legal_bases():
-            if pattern.search(body):
-                letters.append(letter)
+        if vocab.legal_basis_prefilter().search(body):
+            for letter, pattern in vocab.legal_bases():
+                if pattern.search(body):
+                    letters.append(letter)
         labels = {"a": "consent", "b": "contract", "c": "legal obligation", "d": "vital interests",
                   "e": "public task", "f": "legitimate interests"}
         seen = []

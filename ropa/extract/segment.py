@@ -99,6 +99,7 @@ class Layout:
     sentences: list[Sentence]
     sections: list[Section]
     lists: list[ListGroup]
+    _by_block: dict[int, list[Sentence]] | None = field(default=None, repr=False, compare=False)
 
     def section_chain(self, section: int) -> list[int]:
         """The section and its ancestors, innermost first."""
@@ -111,7 +112,11 @@ class Layout:
 
     def sentences_of_block(self, block: int) -> list[Sentence]:
         """The sentences of one block."""
-        return [s for s in self.sentences if s.block == block]
+        if self._by_block is None:
+            self._by_block = {}
+            for s in self.sentences:
+                self._by_block.setdefault(s.block, []).append(s)
+        return list(self._by_block.get(block, []))
 
 
 def split_sentences(text: str, start: int = 0) -> list[tuple[int, int]]:
@@ -132,7 +137,7 @@ def split_sentences(text: str, start: int = 0) -> list[tuple[int, int]]:
             if w in ABBREVIATIONS or (len(w) == 1 and w.isalpha()) or re.fullmatch(r"(\w\.)+\w", w) \
                     or w.endswith("str"):  # "Industriestr. 25"
                 continue
-        if m.group(0)[0] == "." and re.search(r"\d\.$", text[:m.start() + 1]) and re.match(r"\s+\d", text[m.start(1):]):
+        if m.group(0)[0] == "." and text[max(0, m.start() - 1):m.start()].isdigit() and re.match(r"\s+\d", text[m.start(1):m.start(1) + 40]):
             continue  # "Art. 6. 1" style numbering
         spans.append((begin, cut))
         begin = m.end()
@@ -224,12 +229,19 @@ def segment(text: str) -> Layout:
         section_stack.append(sec.idx)
         return sec.idx
 
+    following: list[tuple[int, int, int] | None] = [None] * len(raw)  # the next non-blank line after each
+    upcoming = None
+    for n in range(len(raw) - 1, -1, -1):
+        following[n] = upcoming
+        if raw[n][2] >= 0:
+            upcoming = raw[n]
+
     for n, (a, b, indent) in enumerate(raw):
         if indent < 0:
             prev_blank = True
             continue
         line = text[a:b]
-        nxt = next((r for r in raw[n + 1:] if r[2] >= 0), None)
+        nxt = following[n]
         idx = len(blocks)
         prev_block = blocks[-1] if blocks else None
         intro_open = prev_block is not None and prev_block.text.rstrip().endswith(":")
