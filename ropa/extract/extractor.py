@@ -412,13 +412,23 @@ class _Extractor:
             r"(?:privacy (?:policy|statement|notice) of|privacyverklaring van|Datenschutzerklärung de[rs])\s+(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3}(?:\s+(?:B\.V\.|BV|GmbH|AG|Ltd\.?|Inc\.?|LLC))?)",
             r"(?:hoe|how|wie)\s+(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&./-]*){0,3})\s+(?:en|and|und)\s+[A-Z]",
             r"(?:verantwoordelijke|Verantwortliche[r]?|controller)\s*(?:is|ist)?\s*:\s*\n+\s*(?P<n>[^\n]{2,60})",
+            # "verantwortliche Stelle im Sinne des Datenschutzrechts" / "Data controller" on a line, the name on the next
+            r"(?i:verantwortliche Stelle|verwerkingsverantwoordelijke|data controller)\b[^\n.:]{0,60}\n[ \t]*\n?[ \t]*"
+            r"(?P<n>[A-Z][^\n,;]{2,70}?)[ \t]*\n",
+            # a sub-processor list's opening: "Range Labs Inc. may engage and use data processors"
+            r"(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3},?\s+(?:B\.V\.|BV|GmbH|AG|Ltd\.?|Inc\.?|LLC))(?:\s*\([^)]{0,60}\))?,?"
+            r"\s+(?:may|will|currently)?\s*(?:engages?|uses?)\b[^.]{0,40}\b(?:sub-?processors?|processors|service providers)",
         ]
         cue = re.compile(r"\b(?:controller|verwerkingsverantwoordelijke|verantwoordelijk\w*|verantwortlich\w*|hereinafter|"
                          r"hierna|nachfolgend|responsible)\b|[“\"'](?:we|wij|wir)[”\"']|\(\s*[“\"„'][A-Z][\w ]{1,30}[”\"“']\s*\)",
                          re.I)
+        _, vendor_names, _ = vocab.vendors()
         for s in self.lay.sentences[:40]:
-            if not cue.search(s.text):
+            c = cue.search(s.text)
+            if not c:
                 continue
+            # a defined term alone ("Google Inc. (“Google”)") defines a vendor as often as the controller
+            term_only = all(x.group(0).startswith("(") for x in cue.finditer(s.text))
             blk = self.lay.blocks[s.block]
             hi = max([s.end] + [b.end for b in self.lay.blocks[blk.idx + 1:blk.idx + 3] if len(b.text) <= 70])
             for m in lf.finditer(text, s.start, hi):
@@ -427,6 +437,8 @@ class _Extractor:
                 start = self._name_before(m.start())
                 if start is not None and start >= s.start:
                     name = text[start:m.end()].strip()
+                    if term_only and vendor_names.search(name):
+                        continue
                     joint = re.match(r"\s+(?:en|and|und)\s+([A-Z][^,(“\"]{1,40}?" + r"(?:NV/SA|B\.V\.|BV|GmbH|Ltd|Inc\.?|SA))",
                                      text[m.end():])
                     if joint:
@@ -438,18 +450,30 @@ class _Extractor:
         for weight, p in enumerate(patterns):
             for m in re.finditer(p, text[:20000]):
                 name = m.group("n").strip(" ,.(")
-                if name.lower() in ("we", "wij", "wir", "this", "the", "our", "de", "die", "deze"):
+                if name.lower() in ("we", "wij", "wir", "this", "the", "our", "de", "die", "deze") \
+                        or name.casefold() in set().union(*vocab.stopwords().values()):  # "Waar “wij” … staat"
                     continue
                 cands.append((weight, name, m.start("n")))
         if not cands:
             # The most frequent capitalised word that is no vendor: notices name their controller often.
             _, vpattern, _ = vocab.vendors()
             counts: dict[str, int] = {}
-            for m in re.finditer(r"\b[A-Z][A-Za-z0-9]{2,}(?:\s+(?:B\.V\.|GmbH|BV|Ltd|Inc\.?))?", text):
+            countries = _country_pattern()[0]
+            plain = countries.sub(lambda m: " " * len(m.group(0)), text)  # "United States" names no one
+            plain = vpattern.sub(lambda m: " " * len(m.group(0)), plain)  # nor does the "Analytics" of a vendor
+            for m in re.finditer(r"\b[A-Z][A-Za-z0-9]{2,}(?:\s+(?:B\.V\.|GmbH|BV|Ltd|Inc\.?))?", plain):
                 w = m.group(0)
                 if vpattern.fullmatch(w) or w.lower() in vocab.stopwords().get(self.language, ()):
                     continue
                 counts[w] = counts.get(w, 0) + 1
+            # a name is never written in lower case ("Processing", "processing") and is no country's word ("United")
+            for w in list(counts):
+                bare = w.split()[0]
+                if re.search(r"\b" + re.escape(bare.lower()) + r"\b", text) or vocab.cue("not_a_name").fullmatch(bare) \
+                        or not re.search(r"[a-z,;]\s+" + re.escape(bare) + r"\b", text):  # a heading word only
+                    del counts[w]
+                elif self.language == "de" and not re.search(r".[A-Z0-9]", bare):
+                    del counts[w]  # German capitalises every noun: only a CamelCase, all-caps or numbered word can be a name
             common = sorted(counts.items(), key=lambda kv: -kv[1])
             if common and common[0][1] >= 3:
                 cands.append((9, common[0][0], text.find(common[0][0])))
