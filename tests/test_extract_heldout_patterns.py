@@ -48,3 +48,68 @@ def test_a_vendor_defined_as_a_term_is_not_the_controller():
                "Google Inc. (“Google”). De informatie wordt door Google opgeslagen op servers in de Verenigde Staten.")
     assert d.controller["name"] is None or "Google" not in d.controller["name"]
     assert any("Google" in n for n in _names(d))
+
+
+# --------------------------------------------------------------------------- 2. lists that are not recipient lists
+
+def test_a_purpose_list_under_a_third_party_heading_names_no_recipient():
+    d = _draft("## Zwecke im Rahmen eines berechtigten Interesses von uns oder Dritten\n\n"
+               "Wir verarbeiten Ihre Daten, insbesondere für Zwecke:\n\n* der Werbung oder Marktforschung;\n"
+               "* des Benchmarkings;\n* der Verhinderung von Straftaten.\n")
+    assert d.recipients == []
+
+
+def test_clause_items_are_not_kinds_of_recipient():
+    d = _draft("## Sharing with third parties\n\nWe share personal data with third parties to:\n\n"
+               "- (a) comply with any applicable law;\n- (b) protect our rights;\n- our accountant.\n")
+    assert [r.name for r in d.recipients] == ["our accountant"]
+
+
+def test_circumstances_after_a_case_intro_are_not_recipients():
+    d = _draft("## Empfänger\n\nEine Weitergabe an externe Stellen erfolgt ausschließlich in diesen Fällen:\n\n"
+               "* im Zusammenhang mit der Vertragsabwicklung;\n* wenn Sie eingewilligt haben.\n")
+    assert d.recipients == []
+
+
+# --------------------------------------------------------------------------- 6/7. mechanisms tied to the right party
+
+def test_the_controllers_own_privacy_shield_certification_is_no_recipients_reliance():
+    d = _draft("# Privacy\n\nThis policy explains how Acme Labs Inc. (“Acme”, “us”, “we”) handles your data.\n\n"
+               "We use Stripe, Inc. for payment processing and Intercom, Inc. for support.\n\n## Data Transfers\n\n"
+               "Acme Labs Inc. is certified under the EU-U.S. and the Swiss-U.S. Privacy Shield\n"
+               "Framework and adheres to the Privacy Shield Principles. See Acme’s Privacy Shield Policy.\n")
+    assert {r.mechanism for r in d.recipients} == {"none"}
+    assert any(c["kind"] == "controller" for c in d.claims)
+
+
+def test_a_vendor_certified_under_privacy_shield_still_relies_on_it():
+    d = _draft("# Privacy\n\nAcme BV is the controller.\n\nOur chat runs on Intercom Inc., San Francisco, USA. "
+               "Intercom is certified under the EU-US Privacy Shield.")
+    assert [r.mechanism for r in d.recipients] == ["privacy_shield"]
+
+
+def test_the_data_privacy_framework_named_as_an_adequacy_decision_is_dpf():
+    d = _draft("## Cloudflare\n\nWir nutzen Cloudflare als Auftragsverarbeiter. Sofern Daten in Drittländer (z. B. die "
+               "USA) übermittelt werden, erfolgt dies auf Grundlage des EU-US Data Privacy Frameworks "
+               "(Angemessenheitsbeschluss der EU-Kommission gemäß Art. 45 DSGVO).")
+    assert [r.mechanism for r in d.recipients] == ["dpf"]
+
+
+def test_a_vendor_sections_transfer_subheading_speaks_for_that_vendor():
+    d = _draft("# Datenschutz\n\n### Kommentare mit Disqus\n\nWir binden Disqus ein. Anbieter ist die Disqus, Inc., "
+               "San Francisco, USA.\n\n#### Datenübertragung außerhalb der EU\n\nDie Datenübermittlung erfolgt auf "
+               "Grundlage der Standardvertragsklauseln der EU-Kommission.\n\n### Newsletter\n\nWir versenden den "
+               "Newsletter mit CleverReach GmbH & Co. KG, Rastede, Deutschland.\n")
+    mech = {r.name.split(",")[0].split()[0]: r.mechanism for r in d.recipients}
+    assert mech["Disqus"].startswith("scc") and mech["CleverReach"] == "none"
+
+
+# --------------------------------------------------------------------------- 10. hard-wrapped Markdown
+
+def test_a_hard_wrapped_paragraph_is_one_paragraph():
+    one = extract("We host the site on Hetzner Online GmbH in Germany and send our newsletters through\n"
+                  "Mailchimp in the United States under Standard Contractual Clauses.\n", "n.md")
+    two = extract("We host the site on Hetzner Online GmbH in Germany and send our newsletters through "
+                  "Mailchimp in the United States under Standard Contractual Clauses.\n", "n.md")
+    assert [(r.name, r.country, r.mechanism) for r in one.recipients] == \
+        [(r.name, r.country, r.mechanism) for r in two.recipients]

@@ -263,6 +263,8 @@ def _sentence_mechanisms(text: str) -> list[tuple[int, int, str, bool]]:
             if mech == "certification" and re.search(r"\bISO\b", clean):
                 continue
             found.append((m.start(), m.end(), mech))
+    if any(m == "dpf" for _, _, m in found):  # "the EU-US Data Privacy Framework (adequacy decision, Art. 45)"
+        found = [f for f in found if f[2] != "adequacy"]
     out = []
     history = vocab.cue("history")
     for a, b, mech in sorted(found):
@@ -391,13 +393,29 @@ class _Extractor:
         return [self.lay.sections[s].title for s in self.lay.section_chain(section) if self.lay.sections[s].title]
 
     def recipient_list(self, block: int) -> bool:
-        """Whether a list item sits in a list that names recipients."""
+        """Whether a list item sits in a list that names recipients (not purposes, cases or data)."""
         intro = self.list_intro_text(block)
+        own_intro = self._own_intro(block)
+        if own_intro and vocab.cue("not_recipient_intro").search(own_intro):
+            return False  # "… insbesondere für Zwecke:", "… only in these cases:"
         if intro and vocab.cue("share_intro").search(intro):
             return True
         blk = self.lay.blocks[block]
         heads = self.headings(blk.section)
-        return bool(heads) and bool(vocab.cue("recipient_heading").search(heads[0]))
+        if not heads or self._heading_field(heads[0]) in ("purpose", "legal_basis", "categories", "retention", "rights"):
+            return False  # "Purposes based on our or third parties' legitimate interests" is about purposes
+        return bool(vocab.cue("recipient_heading").search(heads[0]))
+
+    def _own_intro(self, block: int) -> str:
+        blk = self.lay.blocks[block]
+        if blk.list_id is None or self.lay.lists[blk.list_id].intro is None:
+            return ""
+        return self.block_text(self.lay.lists[blk.list_id].intro)
+
+    @staticmethod
+    @lru_cache(maxsize=4096)
+    def _heading_field(title: str) -> str | None:
+        return next((f for f, p in vocab.heading_fields() if p.search(title)), None)
 
     # -- controller -------------------------------------------------------------
     def controller(self) -> dict:
@@ -406,7 +424,7 @@ class _Extractor:
         lf = vocab.legal_forms()
         patterns = [
             r"(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&./-]*){0,4}(?:\s+(?:en|and|und)\s+[A-Z][\w&./-]*(?:\s+[A-Z][\w&./-]*){0,3})?)"
-            r"\s*(?:\(|,)?\s*(?:hereinafter|hierna|nachfolgend|[“\"'](?:we|wij|wir)[”\"'])",
+            r"\s*(?:\(|,)?\s*(?:[“\"'][^”\"'\n]{1,30}[”\"'],?\s*){0,2}(?:hereinafter|hierna|nachfolgend|[“\"'](?:we|us|wij|ons|wir|uns)[”\"'])",
             r"(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3}(?:\s+(?:B\.V\.|BV|NV/SA|GmbH|AG|Ltd\.?|Inc\.?|LLC))?)\s+(?:is|acts as|is the|treedt op als|ist)\s+(?:the\s+|de\s+|der\s+)?"
             r"(?:data\s+)?(?:controller|verwerkingsverantwoordelijke|verantwoordelijke|Verantwortliche)",
             r"(?:privacy (?:policy|statement|notice) of|privacyverklaring van|Datenschutzerklärung de[rs])\s+(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3}(?:\s+(?:B\.V\.|BV|GmbH|AG|Ltd\.?|Inc\.?|LLC))?)",
@@ -1043,6 +1061,11 @@ class _Extractor:
                                     "recipients": [r.name for r in named]})
                 continue
             mech = self._pick([x[2] for x in mechs])
+            if self._about_controller(s):
+                # "Range Labs Inc. is certified under the Privacy Shield": the controller's own import, no recipient's
+                self.claims.append({"kind": "controller", "mechanism": mech, "evidence": s.text, "start": s.start,
+                                    "end": s.end, "recipients": []})
+                continue
             targets, kind = self._claim_targets(s, recipients, by_sentence)
             self.claims.append({"kind": kind, "mechanism": mech, "evidence": s.text, "start": s.start, "end": s.end,
                                 "recipients": [r.name for r in targets]})
@@ -1086,6 +1109,23 @@ class _Extractor:
         pool = after or mechs
         return self._pick([x[2] for x in pool])
 
+    def _about_controller(self, s: Sentence) -> bool:
+        """Whether a sentence that names no recipient states the controller's own certification or mechanism."""
+        name = getattr(self, "_controller_name", None)
+        subject = re.match(r"\s*(?:we|wij|wir)\b[^.]{0,60}?\b(?:are|is|zijn|sind)\b", s.text, re.I)
+        if subject and vocab.cue("certified").search(s.text):
+            return True
+        if not name or not self._key(name):
+            return False
+        first = self._key(name).split()[0]
+        if any(re.search(r"\b" + re.escape(first) + r"\b", s.text[max(0, a - s.start - 90):a - s.start], re.I)
+               for a, _, _, _ in self.mechs(s)):
+            return True  # "Range Labs Inc. is certified under the … Privacy Shield", "see Range's Privacy Shield Policy"
+        if s.idx > 0 and not s.first:  # "… Privacy Shield / Framework and adheres to its Principles." (a wrapped line)
+            prev = self.lay.sentences[s.idx - 1]
+            return prev.block == s.block and any(c["kind"] == "controller" and c["start"] == prev.start for c in self.claims)
+        return False
+
     @staticmethod
     def _pick(mechs: list[str]) -> str:
         """Of several mechanisms claimed together: invalidated first (to be flagged), then specific, then generic."""
@@ -1125,9 +1165,18 @@ class _Extractor:
                                           r"außerhalb|international)", heads, re.I))
         if len(here) == 1 and not transfer_section and s.section != 0:
             return here, "section"
+        if not here and len(chain) > 2:
+            # "### Disqus" > "#### Data transfer outside the EU": a vendor's own sub-section speaks for that vendor
+            parent = [r for r in recipients if chain[1] in self._first_in_section(r)]
+            if len(parent) == 1 and self._section_names_no_other(chain[0]):
+                return parent, "section"
         if vocab.cue("transfer").search(s.text) or transfer_section:
             return [r for r in recipients], "blanket"
         return [], "unassigned"
+
+    def _section_names_no_other(self, section: int) -> bool:
+        """Whether a section (a sub-heading's text) names no organisation at all, active or not."""
+        return not any(self.lay.sentences[m.sentence].section == section for m in self.mentions)
 
     def _first_in_section(self, r: Recipient) -> dict[int, int]:
         """section -> the first sentence naming ``r`` in it (kept per recipient while mechanisms are placed)."""
@@ -1167,6 +1216,8 @@ class _Extractor:
             body = text[blk.start:blk.end]
             if vocab.cue("staff").search(body[:60]) or len(body) > 220:
                 continue
+            if vocab.cue("clause_item").match(body) or (self.language == "de" and body[:1].islower()):
+                continue  # "(a) comply with applicable law", "im Zusammenhang mit der Vertragsabwicklung"
             name = self._category_name(body)
             examples = re.search(r"\(([^)]*)\)", body)
             if examples and not vocab.cue("example").search(examples.group(1)) and len(examples.group(1)) < 60:
@@ -1381,6 +1432,7 @@ class _Extractor:
     # -- run ---------------------------------------------------------------------------------
     def run(self) -> Draft:
         controller = self.controller()
+        self._controller_name = controller.get("name")
         self.find_mentions()
         self.filter_mentions(controller.get("name"))
         self.locate()

@@ -206,7 +206,11 @@ def segment(text: str) -> Layout:
         if raw and raw[-1][2] >= 0:
             pa, pb, pind = raw[-1]
             prev = text[pa:pb]
-            if (len(prev) > 60 and not prev.endswith(_TERMINAL + ("?",)) and line[:1].islower()
+            # a wrapped line: lower case next, or (hard-wrapped Markdown) a long line ending mid-phrase, i.e. on a
+            # word or a comma, followed at the same indentation by a line that is no marker, heading or table row
+            wrapped = line[:1].islower() or (len(prev) > 60 and re.search(r"[\w,]$", prev) is not None
+                                             and indent == pind and not line.startswith(("#", "|")))
+            if (len(prev) > 60 and not prev.endswith(_TERMINAL + ("?",)) and wrapped
                     and not _MARKER.match(line) and not prev.startswith(("|", "#"))):
                 raw[-1] = (pa, b, pind)
                 continue
