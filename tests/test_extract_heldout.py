@@ -114,3 +114,9 @@ def test_names_match_like_the_common_scorer():
     assert names_match("Sendgrid, Inc.", {"name": "SendGrid"})
     assert names_match("Intercom", {"name": "x", "entity": "Intercom R&D Unlimited Company"})
     assert not names_match("Slack", {"name": "Stripe"})
+
+
+def test_a_loose_word_match_does_not_take_an_exact_ones_prediction():
+    gold = _gold({"name": "Temporal Technologies"}, {"name": "Mailgun"})
+    s = score_document("d", gold, {"recipients": [{"name": "Mailgun Technologies Inc."}]})
+    assert s.missed == ["Temporal Technologies"]

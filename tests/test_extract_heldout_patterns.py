@@ -113,3 +113,35 @@ def test_a_hard_wrapped_paragraph_is_one_paragraph():
                   "Mailchimp in the United States under Standard Contractual Clauses.\n", "n.md")
     assert [(r.name, r.country, r.mechanism) for r in one.recipients] == \
         [(r.name, r.country, r.mechanism) for r in two.recipients]
+
+
+# --------------------------------------------------------------------------- 9. names in other roles
+
+def test_sign_in_providers_and_connected_accounts_are_sources_not_recipients():
+    d = _draft("# Privacy\n\nWhen you authenticate via a third-party service, like Slack or Microsoft Teams, we store your "
+               "profile.\n\nWhen you connect your account with third-party services (such as Asana, Dropbox), we "
+               "collect information.\n\nWe use Stripe, Inc. for payment processing.\n")
+    assert _names(d) == {"Stripe, Inc."}
+
+
+def test_a_tools_maker_and_a_source_of_data_are_not_recipients():
+    d = _draft("## Einwilligungen\n\nKlaro! ist ein Open-Source-Tool, das von KIProtect GmbH, Bismarckstr. 10, 10625 "
+               "Berlin, entwickelt wird.\n\n## Herkunft\n\nWir verarbeiten von anderen Unternehmen oder Dritten "
+               "(z. B. der Beispiel Rechtsschutz GmbH) erhaltene Daten.\n\n## Newsletter\n\nWir versenden den "
+               "Newsletter mit CleverReach GmbH & Co. KG, Rastede, Deutschland.\n")
+    assert _names(d) == {"CleverReach GmbH & Co. KG"}
+
+
+# --------------------------------------------------------------------------- self-hosting
+
+def test_a_tool_run_on_our_own_servers_is_no_recipient_anywhere_in_the_notice():
+    d = _draft("## Analyse\n\nBei der Analyse mit Matomo kürzen wir Ihre IP-Adresse.\n\n## Hosting\n\nWir hosten Matomo "
+               "ausschließlich auf unseren eigenen Servern.\n\n## Newsletter\n\nWir nutzen Mailchimp.\n")
+    assert _names(d) == {"Mailchimp"}
+
+
+def test_the_host_of_a_self_hosted_service_is_a_recipient():
+    d = _draft("| Service provider | Purpose | Region |\n| --- | --- | --- |\n"
+               "| Hetzner | Self-hosted mail transfer infrastructure | European Union |\n"
+               "| Temporal Technologies, Inc. | Workflows (Self-Hosted Offerings) | United States |\n")
+    assert _names(d) == {"Hetzner", "Temporal Technologies, Inc."}

@@ -773,6 +773,11 @@ class _Extractor:
                     and not vocab.cue("service").search(sent.replace(m.name, " ")):
                 m.status, m.reason = "not_a_recipient", "named as a complaint channel, group member or the like"
                 continue
+            role = next((c for c in vocab.cue("source_role").finditer(sent)
+                         if c.end() <= m.start - s.start <= c.end() + 160), None)
+            if role is not None and m.via != "table":
+                m.status, m.reason = "not_a_recipient", f"named as a source of data or a tool's maker ({role.group(0)!r})"
+                continue
             if m.via == "legal_form" and not m.vendor:
                 context = sent + " " + " ".join(self.headings(s.section)[:1])
                 in_list = blk.kind in ("item", "row") and (blk.kind == "row" or self.recipient_list(blk.idx))
@@ -785,7 +790,10 @@ class _Extractor:
                 m.status, m.reason = "not_a_recipient", "staff of the controller"
                 continue
             block_text = text[blk.start:blk.end]
-            if vocab.cue("self_hosted").search(block_text):
+            host = m.vendor is not None and "hosting" in next((v.kind for v in vocab.vendors()[0] if v.id == m.vendor), "")
+            # "self-hosted MTA on Hetzner": Hetzner hosts; a sub-processor table's row names a recipient whatever
+            # its cells say of the customer's product ("Workflows (Self-Hosted Offerings)")
+            if vocab.cue("self_hosted").search(block_text) and not host and m.via != "table":
                 m.status, m.reason = "self_hosted", "served from the controller's own server (self-hosted)"
                 continue
             removal = vocab.cue("removed").search(sent)
@@ -799,6 +807,13 @@ class _Extractor:
                 if rep and s.start + rep.end() <= m.start:
                     continue  # the replacement is the new vendor
                 m.status, m.reason = "removed", "said to be removed / no longer used"
+
+    def _spread_self_hosting(self) -> None:
+        """"We host Matomo on our own servers" speaks for every mention of that same name."""
+        hosted = {m.name.casefold() for m in self.mentions if m.status == "self_hosted"}
+        for m in self.mentions:
+            if m.status == "active" and m.name.casefold() in hosted:
+                m.status, m.reason = "self_hosted", "said elsewhere to run on the controller's own servers"
 
     @staticmethod
     def _key(name: str) -> str:
@@ -1435,6 +1450,7 @@ class _Extractor:
         self._controller_name = controller.get("name")
         self.find_mentions()
         self.filter_mentions(controller.get("name"))
+        self._spread_self_hosting()
         self.locate()
         recipients = [self.build_recipient(ms) for ms in self.cluster()]
         recipients += self.categories(recipients)

@@ -109,9 +109,13 @@ class DocScore:
 
 def _pair(golds: list[dict], preds: list[dict]) -> dict[int, int]:
     """gold index -> prediction index: a maximum matching, required gold first, better names first."""
-    order = sorted(range(len(golds)), key=lambda j: (bool(golds[j].get("optional") or golds[j].get("is_category")), j))
     cands = {j: [i for q, i in sorted(((-names_match(p.get("name"), golds[j]), i) for i, p in enumerate(preds)))
-                 if q < 0] for j in order}
+                 if q < 0] for j in range(len(golds))}
+    best = {j: max((names_match(preds[i].get("name"), golds[j]) for i in cands[j]), default=0) for j in cands}
+    # required first; among them the closest names first, so a loose word match ("Technologies") cannot take a
+    # prediction from the gold entry it names exactly when only one of the two can be paired
+    order = sorted(range(len(golds)), key=lambda j: (bool(golds[j].get("optional") or golds[j].get("is_category")),
+                                                     -best[j], j))
     owner: dict[int, int] = {}  # pred -> gold
 
     def augment(j: int, seen: set[int]) -> bool:
