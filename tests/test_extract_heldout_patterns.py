@@ -145,3 +145,14 @@ def test_the_host_of_a_self_hosted_service_is_a_recipient():
                "| Hetzner | Self-hosted mail transfer infrastructure | European Union |\n"
                "| Temporal Technologies, Inc. | Workflows (Self-Hosted Offerings) | United States |\n")
     assert _names(d) == {"Hetzner", "Temporal Technologies, Inc."}
+
+
+# --------------------------------------------------------------------------- 8. addresses and abbreviations
+
+@pytest.mark.parametrize("text,country", [
+    ("Our host is Acme Sp. z o.o., ul. Marszałkowska 1, 00-001 Warszawa, Poland. We use it for hosting.", "PL"),
+    ("Anbieter ist die Beispiel GmbH, Hauptstr. 5, 10115 Berlin, Deutschland. Wir nutzen sie für das Hosting.", "DE"),
+])
+def test_an_abbreviation_in_an_address_does_not_cut_off_the_country(text, country):
+    rs = _draft("# Privacy\n\n## Recipients\n\n" + text).recipients
+    assert [r.country for r in rs] == [country]

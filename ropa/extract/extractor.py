@@ -603,9 +603,11 @@ class _Extractor:
             if low in stops or descriptive.search(low) or re.fullmatch(r"\d+(e|de|ste|th|st|nd|rd)?\.?", low):
                 break
             if not (word[0].isupper() or word[0].isdigit() or re.search(r"[A-Z]", word[1:]) or "." in word):
-                # one lower-case word, as brands write themselves: "dogado GmbH", "envia TEL GmbH"
+                # one lower-case word, as brands write themselves: "dogado GmbH", "envia TEL GmbH"; never before a
+                # lower-case form ("in limited circumstances" names no one)
                 after = text[start:pos].split()[0] if start is not None else ""
-                if lowercase_used or count > 1 or (count == 1 and not re.fullmatch(r"[A-Z]{2,}", after)):
+                if lowercase_used or count > 1 or (count == 1 and not re.fullmatch(r"[A-Z]{2,}", after)) \
+                        or text[pos:pos + 1].islower():
                     break
                 lowercase_used = True
             start = wstart

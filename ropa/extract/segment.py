@@ -25,11 +25,12 @@ _ROMAN = re.compile(r"^[ivx]{1,5}$", re.I)
 _TERMINAL = (".", ";", ",", ":", "!")
 
 # Words after which a full stop does not end a sentence (lower case, without the dot).
-ABBREVIATIONS = frozenset("""
-e.g i.e etc inc ltd co corp b.v n.v bv nv s.a s.l s.r.l s.p.a sa ag mr mrs ms dr prof st nr no art arts abs lit
-bijv bv d.w.z o.a m.b.t i.v.m t.a.v z.b u.a bzw ggf vgl ca evt resp incl excl max min approx vs jr sr dept
-ziff nrs fig p pp para par sec ch cf al dhr mevr hr fr jan feb mar apr jun jul aug sep sept oct okt nov dec
-""".split())
+def _abbreviations() -> frozenset[str]:
+    from . import vocab  # data/extract/abbreviations.csv: a word followed by "." that ends no sentence
+    return frozenset(r["word"].casefold() for r in vocab.rows("abbreviations.csv"))
+
+
+ABBREVIATIONS = _abbreviations()
 
 
 @dataclass
@@ -186,6 +187,12 @@ def _marker_kind(marker: str, open_list: ListGroup | None) -> str:
     return "letter"
 
 
+def _in_line_run(raw: list[tuple[int, int, int]], n: int) -> bool:
+    """Whether line ``n`` has a non-blank line right before or after it: a list written without bullets
+    ("We share data with:" then one line per recipient) rather than a paragraph."""
+    return (n + 1 < len(raw) and raw[n + 1][2] >= 0) or (n > 0 and raw[n - 1][2] >= 0)
+
+
 def segment(text: str) -> Layout:
     """Cut ``text`` into blocks, sections, lists and sentences.
 
@@ -323,7 +330,8 @@ def segment(text: str) -> Layout:
         if mk and len(line) > mk.end():
             marker = mk.group("marker")
             kind = _marker_kind(marker, list_stack[-1] if list_stack else None)
-        elif (intro_open or in_list) and (line.endswith((";", ",")) or (len(line) <= 80 and not line.endswith(".")))\
+        elif (intro_open or in_list) and (line.endswith((";", ",")) or (len(line) <= 80 and not line.endswith("."))
+                                          or (len(line) <= 200 and _in_line_run(raw, n)))\
                 and not (list_stack and list_stack[-1].kind != "plain" and not intro_open):
             kind = "plain"
         if kind is not None:
