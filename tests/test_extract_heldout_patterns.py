@@ -156,3 +156,12 @@ def test_the_host_of_a_self_hosted_service_is_a_recipient():
 def test_an_abbreviation_in_an_address_does_not_cut_off_the_country(text, country):
     rs = _draft("# Privacy\n\n## Recipients\n\n" + text).recipients
     assert [r.country for r in rs] == [country]
+
+
+# --------------------------------------------------------------------------- 5/7. table rows
+
+def test_each_table_row_is_its_own_recipient_without_its_markup():
+    d = _draft("| Subprocessor | Purpose |\n|---|---|\n| **Google Cloud Services**<br/>(GCP) | Hosting |\n"
+               "| **Google Analytics** | Analytics |\n| **Salesforce** | CRM |\n| **Slack** | Chat |\n"
+               "| [Figma](https://figma.com) | Design |\n")
+    assert [r.name for r in d.recipients] == ["Google Cloud Services", "Google Analytics", "Salesforce", "Slack", "Figma"]

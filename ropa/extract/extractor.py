@@ -205,6 +205,16 @@ def _region_pattern() -> re.Pattern:
                       + r")(?![\w-])")
 
 
+def _cell_text(cell: str) -> str:
+    """A table cell without its Markdown/HTML markup: "**Google Cloud Services**<br/>(GCP)" -> "Google Cloud
+    Services (GCP)", "[Mailgun](https://…)" -> "Mailgun"."""
+    cell = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", cell)
+    cell = re.sub(r"<br\s*/?>", " ", cell, flags=re.I)
+    cell = re.sub(r"</?\w+[^>]*>", "", cell)
+    cell = re.sub(r"(\*\*|__|`)", "", cell)
+    return " ".join(cell.split())
+
+
 @lru_cache(maxsize=1)
 def _mechanism_patterns() -> list[tuple[re.Pattern, str, str]]:
     """[(pattern, mechanism, condition)]: the register's aliases plus extraction wording."""
@@ -717,6 +727,11 @@ class _Extractor:
                 continue
             a, b = col["name"]
             name = text[a:b].strip()
+            clean = _cell_text(name)
+            if clean != name and clean:
+                a += max(name.find(clean.split()[0]), 0)
+                name = clean
+                b = a + len(name) if text[a:a + len(name)] == name else b
             paren = re.match(r"(.+?)\s*\((.+)\)$", name)
             s = self.sentence_at(a)
             mention = Mention(name, a, b, s.idx, "table", legal_form=bool(vocab.legal_forms().search(name)))
@@ -903,8 +918,17 @@ class _Extractor:
                 continue
             if m.entity_of:
                 brand_of[m.key] = self._key(m.entity_of)
+        # each row of a table is its own recipient, even where the gazetteer files two rows under one vendor
+        # ("Slack" and "Salesforce", "Google Analytics" and "Google Cloud"); other names inside a row join it
+        row_key: dict[int, str] = {}
+        for m in self.mentions:
+            if m.status == "active" and m.via == "table" and m.vendor:
+                row_key[self.lay.sentences[m.sentence].block] = f"{m.key}/{self._key(m.name)}"
         for m in sorted((m for m in self.mentions if m.status == "active"), key=lambda m: m.start):
             key = brand_of.get(m.key, m.key)
+            block = self.lay.sentences[m.sentence].block
+            if block in row_key and (m.via == "table" or m.vendor):
+                key = row_key[block]
             if not key:
                 continue
             target = None
