@@ -165,3 +165,18 @@ def test_each_table_row_is_its_own_recipient_without_its_markup():
                "| **Google Analytics** | Analytics |\n| **Salesforce** | CRM |\n| **Slack** | Chat |\n"
                "| [Figma](https://figma.com) | Design |\n")
     assert [r.name for r in d.recipients] == ["Google Cloud Services", "Google Analytics", "Salesforce", "Slack", "Figma"]
+
+
+# --------------------------------------------------------------------------- 3. near misses against the gazetteer
+
+def test_near_misses_of_gazetteer_names_in_a_table_are_recognised():
+    d = _draft("| Subprocessor | Purpose |\n|---|---|\n| Sendgrid, Inc. | e-mail |\n| Sentry.io | errors |\n"
+               "| AWS | hosting |\n| Lunchbox Labs | catering |\n")
+    got = {r.name: (r.country, r.country_source) for r in d.recipients}
+    assert got["Sendgrid, Inc."] == ("US", "gazetteer") and got["Sentry.io"] == ("US", "gazetteer")
+    assert got["AWS"][1] == "gazetteer" and got["Lunchbox Labs"] == (None, None)
+
+
+def test_a_spaced_legal_form_ends_a_name():
+    d = _draft("# Privacy\n\n## Recipients\n\nOur e-mails are sent by Mailjet S. à r. l., Luxembourg, on our behalf.")
+    assert [r.name for r in d.recipients] == ["Mailjet S. à r. l."]

@@ -665,7 +665,8 @@ class _Extractor:
         if not brandlike:
             return
         start = blk.start + m.start(1) + (lead.end() if lead else 0)
-        add(Mention(name, start, start + len(name), s.idx, "list_item", legal_form=bool(vocab.legal_forms().search(name))))
+        add(Mention(name, start, start + len(name), s.idx, "list_item", legal_form=bool(vocab.legal_forms().search(name)),
+                    vendor=vocab.vendor_near(name)))
 
     def _example_mentions(self, add) -> None:
         """Names given as examples of a recipient category: 'Advertising platforms (such as Google, TikTok)'."""
@@ -739,6 +740,8 @@ class _Extractor:
             v = vpattern.search(name)
             if v:
                 mention.vendor = by_name[v.group(0)]
+            else:
+                mention.vendor = vocab.vendor_near(name.split(" (")[0])  # "Sendgrid, Inc.", "Sentry.io"
             if paren:
                 mention.name = paren.group(1)
                 mention.entity = paren.group(2)

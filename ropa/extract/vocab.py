@@ -198,6 +198,34 @@ def legal_bases() -> list[tuple[str, re.Pattern]]:
 
 
 @lru_cache(maxsize=None)
+def _loose_vendor_names() -> dict[str, str]:
+    by_loose: dict[str, str] = {}
+    for v in vendors()[0]:
+        for n in v.names:
+            by_loose.setdefault(loose_name(n), v.id)
+    return by_loose
+
+
+def loose_name(name: str) -> str:
+    """A name as the gazetteer's near misses have it: case-folded, without a legal form (spaced or not), a
+    web suffix or punctuation. "Sendgrid, Inc." -> "sendgrid", "Sentry.io" -> "sentry",
+    "Acme S. à r. l." -> "acme"."""
+    n = re.sub(r"(?<=\w)\.(?:io|com|co|ai|app|dev|net|org)\b", "", name)
+    n = legal_forms().sub(" ", re.sub(r"\bS\.\s*à\s*r\.\s*l\.", " ", n))
+    return " ".join(re.findall(r"\w+", n.casefold()))
+
+
+def vendor_near(name: str) -> str | None:
+    """The gazetteer vendor a table cell or list item names, allowing for case, a ``.io`` suffix and a spaced
+    legal form (only where a name is expected: in prose "segment" is a word, in a sub-processor table a name).
+
+    >>> vendor_near("Sendgrid, Inc."), vendor_near("Sentry.io"), vendor_near("AWS"), vendor_near("Lunch")
+    ('sendgrid', 'sentry', 'aws', None)
+    """
+    return _loose_vendor_names().get(loose_name(name))
+
+
+@lru_cache(maxsize=None)
 def legal_basis_prefilter() -> re.Pattern:
     """All legal-basis wordings as one pattern: a text it does not match names none of them."""
     return re.compile("|".join(f"(?:{p.pattern})" for _, p in legal_bases()), re.I)
