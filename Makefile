@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup clean bench lint-deps fuzz
+.PHONY: run test setup clean bench lint-deps fuzz eval eval-test bench-extract
 LINT := tools/cypher-lint
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
@@ -34,6 +34,13 @@ test: setup lint-deps
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# Extraction scored on the held-out notices (tests/heldout/README.md): the dev half; eval-test is for the end of a piece of work.
+eval: setup
+	$(BIN)/python tools/eval_extraction.py --split dev
+
+eval-test: setup
+	$(BIN)/python tools/eval_extraction.py --split test
 
 # Every importer's fuzz target in turn, FUZZ_SECONDS each (not part of `make test`; see fuzz/README.md).
 FUZZ_SECONDS ?= 600

@@ -63,6 +63,10 @@ _REGION_WORDS = ("EEA", "EER", "EWR", "EU", "European Economic Area", "European 
                  "Europäischer Wirtschaftsraum", "Europäischen Wirtschaftsraum")
 
 
+_REGIONAL_SUFFIX = re.compile(r"\s+(?:Ireland|Europe|EMEA|Online|International)(?:\s+(?:Ltd\.?|Limited|Unlimited Company|"
+                              r"Company|SARL|GmbH|Inc\.?))?")
+
+
 # --------------------------------------------------------------------------- data model
 
 @dataclass
@@ -189,7 +193,7 @@ def _country_pattern() -> tuple[re.Pattern, dict[str, str]]:
             names[name.casefold()] = code
     for bad in ("jersey", "georgia", "turkey", "chad", "man", "guinea", "america", "jordan", "niger"):
         names.pop(bad, None)
-    alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    alternation = vocab.trie_alternation(names)
     short = "|".join(re.escape(s) for s in sorted(_SHORT_COUNTRY, key=len, reverse=True))
     pattern = re.compile(r"(?<![\w-])(?:(?i:" + alternation + r")|" + short + r")(?![\w]|-\w)")
     return pattern, names
@@ -199,6 +203,16 @@ def _country_pattern() -> tuple[re.Pattern, dict[str, str]]:
 def _region_pattern() -> re.Pattern:
     return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(r) for r in sorted(_REGION_WORDS, key=len, reverse=True))
                       + r")(?![\w-])")
+
+
+def _cell_text(cell: str) -> str:
+    """A table cell without its Markdown/HTML markup: "**Google Cloud Services**<br/>(GCP)" -> "Google Cloud
+    Services (GCP)", "[Mailgun](https://…)" -> "Mailgun"."""
+    cell = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", cell)
+    cell = re.sub(r"<br\s*/?>", " ", cell, flags=re.I)
+    cell = re.sub(r"</?\w+[^>]*>", "", cell)
+    cell = re.sub(r"(\*\*|__|`)", "", cell)
+    return " ".join(cell.split())
 
 
 @lru_cache(maxsize=1)
@@ -219,6 +233,22 @@ def _mechanism_patterns() -> list[tuple[re.Pattern, str, str]]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _mechanism_prefilter() -> re.Pattern:
+    """One case-insensitive pattern matching wherever any mechanism pattern could: a sentence it does not
+    match names no mechanism, so the hundred-odd patterns run only on the few sentences that do."""
+    lead, tail = r"(?<!\w)", r"(?![\w])"
+    alts = []
+    for p, _, _ in _mechanism_patterns():
+        src = p.pattern
+        src = src[len(lead):] if src.startswith(lead) else src
+        src = src[:-len(tail)] if src.endswith(tail) else src
+        alts.append(f"(?:{src})")
+    # one word-boundary test per position instead of one per alternative: ten times faster on a long notice
+    return re.compile(r"\b(?:" + "|".join(alts) + ")", re.I)
+
+
+@lru_cache(maxsize=4096)
 def _sentence_mechanisms(text: str) -> list[tuple[int, int, str, bool]]:
     """Mechanisms a sentence names: (start, end, mechanism, is_history), URLs ignored.
 
@@ -227,7 +257,11 @@ def _sentence_mechanisms(text: str) -> list[tuple[int, int, str, bool]]:
     >>> [m[2:] for m in _sentence_mechanisms("Google is certified under the EU-US Privacy Shield.")]
     [('privacy_shield', False)]
     """
+    if not _mechanism_prefilter().search(text):  # masking only removes matches: test the raw text first
+        return []
     clean = _masked(text)
+    if not _mechanism_prefilter().search(clean):
+        return []
     transfer = bool(vocab.cue("transfer").search(clean))
     found: list[tuple[int, int, str]] = []
     for pattern, mech, cond in _mechanism_patterns():
@@ -239,6 +273,8 @@ def _sentence_mechanisms(text: str) -> list[tuple[int, int, str, bool]]:
             if mech == "certification" and re.search(r"\bISO\b", clean):
                 continue
             found.append((m.start(), m.end(), mech))
+    if any(m == "dpf" for _, _, m in found):  # "the EU-US Data Privacy Framework (adequacy decision, Art. 45)"
+        found = [f for f in found if f[2] != "adequacy"]
     out = []
     history = vocab.cue("history")
     for a, b, mech in sorted(found):
@@ -259,42 +295,52 @@ def _sentence_mechanisms(text: str) -> list[tuple[int, int, str, bool]]:
     return out
 
 
+@lru_cache(maxsize=8192)
+def _place_matches(span: str) -> tuple[list, list, list, list]:
+    """Every country, city, US address and region word in ``span`` (offsets into it), before any skipping;
+    cached, as the same sentence or block is asked about once per name in it."""
+    masked = _masked(span, _EMAIL_OR_URL)
+    pattern, names = _country_pattern()
+    countries = []
+    for m in pattern.finditer(masked):
+        word = m.group(0)
+        code = _SHORT_COUNTRY.get(word) or names.get(word.casefold())
+        if code:
+            countries.append((m.start(), m.end(), code))
+    city_re, cities, us_re = vocab.places()
+    city = [(m.start(), m.end(), cities[m.group(0).casefold()]) for m in city_re.finditer(masked)]
+    us = [(m.start(), m.end()) for m in us_re.finditer(masked)]
+    regions = []
+    for m in _region_pattern().finditer(masked):
+        before = masked[:m.start()]
+        if re.search(r"\b(outside|buiten|außerhalb|beyond)\s+(?:of\s+)?(the\s+|de\s+|der\s+|des\s+)?$", before, re.I):
+            regions.append((m.start(), m.end(), "non-EEA"))
+        elif _REGION_PREFIX.search(before[-40:]):
+            regions.append((m.start(), m.end(), "EEA"))
+    return countries, city, us, regions
+
+
 def _places_in(text: str, lo: int, hi: int, skip: list[tuple[int, int]]) -> list[tuple[int, int, str | None, str | None, str]]:
     """Places stated in text[lo:hi]: (start, end, country, region, how) sorted by position."""
     out = []
-    span = text[lo:hi]
-    masked = _masked(span, _EMAIL_OR_URL)
 
     def free(a: int, b: int) -> bool:
         return not any(x < b and a < y for x, y in skip)
 
-    pattern, names = _country_pattern()
-    for m in pattern.finditer(masked):
-        a, b = lo + m.start(), lo + m.end()
-        if not free(a, b):
-            continue
-        word = m.group(0)
-        code = _SHORT_COUNTRY.get(word) or names.get(word.casefold())
-        if code:
-            out.append((a, b, code, None, "country"))
-    city_re, cities, us_re = vocab.places()
-    for m in city_re.finditer(masked):
-        a, b = lo + m.start(), lo + m.end()
+    countries, city, us, regions = _place_matches(text[lo:hi])
+    for a, b, code in countries:
+        if free(lo + a, lo + b):
+            out.append((lo + a, lo + b, code, None, "country"))
+    for a, b, code in city:
+        a, b = lo + a, lo + b
         if free(a, b) and not any(x <= a < y for x, y, *_ in out):
-            out.append((a, b, cities[m.group(0).casefold()], None, "city"))
-    for m in us_re.finditer(masked):
-        a, b = lo + m.start(), lo + m.end()
-        if free(a, b):
-            out.append((a, b, "US", None, "address"))
-    for m in _region_pattern().finditer(masked):
-        a, b = lo + m.start(), lo + m.end()
-        if not free(a, b):
-            continue
-        before = masked[:m.start()]
-        if re.search(r"\b(outside|buiten|außerhalb|beyond)\s+(?:of\s+)?(the\s+|de\s+|der\s+|des\s+)?$", before, re.I):
-            out.append((a, b, None, "non-EEA", "region"))
-        elif _REGION_PREFIX.search(before[-40:]):
-            out.append((a, b, None, "EEA", "region"))
+            out.append((a, b, code, None, "city"))
+    for a, b in us:
+        if free(lo + a, lo + b):
+            out.append((lo + a, lo + b, "US", None, "address"))
+    for a, b, region in regions:
+        if free(lo + a, lo + b):
+            out.append((lo + a, lo + b, None, region, "region"))
     return sorted(out)
 
 
@@ -324,6 +370,7 @@ class _Extractor:
         self.mentions: list[Mention] = []
         self.claims: list[dict] = []
         self._mech_cache: dict[int, list] = {}
+        self._sections_cache: dict[tuple[int, int], dict[int, int]] = {}
 
     # -- small lookups ------------------------------------------------------
     def sentence_at(self, pos: int) -> Sentence:
@@ -356,13 +403,29 @@ class _Extractor:
         return [self.lay.sections[s].title for s in self.lay.section_chain(section) if self.lay.sections[s].title]
 
     def recipient_list(self, block: int) -> bool:
-        """Whether a list item sits in a list that names recipients."""
+        """Whether a list item sits in a list that names recipients (not purposes, cases or data)."""
         intro = self.list_intro_text(block)
+        own_intro = self._own_intro(block)
+        if own_intro and vocab.cue("not_recipient_intro").search(own_intro):
+            return False  # "… insbesondere für Zwecke:", "… only in these cases:"
         if intro and vocab.cue("share_intro").search(intro):
             return True
         blk = self.lay.blocks[block]
         heads = self.headings(blk.section)
-        return bool(heads) and bool(vocab.cue("recipient_heading").search(heads[0]))
+        if not heads or self._heading_field(heads[0]) in ("purpose", "legal_basis", "categories", "retention", "rights"):
+            return False  # "Purposes based on our or third parties' legitimate interests" is about purposes
+        return bool(vocab.cue("recipient_heading").search(heads[0]))
+
+    def _own_intro(self, block: int) -> str:
+        blk = self.lay.blocks[block]
+        if blk.list_id is None or self.lay.lists[blk.list_id].intro is None:
+            return ""
+        return self.block_text(self.lay.lists[blk.list_id].intro)
+
+    @staticmethod
+    @lru_cache(maxsize=4096)
+    def _heading_field(title: str) -> str | None:
+        return next((f for f, p in vocab.heading_fields() if p.search(title)), None)
 
     # -- controller -------------------------------------------------------------
     def controller(self) -> dict:
@@ -371,19 +434,29 @@ class _Extractor:
         lf = vocab.legal_forms()
         patterns = [
             r"(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&./-]*){0,4}(?:\s+(?:en|and|und)\s+[A-Z][\w&./-]*(?:\s+[A-Z][\w&./-]*){0,3})?)"
-            r"\s*(?:\(|,)?\s*(?:hereinafter|hierna|nachfolgend|[“\"'](?:we|wij|wir)[”\"'])",
+            r"\s*(?:\(|,)?\s*(?:[“\"'][^”\"'\n]{1,30}[”\"'],?\s*){0,2}(?:hereinafter|hierna|nachfolgend|[“\"'](?:we|us|wij|ons|wir|uns)[”\"'])",
             r"(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3}(?:\s+(?:B\.V\.|BV|NV/SA|GmbH|AG|Ltd\.?|Inc\.?|LLC))?)\s+(?:is|acts as|is the|treedt op als|ist)\s+(?:the\s+|de\s+|der\s+)?"
             r"(?:data\s+)?(?:controller|verwerkingsverantwoordelijke|verantwoordelijke|Verantwortliche)",
             r"(?:privacy (?:policy|statement|notice) of|privacyverklaring van|Datenschutzerklärung de[rs])\s+(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3}(?:\s+(?:B\.V\.|BV|GmbH|AG|Ltd\.?|Inc\.?|LLC))?)",
             r"(?:hoe|how|wie)\s+(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&./-]*){0,3})\s+(?:en|and|und)\s+[A-Z]",
             r"(?:verantwoordelijke|Verantwortliche[r]?|controller)\s*(?:is|ist)?\s*:\s*\n+\s*(?P<n>[^\n]{2,60})",
+            # "verantwortliche Stelle im Sinne des Datenschutzrechts" / "Data controller" on a line, the name on the next
+            r"(?i:verantwortliche Stelle|verwerkingsverantwoordelijke|data controller)\b[^\n.:]{0,60}\n[ \t]*\n?[ \t]*"
+            r"(?P<n>[A-Z][^\n,;]{2,70}?)[ \t]*\n",
+            # a sub-processor list's opening: "Range Labs Inc. may engage and use data processors"
+            r"(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3},?\s+(?:B\.V\.|BV|GmbH|AG|Ltd\.?|Inc\.?|LLC))(?:\s*\([^)]{0,60}\))?,?"
+            r"\s+(?:may|will|currently)?\s*(?:engages?|uses?)\b[^.]{0,40}\b(?:sub-?processors?|processors|service providers)",
         ]
         cue = re.compile(r"\b(?:controller|verwerkingsverantwoordelijke|verantwoordelijk\w*|verantwortlich\w*|hereinafter|"
                          r"hierna|nachfolgend|responsible)\b|[“\"'](?:we|wij|wir)[”\"']|\(\s*[“\"„'][A-Z][\w ]{1,30}[”\"“']\s*\)",
                          re.I)
+        _, vendor_names, _ = vocab.vendors()
         for s in self.lay.sentences[:40]:
-            if not cue.search(s.text):
+            c = cue.search(s.text)
+            if not c:
                 continue
+            # a defined term alone ("Google Inc. (“Google”)") defines a vendor as often as the controller
+            term_only = all(x.group(0).startswith("(") for x in cue.finditer(s.text))
             blk = self.lay.blocks[s.block]
             hi = max([s.end] + [b.end for b in self.lay.blocks[blk.idx + 1:blk.idx + 3] if len(b.text) <= 70])
             for m in lf.finditer(text, s.start, hi):
@@ -392,6 +465,8 @@ class _Extractor:
                 start = self._name_before(m.start())
                 if start is not None and start >= s.start:
                     name = text[start:m.end()].strip()
+                    if term_only and vendor_names.search(name):
+                        continue
                     joint = re.match(r"\s+(?:en|and|und)\s+([A-Z][^,(“\"]{1,40}?" + r"(?:NV/SA|B\.V\.|BV|GmbH|Ltd|Inc\.?|SA))",
                                      text[m.end():])
                     if joint:
@@ -403,18 +478,30 @@ class _Extractor:
         for weight, p in enumerate(patterns):
             for m in re.finditer(p, text[:20000]):
                 name = m.group("n").strip(" ,.(")
-                if name.lower() in ("we", "wij", "wir", "this", "the", "our", "de", "die", "deze"):
+                if name.lower() in ("we", "wij", "wir", "this", "the", "our", "de", "die", "deze") \
+                        or name.casefold() in set().union(*vocab.stopwords().values()):  # "Waar “wij” … staat"
                     continue
                 cands.append((weight, name, m.start("n")))
         if not cands:
             # The most frequent capitalised word that is no vendor: notices name their controller often.
             _, vpattern, _ = vocab.vendors()
             counts: dict[str, int] = {}
-            for m in re.finditer(r"\b[A-Z][A-Za-z0-9]{2,}(?:\s+(?:B\.V\.|GmbH|BV|Ltd|Inc\.?))?", text):
+            countries = _country_pattern()[0]
+            plain = countries.sub(lambda m: " " * len(m.group(0)), text)  # "United States" names no one
+            plain = vpattern.sub(lambda m: " " * len(m.group(0)), plain)  # nor does the "Analytics" of a vendor
+            for m in re.finditer(r"\b[A-Z][A-Za-z0-9]{2,}(?:\s+(?:B\.V\.|GmbH|BV|Ltd|Inc\.?))?", plain):
                 w = m.group(0)
                 if vpattern.fullmatch(w) or w.lower() in vocab.stopwords().get(self.language, ()):
                     continue
                 counts[w] = counts.get(w, 0) + 1
+            # a name is never written in lower case ("Processing", "processing") and is no country's word ("United")
+            for w in list(counts):
+                bare = w.split()[0]
+                if re.search(r"\b" + re.escape(bare.lower()) + r"\b", text) or vocab.cue("not_a_name").fullmatch(bare) \
+                        or not re.search(r"[a-z,;]\s+" + re.escape(bare) + r"\b", text):  # a heading word only
+                    del counts[w]
+                elif self.language == "de" and not re.search(r".[A-Z0-9]", bare):
+                    del counts[w]  # German capitalises every noun: only a CamelCase, all-caps or numbered word can be a name
             common = sorted(counts.items(), key=lambda kv: -kv[1])
             if common and common[0][1] >= 3:
                 cands.append((9, common[0][0], text.find(common[0][0])))
@@ -495,14 +582,8 @@ class _Extractor:
         j = end
         while j < len(self.text) and self.text[j] == " ":
             j += 1
-        m = vocab.legal_forms().match(self.text, j) or re.match(r"\s+(?:Ireland|Europe|EMEA|Online|International)"
-                                                                   r"(?:\s+(?:Ltd\.?|Limited|Unlimited Company|"
-                                                                   r"Company|SARL|GmbH|Inc\.?))?", self.text[end:])
-        if m is None:
-            return end
-        if m.re is not vocab.legal_forms():
-            return end + m.end()
-        return m.end()
+        m = vocab.legal_forms().match(self.text, j) or _REGIONAL_SUFFIX.match(self.text, end)
+        return end if m is None else m.end()
 
     def _name_before(self, pos: int) -> int | None:
         """Start of the organisation name that ends right before a legal form at ``pos``."""
@@ -532,9 +613,11 @@ class _Extractor:
             if low in stops or descriptive.search(low) or re.fullmatch(r"\d+(e|de|ste|th|st|nd|rd)?\.?", low):
                 break
             if not (word[0].isupper() or word[0].isdigit() or re.search(r"[A-Z]", word[1:]) or "." in word):
-                # one lower-case word, as brands write themselves: "dogado GmbH", "envia TEL GmbH"
+                # one lower-case word, as brands write themselves: "dogado GmbH", "envia TEL GmbH"; never before a
+                # lower-case form ("in limited circumstances" names no one)
                 after = text[start:pos].split()[0] if start is not None else ""
-                if lowercase_used or count > 1 or (count == 1 and not re.fullmatch(r"[A-Z]{2,}", after)):
+                if lowercase_used or count > 1 or (count == 1 and not re.fullmatch(r"[A-Z]{2,}", after)) \
+                        or text[pos:pos + 1].islower():
                     break
                 lowercase_used = True
             start = wstart
@@ -582,7 +665,8 @@ class _Extractor:
         if not brandlike:
             return
         start = blk.start + m.start(1) + (lead.end() if lead else 0)
-        add(Mention(name, start, start + len(name), s.idx, "list_item", legal_form=bool(vocab.legal_forms().search(name))))
+        add(Mention(name, start, start + len(name), s.idx, "list_item", legal_form=bool(vocab.legal_forms().search(name)),
+                    vendor=vocab.vendor_near(name)))
 
     def _example_mentions(self, add) -> None:
         """Names given as examples of a recipient category: 'Advertising platforms (such as Google, TikTok)'."""
@@ -644,6 +728,11 @@ class _Extractor:
                 continue
             a, b = col["name"]
             name = text[a:b].strip()
+            clean = _cell_text(name)
+            if clean != name and clean:
+                a += max(name.find(clean.split()[0]), 0)
+                name = clean
+                b = a + len(name) if text[a:a + len(name)] == name else b
             paren = re.match(r"(.+?)\s*\((.+)\)$", name)
             s = self.sentence_at(a)
             mention = Mention(name, a, b, s.idx, "table", legal_form=bool(vocab.legal_forms().search(name)))
@@ -651,6 +740,8 @@ class _Extractor:
             v = vpattern.search(name)
             if v:
                 mention.vendor = by_name[v.group(0)]
+            else:
+                mention.vendor = vocab.vendor_near(name.split(" (")[0])  # "Sendgrid, Inc.", "Sentry.io"
             if paren:
                 mention.name = paren.group(1)
                 mention.entity = paren.group(2)
@@ -702,6 +793,11 @@ class _Extractor:
                     and not vocab.cue("service").search(sent.replace(m.name, " ")):
                 m.status, m.reason = "not_a_recipient", "named as a complaint channel, group member or the like"
                 continue
+            role = next((c for c in vocab.cue("source_role").finditer(sent)
+                         if c.end() <= m.start - s.start <= c.end() + 160), None)
+            if role is not None and m.via != "table":
+                m.status, m.reason = "not_a_recipient", f"named as a source of data or a tool's maker ({role.group(0)!r})"
+                continue
             if m.via == "legal_form" and not m.vendor:
                 context = sent + " " + " ".join(self.headings(s.section)[:1])
                 in_list = blk.kind in ("item", "row") and (blk.kind == "row" or self.recipient_list(blk.idx))
@@ -714,7 +810,10 @@ class _Extractor:
                 m.status, m.reason = "not_a_recipient", "staff of the controller"
                 continue
             block_text = text[blk.start:blk.end]
-            if vocab.cue("self_hosted").search(block_text):
+            host = m.vendor is not None and "hosting" in next((v.kind for v in vocab.vendors()[0] if v.id == m.vendor), "")
+            # "self-hosted MTA on Hetzner": Hetzner hosts; a sub-processor table's row names a recipient whatever
+            # its cells say of the customer's product ("Workflows (Self-Hosted Offerings)")
+            if vocab.cue("self_hosted").search(block_text) and not host and m.via != "table":
                 m.status, m.reason = "self_hosted", "served from the controller's own server (self-hosted)"
                 continue
             removal = vocab.cue("removed").search(sent)
@@ -728,6 +827,13 @@ class _Extractor:
                 if rep and s.start + rep.end() <= m.start:
                     continue  # the replacement is the new vendor
                 m.status, m.reason = "removed", "said to be removed / no longer used"
+
+    def _spread_self_hosting(self) -> None:
+        """"We host Matomo on our own servers" speaks for every mention of that same name."""
+        hosted = {m.name.casefold() for m in self.mentions if m.status == "self_hosted"}
+        for m in self.mentions:
+            if m.status == "active" and m.name.casefold() in hosted:
+                m.status, m.reason = "self_hosted", "said elsewhere to run on the controller's own servers"
 
     @staticmethod
     def _key(name: str) -> str:
@@ -815,8 +921,17 @@ class _Extractor:
                 continue
             if m.entity_of:
                 brand_of[m.key] = self._key(m.entity_of)
+        # each row of a table is its own recipient, even where the gazetteer files two rows under one vendor
+        # ("Slack" and "Salesforce", "Google Analytics" and "Google Cloud"); other names inside a row join it
+        row_key: dict[int, str] = {}
+        for m in self.mentions:
+            if m.status == "active" and m.via == "table" and m.vendor:
+                row_key[self.lay.sentences[m.sentence].block] = f"{m.key}/{self._key(m.name)}"
         for m in sorted((m for m in self.mentions if m.status == "active"), key=lambda m: m.start):
             key = brand_of.get(m.key, m.key)
+            block = self.lay.sentences[m.sentence].block
+            if block in row_key and (m.via == "table" or m.vendor):
+                key = row_key[block]
             if not key:
                 continue
             target = None
@@ -990,6 +1105,11 @@ class _Extractor:
                                     "recipients": [r.name for r in named]})
                 continue
             mech = self._pick([x[2] for x in mechs])
+            if self._about_controller(s):
+                # "Range Labs Inc. is certified under the Privacy Shield": the controller's own import, no recipient's
+                self.claims.append({"kind": "controller", "mechanism": mech, "evidence": s.text, "start": s.start,
+                                    "end": s.end, "recipients": []})
+                continue
             targets, kind = self._claim_targets(s, recipients, by_sentence)
             self.claims.append({"kind": kind, "mechanism": mech, "evidence": s.text, "start": s.start, "end": s.end,
                                 "recipients": [r.name for r in targets]})
@@ -1033,6 +1153,23 @@ class _Extractor:
         pool = after or mechs
         return self._pick([x[2] for x in pool])
 
+    def _about_controller(self, s: Sentence) -> bool:
+        """Whether a sentence that names no recipient states the controller's own certification or mechanism."""
+        name = getattr(self, "_controller_name", None)
+        subject = re.match(r"\s*(?:we|wij|wir)\b[^.]{0,60}?\b(?:are|is|zijn|sind)\b", s.text, re.I)
+        if subject and vocab.cue("certified").search(s.text):
+            return True
+        if not name or not self._key(name):
+            return False
+        first = self._key(name).split()[0]
+        if any(re.search(r"\b" + re.escape(first) + r"\b", s.text[max(0, a - s.start - 90):a - s.start], re.I)
+               for a, _, _, _ in self.mechs(s)):
+            return True  # "Range Labs Inc. is certified under the … Privacy Shield", "see Range's Privacy Shield Policy"
+        if s.idx > 0 and not s.first:  # "… Privacy Shield / Framework and adheres to its Principles." (a wrapped line)
+            prev = self.lay.sentences[s.idx - 1]
+            return prev.block == s.block and any(c["kind"] == "controller" and c["start"] == prev.start for c in self.claims)
+        return False
+
     @staticmethod
     def _pick(mechs: list[str]) -> str:
         """Of several mechanisms claimed together: invalidated first (to be flagged), then specific, then generic."""
@@ -1057,8 +1194,7 @@ class _Extractor:
                 members = self._recipients_in_blocks(recipients, set(lay.lists[prev.list_id].items))
                 if members:
                     return members, "group"
-            earlier = [r for r in recipients if any(lay.sentences[i].section == s.section and i < s.idx
-                                                    for i in r.sentences)]
+            earlier = [r for r in recipients if self._first_in_section(r).get(s.section, s.idx) < s.idx]
             if earlier:
                 return earlier, "group"
         if s.idx > 0 and not s.first:
@@ -1067,15 +1203,35 @@ class _Extractor:
             if named and prev.block == s.block and vocab.cue("transfer").search(prev.text + " " + s.text):
                 return named, "group"  # "Microsoft and Mailchimp may process data in the US. SCCs apply to that."
         chain = lay.section_chain(s.section)
-        here = [r for r in recipients if any(lay.sentences[i].section in chain[:1] for i in r.sentences)]
+        here = [r for r in recipients if chain[0] in self._first_in_section(r)]
         heads = " ".join(self.headings(s.section)[:2])
         transfer_section = bool(re.search(r"\b(transfer|doorgifte|overdracht|Übermittlung|Drittl|outside|buiten|"
                                           r"außerhalb|international)", heads, re.I))
         if len(here) == 1 and not transfer_section and s.section != 0:
             return here, "section"
+        if not here and len(chain) > 2:
+            # "### Disqus" > "#### Data transfer outside the EU": a vendor's own sub-section speaks for that vendor
+            parent = [r for r in recipients if chain[1] in self._first_in_section(r)]
+            if len(parent) == 1 and self._section_names_no_other(chain[0]):
+                return parent, "section"
         if vocab.cue("transfer").search(s.text) or transfer_section:
             return [r for r in recipients], "blanket"
         return [], "unassigned"
+
+    def _section_names_no_other(self, section: int) -> bool:
+        """Whether a section (a sub-heading's text) names no organisation at all, active or not."""
+        return not any(self.lay.sentences[m.sentence].section == section for m in self.mentions)
+
+    def _first_in_section(self, r: Recipient) -> dict[int, int]:
+        """section -> the first sentence naming ``r`` in it (kept per recipient while mechanisms are placed)."""
+        key = (id(r), len(r.sentences))
+        if key not in self._sections_cache:
+            first: dict[int, int] = {}
+            for i in r.sentences:
+                sec = self.lay.sentences[i].section
+                first[sec] = min(first.get(sec, i), i)
+            self._sections_cache[key] = first
+        return self._sections_cache[key]
 
     def _recipients_in_blocks(self, recipients: list[Recipient], blocks: set[int]) -> list[Recipient]:
         out = []
@@ -1104,6 +1260,8 @@ class _Extractor:
             body = text[blk.start:blk.end]
             if vocab.cue("staff").search(body[:60]) or len(body) > 220:
                 continue
+            if vocab.cue("clause_item").match(body) or (self.language == "de" and body[:1].islower()):
+                continue  # "(a) comply with applicable law", "im Zusammenhang mit der Vertragsabwicklung"
             name = self._category_name(body)
             examples = re.search(r"\(([^)]*)\)", body)
             if examples and not vocab.cue("example").search(examples.group(1)) and len(examples.group(1)) < 60:
@@ -1151,11 +1309,12 @@ class _Extractor:
         lay, text = self.lay, self.text
         fields = vocab.heading_fields()
 
+        seen_titles: dict[str, str | None] = {}
+
         def field_of(title: str) -> str | None:
-            for f, p in fields:
-                if p.search(title):
-                    return f
-            return None
+            if title not in seen_titles:
+                seen_titles[title] = next((f for f, p in fields if p.search(title)), None)
+            return seen_titles[title]
 
         # a section's activity: itself, unless its heading names a field (then its parent's)
         owner: dict[int, int | None] = {}
@@ -1190,9 +1349,13 @@ class _Extractor:
         for r in recipients:
             for si in r.sentences:
                 rec_by_sentence.setdefault(si, []).append(r)
+        by_section: dict[int, list[Sentence]] = {}
+        for s in lay.sentences:
+            if s.kind != "heading":
+                by_section.setdefault(s.section, []).append(s)
         out = []
         for own, secs in sorted(groups.items(), key=lambda kv: (kv[0] == -1, kv[0])):
-            sents = [s for s in lay.sentences if s.section in secs and s.kind != "heading"]
+            sents = sorted((s for sec in secs for s in by_section.get(sec, [])), key=lambda s: s.idx)
             if not sents:
                 continue
             body = " ".join(s.text for s in sents)
@@ -1234,6 +1397,7 @@ class _Extractor:
         return out
 
     @staticmethod
+    @lru_cache(maxsize=4096)
     def _only_places(title: str) -> bool:
         """Whether a heading is nothing but place names ("Falkenstein / Nuremberg")."""
         rest = _country_pattern()[0].sub(" ", title)
@@ -1266,9 +1430,10 @@ class _Extractor:
                              r"\s*,?\s*(?:(?:onder|lit\.?|letter|sub|point|punt|blz\.\s*1,\s*onder)\s*)?\(?([a-f])\b",
                              body, re.I):
             letters.append(m.group(1).lower())
-        for letter, pattern in vocab.legal_bases():
-            if pattern.search(body):
-                letters.append(letter)
+        if vocab.legal_basis_prefilter().search(body):
+            for letter, pattern in vocab.legal_bases():
+                if pattern.search(body):
+                    letters.append(letter)
         labels = {"a": "consent", "b": "contract", "c": "legal obligation", "d": "vital interests",
                   "e": "public task", "f": "legitimate interests"}
         seen = []
@@ -1311,8 +1476,10 @@ class _Extractor:
     # -- run ---------------------------------------------------------------------------------
     def run(self) -> Draft:
         controller = self.controller()
+        self._controller_name = controller.get("name")
         self.find_mentions()
         self.filter_mentions(controller.get("name"))
+        self._spread_self_hosting()
         self.locate()
         recipients = [self.build_recipient(ms) for ms in self.cluster()]
         recipients += self.categories(recipients)

@@ -25,11 +25,12 @@ _ROMAN = re.compile(r"^[ivx]{1,5}$", re.I)
 _TERMINAL = (".", ";", ",", ":", "!")
 
 # Words after which a full stop does not end a sentence (lower case, without the dot).
-ABBREVIATIONS = frozenset("""
-e.g i.e etc inc ltd co corp b.v n.v bv nv s.a s.l s.r.l s.p.a sa ag mr mrs ms dr prof st nr no art arts abs lit
-bijv bv d.w.z o.a m.b.t i.v.m t.a.v z.b u.a bzw ggf vgl ca evt resp incl excl max min approx vs jr sr dept
-ziff nrs fig p pp para par sec ch cf al dhr mevr hr fr jan feb mar apr jun jul aug sep sept oct okt nov dec
-""".split())
+def _abbreviations() -> frozenset[str]:
+    from . import vocab  # data/extract/abbreviations.csv: a word followed by "." that ends no sentence
+    return frozenset(r["word"].casefold() for r in vocab.rows("abbreviations.csv"))
+
+
+ABBREVIATIONS = _abbreviations()
 
 
 @dataclass
@@ -99,6 +100,7 @@ class Layout:
     sentences: list[Sentence]
     sections: list[Section]
     lists: list[ListGroup]
+    _by_block: dict[int, list[Sentence]] | None = field(default=None, repr=False, compare=False)
 
     def section_chain(self, section: int) -> list[int]:
         """The section and its ancestors, innermost first."""
@@ -111,7 +113,11 @@ class Layout:
 
     def sentences_of_block(self, block: int) -> list[Sentence]:
         """The sentences of one block."""
-        return [s for s in self.sentences if s.block == block]
+        if self._by_block is None:
+            self._by_block = {}
+            for s in self.sentences:
+                self._by_block.setdefault(s.block, []).append(s)
+        return list(self._by_block.get(block, []))
 
 
 def split_sentences(text: str, start: int = 0) -> list[tuple[int, int]]:
@@ -132,7 +138,7 @@ def split_sentences(text: str, start: int = 0) -> list[tuple[int, int]]:
             if w in ABBREVIATIONS or (len(w) == 1 and w.isalpha()) or re.fullmatch(r"(\w\.)+\w", w) \
                     or w.endswith("str"):  # "Industriestr. 25"
                 continue
-        if m.group(0)[0] == "." and re.search(r"\d\.$", text[:m.start() + 1]) and re.match(r"\s+\d", text[m.start(1):]):
+        if m.group(0)[0] == "." and text[max(0, m.start() - 1):m.start()].isdigit() and re.match(r"\s+\d", text[m.start(1):m.start(1) + 40]):
             continue  # "Art. 6. 1" style numbering
         spans.append((begin, cut))
         begin = m.end()
@@ -181,6 +187,12 @@ def _marker_kind(marker: str, open_list: ListGroup | None) -> str:
     return "letter"
 
 
+def _in_line_run(raw: list[tuple[int, int, int]], n: int) -> bool:
+    """Whether line ``n`` has a non-blank line right before or after it: a list written without bullets
+    ("We share data with:" then one line per recipient) rather than a paragraph."""
+    return (n + 1 < len(raw) and raw[n + 1][2] >= 0) or (n > 0 and raw[n - 1][2] >= 0)
+
+
 def segment(text: str) -> Layout:
     """Cut ``text`` into blocks, sections, lists and sentences.
 
@@ -201,7 +213,11 @@ def segment(text: str) -> Layout:
         if raw and raw[-1][2] >= 0:
             pa, pb, pind = raw[-1]
             prev = text[pa:pb]
-            if (len(prev) > 60 and not prev.endswith(_TERMINAL + ("?",)) and line[:1].islower()
+            # a wrapped line: lower case next, or (hard-wrapped Markdown) a long line ending mid-phrase, i.e. on a
+            # word or a comma, followed at the same indentation by a line that is no marker, heading or table row
+            wrapped = line[:1].islower() or (len(prev) > 60 and re.search(r"[\w,]$", prev) is not None
+                                             and indent == pind and not line.startswith(("#", "|")))
+            if (len(prev) > 60 and not prev.endswith(_TERMINAL + ("?",)) and wrapped
                     and not _MARKER.match(line) and not prev.startswith(("|", "#"))):
                 raw[-1] = (pa, b, pind)
                 continue
@@ -224,12 +240,19 @@ def segment(text: str) -> Layout:
         section_stack.append(sec.idx)
         return sec.idx
 
+    following: list[tuple[int, int, int] | None] = [None] * len(raw)  # the next non-blank line after each
+    upcoming = None
+    for n in range(len(raw) - 1, -1, -1):
+        following[n] = upcoming
+        if raw[n][2] >= 0:
+            upcoming = raw[n]
+
     for n, (a, b, indent) in enumerate(raw):
         if indent < 0:
             prev_blank = True
             continue
         line = text[a:b]
-        nxt = next((r for r in raw[n + 1:] if r[2] >= 0), None)
+        nxt = following[n]
         idx = len(blocks)
         prev_block = blocks[-1] if blocks else None
         intro_open = prev_block is not None and prev_block.text.rstrip().endswith(":")
@@ -307,7 +330,8 @@ def segment(text: str) -> Layout:
         if mk and len(line) > mk.end():
             marker = mk.group("marker")
             kind = _marker_kind(marker, list_stack[-1] if list_stack else None)
-        elif (intro_open or in_list) and (line.endswith((";", ",")) or (len(line) <= 80 and not line.endswith(".")))\
+        elif (intro_open or in_list) and (line.endswith((";", ",")) or (len(line) <= 80 and not line.endswith("."))
+                                          or (len(line) <= 200 and _in_line_run(raw, n)))\
                 and not (list_stack and list_stack[-1].kind != "plain" and not intro_open):
             kind = "plain"
         if kind is not None:

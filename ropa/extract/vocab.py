@@ -40,6 +40,34 @@ def rows(name: str) -> tuple[dict, ...]:
         raise ReferenceDataError(f"{path}: cannot read extraction data ({exc})") from exc
 
 
+def trie_alternation(words) -> str:
+    """A regex alternation of literal ``words`` as a trie, longest first at every branch: it matches what
+    ``"|".join(map(re.escape, sorted(words, key=len, reverse=True)))`` matches, but tries one branch per
+    character instead of every word at every position (several times faster on a long notice).
+
+    >>> p = re.compile("(?:" + trie_alternation(["Mail", "Mailchimp", "Mailgun"]) + ")")
+    >>> [p.match(w).group(0) for w in ("Mailchimp", "Mailgun", "Mailbox")]
+    ['Mailchimp', 'Mailgun', 'Mail']
+    """
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[None] = {}
+
+    def emit(node: dict) -> str:
+        alts = [re.escape(ch) + emit(node[ch]) for ch in sorted(k for k in node if k is not None)]
+        if not alts:
+            return ""
+        body = "|".join(alts)
+        if None in node:
+            return f"(?:{body})?"
+        return body if len(alts) == 1 else f"(?:{body})"
+
+    return emit(trie) or "(?!)"
+
+
 def _compile(name: str, row: int, pattern: str, flags=re.I) -> re.Pattern:
     try:
         return re.compile(pattern, flags)
@@ -136,7 +164,7 @@ def vendors() -> tuple[tuple[Vendor, ...], re.Pattern, dict[str, str]]:
         out.append(v)
         for n in names:
             by_name.setdefault(n, v.id)
-    alternation = "|".join(re.escape(n) for n in sorted(by_name, key=len, reverse=True))
+    alternation = trie_alternation(by_name)
     pattern = re.compile(r"(?<![\w.@/-])(?:" + alternation + r")(?![\w@]|\.\w)")
     return tuple(out), pattern, by_name
 
@@ -156,7 +184,7 @@ def places() -> tuple[re.Pattern, dict[str, str], re.Pattern]:
             states.append(r["name"])
         else:
             cities[r["name"].casefold()] = r["country"]
-    alternation = "|".join(re.escape(c) for c in sorted(cities, key=len, reverse=True))
+    alternation = trie_alternation(cities)
     city_re = re.compile(r"(?<![\w-])(?:" + alternation + r")(?![\w-])", re.I)
     us_re = re.compile(r"(?<![\w])(?:" + "|".join(states) + r")\.?,?\s+\d{5}(?:-\d{4})?\b")
     return city_re, cities, us_re
@@ -169,9 +197,43 @@ def legal_bases() -> list[tuple[str, re.Pattern]]:
             for i, r in enumerate(rows("legal_bases.csv"), start=2)]
 
 
+@lru_cache(maxsize=None)
+def _loose_vendor_names() -> dict[str, str]:
+    by_loose: dict[str, str] = {}
+    for v in vendors()[0]:
+        for n in v.names:
+            by_loose.setdefault(loose_name(n), v.id)
+    return by_loose
+
+
+def loose_name(name: str) -> str:
+    """A name as the gazetteer's near misses have it: case-folded, without a legal form (spaced or not), a
+    web suffix or punctuation. "Sendgrid, Inc." -> "sendgrid", "Sentry.io" -> "sentry",
+    "Acme S. à r. l." -> "acme"."""
+    n = re.sub(r"(?<=\w)\.(?:io|com|co|ai|app|dev|net|org)\b", "", name)
+    n = legal_forms().sub(" ", re.sub(r"\bS\.\s*à\s*r\.\s*l\.", " ", n))
+    return " ".join(re.findall(r"\w+", n.casefold()))
+
+
+def vendor_near(name: str) -> str | None:
+    """The gazetteer vendor a table cell or list item names, allowing for case, a ``.io`` suffix and a spaced
+    legal form (only where a name is expected: in prose "segment" is a word, in a sub-processor table a name).
+
+    >>> vendor_near("Sendgrid, Inc."), vendor_near("Sentry.io"), vendor_near("AWS"), vendor_near("Lunch")
+    ('sendgrid', 'sentry', 'aws', None)
+    """
+    return _loose_vendor_names().get(loose_name(name))
+
+
+@lru_cache(maxsize=None)
+def legal_basis_prefilter() -> re.Pattern:
+    """All legal-basis wordings as one pattern: a text it does not match names none of them."""
+    return re.compile("|".join(f"(?:{p.pattern})" for _, p in legal_bases()), re.I)
+
+
 def _terms(name: str, column: str) -> tuple[re.Pattern, dict[str, str]]:
     mapping = {r["term"].casefold(): r[column] for r in rows(name)}
-    alternation = "|".join(re.escape(t) for t in sorted(mapping, key=len, reverse=True))
+    alternation = trie_alternation(mapping)
     return re.compile(r"(?<![\w-])(?:" + alternation + r")(?![\w-])", re.I), mapping
 
 

@@ -1,0 +1,164 @@
+"""One notice in the formats a user may have it in: Markdown (the source), HTML, plain text with and without
+list bullets, and PDF. A small renderer for the Markdown our notices use (headings, bullets, numbered items,
+pipe tables, links, emphasis, paragraphs), written for these tests; not a general Markdown implementation."""
+from __future__ import annotations
+
+import html
+import re
+import textwrap
+
+_LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)[^)]*\)")
+_REF_DEF = re.compile(r"^\s*\[[^\]]+\]:\s*\S+.*$")
+_REF = re.compile(r"\[([^\]]+)\](?:\[[^\]]*\])?")
+_EMPH = re.compile(r"(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1")
+_BULLET = re.compile(r"^(\s*)(?:[-*+•]|\d+[.)])\s+")
+_SEP = re.compile(r"^\s*\|?\s*:?-{3,}")
+
+
+def _front_matter(md: str) -> str:
+    return re.sub(r"\A---\n.*?\n---\n", "", md, flags=re.S)
+
+
+def _inline_text(s: str) -> str:
+    s = _LINK.sub(r"\1", s)
+    s = _REF.sub(r"\1", s)
+    s = _EMPH.sub(r"\2", s)
+    s = re.sub(r"<br\s*/?>", " ", s)
+    return s.replace("`", "")
+
+
+def _inline_html(s: str) -> str:
+    out, pos = [], 0
+    for m in _LINK.finditer(s):
+        out.append(html.escape(_EMPH.sub(r"\2", s[pos:m.start()])))
+        out.append(f'<a href="{html.escape(m.group(2))}">{html.escape(m.group(1))}</a>')
+        pos = m.end()
+    out.append(html.escape(_EMPH.sub(r"\2", _REF.sub(r"\1", s[pos:]))))
+    return "".join(out).replace("&lt;br/&gt;", "<br>").replace("`", "")
+
+
+def _blocks(md: str):
+    """(kind, payload): heading (level, text), item (text), row (cells), para (text)."""
+    para: list[str] = []
+    lines = _front_matter(md).split("\n")
+    for n, line in enumerate(lines):  # "3. Google Analytics" alone on its line, a blank line after: a heading
+        num = re.match(r"(\d+(?:\.\d+)*)\.?\s+(\S.*)$", line)
+        after = lines[n + 1] if n + 1 < len(lines) else ""
+        if num and len(line) <= 70 and not line.rstrip().endswith((".", ";", ",", ":")) and not after.strip():
+            lines[n] = "#" * (num.group(1).count(".") + 2) + " " + num.group(2)
+    for raw in lines:
+        line = raw.rstrip()
+        if _REF_DEF.match(line):
+            continue
+        kind = None
+        if not line.strip():
+            kind = "blank"
+        elif re.match(r"#{1,6}\s", line):
+            kind = "heading"
+        elif line.lstrip().startswith("|"):
+            kind = "row"
+        elif _BULLET.match(line):
+            kind = "item"
+        if kind is None:
+            para.append(line.strip())
+            continue
+        if para:
+            yield "para", " ".join(para)
+            para = []
+        if kind == "heading":
+            hashes = len(line) - len(line.lstrip("#"))
+            yield "heading", (hashes, line.lstrip("#").strip())
+        elif kind == "row":
+            if not _SEP.match(line):
+                yield "row", [c.strip() for c in line.strip().strip("|").split("|")]
+        elif kind == "item":
+            yield "item", line[_BULLET.match(line).end():].strip()
+        else:
+            yield "blank", None
+    if para:
+        yield "para", " ".join(para)
+
+
+def to_html(md: str) -> str:
+    out = ["<!DOCTYPE html><html><head><title>Notice</title></head><body>"]
+    open_list = open_table = False
+    first_row = False
+    for kind, payload in _blocks(md):
+        if kind != "item" and open_list:
+            out.append("</ul>")
+            open_list = False
+        if kind != "row" and open_table:
+            out.append("</table>")
+            open_table = False
+        if kind == "heading":
+            level, text = payload
+            out.append(f"<h{level}>{_inline_html(text)}</h{level}>")
+        elif kind == "item":
+            if not open_list:
+                out.append("<ul>")
+                open_list = True
+            out.append(f"<li>{_inline_html(payload)}</li>")
+        elif kind == "row":
+            if not open_table:
+                out.append("<table>")
+                open_table, first_row = True, True
+            tag = "th" if first_row else "td"
+            out.append("<tr>" + "".join(f"<{tag}>{_inline_html(c)}</{tag}>" for c in payload) + "</tr>")
+            first_row = False
+        elif kind == "para":
+            out.append(f"<p>{_inline_html(payload)}</p>")
+    out.append("</ul>" if open_list else "")
+    out.append("</table>" if open_table else "")
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def to_text(md: str, bullets: bool = True) -> str:
+    """Plain text: headings as their own lines, list items with "- " (or none), tables as pipe rows."""
+    out: list[str] = []
+    for kind, payload in _blocks(md):
+        if kind == "heading":
+            out += ["", _inline_text(payload[1]), ""]
+        elif kind == "item":
+            out.append(("- " if bullets else "") + _inline_text(payload))
+        elif kind == "row":
+            out.append("| " + " | ".join(_inline_text(c) for c in payload) + " |")
+        elif kind == "para":
+            out += [_inline_text(payload), ""]
+        else:
+            out.append("")
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip() + "\n"
+
+
+def to_pdf(md: str) -> bytes:
+    """A PDF of the plain text wrapped at 100 characters as a page would (Helvetica, WinAnsi encoding)."""
+    lines = []
+    for line in to_text(md).split("\n"):
+        line = line.encode("cp1252", "replace").decode("cp1252")  # WinAnsiEncoding: “quotes” and € survive
+        lines += textwrap.wrap(line, 100, break_long_words=False, break_on_hyphens=False) if line else [""]
+    pages, per = [], 50
+    for k in range(0, len(lines), per):
+        body = " ".join("(" + ln.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") '"
+                        for ln in lines[k:k + per])
+        pages.append("BT /F1 9 Tf 40 800 Td 14 TL " + body + " ET")
+    objs = ["<< /Type /Catalog /Pages 2 0 R >>", None]
+    kids = []
+    for content in pages:
+        objs.append(None)
+        page_no = len(objs)
+        objs.append(f"<< /Length {len(content.encode('cp1252'))} >>\nstream\n{content}\nendstream")
+        objs[page_no - 1] = (f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents {page_no + 1} 0 R "
+                             f"/Resources << /Font << /F1 FONT 0 R >> >> >>")
+        kids.append(page_no)
+    objs.append("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    font = len(objs)
+    objs = [o.replace("FONT", str(font)) if o else o for o in objs]
+    objs[1] = f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)} >>"
+    out, offsets = b"%PDF-1.4\n", []
+    for i, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n{obj}\nendobj\n".encode("cp1252")
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode() + "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
+    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return out

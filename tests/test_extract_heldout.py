@@ -1,0 +1,122 @@
+"""The held-out notices (tests/heldout/) are what the README says they are, and the scorer is honest.
+
+No network: the shipped texts only. The scores themselves are printed by tools/eval_extraction.py,
+not asserted here (the test half is scored once, at the end of a piece of work)."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import random
+
+import pytest
+
+from conftest import ROOT
+from ropa.extract.score import names_match, score_document, total
+
+HELDOUT = ROOT / "tests" / "heldout"
+SOURCES = list(csv.DictReader(open(HELDOUT / "sources.csv", newline="", encoding="utf-8")))
+SHIPPED = [s for s in SOURCES if s["shipped"] == "yes"]
+
+
+def test_the_set_is_as_large_and_as_mixed_as_promised():
+    assert len(SOURCES) >= 20
+    langs = [s["language"] for s in SOURCES]
+    assert langs.count("de") >= 5 and langs.count("nl") >= 5 and langs.count("en") >= 5
+    assert len({s["id"] for s in SOURCES}) == len(SOURCES)
+    for s in SOURCES:
+        assert len(s["commit"]) == 40 and "/" in s["repo"] and s["path"]
+        assert (HELDOUT / "gold" / f"{s['id']}.gold.json").exists()
+
+
+def test_texts_are_shipped_exactly_where_the_licence_allows():
+    free = {"CC0-1.0", "CC-BY-4.0", "CC-BY-SA-4.0", "MIT", "Apache-2.0"}
+    for s in SOURCES:
+        shipped = (HELDOUT / "texts" / f"{s['id']}.txt").exists()
+        assert shipped == (s["shipped"] == "yes") == (s["licence"] in free), s["id"]
+
+
+@pytest.mark.parametrize("s", SHIPPED, ids=lambda s: s["id"])
+def test_shipped_texts_are_the_pinned_files_unchanged(s):
+    assert hashlib.sha256((HELDOUT / "texts" / f"{s['id']}.txt").read_bytes()).hexdigest() == s["sha256"]
+
+
+@pytest.mark.parametrize("s", SHIPPED, ids=lambda s: s["id"])
+def test_gold_evidence_is_quoted_from_the_text(s):
+    text = (HELDOUT / "texts" / f"{s['id']}.txt").read_text(encoding="utf-8")
+    gold = json.loads((HELDOUT / "gold" / f"{s['id']}.gold.json").read_text(encoding="utf-8"))
+    assert gold["recipients"]
+    for r in gold["recipients"]:
+        assert r["evidence"] in text, r["name"]
+        assert {"name", "country", "mechanism", "role"} <= set(r)
+
+
+def test_the_split_is_the_seeded_draw():
+    for lang in {s["language"] for s in SOURCES}:
+        ids = sorted(s["id"] for s in SOURCES if s["language"] == lang)
+        random.Random(f"ropa-heldout-{lang}").shuffle(ids)
+        dev = set(ids[: (len(ids) + 1) // 2])
+        assert {s["id"] for s in SOURCES if s["language"] == lang and s["split"] == "dev"} == dev
+    assert {s["split"] for s in SOURCES} == {"dev", "test"}
+
+
+# --------------------------------------------------------------------------- the scorer
+
+def _gold(*recipients, ps=False):
+    return {"recipients": [dict({"country": None, "mechanism": "none_stated"}, **r) for r in recipients],
+            "privacy_shield_reliance": ps}
+
+
+def test_one_prediction_matches_one_gold_recipient():
+    gold = _gold({"name": "Google Analytics", "org": "Google"}, {"name": "Google Fonts", "org": "Google"})
+    s = score_document("d", gold, {"recipients": [{"name": "Google", "mechanism": "none"}]})
+    assert (s.found, s.required, s.paired, s.predicted) == (1, 2, 1, 1)
+    assert (s.orgs_found, s.orgs) == (1, 1)  # the organisation is found, one of its two services is not
+
+
+def test_a_second_prediction_for_a_taken_recipient_is_a_false_positive():
+    gold = _gold({"name": "Hetzner Online GmbH"})
+    s = score_document("d", gold, {"recipients": [{"name": "Hetzner"}, {"name": "Hetzner Online"}]})
+    assert (s.found, s.paired, s.predicted) == (1, 1, 2)
+
+
+def test_the_matching_is_maximal_not_greedy():
+    # "Zenith" suits both; taking it for the first gold entry would leave "Zenith Pay" with nothing
+    gold = _gold({"name": "Zenith", "entity": "Orbit Group"}, {"name": "Zenith Pay"})
+    s = score_document("d", gold, {"recipients": [{"name": "Zenith"}, {"name": "Orbit Group"}]})
+    assert (s.found, s.paired) == (2, 2)
+
+
+def test_required_recipients_are_paired_before_optional_ones():
+    gold = _gold({"name": "Meta Pixel", "optional": True}, {"name": "Meta Platforms"})
+    s = score_document("d", gold, {"recipients": [{"name": "Meta"}]})
+    assert (s.found, s.required) == (1, 1)
+
+
+def test_gazetteer_countries_are_scored_apart():
+    gold = _gold({"name": "Acme", "country": "US"}, {"name": "Bolt", "country": "DE"}, {"name": "Crux"})
+    pred = {"recipients": [{"name": "Acme", "country": "US", "country_source": "gazetteer"},
+                           {"name": "Bolt", "country": "DE", "country_source": "text"},
+                           {"name": "Crux", "country": "IE", "country_source": "gazetteer"}]}
+    t = total([score_document("d", gold, pred)])
+    assert (t["country_text_ok"], t["country_text_n"]) == (1, 1)
+    assert (t["country_gaz_ok"], t["country_gaz_n"]) == (1, 1)
+    assert t["gaz_unverifiable"] == 1 and t["country_n"] == 2
+
+
+def test_privacy_shield_reliance_is_per_document():
+    gold = _gold({"name": "Acme"}, ps=False)
+    assert score_document("d", gold, {"recipients": [{"name": "Acme", "mechanism": "privacy_shield"}]}).ps_ok == 0
+    assert score_document("d", gold, {"recipients": [{"name": "Acme", "mechanism": "dpf"}]}).ps_ok == 1
+
+
+def test_names_match_like_the_common_scorer():
+    assert names_match("Sendgrid, Inc.", {"name": "SendGrid"})
+    assert names_match("Intercom", {"name": "x", "entity": "Intercom R&D Unlimited Company"})
+    assert not names_match("Slack", {"name": "Stripe"})
+
+
+def test_a_loose_word_match_does_not_take_an_exact_ones_prediction():
+    gold = _gold({"name": "Temporal Technologies"}, {"name": "Mailgun"})
+    s = score_document("d", gold, {"recipients": [{"name": "Mailgun Technologies Inc."}]})
+    assert s.missed == ["Temporal Technologies"]

@@ -1,0 +1,182 @@
+"""The failure patterns of issue 18, each on a short notice written for it (generic, not the held-out texts)."""
+from __future__ import annotations
+
+import pytest
+
+from ropa.extract import extract
+
+
+def _draft(text: str, name: str = "n.md"):
+    return extract(text, name)
+
+
+def _names(d) -> set[str]:
+    return {r.name for r in d.recipients}
+
+
+# --------------------------------------------------------------------------- 4. the controller
+
+def test_a_country_in_a_location_column_is_not_the_controller():
+    rows = "\n".join(f"| {v} | hosting | United States |" for v in ("Vercel", "Heroku", "Render", "Fly.io"))
+    d = _draft("# Subprocessors\n\nWe use these providers.\n\n| Provider | Purpose | Region |\n| --- | --- | --- |\n" + rows)
+    assert d.controller["name"] != "United"
+
+
+def test_a_common_noun_is_not_the_controller():
+    d = _draft("# Processing\n\nProcessing of your data.\n\nProcessing happens on our servers. We use Mailgun for "
+               "processing e-mail.\n\nProcessing ends when you leave.")
+    assert d.controller["name"] is None
+    assert "Mailgun" in _names(d)
+
+
+def test_the_controller_on_the_line_after_its_label():
+    d = _draft("## Datenschutz\n\nverantwortliche Stelle im Sinne des Datenschutzrechts\n\nVerein Beispielhaft Nord\n\n"
+               "Musterweg 1\n\n12345 Musterstadt\n\nWir nutzen Mailchimp für den Newsletter.")
+    assert d.controller["name"] == "Verein Beispielhaft Nord"
+
+
+def test_the_company_opening_a_subprocessor_list_is_the_controller_not_a_recipient():
+    d = _draft("# Sub Processors\n\nTo support our Services, Acme Labs Inc. may engage and use data processors with "
+               "access to Customer Data.\n\n| Entity Name | Activity | Location |\n| --- | --- | --- |\n"
+               "| Stripe, Inc. | Payments | United States |\n")
+    assert d.controller["name"].startswith("Acme Labs")
+    assert not any("Acme" in n for n in _names(d))
+
+
+def test_a_vendor_defined_as_a_term_is_not_the_controller():
+    d = _draft("Deze website maakt gebruik van Google Analytics, een webanalyse-service die wordt aangeboden door "
+               "Google Inc. (“Google”). De informatie wordt door Google opgeslagen op servers in de Verenigde Staten.")
+    assert d.controller["name"] is None or "Google" not in d.controller["name"]
+    assert any("Google" in n for n in _names(d))
+
+
+# --------------------------------------------------------------------------- 2. lists that are not recipient lists
+
+def test_a_purpose_list_under_a_third_party_heading_names_no_recipient():
+    d = _draft("## Zwecke im Rahmen eines berechtigten Interesses von uns oder Dritten\n\n"
+               "Wir verarbeiten Ihre Daten, insbesondere für Zwecke:\n\n* der Werbung oder Marktforschung;\n"
+               "* des Benchmarkings;\n* der Verhinderung von Straftaten.\n")
+    assert d.recipients == []
+
+
+def test_clause_items_are_not_kinds_of_recipient():
+    d = _draft("## Sharing with third parties\n\nWe share personal data with third parties to:\n\n"
+               "- (a) comply with any applicable law;\n- (b) protect our rights;\n- our accountant.\n")
+    assert [r.name for r in d.recipients] == ["our accountant"]
+
+
+def test_circumstances_after_a_case_intro_are_not_recipients():
+    d = _draft("## Empfänger\n\nEine Weitergabe an externe Stellen erfolgt ausschließlich in diesen Fällen:\n\n"
+               "* im Zusammenhang mit der Vertragsabwicklung;\n* wenn Sie eingewilligt haben.\n")
+    assert d.recipients == []
+
+
+# --------------------------------------------------------------------------- 6/7. mechanisms tied to the right party
+
+def test_the_controllers_own_privacy_shield_certification_is_no_recipients_reliance():
+    d = _draft("# Privacy\n\nThis policy explains how Acme Labs Inc. (“Acme”, “us”, “we”) handles your data.\n\n"
+               "We use Stripe, Inc. for payment processing and Intercom, Inc. for support.\n\n## Data Transfers\n\n"
+               "Acme Labs Inc. is certified under the EU-U.S. and the Swiss-U.S. Privacy Shield\n"
+               "Framework and adheres to the Privacy Shield Principles. See Acme’s Privacy Shield Policy.\n")
+    assert {r.mechanism for r in d.recipients} == {"none"}
+    assert any(c["kind"] == "controller" for c in d.claims)
+
+
+def test_a_vendor_certified_under_privacy_shield_still_relies_on_it():
+    d = _draft("# Privacy\n\nAcme BV is the controller.\n\nOur chat runs on Intercom Inc., San Francisco, USA. "
+               "Intercom is certified under the EU-US Privacy Shield.")
+    assert [r.mechanism for r in d.recipients] == ["privacy_shield"]
+
+
+def test_the_data_privacy_framework_named_as_an_adequacy_decision_is_dpf():
+    d = _draft("## Cloudflare\n\nWir nutzen Cloudflare als Auftragsverarbeiter. Sofern Daten in Drittländer (z. B. die "
+               "USA) übermittelt werden, erfolgt dies auf Grundlage des EU-US Data Privacy Frameworks "
+               "(Angemessenheitsbeschluss der EU-Kommission gemäß Art. 45 DSGVO).")
+    assert [r.mechanism for r in d.recipients] == ["dpf"]
+
+
+def test_a_vendor_sections_transfer_subheading_speaks_for_that_vendor():
+    d = _draft("# Datenschutz\n\n### Kommentare mit Disqus\n\nWir binden Disqus ein. Anbieter ist die Disqus, Inc., "
+               "San Francisco, USA.\n\n#### Datenübertragung außerhalb der EU\n\nDie Datenübermittlung erfolgt auf "
+               "Grundlage der Standardvertragsklauseln der EU-Kommission.\n\n### Newsletter\n\nWir versenden den "
+               "Newsletter mit CleverReach GmbH & Co. KG, Rastede, Deutschland.\n")
+    mech = {r.name.split(",")[0].split()[0]: r.mechanism for r in d.recipients}
+    assert mech["Disqus"].startswith("scc") and mech["CleverReach"] == "none"
+
+
+# --------------------------------------------------------------------------- 10. hard-wrapped Markdown
+
+def test_a_hard_wrapped_paragraph_is_one_paragraph():
+    one = extract("We host the site on Hetzner Online GmbH in Germany and send our newsletters through\n"
+                  "Mailchimp in the United States under Standard Contractual Clauses.\n", "n.md")
+    two = extract("We host the site on Hetzner Online GmbH in Germany and send our newsletters through "
+                  "Mailchimp in the United States under Standard Contractual Clauses.\n", "n.md")
+    assert [(r.name, r.country, r.mechanism) for r in one.recipients] == \
+        [(r.name, r.country, r.mechanism) for r in two.recipients]
+
+
+# --------------------------------------------------------------------------- 9. names in other roles
+
+def test_sign_in_providers_and_connected_accounts_are_sources_not_recipients():
+    d = _draft("# Privacy\n\nWhen you authenticate via a third-party service, like Slack or Microsoft Teams, we store your "
+               "profile.\n\nWhen you connect your account with third-party services (such as Asana, Dropbox), we "
+               "collect information.\n\nWe use Stripe, Inc. for payment processing.\n")
+    assert _names(d) == {"Stripe, Inc."}
+
+
+def test_a_tools_maker_and_a_source_of_data_are_not_recipients():
+    d = _draft("## Einwilligungen\n\nKlaro! ist ein Open-Source-Tool, das von KIProtect GmbH, Bismarckstr. 10, 10625 "
+               "Berlin, entwickelt wird.\n\n## Herkunft\n\nWir verarbeiten von anderen Unternehmen oder Dritten "
+               "(z. B. der Beispiel Rechtsschutz GmbH) erhaltene Daten.\n\n## Newsletter\n\nWir versenden den "
+               "Newsletter mit CleverReach GmbH & Co. KG, Rastede, Deutschland.\n")
+    assert _names(d) == {"CleverReach GmbH & Co. KG"}
+
+
+# --------------------------------------------------------------------------- self-hosting
+
+def test_a_tool_run_on_our_own_servers_is_no_recipient_anywhere_in_the_notice():
+    d = _draft("## Analyse\n\nBei der Analyse mit Matomo kürzen wir Ihre IP-Adresse.\n\n## Hosting\n\nWir hosten Matomo "
+               "ausschließlich auf unseren eigenen Servern.\n\n## Newsletter\n\nWir nutzen Mailchimp.\n")
+    assert _names(d) == {"Mailchimp"}
+
+
+def test_the_host_of_a_self_hosted_service_is_a_recipient():
+    d = _draft("| Service provider | Purpose | Region |\n| --- | --- | --- |\n"
+               "| Hetzner | Self-hosted mail transfer infrastructure | European Union |\n"
+               "| Temporal Technologies, Inc. | Workflows (Self-Hosted Offerings) | United States |\n")
+    assert _names(d) == {"Hetzner", "Temporal Technologies, Inc."}
+
+
+# --------------------------------------------------------------------------- 8. addresses and abbreviations
+
+@pytest.mark.parametrize("text,country", [
+    ("Our host is Acme Sp. z o.o., ul. Marszałkowska 1, 00-001 Warszawa, Poland. We use it for hosting.", "PL"),
+    ("Anbieter ist die Beispiel GmbH, Hauptstr. 5, 10115 Berlin, Deutschland. Wir nutzen sie für das Hosting.", "DE"),
+])
+def test_an_abbreviation_in_an_address_does_not_cut_off_the_country(text, country):
+    rs = _draft("# Privacy\n\n## Recipients\n\n" + text).recipients
+    assert [r.country for r in rs] == [country]
+
+
+# --------------------------------------------------------------------------- 5/7. table rows
+
+def test_each_table_row_is_its_own_recipient_without_its_markup():
+    d = _draft("| Subprocessor | Purpose |\n|---|---|\n| **Google Cloud Services**<br/>(GCP) | Hosting |\n"
+               "| **Google Analytics** | Analytics |\n| **Salesforce** | CRM |\n| **Slack** | Chat |\n"
+               "| [Figma](https://figma.com) | Design |\n")
+    assert [r.name for r in d.recipients] == ["Google Cloud Services", "Google Analytics", "Salesforce", "Slack", "Figma"]
+
+
+# --------------------------------------------------------------------------- 3. near misses against the gazetteer
+
+def test_near_misses_of_gazetteer_names_in_a_table_are_recognised():
+    d = _draft("| Subprocessor | Purpose |\n|---|---|\n| Sendgrid, Inc. | e-mail |\n| Sentry.io | errors |\n"
+               "| AWS | hosting |\n| Lunchbox Labs | catering |\n")
+    got = {r.name: (r.country, r.country_source) for r in d.recipients}
+    assert got["Sendgrid, Inc."] == ("US", "gazetteer") and got["Sentry.io"] == ("US", "gazetteer")
+    assert got["AWS"][1] == "gazetteer" and got["Lunchbox Labs"] == (None, None)
+
+
+def test_a_spaced_legal_form_ends_a_name():
+    d = _draft("# Privacy\n\n## Recipients\n\nOur e-mails are sent by Mailjet S. à r. l., Luxembourg, on our behalf.")
+    assert [r.name for r in d.recipients] == ["Mailjet S. à r. l."]
