@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from .errors import InputError, RopaError
+from .errors import InputError, RopaError, problem_lines
 
 EXIT_FINDINGS, EXIT_ERROR = 1, 2
 
@@ -68,8 +68,7 @@ def cmd_check(args) -> int:
             findings = evaluate(store, args.as_of)
     else:
         graph = _read_inputs(args.files) if args.files else sample_graph()
-        for w in graph.warnings:
-            print(f"warning: {w}", file=sys.stderr)
+        _print_warnings(graph.warnings)
         from .backends.embedded import EmbeddedBackend
         with EmbeddedBackend(None) as store:  # files are checked in a scratch store; yours is untouched
             store.replace(graph)
@@ -107,8 +106,7 @@ def _print_table(findings, as_of) -> None:
 def cmd_import(args) -> int:
     """Import files into the persistent store (all files or nothing)."""
     graph = _read_inputs(args.files)
-    for w in graph.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+    _print_warnings(graph.warnings)
     with open_store(args) as store:
         merged = store.load(graph)
         print(f"Imported {len(args.files)} file(s) into {store.describe()}: "
@@ -175,8 +173,7 @@ def cmd_report(args) -> int:
     fmt = format_for_path(args.out, args.format)
     since = load_snapshot(args.diff_against, args.snapshots) if args.diff_against else None
     with _open_report_source(args) as src:
-        for w in src.warnings:
-            print(f"warning: {w}", file=sys.stderr)
+        _print_warnings(src.warnings)
         report = build_report(src.backend, args.as_of, args.controller, src.label, since)
     data = render(report, fmt)
     if args.out == "-":
@@ -329,14 +326,31 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _print_problems(exc: InputError) -> None:
+    """The error, then every problem in the order found (grouped when many say the same thing)."""
+    errors = [p for p in exc.problems if p.severity == "error"]
+    if len(exc.problems) <= 1:
+        print(f"error: {exc}", file=sys.stderr)
+        return
+    files = sorted({p.file.split("/", 1)[0] for p in exc.problems if p.file})
+    warnings = len(exc.problems) - len(errors)
+    print(f"error: {', '.join(files) or 'the input'}: {len(errors)} error(s)"
+          + (f" and {warnings} warning(s)" if warnings else "") + ", in the order found:", file=sys.stderr)
+    for line in problem_lines(exc.problems):
+        print(f"  {line}", file=sys.stderr)
+
+
+def _print_warnings(warnings) -> None:
+    for line in problem_lines(list(warnings)):
+        print(line, file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        for p in exc.problems[1:20]:
-            print(f"  {p}", file=sys.stderr)
+        _print_problems(exc)
         return EXIT_ERROR
     except RopaError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -23,6 +23,8 @@ from .checks import subprocessor_cycles
 from .text import neutralise, read_table, read_zip_member, unneutralise
 
 NODE_FILE, REL_FILE = "nodes.csv", "relationships.csv"
+NODE_HEADINGS = ("label", "id")                                   # without these a bundle file says nothing
+REL_HEADINGS = ("type", "src_label", "src", "dst_label", "dst")
 MAX_GRAPHML_BYTES = 200 * 1024 * 1024
 
 
@@ -374,11 +376,23 @@ def read_bundle(fp: BinaryIO, name: str = "bundle.zip") -> RopaGraph:
     return read_bundle_files(ndata, rdata, name)
 
 
+def _check_headings(header: list[str], needed: tuple[str, ...], name: str) -> None:
+    """Refuse a bundle file whose header lacks the columns it must have (garbage is not "nothing")."""
+    have = {h.strip().lstrip("\ufeff") for h in header}
+    missing = [h for h in needed if h not in have]
+    if missing:
+        shown = ", ".join(h for h in header if h.strip())
+        raise FormatError(Problem(name, 1, None, shown[:200] or None,
+                                  f"not a bundle file: the header lacks {', '.join(missing)} "
+                                  f"(expected {', '.join(needed)}, ...)"))
+
+
 def read_bundle_files(ndata: bytes, rdata: bytes, name: str = "bundle") -> RopaGraph:
     """Read the two CSVs of a bundle given as bytes."""
     problems: list[Problem] = []
     nname, rname = f"{name}/{NODE_FILE}", f"{name}/{REL_FILE}"
     nheader, nrows = read_table(ndata, nname)
+    _check_headings(nheader, NODE_HEADINGS, nname)
     nodes: dict[str, list[dict]] = {k: [] for k in NODE_TYPES}
     for rownum, cells in nrows:
         attrs = {h: unneutralise(c) for h, c in zip(nheader, cells)}
@@ -392,6 +406,7 @@ def read_bundle_files(ndata: bytes, rdata: bytes, name: str = "bundle") -> RopaG
             continue
         nodes[label].append(rec)
     rheader, rrows = read_table(rdata, rname)
+    _check_headings(rheader, REL_HEADINGS, rname)
     rels: dict[str, list[dict]] = {k: [] for k in REL_TYPES}
     for rownum, cells in rrows:
         attrs = {h: unneutralise(c) for h, c in zip(rheader, cells)}

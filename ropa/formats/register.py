@@ -52,8 +52,10 @@ RECIPIENT_COLUMNS = ["recipient_role", "engaged_by", "recipient_country", "proce
                      "mechanism", "mechanism_date", "tia", "dpa", "dpf_certified"]
 
 # Headings of the ICO (UK) and CNIL (FR) templates, and everyday variants, by
-# their normalised form (see _norm_header). A heading matches when it starts
-# with one of these.
+# their normalised form (see _heading_key). A heading matches only as a whole,
+# once qualifiers in brackets are left out ("Retention schedule (if possible)"):
+# matching a prefix read "Country of controller" as the recipient's country and
+# "Safeguard review date" as the transfer mechanism.
 COLUMN_ALIASES: dict[str, str] = {
     # ICO documentation template for controllers
     "business_function": "activity",
@@ -64,14 +66,21 @@ COLUMN_ALIASES: dict[str, str] = {
     "categories_of_personal_data": "data_categories",
     "categories_of_recipients": "recipient",
     "names_of_third_countries_or_international_organisations": "recipient_country",
+    "names_of_third_countries_or_international_organisations_that_personal_data_are_transferred_to":
+        "recipient_country",
     "safeguards_for_exceptional_transfers": "mechanism",
+    "safeguards_for_exceptional_transfers_of_personal_data_to_third_countries_or_international_organisations":
+        "mechanism",
     "retention_schedule": "retention",
     "general_description_of_technical_and_organisational_security_measures": "security_measures",
     "article_6_lawful_basis": "legal_basis",
+    "article_6_lawful_basis_for_processing_personal_data": "legal_basis",
     "art_6_lawful_basis": "legal_basis",
     "lawful_basis": "legal_basis",
     "article_9_basis": "special_condition",
     "article_9_condition": "special_condition",
+    "article_9_basis_for_processing_special_category_data": "special_condition",
+    "article_9_condition_for_processing_special_category_data": "special_condition",
     "location_of_personal_data": "processing_countries",
     "link_to_contract_with_processor": "dpa",
     "source_of_personal_data": "source",
@@ -91,7 +100,6 @@ COLUMN_ALIASES: dict[str, str] = {
     "destinataires": "recipient",
     "sous_traitants": "recipient",
     "pays_destinataire": "recipient_country",
-    "pays": "recipient_country",
     "garanties": "mechanism",
     "type_de_garanties": "mechanism",
     "mesures_de_securite": "security_measures",
@@ -102,7 +110,25 @@ COLUMN_ALIASES: dict[str, str] = {
     "retention_period": "retention",
     "transfer_mechanism": "mechanism",
     "safeguard": "mechanism",
-    "country": "recipient_country",
+    "safeguards": "mechanism",
+    "country_of_controller": "controller_country",
+    "country_of_the_controller": "controller_country",
+    "controller_s_country": "controller_country",
+    "country_of_recipient": "recipient_country",
+    "country_of_the_recipient": "recipient_country",
+    "recipient_s_country": "recipient_country",
+}
+# Headings that could name more than one column. The first is how they are read (as
+# they always were) when that column is not otherwise given, and a warning says so;
+# the others are what the user may have meant.
+AMBIGUOUS_HEADINGS: dict[str, tuple[str, ...]] = {
+    "country": ("recipient_country", "controller_country"),
+    "pays": ("recipient_country", "controller_country"),
+    "land": ("recipient_country", "controller_country"),
+    "date": ("", "mechanism_date", "dpf_checked"),
+    "name": ("", "controller", "activity", "recipient"),
+    "organisation": ("", "controller", "recipient"),
+    "organization": ("", "controller", "recipient"),
 }
 
 ROLE_ALIASES = {
@@ -142,25 +168,59 @@ def _split(cell: str) -> list[str]:
     return [p for p in SPLIT.split(cell.strip()) if p]
 
 
+def _heading_key(raw: str) -> str:
+    """A heading as the alias table spells it: qualifiers in brackets left out, then normalised."""
+    return _norm_header(re.sub(r"\([^()]*\)", " ", raw)) or _norm_header(raw)
+
+
 def map_header(header: list[str], name: str) -> tuple[dict[int, str], list[Problem]]:
-    """Map column positions to canonical column names; warn about unused columns."""
+    """Map column positions to canonical column names; warn about unused and ambiguous columns.
+
+    An exact canonical heading wins over an alias wherever the alias stands; an alias
+    matches a whole heading only; among equals the first column wins. A heading that
+    could be two columns (``Country``) is read as it always was when that column is
+    free, and reported either way.
+
+    >>> m, problems = map_header(["controller", "Country of controller", "activity", "recipient_country"], "r.csv")
+    >>> m
+    {0: 'controller', 1: 'controller_country', 2: 'activity', 3: 'recipient_country'}
+    """
     mapping: dict[int, str] = {}
-    problems: list[Problem] = []
+    said: list[tuple[int, Problem]] = []
     known = set(COLUMNS + OPTIONAL_COLUMNS)
-    for i, raw in enumerate(header):
-        h = _norm_header(raw)
-        target = h if h in known else next(
-            (v for k, v in COLUMN_ALIASES.items() if h == k or h.startswith(k + "_")), None)
-        if target is None:
-            if h:
-                problems.append(Problem(name, 1, raw, None, "column not used by the register format",
-                                        "warning"))
+    keys = [_heading_key(raw) for raw in header]
+    taken: dict[str, int] = {}
+
+    def warn(i: int, message: str) -> None:
+        said.append((i, Problem(name, 1, header[i], None, message, "warning")))
+
+    # canonical headings first, then aliases, then the ambiguous: none can take the place of a surer one
+    for rank in ("exact", "alias"):
+        for i, h in enumerate(keys):
+            target = (h if h in known else None) if rank == "exact" else \
+                (COLUMN_ALIASES.get(h) if h not in known else None)
+            if target is None:
+                continue
+            if taken.setdefault(target, i) != i:
+                warn(i, f"a second column maps to {target!r} (the first is {header[taken[target]]!r}); "
+                        "only the first is used")
+                continue
+            mapping[i] = target
+    for i, h in enumerate(keys):
+        if h in known or h in COLUMN_ALIASES:
             continue
-        if target in mapping.values():
-            problems.append(Problem(name, 1, raw, None,
-                                    f"a second column maps to {target!r}; only the first is used", "warning"))
-            continue
-        mapping[i] = target
+        if h in AMBIGUOUS_HEADINGS:
+            guess, *others = AMBIGUOUS_HEADINGS[h]
+            could = " or ".join(c for c in (guess, *others) if c)
+            if guess and guess not in taken:
+                taken[guess], mapping[i] = i, guess
+                warn(i, f"the heading could be {could}; read as {guess!r} (rename the column to say which)")
+            else:
+                warn(i, f"the heading could be {could}; not used (rename the column to say which)")
+        elif h:
+            warn(i, "column not used by the register format")
+    problems = [p for _, p in sorted(said, key=lambda x: x[0])]
+    mapping = dict(sorted(mapping.items()))
     missing = [c for c in REQUIRED_COLUMNS if c not in mapping.values()]
     if missing:
         problems.append(Problem(name, 1, None, None,

@@ -180,6 +180,10 @@ def bundle_without_relationships() -> bytes:
     return _zip({"nodes.csv": NODES.encode()})
 
 
+def bundle_garbage_relationships() -> bytes:
+    return _zip({"nodes.csv": NODES.encode(), "relationships.csv": b"\x89PNG;;whatever,this,was\r\n"})
+
+
 def bundle_binary_member() -> bytes:
     return _zip({"nodes.csv": bytes(range(256)) * 16, "relationships.csv": RELS.encode()})
 
