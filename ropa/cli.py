@@ -12,7 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from .errors import InputError, RopaError, problem_lines
+from .errors import BackendError, FormatError, InputError, Problem, RopaError, problem_lines
+from .files import input_file, output_path, read_input, write_atomically
 
 EXIT_FINDINGS, EXIT_ERROR = 1, 2
 
@@ -31,16 +32,30 @@ def _add_store_options(p: argparse.ArgumentParser) -> None:
                    help="embedded store location (default: $ROPA_STORE or .ropa/ropa.lbdb)")
 
 
-def open_store(args, *, memory: bool = False, read_only: bool = False):
-    """Open the backend the arguments ask for."""
+def open_store(args, *, memory: bool = False, read_only: bool = False, to_write: bool = False):
+    """Open the backend the arguments ask for (``to_write``: an import, which may start a store afresh)."""
     from .backends import open_backend
     if args.backend == "neo4j":
         from .backends.neo4j_config import neo4j_settings
         return open_backend("neo4j", **neo4j_settings())
     if memory:
         return open_backend("embedded", path=None)
+    path = _store_path(args)
+    if not to_write:
+        _refuse_empty_store_file(path)
+    return open_backend("embedded", path=path, read_only=read_only)
+
+
+def _store_path(args) -> Path:
     from .backends.embedded import default_store_path
-    return open_backend("embedded", path=args.store or default_store_path(), read_only=read_only)
+    return Path(args.store or default_store_path())
+
+
+def _refuse_empty_store_file(path: Path) -> None:
+    """A store file of 0 bytes is a damaged store (a copy cut short), not an empty RoPA to read as nothing."""
+    if path.is_file() and path.stat().st_size == 0:
+        raise BackendError(f"the store {path} is an empty file (0 bytes), not a store: it was damaged or cut "
+                           "short; restore it from a backup, or move it away to start a new store")
 
 
 def _read_inputs(files: list[str]):
@@ -107,7 +122,7 @@ def cmd_import(args) -> int:
     """Import files into the persistent store (all files or nothing)."""
     graph = _read_inputs(args.files)
     _print_warnings(graph.warnings)
-    with open_store(args) as store:
+    with open_store(args, to_write=True) as store:
         merged = store.load(graph)
         print(f"Imported {len(args.files)} file(s) into {store.describe()}: "
               f"{len(merged.nodes['Activity'])} activities, {len(merged.nodes['Organisation'])} organisations, "
@@ -125,6 +140,8 @@ def cmd_export(args) -> int:
         with open_store(args) as store:
             graph = store.export()
     fmt = args.format
+    if args.out != "-":
+        output_path(args.out)  # before the store is read: a folder given as --out is said at once
     if fmt == "cypher":
         from .backends.neo4j_export import write_cypher
         writer = write_cypher
@@ -136,11 +153,7 @@ def cmd_export(args) -> int:
         writer(graph, buf)
         sys.stdout.buffer.write(buf.getvalue())
     else:
-        out = Path(args.out)
-        tmp = out.with_name(out.name + ".part")
-        with open(tmp, "wb") as fp:
-            writer(graph, fp)
-        tmp.replace(out)
+        out = write_atomically(args.out, lambda fp: writer(graph, fp))
         print(f"Wrote {out}")
     return 0
 
@@ -161,7 +174,9 @@ def _open_report_source(args):
         opener = lambda: open_store(args)  # noqa: E731
     else:
         from .backends.embedded import default_store_path
-        if Path(args.store or default_store_path()).exists():
+        path = Path(args.store or default_store_path())
+        _refuse_empty_store_file(path)
+        if path.exists():
             opener = lambda: open_store(args, read_only=True)  # noqa: E731
     return open_source(args.files, opener)
 
@@ -171,6 +186,8 @@ def cmd_report(args) -> int:
     from .report import build_report, format_for_path, render
     from .snapshots import load_snapshot
     fmt = format_for_path(args.out, args.format)
+    if args.out != "-":
+        output_path(args.out)
     since = load_snapshot(args.diff_against, args.snapshots) if args.diff_against else None
     with _open_report_source(args) as src:
         _print_warnings(src.warnings)
@@ -179,10 +196,7 @@ def cmd_report(args) -> int:
     if args.out == "-":
         sys.stdout.buffer.write(data)
         return 0
-    out = Path(args.out)
-    tmp = out.with_name(out.name + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(out)
+    out = write_atomically(args.out, lambda fp: fp.write(data))
     print(f"Wrote {out}: {len(report.transfers)} restricted transfers, {len(report.findings)} findings "
           f"as of {report.as_of} ({src.label}).")
     return 0
@@ -192,7 +206,9 @@ def cmd_snapshot(args) -> int:
     """Save a snapshot of the RoPA and its findings, or list the snapshots."""
     from .snapshots import list_snapshots, save_snapshot, snapshot_dir
     if args.action == "list":
-        snaps = list_snapshots(args.snapshots)
+        unreadable: list = []
+        snaps = list_snapshots(args.snapshots, unreadable)
+        _print_warnings(unreadable)
         if not snaps:
             print(f"No snapshots in {snapshot_dir(args.snapshots)}.")
         for s in snaps:
@@ -212,8 +228,12 @@ def cmd_snapshot(args) -> int:
 def cmd_extract(args) -> int:
     """Draft a RoPA from a privacy notice and print it."""
     from .extract import extract, to_json, write_csv, write_register
-    with open(args.file, "rb") as fp:
-        draft = extract(fp.read(), Path(args.file).name)
+    from .extract.document import MAX_NOTICE_BYTES, too_long
+    path = input_file(args.file)
+    size = path.stat().st_size
+    if size > MAX_NOTICE_BYTES:  # said from its size: a 20 GB file is not read into memory to be refused
+        raise FormatError(Problem(path.name, None, None, None, too_long(size, MAX_NOTICE_BYTES, "bytes")))
+    draft = extract(read_input(path, MAX_NOTICE_BYTES), path.name)
     if args.format == "json":
         print(json.dumps(to_json(draft), ensure_ascii=False, indent=2))
     elif args.format == "csv":
@@ -362,6 +382,20 @@ def main(argv: list[str] | None = None) -> int:
         import os
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # a full disk while writing to standard output, a file gone mid-read, ...
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except UnicodeDecodeError as exc:
+        # every reader turns undecodable input into a FormatError; text that is not UTF-8 reaching here was
+        # read from the store, whose files are damaged
+        store = f" {_store_path(args)}" if getattr(args, "backend", None) == "embedded" else ""
+        print(f"error: the store{store} holds text that is not valid UTF-8 ({exc.reason} at byte {exc.start}): "
+              "it is damaged; restore it from a backup", file=sys.stderr)
+        return EXIT_ERROR
+    except MemoryError:
+        print("error: out of memory", file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

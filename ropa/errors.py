@@ -8,6 +8,7 @@
     │   └── ValidationError        it can be read, but rows/cells are invalid
     ├── ReferenceDataError         data/reference/ is inconsistent (a bug in our data)
     ├── RuleError                  a queries/*.cypher file is malformed
+    ├── OutputError                an output file cannot be written (full disk, quota, permissions)
     ├── ReportError                a report cannot be produced
     │   └── PdfEngineMissing       no headless Chromium to print the PDF with
     └── BackendError               the graph store failed or refused
@@ -91,6 +92,10 @@ class ReferenceDataError(RopaError):
 
 class RuleError(RopaError):
     """A rule file is malformed (missing header field, bad severity, ...)."""
+
+
+class OutputError(RopaError):
+    """An output file cannot be written; nothing was left half-written."""
 
 
 class ReportError(RopaError):

@@ -124,3 +124,166 @@ def test_a_hundred_thousand_unknown_columns_are_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.splitlines()
     assert len(err) < 10, err[:12]
     assert any("column not used by the register format (100000 times: row 1 column 'x0'" in e for e in err), err
+
+
+# -- no traceback reaches a user ---------------------------------------------------------------
+
+def _snapshot_zip(path, manifest: str) -> None:
+    import zipfile
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("nodes.csv", "label,id\r\n")
+        z.writestr("relationships.csv", "type,src_label,src,dst_label,dst\r\n")
+        z.writestr("snapshot.json", manifest)
+
+
+@pytest.mark.parametrize("manifest,column", [
+    ('[1, 2]', None),
+    ('{"name": "q4"}', "as_of"),
+    ('{"as_of": "soon"}', "as_of"),
+    ('{"as_of": "2026-01-01", "findings": {"a": 1}}', "findings"),
+    ('{"as_of": "2026-01-01", "findings": [{"rule": "x"}]}', "findings[0].severity"),
+    ('{"as_of": "2026-01-01", "findings": [{"rule": "x", "severity": 5, "subject": "s"}]}', "findings[0].severity"),
+    ('{"as_of": "2026-01-01", "name": ["x"]}', "name"),
+])
+def test_a_malformed_snapshot_manifest_is_named_not_a_traceback(tmp_path, capsys, manifest, column):
+    snaps = tmp_path / "snaps"
+    snaps.mkdir()
+    _snapshot_zip(snaps / "q4.zip", manifest)
+    assert main(["snapshot", "list", "--snapshots", str(snaps)]) == 0
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "q4.zip/snapshot.json" in err and "not a readable snapshot" in err
+    assert main(["report", "--out", str(tmp_path / "r.md"), "--diff-against", "q4", "--snapshots", str(snaps),
+                 "--store", str(tmp_path / "none.lbdb")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "q4.zip/snapshot.json" in err
+    if column:
+        assert f"column {column!r}" in err
+    assert not (tmp_path / "r.md").exists()
+
+
+def test_folders_fifos_and_devices_are_refused_as_inputs(tmp_path, capsys):
+    import os
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    for path, kind in ((tmp_path, "a folder"), (fifo, "a pipe (FIFO)"), ("/dev/zero", "a character device")):
+        for argv in (["check", str(path)], ["import", str(path), "--store", str(tmp_path / "s.lbdb")],
+                     ["report", str(path), "--out", str(tmp_path / "r.md")], ["extract", str(path)]):
+            assert main(argv) == 2, argv  # neither blocks on the FIFO nor reads /dev/zero forever
+            err = capsys.readouterr().err
+            assert err == f"error: {path}, column 'FILE': is {kind}, not a file; give a register or graph file\n"
+
+
+@pytest.mark.parametrize("argv", [["export", "--sample", "--format", "csv"], ["report", "--format", "md"]])
+def test_out_naming_a_folder_is_refused(tmp_path, capsys, argv):
+    assert main(argv + ["--out", str(tmp_path), "--store", str(tmp_path / "none.lbdb")]) == 2
+    err = capsys.readouterr().err
+    assert f"column '--out', value '{tmp_path}': is a folder; give a file name" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def _run_capped(argv, cwd, fsize):
+    """``ropa ARGV`` in a child whose files may not grow past ``fsize`` bytes (a write fails as on a full disk)."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    def cap():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails with EFBIG instead of killing the child
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    return subprocess.run([sys.executable, "-m", "ropa", *argv], cwd=cwd, capture_output=True, text=True,
+                          preexec_fn=cap, timeout=300)
+
+
+@pytest.mark.parametrize("argv", [["export", "--sample", "--format", "csv", "--out", "out.csv"],
+                                  ["export", "--sample", "--format", "graphml", "--out", "out.graphml"],
+                                  ["report", "--format", "html", "--out", "out.html", "--store", "none.lbdb"]])
+def test_a_write_that_runs_out_of_room_exits_2_and_leaves_nothing(tmp_path, argv):
+    (tmp_path / "out.csv").write_text("the old export\n")
+    out = _run_capped(argv, tmp_path, 4096)
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert out.stderr.startswith(f"error: cannot write {argv[argv.index('--out') + 1]}: File too large")
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == ["out.csv"] and (tmp_path / "out.csv").read_text() == "the old export\n", left
+
+
+def test_a_full_disk_during_export_exits_2_and_leaves_nothing(tmp_path):
+    """A real ENOSPC on a 64 KiB tmpfs, where the machine lets a user namespace mount one."""
+    import shutil
+    import subprocess
+    import sys
+    if not shutil.which("unshare"):
+        pytest.skip("no unshare(1) to mount a small tmpfs")
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    script = (f"mount -t tmpfs -o size=64k none {mnt} && echo old > {mnt}/out.csv && "
+              f"head -c 56000 /dev/zero > {mnt}/fill && cd {mnt} && "
+              f"{sys.executable} -m ropa export --sample --format csv --out out.csv; echo rc=$?; ls -A {mnt}")
+    run = subprocess.run(["unshare", "-Urm", "sh", "-c", script], capture_output=True, text=True, timeout=300)
+    if "rc=" not in run.stdout:
+        pytest.skip(f"cannot mount a tmpfs here: {run.stderr.strip()[:200]}")
+    assert "rc=2" in run.stdout and "Traceback" not in run.stderr, run.stderr
+    assert "error: cannot write out.csv: No space left on device" in run.stderr
+    assert run.stdout.split("rc=2", 1)[1].split() == ["fill", "out.csv"]  # the old file, and no .part
+
+
+def test_a_zero_byte_store_is_not_read_as_the_sample_data(tmp_path, capsys):
+    store = tmp_path / "ropa.lbdb"
+    store.touch()
+    for argv in (["report", "--out", str(tmp_path / "r.md")], ["export", "--format", "csv", "--out", "-"],
+                 ["snapshot", "save", "q4"]):
+        assert main(argv + ["--store", str(store)]) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: the store {store} is an empty file (0 bytes)"), err
+    assert not (tmp_path / "r.md").exists()
+
+
+def test_a_store_whose_text_is_damaged_exits_2(tmp_path, capsys):
+    """Bytes of the stored names overwritten: reading them fails to decode, which is said, not raised."""
+    import random
+    from ropa.backends.embedded import EmbeddedBackend
+    from ropa.samples import example_graph
+    base = tmp_path / "base.lbdb"
+    with EmbeddedBackend(base) as s:
+        s.load(example_graph())
+    data0 = base.read_bytes()
+    at = data0.find(b"SMS Relay Inc")
+    assert at > 0
+    hit = None
+    for seed in range(40):  # damage near the names until a read meets bytes that are not UTF-8
+        rnd = random.Random(seed)
+        data = bytearray(data0)
+        for _ in range(4):
+            data[at + rnd.randrange(-2000, 2000)] = rnd.choice([0xFF, 0xC3, 0x80, 0xFE])
+        store = tmp_path / f"s{seed}.lbdb"
+        store.write_bytes(bytes(data))
+        try:
+            with EmbeddedBackend(store, read_only=True) as s:
+                s.export()
+        except UnicodeDecodeError:
+            hit = store
+            break
+        except Exception:  # noqa: BLE001 - other damage is said otherwise; this test is about undecodable text
+            continue
+    if hit is None:
+        pytest.skip("no damage pattern met undecodable text in this version of the store")
+    assert main(["export", "--format", "json", "--out", "-", "--store", str(hit)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: the store {hit} holds text that is not valid UTF-8"), err
+
+
+def test_extract_refuses_a_huge_file_without_reading_it(tmp_path):
+    """A 6 GB sparse file under a 3 GB address-space limit: reading it whole would fail with MemoryError."""
+    import resource
+    import subprocess
+    import sys
+    big = tmp_path / "notice.txt"
+    with open(big, "wb") as fp:
+        fp.truncate(6 * 1024 ** 3)
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 1024 ** 3, 3 * 1024 ** 3))
+    out = subprocess.run([sys.executable, "-m", "ropa", "extract", str(big)], capture_output=True, text=True,
+                         preexec_fn=cap, timeout=300)
+    assert out.returncode == 2, out.stderr[-500:]
+    assert "notice.txt: the notice is 6,442,450,944 bytes long; at most 8,388,608 are read" in out.stderr
