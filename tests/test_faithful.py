@@ -287,3 +287,126 @@ def test_extract_refuses_a_huge_file_without_reading_it(tmp_path):
                          preexec_fn=cap, timeout=300)
     assert out.returncode == 2, out.stderr[-500:]
     assert "notice.txt: the notice is 6,442,450,944 bytes long; at most 8,388,608 are read" in out.stderr
+
+
+# -- one organisation, however its name is encoded ---------------------------------------------
+
+NFC, NFD = "Caf\u00e9 Cloud SAS", "Cafe\u0301 Cloud SAS"
+
+
+def test_nfc_and_nfd_twins_are_one_organisation_with_the_name_first_written():
+    g = read_file(io.BytesIO(register_bytes(row(recipient=NFC, recipient_country="FR"),
+                                            row(activity="Billing", recipient=NFD, recipient_country="FR"))), "r.csv")
+    names = list(g.nodes["Organisation"]["name"])
+    assert sorted(names) == ["Acme BV", NFC]
+    assert len(g.rels["DISCLOSES_TO"]) == 2 and len(set(g.rels["DISCLOSES_TO"]["dst"])) == 1
+
+
+@pytest.mark.parametrize("twin", [NFD, "Caf\u00e9\u200b Cloud SAS", "\ufeffCaf\u00e9 Cloud\u2060 SAS"])
+def test_unicode_twins_do_not_escape_the_country_conflict_check(twin):
+    data = register_bytes(row(recipient=NFC, recipient_country="FR"),
+                          row(activity="Billing", recipient=twin, recipient_country="US"))
+    with pytest.raises(InputError) as info:
+        read_file(io.BytesIO(data), "r.csv")
+    p = next(p for p in info.value.problems if p.severity == "error")
+    assert (p.row, p.column, p.value) == (3, "recipient_country", "US") and "already has recipient_country 'FR'" in p.message
+
+
+def test_a_name_of_invisible_characters_only_still_has_an_identity():
+    g = read_file(io.BytesIO(register_bytes(row(recipient="\u200b", recipient_country="FR"))), "r.csv")
+    assert all(g.nodes["Organisation"]["id"])
+
+
+# -- control characters: every writer, every re-import ----------------------------------------
+
+CONTROL = "Acme\x1b[31m Cloud\x01\x7f Inc"  # an ESC sequence pasted from a terminal, SOH and DEL
+LITERAL = "Data _x001B_ Ltd"                 # text that looks like the spreadsheet escape itself
+
+
+def _controlled():
+    from ropa.samples import example_graph
+    data = register_bytes(row(recipient=CONTROL, recipient_country="US", mechanism="scc_2021",
+                              mechanism_date="2022-01-10", tia="yes", evidence="quote\x0bwith a vertical tab"),
+                          row(activity="Billing", recipient=LITERAL, recipient_country="FR"))
+    return example_graph().merge(read_file(io.BytesIO(data), "ctl.csv"))
+
+
+def _round_trip(g, fmt):
+    from ropa.formats import write_file
+    buf = io.BytesIO()
+    write_file(g, buf, fmt)
+    return read_file(io.BytesIO(buf.getvalue()), f"out.{'zip' if fmt == 'bundle' else fmt}")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "bundle", "json", "graphml"])
+def test_every_export_of_control_characters_reimports_to_the_same_fingerprint(fmt):
+    from test_formats import assert_same
+    g = _controlled()
+    back = _round_trip(g, fmt)
+    names = set(back.nodes["Organisation"]["name"])
+    assert CONTROL in names and LITERAL in names
+    assert_same(g, back, register_like=fmt in ("csv", "xlsx"))  # every value, control characters included
+    assert back.merge(g).counts() == g.counts()  # no twin organisation, activity or hop appears
+    if fmt in ("csv", "xlsx"):  # a register has no row numbers or quotes of its own: from the first export on
+        assert _round_trip(back, fmt).fingerprint() == back.fingerprint()
+    else:
+        assert back.fingerprint() == g.fingerprint()
+
+
+def test_graphml_with_control_characters_is_well_formed_xml(tmp_path, capsys):
+    import xml.etree.ElementTree as ET
+    from ropa.backends.embedded import EmbeddedBackend
+    store = tmp_path / "s.lbdb"
+    with EmbeddedBackend(store) as s:
+        s.load(_controlled())
+    out = tmp_path / "g.graphml"
+    assert main(["export", "--format", "graphml", "--out", str(out), "--store", str(store)]) == 0
+    ET.parse(out)  # raises on an illegal character
+
+
+# -- workbooks ---------------------------------------------------------------------------------
+
+def _workbook(sheets: list[tuple[str, str, list[list]]]) -> bytes:
+    """An XLSX of (title, state, rows) sheets, as openpyxl writes it (formulas without saved values)."""
+    from openpyxl import Workbook
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, state, rows in sheets:
+        ws = wb.create_sheet(title)
+        ws.sheet_state = state
+        for r in rows:
+            ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+HEAD = ["controller", "activity", "recipient", "recipient_country", "mechanism"]
+
+
+def test_a_hidden_first_sheet_is_not_read_instead_of_the_register():
+    data = _workbook([("Old", "hidden", [HEAD, ["Acme BV", "Payroll", "Old Vendor", "DE", ""]]),
+                      ("Lists", "veryHidden", [["countries"], ["DE"]]),
+                      ("Sheet1", "visible", [HEAD, ["Acme BV", "Payroll", "Cloud Inc", "US", "safe harbour"]])])
+    g = read_file(io.BytesIO(data), "r.xlsx")
+    assert sorted(g.nodes["Organisation"]["name"]) == ["Acme BV", "Cloud Inc"]
+    said = [str(w) for w in g.warnings if "sheet" in w.message]
+    assert said and "'Sheet1'" in said[0] and "'Old' (hidden)" in said[0], said
+
+
+def test_the_sheet_named_like_a_register_is_read_and_said():
+    data = _workbook([("Instructions", "visible", [["Fill in the register on the next sheet"]]),
+                      ("Verwerkingsregister", "visible", [HEAD, ["Acme BV", "Payroll", "Cloud Inc", "US", ""]])])
+    g = read_file(io.BytesIO(data), "r.xlsx")
+    assert "Cloud Inc" in set(g.nodes["Organisation"]["name"])
+    assert any("'Verwerkingsregister'" in w.message for w in g.warnings)
+
+
+def test_a_formula_without_a_saved_value_is_warned_per_cell():
+    data = _workbook([("Register", "visible", [HEAD, ["Acme BV", "Payroll", "Cloud Inc", '=IF(1,"US","")', ""],
+                                               ["Acme BV", "Billing", "Mail Inc", "US", "=E2"]])])
+    g = read_file(io.BytesIO(data), "r.xlsx")
+    said = [w for w in g.warnings if "formula" in w.message]
+    assert [(w.file, w.row, w.column) for w in said] == [("r.xlsx", 2, "recipient_country"), ("r.xlsx", 3, "mechanism")]
+    assert "sheet 'Register', cell D2" in said[0].message and said[0].value == '=IF(1,"US","")'
+    assert "sheet 'Register', cell E3" in said[1].message

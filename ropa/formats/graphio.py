@@ -20,7 +20,7 @@ from ..errors import FormatError, Problem, ValidationError
 from ..model import RopaGraph, coerce
 from ..schema import NODE_TYPES, REFERENCE_LABELS, REL_TYPES
 from .checks import subprocessor_cycles
-from .text import neutralise, read_table, read_zip_member, unneutralise
+from .text import XML_ILLEGAL, escape_xml_text, neutralise, read_table, read_zip_member, unescape_xml_text, unneutralise
 
 NODE_FILE, REL_FILE = "nodes.csv", "relationships.csv"
 NODE_HEADINGS = ("label", "id")                                   # without these a bundle file says nothing
@@ -199,7 +199,21 @@ def read_graphml(fp: BinaryIO, name: str = "graph.graphml") -> RopaGraph:
         G = nx.read_graphml(io.BytesIO(data), force_multigraph=True)
     except Exception as exc:  # lxml/ElementTree raise many kinds
         raise FormatError(Problem(name, None, None, None, f"not valid GraphML ({exc})")) from exc
+    if b"_x" in data:
+        G = _with_strings(G, unescape_xml_text)
     return from_networkx(G, name)
+
+
+def _with_strings(G: nx.MultiDiGraph, f) -> nx.MultiDiGraph:
+    """``G`` with ``f`` applied to every text: node keys, edge keys and attribute values."""
+    def text(v):
+        return f(v) if isinstance(v, str) else v
+    H = nx.MultiDiGraph()
+    for n, attrs in G.nodes(data=True):
+        H.add_node(text(n), **{k: text(v) for k, v in attrs.items()})
+    for u, v, k, attrs in G.edges(keys=True, data=True):
+        H.add_edge(text(u), text(v), key=text(k), **{a: text(x) for a, x in attrs.items()})
+    return H
 
 
 class _Prolog(Exception):
@@ -234,9 +248,27 @@ def _has_doctype(data: bytes) -> bool:
 
 
 def write_graphml(graph: RopaGraph, fp: BinaryIO) -> None:
-    """Write GraphML (readable by Gephi, yEd, Neo4j's apoc.import.graphml)."""
+    """Write GraphML (readable by Gephi, yEd, Neo4j's apoc.import.graphml).
+
+    Characters XML 1.0 cannot hold (ESC and other control characters) are written as
+    SpreadsheetML escapes them (``_x001B_``; see :func:`ropa.formats.text.escape_xml_text`),
+    so the file is well-formed and :func:`read_graphml` gives them back.
+    """
     G = to_networkx(with_countries(graph))
+    if _any_text(G, lambda v: "_x" in v or XML_ILLEGAL.search(v)):  # mostly none: no copy of the graph
+        G = _with_strings(G, escape_xml_text)
     nx.write_graphml(G, fp, named_key_ids=True)
+
+
+def _any_text(G: nx.MultiDiGraph, test) -> bool:
+    """True when ``test`` holds for a text of ``G`` (a node key, an edge key, an attribute value)."""
+    for n, attrs in G.nodes(data=True):
+        if (isinstance(n, str) and test(n)) or any(isinstance(v, str) and test(v) for v in attrs.values()):
+            return True
+    for _, _, k, attrs in G.edges(keys=True, data=True):
+        if (isinstance(k, str) and test(k)) or any(isinstance(v, str) and test(v) for v in attrs.values()):
+            return True
+    return False
 
 
 # -- node-link JSON ------------------------------------------------------------

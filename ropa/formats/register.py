@@ -25,7 +25,6 @@ import io
 import itertools
 import re
 import unicodedata
-import zipfile
 from collections import defaultdict
 from typing import BinaryIO
 
@@ -37,7 +36,8 @@ from ..errors import FormatError, Problem, ValidationError
 from ..model import RopaGraph
 from ..model import factorize as _codes
 from .checks import subprocessor_cycles
-from .text import MAX_CELL, check_cells, check_zip, neutralise, read_table, unneutralise
+from .sheets import read_sheet
+from .text import MAX_CELL, check_cells, neutralise, read_table, unneutralise
 
 COLUMNS = [
     "controller", "controller_country", "activity", "purpose", "legal_basis",
@@ -159,9 +159,21 @@ def _norm_header(h: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", h.strip().lower()).strip("_")
 
 
+# Characters that show as nothing: a name with one pasted in is the same name. (Identity only: a
+# name is shown as first written.)
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+
 def _key(name: str) -> str:
-    """Identity of an organisation, subject or category: case- and space-insensitive."""
-    return " ".join(name.split()).casefold()
+    """Identity of an organisation, activity, subject or category: insensitive to case, spacing,
+    Unicode normalisation (NFC: ``é`` one character or ``e`` + accent) and invisible characters.
+
+    >>> _key("Cafe\u0301  Cloud\u200b") == _key("CAF\u00c9 Cloud")
+    True
+    """
+    seen = unicodedata.normalize("NFC", name).translate(_INVISIBLE)
+    key = unicodedata.normalize("NFC", " ".join(seen.split()).casefold())
+    return key or " ".join(name.split()).casefold()
 
 
 def _split(cell: str) -> list[str]:
@@ -275,8 +287,9 @@ def _read_columns(fp: BinaryIO, name: str, also_stripped: bool = False):
     data = fp.read()
     if isinstance(data, str):
         data = data.encode("utf-8")
+    notes: list[Problem] = []
     if data[:4] == b"PK\x03\x04" or name.lower().endswith((".xlsx", ".xlsm")):
-        header, columns, rownums, ragged = _read_xlsx(data, name)
+        header, columns, rownums, ragged, notes = _read_xlsx(data, name)
     else:
         fast = _read_csv_fast(data)
         if fast is None:
@@ -285,6 +298,7 @@ def _read_columns(fp: BinaryIO, name: str, also_stripped: bool = False):
         else:
             header, columns, rownums, ragged = fast
     mapping, problems = map_header(header, name)
+    problems = notes + problems
     if any(p.severity == "error" for p in problems):
         raise FormatError(problems)
     width = len(header)
@@ -418,27 +432,20 @@ def _read_csv_fast(data: bytes):
 
 
 def _read_xlsx(data: bytes, name: str):
-    """Header, columns, row numbers (and no ragged rows) of an XLSX's first sheet."""
-    check_zip(data, name)
-    try:
-        xl = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=str, engine="openpyxl",
-                           keep_default_na=False, na_filter=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise FormatError(Problem(name, None, None, None, f"not a readable XLSX workbook ({exc})")) from exc
-    except Exception as exc:  # openpyxl raises a zoo of types on junk
-        raise FormatError(Problem(name, None, None, None, f"not a readable XLSX workbook ({type(exc).__name__})")) from exc
-    xl = xl.fillna("")
-    if xl.empty:
-        raise FormatError(Problem(name, None, None, None, "the workbook's first sheet is empty"))
+    """Header, columns, row numbers (and no ragged rows) of an XLSX's register sheet, and what to say of it."""
+    sheet = read_sheet(data, name)
+    xl = sheet.frame
     # The header is the first row that names the required columns (ICO sheets have a header block).
     header_idx = 0
     for i in range(min(len(xl), 20)):
-        mapped, _ = map_header([str(x) for x in xl.iloc[i]], name)
+        mapped, _ = map_header([sheet.text(x) for x in xl.iloc[i]], name)
         if set(REQUIRED_COLUMNS) <= set(mapped.values()):
             header_idx = i
             break
-    header = [str(x) for x in xl.iloc[header_idx]]
-    columns = [_umap(xl.iloc[header_idx + 1:, j].to_numpy(dtype=object), str) for j in range(xl.shape[1])]
+    header = [sheet.text(x) for x in xl.iloc[header_idx]]
+    # ESC and the like come escaped as SpreadsheetML says (_x001B_; we write them so): read once per distinct text
+    columns = [_umap(xl.iloc[header_idx + 1:, j].to_numpy(dtype=object), sheet.text)
+               for j in range(xl.shape[1])]
     blank = np.ones(len(xl) - header_idx - 1, dtype=bool)
     for c in columns:
         blank &= _umap(c, lambda v: not v.strip()).astype(bool)
@@ -449,7 +456,20 @@ def _read_xlsx(data: bytes, name: str):
     for c in columns:
         too_long |= _umap(c, len).astype(np.int64) > MAX_CELL
     check_cells(header, [(int(rownums[k]), [str(c[k]) for c in columns]) for k in np.flatnonzero(too_long)], name)
-    return header, columns, rownums, []
+    return header, columns, rownums, [], sheet_notes(sheet, header, header_idx, name)
+
+
+def sheet_notes(sheet, header: list[str], header_idx: int, name: str) -> list[Problem]:
+    """Which sheet was read, and a warning for each formula cell below the header that has no saved value."""
+    notes = list(sheet.notes)
+    for row, col, ref, formula in sheet.formulas:
+        if row <= header_idx + 1:
+            continue
+        heading = header[col] if col < len(header) and header[col].strip() else None
+        notes.append(Problem(name, row, heading, formula, f"sheet {sheet.title!r}, cell {ref}: the formula has no "
+                             "saved value (the workbook was not saved by a spreadsheet program) and is read as "
+                             "empty; open and save it in Excel or LibreOffice", "warning"))
+    return notes
 
 
 def read_register(fp: BinaryIO, name: str = "register.csv") -> RopaGraph:

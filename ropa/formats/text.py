@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from ..errors import FormatError, Problem
 
@@ -124,6 +125,36 @@ def check_zip(data: bytes, name: str) -> None:
     if total > MAX_MEMBER_BYTES or (total > 16 * 1024 * 1024 and total > MAX_RATIO * max(1, packed)):
         raise FormatError(Problem(name, None, None, None, f"the archive unpacks to {total} bytes from {packed}: "
                                   "refused as a zip bomb"))
+
+
+# Characters XML 1.0 cannot carry (C0 controls other than tab, newline, carriage return; lone surrogates;
+# FFFE/FFFF), and the escape SpreadsheetML gives them (ECMA-376 ST_Xstring: ``_x001B_`` for ESC; an
+# underscore that would start such a sequence is itself written ``_x005F_``). Excel reads and writes it.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ESCAPE_LIKE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
+_ESCAPED = re.compile("_x([0-9A-Fa-f]{4})_")
+
+
+def escape_xml_text(value: str) -> str:
+    """Text XML can hold, reversibly: :func:`unescape_xml_text` gives ``value`` back.
+
+    >>> escape_xml_text("Acme\x1b[31m _x0041_")
+    'Acme_x001B_[31m _x005F_x0041_'
+    >>> unescape_xml_text(escape_xml_text("a\x01_x0041_x0042_")) == "a\x01_x0041_x0042_"
+    True
+    """
+    if "_x" in value:
+        value = _ESCAPE_LIKE.sub("_x005F_", value)
+    if XML_ILLEGAL.search(value):
+        value = XML_ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
+    return value
+
+
+def unescape_xml_text(value: str) -> str:
+    """Undo :func:`escape_xml_text` (and Excel's own escapes in a workbook it wrote)."""
+    if "_x" not in value:
+        return value
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), value)
 
 
 def _quoted_formula(value: str) -> bool:
