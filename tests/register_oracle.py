@@ -41,7 +41,7 @@ def read_register_rows(fp: BinaryIO, name: str = "register.csv") -> tuple[list[t
     if data[:4] == b"PK\x03\x04" or name.lower().endswith((".xlsx", ".xlsm")):
         header, body, notes = _read_xlsx(data, name)
     else:
-        header, body = read_table(data, name)
+        header, body = read_table(data, name, notes)
     mapping, problems = map_header(header, name)
     problems = notes + problems
     if any(p.severity == "error" for p in problems):

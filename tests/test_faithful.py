@@ -410,3 +410,29 @@ def test_a_formula_without_a_saved_value_is_warned_per_cell():
     assert [(w.file, w.row, w.column) for w in said] == [("r.xlsx", 2, "recipient_country"), ("r.xlsx", 3, "mechanism")]
     assert "sheet 'Register', cell D2" in said[0].message and said[0].value == '=IF(1,"US","")'
     assert "sheet 'Register', cell E3" in said[1].message
+
+
+# -- one file, two encodings -------------------------------------------------------------------
+
+def _mixed() -> bytes:
+    head = "controller,controller_country,activity,recipient,recipient_country\n".encode()
+    return (head + "Müller & Söhne GmbH,DE,Payroll,Straßburger Lohnbüro AG,FR\n".encode("utf-8")
+            + "Müller & Söhne GmbH,DE,Billing,Café Crème SARL,FR\n".encode("cp1252")
+            + "Müller & Söhne GmbH,DE,Hiring,Jobs Inc,US\n".encode("utf-8"))
+
+
+def test_utf8_and_cp1252_rows_in_one_file_are_each_decoded_right_and_said():
+    g = read_file(io.BytesIO(_mixed()), "mixed.csv")
+    assert sorted(g.nodes["Organisation"]["name"]) == ["Café Crème SARL", "Jobs Inc", "Müller & Söhne GmbH",
+                                                       "Straßburger Lohnbüro AG"]
+    said = [w for w in g.warnings if "cp1252" in w.message]
+    assert [(w.file, w.row) for w in said] == [("mixed.csv", 3)], [str(w) for w in g.warnings]
+    assert "UTF-8" in said[0].message
+
+
+def test_a_row_in_neither_encoding_is_named():
+    data = _mixed() + b"Acme BV,NL,Payroll,Bad \x81\x8d Inc,US\n"  # bytes cp1252 leaves undefined, not UTF-8
+    with pytest.raises(FormatError) as info:
+        read_file(io.BytesIO(data), "mixed.csv")
+    p = info.value.problems[0]
+    assert (p.file, p.row) == ("mixed.csv", 5) and "UTF-8 or cp1252" in p.message

@@ -293,7 +293,7 @@ def _read_columns(fp: BinaryIO, name: str, also_stripped: bool = False):
     else:
         fast = _read_csv_fast(data)
         if fast is None:
-            header, body = read_table(data, name)
+            header, body = read_table(data, name, notes)
             header, columns, rownums, ragged = _columns_of(header, body)
         else:
             header, columns, rownums, ragged = fast
