@@ -396,6 +396,16 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         print("error: out of memory", file=sys.stderr)
         return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug of ours: said in one line (ROPA_DEBUG=1 shows the traceback), exit 2
+        import os
+        if os.environ.get("ROPA_DEBUG"):
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (a bug in ropa: please report it with the command; "
+              "ROPA_DEBUG=1 shows where)", file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

@@ -436,3 +436,18 @@ def test_a_row_in_neither_encoding_is_named():
         read_file(io.BytesIO(data), "mixed.csv")
     p = info.value.problems[0]
     assert (p.file, p.row) == ("mixed.csv", 5) and "UTF-8 or cp1252" in p.message
+
+
+def test_an_unexpected_failure_is_one_line_and_exit_2(monkeypatch, capsys):
+    import ropa.cli as cli
+    monkeypatch.delenv("ROPA_DEBUG", raising=False)
+    monkeypatch.setattr(cli, "cmd_rules", lambda args: {}["boom"])
+    parser = cli.build_parser()
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    parser._subparsers._group_actions[0].choices["rules"].set_defaults(func=cli.cmd_rules)
+    assert main(["rules"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: unexpected KeyError: 'boom'") and "Traceback" not in err
+    monkeypatch.setenv("ROPA_DEBUG", "1")
+    with pytest.raises(KeyError):
+        main(["rules"])
