@@ -451,3 +451,12 @@ def test_an_unexpected_failure_is_one_line_and_exit_2(monkeypatch, capsys):
     monkeypatch.setenv("ROPA_DEBUG", "1")
     with pytest.raises(KeyError):
         main(["rules"])
+
+
+def test_a_full_standard_output_exits_2_in_one_line():
+    import subprocess
+    import sys
+    with open("/dev/full", "wb") as full:
+        out = subprocess.run([sys.executable, "-m", "ropa", "export", "--sample", "--format", "csv", "--out", "-"],
+                             stdout=full, stderr=subprocess.PIPE, text=True, timeout=300)
+    assert out.returncode == 2 and out.stderr == "error: No space left on device\n", out.stderr
