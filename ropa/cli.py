@@ -352,7 +352,8 @@ def _print_problems(exc: InputError) -> None:
     if len(exc.problems) <= 1:
         print(f"error: {exc}", file=sys.stderr)
         return
-    files = sorted({p.file.split("/", 1)[0] for p in exc.problems if p.file})
+    files = list(dict.fromkeys(p.file for p in exc.problems if p.file))
+    files = files[:3] + (["..."] if len(files) > 3 else [])
     warnings = len(exc.problems) - len(errors)
     print(f"error: {', '.join(files) or 'the input'}: {len(errors)} error(s)"
           + (f" and {warnings} warning(s)" if warnings else "") + ", in the order found:", file=sys.stderr)

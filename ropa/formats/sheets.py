@@ -91,9 +91,12 @@ def read_sheet(data: bytes, name: str) -> Sheet:
                            for t, state, _ in sheets if t != title)
         sheet.notes.append(Problem(name, None, None, title, f"read the sheet {title!r} ({why}); not read: {others}",
                                    "warning"))
-    if part:
-        sheet.formulas = _formulas_without_values(data, part, name)
-    sheet.escaped = _escaped_strings(data, name)
+    try:
+        if part:
+            sheet.formulas = _formulas_without_values(data, part, name)
+        sheet.escaped = _escaped_strings(data, name)
+    except (SyntaxError, ValueError, zipfile.BadZipFile, OSError, EOFError) as exc:  # ET.ParseError is a SyntaxError
+        raise FormatError(Problem(name, None, None, None, f"not a readable XLSX workbook ({exc})")) from exc
     return sheet
 
 
