@@ -12,7 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from .errors import InputError, RopaError
+from .errors import BackendError, FormatError, InputError, Problem, RopaError, problem_lines
+from .files import input_file, output_path, read_input, write_atomically
 
 EXIT_FINDINGS, EXIT_ERROR = 1, 2
 
@@ -37,19 +38,33 @@ def _add_store_options(p: argparse.ArgumentParser) -> None:
                    help="embedded store location (default: $ROPA_STORE or .ropa/ropa.lbdb)")
 
 
-def open_store(args, *, memory: bool = False, read_only: bool = False):
-    """Open the backend the arguments ask for."""
+def open_store(args, *, memory: bool = False, read_only: bool = False, to_write: bool = False):
+    """Open the backend the arguments ask for (``to_write``: an import, which may start a store afresh)."""
     from .backends import open_backend
     if args.backend == "neo4j":
         from .backends.neo4j_config import neo4j_settings
         return open_backend("neo4j", **neo4j_settings())
     if memory:
         return open_backend("embedded", path=None)
-    from .backends.embedded import default_store_path
-    store = open_backend("embedded", path=args.store or default_store_path(), read_only=read_only)
+    path = _store_path(args)
+    if not to_write:
+        _refuse_empty_store_file(path)
+    store = open_backend("embedded", path=path, read_only=read_only)
     for note in store.notices:  # e.g. an interrupted import found and rolled back
         print(f"note: {note}", file=sys.stderr)
     return store
+
+
+def _store_path(args) -> Path:
+    from .backends.embedded import default_store_path
+    return Path(args.store or default_store_path())
+
+
+def _refuse_empty_store_file(path: Path) -> None:
+    """A store file of 0 bytes is a damaged store (a copy cut short), not an empty RoPA to read as nothing."""
+    if path.is_file() and path.stat().st_size == 0:
+        raise BackendError(f"the store {path} is an empty file (0 bytes), not a store: it was damaged or cut "
+                           "short; restore it from a backup, or move it away to start a new store")
 
 
 def _read_inputs(files: list[str]):
@@ -94,8 +109,7 @@ def cmd_check(args) -> int:
 
 def _say_source(src, args) -> None:
     """Tell the user (on stderr, so pipes stay clean) which RoPA a command read, and any warnings."""
-    for w in src.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+    _print_warnings(src.warnings)
     if src.kind == "sample" and args.backend == "embedded":
         from .backends.embedded import default_store_path
         path = Path(args.store or default_store_path())
@@ -138,9 +152,8 @@ def cmd_import(args) -> int:
     if progress:
         progress(0.0, "reading " + ", ".join(Path(f).name for f in args.files))
     graph = _read_inputs(args.files)
-    for w in graph.warnings:
-        print(f"warning: {w}", file=sys.stderr)
-    with open_store(args) as store:
+    _print_warnings(graph.warnings)
+    with open_store(args, to_write=True) as store:
         origin = "import of " + ", ".join(Path(f).name for f in args.files) + " (merge)"
         merged = store.load(graph, progress, origin=origin)
         print(f"Imported {len(args.files)} file(s) into {store.describe()}: "
@@ -159,6 +172,8 @@ def cmd_export(args) -> int:
         with open_store(args) as store:
             graph = store.export()
     fmt = args.format
+    if args.out != "-":
+        output_path(args.out)  # before the store is read: a folder given as --out is said at once
     if fmt == "cypher":
         from .backends.neo4j_export import write_cypher
         writer = write_cypher
@@ -170,11 +185,7 @@ def cmd_export(args) -> int:
         writer(graph, buf)
         sys.stdout.buffer.write(buf.getvalue())
     else:
-        out = Path(args.out)
-        tmp = out.with_name(out.name + ".part")
-        with open(tmp, "wb") as fp:
-            writer(graph, fp)
-        tmp.replace(out)
+        out = write_atomically(args.out, lambda fp: writer(graph, fp))
         print(f"Wrote {out}")
     return 0
 
@@ -227,7 +238,9 @@ def _open_report_source(args):
         opener = lambda: open_store(args)  # noqa: E731
     else:
         from .backends.embedded import default_store_path
-        if Path(args.store or default_store_path()).exists():
+        path = Path(args.store or default_store_path())
+        _refuse_empty_store_file(path)
+        if path.exists():
             opener = lambda: open_store(args, read_only=True)  # noqa: E731
     return open_source(args.files, opener)
 
@@ -237,6 +250,8 @@ def cmd_report(args) -> int:
     from .report import build_report, format_for_path, render
     from .snapshots import load_snapshot
     fmt = format_for_path(args.out, args.format)
+    if args.out != "-":
+        output_path(args.out)
     since = load_snapshot(args.diff_against, args.snapshots) if args.diff_against else None
     with _open_report_source(args) as src:
         _say_source(src, args)
@@ -245,10 +260,7 @@ def cmd_report(args) -> int:
     if args.out == "-":
         sys.stdout.buffer.write(data)
         return 0
-    out = Path(args.out)
-    tmp = out.with_name(out.name + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(out)
+    out = write_atomically(args.out, lambda fp: fp.write(data))
     print(f"Wrote {out}: {len(report.transfers)} restricted transfers, {len(report.findings)} findings "
           f"as of {report.as_of} ({src.label}).")
     return 0
@@ -332,7 +344,9 @@ def cmd_snapshot(args) -> int:
     """Save a snapshot of the RoPA and its findings, or list the snapshots."""
     from .snapshots import list_snapshots, save_snapshot, snapshot_dir
     if args.action == "list":
-        snaps = list_snapshots(args.snapshots)
+        unreadable: list = []
+        snaps = list_snapshots(args.snapshots, unreadable)
+        _print_warnings(unreadable)
         if not snaps:
             print(f"No snapshots in {snapshot_dir(args.snapshots)}.")
         for s in snaps:
@@ -352,8 +366,12 @@ def cmd_snapshot(args) -> int:
 def cmd_extract(args) -> int:
     """Draft a RoPA from a privacy notice and print it."""
     from .extract import extract, to_json, write_csv, write_register
-    with open(args.file, "rb") as fp:
-        draft = extract(fp.read(), Path(args.file).name)
+    from .extract.document import MAX_NOTICE_BYTES, too_long
+    path = input_file(args.file)
+    size = path.stat().st_size
+    if size > MAX_NOTICE_BYTES:  # said from its size: a 20 GB file is not read into memory to be refused
+        raise FormatError(Problem(path.name, None, None, None, too_long(size, MAX_NOTICE_BYTES, "bytes")))
+    draft = extract(read_input(path, MAX_NOTICE_BYTES), path.name)
     if args.format == "json":
         print(json.dumps(to_json(draft), ensure_ascii=False, indent=2))
     elif args.format == "csv":
@@ -504,6 +522,26 @@ def _terminate(signum, frame):
     raise Terminated(signum)
 
 
+def _print_problems(exc: InputError) -> None:
+    """The error, then every problem in the order found (grouped when many say the same thing)."""
+    errors = [p for p in exc.problems if p.severity == "error"]
+    if len(exc.problems) <= 1:
+        print(f"error: {exc}", file=sys.stderr)
+        return
+    files = list(dict.fromkeys(p.file for p in exc.problems if p.file))
+    files = files[:3] + (["..."] if len(files) > 3 else [])
+    warnings = len(exc.problems) - len(errors)
+    print(f"error: {', '.join(files) or 'the input'}: {len(errors)} error(s)"
+          + (f" and {warnings} warning(s)" if warnings else "") + ", in the order found:", file=sys.stderr)
+    for line in problem_lines(exc.problems):
+        print(f"  {line}", file=sys.stderr)
+
+
+def _print_warnings(warnings) -> None:
+    for line in problem_lines(list(warnings)):
+        print(line, file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     import signal
     import threading
@@ -519,9 +557,7 @@ def main(argv: list[str] | None = None) -> int:
               "the store holds", file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        for p in exc.problems[1:20]:
-            print(f"  {p}", file=sys.stderr)
+        _print_problems(exc)
         return EXIT_ERROR
     except RopaError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -533,6 +569,27 @@ def main(argv: list[str] | None = None) -> int:
         import os
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # a full disk while writing to standard output, a file gone mid-read, ...
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except UnicodeDecodeError as exc:
+        # every reader turns undecodable input into a FormatError; text that is not UTF-8 reaching here was
+        # read from the store, whose files are damaged
+        store = f" {_store_path(args)}" if getattr(args, "backend", None) == "embedded" else ""
+        print(f"error: the store{store} holds text that is not valid UTF-8 ({exc.reason} at byte {exc.start}): "
+              "it is damaged; restore it from a backup", file=sys.stderr)
+        return EXIT_ERROR
+    except MemoryError:
+        print("error: out of memory", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # a bug of ours: said in one line (ROPA_DEBUG=1 shows the traceback), exit 2
+        import os
+        if os.environ.get("ROPA_DEBUG"):
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (a bug in ropa: please report it with the command; "
+              "ROPA_DEBUG=1 shows where)", file=sys.stderr)
+        return EXIT_ERROR
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

@@ -8,6 +8,7 @@
     │   └── ValidationError        it can be read, but rows/cells are invalid
     ├── ReferenceDataError         data/reference/ is inconsistent (a bug in our data)
     ├── RuleError                  a queries/*.cypher file is malformed
+    ├── OutputError                an output file cannot be written (full disk, quota, permissions)
     ├── ReportError                a report cannot be produced
     │   └── PdfEngineMissing       no headless Chromium to print the PDF with
     └── BackendError               the graph store failed or refused
@@ -93,6 +94,10 @@ class RuleError(RopaError):
     """A rule file is malformed (missing header field, bad severity, ...)."""
 
 
+class OutputError(RopaError):
+    """An output file cannot be written; nothing was left half-written."""
+
+
 class ReportError(RopaError):
     """A report cannot be produced in the requested format."""
 
@@ -123,3 +128,55 @@ class AuthenticationFailed(BackendError):
 
 class UnsupportedServer(BackendError):
     """The graph server is not a version or kind we support."""
+
+
+GROUP_AT = 4        # this many problems with one message (up to names and numbers) are said on one line
+MAX_LINES = 200     # lines of problems a terminal is given; the rest is counted
+
+
+def problem_lines(problems: list[Problem], max_lines: int = MAX_LINES) -> list[str]:
+    """Every problem in the order found, one line each, as ``error: ...`` or ``warning: ...``.
+
+    Problems that say the same thing about many places (100,000 unknown columns) are
+    grouped on the line of the first: the message once, the count, the first places.
+    Nothing is dropped silently: past ``max_lines`` a last line counts what is left.
+
+    >>> ps = [Problem("r.csv", 1, f"x{i}", None, "column not used", "warning") for i in range(5)]
+    >>> ps.insert(0, Problem("r.csv", 2, "tia", "perhaps", "expected yes/no"))
+    >>> for line in problem_lines(ps): print(line)
+    error: r.csv, row 2, column 'tia', value 'perhaps': expected yes/no
+    warning: r.csv: column not used (5 times: row 1 column 'x0', row 1 column 'x1', row 1 column 'x2', row 1 column 'x3', row 1 column 'x4')
+    """
+    import re
+    shape = re.compile(r"'[^']*'|\"[^\"]*\"|\d+")
+    groups: dict[tuple, list[Problem]] = {}
+    for p in problems:
+        groups.setdefault((p.severity, p.file, shape.sub("#", p.message)), []).append(p)
+    lines: list[str] = []
+    told = 0
+    for (severity, file, _), members in groups.items():
+        if len(lines) >= max_lines:
+            break
+        if len(members) < GROUP_AT:
+            for p in members:
+                if len(lines) < max_lines:
+                    lines.append(f"{severity}: {p}")
+                    told += 1
+            continue
+        places = []
+        for p in members[:5]:
+            where = [f"row {p.row}"] if p.row is not None else []
+            if p.column:
+                where.append(f"column {p.column!r}")
+            if p.value not in (None, ""):
+                shown = str(p.value)
+                where.append(f"value {shown[:37] + '...' if len(shown) > 40 else shown!r}")
+            places.append(" ".join(where) or "-")
+        message = members[0].message if len({m.message for m in members}) == 1 else \
+            f"{members[0].message} (and the like)"
+        lines.append(f"{severity}: {file or '<input>'}: {message} ({len(members)} times: "
+                     + ", ".join(places) + (", ...)" if len(members) > len(places) else ")"))
+        told += len(members)
+    if told < len(problems):
+        lines.append(f"... and {len(problems) - told} more problem(s) not shown")
+    return lines

@@ -14,11 +14,12 @@ import json
 import os
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from pathlib import Path
 
 from . import __version__
 from .errors import InputError, Problem
+from .files import write_atomically
 from .findings import Finding
 from .model import RopaGraph
 
@@ -100,9 +101,7 @@ def save_snapshot(graph: RopaGraph, findings: list[Finding], name: str, as_of: d
     with zipfile.ZipFile(buf, "a", zipfile.ZIP_DEFLATED) as z:
         z.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1, default=str))
     d.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".part")
-    tmp.write_bytes(buf.getvalue())
-    tmp.replace(target)
+    write_atomically(target, lambda fp: fp.write(buf.getvalue()), "NAME")
     return snap
 
 
@@ -110,28 +109,77 @@ def _read_manifest(path: Path) -> dict:
     try:
         with zipfile.ZipFile(path) as z:
             return json.loads(z.read(MANIFEST).decode("utf-8"))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except RecursionError as exc:
+        raise InputError(Problem(str(path), None, None, None, "not a readable snapshot (nested too deeply)")) from exc
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, RuntimeError, NotImplementedError) as exc:
         raise InputError(Problem(str(path), None, None, None, f"not a readable snapshot ({exc})")) from exc
 
 
 def _from_manifest(m: dict, path: Path) -> Snapshot:
-    findings = [Finding(**{k: v for k, v in f.items() if k in Finding.__dataclass_fields__})
-                for f in m.get("findings", [])]
-    return Snapshot(name=m.get("name") or path.stem, created=m.get("created", ""),
-                    as_of=dt.date.fromisoformat(m["as_of"]), source=m.get("source", ""),
-                    fingerprint=m.get("fingerprint", ""), rule_pack_version=m.get("rule_pack_version", ""),
-                    findings=findings, path=path, tool_version=m.get("tool_version", ""))
+    """The snapshot a manifest describes; a manifest that is not what we write is an InputError
+    naming the file, the field (``findings[3].severity``) and its value."""
+    where = f"{path}/{MANIFEST}"
+
+    def bad(column, value, message):
+        return InputError(Problem(where, None, column, _shown(value), f"not a readable snapshot: {message}"))
+
+    if not isinstance(m, dict):
+        raise bad(None, type(m).__name__, "expected a JSON object")
+    try:
+        as_of = dt.date.fromisoformat(m["as_of"])
+    except KeyError:
+        raise bad("as_of", None, "the date it was evaluated as of is missing") from None
+    except (TypeError, ValueError):
+        raise bad("as_of", m["as_of"], "not a date (YYYY-MM-DD)") from None
+    texts = {}
+    for k in ("name", "created", "source", "fingerprint", "rule_pack_version", "tool_version"):
+        v = m.get(k)
+        if v is not None and not isinstance(v, str):
+            raise bad(k, v, "expected text")
+        texts[k] = v or ""
+    listed = m.get("findings", [])
+    if not isinstance(listed, list):
+        raise bad("findings", type(listed).__name__, "expected a list of findings")
+    fields = Finding.__dataclass_fields__
+    required = [k for k, f in fields.items() if f.default is MISSING and f.default_factory is MISSING]
+    findings = []
+    for i, f in enumerate(listed):
+        if not isinstance(f, dict):
+            raise bad(f"findings[{i}]", type(f).__name__, "expected an object")
+        lacking = [k for k in required if k not in f]
+        if lacking:
+            raise bad(f"findings[{i}].{lacking[0]}", None, "missing")
+        for k, v in f.items():
+            kind = str(fields[k].type) if k in fields else ""
+            ok = (v is None or isinstance(v, str) if kind == "str" else
+                  isinstance(v, list) and all(isinstance(x, str) for x in v) if kind.startswith("list") else
+                  v is None or (isinstance(v, int) and not isinstance(v, bool)) if kind.startswith("int") else True)
+            if not ok:
+                raise bad(f"findings[{i}].{k}", v, f"expected {kind.replace('list[str]', 'a list of text')}")
+        findings.append(Finding(**{k: v for k, v in f.items() if k in fields}))
+    return Snapshot(name=texts["name"] or path.stem, created=texts["created"], as_of=as_of,
+                    source=texts["source"], fingerprint=texts["fingerprint"],
+                    rule_pack_version=texts["rule_pack_version"], findings=findings, path=path,
+                    tool_version=texts["tool_version"])
 
 
-def list_snapshots(directory: str | Path | None = None) -> list[Snapshot]:
-    """The snapshots in the directory, oldest first (unreadable files are skipped)."""
+def _shown(value) -> object:
+    return type(value).__name__ if isinstance(value, (dict, list)) else value
+
+
+def list_snapshots(directory: str | Path | None = None, unreadable: list[Problem] | None = None) -> list[Snapshot]:
+    """The snapshots in the directory, oldest first.
+
+    Unreadable files are left out of the list; pass ``unreadable`` to be told which and why.
+    """
     d = snapshot_dir(directory)
     out = []
     for p in sorted(d.glob("*.zip")) if d.is_dir() else []:
         try:
             out.append(_from_manifest(_read_manifest(p), p))
-        except InputError:
-            continue
+        except InputError as exc:
+            if unreadable is not None:
+                unreadable += [Problem(x.file, x.row, x.column, x.value, x.message, "warning") for x in exc.problems]
     return sorted(out, key=lambda s: (s.created, s.name))
 
 

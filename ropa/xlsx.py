@@ -12,8 +12,9 @@ It writes what our exports need and nothing else, every part as SpreadsheetML
 
 * every text cell passes :func:`ropa.formats.text.neutralise` and is stored as a
   shared string (type ``s``): a spreadsheet never runs it as a formula; characters
-  XML cannot hold become U+FFFD; text longer than Excel's cell limit is cut with a
-  note;
+  XML cannot hold are escaped as SpreadsheetML says (``_x001B_`` for ESC, see
+  :func:`ropa.formats.text.escape_xml_text`), so Excel and our reader give them back;
+  text longer than Excel's cell limit is cut with a note;
 * dates are dates (serial numbers formatted ``yyyy-mm-dd``), numbers are numbers;
 * the header row is bold on a dark fill, frozen, with a filter; column widths
   follow the header and the first rows; long-text columns wrap and their rows are
@@ -32,7 +33,7 @@ import zipfile
 from typing import Iterable, Sequence
 from xml.sax.saxutils import escape as _escape
 
-from .formats.text import MAX_CELL, neutralise
+from .formats.text import MAX_CELL, escape_xml_text, neutralise
 
 MAX_ROWS = 1_048_576          # rows in one sheet, header included (Excel's limit)
 CUT_NOTE = " … [cut: longer than a spreadsheet cell holds]"
@@ -86,10 +87,8 @@ def column_letter(i: int) -> str:
 
 
 def _text(value: str) -> str:
-    """A string as a cell holds it: neutralised, XML-legal, within Excel's length limit."""
-    v = neutralise(value)
-    if _ILLEGAL.search(v):
-        v = _ILLEGAL.sub("\ufffd", v)
+    """A string as a cell holds it: neutralised, XML-legal (escaped), within Excel's length limit."""
+    v = escape_xml_text(neutralise(value))
     if len(v) > MAX_CELL:
         v = v[:MAX_CELL - len(CUT_NOTE)] + CUT_NOTE
     return v

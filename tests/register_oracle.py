@@ -8,20 +8,18 @@ reader of ropa.formats.text); do not use it outside the tests.
 """
 from __future__ import annotations
 
-import csv
 import io
-import zipfile
 from collections import defaultdict
 from typing import BinaryIO
 
-import pandas as pd
 
 from ropa import reference
 from ropa.errors import FormatError, Problem, ValidationError
 from ropa.formats.register import (RECIPIENT_COLUMNS, ROLE_ALIASES, SECTOR_ALIASES, _key, _norm_header,
-                                   REQUIRED_COLUMNS, _parse_date, _split, map_header)
+                                   REQUIRED_COLUMNS, _parse_date, _split, map_header, sheet_notes)
+from ropa.formats.sheets import read_sheet
 from ropa.formats.checks import subprocessor_cycles
-from ropa.formats.text import check_cells, check_zip, read_table, unneutralise
+from ropa.formats.text import check_cells, read_table, unneutralise
 from ropa.model import RopaGraph
 
 
@@ -39,11 +37,13 @@ def read_register_rows(fp: BinaryIO, name: str = "register.csv") -> tuple[list[t
     data = fp.read()
     if isinstance(data, str):
         data = data.encode("utf-8")
+    notes: list[Problem] = []
     if data[:4] == b"PK\x03\x04" or name.lower().endswith((".xlsx", ".xlsm")):
-        header, body = _read_xlsx(data, name)
+        header, body, notes = _read_xlsx(data, name)
     else:
-        header, body = read_table(data, name)
+        header, body = read_table(data, name, notes)
     mapping, problems = map_header(header, name)
+    problems = notes + problems
     if any(p.severity == "error" for p in problems):
         raise FormatError(problems)
     rows = []
@@ -315,18 +315,9 @@ class _Builder:
         return RopaGraph.from_records(nodes, rels, self.problems)
 
 
-def _read_xlsx(data: bytes, name: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    check_zip(data, name)
-    try:
-        xl = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=str, engine="openpyxl",
-                           keep_default_na=False, na_filter=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise FormatError(Problem(name, None, None, None, f"not a readable XLSX workbook ({exc})")) from exc
-    except Exception as exc:  # openpyxl raises a zoo of types on junk
-        raise FormatError(Problem(name, None, None, None, f"not a readable XLSX workbook ({type(exc).__name__})")) from exc
-    xl = xl.fillna("")
-    if xl.empty:
-        raise FormatError(Problem(name, None, None, None, "the workbook's first sheet is empty"))
+def _read_xlsx(data: bytes, name: str) -> tuple[list[str], list[tuple[int, list[str]]], list[Problem]]:
+    sheet = read_sheet(data, name)  # the register sheet (first visible, or named like one)
+    xl = sheet.frame.map(sheet.text)
     # The header is the first row that names the required columns (ICO sheets have a header block).
     header_idx = 0
     for i in range(min(len(xl), 20)):
@@ -338,4 +329,4 @@ def _read_xlsx(data: bytes, name: str) -> tuple[list[str], list[tuple[int, list[
     body = [(i + 1, [str(x) for x in xl.iloc[i]]) for i in range(header_idx + 1, len(xl))
             if any(str(x).strip() for x in xl.iloc[i])]
     check_cells(header, body, name)
-    return header, body
+    return header, body, sheet_notes(sheet, header, header_idx, name)

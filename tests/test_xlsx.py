@@ -8,7 +8,7 @@ from xml.dom.minidom import parseString
 import pytest
 
 from ropa import xlsx
-from ropa.formats.text import FORMULA_PREFIXES
+from ropa.formats.text import unescape_xml_text, FORMULA_PREFIXES
 
 
 def _book(tables, **kw):
@@ -35,7 +35,8 @@ def test_values_read_back_with_their_types_and_formulas_inert():
     assert got[0][3] == dt.datetime(2021, 4, 29) and wb["Data"]["D2"].is_date
     assert wb["Data"]["D2"].number_format == "yyyy\\-mm\\-dd"
     assert got[0][4] == dt.datetime(2026, 11, 22, 10, 30) and got[0][5] is None and got[0][6] == "yes"
-    assert got[1][0] == "x\ufffdy\ufffdz"   # characters XML cannot carry are replaced, not a broken file
+    assert got[1][0] == "x_x0001_y_x000B_z"   # characters XML cannot carry are escaped as SpreadsheetML says,
+    assert unescape_xml_text(got[1][0]) == "x\x01y\x0bz"  # not a broken file, and given back on reading
     assert got[1][2] is None and got[1][4] == "  padded  " and got[1][5] == "<b>&amp;</b>" and got[1][6] == "no"
     assert got[2][0] == "''=already quoted" and got[2][5] == "'@cmd"
     for row in wb["Data"].iter_rows():

@@ -166,14 +166,14 @@ MAX_NOTICE_CHARS = 1_000_000
 MAX_NOTICE_BYTES = 8 * 1024 * 1024
 
 
-def _too_long(n: int, limit: int, unit: str) -> str:
+def too_long(n: int, limit: int, unit: str) -> str:
     return (f"the notice is {n:,} {unit} long; at most {limit:,} are read (a privacy notice is rarely over "
             "200,000 characters): split it, or give the part with the recipients and transfers")
 
 
 def _check_length(text: str, name: str) -> None:
     if len(text) > MAX_NOTICE_CHARS:
-        raise FormatError(Problem(name, None, None, None, _too_long(len(text), MAX_NOTICE_CHARS, "characters")))
+        raise FormatError(Problem(name, None, None, None, too_long(len(text), MAX_NOTICE_CHARS, "characters")))
 
 
 def read_document(data: bytes | str, name: str = "notice.txt") -> Document:
@@ -187,7 +187,7 @@ def read_document(data: bytes | str, name: str = "notice.txt") -> Document:
     'markdown'
     """
     if len(data) > MAX_NOTICE_BYTES:
-        raise FormatError(Problem(name, None, None, None, _too_long(len(data), MAX_NOTICE_BYTES, "bytes")))
+        raise FormatError(Problem(name, None, None, None, too_long(len(data), MAX_NOTICE_BYTES, "bytes")))
     if isinstance(data, bytes) and data[:5] == b"%PDF-":
         text = _pdf_text(data, name)
         _check_length(text, name)

@@ -62,11 +62,11 @@ def read_file(fp: BinaryIO, name: str) -> RopaGraph:
 
 
 def read_path(path) -> RopaGraph:
-    """Read a file by path."""
+    """Read a file by path; a folder, FIFO or device is refused before it is opened."""
+    from ..files import read_input
+    data = read_input(path)
     from pathlib import Path
-    p = Path(path)
-    with open(p, "rb") as fp:
-        return read_file(fp, p.name)
+    return read_file(io.BytesIO(data), Path(path).name)
 
 
 def write_file(graph: RopaGraph, fp: BinaryIO, fmt: str) -> None:

@@ -20,9 +20,11 @@ from ..errors import FormatError, Problem, ValidationError
 from ..model import RopaGraph, coerce
 from ..schema import NODE_TYPES, REFERENCE_LABELS, REL_TYPES
 from .checks import subprocessor_cycles
-from .text import neutralise, read_table, read_zip_member, unneutralise
+from .text import XML_ILLEGAL, escape_xml_text, neutralise, read_table, read_zip_member, unescape_xml_text, unneutralise
 
 NODE_FILE, REL_FILE = "nodes.csv", "relationships.csv"
+NODE_HEADINGS = ("label", "id")                                   # without these a bundle file says nothing
+REL_HEADINGS = ("type", "src_label", "src", "dst_label", "dst")
 MAX_GRAPHML_BYTES = 200 * 1024 * 1024
 
 
@@ -197,7 +199,21 @@ def read_graphml(fp: BinaryIO, name: str = "graph.graphml") -> RopaGraph:
         G = nx.read_graphml(io.BytesIO(data), force_multigraph=True)
     except Exception as exc:  # lxml/ElementTree raise many kinds
         raise FormatError(Problem(name, None, None, None, f"not valid GraphML ({exc})")) from exc
+    if b"_x" in data:
+        G = _with_strings(G, unescape_xml_text)
     return from_networkx(G, name)
+
+
+def _with_strings(G: nx.MultiDiGraph, f) -> nx.MultiDiGraph:
+    """``G`` with ``f`` applied to every text: node keys, edge keys and attribute values."""
+    def text(v):
+        return f(v) if isinstance(v, str) else v
+    H = nx.MultiDiGraph()
+    for n, attrs in G.nodes(data=True):
+        H.add_node(text(n), **{k: text(v) for k, v in attrs.items()})
+    for u, v, k, attrs in G.edges(keys=True, data=True):
+        H.add_edge(text(u), text(v), key=text(k), **{a: text(x) for a, x in attrs.items()})
+    return H
 
 
 class _Prolog(Exception):
@@ -232,9 +248,27 @@ def _has_doctype(data: bytes) -> bool:
 
 
 def write_graphml(graph: RopaGraph, fp: BinaryIO) -> None:
-    """Write GraphML (readable by Gephi, yEd, Neo4j's apoc.import.graphml)."""
+    """Write GraphML (readable by Gephi, yEd, Neo4j's apoc.import.graphml).
+
+    Characters XML 1.0 cannot hold (ESC and other control characters) are written as
+    SpreadsheetML escapes them (``_x001B_``; see :func:`ropa.formats.text.escape_xml_text`),
+    so the file is well-formed and :func:`read_graphml` gives them back.
+    """
     G = to_networkx(with_countries(graph))
+    if _any_text(G, lambda v: "_x" in v or XML_ILLEGAL.search(v)):  # mostly none: no copy of the graph
+        G = _with_strings(G, escape_xml_text)
     nx.write_graphml(G, fp, named_key_ids=True)
+
+
+def _any_text(G: nx.MultiDiGraph, test) -> bool:
+    """True when ``test`` holds for a text of ``G`` (a node key, an edge key, an attribute value)."""
+    for n, attrs in G.nodes(data=True):
+        if (isinstance(n, str) and test(n)) or any(isinstance(v, str) and test(v) for v in attrs.values()):
+            return True
+    for _, _, k, attrs in G.edges(keys=True, data=True):
+        if (isinstance(k, str) and test(k)) or any(isinstance(v, str) and test(v) for v in attrs.values()):
+            return True
+    return False
 
 
 # -- node-link JSON ------------------------------------------------------------
@@ -374,11 +408,23 @@ def read_bundle(fp: BinaryIO, name: str = "bundle.zip") -> RopaGraph:
     return read_bundle_files(ndata, rdata, name)
 
 
+def _check_headings(header: list[str], needed: tuple[str, ...], name: str) -> None:
+    """Refuse a bundle file whose header lacks the columns it must have (garbage is not "nothing")."""
+    have = {h.strip().lstrip("\ufeff") for h in header}
+    missing = [h for h in needed if h not in have]
+    if missing:
+        shown = ", ".join(h for h in header if h.strip())
+        raise FormatError(Problem(name, 1, None, shown[:200] or None,
+                                  f"not a bundle file: the header lacks {', '.join(missing)} "
+                                  f"(expected {', '.join(needed)}, ...)"))
+
+
 def read_bundle_files(ndata: bytes, rdata: bytes, name: str = "bundle") -> RopaGraph:
     """Read the two CSVs of a bundle given as bytes."""
     problems: list[Problem] = []
     nname, rname = f"{name}/{NODE_FILE}", f"{name}/{REL_FILE}"
     nheader, nrows = read_table(ndata, nname)
+    _check_headings(nheader, NODE_HEADINGS, nname)
     nodes: dict[str, list[dict]] = {k: [] for k in NODE_TYPES}
     for rownum, cells in nrows:
         attrs = {h: unneutralise(c) for h, c in zip(nheader, cells)}
@@ -392,6 +438,7 @@ def read_bundle_files(ndata: bytes, rdata: bytes, name: str = "bundle") -> RopaG
             continue
         nodes[label].append(rec)
     rheader, rrows = read_table(rdata, rname)
+    _check_headings(rheader, REL_HEADINGS, rname)
     rels: dict[str, list[dict]] = {k: [] for k in REL_TYPES}
     for rownum, cells in rrows:
         attrs = {h: unneutralise(c) for h, c in zip(rheader, cells)}

@@ -25,7 +25,6 @@ import io
 import itertools
 import re
 import unicodedata
-import zipfile
 from collections import defaultdict
 from typing import BinaryIO
 
@@ -37,7 +36,8 @@ from ..errors import FormatError, Problem, ValidationError
 from ..model import RopaGraph
 from ..model import factorize as _codes
 from .checks import subprocessor_cycles
-from .text import MAX_CELL, check_cells, check_zip, neutralise, read_table, unneutralise
+from .sheets import read_sheet
+from .text import MAX_CELL, check_cells, neutralise, read_table, unneutralise
 
 COLUMNS = [
     "controller", "controller_country", "activity", "purpose", "legal_basis",
@@ -68,8 +68,10 @@ def _says_no(cell: str) -> bool:
 
 
 # Headings of the ICO (UK) and CNIL (FR) templates, and everyday variants, by
-# their normalised form (see _norm_header). A heading matches when it starts
-# with one of these.
+# their normalised form (see _heading_key). A heading matches only as a whole,
+# once qualifiers in brackets are left out ("Retention schedule (if possible)"):
+# matching a prefix read "Country of controller" as the recipient's country and
+# "Safeguard review date" as the transfer mechanism.
 COLUMN_ALIASES: dict[str, str] = {
     # ICO documentation template for controllers
     "business_function": "activity",
@@ -80,14 +82,21 @@ COLUMN_ALIASES: dict[str, str] = {
     "categories_of_personal_data": "data_categories",
     "categories_of_recipients": "recipient",
     "names_of_third_countries_or_international_organisations": "recipient_country",
+    "names_of_third_countries_or_international_organisations_that_personal_data_are_transferred_to":
+        "recipient_country",
     "safeguards_for_exceptional_transfers": "mechanism",
+    "safeguards_for_exceptional_transfers_of_personal_data_to_third_countries_or_international_organisations":
+        "mechanism",
     "retention_schedule": "retention",
     "general_description_of_technical_and_organisational_security_measures": "security_measures",
     "article_6_lawful_basis": "legal_basis",
+    "article_6_lawful_basis_for_processing_personal_data": "legal_basis",
     "art_6_lawful_basis": "legal_basis",
     "lawful_basis": "legal_basis",
     "article_9_basis": "special_condition",
     "article_9_condition": "special_condition",
+    "article_9_basis_for_processing_special_category_data": "special_condition",
+    "article_9_condition_for_processing_special_category_data": "special_condition",
     "location_of_personal_data": "processing_countries",
     "link_to_contract_with_processor": "dpa",
     "source_of_personal_data": "source",
@@ -107,7 +116,6 @@ COLUMN_ALIASES: dict[str, str] = {
     "destinataires": "recipient",
     "sous_traitants": "recipient",
     "pays_destinataire": "recipient_country",
-    "pays": "recipient_country",
     "garanties": "mechanism",
     "type_de_garanties": "mechanism",
     "mesures_de_securite": "security_measures",
@@ -118,7 +126,25 @@ COLUMN_ALIASES: dict[str, str] = {
     "retention_period": "retention",
     "transfer_mechanism": "mechanism",
     "safeguard": "mechanism",
-    "country": "recipient_country",
+    "safeguards": "mechanism",
+    "country_of_controller": "controller_country",
+    "country_of_the_controller": "controller_country",
+    "controller_s_country": "controller_country",
+    "country_of_recipient": "recipient_country",
+    "country_of_the_recipient": "recipient_country",
+    "recipient_s_country": "recipient_country",
+}
+# Headings that could name more than one column. The first is how they are read (as
+# they always were) when that column is not otherwise given, and a warning says so;
+# the others are what the user may have meant.
+AMBIGUOUS_HEADINGS: dict[str, tuple[str, ...]] = {
+    "country": ("recipient_country", "controller_country"),
+    "pays": ("recipient_country", "controller_country"),
+    "land": ("recipient_country", "controller_country"),
+    "date": ("", "mechanism_date", "dpf_checked"),
+    "name": ("", "controller", "activity", "recipient"),
+    "organisation": ("", "controller", "recipient"),
+    "organization": ("", "controller", "recipient"),
 }
 
 ROLE_ALIASES = {
@@ -149,34 +175,80 @@ def _norm_header(h: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", h.strip().lower()).strip("_")
 
 
+# Characters that show as nothing: a name with one pasted in is the same name. (Identity only: a
+# name is shown as first written.)
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+
 def _key(name: str) -> str:
-    """Identity of an organisation, subject or category: case- and space-insensitive."""
-    return " ".join(name.split()).casefold()
+    """Identity of an organisation, activity, subject or category: insensitive to case, spacing,
+    Unicode normalisation (NFC: ``é`` one character or ``e`` + accent) and invisible characters.
+
+    >>> _key("Cafe\u0301  Cloud\u200b") == _key("CAF\u00c9 Cloud")
+    True
+    """
+    seen = unicodedata.normalize("NFC", name).translate(_INVISIBLE)
+    key = unicodedata.normalize("NFC", " ".join(seen.split()).casefold())
+    return key or " ".join(name.split()).casefold()
 
 
 def _split(cell: str) -> list[str]:
     return [p for p in SPLIT.split(cell.strip()) if p]
 
 
+def _heading_key(raw: str) -> str:
+    """A heading as the alias table spells it: qualifiers in brackets left out, then normalised."""
+    return _norm_header(re.sub(r"\([^()]*\)", " ", raw)) or _norm_header(raw)
+
+
 def map_header(header: list[str], name: str) -> tuple[dict[int, str], list[Problem]]:
-    """Map column positions to canonical column names; warn about unused columns."""
+    """Map column positions to canonical column names; warn about unused and ambiguous columns.
+
+    An exact canonical heading wins over an alias wherever the alias stands; an alias
+    matches a whole heading only; among equals the first column wins. A heading that
+    could be two columns (``Country``) is read as it always was when that column is
+    free, and reported either way.
+
+    >>> m, problems = map_header(["controller", "Country of controller", "activity", "recipient_country"], "r.csv")
+    >>> m
+    {0: 'controller', 1: 'controller_country', 2: 'activity', 3: 'recipient_country'}
+    """
     mapping: dict[int, str] = {}
-    problems: list[Problem] = []
+    said: list[tuple[int, Problem]] = []
     known = set(COLUMNS + OPTIONAL_COLUMNS)
-    for i, raw in enumerate(header):
-        h = _norm_header(raw)
-        target = h if h in known else next(
-            (v for k, v in COLUMN_ALIASES.items() if h == k or h.startswith(k + "_")), None)
-        if target is None:
-            if h:
-                problems.append(Problem(name, 1, raw, None, "column not used by the register format",
-                                        "warning"))
+    keys = [_heading_key(raw) for raw in header]
+    taken: dict[str, int] = {}
+
+    def warn(i: int, message: str) -> None:
+        said.append((i, Problem(name, 1, header[i], None, message, "warning")))
+
+    # canonical headings first, then aliases, then the ambiguous: none can take the place of a surer one
+    for rank in ("exact", "alias"):
+        for i, h in enumerate(keys):
+            target = (h if h in known else None) if rank == "exact" else \
+                (COLUMN_ALIASES.get(h) if h not in known else None)
+            if target is None:
+                continue
+            if taken.setdefault(target, i) != i:
+                warn(i, f"a second column maps to {target!r} (the first is {header[taken[target]]!r}); "
+                        "only the first is used")
+                continue
+            mapping[i] = target
+    for i, h in enumerate(keys):
+        if h in known or h in COLUMN_ALIASES:
             continue
-        if target in mapping.values():
-            problems.append(Problem(name, 1, raw, None,
-                                    f"a second column maps to {target!r}; only the first is used", "warning"))
-            continue
-        mapping[i] = target
+        if h in AMBIGUOUS_HEADINGS:
+            guess, *others = AMBIGUOUS_HEADINGS[h]
+            could = " or ".join(c for c in (guess, *others) if c)
+            if guess and guess not in taken:
+                taken[guess], mapping[i] = i, guess
+                warn(i, f"the heading could be {could}; read as {guess!r} (rename the column to say which)")
+            else:
+                warn(i, f"the heading could be {could}; not used (rename the column to say which)")
+        elif h:
+            warn(i, "column not used by the register format")
+    problems = [p for _, p in sorted(said, key=lambda x: x[0])]
+    mapping = dict(sorted(mapping.items()))
     missing = [c for c in REQUIRED_COLUMNS if c not in mapping.values()]
     if missing:
         problems.append(Problem(name, 1, None, None,
@@ -231,16 +303,18 @@ def _read_columns(fp: BinaryIO, name: str, also_stripped: bool = False):
     data = fp.read()
     if isinstance(data, str):
         data = data.encode("utf-8")
+    notes: list[Problem] = []
     if data[:4] == b"PK\x03\x04" or name.lower().endswith((".xlsx", ".xlsm")):
-        header, columns, rownums, ragged = _read_xlsx(data, name)
+        header, columns, rownums, ragged, notes = _read_xlsx(data, name)
     else:
         fast = _read_csv_fast(data)
         if fast is None:
-            header, body = read_table(data, name)
+            header, body = read_table(data, name, notes)
             header, columns, rownums, ragged = _columns_of(header, body)
         else:
             header, columns, rownums, ragged = fast
     mapping, problems = map_header(header, name)
+    problems = notes + problems
     if any(p.severity == "error" for p in problems):
         raise FormatError(problems)
     width = len(header)
@@ -374,27 +448,20 @@ def _read_csv_fast(data: bytes):
 
 
 def _read_xlsx(data: bytes, name: str):
-    """Header, columns, row numbers (and no ragged rows) of an XLSX's first sheet."""
-    check_zip(data, name)
-    try:
-        xl = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=str, engine="openpyxl",
-                           keep_default_na=False, na_filter=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise FormatError(Problem(name, None, None, None, f"not a readable XLSX workbook ({exc})")) from exc
-    except Exception as exc:  # openpyxl raises a zoo of types on junk
-        raise FormatError(Problem(name, None, None, None, f"not a readable XLSX workbook ({type(exc).__name__})")) from exc
-    xl = xl.fillna("")
-    if xl.empty:
-        raise FormatError(Problem(name, None, None, None, "the workbook's first sheet is empty"))
+    """Header, columns, row numbers (and no ragged rows) of an XLSX's register sheet, and what to say of it."""
+    sheet = read_sheet(data, name)
+    xl = sheet.frame
     # The header is the first row that names the required columns (ICO sheets have a header block).
     header_idx = 0
     for i in range(min(len(xl), 20)):
-        mapped, _ = map_header([str(x) for x in xl.iloc[i]], name)
+        mapped, _ = map_header([sheet.text(x) for x in xl.iloc[i]], name)
         if set(REQUIRED_COLUMNS) <= set(mapped.values()):
             header_idx = i
             break
-    header = [str(x) for x in xl.iloc[header_idx]]
-    columns = [_umap(xl.iloc[header_idx + 1:, j].to_numpy(dtype=object), str) for j in range(xl.shape[1])]
+    header = [sheet.text(x) for x in xl.iloc[header_idx]]
+    # ESC and the like come escaped as SpreadsheetML says (_x001B_; we write them so): read once per distinct text
+    columns = [_umap(xl.iloc[header_idx + 1:, j].to_numpy(dtype=object), sheet.text)
+               for j in range(xl.shape[1])]
     blank = np.ones(len(xl) - header_idx - 1, dtype=bool)
     for c in columns:
         blank &= _umap(c, lambda v: not v.strip()).astype(bool)
@@ -405,7 +472,20 @@ def _read_xlsx(data: bytes, name: str):
     for c in columns:
         too_long |= _umap(c, len).astype(np.int64) > MAX_CELL
     check_cells(header, [(int(rownums[k]), [str(c[k]) for c in columns]) for k in np.flatnonzero(too_long)], name)
-    return header, columns, rownums, []
+    return header, columns, rownums, [], sheet_notes(sheet, header, header_idx, name)
+
+
+def sheet_notes(sheet, header: list[str], header_idx: int, name: str) -> list[Problem]:
+    """Which sheet was read, and a warning for each formula cell below the header that has no saved value."""
+    notes = list(sheet.notes)
+    for row, col, ref, formula in sheet.formulas:
+        if row <= header_idx + 1:
+            continue
+        heading = header[col] if col < len(header) and header[col].strip() else None
+        notes.append(Problem(name, row, heading, formula, f"sheet {sheet.title!r}, cell {ref}: the formula has no "
+                             "saved value (the workbook was not saved by a spreadsheet program) and is read as "
+                             "empty; open and save it in Excel or LibreOffice", "warning"))
+    return notes
 
 
 def read_register(fp: BinaryIO, name: str = "register.csv") -> RopaGraph:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from ..errors import FormatError, Problem
 
@@ -20,24 +21,57 @@ MAX_RATIO = 200                      # unpacked / packed above this (and above 1
 csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))
 
 
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")  # a multi-byte UTF-8 character (roughly)
+
+
 def decode(data: bytes, name: str) -> str:
-    """Decode bytes as UTF-8 (BOM allowed) or, failing that, cp1252.
+    """Decode bytes as UTF-8 (BOM allowed) or, failing that, cp1252, line by line.
 
     >>> decode("café".encode("cp1252"), "x.csv")
     'café'
+    >>> decode("é\\n".encode() + "é\\n".encode("cp1252"), "x.csv")  # one file, two encodings
+    'é\\né\\n'
+    """
+    return decode_lines(data, name)[0]
+
+
+def decode_lines(data: bytes, name: str) -> tuple[str, list[int]]:
+    """The text, and the lines (1 = first) read as cp1252 in a file whose other lines are UTF-8.
+
+    A file is UTF-8 or cp1252 as a whole, mostly; but rows pasted in from another file
+    can bring the other encoding along, and decoding the whole file as cp1252 would turn
+    every UTF-8 ``ü`` into ``Ã¼`` (and one organisation into two). So each line is UTF-8
+    when it can be, else cp1252; the lines that needed cp1252 are returned, to be reported,
+    when UTF-8 lines with other than ASCII show that the file meant UTF-8. A line in
+    neither encoding is refused with its line number.
     """
     if b"\x00" in data[:65536]:
         raise FormatError(Problem(name, None, None, None,
                                   "this is a binary file, not a text file (CSV, text, HTML)"))
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), []
     except UnicodeDecodeError:
         pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError as exc:
-        raise FormatError(Problem(name, None, None, None,
-                                  f"cannot decode the file as UTF-8 or cp1252 (byte {exc.start})")) from exc
+    if not _UTF8_SEQUENCE.search(data):  # no UTF-8 letter anywhere: a cp1252 file, decoded at once
+        try:
+            return data.decode("cp1252"), []
+        except UnicodeDecodeError:
+            pass  # the line by line reading below names the line
+    parts, legacy, utf8 = [], [], False
+    for i, line in enumerate(data.split(b"\n"), start=1):
+        try:
+            text = line.decode("utf-8-sig" if i == 1 else "utf-8")
+            utf8 = utf8 or not line.isascii()
+        except UnicodeDecodeError:
+            try:
+                text = line.decode("cp1252")
+            except UnicodeDecodeError as exc:
+                raise FormatError(Problem(name, i, None, line[max(0, exc.start - 20):exc.start + 20].decode(
+                    "cp1252", "replace"), f"cannot decode line {i} as UTF-8 or cp1252 (byte {exc.start + 1} of "
+                    "the line)")) from exc
+            legacy.append(i)
+        parts.append(text)
+    return "\n".join(parts), legacy if utf8 else []
 
 
 def sniff_delimiter(text: str) -> str:
@@ -48,17 +82,27 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def read_table(data: bytes, name: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Header and (row number, cells) pairs of a delimited text file; row 1 is the header."""
-    text = decode(data, name)
+def read_table(data: bytes, name: str, notes: list[Problem] | None = None
+               ) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and (row number, cells) pairs of a delimited text file; row 1 is the header.
+
+    ``notes`` gets a warning for each row decoded as cp1252 in a file otherwise UTF-8.
+    """
+    text, legacy = decode_lines(data, name)
     if not text.strip():
         raise FormatError(Problem(name, None, None, None, "the file is empty"))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     reader = csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text))
     header: list[str] | None = None
     body: list[tuple[int, list[str]]] = []
+    legacy_rows: dict[int, int] = {}  # row -> first cp1252 line in it
+    pending = iter(legacy)
+    next_legacy = next(pending, None)
     try:
         for i, r in enumerate(reader):  # blank rows are dropped as they come (a file of blank lines stays small)
+            while next_legacy is not None and next_legacy <= reader.line_num:  # a row may span lines
+                legacy_rows.setdefault(i + 1, next_legacy)
+                next_legacy = next(pending, None)
             if header is None:
                 header = r
             elif any(c.strip() for c in r):
@@ -68,6 +112,11 @@ def read_table(data: bytes, name: str) -> tuple[list[str], list[tuple[int, list[
     if header is None:
         raise FormatError(Problem(name, None, None, None, "the file is empty"))
     check_cells(header, body, name)
+    if notes is not None:
+        for row, line in legacy_rows.items():
+            notes.append(Problem(name, row, None, None, f"this row is not UTF-8 like the rest of the file; read "
+                                 f"as cp1252 (Windows Western), from line {line}: check its accented letters",
+                                 "warning"))
     return header, body
 
 
@@ -124,6 +173,36 @@ def check_zip(data: bytes, name: str) -> None:
     if total > MAX_MEMBER_BYTES or (total > 16 * 1024 * 1024 and total > MAX_RATIO * max(1, packed)):
         raise FormatError(Problem(name, None, None, None, f"the archive unpacks to {total} bytes from {packed}: "
                                   "refused as a zip bomb"))
+
+
+# Characters XML 1.0 cannot carry (C0 controls other than tab, newline, carriage return; lone surrogates;
+# FFFE/FFFF), and the escape SpreadsheetML gives them (ECMA-376 ST_Xstring: ``_x001B_`` for ESC; an
+# underscore that would start such a sequence is itself written ``_x005F_``). Excel reads and writes it.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ESCAPE_LIKE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
+_ESCAPED = re.compile("_x([0-9A-Fa-f]{4})_")
+
+
+def escape_xml_text(value: str) -> str:
+    """Text XML can hold, reversibly: :func:`unescape_xml_text` gives ``value`` back.
+
+    >>> escape_xml_text("Acme\x1b[31m _x0041_")
+    'Acme_x001B_[31m _x005F_x0041_'
+    >>> unescape_xml_text(escape_xml_text("a\x01_x0041_x0042_")) == "a\x01_x0041_x0042_"
+    True
+    """
+    if "_x" in value:
+        value = _ESCAPE_LIKE.sub("_x005F_", value)
+    if XML_ILLEGAL.search(value):
+        value = XML_ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
+    return value
+
+
+def unescape_xml_text(value: str) -> str:
+    """Undo :func:`escape_xml_text` (and Excel's own escapes in a workbook it wrote)."""
+    if "_x" not in value:
+        return value
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), value)
 
 
 def _quoted_formula(value: str) -> bool:

@@ -72,6 +72,13 @@ def latin1_dutch() -> bytes:
                      tia="")).encode("latin-1")
 
 
+def mixed_utf8_cp1252() -> bytes:
+    """Rows pasted from a cp1252 file into a UTF-8 one: each row must be read in its own encoding."""
+    lines = _csv(_row(controller="Müller & Söhne GmbH", recipient="Straßburger Lohnbüro AG"),
+                 _row(controller="Müller & Söhne GmbH", activity="Billing", recipient="Café Crème SARL")).splitlines()
+    return (lines[0] + "\n" + lines[1] + "\n").encode("utf-8") + (lines[2] + "\n").encode("cp1252")
+
+
 def mixed_line_endings() -> bytes:
     rows = [",".join(_row(activity=a, recipient=r)) for a, r in
             (("Payroll", "Cloud Inc"), ("Recruitment", "Jobs Inc"), ("Marketing", "Mail Inc"))]
@@ -178,6 +185,10 @@ def bundle_bad_int() -> bytes:
 
 def bundle_without_relationships() -> bytes:
     return _zip({"nodes.csv": NODES.encode()})
+
+
+def bundle_garbage_relationships() -> bytes:
+    return _zip({"nodes.csv": NODES.encode(), "relationships.csv": b"\x89PNG;;whatever,this,was\r\n"})
 
 
 def bundle_binary_member() -> bytes:
