@@ -317,7 +317,10 @@ def _transfers(cols: dict[str, list], as_of: dt.date | None = None) -> list[Tran
             destination_name = destination_name or destination
             destination = destination_name
         key = (_name(controller), _name(activity), _name(exporter), _name(importer), destination)
-        rank = (len(path), path, -1 if row is None else row)
+        # ties between same-named organisations or activities go to the smallest ids: the same row whatever
+        # order the engine returned them in
+        rank = (len(path), path, -1 if row is None else row, _name(activity_id), _name(exporter_id), _name(src_id),
+                _name(importer_id))
         if key in best and ranks[key] <= rank:
             continue  # ties between equally short chains: the first path, then row, in sort order: reports repeat
         ranks[key] = rank

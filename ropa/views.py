@@ -221,7 +221,8 @@ def annotate(g: nx.MultiDiGraph, findings: Iterable,
 
     >>> from ropa.samples import example_graph
     >>> g = build_network(example_graph())
-    >>> f = {"rule": "r", "severity": "high", "controller": "Voorbeeld Zorg BV", "activity": "Newsletter",
+    >>> f = {"rule": "safe_harbor_reliance", "severity": "high", "controller": "Voorbeeld Zorg BV",
+    ...      "activity": "Newsletter",
     ...      "exporter": "Voorbeeld Zorg BV", "importer": "Mail Blast LLC"}
     >>> a = annotate(g, [f])
     >>> [d["verdict"] for u, v, d in a.edges(data=True) if v == "Organisation:mail blast llc"]

@@ -23,7 +23,8 @@ from ropa.findings import finalise
 from ropa.formats.register import read_register
 from ropa.generate import generate
 from ropa.model import CHAIN_LIMIT, RopaGraph, engagement_chains
-from ropa.report.model import _columns, _transfers, load_query
+from ropa.report.model import load_query
+from ropa.transfers import _columns, _transfers
 from ropa.rules import evaluate, load_rules, run_rule
 from ropa.samples import example_graph, sample_graph
 from ropa.schema import REL_TYPES
@@ -39,7 +40,7 @@ def _findings(store, rule) -> list[dict]:
 
 
 def _transfer_list(store, query) -> list[dict]:
-    return [dataclasses.asdict(t) for t in _transfers(_columns(store, query, {"asOf": TODAY}))]
+    return [dataclasses.asdict(t) for t in _transfers(_columns(store, query, {"asOf": TODAY}), TODAY)]
 
 
 def assert_same_as_walk(store) -> int:

@@ -122,7 +122,7 @@ def test_findings_table_shows_one_page_at_a_time(findings):
     at.run()
     ok(at)
     f = findings[PAGE_SIZE + 3]
-    assert any(s.value.startswith(f"{f['severity'].upper()} · {f['rule']}") for s in at.subheader)
+    assert any(s.value.startswith(f"{f['severity'].upper()} · {f['title']}") for s in at.subheader)
 
 
 def test_filter_then_page(findings):

@@ -423,3 +423,14 @@ def test_shipped_rule_headers_hold_no_query_notes():
     for r in load_rules():
         for field in (r.title, r.article, r.legal_source, r.remediation):
             assert "//" not in field and len(field) < 400, (r.id, field)
+
+
+def test_a_safeguard_that_did_not_exist_yet_on_the_date_is_not_in_place():
+    """The 2021 SCCs apply from 2021-06-27 (mechanisms.csv valid_from): named for a transfer as of 2020-07-01, they
+    were no safeguard then, signed or not."""
+    sccs = row(**US, mechanism="scc_2021", tia="yes")
+    (f,) = fired(check_rows(sccs, as_of=dt.date(2020, 7, 1)), "transfer_without_safeguard")
+    assert "did not exist yet" in f.reason
+    assert not fired(check_rows(sccs, as_of=dt.date(2021, 6, 27)), "transfer_without_safeguard")
+    assert not fired(check_rows(row(**US, mechanism="scc_2010", tia="yes"), as_of=dt.date(2020, 7, 1)),
+                     "transfer_without_safeguard")

@@ -54,7 +54,9 @@ WITH DISTINCT c, act, d, zid, yid,
      CASE WHEN d > 5 THEN m5 END AS n5, CASE WHEN d > 6 THEN m6 END AS n6
 MATCH (z:Organisation)-[last:ENGAGES]->(y:Organisation)-[:PROCESSES_IN]->(k:Country)
 WHERE z.id = zid AND y.id = yid AND last.activity = act.id AND k.eea = false
-OPTIONAL MATCH (m:Mechanism) WHERE m.id = last.mechanism
+WITH c, act, d, n1, n2, n3, n4, n5, n6, z, last, y, k,
+     CASE WHEN coalesce(last.mechanism_date, $asOf) <= $asOf THEN last.mechanism ELSE 'none' END AS in_place
+OPTIONAL MATCH (m:Mechanism) WHERE m.id = in_place
 WITH c, act, z, last, y, k, m, coalesce(y.dpf_certified, false) AS certified,
      CASE d WHEN 1 THEN [c.name, z.name, y.name]
             WHEN 2 THEN [c.name, n1, z.name, y.name]
@@ -81,6 +83,7 @@ RETURN 'onward_transfer_chain' AS rule,
          z.name + CASE
            WHEN m IS NULL AND NOT adequate THEN '; the last hop records no transfer mechanism.'
            WHEN m IS NULL THEN '; the last hop relies on the adequacy of the destination.'
+           WHEN m.kind = 'none' THEN '; the last hop records no transfer mechanism in place on the evaluation date.'
            ELSE '; the last hop relies on ' + m.label + '.'
          END AS reason,
        null AS legal_source,

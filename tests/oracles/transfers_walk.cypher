@@ -23,7 +23,9 @@ RETURN c.name AS controller, act.name AS activity, exp.name AS exporter, imp.nam
        m.label AS mechanism_label, m.kind AS mechanism_kind, m.legal_source AS mechanism_legal_source,
        m.requires_tia AS requires_tia, h.tia AS tia,
        ad.instrument AS adequacy, ad.scope AS adequacy_scope, ad.legal_source AS adequacy_legal_source,
-       h.evidence AS evidence, h.source AS source, h.row AS row
+       h.evidence AS evidence, h.source AS source, h.row AS row,
+       act.id AS activity_id, h.exporter AS exporter_id, imp.id AS importer_id, 'DISCLOSES_TO' AS hop_type,
+       act.id AS src_id, m.invalid_from AS mechanism_invalid_from
 UNION ALL
 MATCH (c:Organisation)-[:CONTROLS]->(act:Activity)-[:DISCLOSES_TO]->(o1:Organisation)
 OPTIONAL MATCH (x1:Organisation)-[e1:ENGAGES]->(o2:Organisation)
@@ -52,7 +54,7 @@ WHERE hop.y IS NOT NULL AND hop.y <> c.id
 WITH DISTINCT c, act, hop.z AS zid, hop.y AS yid, hop.path AS path
 MATCH (z:Organisation)-[h:ENGAGES]->(imp:Organisation)-[:PROCESSES_IN]->(k:Country)
 WHERE z.id = zid AND imp.id = yid AND h.activity = act.id AND k.eea = false
-WITH c, act, h, imp, k, path
+WITH c, act, h, imp, k, path, zid
 MATCH (exp:Organisation) WHERE exp.id = h.exporter
 OPTIONAL MATCH (m:Mechanism) WHERE m.id = h.mechanism
 OPTIONAL MATCH (ad:Adequacy)-[:COVERS]->(k)
@@ -63,4 +65,6 @@ RETURN c.name AS controller, act.name AS activity, exp.name AS exporter, imp.nam
        m.label AS mechanism_label, m.kind AS mechanism_kind, m.legal_source AS mechanism_legal_source,
        m.requires_tia AS requires_tia, h.tia AS tia,
        ad.instrument AS adequacy, ad.scope AS adequacy_scope, ad.legal_source AS adequacy_legal_source,
-       h.evidence AS evidence, h.source AS source, h.row AS row
+       h.evidence AS evidence, h.source AS source, h.row AS row,
+       act.id AS activity_id, h.exporter AS exporter_id, imp.id AS importer_id, 'ENGAGES' AS hop_type,
+       zid AS src_id, m.invalid_from AS mechanism_invalid_from
