@@ -39,7 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def write_small_register(path: Path, tag: str, rows: int = 4) -> Path:
     """A register of a few rows whose names no generated RoPA uses (so the new state differs from the old)."""
     from ropa.formats.register import COLUMNS
-    with open(path, "w", encoding="utf-8", newline="") as fp:
+    tmp = path.with_name(path.name + f".{os.getpid()}.part")  # renamed into place: a reader never sees half
+    with open(tmp, "w", encoding="utf-8", newline="") as fp:
         w = csv.DictWriter(fp, fieldnames=COLUMNS, lineterminator="\n")
         w.writeheader()
         for i in range(rows):
@@ -49,6 +50,7 @@ def write_small_register(path: Path, tag: str, rows: int = 4) -> Path:
                 "retention": "1 year", "security_measures": "encryption", "recipient": f"Fault {tag} vendor {i}",
                 "recipient_role": "processor", "recipient_country": ("US", "IN", "DE", "CH")[i % 4],
                 "mechanism": ("scc_2021", "", "none", "adequacy")[i % 4], "dpa": "yes", "source": "faults"})
+    os.replace(tmp, path)
     return path
 
 
@@ -87,6 +89,8 @@ with EmbeddedBackend(sys.argv[1]) as s:            # opened for writing, as the 
     if getattr(s, "_dir", None) is not None:
         with open(s._dir.data_path(s._state), "rb") as fp:
             digest = hashlib.file_digest(fp, "sha256").hexdigest()
+    assert s._state is not None or s._dir is None, f"no current state in {sys.argv[1]}: " + repr(
+        sorted(str(p) for p in s._dir.root.rglob("*")))
     # the same bytes hold the same data: only a database file not seen before is exported and hashed
     fp = known.get(digest) or fingerprint_of(s.export_tables())
     n = s.run("MATCH (a:Activity) RETURN count(a) AS n")[0]["n"]
