@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup clean bench lint-deps fuzz eval eval-test bench-extract
+.PHONY: run test setup clean bench lint-deps fuzz faults eval eval-test bench-extract
 LINT := tools/cypher-lint
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
@@ -47,5 +47,14 @@ FUZZ_SECONDS ?= 600
 fuzz: setup
 	$(BIN)/python -m fuzz.run --seconds $(FUZZ_SECONDS)
 
+# Kill `ropa import` FAULT_KILLS times (SIGKILL and SIGTERM) and fill the disk FAULT_DISK_FULL times on a
+# store of FAULT_RELATIONSHIPS; each time the store must be the old or the new state (tests/faults.py).
+FAULT_RELATIONSHIPS ?= 100000
+FAULT_KILLS ?= 200
+FAULT_DISK_FULL ?= 20
+faults: setup
+	$(BIN)/python tests/faults.py --relationships $(FAULT_RELATIONSHIPS) --kills $(FAULT_KILLS) \
+	  --disk-full $(FAULT_DISK_FULL) --out .faults/results.json
+
 clean:
-	rm -rf $(VENV) .ropa .pytest_cache
+	rm -rf $(VENV) .ropa .pytest_cache .faults

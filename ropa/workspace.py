@@ -10,8 +10,9 @@ opens it read-only for each piece of work (that read sees one whole state, whoev
 imports meanwhile) and for writing only for the moment of its own import. ``ropa
 import`` can therefore run while the explorer is open; the explorer notices the
 new data through :meth:`Workspace.version` (the number of the current state) and
-re-reads. Only two writers at the same instant collide, and the loser (after a
-short wait) gets :class:`~ropa.errors.StoreLockedError` with a clear message. An
+re-reads. A writer waits for another one (``retry_for``, 30 s by default: a
+write of a large store takes that long) and then gets
+:class:`~ropa.errors.StoreLockedError` with a clear message. An
 interrupted import found at an open is rolled back and said in :attr:`notices`.
 A server backend (Neo4j) is simply held open and shared.
 
@@ -92,7 +93,7 @@ class EmbeddedWorkspace(Workspace):
 
     kind = "embedded"
 
-    def __init__(self, path: str | Path, retry_for: float = 4.0):
+    def __init__(self, path: str | Path, retry_for: float = 30.0):
         self.path = Path(path)
         self.retry_for = retry_for
         self._lock = threading.Lock()   # one store handle at a time within this process

@@ -231,11 +231,12 @@ def test_a_merge_recomputes_the_chains_of_the_stored_hops():
 # -- stores written before hops had a chain ---------------------------------------------------------
 
 def _old_store(path, g: RopaGraph, monkeypatch) -> None:
-    """A store as the version before this property wrote it: hop tables without ``chain``."""
+    """A store as the version before this property wrote it: hop tables without ``chain``, in one file
+    (the versions before the store directories)."""
+    from conftest import single_file_store
     for rt in ("DISCLOSES_TO", "ENGAGES"):
         monkeypatch.setitem(REL_TYPES, rt, dataclasses.replace(REL_TYPES[rt], derived=()))
-    with EmbeddedBackend(path) as store:
-        store.replace(g)
+    single_file_store(path.parent, g, path.name)
     monkeypatch.undo()
     db = lb.Database(str(path), read_only=True)
     conn = lb.Connection(db)

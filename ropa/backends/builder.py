@@ -1,4 +1,4 @@
-"""Write a new state of the embedded store in a child process: ``python ropa/backends/builder.py DIR PID``.
+"""Write a new state of the embedded store in a child process (``ropa/backends/__main__.py DIR PID``).
 
 Why a child process: LadybugDB (0.22) ends the whole process (``std::terminate`` from its close) when
 a write failed on a full disk and the database is then closed, so the writer could neither clean up
@@ -8,8 +8,9 @@ checkpoints and closes it. Whatever happens to the child, the importing process 
 the new state away and reports the cause; the child dies with its parent (``PR_SET_PDEATHSIG``).
 
 Protocol: the plan is ``DIR/load/plan.json`` (a list of ``{"query", "table"}``, ``table`` the name of the
-Parquet file beside it that the query copies from, or null); the child prints ``step N`` after each statement and ``done`` at the
-end on standard output, and a failure's message on standard error (exit 3).
+Parquet file beside it that the query copies from, or null); the child prints ``step N`` after each
+statement, ``commit``, ``checkpoint`` and ``done`` on standard output, and a failure's message on standard
+error (exit 3). This module imports nothing of the ropa package, so the child starts quickly.
 """
 from __future__ import annotations
 
@@ -52,51 +53,36 @@ class PlanRecorder:
         (self.directory / PLAN).write_text(json.dumps(self.steps), encoding="utf-8")
 
 
-def _die_with_parent(parent: int) -> None:
-    """Linux: be killed when the importing process dies (SIGKILL or otherwise), not write on alone."""
+def die_with_parent(parent: int) -> bool:
+    """Linux: be killed when the importing process dies (SIGKILL or otherwise), not write on alone.
+    False when the parent is gone already."""
     try:
         import ctypes
         import signal
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(4)
+    return os.getppid() == parent  # else the parent died before prctl took effect
 
 
-def build(directory: Path) -> None:
+def build(directory: Path, say) -> None:
+    """Run the plan in ``directory/load`` into ``directory/data.lbdb``, in one transaction, checkpoint and
+    close; ``say(line)`` reports each step."""
     import ladybug as lb
     load = directory / "load"
     steps = json.loads((load / PLAN).read_text(encoding="utf-8"))
     db = lb.Database(str(directory / "data.lbdb"))
     os.chdir(load)  # the plan names its Parquet files relative to it
     conn = lb.Connection(db)
-    print("opened", flush=True)
+    say("opened")
     conn.execute("BEGIN TRANSACTION")  # one commit, not one per statement (each syncs the WAL)
-    began = True
     for i, step in enumerate(steps):
         conn.execute(step["query"])
-        print(f"step {i + 1}", flush=True)
-    if began:
-        print("commit", flush=True)
-        conn.execute("COMMIT")
-    print("checkpoint", flush=True)
+        say(f"step {i + 1}")
+    say("commit")
+    conn.execute("COMMIT")
+    say("checkpoint")
     conn.execute("CHECKPOINT")  # fails here, as a Python error, rather than inside close
     conn.close()
     db.close()
-    print("done", flush=True)
-
-
-def main(argv: list[str]) -> int:
-    directory, parent = Path(argv[0]), int(argv[1])
-    _die_with_parent(parent)
-    try:
-        build(directory)
-    except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises the typed error
-        print(f"{type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
-        os._exit(3)  # not through LadybugDB's destructors: they may end the process on a full disk
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    say("done")

@@ -304,7 +304,7 @@ class EmbeddedBackend(Backend):
         recorder.finish()
         steps = len(recorder.steps)
         # run as a script: importing the ropa package would import pandas, for nothing (a second or two)
-        child = subprocess.Popen([sys.executable, str(Path(__file__).with_name("builder.py")),
+        child = subprocess.Popen([sys.executable, str(Path(__file__).with_name("__main__.py")),
                                   str(data.parent.resolve()), str(os.getpid())],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
@@ -687,8 +687,8 @@ def _migrate_single_file(path: Path) -> None:
                 counts["activities"] = conn.execute("MATCH (a:Activity) RETURN count(a)").get_next()[0]
                 counts["organisations"] = conn.execute("MATCH (o:Organisation) RETURN count(o)").get_next()[0]
                 counts["relationships"] = sum(
-                    conn.execute(f"MATCH ()-[r:{t}]->() RETURN count(r)").get_next()[0]
-                    for t in REL_TYPES if not REL_TYPES[t].reference)
+                    conn.execute(f"MATCH ()-[r:{rel_type}]->() RETURN count(r)").get_next()[0]
+                    for rel_type in REL_TYPES if not REL_TYPES[rel_type].reference)
             except RuntimeError:
                 counts = {}  # an older store without some table: the counts are only for the history
             conn.close()
