@@ -1,9 +1,12 @@
 """Every explorer page under Streamlit's AppTest, on the sample data in a scratch store."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import re
+from typing import Callable
 
 import pytest
 from conftest import explorer_on
@@ -50,6 +53,44 @@ def frames(at: AppTest) -> list[str]:
 def drawn_nodes(page_html: str) -> list[dict]:
     data = page_html.split("new vis.DataSet(", 1)[1].split(");\n", 1)[0]
     return json.loads(data)
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """What each download button would hand the browser, by file name, built only when asked for (as a
+    click would, after the script run has finished and the page's variables hold their last values)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+    made: dict[str, Callable[[], bytes]] = {}
+    add, add_deferred = MediaFileManager.add, MediaFileManager.add_deferred
+
+    def record_add(self, data, mimetype, coordinates, file_name=None, is_for_static_download=False):
+        if is_for_static_download:
+            made[file_name] = lambda data=data: data if isinstance(data, bytes) else data.encode()
+        return add(self, data, mimetype, coordinates, file_name=file_name,
+                   is_for_static_download=is_for_static_download)
+
+    def record_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kw):
+        made[file_name] = data_callable
+        return add_deferred(self, data_callable, mimetype, coordinates, file_name=file_name, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add", record_add)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record_deferred)
+    return made
+
+
+def read_csv(data: bytes) -> list[dict]:
+    assert data.startswith("\ufeff".encode())
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def read_xlsx(data: bytes) -> dict[str, list[dict]]:
+    from openpyxl import load_workbook
+    wb = load_workbook(io.BytesIO(data))
+    out = {}
+    for ws in wb.worksheets:
+        rows = list(ws.iter_rows(values_only=True))
+        out[ws.title] = [dict(zip(rows[0], r)) for r in rows[1:]]
+    return out
 
 
 def store_fingerprint(path) -> str:
@@ -141,6 +182,48 @@ def test_record_per_controller_and_processor():
     assert len(raid) and not raid.equals(first)
     assert raid["(e) transfers to third countries (country: safeguard)"].str.contains("Privacy Shield").any()
     assert {b.key for b in at.download_button} >= {"dl_xlsx", "dl_ctrl_csv", "dl_ctrl_xlsx"}
+
+
+def test_record_downloads_hold_the_chosen_controllers_record(downloads):
+    """The files, opened, are the chosen controller's Art. 30(1) record (not the processor tab's content)."""
+    at = ok(app("record"))
+    at.selectbox(key="rec_controller").select("RAIDBOXES GmbH").run()
+    ok(at)
+    on_screen = at.dataframe[0].value
+    rows = read_csv(downloads["art30-1-raidboxes-gmbh.csv"]())
+    assert rows and {r["(a) controller"] for r in rows} == {"RAIDBOXES GmbH"}
+    assert list(rows[0])[:2] == ["(a) controller", "(a) controller country"]
+    assert [r["activity"] for r in rows] == list(on_screen["activity"])
+    (sheet,) = read_xlsx(downloads["art30-1-raidboxes-gmbh.xlsx"]()).values()
+    assert {r["(a) controller"] for r in sheet} == {"RAIDBOXES GmbH"}
+    assert [r["activity"] for r in sheet] == list(on_screen["activity"])
+    assert "(a) processor" not in sheet[0]
+    processor = read_csv(downloads["art30-2.csv"]())
+    assert processor and "(a) processor" in processor[0]
+
+
+def test_findings_and_transfers_downloads_hold_the_filtered_tables(downloads):
+    at = ok(app("transfers"))
+    at.multiselect(key="ff_severity").select("high").run()
+    ok(at)
+    caption = next(c.value for c in at.caption if c.value.startswith("Findings 1"))
+    high = int(re.search(r" of (\d+)", caption).group(1))
+    findings = read_csv(downloads["findings.csv"]())
+    assert len(findings) == high and {r["severity"] for r in findings} == {"high"}
+    assert "rule" in findings[0]
+    transfers = read_csv(downloads["transfers.csv"]())
+    assert transfers and "verdict" in transfers[0]
+
+
+def test_a_download_that_cannot_be_built_says_so(monkeypatch):
+    import ropa.ui.transfers as page
+
+    def broken(df, fp):
+        raise OSError("disk full")
+    monkeypatch.setattr(page, "write_csv", broken)
+    at = app("transfers")
+    assert not at.exception
+    assert any("findings.csv" in unmark(e.value) and "disk full" in unmark(e.value) for e in at.error)
 
 
 def test_query_console_reads_and_refuses_writes():

@@ -92,6 +92,49 @@ def guarded(page: Callable[[], None]) -> Callable[[], None]:
     return run
 
 
+EAGER_ROWS = 5000  # a download of up to this many rows is built with the page, so a failure shows at once
+_FAILED: dict[tuple[str, str], str] = {}  # (session, button key) -> why a download built on click failed
+
+
+def _session() -> str:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else ""
+
+
+def download(where, label: str, build: Callable[[], bytes], file_name: str, mime: str, key: str,
+             rows: int | None = None, **kw) -> None:
+    """A download button for ``build()`` (a function of values bound now, never of page variables that a
+    later part of the page rebinds: Streamlit calls a deferred ``data`` after the script run ends).
+
+    Up to :data:`EAGER_ROWS` rows the file is built with the page and a failure is an error on the page,
+    with no button. Larger (or ``rows=None``), it is built on click; a failure there is logged and shown
+    as an error on the next run of the page."""
+    session = _session()
+    failed = _FAILED.pop((session, key), None)
+    if failed:
+        where.error(plain(f"The download {file_name} could not be built: {failed}"))
+    if rows is not None and rows <= EAGER_ROWS:
+        try:
+            data = build()
+        except Exception as exc:
+            log.exception("download %s failed", file_name)
+            where.error(plain(f"The download {file_name} could not be built ({type(exc).__name__}: {exc}). "
+                              "The details are in the explorer's log."))
+            return
+        where.download_button(label, data, file_name, mime, key=key, on_click="ignore", **kw)
+        return
+
+    def on_click() -> bytes:
+        try:
+            return build()
+        except Exception as exc:
+            log.exception("download %s failed", file_name)
+            _FAILED[(session, key)] = f"{type(exc).__name__}: {exc}"
+            raise
+    where.download_button(label, on_click, file_name, mime, key=key, on_click="ignore", **kw)
+
+
 def graph_frame(page_html: str, height: int) -> None:
     """Embed a page from ropa.render (it carries its own legend below the canvas)."""
     st.iframe(page_html, height=height + 70)

@@ -1,6 +1,7 @@
 """Transfers & findings: every finding and every restricted transfer, filterable; a row shows its route."""
 from __future__ import annotations
 
+import functools
 import io
 from typing import Callable
 
@@ -13,15 +14,15 @@ from ..render import network_html
 from ..palette import OK_COLOUR, SEVERITY_COLOURS
 from ..tables import write_csv
 from . import state
-from .common import as_of_picker, graph_frame, guarded, many_multiselect, plain, quote, store_caption
+from .common import as_of_picker, download, graph_frame, guarded, many_multiselect, plain, quote, store_caption
 
 SUBGRAPH_HEIGHT = 340
 SEVERITY_ORDER = ["high", "medium", "low", ""]
 
 
-def _csv(df: pd.DataFrame) -> bytes:
+def _csv(df: pd.DataFrame, columns: list[str]) -> bytes:
     buf = io.BytesIO()
-    write_csv(df, buf)
+    write_csv(df[columns], buf)
     return buf.getvalue()
 
 
@@ -133,8 +134,8 @@ def page() -> None:
                                 lambda: state.haystack("findings", version, as_of, table, FINDING_ORDER))
             part = _pager(shown, "ff_page", "Findings", len(table))
             picked = _table(part, "findings_table", FINDING_ORDER)
-            st.download_button("Download these findings (CSV)", lambda: _csv(shown[FINDING_ORDER]), "findings.csv",
-                               "text/csv", key="dl_findings", icon=":material/download:", on_click="ignore")
+            download(st, "Download these findings (CSV)", functools.partial(_csv, shown, FINDING_ORDER),
+                     "findings.csv", "text/csv", "dl_findings", rows=len(shown), icon=":material/download:")
             if picked is not None:
                 f = findings[picked]
                 st.subheader(views.finding_label(f))
@@ -156,8 +157,8 @@ def page() -> None:
                                 lambda: state.haystack("transfers", version, as_of, transfers, TRANSFER_ORDER))
             part = _pager(shown, "tf_page", "Restricted transfers", len(transfers))
             picked = _table(part, "transfers_table", TRANSFER_ORDER)
-            st.download_button("Download these transfers (CSV)", lambda: _csv(shown[TRANSFER_ORDER]), "transfers.csv",
-                               "text/csv", key="dl_transfers", icon=":material/download:", on_click="ignore")
+            download(st, "Download these transfers (CSV)", functools.partial(_csv, shown, TRANSFER_ORDER),
+                     "transfers.csv", "text/csv", "dl_transfers", rows=len(shown), icon=":material/download:")
             if picked is not None:
                 t = transfers.loc[picked]
                 st.subheader(f"{t['exporter']} → {t['importer']} ({t['destination_names']})")
