@@ -42,16 +42,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+NET_AUDIT = ROOT / "tests" / "netaudit"
+
+
 @contextlib.contextmanager
 def streamlit_server(store: Path, log_dir: Path):
-    """``streamlit run`` of the explorer on ``store`` (embedded, usage statistics off); yields its base URL."""
+    """``streamlit run`` of the explorer on ``store`` with the project's .streamlit/config.toml (loopback
+    only, usage statistics off) and only a port of its own; yields its base URL. Every attempt of the
+    server to reach another host is written to ``log_dir/net-audit.log`` (tests/netaudit/)."""
     port = _free_port()
-    env = {**os.environ, "ROPA_STORE": str(store)}
+    audit = log_dir / "net-audit.log"
+    audit.touch()
+    env = {**os.environ, "ROPA_STORE": str(store), "ROPA_NET_AUDIT": str(audit),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(NET_AUDIT), os.environ.get("PYTHONPATH")]))}
     env.pop("NEO4J_URI", None)
     log = open(log_dir / "streamlit.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -76,8 +83,13 @@ def streamlit_server(store: Path, log_dir: Path):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with streamlit_server(tmp_path_factory.mktemp("browser") / "store.lbdb", tmp_path_factory.mktemp("log")) as base:
+def server_log(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("log")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, server_log):
+    with streamlit_server(tmp_path_factory.mktemp("browser") / "store.lbdb", server_log) as base:
         yield base
 
 
@@ -97,7 +109,7 @@ def browser_page(server):
 
 
 def _local(url: str, base: str) -> bool:
-    return url.startswith((base, "data:", "blob:", "about:")) or url.startswith("http://localhost")
+    return url.startswith((base + "/", "data:", "blob:", "about:")) or url == base
 
 
 def _open(page, base: str, path: str, heading: str):
@@ -170,11 +182,20 @@ def _drawn(frame) -> dict:
     }""")
 
 
+def _download(page, button: str) -> list[dict]:
+    """Click a download button; the CSV it saves, as rows."""
+    import csv
+    with page.expect_download() as dl:
+        page.get_by_role("button", name=button).click()
+    text = Path(dl.value.path()).read_bytes().decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
 def _shot(page, name: str):
     page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
 
 
-def test_the_explorer_in_a_browser(server, browser_page):
+def test_the_explorer_in_a_browser(server, server_log, browser_page):
     page, requests = browser_page
     base = server
 
@@ -214,6 +235,8 @@ def test_the_explorer_in_a_browser(server, browser_page):
     route = _graph_frame(page, lambda d: d["nodes"] < 20)
     assert route["nodes"] >= 3 and route["ink"] > 300
     _shot(page, "4-transfers-row")
+    findings = _download(page, "Download these findings (CSV)")
+    assert findings and "rule" in findings[0] and findings[0]["severity"] in {"high", "medium", "low"}
     page.get_by_role("button", name=re.compile("Open this route in the Graph page")).click()
     page.get_by_role("heading", name="The highlighted finding").wait_for()
     _settle(page)
@@ -234,6 +257,22 @@ def test_the_explorer_in_a_browser(server, browser_page):
     wb = load_workbook(io.BytesIO(target.read_bytes()))
     assert wb.sheetnames == ["Art. 30(1) controllers", "Art. 30(2) processors"]
     assert wb["Art. 30(1) controllers"].max_row == 51
+    # ... and one controller's record, as CSV and XLSX: that controller's rows under the Art. 30(1) columns.
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Controller").first
+    box.click()
+    page.keyboard.type("RAIDBOXES")
+    page.keyboard.press("Enter")
+    _settle(page)
+    page.get_by_text(re.compile(r"processing activit(y|ies) of RAIDBOXES GmbH")).wait_for()
+    rows = _download(page, "Download RAIDBOXES GmbH's record (CSV)")
+    assert rows and {r["(a) controller"] for r in rows} == {"RAIDBOXES GmbH"}
+    target = OUT / "art30-1-raidboxes.xlsx"
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download RAIDBOXES GmbH's record (XLSX)").click()
+    dl.value.save_as(target)
+    ws = load_workbook(target).worksheets[0]
+    header, *body = list(ws.iter_rows(values_only=True))
+    assert header[0] == "(a) controller" and body and {r[0] for r in body} == {"RAIDBOXES GmbH"}
     _shot(page, "6-record")
 
     # Import: a broken register shows every problem and offers no import.
@@ -267,3 +306,6 @@ def test_the_explorer_in_a_browser(server, browser_page):
 
     outside = sorted({u for u in requests if not _local(u, base)})
     assert outside == [], f"requests left the machine: {outside}"
+    assert base.startswith("http://127.0.0.1:")
+    reached = (server_log / "net-audit.log").read_text()
+    assert reached == "", f"the server tried to reach other hosts:\n{reached}"
