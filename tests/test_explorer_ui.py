@@ -236,6 +236,36 @@ def test_query_console_reads_and_refuses_writes():
     assert at.error and "read-only" in unmark(at.error[0].value) and not at.exception
 
 
+def test_report_page_takes_the_sidebars_evaluation_date():
+    now = ok(app("report"))
+    before = ok(app("report", as_of=BEFORE_SCHREMS_II))
+    assert not [d for d in before.date_input if d.key == "report_as_of"]
+    assert any("As of 2020-07-01" in c.value for c in before.caption)
+    metric = {m.label: int(m.value) for m in before.metric}["Without a valid basis"]
+    assert metric < {m.label: int(m.value) for m in now.metric}["Without a valid basis"]
+
+
+def test_the_store_was_seeded_notice_shows_in_one_session_only(tmp_path):
+    from ropa.ui.state import SEEDED
+    gen = explorer_on(tmp_path / "empty.lbdb")
+    next(gen)
+    try:
+        first, second = ok(app("overview")), ok(app("overview"))
+        told = [t for t in first.toast if "store was empty" in unmark(t.value)]
+        assert len(told) == 1 and unmark(told[0].value) == SEEDED
+        assert not [t for t in second.toast if "store was empty" in unmark(t.value)]
+    finally:
+        next(gen, None)
+
+
+def test_query_refusal_reads_as_text():
+    at = ok(app("query"))
+    at.text_area(key="q_text").set_value("MATCH (o:Organisation) DETACH DELETE o").run()
+    at.button(key="q_run").click().run()
+    (err,) = at.error
+    assert "\\`" not in err.value and "`ropa import`" in err.value
+
+
 BROKEN = (b"controller,activity,recipient,recipient_country,mechanism_date\n"
           b"Acme BV,,Cloud Inc,US,2021-01-01\n"
           b",Payroll,Bank,NL,\n")

@@ -59,8 +59,8 @@ def page() -> None:
     try:
         rows = state.query(version, text, as_of)
     except ReadOnlyError as exc:
-        st.error(plain(f"Refused: {exc}. This console only reads; change the RoPA through the Import page "
-                       "or the `ropa import` command."))
+        st.error(plain(f"Refused: {exc}.") + " This console only reads; change the RoPA through the Import "
+                 "page or the `ropa import` command.")
         return
     st.caption(f"{len(rows)} row(s)")
     if not rows:
