@@ -60,11 +60,17 @@ TEMPLATE = """<!DOCTYPE html>
 <script>{% include 'lib/vis-9.1.2/vis-network.min.js' %}</script>
 <style>
  html, body { margin: 0; padding: 0; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; background: #fff; }
- #mynetwork { width: 100%; height: {{height}}; border: 1px solid #d5dbe1; border-radius: 6px; box-sizing: border-box; }
+ /* The canvas takes what the legend leaves, so the legend is never cut off by the frame. */
+ html, body { height: 100%; }
+ body { display: flex; flex-direction: column; }
+ #mynetwork { width: 100%; flex: 1 1 auto; min-height: 120px; border: 1px solid #d5dbe1; border-radius: 6px;
+              box-sizing: border-box; }
  .vis-tooltip { white-space: pre-wrap !important; max-width: 460px; font-family: system-ui, sans-serif !important;
                 font-size: 12px !important; line-height: 1.35; }
- #legend { display: flex; flex-wrap: wrap; gap: 2px 14px; align-items: center; padding: 6px 4px 0;
+ #legend { flex: none; display: flex; flex-wrap: wrap; gap: 2px 14px; align-items: center; padding: 6px 4px 2px;
            font-size: 12px; color: #1b2a3a; }
+ #legend svg { flex: none; }
+ #legend i.route { border-top-width: 6px; box-shadow: 0 2px 4px rgba(0,0,0,.45); }
  #legend b { font-size: 11.5px; color: #445; }
  #legend div { display: flex; align-items: center; gap: 6px; margin: 1px 0; }
  #legend i { display: inline-block; width: 12px; height: 12px; border: 1px solid #555; flex: none; }
@@ -159,27 +165,34 @@ def _edge_tooltip(g: nx.MultiDiGraph, u: str, v: str, d: dict) -> str:
     return "\n".join(lines)
 
 
+def _mark(shape: str, bg: str, border: str, ring: str | None = None) -> str:
+    """A small inline SVG of a vis-network node shape, as the legend shows it (the same shape as drawn)."""
+    points = {
+        "diamond": "7,1 13,7 7,13 1,7",
+        "triangle": "7,1.5 13,12.5 1,12.5",
+        "triangleDown": "1,1.5 13,1.5 7,12.5",
+        "square": "2,2 12,2 12,12 2,12",
+        "hexagon": "7,1 12.2,4 12.2,10 7,13 1.8,10 1.8,4",
+        "star": "7,0.8 8.8,5.2 13.4,5.4 9.8,8.3 11,12.8 7,10.3 3,12.8 4.2,8.3 0.6,5.4 5.2,5.2",
+    }
+    width = 2.2 if ring else 1.2
+    stroke = f'fill="{bg}" stroke="{ring or border}" stroke-width="{width}"'
+    body = (f'<circle cx="7" cy="7" r="5.5" {stroke}/>' if shape == "dot"
+            else f'<polygon points="{points[shape]}" {stroke}/>')
+    return f'<svg width="14" height="14" viewBox="0 0 14 14" data-shape="{shape}" aria-hidden="true">{body}</svg>'
+
+
 def legend_html(g: nx.MultiDiGraph) -> str:
-    """The legend of the node types and verdicts present in ``g`` (escaped HTML)."""
+    """The legend of the node types and verdicts present in ``g`` (escaped HTML): each mark is drawn
+    in the shape and colours the canvas uses."""
     esc = html.escape
     styles = {_node_style(d) for _, d in g.nodes(data=True)}
     parts = ["<b>Nodes:</b>"]
     for key, (text, shape, bg, border, _) in NODE_STYLES.items():
         if key in styles:
-            radius = "50%" if shape == "dot" else "2px"
-            turn = {"diamond": "transform:rotate(45deg) scale(.8);"}.get(shape, "")
-            if shape in ("triangle", "triangleDown"):
-                side = "bottom" if shape == "triangle" else "top"
-                mark = (f'<i style="width:0;height:0;border:6px solid transparent;border-{side}:11px solid {bg};'
-                        f'border-{"top" if side == "bottom" else "bottom"}:0"></i>')
-            elif shape == "star":
-                mark = f'<i style="border:0;width:auto;height:auto;color:{bg};font-style:normal;font-size:15px">★</i>'
-            else:
-                mark = f'<i style="background:{bg};border-color:{border};border-radius:{radius};{turn}"></i>'
-
-            parts.append(f"<div>{mark}{esc(text)}</div>")
-    verdicts = {d.get("verdict") or ("ok" if d.get("transfer") else "none")
-                for *_, d in g.edges(data=True) if d["type"] in HOP_TYPES}
+            parts.append(f"<div>{_mark(shape, bg, border)}{esc(text)}</div>")
+    hops = [d for *_, d in g.edges(data=True) if d["type"] in HOP_TYPES]
+    verdicts = {d.get("verdict") or "none" for d in hops}
     if verdicts:
         parts.append("<b>Data flows:</b>")
         for v in ("violation", "warning", "ok", "none"):
@@ -188,8 +201,12 @@ def legend_html(g: nx.MultiDiGraph) -> str:
                 parts.append(f'<div><i class="line{dash}" style="border-top-color:{VERDICT_COLOURS[v]}"></i>'
                              f"{esc(VERDICT_LABELS[v])}</div>")
     if any(d.get("highlight") for _, d in g.nodes(data=True)):
-        parts.append('<div><i class="line" style="border-top-color:#111;border-top-width:5px"></i>'
-                     "the selected finding's route</div>")
+        on_route = [d.get("verdict") or "none" for d in hops if d.get("highlight")] or ["none"]
+        worst = min(on_route, key=("violation", "warning", "ok", "none").index)
+        parts.append(f'<div data-legend="route">{_mark("dot", NODE_STYLES["Organisation"][2], "", ring="#111111")}'
+                     f'<i class="line route" style="border-top-color:{VERDICT_COLOURS[worst]}"></i>'
+                     "the selected finding's route: nodes ringed in black, its flows thick and shadowed "
+                     "(colour: their verdict); the rest faded</div>")
     return "".join(parts)
 
 

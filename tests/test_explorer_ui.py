@@ -119,6 +119,24 @@ def test_overview_counts_map_and_as_of():
     assert int(re.search(r'data-testid="sev-high">(\d+)<', cards).group(1)) < high_now
 
 
+def test_a_typed_evaluation_date_applies_and_a_wrong_one_is_refused():
+    at = ok(app("overview"))
+    high_now = int(re.search(r'data-testid="sev-high">(\d+)<', " ".join(h.proto.body for h in at.html)).group(1))
+    at.text_input(key="_as_of_text").set_value("2020-07-01").run()
+    ok(at)
+    assert at.session_state["as_of"] == BEFORE_SCHREMS_II
+    assert any("as of 2020-07-01" in c.value for c in at.caption)
+    assert at.date_input(key="_as_of").value == BEFORE_SCHREMS_II
+    high_then = int(re.search(r'data-testid="sev-high">(\d+)<', " ".join(h.proto.body for h in at.html)).group(1))
+    assert high_then < high_now
+    at.text_input(key="_as_of_text").set_value("2020-13-45").run()
+    assert not at.exception and at.error and "2020-13-45" in unmark(at.error[0].value)
+    assert at.session_state["as_of"] == BEFORE_SCHREMS_II
+    at.date_input(key="_as_of").set_value(TODAY).run()
+    ok(at)
+    assert at.text_input(key="_as_of_text").value == TODAY.isoformat()
+
+
 def test_graph_filter_changes_what_is_drawn():
     at = ok(app("graph"))
     everything = drawn_nodes(frames(at)[0])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
 
 import networkx as nx
@@ -218,6 +219,20 @@ def test_drawing_carries_every_node_and_the_legend(example):
     assert data.count('"id":') >= a.number_of_nodes()
     for text in ("Controller", "Processing activity", "violation (a high finding)", "the selected finding"):
         assert text in page
+
+
+def test_the_legend_draws_each_node_in_the_shape_the_canvas_uses(example):
+    _, a, findings = example
+    route = views.finding_route(a, next(f for f in findings if f["rule"] == "onward_transfer_chain"))
+    page = network_html(views.with_route(a, a, route))
+    drawn = json.loads(page.split("new vis.DataSet(", 1)[1].split(");\n", 1)[0])
+    legend = page.split('<div id="legend">', 1)[1]
+    nodes_part = legend.split("<b>Data flows:</b>")[0]
+    assert set(re.findall(r'data-shape="(\w+)"', nodes_part)) == {n["shape"] for n in drawn}
+    (route_entry,) = re.findall(r'<div data-legend="route">.*?</div>', legend)
+    routed = [e for e in json.loads(page.split("new vis.DataSet(", 2)[2].split(");\n", 1)[0]) if e.get("shadow")]
+    assert routed and any(e["color"]["color"] in route_entry for e in routed)
+    assert "ringed in black" in route_entry
 
 
 # -- the neighbourhood read from the store (the Graph page's focus on a big RoPA) ----------------

@@ -50,18 +50,58 @@ def badge_html(severity: str | None, text: str | None = None) -> str:
             f'font-size:.82em;font-weight:600">{label}</span>')
 
 
+DATE_RANGE = (dt.date(2000, 1, 1), dt.date(2100, 12, 31))
+
+
+def parse_day(text: str) -> dt.date | None:
+    """A day typed as YYYY-MM-DD (also with / or . between), inside :data:`DATE_RANGE`; None otherwise.
+
+    >>> parse_day(" 2020/07/01 "), parse_day("2020-13-01"), parse_day("1999-12-31")
+    (datetime.date(2020, 7, 1), None, None)
+    """
+    try:
+        day = dt.date.fromisoformat(re.sub(r"[/.]", "-", text.strip()))
+    except ValueError:
+        return None
+    return day if DATE_RANGE[0] <= day <= DATE_RANGE[1] else None
+
+
+def _typed_day() -> None:
+    text = st.session_state["_as_of_text"]
+    day = parse_day(text)
+    if day is None:
+        st.session_state["_as_of_bad"] = text
+    else:
+        st.session_state.pop("_as_of_bad", None)
+        st.session_state["as_of"] = st.session_state["_as_of"] = day
+
+
+def _picked_day() -> None:
+    day = st.session_state["_as_of"]
+    st.session_state.pop("_as_of_bad", None)
+    st.session_state["as_of"] = day
+    st.session_state["_as_of_text"] = day.isoformat()
+
+
 def as_of_picker() -> dt.date:
-    """The evaluation date, picked in the sidebar and shared by every page."""
-    st.session_state.setdefault("as_of", dt.date.today())
-
-    def sync():
-        st.session_state["as_of"] = st.session_state["_as_of"]
-
-    st.sidebar.date_input("Evaluate as of", value=st.session_state["as_of"], key="_as_of", on_change=sync,
-                          min_value=dt.date(2000, 1, 1), max_value=dt.date(2100, 12, 31),
+    """The evaluation date, in the sidebar and shared by every page: typed (applies on Enter or on
+    leaving the field) or picked in a calendar. Streamlit's own date field applies a typed date only
+    once the focus leaves the whole widget, so typing has its own text field."""
+    ss = st.session_state
+    ss.setdefault("as_of", dt.date.today())
+    if "_as_of_bad" not in ss:
+        ss["_as_of_text"] = ss["as_of"].isoformat()
+    ss["_as_of"] = ss["as_of"]
+    st.sidebar.text_input("Evaluate as of", key="_as_of_text", on_change=_typed_day, placeholder="YYYY-MM-DD",
                           help="Every rule takes this date: the findings are those that held on this day "
-                               "(Privacy Shield, for instance, was valid until 2020-07-15).")
-    return st.session_state["as_of"]
+                               "(Privacy Shield, for instance, was valid until 2020-07-15). Type a date as "
+                               "YYYY-MM-DD and press Enter, or pick one in the calendar below.")
+    if "_as_of_bad" in ss:
+        st.sidebar.error(plain(f"“{ss['_as_of_bad']}” is not a day between {DATE_RANGE[0]} and {DATE_RANGE[1]} "
+                               f"(YYYY-MM-DD); still evaluating as of {ss['as_of'].isoformat()}."))
+    st.sidebar.date_input("Pick a day", key="_as_of", on_change=_picked_day, min_value=DATE_RANGE[0],
+                          max_value=DATE_RANGE[1], format="YYYY-MM-DD", label_visibility="collapsed")
+    return ss["as_of"]
 
 
 def store_caption() -> None:
@@ -135,9 +175,21 @@ def download(where, label: str, build: Callable[[], bytes], file_name: str, mime
     where.download_button(label, on_click, file_name, mime, key=key, on_click="ignore", **kw)
 
 
+LEGEND_ROOM = 96
+
+
 def graph_frame(page_html: str, height: int) -> None:
-    """Embed a page from ropa.render (it carries its own legend below the canvas)."""
-    st.iframe(page_html, height=height + 70)
+    """Embed a page from ropa.render: the canvas gets about ``height`` pixels and the legend below it
+    what it needs (the canvas gives way to a legend that wraps onto more lines in a narrow column)."""
+    st.iframe(page_html, height=height + LEGEND_ROOM)
+
+
+TABLE_ROWS = 18  # rows a table shows before it scrolls: most of a 900-pixel screen
+
+
+def table_height(rows: int, most: int = TABLE_ROWS) -> int:
+    """The pixel height of a table of ``rows`` rows, up to ``most`` visible (header 38 px, rows 35 px)."""
+    return 38 + 35 * max(1, min(rows, most))
 
 
 OPTION_CAP = 1000  # a picker with more choices than this asks for a few letters first

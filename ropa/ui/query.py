@@ -11,7 +11,7 @@ from ..errors import ReadOnlyError
 from ..render import network_html
 from ..rules import load_rules
 from . import state
-from .common import as_of_picker, download, graph_frame, guarded, plain, store_caption
+from .common import as_of_picker, download, graph_frame, guarded, plain, store_caption, table_height
 
 HEIGHT = 480
 EXAMPLES = {
@@ -75,7 +75,7 @@ def page() -> None:
     start = (int(page_no) - 1) * PAGE_SIZE
     part = rows[start:start + PAGE_SIZE]
     right.caption(f"Rows {start + 1}–{start + len(part)} of {len(rows)} · page {page_no} of {pages}")
-    st.dataframe(views.result_frame(part), hide_index=True, width="stretch", key="q_table")
+    st.dataframe(views.result_frame(part), hide_index=True, width="stretch", key="q_table", height=table_height(len(part)))
     download(st, "Download the result (CSV)", functools.partial(_csv, rows), "query.csv", "text/csv", "q_download",
              rows=len(rows), icon=":material/download:")
     keys = views.result_nodes(rows)

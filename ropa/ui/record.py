@@ -10,7 +10,7 @@ import streamlit as st
 from .. import art30, views
 from ..tables import write_csv, write_xlsx
 from . import state
-from .common import download, guarded, store_caption
+from .common import download, guarded, store_caption, table_height
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -100,7 +100,7 @@ def page() -> None:
             who = dict(controllers)[chosen]
             part = _controller_part(version, chosen)
             st.caption(f"{len(part)} processing activit{'y' if len(part) == 1 else 'ies'} of {who}")
-            st.dataframe(part.drop(columns=["(a) controller"]), hide_index=True, width="stretch", key="rec_table_1")
+            st.dataframe(part.drop(columns=["(a) controller"]), hide_index=True, width="stretch", key="rec_table_1", height=table_height(len(part)))
             safe = "".join(c if c.isalnum() else "-" for c in who).strip("-").lower() or "controller"
             c1, c2 = st.columns(2)
             download(c1, f"Download {who}'s record (CSV)", functools.partial(_csv, part), f"art30-1-{safe}.csv",
@@ -117,7 +117,7 @@ def page() -> None:
                 st.caption(f"{len(part)} row(s): one per controller {dict(processors)[chosen]} acts for. Derived "
                            "from the controllers' records; a processor's own security measures are not in them. "
                            "Every processor is in the whole record (download above).")
-                st.dataframe(part, hide_index=True, width="stretch", key="rec_table_2")
+                st.dataframe(part, hide_index=True, width="stretch", key="rec_table_2", height=table_height(len(part)))
                 download(st, "Download this Art. 30(2) record (CSV)", functools.partial(_csv, part), "art30-2.csv",
                          "text/csv", "dl_proc_csv", rows=len(part), icon=":material/download:")
     st.caption(f"{cat.counts.get('activities', 0)} processing activities and {cat.counts.get('organisations', 0)} "

@@ -14,7 +14,8 @@ from ..render import network_html
 from ..palette import OK_COLOUR, SEVERITY_COLOURS
 from ..tables import write_csv
 from . import state
-from .common import as_of_picker, download, graph_frame, guarded, many_multiselect, plain, quote, store_caption
+from .common import (as_of_picker, download, graph_frame, guarded, many_multiselect, plain, quote, store_caption,
+                     table_height)
 
 SUBGRAPH_HEIGHT = 340
 SEVERITY_ORDER = ["high", "medium", "low", ""]
@@ -27,35 +28,36 @@ def _csv(df: pd.DataFrame, columns: list[str]) -> bytes:
 
 
 def _filter_bar(df: pd.DataFrame, prefix: str, columns: list[tuple[str, str]],
-                haystack: Callable[[], pd.Series]) -> pd.DataFrame:
-    """Multiselects over some columns plus a free-text search; returns the matching rows.
+                haystack: Callable[[], pd.Series]):
+    """Multiselects over some columns plus a free-text search; the matching rows, and the slot at the
+    row's end for the pager (one row of widgets above the table, so the table starts higher).
 
     ``haystack`` gives each row's text in lower case (built once per table, only when someone searches)."""
-    cols = st.columns(len(columns) + 1)
+    cols = st.columns([3] * (len(columns) + 1) + [1])
     for col, (name, title) in zip(cols, columns):
         values = sorted((v for v in df[name].dropna().astype(str).unique() if v),
                         key=lambda v: (SEVERITY_ORDER.index(v) if v in SEVERITY_ORDER else 9, v.casefold()))
         chosen = many_multiselect(col, title, [(v, v) for v in values], f"{prefix}_{name}")
         if chosen:
             df = df[df[name].astype(str).isin(chosen)]
-    text = cols[-1].text_input("Search", key=f"{prefix}_search", placeholder="any word, e.g. Shield")
+    text = cols[-2].text_input("Search", key=f"{prefix}_search", placeholder="any word, e.g. Shield")
     if text.strip():
         hay = haystack()
         df = df[hay.loc[df.index].str.contains(text.strip().casefold(), regex=False)]
-    return df
+    return df, cols[-1]
 
 
-def _pager(df: pd.DataFrame, key: str, what: str, total: int) -> pd.DataFrame:
-    """One page of ``df`` (PAGE_SIZE rows) with a page picker; only this page is sent to the browser."""
+def _pager(df: pd.DataFrame, key: str, what: str, total: int, slot) -> pd.DataFrame:
+    """One page of ``df`` (PAGE_SIZE rows) with a page picker in ``slot``; only this page is sent to the
+    browser."""
     pages = max(1, -(-len(df) // PAGE_SIZE))
     if st.session_state.get(key, 1) > pages:
         st.session_state[key] = 1  # the filter shrank the table
-    left, right = st.columns([1, 5])
-    page = left.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key=key,
+    page = slot.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key=key,
                              disabled=pages == 1)
     part, page, pages = browse.page_of(df, page, PAGE_SIZE)
     first = (page - 1) * PAGE_SIZE + 1 if len(df) else 0
-    right.caption(f"{what} {first}–{first + len(part) - 1 if len(part) else 0} of {len(df)}"
+    st.caption(f"{what} {first}–{first + len(part) - 1 if len(part) else 0} of {len(df)}"
                   + (f" (filtered from {total})" if len(df) != total else "") + f" · page {page} of {pages}")
     return part
 
@@ -81,7 +83,7 @@ def _table(df: pd.DataFrame, key: str, order: list[str]) -> int | None:
     }
     styled = df[order].style.map(_severity_style, subset=[c for c in ("severity", "verdict") if c in order])
     event = st.dataframe(styled, key=key, on_select="rerun", selection_mode="single-row", hide_index=True,
-                         column_config=config, width="stretch", height=min(420, 38 + 35 * max(1, len(df))))
+                         column_config=config, width="stretch", height=table_height(len(df)))
     rows = event.selection.rows if event is not None else []
     return df.index[rows[0]] if rows and rows[0] < len(df) else None
 
@@ -130,9 +132,10 @@ def page() -> None:
         if not findings:
             st.success(f"No findings as of {as_of.isoformat()}.")
         else:
-            shown = _filter_bar(table, "ff", [("severity", "Severity"), ("rule", "Rule"), ("controller", "Controller")],
-                                lambda: state.haystack("findings", version, as_of, table, FINDING_ORDER))
-            part = _pager(shown, "ff_page", "Findings", len(table))
+            shown, slot = _filter_bar(table, "ff", [("severity", "Severity"), ("rule", "Rule"),
+                                                    ("controller", "Controller")],
+                                      lambda: state.haystack("findings", version, as_of, table, FINDING_ORDER))
+            part = _pager(shown, "ff_page", "Findings", len(table), slot)
             picked = _table(part, "findings_table", FINDING_ORDER)
             download(st, "Download these findings (CSV)", functools.partial(_csv, shown, FINDING_ORDER),
                      "findings.csv", "text/csv", "dl_findings", rows=len(shown), icon=":material/download:")
@@ -152,10 +155,10 @@ def page() -> None:
         if transfers.empty:
             st.success("No transfers outside the EEA: every recipient processes data inside the EEA.")
         else:
-            shown = _filter_bar(transfers, "tf", [("verdict", "Verdict"), ("controller", "Controller"),
-                                                  ("destination", "Destination")],
-                                lambda: state.haystack("transfers", version, as_of, transfers, TRANSFER_ORDER))
-            part = _pager(shown, "tf_page", "Restricted transfers", len(transfers))
+            shown, slot = _filter_bar(transfers, "tf", [("verdict", "Verdict"), ("controller", "Controller"),
+                                                        ("destination", "Destination")],
+                                      lambda: state.haystack("transfers", version, as_of, transfers, TRANSFER_ORDER))
+            part = _pager(shown, "tf_page", "Restricted transfers", len(transfers), slot)
             picked = _table(part, "transfers_table", TRANSFER_ORDER)
             download(st, "Download these transfers (CSV)", functools.partial(_csv, shown, TRANSFER_ORDER),
                      "transfers.csv", "text/csv", "dl_transfers", rows=len(shown), icon=":material/download:")

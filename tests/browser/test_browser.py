@@ -25,6 +25,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "tests" / "output"
 CHROMIUM = Path("/usr/bin/chromium")
+TODAY = __import__("datetime").date.today().isoformat()
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-default-apps", "--disable-sync", "--metrics-recording-only",
         "--no-default-browser-check"]
@@ -177,7 +178,9 @@ def _drawn(frame) -> dict:
             if (px[i + 3] > 0 && (px[i] < 235 || px[i + 1] < 235 || px[i + 2] < 235)) ink++;
         }
         const all = network.body.data.nodes.get();
+        const legend = document.getElementById('legend').getBoundingClientRect();
         return {nodes: ids.length, placed: placed, ink: ink, labels: all.map(n => n.label),
+                legend_fits: legend.bottom <= window.innerHeight + 1,
                 bold: all.filter(n => n.route === true).map(n => n.label)};
     }""")
 
@@ -207,6 +210,17 @@ def test_the_explorer_in_a_browser(server, server_log, browser_page):
     assert "privacy_shield_reliance" in us.locator("title").text_content()
     _shot(page, "1-overview")
 
+    # The evaluation date, typed: Enter applies it (no calendar click needed).
+    field = page.get_by_label("Evaluate as of", exact=True)
+    field.fill("2020-07-01")
+    field.press("Enter")
+    _settle(page)
+    page.get_by_text("Evaluated as of 2020-07-01").wait_for()
+    field.fill(TODAY)
+    field.press("Enter")
+    _settle(page)
+    page.get_by_text(f"Evaluated as of {TODAY}").wait_for()
+
     # Graph: the canvas draws every node; a controller filter draws fewer.
     _open(page, base, "graph", "Graph")
     everything = _graph_frame(page)
@@ -228,12 +242,14 @@ def test_the_explorer_in_a_browser(server, server_log, browser_page):
     grid = page.locator('[data-testid="stDataFrame"]').first
     grid.wait_for()
     b = grid.bounding_box()
+    assert b["height"] >= 38 + 35 * 15  # 15 rows or more at once, and the table starts high enough for a
+    assert b["y"] + 38 + 35 * 12 <= 900  # 900-pixel screen to show a dozen rows without scrolling
     page.mouse.click(b["x"] + 16, b["y"] + 35 + 17)  # the first row's selection checkbox
     _settle(page)
     page.get_by_role("heading", name=re.compile(r"^HIGH · ")).wait_for()
     assert page.locator("blockquote").first.inner_text().strip()
     route = _graph_frame(page, lambda d: d["nodes"] < 20)
-    assert route["nodes"] >= 3 and route["ink"] > 300
+    assert route["nodes"] >= 3 and route["ink"] > 300 and route["legend_fits"]
     _shot(page, "4-transfers-row")
     findings = _download(page, "Download these findings (CSV)")
     assert findings and "rule" in findings[0] and findings[0]["severity"] in {"high", "medium", "low"}
