@@ -284,6 +284,39 @@ def test_query_refusal_reads_as_text():
     assert "\\`" not in err.value and "`ropa import`" in err.value
 
 
+def test_special_categories_page_lists_art9_activities_with_their_condition(tmp_path):
+    from ropa.cli import main
+    from ropa.samples import EXAMPLE_REGISTER
+    store = tmp_path / "clinic.lbdb"
+    assert main(["import", str(EXAMPLE_REGISTER), "--store", str(store)]) == 0
+    gen = explorer_on(store)
+    next(gen)
+    try:
+        at = ok(app("special"))
+        table = at.dataframe[0].value
+        assert list(table["activity"]) == ["Occupational health checks"]
+        row = table.iloc[0]
+        assert row["condition"] == "Art. 9(2)(h)" and row["article"] == "Art. 9"
+        assert "health" in row["special data"] and row["recipients"] == "Arbo Dienst BV"
+        assert {m.label: m.value for m in at.metric}["Without a recorded Art. 9(2) condition"] == "0"
+        at.session_state["special_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+        at.run()
+        ok(at)
+        assert any(s.value == "Occupational health checks · Voorbeeld Zorg BV" for s in at.subheader)
+        flagged = ok(app("transfers"))
+        everything = flagged.dataframe[0].value
+        flagged.multiselect(key="ff_special").select("Art. 9: health").run()
+        only = ok(flagged).dataframe[0].value
+        assert 0 < len(only) < len(everything) and set(only["activity"]) == {"Occupational health checks"}
+    finally:
+        next(gen, None)
+
+
+def test_special_categories_page_on_a_ropa_without_them():
+    at = ok(app("special"))
+    assert at.info and "No activity" in unmark(at.info[0].value)
+
+
 BROKEN = (b"controller,activity,recipient,recipient_country,mechanism_date\n"
           b"Acme BV,,Cloud Inc,US,2021-01-01\n"
           b",Payroll,Bank,NL,\n")

@@ -109,6 +109,14 @@ def catalogue(version: str) -> browse.Catalogue:
     return _memo("catalogue", (version,), read, keep=2)
 
 
+def special(version: str):
+    """The activities' special-category (Art. 9) and criminal (Art. 10) data, one row per (activity, category)."""
+    def read():
+        from ..special import read_special
+        return _opened()[0].read(read_special)
+    return _memo("special", (version,), read, keep=2)
+
+
 def findings(version: str, as_of: dt.date) -> list[dict]:
     """Every finding as of a date, worst first (as plain dicts): the rule pack runs once per
     (store version, date), whichever page asks first, with a progress bar while it runs."""

@@ -80,6 +80,9 @@ def _table(df: pd.DataFrame, key: str, order: list[str]) -> int | None:
         "evidence": st.column_config.TextColumn("evidence", width="large"),
         "legal_source": st.column_config.TextColumn("legal source", width="medium"),
         "row": st.column_config.NumberColumn("row", format="%d", width="small"),
+        "special": st.column_config.TextColumn("special data", width="small",
+                                               help="Special-category (Art. 9) or criminal (Art. 10) data of the "
+                                                    "activity"),
     }
     styled = df[order].style.map(_severity_style, subset=[c for c in ("severity", "verdict") if c in order])
     event = st.dataframe(styled, key=key, on_select="rerun", selection_mode="single-row", hide_index=True,
@@ -110,9 +113,18 @@ def _details(net, route: list[str], lines: list[tuple[str, str]], evidence: str,
 
 
 FINDING_ORDER = ["severity", "rule", "controller", "exporter", "importer", "destination", "mechanism", "path",
-                 "activity", "reason", "legal_source", "remediation", "evidence", "source", "row"]
+                 "activity", "special", "reason", "legal_source", "remediation", "evidence", "source", "row"]
 TRANSFER_ORDER = ["verdict", "severity", "controller", "exporter", "importer", "destination", "mechanism", "path",
-                  "activity", "rules", "reason", "legal_source", "remediation", "evidence", "source", "row"]
+                  "activity", "special", "rules", "reason", "legal_source", "remediation", "evidence", "source", "row"]
+
+
+def _with_special(version: str, table: pd.DataFrame, transfers: pd.DataFrame):
+    """The two tables with a "special" column: the Art. 9/10 data of the row's activity (empty if none)."""
+    from ..special import activity_flags
+    by_id, by_name = activity_flags(state.special(version))
+    table = table.assign(special=[by_name.get((c, a), "") for c, a in zip(table["controller"], table["activity"])])
+    transfers = transfers.assign(special=[by_id.get(a, "") for a in transfers["activity_id"]])
+    return table, transfers
 
 
 @guarded
@@ -124,6 +136,8 @@ def page() -> None:
     ev = state.evaluation(version, as_of)
     with st.spinner("Building the tables…"):
         findings, table, transfers = ev.findings, ev.table, ev.transfers
+        table, transfers = state.memo("flagged tables", (version, as_of),
+                                      lambda: _with_special(version, table, transfers), keep=4)
     st.caption(f"As of {as_of.isoformat()}. Select a row to see its route in the graph and its evidence; "
                f"click a column header to sort the page. {PAGE_SIZE} rows a page.")
     tab_f, tab_t = st.tabs([f"Findings ({len(findings)})", f"Restricted transfers ({len(transfers)})"])
@@ -133,7 +147,7 @@ def page() -> None:
             st.success(f"No findings as of {as_of.isoformat()}.")
         else:
             shown, slot = _filter_bar(table, "ff", [("severity", "Severity"), ("rule", "Rule"),
-                                                    ("controller", "Controller")],
+                                                    ("controller", "Controller"), ("special", "Special data")],
                                       lambda: state.haystack("findings", version, as_of, table, FINDING_ORDER))
             part = _pager(shown, "ff_page", "Findings", len(table), slot)
             picked = _table(part, "findings_table", FINDING_ORDER)
@@ -156,7 +170,7 @@ def page() -> None:
             st.success("No transfers outside the EEA: every recipient processes data inside the EEA.")
         else:
             shown, slot = _filter_bar(transfers, "tf", [("verdict", "Verdict"), ("controller", "Controller"),
-                                                        ("destination", "Destination")],
+                                                        ("destination", "Destination"), ("special", "Special data")],
                                       lambda: state.haystack("transfers", version, as_of, transfers, TRANSFER_ORDER))
             part = _pager(shown, "tf_page", "Restricted transfers", len(transfers), slot)
             picked = _table(part, "transfers_table", TRANSFER_ORDER)
