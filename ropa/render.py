@@ -116,7 +116,7 @@ def _node_style(d: dict) -> str:
 def _findings_lines(findings: list[dict], limit: int = 6) -> list[str]:
     lines = []
     for f in sorted(findings, key=lambda f: ("high", "medium", "low").index(f["severity"]))[:limit]:
-        lines.append(f"• {f['severity'].upper()} {f['rule']}: {_short(f.get('reason', ''), TIP_MAX)}")
+        lines.append(f"• {f['severity'].upper()} {f.get('title') or f['rule']}: {_short(f.get('reason', ''), TIP_MAX)}")
     if len(findings) > limit:
         lines.append(f"… and {len(findings) - limit} more")
     return lines

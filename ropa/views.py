@@ -1028,15 +1028,15 @@ def mechanism_text(hop: dict) -> str:
 
 
 def finding_label(f) -> str:
-    """A one-line name for a finding (for pickers).
+    """A one-line name for a finding (for pickers): its rule's title (the id when it has none).
 
     >>> finding_label({"rule": "privacy_shield_reliance", "severity": "high", "controller": "A", "subject": "B",
-    ...                "activity": "Newsletter"})
-    'HIGH · privacy_shield_reliance · A → B (Newsletter)'
+    ...                "activity": "Newsletter", "title": "Transfer relies on the invalidated Privacy Shield"})
+    'HIGH · Transfer relies on the invalidated Privacy Shield · A → B (Newsletter)'
     """
     who = " → ".join(x for x in (_f(f, "controller"), _f(f, "subject")) if x)
     act = f" ({_f(f, 'activity')})" if _f(f, "activity") else ""
-    return f"{str(_f(f, 'severity')).upper()} · {_f(f, 'rule')} · {who}{act}"
+    return f"{str(_f(f, 'severity')).upper()} · {_f(f, 'title') or _f(f, 'rule')} · {who}{act}"
 
 
 def finding_identity(f) -> tuple:
@@ -1177,7 +1177,8 @@ def map_layers(g: nx.MultiDiGraph) -> dict[str, Any]:
         worst = worst_severity(f["severity"] for f in fs)
         by_rule: dict[str, int] = {}
         for f in fs:
-            by_rule[f["rule"]] = by_rule.get(f["rule"], 0) + 1
+            name = f.get("title") or f["rule"]
+            by_rule[name] = by_rule.get(name, 0) + 1
         rules = ", ".join(f"{r} ×{n}" for r, n in sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0])))
         text = (f"{names.get(code, code)}: {transfers[code]} restricted transfer(s); "
                 + (f"worst finding {worst} ({rules})" if worst else "no finding"))

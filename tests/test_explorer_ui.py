@@ -113,7 +113,7 @@ def test_overview_counts_map_and_as_of():
     high_now = int(re.search(r'data-testid="sev-high">(\d+)<', cards).group(1))
     (world,) = [f for f in frames(at) if "worldmap" in f]
     assert re.search(r'fill="#c62828" data-iso="US"><title>United States: 26 restricted transfer\(s\); worst finding '
-                     r'high \(privacy_shield_reliance ×15', world)
+                     r'high \(Transfer relies on the invalidated Privacy Shield ×15', world)
     before = ok(app("overview", as_of=BEFORE_SCHREMS_II))
     cards = " ".join(h.proto.body for h in before.html)
     assert int(re.search(r'data-testid="sev-high">(\d+)<', cards).group(1)) < high_now
@@ -156,7 +156,8 @@ def test_graph_filter_changes_what_is_drawn():
 def test_graph_highlights_a_chosen_finding_with_its_evidence():
     at = ok(app("graph"))
     pick = at.selectbox(key="g_highlight")
-    choice = next(o for o in pick.options if "privacy_shield_reliance" in o and "ActiveCampaign" in o)
+    choice = next(o for o in pick.options if "invalidated Privacy Shield" in o and "ActiveCampaign" in o)
+    assert "privacy_shield_reliance" not in " ".join(pick.options)  # rules by their titles
     pick.select(choice).run()
     ok(at)
     nodes = drawn_nodes(frames(at)[0])
@@ -229,6 +230,9 @@ def test_findings_and_transfers_downloads_hold_the_filtered_tables(downloads):
     findings = read_csv(downloads["findings.csv"]())
     assert len(findings) == high and {r["severity"] for r in findings} == {"high"}
     assert "rule" in findings[0]
+    shown = set(at.dataframe[0].value["rule"])
+    assert "Transfer relies on the invalidated Privacy Shield" in shown and "privacy_shield_reliance" not in shown
+    assert {r["rule_id"] for r in findings} >= {"privacy_shield_reliance"}
     transfers = read_csv(downloads["transfers.csv"]())
     assert transfers and "verdict" in transfers[0]
 

@@ -71,7 +71,7 @@ def test_map_colours_the_us_by_privacy_shield_only_after_schrems_ii(as_of, us_co
     rg, findings = _evaluated(sample_graph(), as_of)
     layers = views.map_layers(views.annotate(views.build_network(rg), findings))
     assert "US" in layers["fill"]
-    ps = "privacy_shield_reliance" in layers["labels"]["US"]
+    ps = "Transfer relies on the invalidated Privacy Shield" in layers["labels"]["US"]
     assert ps == (as_of == TODAY)
     if us_colour:
         assert layers["fill"]["US"] == us_colour

@@ -55,7 +55,7 @@ def page() -> None:
     st.subheader("Findings by severity")
     st.html(_severity_cards(by_sev))
     if findings:
-        by_rule = Counter((f["rule"], f["severity"]) for f in findings)
+        by_rule = Counter((f.get("title") or f["rule"], f["severity"]) for f in findings)
         rows = "".join(
             f"<tr><td>{badge_html(sev)}</td><td style='padding:2px 10px'>{html.escape(rule)}</td>"
             f"<td style='text-align:right'>{n}</td></tr>"
@@ -81,7 +81,7 @@ def page() -> None:
     if worst:
         st.subheader("Worst findings")
         for f in worst:
-            st.html(f"<div style='margin:2px 0'>{badge_html(f['severity'])} <b>{html.escape(f['rule'])}</b> · "
+            st.html(f"<div style='margin:2px 0'>{badge_html(f['severity'])} <b>{html.escape(f.get('title') or f['rule'])}</b> · "
                     f"{html.escape(f.get('controller') or '')} → {html.escape(f['subject'])}"
                     f"<div style='color:#445;font-size:.9em;margin-left:4px'>{html.escape(f['reason'])}</div></div>")
         more = by_sev["high"] - len(worst)

@@ -119,11 +119,17 @@ TRANSFER_ORDER = ["verdict", "severity", "controller", "exporter", "importer", "
 
 
 def _with_special(version: str, table: pd.DataFrame, transfers: pd.DataFrame):
-    """The two tables with a "special" column: the Art. 9/10 data of the row's activity (empty if none)."""
+    """The two tables as shown: a "special" column (the Art. 9/10 data of the row's activity, empty if none),
+    rules by their titles (the id stays in "rule_id" for the download)."""
+    from ..rules import load_rules
     from ..special import activity_flags
     by_id, by_name = activity_flags(state.special(version))
-    table = table.assign(special=[by_name.get((c, a), "") for c, a in zip(table["controller"], table["activity"])])
-    transfers = transfers.assign(special=[by_id.get(a, "") for a in transfers["activity_id"]])
+    titles = {r.id: r.title or r.id for r in load_rules()}
+    table = table.assign(special=[by_name.get((c, a), "") for c, a in zip(table["controller"], table["activity"])],
+                         rule_id=table["rule"], rule=[titles.get(r, r) for r in table["rule"]])
+    transfers = transfers.assign(special=[by_id.get(a, "") for a in transfers["activity_id"]],
+                                 rules=[" | ".join(titles.get(r, r) for r in str(rs).split(" | ")) if rs else ""
+                                        for rs in transfers["rules"]])
     return table, transfers
 
 
@@ -151,7 +157,7 @@ def page() -> None:
                                       lambda: state.haystack("findings", version, as_of, table, FINDING_ORDER))
             part = _pager(shown, "ff_page", "Findings", len(table), slot)
             picked = _table(part, "findings_table", FINDING_ORDER)
-            download(st, "Download these findings (CSV)", functools.partial(_csv, shown, FINDING_ORDER),
+            download(st, "Download these findings (CSV)", functools.partial(_csv, shown, FINDING_ORDER + ["rule_id"]),
                      "findings.csv", "text/csv", "dl_findings", rows=len(shown), icon=":material/download:")
             if picked is not None:
                 f = findings[picked]

@@ -207,7 +207,7 @@ def test_the_explorer_in_a_browser(server, server_log, browser_page):
     map_frame = _frame_with(page, "body#worldmap svg")
     us = map_frame.locator('path[data-iso="US"]')
     assert us.get_attribute("fill") == "#c62828"
-    assert "privacy_shield_reliance" in us.locator("title").text_content()
+    assert "Transfer relies on the invalidated Privacy Shield" in us.locator("title").text_content()
     _shot(page, "1-overview")
 
     # The evaluation date, typed: Enter applies it (no calendar click needed).
