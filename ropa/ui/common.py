@@ -32,14 +32,36 @@ def plain(text: object) -> str:
     return MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
+LANGUAGE_NAMES = {"en": "English", "nl": "Dutch", "de": "German"}
+
+
+def quote_language(text: str) -> str:
+    """The language of a quote (``en``, ``nl`` or ``de``; English unless another language's words win).
+
+    >>> quote_language("ActiveCampaign is gecertificeerd onder de Privacy Shield Overeenkomst.")
+    'nl'
+    """
+    from ..extract.extractor import detect_language
+    return detect_language(text)
+
+
 def quote(text: str, source: str = "") -> None:
-    """Show an evidence quote (escaped) with where it comes from."""
+    """Show an evidence quote (escaped) in its own words with where it comes from; a quote that is not in
+    English is marked with its language (and carries it as ``lang``, so a screen reader reads it right)."""
     if not text:
         st.caption("No evidence quote recorded.")
         return
-    cite = f'<div style="color:#556;font-size:.85em;margin-top:4px">{html.escape(source)}</div>' if source else ""
-    st.html('<blockquote style="margin:0;padding:8px 12px;border-left:4px solid #1f3a5f;background:#f4f6f9;'
-            f'border-radius:4px;white-space:pre-wrap">{html.escape(text)}{cite}</blockquote>')
+    lang = quote_language(text)
+    mark = ""
+    if lang != "en":
+        mark = (f'<div data-testid="quote-language" style="color:#556;font-size:.8em;margin-bottom:4px">'
+                f'Quoted in {html.escape(LANGUAGE_NAMES.get(lang, lang))} ({html.escape(lang)}), as written in the '
+                f'source</div>')
+    cite = (f'<div style="color:#556;font-size:.85em;margin-top:4px">Source: {html.escape(source)}</div>'
+            if source else "")
+    st.html(f'<blockquote lang="{html.escape(lang)}" style="margin:0;padding:8px 12px;border-left:4px solid '
+            f'#1f3a5f;background:#f4f6f9;border-radius:4px;white-space:pre-wrap">{mark}{html.escape(text)}{cite}'
+            '</blockquote>')
 
 
 def badge_html(severity: str | None, text: str | None = None) -> str:
