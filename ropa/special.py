@@ -14,7 +14,7 @@ NOT_RECORDED = "not recorded"
 _CONDITION = re.compile(r"^(?:art(?:icle)?\.?\s*)?9\s*[(.\s]?\s*2\s*[).\s]?\s*[(.\s]?\s*([a-j])\s*\)?\.?$", re.I)
 ACTIVITY_COLUMNS = ["controller", "activity", "article", "special data", "condition", "legal basis", "recipients",
                     "countries", "restricted transfers", "worst verdict", "activity_id"]
-VERDICT_ORDER = ("no_valid_basis", "warning", "ok", "")
+VERDICT_ORDER = ("violation", "warning", "ok", "none", "")
 
 
 def condition_label(text: object) -> str:

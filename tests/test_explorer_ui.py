@@ -119,6 +119,22 @@ def test_overview_counts_map_and_as_of():
     assert int(re.search(r'data-testid="sev-high">(\d+)<', cards).group(1)) < high_now
 
 
+def test_overview_country_view_lists_transfers_and_the_eea_inset():
+    at = ok(app("overview"))
+    assert any("europemap" in f for f in frames(at))
+    pick = at.selectbox(key="map_country")
+    assert pick.options[0].startswith("United States: 26 restricted transfers")
+    pick.select("US").run()
+    rows = ok(at).dataframe[0].value
+    assert len(rows) == 26 and list(rows.columns) == ["importer", "activity", "controller", "mechanism", "verdict",
+                                                     "rules"]
+    assert "ActiveCampaign" in set(rows["importer"]) and "violation" in set(rows["verdict"])
+    assert any(o.startswith("Germany (EEA)") for o in pick.options)
+    pick.select("DE").run()
+    rows = ok(at).dataframe[0].value
+    assert len(rows) and set(rows["verdict"]) == {"inside the EEA"}
+
+
 def test_a_typed_evaluation_date_applies_and_a_wrong_one_is_refused():
     at = ok(app("overview"))
     high_now = int(re.search(r'data-testid="sev-high">(\d+)<', " ".join(h.proto.body for h in at.html)).group(1))
