@@ -5,6 +5,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import re
 from typing import Callable
 
@@ -24,7 +25,13 @@ BEFORE_SCHREMS_II = dt.date(2020, 7, 1)
 def scratch_store(tmp_path_factory):
     """A fresh store (seeded with the sample on first use) and empty Streamlit caches."""
     path = tmp_path_factory.mktemp("explorer") / "store.lbdb"
+    old = os.environ.get("ROPA_SNAPSHOTS")
+    os.environ["ROPA_SNAPSHOTS"] = str(path.parent / "snapshots")  # never the user's .ropa/snapshots
     yield from explorer_on(path)
+    if old is None:
+        os.environ.pop("ROPA_SNAPSHOTS", None)
+    else:
+        os.environ["ROPA_SNAPSHOTS"] = old
 
 
 def app(page: str, as_of: dt.date = TODAY, **state) -> AppTest:
@@ -335,6 +342,49 @@ def test_special_categories_page_lists_art9_activities_with_their_condition(tmp_
 def test_special_categories_page_on_a_ropa_without_them():
     at = ok(app("special"))
     assert at.info and "No activity" in unmark(at.info[0].value)
+
+
+def test_changes_since_a_snapshot_saved_in_the_explorer(tmp_path, monkeypatch, downloads):
+    from conftest import register_bytes, row
+    from ropa.cli import main
+    from ropa.samples import EXAMPLE_REGISTER
+    monkeypatch.setenv("ROPA_SNAPSHOTS", str(tmp_path / "snapshots"))
+    store = tmp_path / "clinic.lbdb"
+    assert main(["import", str(EXAMPLE_REGISTER), "--store", str(store)]) == 0
+    gen = explorer_on(store)
+    next(gen)
+    try:
+        at = ok(app("changes"))
+        assert at.info and "No snapshot yet" in unmark(at.info[0].value)
+        at.text_input(key="snap_name").set_value("before-cloud").run()
+        at.button(key="snap_save").click().run()
+        ok(at)
+        assert at.success and "Saved snapshot before-cloud" in unmark(at.success[0].value)
+        assert any("Nothing changed since before-cloud" in unmark(s.value) for s in at.success)
+        more = tmp_path / "more.csv"
+        more.write_bytes(register_bytes(row(controller="Voorbeeld Zorg BV", activity="Patient appointments",
+                                            recipient="Cloud Analytics Inc", recipient_role="processor",
+                                            recipient_country="US")))
+        assert main(["import", str(more), "--store", str(store)]) == 0
+        at = ok(app("changes"))
+        metrics = {m.label: int(m.value) for m in at.metric}
+        assert metrics["recipients added"] == 1 and metrics["new findings"] >= 1
+        table = at.dataframe[0].value
+        added = table[table["change"] == "recipient added"]
+        assert list(added["subject"]) == ["Cloud Analytics Inc"]
+        assert set(table["change"]) >= {"new finding", "recipient added"}
+        rows = read_csv(downloads["changes-since-before-cloud.csv"]())
+        assert len(rows) == len(table) and {r["change"] for r in rows} == set(table["change"])
+        (sheet,) = read_xlsx(downloads["changes-since-before-cloud.xlsx"]()).values()
+        assert len(sheet) == len(table)
+        new = list(table["change"]).index("new finding")
+        at.session_state["chg_table"] = {"selection": {"rows": [new], "columns": [], "cells": []}}
+        at.run()
+        at.button(key="chg_to_graph").click().run()
+        ok(at)
+        assert at.title[0].value == "Graph" and any(s.value == "The highlighted finding" for s in at.subheader)
+    finally:
+        next(gen, None)
 
 
 BROKEN = (b"controller,activity,recipient,recipient_country,mechanism_date\n"

@@ -55,6 +55,7 @@ def streamlit_server(store: Path, log_dir: Path):
     audit = log_dir / "net-audit.log"
     audit.touch()
     env = {**os.environ, "ROPA_STORE": str(store), "ROPA_NET_AUDIT": str(audit),
+           "ROPA_SNAPSHOTS": str(log_dir / "snapshots"),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(NET_AUDIT), os.environ.get("PYTHONPATH")]))}
     env.pop("NEO4J_URI", None)
     log = open(log_dir / "streamlit.log", "w")
