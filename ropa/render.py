@@ -26,7 +26,7 @@ from pyvis.network import Network
 
 from .palette import SEVERITY_COLOURS, VERDICT_COLOURS, VERDICT_LABELS
 from .schema import HOP_TYPES
-from .views import collapse
+from .views import collapse, flow_levels
 
 PYVIS_TEMPLATES = Path(__import__("pyvis").__file__).resolve().parent / "templates"
 
@@ -67,6 +67,9 @@ TEMPLATE = """<!DOCTYPE html>
               box-sizing: border-box; }
  .vis-tooltip { white-space: pre-wrap !important; max-width: 460px; font-family: system-ui, sans-serif !important;
                 font-size: 12px !important; line-height: 1.35; }
+ #frame { position: relative; flex: 1 1 auto; min-height: 120px; display: flex; }
+ #fit { position: absolute; top: 6px; right: 6px; font: 12px system-ui, sans-serif; padding: 2px 10px;
+        border: 1px solid #b7c0ca; border-radius: 4px; background: #fff; color: #1b2a3a; cursor: pointer; }
  #legend { flex: none; display: flex; flex-wrap: wrap; gap: 2px 14px; align-items: center; padding: 6px 4px 2px;
            font-size: 12px; color: #1b2a3a; }
  #legend svg { flex: none; }
@@ -79,19 +82,22 @@ TEMPLATE = """<!DOCTYPE html>
  #legend:empty { display: none; }
 </style></head>
 <body>
-<div id="mynetwork"></div>
+<div id="frame"><div id="mynetwork"></div><button id="fit" type="button" title="Fit the whole drawing into the frame">Fit</button></div>
 <div id="legend"><!--legend--></div>
 <script>
   var nodes = new vis.DataSet({{nodes|tojson}});
   var edges = new vis.DataSet({{edges|tojson}});
   var network = new vis.Network(document.getElementById("mynetwork"), {nodes: nodes, edges: edges}, {{options|safe}});
-  network.once("stabilizationIterationsDone", function () {
+  function settle() {
     network.setOptions({physics: false});
     var route = nodes.getIds({filter: function (n) { return n.route === true; }});
     // A route inside a larger graph: zoom to it, the rest stays around it, faded.
-    network.fit(route.length && route.length < nodes.length / 2 ? {nodes: route, maxZoomLevel: 1.0} : {});
+    network.fit(route.length && route.length < nodes.length / 2 ? {nodes: route, maxZoomLevel: 1.0}
+                                                                : {maxZoomLevel: 1.0});
     document.body.setAttribute("data-ready", "1");
-  });
+  }
+  {% if physics_enabled %}network.once("stabilizationIterationsDone", settle);{% else %}settle();{% endif %}
+  document.getElementById("fit").addEventListener("click", function () { network.fit({animation: false}); });
   document.body.setAttribute("data-nodes", String(nodes.length));
 </script>
 </body></html>
@@ -210,8 +216,13 @@ def legend_html(g: nx.MultiDiGraph) -> str:
     return "".join(parts)
 
 
-def network_html(g: nx.MultiDiGraph, height: int = 640, legend: bool = True) -> str:
+def network_html(g: nx.MultiDiGraph, height: int = 640, legend: bool = True, layout: str = "force") -> str:
     """One self-contained HTML page drawing ``g`` (no external resource).
+
+    ``layout="flow"`` lays the data flow out left to right (controller, activity, recipient,
+    sub-processor, country: :func:`ropa.views.flow_levels`) with room for every label; ``"force"``
+    lets the nodes settle by physics (for a whole RoPA). Either way the drawing is fitted into the frame
+    and a Fit button brings it back after zooming.
 
     Parallel edges of one type between the same two nodes (hops, one per activity)
     are drawn as one edge (:func:`ropa.views.collapse`) with the worst verdict; its
@@ -225,7 +236,10 @@ def network_html(g: nx.MultiDiGraph, height: int = 640, legend: bool = True) -> 
     >>> "<script>alert(1)" in page, re.search(r"<(script|link|img)[^>]*(src|href)=", page)
     (False, None)
     """
+    if layout not in ("force", "flow"):
+        raise ValueError(f"layout is 'force' or 'flow', not {layout!r}")
     g = collapse(g)
+    levels = flow_levels(g) if layout == "flow" else {}
     highlighted = any(d.get("highlight") for _, d in g.nodes(data=True))
     net = Network(height=f"{height}px", width="100%", directed=True, cdn_resources="in_line")
     for key, d in g.nodes(data=True):
@@ -249,6 +263,8 @@ def network_html(g: nx.MultiDiGraph, height: int = 640, legend: bool = True) -> 
             opts["font"]["color"] = "#a7b0ba"
         if on_route:
             opts["route"] = True  # not a vis option: the page zooms to these nodes
+        if levels:
+            opts["level"] = levels[key]
         net.add_node(key, label=_short(d["name"], LABEL_MAX), shape=shape, **opts)
     for u, v, d in g.edges(data=True):
         on_route = bool(d.get("highlight"))
@@ -274,6 +290,17 @@ def network_html(g: nx.MultiDiGraph, height: int = 640, legend: bool = True) -> 
         "edges": {"smooth": {"enabled": True, "type": "continuous"}, "arrows": {"to": {"scaleFactor": 0.6}}},
         "nodes": {"scaling": {"label": {"drawThreshold": 3}}},
     }
+    if levels:
+        per_level: dict[int, int] = {}
+        for lv in levels.values():
+            per_level[lv] = per_level.get(lv, 0) + 1
+        net.options["physics"] = {"enabled": False}
+        net.options["layout"] = {"hierarchical": {
+            "enabled": True, "direction": "LR", "sortMethod": "directed", "shakeTowards": "roots",
+            "levelSeparation": 230, "nodeSpacing": 70 if max(per_level.values()) > 12 else 95, "treeSpacing": 120,
+            "blockShifting": True, "edgeMinimization": True, "parentCentralization": True}}
+        net.options["edges"]["smooth"] = {"enabled": True, "type": "cubicBezier", "forceDirection": "horizontal",
+                                          "roundness": 0.4}
     env = Environment(loader=ChoiceLoader([DictLoader({"ropa_graph.html": TEMPLATE}),
                                            FileSystemLoader(str(PYVIS_TEMPLATES))]), autoescape=False)
     net.templateEnv = env

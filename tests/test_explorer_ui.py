@@ -176,6 +176,30 @@ def test_graph_filter_changes_what_is_drawn():
     assert 0 < len(severe) < len(only)
 
 
+def test_graph_focus_on_an_activity_follows_its_data_downstream_left_to_right(scratch_store):
+    from ropa import browse, views
+    from ropa.backends.embedded import EmbeddedBackend
+    at = ok(app("graph"))
+    with EmbeddedBackend(scratch_store, read_only=True) as s:
+        acts = browse.read_catalogue(s).activities
+    (act_id,) = acts["id"][(acts["name"] == "Newsletter") & (acts["controller"] == "RAIDBOXES GmbH")]
+    focus = at.selectbox(key="g_focus")
+    assert len(set(focus.options)) == len(focus.options)  # two controllers' "Newsletter" told apart
+    assert "Newsletter (activity of RAIDBOXES GmbH)" in focus.options
+    focus.set_value(views.node_key("Activity", act_id)).run()
+    nodes = drawn_nodes(frames(ok(at))[0])
+    by_label = {n["label"]: n for n in nodes}
+    assert {"Newsletter", "RAIDBOXES GmbH", "ActiveCampaign", "United States"} <= set(by_label)
+    activities = [n for n in nodes if n["shape"] == "diamond"]
+    assert [n["label"] for n in activities] == ["Newsletter"]  # no sibling activity of RAIDBOXES
+    assert by_label["RAIDBOXES GmbH"]["level"] < by_label["Newsletter"]["level"] < by_label["ActiveCampaign"]["level"] \
+        < by_label["United States"]["level"]
+    assert '"direction": "LR"' in frames(at)[0] and 'id="fit"' in frames(at)[0]
+    at.toggle(key="g_flow").set_value(False).run()
+    around = drawn_nodes(frames(ok(at))[0])
+    assert len([n for n in around if n["shape"] == "diamond"]) > 1 and "level" not in around[0]
+
+
 def test_graph_highlights_a_chosen_finding_with_its_evidence():
     at = ok(app("graph"))
     pick = at.selectbox(key="g_highlight")

@@ -107,7 +107,7 @@ def _details(net, route: list[str], lines: list[tuple[str, str]], evidence: str,
     with right:
         sub = views.route_subgraph(net, route)
         if sub.number_of_nodes():
-            graph_frame(network_html(sub, height=SUBGRAPH_HEIGHT), SUBGRAPH_HEIGHT)
+            graph_frame(network_html(sub, height=SUBGRAPH_HEIGHT, layout="flow"), SUBGRAPH_HEIGHT)
         else:
             st.caption("This row names nothing that is in the graph.")
 

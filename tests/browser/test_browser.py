@@ -209,7 +209,20 @@ def test_the_explorer_in_a_browser(server, server_log, browser_page):
     us = map_frame.locator('path[data-iso="US"]')
     assert us.get_attribute("fill") == "#c62828"
     assert "Transfer relies on the invalidated Privacy Shield" in us.locator("title").text_content()
+    europe = _frame_with(page, "body#europemap svg")
+    assert europe.locator('path[data-iso="NL"]').count() == 1
     _shot(page, "1-overview")
+
+    # ... choose a country under the map: its transfers, with their verdicts.
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="What goes to a country").first
+    box.click()
+    page.keyboard.type("United States")
+    page.keyboard.press("Enter")
+    _settle(page)
+    country = page.locator('[data-testid="stDataFrame"]').last
+    country.wait_for()
+    assert country.bounding_box()["height"] >= 38 + 35 * 15
+    _shot(page, "1b-overview-country")
 
     # The evaluation date, typed: Enter applies it (no calendar click needed).
     field = page.get_by_label("Evaluate as of", exact=True)
@@ -312,6 +325,25 @@ def test_the_explorer_in_a_browser(server, server_log, browser_page):
     page.get_by_role("button", name="Import the reviewed draft").click()
     page.get_by_text(re.compile(r"Imported \d+ recipient rows from clinic.html")).wait_for()
     _shot(page, "7b-import-notice")
+
+    # Special categories: the clinic's health data, its condition, where the data go.
+    _open(page, base, "special", "Special categories (Art. 9/10)")
+    page.get_by_text("Activities with Art. 9/10 data").wait_for()
+    page.locator('[data-testid="stDataFrame"]').first.wait_for()
+    _settle(page)
+    _shot(page, "7c-special-categories")
+
+    # Changes: save a snapshot; right after, nothing has changed since it.
+    _open(page, base, "changes", "Changes since a snapshot")
+    page.get_by_text("Save a snapshot of the RoPA as it is now").click()
+    page.get_by_label("Name").fill("browser-test")
+    page.get_by_label("Name").press("Enter")
+    _settle(page)
+    page.get_by_role("button", name=re.compile("Save a snapshot as of")).click()
+    _settle(page)
+    page.get_by_text("Saved snapshot browser-test").wait_for()
+    page.get_by_text("Nothing changed since browser-test").wait_for()
+    _shot(page, "7d-changes")
 
     # Query: the default query draws its nodes; a write is refused.
     _open(page, base, "query", "Query")
