@@ -13,7 +13,7 @@ from . import state
 from .common import as_of_picker, badge_html, guarded, plain, store_caption, table_height
 
 
-MAP_HEIGHT = 440
+MAP_HEIGHT = 340
 MAP_PAGE = ("<!DOCTYPE html><html><head><meta charset='utf-8'><meta http-equiv='Content-Security-Policy' "
             "content=\"default-src 'none'; style-src 'unsafe-inline'\"><style>html,body{{margin:0;height:100%}} "
             "svg{{width:100%;height:100%;max-width:none!important}} "
