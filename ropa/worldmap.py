@@ -137,6 +137,7 @@ def _paths(width: int):
     out = []
     for code, name, rings in shapes:
         parts = []
+        box = [math.inf, math.inf, -math.inf, -math.inf]
         for ring in rings:
             pts = []
             for x, y in ring:
@@ -145,8 +146,10 @@ def _paths(width: int):
                     pts.append(p)
             if len(pts) >= 3:
                 parts.append("M" + "L".join(f"{a:g} {b:g}" for a, b in pts) + "Z")
+                box = [min(box[0], *(a for a, _ in pts)), min(box[1], *(b for _, b in pts)),
+                       max(box[2], *(a for a, _ in pts)), max(box[3], *(b for _, b in pts))]
         if parts:
-            out.append((code, name, "".join(parts)))
+            out.append((code, name, "".join(parts), tuple(box)))
     dots = {code: (name, *px(x, y)) for code, (name, x, y) in points.items()}
     return out, dots, height
 
@@ -238,7 +241,9 @@ def world_svg(fill: dict[str, str], labels: dict[str, str] | None = None, width:
            f'height="{shown_height}" role="img" aria-label="{esc(title)}" style="max-width:100%;height:auto">',
            f"<title>{esc(title)}</title>",
            f'<g stroke="{BORDER}" stroke-width="{0.5 / zoom:.3g}" stroke-linejoin="round" fill-rule="evenodd">']
-    for code, name, d in paths:
+    for code, name, d, (bx0, by0, bx1, by1) in paths:
+        if focus is not None and (bx1 < vx or bx0 > vx + vw or by1 < vy or by0 > vy + vh):
+            continue  # wholly outside the zoomed-in view: not sent at all
         tip = labels.get(code) or name
         attrs = f' data-iso="{esc(code)}"' if code else ""
         out.append(f'<path d="{d}" fill="{fill.get(code, LAND)}"{attrs}><title>{esc(tip)}</title></path>')

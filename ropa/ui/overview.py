@@ -85,10 +85,11 @@ def page() -> None:
     layers = ev.map
     if not counts["restricted_transfers"]:
         st.success("No transfers outside the EEA: every recipient processes data inside the EEA.")
-    svg = world_svg(layers["fill"], layers["labels"], legend=layers["legend"],
-                    title="Where personal data go: countries coloured by the worst finding on transfers there")
-    inset = world_svg(layers["fill"], layers["labels"], width=520, focus=EUROPE,
-                      title="The EEA, zoomed in: recipients inside the EEA in light blue")
+    svg, inset = state.memo("maps", (version, as_of), lambda: (
+        world_svg(layers["fill"], layers["labels"], legend=layers["legend"],
+                  title="Where personal data go: countries coloured by the worst finding on transfers there"),
+        world_svg(layers["fill"], layers["labels"], width=520, focus=EUROPE,
+                  title="The EEA, zoomed in: recipients inside the EEA in light blue")), keep=4)
     world_col, europe_col = st.columns([3, 2])
     # An iframe, not st.html: Streamlit's HTML sanitiser drops inline SVG, and the tooltips need it live.
     with world_col:
