@@ -397,6 +397,7 @@ def test_changes_since_a_snapshot_saved_in_the_explorer(tmp_path, monkeypatch, d
         added = table[table["change"] == "recipient added"]
         assert list(added["subject"]) == ["Cloud Analytics Inc"]
         assert set(table["change"]) >= {"new finding", "recipient added"}
+        assert "Transfer without a safeguard" in set(table["finding"])
         rows = read_csv(downloads["changes-since-before-cloud.csv"]())
         assert len(rows) == len(table) and {r["change"] for r in rows} == set(table["change"])
         (sheet,) = read_xlsx(downloads["changes-since-before-cloud.xlsx"]()).values()

@@ -14,7 +14,7 @@ from ..errors import InputError
 from ..findings import Finding
 from ..report.diff import diff_against
 from ..report.frames import CHANGE_COLUMNS, change_rows
-from ..rules import rule_pack_version
+from ..rules import load_rules, rule_pack_version
 from ..snapshots import list_snapshots, save_snapshot, snapshot_dir
 from ..tables import write_csv, write_xlsx
 from . import state
@@ -42,7 +42,10 @@ def _changes(version: str, as_of, snap) -> tuple[pd.DataFrame, object]:
         scope = sorted(set(cat.activities["controller"]))
         diff = diff_against(snap, _graph(version), _findings(version, as_of), scope)
         rows = change_rows(types.SimpleNamespace(diff=diff))
-        return pd.DataFrame(rows, columns=CHANGE_COLUMNS), diff
+        titles = {r.id: r.title or r.id for r in load_rules()}
+        table = pd.DataFrame(rows, columns=CHANGE_COLUMNS)
+        table.insert(table.columns.get_loc("rule"), "finding", [titles.get(r, r) for r in table["rule"]])
+        return table, diff
     return state.memo("changes", (version, as_of, str(snap.path), snap.created), build, keep=4)
 
 
