@@ -130,7 +130,7 @@ def page() -> None:
     cap = views.NODE_CAP
     small = len(candidates) <= cap
 
-    c1, c2, c3 = st.columns([3, 1, 4])
+    c1, c2, c3 = st.columns([3, 2, 4])
     if small:
         shown_nodes = _shown(state.network(version, as_of, candidates), flt, details)
         names = {n: _node_name(shown_nodes, n, d) for n, d in shown_nodes.nodes(data=True)}
@@ -146,7 +146,7 @@ def page() -> None:
                          **({} if "g_focus" in st.session_state else {"index": None}),
                          format_func=names.get, key="g_focus", placeholder="the whole graph",
                          help="Show only what lies within a few hops of one node.")
-    flow = c2.toggle("Follow the data flow", value=True, key="g_flow", disabled=focus is None,
+    flow = c2.toggle("Data flow", value=True, key="g_flow", disabled=focus is None,
                      help="On: what the data flows through the focused node reach, in their direction "
                           "(downstream of an activity, upstream of a recipient), drawn left to right. "
                           "Off: every node within a few hops, either direction.")
