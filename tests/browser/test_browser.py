@@ -180,7 +180,14 @@ def _drawn(frame) -> dict:
         }
         const all = network.body.data.nodes.get();
         const legend = document.getElementById('legend').getBoundingClientRect();
-        return {nodes: ids.length, placed: placed, ink: ink, labels: all.map(n => n.label),
+        const pos = network.getPositions(ids);
+        const x = {};
+        all.forEach(n => { x[n.label] = pos[n.id].x; });
+        const inView = ids.every(i => {
+            const p = network.canvasToDOM(pos[i]);
+            return p.x >= 0 && p.y >= 0 && p.x <= c.clientWidth && p.y <= c.clientHeight;
+        });
+        return {nodes: ids.length, placed: placed, ink: ink, labels: all.map(n => n.label), x: x, in_view: inView,
                 legend_fits: legend.bottom <= window.innerHeight + 1,
                 bold: all.filter(n => n.route === true).map(n => n.label)};
     }""")
@@ -250,6 +257,18 @@ def test_the_explorer_in_a_browser(server, server_log, browser_page):
     assert 0 < filtered["nodes"] < everything["nodes"] and "RAIDBOXES GmbH" in filtered["labels"]
     assert "CCombox" not in filtered["labels"]
     _shot(page, "3-graph-filtered")
+
+    # Focus on one activity: its data flow only, laid out left to right; Fit brings it back into the frame.
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Focus on").first
+    box.click()
+    page.keyboard.type("Newsletter (activity of RAIDBOXES")
+    page.keyboard.press("Enter")
+    _settle(page)
+    focused = _graph_frame(page, lambda d: 0 < d["nodes"] < 12)
+    x = focused["x"]
+    assert x["RAIDBOXES GmbH"] < x["Newsletter"] < x["ActiveCampaign"] < x["United States"]
+    assert focused["labels"].count("Newsletter") == 1 and focused["in_view"]
+    _shot(page, "3b-graph-focus-flow")
 
     # Transfers & findings: pick the first finding; its route and evidence appear; open it in the graph.
     _open(page, base, "transfers", "Transfers & findings")
