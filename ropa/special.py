@@ -71,13 +71,19 @@ def special_activities(rows: pd.DataFrame, hops: pd.DataFrame, places: pd.DataFr
         part = places[places["processing"].astype(bool) == processing]
         for org, names in part.groupby("org")["name"]:
             country_names.setdefault(org, sorted(set(map(str, names))))
+    wanted = set(rows["activity_id"])
+    # one pass over the (possibly huge) hop and transfer tables, not one per activity
+    hops_of = {k: g for k, g in hops[hops["activity_id"].isin(wanted)].groupby("activity_id", sort=False)}
+    carried_of = ({k: g for k, g in transfers[transfers["activity_id"].isin(wanted)].groupby("activity_id", sort=False)}
+                  if len(transfers) else {})
+    no_hops = hops.iloc[:0]
     out = []
     for act_id, group in rows.groupby("activity_id", sort=False):
         first = group.iloc[0]
-        mine = hops[hops["activity_id"] == act_id]
+        mine = hops_of.get(act_id, no_hops)
         recipients = sorted(set(map(str, mine["importer"])), key=str.casefold)
         countries = sorted({c for org in set(mine["importer_id"]) for c in country_names.get(org, [])})
-        carried = transfers[transfers["activity_id"] == act_id] if len(transfers) else transfers
+        carried = carried_of.get(act_id, transfers.iloc[:0])
         verdicts = set(map(str, carried["verdict"])) if len(carried) else set()
         worst = min(verdicts, key=lambda v: VERDICT_ORDER.index(v) if v in VERDICT_ORDER else 9) if verdicts else ""
         articles = sorted({article_label(a) for a in group["article"]})
