@@ -15,6 +15,7 @@ import networkx as nx
 import pandas as pd
 
 from .schema import HOP_TYPES
+from .special import article_label, condition_label
 from .views import mechanism_text
 
 NOT_RECORDED = "not recorded"
@@ -79,7 +80,7 @@ def controller_record(g: nx.MultiDiGraph, controller: str | None = None) -> pd.D
         for _, c, e in g.out_edges(act, data=True):
             if e["type"] == "PROCESSES":
                 special = g.nodes[c]["props"].get("special")
-                cats.append(g.nodes[c]["name"] + (f" [Art. {g.nodes[c]['props'].get('article')}: {special}]"
+                cats.append(g.nodes[c]["name"] + (f" [{article_label(g.nodes[c]['props'].get('article'))}: {special}]"
                                                   if special else ""))
         seat = _countries(g, ctrl, "ESTABLISHED_IN")
         rows.append({
@@ -87,7 +88,7 @@ def controller_record(g: nx.MultiDiGraph, controller: str | None = None) -> pd.D
             "(a) controller country": ", ".join(c["name"] for c in seat) or NOT_RECORDED,
             "activity": a["name"],
             "(b) purposes": _text(p.get("purpose")),
-            "legal basis": _text(p.get("legal_basis")) + (f"; Art. 9 condition {p['special_condition']}"
+            "legal basis": _text(p.get("legal_basis")) + (f"; condition {condition_label(p['special_condition'])}"
                                                           if p.get("special_condition") else ""),
             "(c) categories of data subjects": "; ".join(a.get("subjects", [])) or NOT_RECORDED,
             "(c) categories of personal data": "; ".join(sorted(cats)) or NOT_RECORDED,

@@ -8,8 +8,6 @@ import re
 
 import pandas as pd
 
-from .browse import run
-
 NOT_RECORDED = "not recorded"
 _CONDITION = re.compile(r"^(?:art(?:icle)?\.?\s*)?9\s*[(.\s]?\s*2\s*[).\s]?\s*[(.\s]?\s*([a-j])\s*\)?\.?$", re.I)
 ACTIVITY_COLUMNS = ["controller", "activity", "article", "special data", "condition", "legal basis", "recipients",
@@ -50,6 +48,7 @@ def article_label(article: object) -> str:
 def read_special(store) -> pd.DataFrame:
     """One row per (activity, special data category) in the store (the query
     ``ropa/browse/queries/special_categories.cypher``)."""
+    from .browse import run  # here: ropa.art30 uses the labels above without loading the explorer's queries
     cols = ["activity_id", "activity", "controller_id", "controller", "special_condition", "legal_basis",
             "category", "special", "article"]
     return pd.DataFrame.from_records(run(store, "special_categories"), columns=cols).astype(object)

@@ -381,3 +381,13 @@ def test_a_capped_neighbourhood_keeps_the_most_joined_nodes_of_each_ring_on_ever
         other.replace(flipped)
         assert set(views.neighbourhood(other, hub, 1, cap=5)[0].nodes) == want1
         assert set(views.neighbourhood(other, hub, 2, cap=cap)[0].nodes) == want2
+
+
+def test_the_art30_record_cites_special_data_and_the_art9_condition_as_the_gdpr_does():
+    from ropa.samples import EXAMPLE_REGISTER
+    g = read_register(io.BytesIO(EXAMPLE_REGISTER.read_bytes()), "clinic.csv")
+    record = art30.controller_record(views.build_network(g))
+    row = record[record["activity"] == "Occupational health checks"].iloc[0]
+    assert row["legal basis"] == "legal obligation; condition Art. 9(2)(h)"
+    assert "health data [Art. 9: health]" in row["(c) categories of personal data"]
+    assert "9.0" not in " ".join(map(str, record.to_numpy().ravel()))
