@@ -16,7 +16,7 @@ from .common import as_of_picker, badge_html, guarded, plain, store_caption, tab
 MAP_HEIGHT = 340
 MAP_PAGE = ("<!DOCTYPE html><html><head><meta charset='utf-8'><meta http-equiv='Content-Security-Policy' "
             "content=\"default-src 'none'; style-src 'unsafe-inline'\"><style>html,body{{margin:0;height:100%}} "
-            "svg{{width:100%;height:100%;max-width:none!important}} "
+            "svg{{width:100%!important;height:100%!important;max-width:none!important}} "
             "path:hover{{stroke:#111;stroke-width:1.2}}</style></head><body id='worldmap'>{svg}</body></html>")
 
 

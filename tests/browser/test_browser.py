@@ -218,6 +218,10 @@ def test_the_explorer_in_a_browser(server, server_log, browser_page):
     assert "Transfer relies on the invalidated Privacy Shield" in us.locator("title").text_content()
     europe = _frame_with(page, "body#europemap svg")
     assert europe.locator('path[data-iso="NL"]').count() == 1
+    for corner in ("IS", "PT", "CY", "FI"):  # the EEA's far corners are inside the frame, not clipped
+        assert europe.evaluate("""code => { const r = document.querySelector(`path[data-iso="${code}"]`)
+            .getBoundingClientRect(); return r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight + 1
+            && r.right <= innerWidth + 1; }""", corner), corner
     _shot(page, "1-overview")
 
     # ... choose a country under the map: its transfers, with their verdicts.
