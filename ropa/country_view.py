@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-COLUMNS = ["importer", "activity", "controller", "mechanism", "verdict", "rules"]
+COLUMNS = ["verdict", "importer", "activity", "mechanism", "controller", "rules"]  # the verdict first: it is what one looks for
 
 
 def country_choices(cat, transfers: pd.DataFrame) -> list[tuple[str, str]]:
@@ -38,7 +38,7 @@ def country_flows(cat, transfers: pd.DataFrame, code: str) -> pd.DataFrame:
     places = cat.places
     orgs = set(places["org"][(places["country"] == code) & places["processing"].astype(bool)])
     hops = cat.hops[cat.hops["importer_id"].isin(orgs)]
-    out = pd.DataFrame({"importer": hops["importer"], "activity": hops["activity"], "controller": hops["controller"],
-                        "mechanism": ["not needed: inside the EEA"] * len(hops), "verdict": ["inside the EEA"] * len(hops),
-                        "rules": [""] * len(hops)})
+    out = pd.DataFrame({"verdict": ["inside the EEA"] * len(hops), "importer": hops["importer"],
+                        "activity": hops["activity"], "mechanism": ["not needed: inside the EEA"] * len(hops),
+                        "controller": hops["controller"], "rules": [""] * len(hops)})
     return out.drop_duplicates().sort_values(["importer", "activity"]).reset_index(drop=True)

@@ -133,7 +133,7 @@ def test_overview_country_view_lists_transfers_and_the_eea_inset():
     assert pick.options[0].startswith("United States: 26 restricted transfers")
     pick.select("US").run()
     rows = ok(at).dataframe[0].value
-    assert len(rows) == 26 and list(rows.columns) == ["importer", "activity", "controller", "mechanism", "verdict",
+    assert len(rows) == 26 and list(rows.columns) == ["verdict", "importer", "activity", "mechanism", "controller",
                                                      "rules"]
     assert "ActiveCampaign" in set(rows["importer"]) and "violation" in set(rows["verdict"])
     assert any(o.startswith("Germany (EEA)") for o in pick.options)
