@@ -18,8 +18,12 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 setup: $(STAMP)
 
+# Loopback only unless ADDRESS names an interface to serve on (README, "Serving to a network").
+ADDRESS ?= 127.0.0.1
+PORT ?= 8501
 run: setup
-	$(BIN)/streamlit run streamlit_app.py
+	$(BIN)/streamlit run streamlit_app.py --server.address $(ADDRESS) --server.port $(PORT) \
+	  --browser.serverAddress $(ADDRESS)
 
 # Neo4j's Cypher front end for tests/test_cypher_lint.py (npm ci from the committed lock file).
 $(LINT)/node_modules/.installed: $(LINT)/package.json $(LINT)/package-lock.json

@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PAGES = [("", "Overview", False), ("graph", "Graph", True), ("transfers", "Transfers & findings", False),
+         ("special", "Special categories (Art. 9/10)", False), ("changes", "Changes since a snapshot", False),
          ("record", "Record of processing activities (Art. 30)", False), ("import", "Import", False),
          ("report", "Transfer-risk report", False), ("query", "Query", False)]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -46,7 +47,8 @@ def start_server(store: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true"],
-                            cwd=ROOT, env={**os.environ, "ROPA_STORE": str(store)},
+                            cwd=ROOT, env={**os.environ, "ROPA_STORE": str(store),
+                                           "ROPA_SNAPSHOTS": str(Path(tempfile.mkdtemp()) / "snapshots")},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):

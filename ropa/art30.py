@@ -28,6 +28,7 @@ import pandas as pd
 
 from .schema import HOP_TYPES
 from .transfers import mechanism_summary
+from .special import article_label, condition_label
 from .views import mechanism_text
 
 NOT_RECORDED = "not recorded"
@@ -126,7 +127,7 @@ def build_records(tables: dict[str, dict[str, list]], lines: dict[tuple[str, str
         name, article = cats.get(dst, (dst, None))
         by_act[src]["categories"].append(name)
         if article:
-            by_act[src]["special"].append(f"{name} (Art. {int(article)})")
+            by_act[src]["special"].append(f"{name} ({article_label(article)})")
     for rt in ("DISCLOSES_TO", "ENGAGES"):
         for src, dst, activity, role in _col(tables[rt], "src", "dst", "activity", "role"):
             who = names.get(dst, dst)
@@ -228,7 +229,7 @@ def controller_rows(records: list[Record]) -> pd.DataFrame:
         "(a) controller country": r.controller_country or NOT_RECORDED,
         "activity": r.activity,
         "(b) purposes": _text(r.purpose),
-        "legal basis": _text(r.legal_basis) + (f"; Art. 9(2) condition {r.special_condition}"
+        "legal basis": _text(r.legal_basis) + (f"; condition {condition_label(r.special_condition)}"
                                                if r.special_condition else ""),
         "(c) categories of data subjects": "; ".join(r.data_subjects) or NOT_RECORDED,
         "(c) categories of personal data": "; ".join(r.data_categories) or NOT_RECORDED,

@@ -26,7 +26,7 @@ from pyvis.network import Network
 
 from .palette import SEVERITY_COLOURS, VERDICT_COLOURS, VERDICT_LABELS, VERDICTS
 from .schema import HOP_TYPES
-from .views import collapse
+from .views import collapse, flow_levels
 
 PYVIS_TEMPLATES = Path(__import__("pyvis").__file__).resolve().parent / "templates"
 
@@ -62,11 +62,20 @@ TEMPLATE = """<!DOCTYPE html>
 <script>{% include 'lib/vis-9.1.2/vis-network.min.js' %}</script>
 <style>
  html, body { margin: 0; padding: 0; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; background: #fff; }
- #mynetwork { width: 100%; height: {{height}}; border: 1px solid #d5dbe1; border-radius: 6px; box-sizing: border-box; }
+ /* The canvas takes what the legend leaves, so the legend is never cut off by the frame. */
+ html, body { height: 100%; }
+ body { display: flex; flex-direction: column; }
+ #mynetwork { width: 100%; flex: 1 1 auto; min-height: 120px; border: 1px solid #d5dbe1; border-radius: 6px;
+              box-sizing: border-box; }
  .vis-tooltip { white-space: pre-wrap !important; max-width: 460px; font-family: system-ui, sans-serif !important;
                 font-size: 12px !important; line-height: 1.35; }
- #legend { display: flex; flex-wrap: wrap; gap: 2px 14px; align-items: center; padding: 6px 4px 0;
+ #frame { position: relative; flex: 1 1 auto; min-height: 120px; display: flex; }
+ #fit { position: absolute; top: 6px; right: 6px; font: 12px system-ui, sans-serif; padding: 2px 10px;
+        border: 1px solid #b7c0ca; border-radius: 4px; background: #fff; color: #1b2a3a; cursor: pointer; }
+ #legend { flex: none; display: flex; flex-wrap: wrap; gap: 2px 14px; align-items: center; padding: 6px 4px 2px;
            font-size: 12px; color: #1b2a3a; }
+ #legend svg { flex: none; }
+ #legend i.route { border-top-width: 6px; box-shadow: 0 2px 4px rgba(0,0,0,.45); }
  #legend b { font-size: 11.5px; color: #445; }
  #legend div { display: flex; align-items: center; gap: 6px; margin: 1px 0; }
  #legend i { display: inline-block; width: 12px; height: 12px; border: 1px solid #555; flex: none; }
@@ -75,19 +84,22 @@ TEMPLATE = """<!DOCTYPE html>
  #legend:empty { display: none; }
 </style></head>
 <body>
-<div id="mynetwork"></div>
+<div id="frame"><div id="mynetwork"></div><button id="fit" type="button" title="Fit the whole drawing into the frame">Fit</button></div>
 <div id="legend"><!--legend--></div>
 <script>
   var nodes = new vis.DataSet({{nodes|tojson}});
   var edges = new vis.DataSet({{edges|tojson}});
   var network = new vis.Network(document.getElementById("mynetwork"), {nodes: nodes, edges: edges}, {{options|safe}});
-  network.once("stabilizationIterationsDone", function () {
+  function settle() {
     network.setOptions({physics: false});
     var route = nodes.getIds({filter: function (n) { return n.route === true; }});
     // A route inside a larger graph: zoom to it, the rest stays around it, faded.
-    network.fit(route.length && route.length < nodes.length / 2 ? {nodes: route, maxZoomLevel: 1.0} : {});
+    network.fit(route.length && route.length < nodes.length / 2 ? {nodes: route, maxZoomLevel: 1.0}
+                                                                : {maxZoomLevel: 1.0});
     document.body.setAttribute("data-ready", "1");
-  });
+  }
+  {% if physics_enabled %}network.once("stabilizationIterationsDone", settle);{% else %}settle();{% endif %}
+  document.getElementById("fit").addEventListener("click", function () { network.fit({animation: false}); });
   document.body.setAttribute("data-nodes", String(nodes.length));
 </script>
 </body></html>
@@ -161,26 +173,34 @@ def _edge_tooltip(g: nx.MultiDiGraph, u: str, v: str, d: dict) -> str:
     return "\n".join(lines)
 
 
+def _mark(shape: str, bg: str, border: str, ring: str | None = None) -> str:
+    """A small inline SVG of a vis-network node shape, as the legend shows it (the same shape as drawn)."""
+    points = {
+        "diamond": "7,1 13,7 7,13 1,7",
+        "triangle": "7,1.5 13,12.5 1,12.5",
+        "triangleDown": "1,1.5 13,1.5 7,12.5",
+        "square": "2,2 12,2 12,12 2,12",
+        "hexagon": "7,1 12.2,4 12.2,10 7,13 1.8,10 1.8,4",
+        "star": "7,0.8 8.8,5.2 13.4,5.4 9.8,8.3 11,12.8 7,10.3 3,12.8 4.2,8.3 0.6,5.4 5.2,5.2",
+    }
+    width = 2.2 if ring else 1.2
+    stroke = f'fill="{bg}" stroke="{ring or border}" stroke-width="{width}"'
+    body = (f'<circle cx="7" cy="7" r="5.5" {stroke}/>' if shape == "dot"
+            else f'<polygon points="{points[shape]}" {stroke}/>')
+    return f'<svg width="14" height="14" viewBox="0 0 14 14" data-shape="{shape}" aria-hidden="true">{body}</svg>'
+
+
 def legend_html(g: nx.MultiDiGraph) -> str:
-    """The legend of the node types and verdicts present in ``g`` (escaped HTML)."""
+    """The legend of the node types and verdicts present in ``g`` (escaped HTML): each mark is drawn
+    in the shape and colours the canvas uses."""
     esc = html.escape
     styles = {_node_style(d) for _, d in g.nodes(data=True)}
     parts = ["<b>Nodes:</b>"]
     for key, (text, shape, bg, border, _) in NODE_STYLES.items():
         if key in styles:
-            radius = "50%" if shape == "dot" else "2px"
-            turn = {"diamond": "transform:rotate(45deg) scale(.8);"}.get(shape, "")
-            if shape in ("triangle", "triangleDown"):
-                side = "bottom" if shape == "triangle" else "top"
-                mark = (f'<i style="width:0;height:0;border:6px solid transparent;border-{side}:11px solid {bg};'
-                        f'border-{"top" if side == "bottom" else "bottom"}:0"></i>')
-            elif shape == "star":
-                mark = f'<i style="border:0;width:auto;height:auto;color:{bg};font-style:normal;font-size:15px">★</i>'
-            else:
-                mark = f'<i style="background:{bg};border-color:{border};border-radius:{radius};{turn}"></i>'
-
-            parts.append(f"<div>{mark}{esc(text)}</div>")
-    verdicts = {d.get("verdict") or "none" for *_, d in g.edges(data=True) if d["type"] in HOP_TYPES}
+            parts.append(f"<div>{_mark(shape, bg, border)}{esc(text)}</div>")
+    hops = [d for *_, d in g.edges(data=True) if d["type"] in HOP_TYPES]
+    verdicts = {d.get("verdict") or "none" for d in hops}
     if verdicts:
         parts.append("<b>Data flows:</b>")
         for v in VERDICTS:
@@ -189,13 +209,22 @@ def legend_html(g: nx.MultiDiGraph) -> str:
                 parts.append(f'<div><i class="line{dash}" style="border-top-color:{VERDICT_COLOURS[v]}"></i>'
                              f"{esc(VERDICT_LABELS[v])}</div>")
     if any(d.get("highlight") for _, d in g.nodes(data=True)):
-        parts.append('<div><i class="line" style="border-top-color:#111;border-top-width:5px"></i>'
-                     "the selected finding's route</div>")
+        on_route = [d.get("verdict") or "none" for d in hops if d.get("highlight")] or ["none"]
+        worst = min(on_route, key=("violation", "warning", "ok", "none").index)
+        parts.append(f'<div data-legend="route">{_mark("dot", NODE_STYLES["Organisation"][2], "", ring="#111111")}'
+                     f'<i class="line route" style="border-top-color:{VERDICT_COLOURS[worst]}"></i>'
+                     "the selected finding's route: nodes ringed in black, its flows thick and shadowed "
+                     "(colour: their verdict); the rest faded</div>")
     return "".join(parts)
 
 
-def network_html(g: nx.MultiDiGraph, height: int = 640, legend: bool = True) -> str:
+def network_html(g: nx.MultiDiGraph, height: int = 640, legend: bool = True, layout: str = "force") -> str:
     """One self-contained HTML page drawing ``g`` (no external resource).
+
+    ``layout="flow"`` lays the data flow out left to right (controller, activity, recipient,
+    sub-processor, country: :func:`ropa.views.flow_levels`) with room for every label; ``"force"``
+    lets the nodes settle by physics (for a whole RoPA). Either way the drawing is fitted into the frame
+    and a Fit button brings it back after zooming.
 
     Parallel edges of one type between the same two nodes (hops, one per activity)
     are drawn as one edge (:func:`ropa.views.collapse`) with the worst verdict; its
@@ -209,7 +238,10 @@ def network_html(g: nx.MultiDiGraph, height: int = 640, legend: bool = True) -> 
     >>> "<script>alert(1)" in page, re.search(r"<(script|link|img)[^>]*(src|href)=", page)
     (False, None)
     """
+    if layout not in ("force", "flow"):
+        raise ValueError(f"layout is 'force' or 'flow', not {layout!r}")
     g = collapse(g)
+    levels = flow_levels(g) if layout == "flow" else {}
     highlighted = any(d.get("highlight") for _, d in g.nodes(data=True))
     net = Network(height=f"{height}px", width="100%", directed=True, cdn_resources="in_line")
     for key, d in g.nodes(data=True):
@@ -233,6 +265,8 @@ def network_html(g: nx.MultiDiGraph, height: int = 640, legend: bool = True) -> 
             opts["font"]["color"] = "#a7b0ba"
         if on_route:
             opts["route"] = True  # not a vis option: the page zooms to these nodes
+        if levels:
+            opts["level"] = levels[key]
         net.add_node(key, label=_short(d["name"], LABEL_MAX), shape=shape, **opts)
     for u, v, d in g.edges(data=True):
         on_route = bool(d.get("highlight"))
@@ -258,6 +292,17 @@ def network_html(g: nx.MultiDiGraph, height: int = 640, legend: bool = True) -> 
         "edges": {"smooth": {"enabled": True, "type": "continuous"}, "arrows": {"to": {"scaleFactor": 0.6}}},
         "nodes": {"scaling": {"label": {"drawThreshold": 3}}},
     }
+    if levels:
+        per_level: dict[int, int] = {}
+        for lv in levels.values():
+            per_level[lv] = per_level.get(lv, 0) + 1
+        net.options["physics"] = {"enabled": False}
+        net.options["layout"] = {"hierarchical": {
+            "enabled": True, "direction": "LR", "sortMethod": "directed", "shakeTowards": "roots",
+            "levelSeparation": 230, "nodeSpacing": 70 if max(per_level.values()) > 12 else 95, "treeSpacing": 120,
+            "blockShifting": True, "edgeMinimization": True, "parentCentralization": True}}
+        net.options["edges"]["smooth"] = {"enabled": True, "type": "cubicBezier", "forceDirection": "horizontal",
+                                          "roundness": 0.4}
     env = Environment(loader=ChoiceLoader([DictLoader({"ropa_graph.html": TEMPLATE}),
                                            FileSystemLoader(str(PYVIS_TEMPLATES))]), autoescape=False)
     net.templateEnv = env

@@ -424,6 +424,99 @@ def focus(g: nx.MultiDiGraph, node: str, depth: int = 1) -> nx.MultiDiGraph:
     return g.subgraph(near).copy()
 
 
+DOWNSTREAM = ("CONTROLS", "DISCLOSES_TO", "ENGAGES", "PROCESSES_IN", "ESTABLISHED_IN", "PROCESSES", "CONCERNS")
+UPSTREAM = ("CONTROLS", "DISCLOSES_TO", "ENGAGES", "PROCESSES_IN", "PROCESSES", "CONCERNS")
+
+
+def _follow(g: nx.MultiDiGraph, start: str, types: tuple[str, ...], forward: bool) -> set[str]:
+    seen, todo = {start}, [start]
+    while todo:
+        n = todo.pop()
+        edges = g.out_edges(n, data=True) if forward else g.in_edges(n, data=True)
+        for u, v, d in edges:
+            nxt = v if forward else u
+            if d["type"] in types and nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def flow_focus(g: nx.MultiDiGraph, node: str) -> nx.MultiDiGraph:
+    """What lies on the data flows through ``node``, in their direction: downstream of a controller or an
+    activity (its recipients, their sub-processor chains, the countries they process data in; an
+    activity's controller too, but not the controller's other activities), upstream of a recipient, a
+    country or a data category (who sends the data there, and through whom), plus a recipient's own
+    sub-processors and countries.
+
+    >>> from ropa.samples import example_graph
+    >>> g = build_network(example_graph())
+    >>> act = next(n for n, d in g.nodes(data=True) if d["label"] == "Activity" and d["name"] == "Newsletter")
+    >>> sorted(d["name"] for _, d in flow_focus(g, act).nodes(data=True))
+    ['Mail Blast LLC', 'Netherlands', 'Newsletter', 'United States', 'Voorbeeld Zorg BV', 'email address', 'name', 'subscribers']
+    """
+    if node not in g:
+        return nx.MultiDiGraph()
+    d = g.nodes[node]
+    if d["label"] == "Activity":
+        keep = _follow(g, node, DOWNSTREAM, True)
+        keep |= {u for u, _, e in g.in_edges(node, data=True) if e["type"] == "CONTROLS"}
+        keep |= {v for c in list(keep) if g.nodes[c].get("controller")
+                 for _, v, e in g.out_edges(c, data=True) if e["type"] == "ESTABLISHED_IN"}
+    elif d["label"] == "Organisation" and d.get("controller") and not any(
+            e["type"] in HOP_TYPES for *_, e in g.in_edges(node, data=True)):
+        keep = _follow(g, node, DOWNSTREAM, True)
+    else:
+        keep = _follow(g, node, UPSTREAM, False)
+        if d["label"] == "Organisation":
+            keep |= _follow(g, node, ("ENGAGES", "PROCESSES_IN", "ESTABLISHED_IN"), True)
+        keep |= {v for c in list(keep) if g.nodes[c].get("controller")
+                 for _, v, e in g.out_edges(c, data=True) if e["type"] == "ESTABLISHED_IN"}
+    # an activity upstream of a recipient brings its data categories and subjects, not its other recipients
+    keep |= {v for a in list(keep) if g.nodes[a]["label"] == "Activity"
+             for _, v, e in g.out_edges(a, data=True) if e["type"] in ("PROCESSES", "CONCERNS")}
+    return g.subgraph(keep).copy()
+
+
+def flow_levels(g: nx.MultiDiGraph) -> dict[str, int]:
+    """A column for each node in a left-to-right data-flow drawing: controller 0, activity 1, its data
+    categories and subjects 2, the recipients it discloses to 2, their sub-processors 3, 4, ..., and every
+    country in the last column.
+
+    >>> from ropa.samples import example_graph
+    >>> g = build_network(example_graph())
+    >>> lv = flow_levels(g)
+    >>> lv["Organisation:voorbeeld zorg bv"], lv["Organisation:agenda cloud gmbh"], lv["Organisation:sms relay inc"]
+    (0, 2, 3)
+    >>> lv["Country:US"] == max(lv.values())
+    True
+    """
+    level: dict[str, int] = {}
+    for n, d in g.nodes(data=True):
+        if d["label"] == "Activity":
+            level[n] = 1
+        elif d["label"] in ("DataCategory", "DataSubject"):
+            level[n] = 2
+        elif d["label"] == "Organisation" and d.get("controller") and not any(
+                e["type"] in HOP_TYPES for *_, e in g.in_edges(n, data=True)):
+            level[n] = 0
+    frontier = [v for u, v, d in g.edges(data=True) if d["type"] == "DISCLOSES_TO"]
+    for v in frontier:
+        level.setdefault(v, 2)
+    while frontier:  # sub-processors one column further than whoever engages them (cycles stop)
+        nxt = []
+        for u in frontier:
+            for _, v, d in g.out_edges(u, data=True):
+                if d["type"] == "ENGAGES" and v not in level and level.get(u, 2) < 12:
+                    level[v] = level.get(u, 2) + 1
+                    nxt.append(v)
+        frontier = nxt
+    last = max([lv for lv in level.values()] + [2]) + 1
+    for n, d in g.nodes(data=True):
+        if n not in level:
+            level[n] = last if d["label"] == "Country" else (0 if d.get("controller") else 2)
+    return level
+
+
 def limit(g: nx.MultiDiGraph, cap: int = NODE_CAP) -> tuple[nx.MultiDiGraph | None, str | None]:
     """Keep a drawing readable: at most ``cap`` nodes.
 
@@ -1050,7 +1143,7 @@ def mechanism_text(hop: dict) -> str:
 
 
 def finding_label(f) -> str:
-    """A one-line name for a finding (for pickers).
+    """A one-line name for a finding (for pickers): its rule's title (the id when it has none).
 
     >>> finding_label({"rule": "privacy_shield_reliance", "title": "Transfer relies on the invalidated Privacy Shield",
     ...                "severity": "high", "controller": "A", "subject": "B", "activity": "Newsletter"})

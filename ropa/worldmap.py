@@ -30,7 +30,8 @@ BORDER = "#ffffff"
 LEFT_OUT = {"AQ"}          # see the module docstring
 CSS_COLOUR = re.compile(r"^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,30}|(rgb|rgba|hsl|hsla)\([0-9.,%\s/]+\))$")
 
-__all__ = ["world_svg", "drawable_codes", "country_names"]
+__all__ = ["world_svg", "drawable_codes", "country_names", "EUROPE"]
+EUROPE = (-25.0, 33.5, 36.0, 71.5)  # lon/lat box around the EEA: Iceland to Cyprus, Crete to the North Cape
 
 
 def _project(lon: float, lat: float) -> tuple[float, float]:
@@ -136,6 +137,7 @@ def _paths(width: int):
     out = []
     for code, name, rings in shapes:
         parts = []
+        box = [math.inf, math.inf, -math.inf, -math.inf]
         for ring in rings:
             pts = []
             for x, y in ring:
@@ -144,8 +146,10 @@ def _paths(width: int):
                     pts.append(p)
             if len(pts) >= 3:
                 parts.append("M" + "L".join(f"{a:g} {b:g}" for a, b in pts) + "Z")
+                box = [min(box[0], *(a for a, _ in pts)), min(box[1], *(b for _, b in pts)),
+                       max(box[2], *(a for a, _ in pts)), max(box[3], *(b for _, b in pts))]
         if parts:
-            out.append((code, name, "".join(parts)))
+            out.append((code, name, "".join(parts), tuple(box)))
     dots = {code: (name, *px(x, y)) for code, (name, x, y) in points.items()}
     return out, dots, height
 
@@ -177,8 +181,21 @@ def _colour(value: str) -> str:
     return value
 
 
+def _view_box(width: int, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """The pixel rectangle (x, y, w, h) of the map at ``width`` that holds a lon/lat box."""
+    _, _, (x0, y0, x1, y1) = _geometry()
+    pad = 4
+    k = (width - 2 * pad) / (x1 - x0)
+    lon0, lat0, lon1, lat1 = box
+    pts = [_project(lon, lat) for lon in (lon0, lon1) for lat in (lat0, (lat0 + lat1) / 2, lat1)]
+    xs = [pad + (x - x0) * k for x, _ in pts]
+    ys = [pad + (y1 - y) * k for _, y in pts]
+    return min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)
+
+
 def world_svg(fill: dict[str, str], labels: dict[str, str] | None = None, width: int = 960, *,
-              legend: list[tuple[str, str]] | None = None, title: str = "World map") -> str:
+              legend: list[tuple[str, str]] | None = None, title: str = "World map",
+              focus: tuple[float, float, float, float] | None = None) -> str:
     """An SVG world map with countries coloured by ISO alpha-2 code.
 
     Parameters
@@ -188,8 +205,10 @@ def world_svg(fill: dict[str, str], labels: dict[str, str] | None = None, width:
         :func:`drawable_codes` says which can be drawn. Other countries are light grey.
     labels : tooltip text by code (an SVG ``<title>``); default the country name.
     width : width in pixels; the height follows from the projection.
-    legend : optional ``[(colour, text), ...]`` drawn in the lower left corner.
+    legend : optional ``[(colour, text), ...]`` drawn in the lower left corner (not with ``focus``).
     title : the accessible name of the image.
+    focus : a (lon0, lat0, lon1, lat1) box to zoom into, e.g. :data:`EUROPE` for an inset where the
+        EEA's countries are big enough to read and hover; the SVG is ``width`` wide.
 
     Returns
     -------
@@ -213,21 +232,28 @@ def world_svg(fill: dict[str, str], labels: dict[str, str] | None = None, width:
     labels = {str(k).upper(): str(v) for k, v in (labels or {}).items()}
     paths, dots, height = _paths(int(width))
     esc = html.escape
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
-           f'height="{height}" role="img" aria-label="{esc(title)}" style="max-width:100%;height:auto">',
+    box, zoom, shown_height = f"0 0 {width} {height}", 1.0, height
+    if focus is not None:
+        vx, vy, vw, vh = _view_box(int(width), focus)
+        box, zoom, shown_height = f"{vx:.1f} {vy:.1f} {vw:.1f} {vh:.1f}", width / vw, round(width * vh / vw)
+        legend = None
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{box}" width="{width}" '
+           f'height="{shown_height}" role="img" aria-label="{esc(title)}" style="max-width:100%;height:auto">',
            f"<title>{esc(title)}</title>",
-           f'<g stroke="{BORDER}" stroke-width="0.5" stroke-linejoin="round" fill-rule="evenodd">']
-    for code, name, d in paths:
+           f'<g stroke="{BORDER}" stroke-width="{0.5 / zoom:.3g}" stroke-linejoin="round" fill-rule="evenodd">']
+    for code, name, d, (bx0, by0, bx1, by1) in paths:
+        if focus is not None and (bx1 < vx or bx0 > vx + vw or by1 < vy or by0 > vy + vh):
+            continue  # wholly outside the zoomed-in view: not sent at all
         tip = labels.get(code) or name
         attrs = f' data-iso="{esc(code)}"' if code else ""
         out.append(f'<path d="{d}" fill="{fill.get(code, LAND)}"{attrs}><title>{esc(tip)}</title></path>')
     out.append("</g>")
-    r = max(2.5, width / 280)
+    r = max(2.5, width / 280) / zoom ** 0.5
     for code, (name, x, y) in sorted(dots.items()):
         if code in fill:
             tip = labels.get(code) or name
             out.append(f'<circle cx="{x}" cy="{y}" r="{r:.1f}" fill="{fill[code]}" stroke="#333" '
-                       f'stroke-width="0.6" data-iso="{esc(code)}"><title>{esc(tip)}</title></circle>')
+                       f'stroke-width="{0.6 / zoom:.3g}" data-iso="{esc(code)}"><title>{esc(tip)}</title></circle>')
     if legend:
         size = max(9, round(width / 80))
         y = height - 8 - (len(legend) - 1) * (size + 6)

@@ -1,9 +1,13 @@
 """Every explorer page under Streamlit's AppTest, on the sample data in a scratch store."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
+import os
 import re
+from typing import Callable
 
 import pytest
 from conftest import explorer_on
@@ -21,7 +25,13 @@ BEFORE_SCHREMS_II = dt.date(2020, 7, 1)
 def scratch_store(tmp_path_factory):
     """A fresh store (seeded with the sample on first use) and empty Streamlit caches."""
     path = tmp_path_factory.mktemp("explorer") / "store.lbdb"
+    old = os.environ.get("ROPA_SNAPSHOTS")
+    os.environ["ROPA_SNAPSHOTS"] = str(path.parent / "snapshots")  # never the user's .ropa/snapshots
     yield from explorer_on(path)
+    if old is None:
+        os.environ.pop("ROPA_SNAPSHOTS", None)
+    else:
+        os.environ["ROPA_SNAPSHOTS"] = old
 
 
 def app(page: str, as_of: dt.date = TODAY, **state) -> AppTest:
@@ -52,6 +62,44 @@ def drawn_nodes(page_html: str) -> list[dict]:
     return json.loads(data)
 
 
+@pytest.fixture
+def downloads(monkeypatch):
+    """What each download button would hand the browser, by file name, built only when asked for (as a
+    click would, after the script run has finished and the page's variables hold their last values)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+    made: dict[str, Callable[[], bytes]] = {}
+    add, add_deferred = MediaFileManager.add, MediaFileManager.add_deferred
+
+    def record_add(self, data, mimetype, coordinates, file_name=None, is_for_static_download=False):
+        if is_for_static_download:
+            made[file_name] = lambda data=data: data if isinstance(data, bytes) else data.encode()
+        return add(self, data, mimetype, coordinates, file_name=file_name,
+                   is_for_static_download=is_for_static_download)
+
+    def record_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kw):
+        made[file_name] = data_callable
+        return add_deferred(self, data_callable, mimetype, coordinates, file_name=file_name, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add", record_add)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record_deferred)
+    return made
+
+
+def read_csv(data: bytes) -> list[dict]:
+    assert data.startswith("\ufeff".encode())
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def read_xlsx(data: bytes) -> dict[str, list[dict]]:
+    from openpyxl import load_workbook
+    wb = load_workbook(io.BytesIO(data))
+    out = {}
+    for ws in wb.worksheets:
+        rows = list(ws.iter_rows(values_only=True))
+        out[ws.title] = [dict(zip(rows[0], r)) for r in rows[1:]]
+    return out
+
+
 def store_fingerprint(path) -> str:
     from ropa.backends.embedded import EmbeddedBackend
     with EmbeddedBackend(path, read_only=True) as s:
@@ -78,6 +126,40 @@ def test_overview_counts_map_and_as_of():
     assert int(re.search(r'data-testid="sev-high">(\d+)<', cards).group(1)) < high_now
 
 
+def test_overview_country_view_lists_transfers_and_the_eea_inset():
+    at = ok(app("overview"))
+    assert any("europemap" in f for f in frames(at))
+    pick = at.selectbox(key="map_country")
+    assert pick.options[0].startswith("United States: 26 restricted transfers")
+    pick.select("US").run()
+    rows = ok(at).dataframe[0].value
+    assert len(rows) == 26 and list(rows.columns) == ["verdict", "importer", "activity", "mechanism", "controller",
+                                                     "rules"]
+    assert "ActiveCampaign" in set(rows["importer"]) and "violation" in set(rows["verdict"])
+    assert any(o.startswith("Germany (EEA)") for o in pick.options)
+    pick.select("DE").run()
+    rows = ok(at).dataframe[0].value
+    assert len(rows) and set(rows["verdict"]) == {"inside the EEA"}
+
+
+def test_a_typed_evaluation_date_applies_and_a_wrong_one_is_refused():
+    at = ok(app("overview"))
+    high_now = int(re.search(r'data-testid="sev-high">(\d+)<', " ".join(h.proto.body for h in at.html)).group(1))
+    at.text_input(key="_as_of_text").set_value("2020-07-01").run()
+    ok(at)
+    assert at.session_state["as_of"] == BEFORE_SCHREMS_II
+    assert any("as of 2020-07-01" in c.value for c in at.caption)
+    assert at.date_input(key="_as_of").value == BEFORE_SCHREMS_II
+    high_then = int(re.search(r'data-testid="sev-high">(\d+)<', " ".join(h.proto.body for h in at.html)).group(1))
+    assert high_then < high_now
+    at.text_input(key="_as_of_text").set_value("2020-13-45").run()
+    assert not at.exception and at.error and "2020-13-45" in unmark(at.error[0].value)
+    assert at.session_state["as_of"] == BEFORE_SCHREMS_II
+    at.date_input(key="_as_of").set_value(TODAY).run()
+    ok(at)
+    assert at.text_input(key="_as_of_text").value == TODAY.isoformat()
+
+
 def test_graph_filter_changes_what_is_drawn():
     at = ok(app("graph"))
     everything = drawn_nodes(frames(at)[0])
@@ -94,11 +176,35 @@ def test_graph_filter_changes_what_is_drawn():
     assert 0 < len(severe) < len(only)
 
 
+def test_graph_focus_on_an_activity_follows_its_data_downstream_left_to_right(scratch_store):
+    from ropa import browse, views
+    from ropa.backends.embedded import EmbeddedBackend
+    at = ok(app("graph"))
+    with EmbeddedBackend(scratch_store, read_only=True) as s:
+        acts = browse.read_catalogue(s).activities
+    (act_id,) = acts["id"][(acts["name"] == "Newsletter") & (acts["controller"] == "RAIDBOXES GmbH")]
+    focus = at.selectbox(key="g_focus")
+    assert len(set(focus.options)) == len(focus.options)  # two controllers' "Newsletter" told apart
+    assert "Newsletter (activity of RAIDBOXES GmbH)" in focus.options
+    focus.set_value(views.node_key("Activity", act_id)).run()
+    nodes = drawn_nodes(frames(ok(at))[0])
+    by_label = {n["label"]: n for n in nodes}
+    assert {"Newsletter", "RAIDBOXES GmbH", "ActiveCampaign", "United States"} <= set(by_label)
+    activities = [n for n in nodes if n["shape"] == "diamond"]
+    assert [n["label"] for n in activities] == ["Newsletter"]  # no sibling activity of RAIDBOXES
+    assert by_label["RAIDBOXES GmbH"]["level"] < by_label["Newsletter"]["level"] < by_label["ActiveCampaign"]["level"] \
+        < by_label["United States"]["level"]
+    assert '"direction": "LR"' in frames(at)[0] and 'id="fit"' in frames(at)[0]
+    at.toggle(key="g_flow").set_value(False).run()
+    around = drawn_nodes(frames(ok(at))[0])
+    assert len([n for n in around if n["shape"] == "diamond"]) > 1 and "level" not in around[0]
+
+
 def test_graph_highlights_a_chosen_finding_with_its_evidence():
     at = ok(app("graph"))
     pick = at.selectbox(key="g_highlight")
-    choice = next(o for o in pick.options if "Transfer relies on the invalidated Privacy Shield" in o
-                  and "ActiveCampaign" in o)  # rules by their titles
+    choice = next(o for o in pick.options if "invalidated Privacy Shield" in o and "ActiveCampaign" in o)
+    assert "privacy_shield_reliance" not in " ".join(pick.options)  # rules by their titles
     pick.select(choice).run()
     ok(at)
     nodes = drawn_nodes(frames(at)[0])
@@ -144,6 +250,51 @@ def test_record_per_controller_and_processor():
     assert {b.key for b in at.download_button} >= {"dl_xlsx", "dl_ctrl_csv", "dl_ctrl_xlsx"}
 
 
+def test_record_downloads_hold_the_chosen_controllers_record(downloads):
+    """The files, opened, are the chosen controller's Art. 30(1) record (not the processor tab's content)."""
+    at = ok(app("record"))
+    at.selectbox(key="rec_controller").select("RAIDBOXES GmbH").run()
+    ok(at)
+    on_screen = at.dataframe[0].value
+    rows = read_csv(downloads["art30-1-raidboxes-gmbh.csv"]())
+    assert rows and {r["(a) controller"] for r in rows} == {"RAIDBOXES GmbH"}
+    assert list(rows[0])[:2] == ["(a) controller", "(a) controller country"]
+    assert [r["activity"] for r in rows] == list(on_screen["activity"])
+    (sheet,) = read_xlsx(downloads["art30-1-raidboxes-gmbh.xlsx"]()).values()
+    assert {r["(a) controller"] for r in sheet} == {"RAIDBOXES GmbH"}
+    assert [r["activity"] for r in sheet] == list(on_screen["activity"])
+    assert "(a) processor" not in sheet[0]
+    processor = read_csv(downloads["art30-2.csv"]())
+    assert processor and "(a) processor" in processor[0]
+
+
+def test_findings_and_transfers_downloads_hold_the_filtered_tables(downloads):
+    at = ok(app("transfers"))
+    at.multiselect(key="ff_severity").select("high").run()
+    ok(at)
+    caption = next(c.value for c in at.caption if c.value.startswith("Findings 1"))
+    high = int(re.search(r" of (\d+)", caption).group(1))
+    findings = read_csv(downloads["findings.csv"]())
+    assert len(findings) == high and {r["severity"] for r in findings} == {"high"}
+    assert "rule" in findings[0]
+    shown = set(at.dataframe[0].value["title"])
+    assert "Transfer relies on the invalidated Privacy Shield" in shown and "privacy_shield_reliance" not in shown
+    assert {r["rule"] for r in findings} >= {"privacy_shield_reliance"}
+    transfers = read_csv(downloads["transfers.csv"]())
+    assert transfers and "verdict" in transfers[0]
+
+
+def test_a_download_that_cannot_be_built_says_so(monkeypatch):
+    import ropa.ui.transfers as page
+
+    def broken(df, fp):
+        raise OSError("disk full")
+    monkeypatch.setattr(page, "write_csv", broken)
+    at = app("transfers")
+    assert not at.exception
+    assert any("findings.csv" in unmark(e.value) and "disk full" in unmark(e.value) for e in at.error)
+
+
 def test_query_console_reads_and_refuses_writes():
     at = ok(app("query"))
     at.button(key="q_run").click().run()
@@ -152,6 +303,113 @@ def test_query_console_reads_and_refuses_writes():
     at.text_area(key="q_text").set_value("MATCH (o:Organisation) DETACH DELETE o").run()
     at.button(key="q_run").click().run()
     assert at.error and "read-only" in unmark(at.error[0].value) and not at.exception
+
+
+def test_report_page_takes_the_sidebars_evaluation_date():
+    now = ok(app("report"))
+    before = ok(app("report", as_of=BEFORE_SCHREMS_II))
+    assert not [d for d in before.date_input if d.key == "report_as_of"]
+    assert any("As of 2020-07-01" in c.value for c in before.caption)
+    metric = {m.label: int(m.value) for m in before.metric}["Without a valid basis"]
+    assert metric < {m.label: int(m.value) for m in now.metric}["Without a valid basis"]
+
+
+def test_the_store_was_seeded_notice_shows_in_one_session_only(tmp_path):
+    from ropa.ui.state import SEEDED
+    gen = explorer_on(tmp_path / "empty.lbdb")
+    next(gen)
+    try:
+        first, second = ok(app("overview")), ok(app("overview"))
+        told = [t for t in first.toast if "store was empty" in unmark(t.value)]
+        assert len(told) == 1 and unmark(told[0].value) == SEEDED
+        assert not [t for t in second.toast if "store was empty" in unmark(t.value)]
+    finally:
+        next(gen, None)
+
+
+def test_query_refusal_reads_as_text():
+    at = ok(app("query"))
+    at.text_area(key="q_text").set_value("MATCH (o:Organisation) DETACH DELETE o").run()
+    at.button(key="q_run").click().run()
+    (err,) = at.error
+    assert "\\`" not in err.value and "`ropa import`" in err.value
+
+
+def test_special_categories_page_lists_art9_activities_with_their_condition(tmp_path):
+    from ropa.cli import main
+    from ropa.samples import EXAMPLE_REGISTER
+    store = tmp_path / "clinic.lbdb"
+    assert main(["import", str(EXAMPLE_REGISTER), "--store", str(store)]) == 0
+    gen = explorer_on(store)
+    next(gen)
+    try:
+        at = ok(app("special"))
+        table = at.dataframe[0].value
+        assert list(table["activity"]) == ["Occupational health checks"]
+        row = table.iloc[0]
+        assert row["condition"] == "Art. 9(2)(h)" and row["article"] == "Art. 9"
+        assert "health" in row["special data"] and row["recipients"] == "Arbo Dienst BV"
+        assert {m.label: m.value for m in at.metric}["Without a recorded Art. 9(2) condition"] == "0"
+        at.session_state["special_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+        at.run()
+        ok(at)
+        assert any(s.value == "Occupational health checks · Voorbeeld Zorg BV" for s in at.subheader)
+        flagged = ok(app("transfers"))
+        everything = flagged.dataframe[0].value
+        flagged.multiselect(key="ff_special").select("Art. 9: health").run()
+        only = ok(flagged).dataframe[0].value
+        assert 0 < len(only) < len(everything) and set(only["activity"]) == {"Occupational health checks"}
+    finally:
+        next(gen, None)
+
+
+def test_special_categories_page_on_a_ropa_without_them():
+    at = ok(app("special"))
+    assert at.info and "No activity" in unmark(at.info[0].value)
+
+
+def test_changes_since_a_snapshot_saved_in_the_explorer(tmp_path, monkeypatch, downloads):
+    from conftest import register_bytes, row
+    from ropa.cli import main
+    from ropa.samples import EXAMPLE_REGISTER
+    monkeypatch.setenv("ROPA_SNAPSHOTS", str(tmp_path / "snapshots"))
+    store = tmp_path / "clinic.lbdb"
+    assert main(["import", str(EXAMPLE_REGISTER), "--store", str(store)]) == 0
+    gen = explorer_on(store)
+    next(gen)
+    try:
+        at = ok(app("changes"))
+        assert at.info and "No snapshot yet" in unmark(at.info[0].value)
+        at.text_input(key="snap_name").set_value("before-cloud").run()
+        at.button(key="snap_save").click().run()
+        ok(at)
+        assert at.success and "Saved snapshot before-cloud" in unmark(at.success[0].value)
+        assert any("Nothing changed since before-cloud" in unmark(s.value) for s in at.success)
+        more = tmp_path / "more.csv"
+        more.write_bytes(register_bytes(row(controller="Voorbeeld Zorg BV", activity="Patient appointments",
+                                            recipient="Cloud Analytics Inc", recipient_role="processor",
+                                            recipient_country="US")))
+        assert main(["import", str(more), "--store", str(store)]) == 0
+        at = ok(app("changes"))
+        metrics = {m.label: int(m.value) for m in at.metric}
+        assert metrics["recipients added"] == 1 and metrics["new findings"] >= 1
+        table = at.dataframe[0].value
+        added = table[table["change"] == "recipient added"]
+        assert list(added["subject"]) == ["Cloud Analytics Inc"]
+        assert set(table["change"]) >= {"new finding", "recipient added"}
+        assert "Transfer without a safeguard" in set(table["finding"])
+        rows = read_csv(downloads["changes-since-before-cloud.csv"]())
+        assert len(rows) == len(table) and {r["change"] for r in rows} == set(table["change"])
+        (sheet,) = read_xlsx(downloads["changes-since-before-cloud.xlsx"]()).values()
+        assert len(sheet) == len(table)
+        new = list(table["change"]).index("new finding")
+        at.session_state["chg_table"] = {"selection": {"rows": [new], "columns": [], "cells": []}}
+        at.run()
+        at.button(key="chg_to_graph").click().run()
+        ok(at)
+        assert at.title[0].value == "Graph" and any(s.value == "The highlighted finding" for s in at.subheader)
+    finally:
+        next(gen, None)
 
 
 BROKEN = (b"controller,activity,recipient,recipient_country,mechanism_date\n"

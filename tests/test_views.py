@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
 
 import networkx as nx
@@ -72,7 +73,7 @@ def test_map_colours_the_us_by_privacy_shield_only_after_schrems_ii(as_of, us_co
     rg, findings = _evaluated(sample_graph(), as_of)
     layers = views.map_layers(views.annotate(views.build_network(rg), findings))
     assert "US" in layers["fill"]
-    ps = "Transfer relies on the invalidated Privacy Shield" in layers["labels"]["US"]  # rules by their titles
+    ps = "Transfer relies on the invalidated Privacy Shield" in layers["labels"]["US"]
     assert ps == (as_of == TODAY)
     if us_colour:
         assert layers["fill"]["US"] == us_colour
@@ -223,6 +224,20 @@ def test_drawing_carries_every_node_and_the_legend(example):
         assert text in page
 
 
+def test_the_legend_draws_each_node_in_the_shape_the_canvas_uses(example):
+    _, a, findings = example
+    route = views.finding_route(a, next(f for f in findings if f["rule"] == "onward_transfer_chain"))
+    page = network_html(views.with_route(a, a, route))
+    drawn = json.loads(page.split("new vis.DataSet(", 1)[1].split(");\n", 1)[0])
+    legend = page.split('<div id="legend">', 1)[1]
+    nodes_part = legend.split("<b>Data flows:</b>")[0]
+    assert set(re.findall(r'data-shape="(\w+)"', nodes_part)) == {n["shape"] for n in drawn}
+    (route_entry,) = re.findall(r'<div data-legend="route">.*?</div>', legend)
+    routed = [e for e in json.loads(page.split("new vis.DataSet(", 2)[2].split(");\n", 1)[0]) if e.get("shadow")]
+    assert routed and any(e["color"]["color"] in route_entry for e in routed)
+    assert "ringed in black" in route_entry
+
+
 # -- the neighbourhood read from the store (the Graph page's focus on a big RoPA) ----------------
 
 def _shape(g):
@@ -369,3 +384,13 @@ def test_a_capped_neighbourhood_keeps_the_most_joined_nodes_of_each_ring_on_ever
         other.replace(flipped)
         assert set(views.neighbourhood(other, hub, 1, cap=5)[0].nodes) == want1
         assert set(views.neighbourhood(other, hub, 2, cap=cap)[0].nodes) == want2
+
+
+def test_the_art30_record_cites_special_data_and_the_art9_condition_as_the_gdpr_does():
+    from ropa.samples import EXAMPLE_REGISTER
+    g = read_register(io.BytesIO(EXAMPLE_REGISTER.read_bytes()), "clinic.csv")
+    record = art30.controller_record(views.build_network(g))
+    row = record[record["activity"] == "Occupational health checks"].iloc[0]
+    assert row["legal basis"] == "legal obligation; condition Art. 9(2)(h)"
+    assert "health data [Art. 9: health]" in row["(c) categories of personal data"]
+    assert "9.0" not in " ".join(map(str, record.to_numpy().ravel()))

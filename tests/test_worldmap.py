@@ -99,3 +99,27 @@ def test_russia_is_drawn_on_both_sides_of_the_antimeridian_and_height_follows_wi
 def test_width_below_minimum_is_refused():
     with pytest.raises(ValueError):
         world_svg({}, width=50)
+
+
+def _points(svg: str, code: str) -> list[tuple[float, float]]:
+    d = re.search(rf'<path d="([^"]+)" fill="[^"]+" data-iso="{code}"', svg).group(1)
+    return [(float(x), float(y)) for x, y in re.findall(r"(-?[\d.]+) (-?[\d.]+)", d)]
+
+
+def test_the_europe_inset_frames_the_eea_and_leaves_the_rest_out():
+    from ropa.reference import load_countries
+    from ropa.worldmap import EUROPE
+    svg = world_svg({"NL": "#9cc3e6"}, width=500, focus=EUROPE)
+    x, y, w, h = map(float, re.search(r'viewBox="([^"]+)"', svg).group(1).split())
+    inside = lambda p: x <= p[0] <= x + w and y <= p[1] <= y + h  # noqa: E731
+    countries = load_countries()
+    eea = [c for c, e in zip(countries["code"], countries["eea"]) if e is True or str(e).lower() in ("true", "1")]
+    assert len(eea) >= 30
+    drawn = [c for c in eea if re.search(rf'<path d="[^"]+" fill="[^"]+" data-iso="{c}"', svg)]
+    assert len(drawn) >= 25  # the rest are dots (Malta, Liechtenstein, ...) drawn only when coloured
+    for code in drawn:
+        pts = _points(svg, code)
+        cx, cy = sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts)
+        assert inside((cx, cy)), code
+    assert 'data-iso="US"' not in svg and 'data-iso="CN"' not in svg  # outside the view: not sent
+    assert 'width="500"' in svg and w < 500 / 3  # zoomed in more than threefold

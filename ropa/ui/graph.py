@@ -70,6 +70,16 @@ def _filters(options: dict, cat: browse.Catalogue) -> views.GraphFilter:
     return flt
 
 
+def _node_name(g, n: str, d: dict) -> str:
+    """A node as the focus picker names it: an activity with its controller (many controllers have a
+    "Newsletter"), anything else with its type."""
+    if d["label"] == "Activity":
+        owners = [g.nodes[u]["name"] for u, _, e in g.in_edges(n, data=True) if e["type"] == "CONTROLS"]
+        if owners:
+            return f"{d['name']} (activity of {', '.join(sorted(owners))})"
+    return f"{d['name']} ({d['label']})"
+
+
 def _shown(net, flt: views.GraphFilter, details: bool):
     shown = views.filter_network(net, flt)
     if not details:
@@ -86,14 +96,16 @@ def _drawing(version, as_of, flt, details, universe, focus, depth, route_scope, 
         else:
             shown = _shown(state.network(version, as_of, universe), flt, details)
             if focus:
-                shown = views.focus(shown, focus, depth)
+                shown = views.flow_focus(shown, focus) if depth is None else views.focus(shown, focus, depth)
             if route:
                 shown = views.route_subgraph(route_net, list(route)) if only_route \
                     else views.with_route(route_net, shown, list(route))
         limited, note = views.limit(shown)
         if limited is None:
             return None, note, shown.number_of_nodes(), shown.number_of_edges()
-        return network_html(limited, height=HEIGHT), note, limited.number_of_nodes(), limited.number_of_edges()
+        flow = (focus and depth is None) or (route and (only_route or universe is None))
+        return (network_html(limited, height=HEIGHT, layout="flow" if flow else "force"), note,
+                limited.number_of_nodes(), limited.number_of_edges())
     key = (version, as_of, flt, details, universe, focus, depth, route_scope, route, only_route)
     return state.memo("drawing", key, draw, keep=16)
 
@@ -118,10 +130,10 @@ def page() -> None:
     cap = views.NODE_CAP
     small = len(candidates) <= cap
 
-    c1, c2, c3 = st.columns([3, 1, 4])
+    c1, c2, c3 = st.columns([3, 2, 4])
     if small:
         shown_nodes = _shown(state.network(version, as_of, candidates), flt, details)
-        names = {n: f"{d['name']} ({d['label']})" for n, d in shown_nodes.nodes(data=True)}
+        names = {n: _node_name(shown_nodes, n, d) for n, d in shown_nodes.nodes(data=True)}
     else:  # the focus is found by name in the store
         text = c1.text_input("Find a node to focus on", key="g_focus_q", placeholder="a few letters of a name")
         with state.reading() as store:
@@ -134,7 +146,11 @@ def page() -> None:
                          **({} if "g_focus" in st.session_state else {"index": None}),
                          format_func=names.get, key="g_focus", placeholder="the whole graph",
                          help="Show only what lies within a few hops of one node.")
-    depth = c2.slider("Depth", 1, 3, 2, key="g_depth", disabled=focus is None)
+    flow = c2.toggle("Data flow", value=True, key="g_flow", disabled=focus is None,
+                     help="On: what the data flows through the focused node reach, in their direction "
+                          "(downstream of an activity, upstream of a recipient), drawn left to right. "
+                          "Off: every node within a few hops, either direction.")
+    depth = c2.slider("Depth", 1, 3, 2, key="g_depth", disabled=focus is None or flow)
     universe: tuple[str, ...] | None = tuple(candidates)
     if focus and not small:
         universe = tuple(sorted(set(browse.touching(cat, focus)) & set(candidates)))
@@ -187,8 +203,8 @@ def page() -> None:
                          + (" Showing the highlighted finding's route only." if route else "")))
         if not route:
             return
-    page_html, note, n, m = _drawing(version, as_of, flt, details, universe, focus, depth, route_scope, route,
-                                     only_route)
+    page_html, note, n, m = _drawing(version, as_of, flt, details, universe, focus, None if flow else depth,
+                                     route_scope, route, only_route)
     if note:
         (st.warning if page_html is None else st.info)(plain(note))
     if page_html is None:

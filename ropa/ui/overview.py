@@ -7,15 +7,16 @@ from collections import Counter
 import streamlit as st
 
 from ..palette import SEVERITY_COLOURS
-from ..worldmap import world_svg
+from ..country_view import country_choices, country_flows
+from ..worldmap import EUROPE, world_svg
 from . import state
-from .common import as_of_picker, badge_html, guarded, plain, store_caption
+from .common import as_of_picker, badge_html, guarded, plain, store_caption, table_height
 
 
-MAP_HEIGHT = 440
+MAP_HEIGHT = 340
 MAP_PAGE = ("<!DOCTYPE html><html><head><meta charset='utf-8'><meta http-equiv='Content-Security-Policy' "
             "content=\"default-src 'none'; style-src 'unsafe-inline'\"><style>html,body{{margin:0;height:100%}} "
-            "svg{{width:100%;height:100%;max-width:none!important}} "
+            "svg{{width:100%!important;height:100%!important;max-width:none!important}} "
             "path:hover{{stroke:#111;stroke-width:1.2}}</style></head><body id='worldmap'>{svg}</body></html>")
 
 
@@ -27,6 +28,22 @@ def _severity_cards(counts: Counter) -> str:
                      f'padding:10px 14px"><div style="font-size:.85em;opacity:.9">{sev} findings</div>'
                      f'<div style="font-size:1.9em;font-weight:700" data-testid="sev-{sev}">{counts[sev]}</div></div>')
     return f'<div style="display:flex;gap:10px">{"".join(cards)}</div>'
+
+
+def _country_view(version: str, as_of, ev) -> None:
+    """Choose a country: its transfers (importer, activity, mechanism, verdict) or, inside the EEA, its
+    recipients."""
+    cat = state.catalogue(version)
+    choices = country_choices(cat, ev.transfers)
+    if not choices:
+        return
+    labels = dict(choices)
+    code = st.selectbox("What goes to a country", list(labels), format_func=labels.get, index=None,
+                        key="map_country", placeholder="choose a country…")
+    if code is None:
+        return
+    rows = state.memo("country flows", (version, as_of, code), lambda: country_flows(cat, ev.transfers, code), keep=8)
+    st.dataframe(rows, hide_index=True, width="stretch", height=table_height(len(rows)), key="map_country_table")
 
 
 @guarded
@@ -68,12 +85,20 @@ def page() -> None:
     layers = ev.map
     if not counts["restricted_transfers"]:
         st.success("No transfers outside the EEA: every recipient processes data inside the EEA.")
-    svg = world_svg(layers["fill"], layers["labels"], legend=layers["legend"],
-                    title="Where personal data go: countries coloured by the worst finding on transfers there")
+    svg, inset = state.memo("maps", (version, as_of), lambda: (
+        world_svg(layers["fill"], layers["labels"], legend=layers["legend"],
+                  title="Where personal data go: countries coloured by the worst finding on transfers there"),
+        world_svg(layers["fill"], layers["labels"], width=520, focus=EUROPE,
+                  title="The EEA, zoomed in: recipients inside the EEA in light blue")), keep=4)
+    world_col, europe_col = st.columns([3, 2])
     # An iframe, not st.html: Streamlit's HTML sanitiser drops inline SVG, and the tooltips need it live.
-    st.iframe(MAP_PAGE.format(svg=svg), height=MAP_HEIGHT)
-    st.caption("Hover a country for its transfers. Countries outside the EEA are coloured by the worst finding "
-               "on the transfers to them; light blue: recipients inside the EEA.")
+    with world_col:
+        st.iframe(MAP_PAGE.format(svg=svg), height=MAP_HEIGHT)
+    with europe_col:
+        st.iframe(MAP_PAGE.format(svg=inset).replace("id='worldmap'", "id='europemap'"), height=MAP_HEIGHT)
+    st.caption("Hover a country for its transfers; the EEA is zoomed in on the right. Countries outside the EEA "
+               "are coloured by the worst finding on the transfers to them; light blue: recipients inside the EEA.")
+    _country_view(version, as_of, ev)
     for text in layers["unplaced"]:
         st.warning(plain(f"Not on the map: {text}"))
 

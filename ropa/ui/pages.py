@@ -11,6 +11,8 @@ PAGES = (
     ("overview", "overview", "Overview"),
     ("graph", "graph", "Graph"),
     ("transfers", "transfers", "Transfers & findings"),
+    ("special", "special_page", "Special categories (Art. 9/10)"),
+    ("changes", "changes_page", "Changes since a snapshot"),
     ("record", "record", "Record (Art. 30)"),
     ("import", "import_page", "Import"),
     ("import-notice", "extract_page", "Import a notice"),

@@ -1,6 +1,8 @@
 """Query: a read-only Cypher console, with the rule files as examples; results as a table and a graph."""
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
 from .. import views
@@ -9,7 +11,7 @@ from ..errors import ReadOnlyError
 from ..render import network_html
 from ..rules import load_rules
 from . import state
-from .common import as_of_picker, graph_frame, guarded, plain, store_caption
+from .common import as_of_picker, download, graph_frame, guarded, plain, store_caption, table_height
 
 HEIGHT = 480
 EXAMPLES = {
@@ -57,8 +59,8 @@ def page() -> None:
     try:
         rows = state.query(version, text, as_of)
     except ReadOnlyError as exc:
-        st.error(plain(f"Refused: {exc}. This console only reads; change the RoPA through the Import page "
-                       "or the `ropa import` command."))
+        st.error(plain(f"Refused: {exc}.") + " This console only reads; change the RoPA through the Import "
+                 "page or the `ropa import` command.")
         return
     st.caption(f"{len(rows)} row(s)")
     if not rows:
@@ -73,9 +75,9 @@ def page() -> None:
     start = (int(page_no) - 1) * PAGE_SIZE
     part = rows[start:start + PAGE_SIZE]
     right.caption(f"Rows {start + 1}–{start + len(part)} of {len(rows)} · page {page_no} of {pages}")
-    st.dataframe(views.result_frame(part), hide_index=True, width="stretch", key="q_table")
-    st.download_button("Download the result (CSV)", lambda: _csv(views.result_frame(rows)), "query.csv", "text/csv",
-                       key="q_download", icon=":material/download:", on_click="ignore")
+    st.dataframe(views.result_frame(part), hide_index=True, width="stretch", key="q_table", height=table_height(len(part)))
+    download(st, "Download the result (CSV)", functools.partial(_csv, rows), "query.csv", "text/csv", "q_download",
+             rows=len(rows), icon=":material/download:")
     keys = views.result_nodes(rows)
     if len(keys) > views.NODE_CAP:
         st.warning(plain(f"The result holds {len(keys)} nodes, more than the {views.NODE_CAP} drawn at once. "
@@ -98,9 +100,9 @@ def page() -> None:
         graph_frame(network_html(limited, height=HEIGHT), HEIGHT)
 
 
-def _csv(df) -> bytes:
+def _csv(rows: list[dict]) -> bytes:
     import io
     from ..tables import write_csv
     buf = io.BytesIO()
-    write_csv(df, buf)
+    write_csv(views.result_frame(rows), buf)
     return buf.getvalue()

@@ -1,6 +1,7 @@
 """Record: the Art. 30(1) record per controller and the Art. 30(2) record per processor, downloadable."""
 from __future__ import annotations
 
+import functools
 import io
 
 import pandas as pd
@@ -9,7 +10,10 @@ import streamlit as st
 from .. import art30, views
 from ..tables import write_csv, write_xlsx
 from . import state
-from .common import guarded, store_caption
+from .common import download, guarded, store_caption, table_height
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _csv(df: pd.DataFrame) -> bytes:
@@ -80,10 +84,9 @@ def page() -> None:
     if not len(acts):
         st.info("The store holds no processing activity yet. Import a register on the Import page.")
         return
-    st.download_button("Download the whole record (XLSX, one sheet per article)", lambda: _whole_record(version),
-                       "ropa-art30.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       key="dl_xlsx", icon=":material/download:", type="primary", on_click="ignore",
-                       help="Built when you click: for a large RoPA this takes a while.")
+    download(st, "Download the whole record (XLSX, one sheet per article)", functools.partial(_whole_record, version),
+             "ropa-art30.xlsx", XLSX, "dl_xlsx", icon=":material/download:", type="primary",
+             help="Built when you click: for a large RoPA this takes a while.")
     controllers = sorted({(i, n) for i, n in zip(acts["controller_id"], acts["controller"])},
                          key=lambda kv: (str(kv[1]).casefold(), kv[0]))
     hops = cat.hops
@@ -97,15 +100,13 @@ def page() -> None:
             who = dict(controllers)[chosen]
             part = _controller_part(version, chosen)
             st.caption(f"{len(part)} processing activit{'y' if len(part) == 1 else 'ies'} of {who}")
-            st.dataframe(part.drop(columns=["(a) controller"]), hide_index=True, width="stretch", key="rec_table_1")
+            st.dataframe(part.drop(columns=["(a) controller"]), hide_index=True, width="stretch", key="rec_table_1", height=table_height(len(part)))
             safe = "".join(c if c.isalnum() else "-" for c in who).strip("-").lower() or "controller"
             c1, c2 = st.columns(2)
-            c1.download_button(f"Download {who}'s record (CSV)", lambda: _csv(part), f"art30-1-{safe}.csv",
-                               "text/csv", key="dl_ctrl_csv", icon=":material/download:", on_click="ignore")
-            c2.download_button(f"Download {who}'s record (XLSX)", lambda: _xlsx({"Art. 30(1)": part}),
-                               f"art30-1-{safe}.xlsx",
-                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                               key="dl_ctrl_xlsx", icon=":material/download:", on_click="ignore")
+            download(c1, f"Download {who}'s record (CSV)", functools.partial(_csv, part), f"art30-1-{safe}.csv",
+                     "text/csv", "dl_ctrl_csv", rows=len(part), icon=":material/download:")
+            download(c2, f"Download {who}'s record (XLSX)", functools.partial(_xlsx, {"Art. 30(1)": part}),
+                     f"art30-1-{safe}.xlsx", XLSX, "dl_ctrl_xlsx", rows=len(part), icon=":material/download:")
     with tab2:
         if not processors:
             st.info("No recipient is recorded as a processor or sub-processor.")
@@ -116,8 +117,8 @@ def page() -> None:
                 st.caption(f"{len(part)} row(s): one per controller {dict(processors)[chosen]} acts for. Derived "
                            "from the controllers' records; a processor's own security measures are not in them. "
                            "Every processor is in the whole record (download above).")
-                st.dataframe(part, hide_index=True, width="stretch", key="rec_table_2")
-                st.download_button("Download this Art. 30(2) record (CSV)", lambda: _csv(part), "art30-2.csv",
-                                   "text/csv", key="dl_proc_csv", icon=":material/download:", on_click="ignore")
+                st.dataframe(part, hide_index=True, width="stretch", key="rec_table_2", height=table_height(len(part)))
+                download(st, "Download this Art. 30(2) record (CSV)", functools.partial(_csv, part), "art30-2.csv",
+                         "text/csv", "dl_proc_csv", rows=len(part), icon=":material/download:")
     st.caption(f"{cat.counts.get('activities', 0)} processing activities and {cat.counts.get('organisations', 0)} "
                "organisations in the stored RoPA.")

@@ -14,6 +14,7 @@ from ..report import MEDIA_TYPES, build_report, filename, render
 from ..report.pdf import find_chromium
 from ..report.source import has_activities, open_source
 from . import state
+from .common import as_of_picker, guarded, store_caption
 
 BUTTONS = {"pdf": "PDF", "xlsx": "Excel (XLSX)", "html": "HTML", "csv": "CSV (transfer register)", "md": "Markdown"}
 BUILD_AT_ONCE = 5000  # activities: up to this many, the report is built when the page opens
@@ -49,14 +50,14 @@ def _bytes(data_version: str, as_of: dt.date, controllers: tuple[str, ...], fmt:
     return state.memo("report bytes", (data_version, as_of, controllers, fmt), lambda: render(report, fmt), keep=4)
 
 
+@guarded
 def page() -> None:
-    """Render the report page."""
+    """Render the report page (as of the sidebar's evaluation date, like every page)."""
+    store_caption()
+    as_of = as_of_picker()
     st.title("Transfer-risk report")
     st.caption("Every restricted transfer with its verdict, legal source, remediation and evidence; findings by "
                "rule; the Art. 30 records. Built on this machine; nothing is uploaded.")
-    from ..reference import gdpr_applies_from
-    as_of = st.date_input("Evaluate as of", value=dt.date.today(), key="report_as_of", min_value=gdpr_applies_from(),
-                          help=f"The earliest is {gdpr_applies_from().isoformat()}, the day the GDPR applies from.")
     data_version = state.version()
     cat = state.catalogue(data_version)
     everyone = sorted(set(cat.activities["controller"]), key=str.casefold)
@@ -75,7 +76,8 @@ def page() -> None:
     c1.metric("Restricted transfers", len(report.transfers))
     c2.metric("Without a valid basis", by_verdict["no_valid_basis"])
     c3.metric("Findings", len(report.findings))
-    st.caption(f"Data: {report.source} · rule pack {report.rule_pack_version}")
+    st.caption(f"As of {as_of.isoformat()} (the date in the sidebar) · data: {report.source} · "
+               f"rule pack {report.rule_pack_version}")
     pdf_ok = find_chromium() is not None
     for col, (fmt, label) in zip(st.columns(len(BUTTONS)), BUTTONS.items()):
         col.download_button(

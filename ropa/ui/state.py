@@ -43,21 +43,24 @@ SEEDED = ("The store was empty, so it now holds the bundled sample data (the reg
 
 
 @st.cache_resource(show_spinner="Opening the store…")
-def _opened() -> tuple[Workspace, tuple[str, ...], bool]:
+def _opened() -> tuple[Workspace, tuple[str, ...], list[str]]:
     ws, notes = open_workspace(_secrets_env())
-    seeded = False
+    untold = []  # what happened once to the store: told to the first session that asks, then never again
     if isinstance(ws, EmbeddedWorkspace):
         from ..samples import sample_graph
-        seeded = ws.ensure_seeded(sample_graph)
-    return ws, tuple(notes), seeded
+        if ws.ensure_seeded(sample_graph):
+            untold.append(SEEDED)
+    return ws, tuple(notes), untold
 
 
 def workspace() -> tuple[Workspace, tuple[str, ...]]:
     """The store this server process uses (opened once) and what the user must know about it."""
-    ws, notes, seeded = _opened()
-    if seeded and not st.session_state.get("_told_seeded"):
-        st.session_state["_told_seeded"] = True
-        st.toast(SEEDED)
+    ws, notes, untold = _opened()
+    while untold:
+        try:
+            st.toast(untold.pop())
+        except IndexError:  # another session took it meanwhile
+            break
     # what an open of the store found: an import interrupted (killed, disk full) and rolled back
     return ws, notes + tuple(getattr(ws, "notices", ()))
 
@@ -105,6 +108,14 @@ def catalogue(version: str) -> browse.Catalogue:
         with st.spinner("Reading the RoPA…"):
             return _opened()[0].read(browse.read_catalogue)
     return _memo("catalogue", (version,), read, keep=2)
+
+
+def special(version: str):
+    """The activities' special-category (Art. 9) and criminal (Art. 10) data, one row per (activity, category)."""
+    def read():
+        from ..special import read_special
+        return _opened()[0].read(read_special)
+    return _memo("special", (version,), read, keep=2)
 
 
 def findings(version: str, as_of: dt.date) -> list[dict]:

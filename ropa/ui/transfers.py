@@ -1,6 +1,7 @@
 """Transfers & findings: every finding and every restricted transfer, filterable; a row shows its route."""
 from __future__ import annotations
 
+import functools
 import io
 from typing import Callable
 
@@ -13,48 +14,50 @@ from ..render import network_html
 from ..palette import SEVERITY_COLOURS, VERDICT_COLOURS, VERDICT_LABELS
 from ..tables import write_csv
 from . import state
-from .common import as_of_picker, graph_frame, guarded, many_multiselect, plain, quote, store_caption
+from .common import (as_of_picker, download, graph_frame, guarded, many_multiselect, plain, quote, store_caption,
+                     table_height)
 
 SUBGRAPH_HEIGHT = 340
 SEVERITY_ORDER = ["high", "medium", "low", ""] + [VERDICT_LABELS[v] for v in VERDICT_COLOURS]  # worst first
 
 
-def _csv(df: pd.DataFrame) -> bytes:
+def _csv(df: pd.DataFrame, columns: list[str]) -> bytes:
     buf = io.BytesIO()
-    write_csv(df, buf)
+    write_csv(df[columns], buf)
     return buf.getvalue()
 
 
 def _filter_bar(df: pd.DataFrame, prefix: str, columns: list[tuple[str, str]],
-                haystack: Callable[[], pd.Series]) -> pd.DataFrame:
-    """Multiselects over some columns plus a free-text search; returns the matching rows.
+                haystack: Callable[[], pd.Series]):
+    """Multiselects over some columns plus a free-text search; the matching rows, and the slot at the
+    row's end for the pager (one row of widgets above the table, so the table starts higher).
 
     ``haystack`` gives each row's text in lower case (built once per table, only when someone searches)."""
-    cols = st.columns(len(columns) + 1)
+    cols = st.columns([3] * (len(columns) + 1) + [1])
     for col, (name, title) in zip(cols, columns):
         values = sorted((v for v in df[name].dropna().astype(str).unique() if v),
                         key=lambda v: (SEVERITY_ORDER.index(v) if v in SEVERITY_ORDER else 9, v.casefold()))
         chosen = many_multiselect(col, title, [(v, v) for v in values], f"{prefix}_{name}")
         if chosen:
             df = df[df[name].astype(str).isin(chosen)]
-    text = cols[-1].text_input("Search", key=f"{prefix}_search", placeholder="any word, e.g. Shield")
+    text = cols[-2].text_input("Search", key=f"{prefix}_search", placeholder="any word, e.g. Shield")
     if text.strip():
         hay = haystack()
         df = df[hay.loc[df.index].str.contains(text.strip().casefold(), regex=False)]
-    return df
+    return df, cols[-1]
 
 
-def _pager(df: pd.DataFrame, key: str, what: str, total: int) -> pd.DataFrame:
-    """One page of ``df`` (PAGE_SIZE rows) with a page picker; only this page is sent to the browser."""
+def _pager(df: pd.DataFrame, key: str, what: str, total: int, slot) -> pd.DataFrame:
+    """One page of ``df`` (PAGE_SIZE rows) with a page picker in ``slot``; only this page is sent to the
+    browser."""
     pages = max(1, -(-len(df) // PAGE_SIZE))
     if st.session_state.get(key, 1) > pages:
         st.session_state[key] = 1  # the filter shrank the table
-    left, right = st.columns([1, 5])
-    page = left.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key=key,
+    page = slot.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key=key,
                              disabled=pages == 1)
     part, page, pages = browse.page_of(df, page, PAGE_SIZE)
     first = (page - 1) * PAGE_SIZE + 1 if len(df) else 0
-    right.caption(f"{what} {first}–{first + len(part) - 1 if len(part) else 0} of {len(df)}"
+    st.caption(f"{what} {first}–{first + len(part) - 1 if len(part) else 0} of {len(df)}"
                   + (f" (filtered from {total})" if len(df) != total else "") + f" · page {page} of {pages}")
     return part
 
@@ -76,10 +79,13 @@ def _table(df: pd.DataFrame, key: str, order: list[str]) -> int | None:
         "evidence": st.column_config.TextColumn("evidence", width="large"),
         "legal_source": st.column_config.TextColumn("legal source", width="medium"),
         "row": st.column_config.NumberColumn("row", format="%d", width="small"),
+        "special": st.column_config.TextColumn("special data", width="small",
+                                               help="Special-category (Art. 9) or criminal (Art. 10) data of the "
+                                                    "activity"),
     }
     styled = df[order].style.map(_severity_style, subset=[c for c in ("severity", "verdict") if c in order])
     event = st.dataframe(styled, key=key, on_select="rerun", selection_mode="single-row", hide_index=True,
-                         column_config=config, width="stretch", height=min(420, 38 + 35 * max(1, len(df))))
+                         column_config=config, width="stretch", height=table_height(len(df)))
     rows = event.selection.rows if event is not None else []
     return df.index[rows[0]] if rows and rows[0] < len(df) else None
 
@@ -100,15 +106,25 @@ def _details(net, route: list[str], lines: list[tuple[str, str]], evidence: str,
     with right:
         sub = views.route_subgraph(net, route)
         if sub.number_of_nodes():
-            graph_frame(network_html(sub, height=SUBGRAPH_HEIGHT), SUBGRAPH_HEIGHT)
+            graph_frame(network_html(sub, height=SUBGRAPH_HEIGHT, layout="flow"), SUBGRAPH_HEIGHT)
         else:
             st.caption("This row names nothing that is in the graph.")
 
 
 FINDING_ORDER = ["severity", "title", "rule", "controller", "exporter", "importer", "destination", "mechanism", "path",
-                 "activity", "reason", "legal_source", "remediation", "evidence", "source", "row"]
+                 "activity", "special", "reason", "legal_source", "remediation", "evidence", "source", "row"]
 TRANSFER_ORDER = ["verdict", "severity", "controller", "exporter", "importer", "destination", "mechanism", "path",
-                  "activity", "rules", "reason", "legal_source", "remediation", "evidence", "source", "row"]
+                  "activity", "special", "rules", "reason", "legal_source", "remediation", "evidence", "source", "row"]
+
+
+def _with_special(version: str, table: pd.DataFrame, transfers: pd.DataFrame):
+    """The two tables as shown: a "special" column, the Art. 9/10 data of the row's activity (empty if none).
+    Rules already come by their titles (the findings' "title", the register's "rules")."""
+    from ..special import activity_flags
+    by_id, by_name = activity_flags(state.special(version))
+    table = table.assign(special=[by_name.get((c, a), "") for c, a in zip(table["controller"], table["activity"])])
+    transfers = transfers.assign(special=[by_id.get(a, "") for a in transfers["activity_id"]])
+    return table, transfers
 
 
 @guarded
@@ -120,6 +136,8 @@ def page() -> None:
     ev = state.evaluation(version, as_of)
     with st.spinner("Building the tables…"):
         findings, table, transfers = ev.findings, ev.table, ev.transfers
+        table, transfers = state.memo("flagged tables", (version, as_of),
+                                      lambda: _with_special(version, table, transfers), keep=4)
     st.caption(f"As of {as_of.isoformat()}. Select a row to see its route in the graph and its evidence; "
                f"click a column header to sort the page. {PAGE_SIZE} rows a page.")
     tab_f, tab_t = st.tabs([f"Findings ({len(findings)})", f"Restricted transfers ({len(transfers)})"])
@@ -128,12 +146,13 @@ def page() -> None:
         if not findings:
             st.success(f"No findings as of {as_of.isoformat()}.")
         else:
-            shown = _filter_bar(table, "ff", [("severity", "Severity"), ("title", "Rule"), ("controller", "Controller")],
-                                lambda: state.haystack("findings", version, as_of, table, FINDING_ORDER))
-            part = _pager(shown, "ff_page", "Findings", len(table))
+            shown, slot = _filter_bar(table, "ff", [("severity", "Severity"), ("title", "Rule"),
+                                                    ("controller", "Controller"), ("special", "Special data")],
+                                      lambda: state.haystack("findings", version, as_of, table, FINDING_ORDER))
+            part = _pager(shown, "ff_page", "Findings", len(table), slot)
             picked = _table(part, "findings_table", FINDING_ORDER)
-            st.download_button("Download these findings (CSV)", lambda: _csv(shown[FINDING_ORDER]), "findings.csv",
-                               "text/csv", key="dl_findings", icon=":material/download:", on_click="ignore")
+            download(st, "Download these findings (CSV)", functools.partial(_csv, shown, FINDING_ORDER),
+                     "findings.csv", "text/csv", "dl_findings", rows=len(shown), icon=":material/download:")
             if picked is not None:
                 f = findings[picked]
                 st.subheader(views.finding_label(f))
@@ -150,13 +169,13 @@ def page() -> None:
         if transfers.empty:
             st.success("No transfers outside the EEA: every recipient processes data inside the EEA.")
         else:
-            shown = _filter_bar(transfers, "tf", [("verdict", "Verdict"), ("controller", "Controller"),
-                                                  ("destination", "Destination")],
-                                lambda: state.haystack("transfers", version, as_of, transfers, TRANSFER_ORDER))
-            part = _pager(shown, "tf_page", "Restricted transfers", len(transfers))
+            shown, slot = _filter_bar(transfers, "tf", [("verdict", "Verdict"), ("controller", "Controller"),
+                                                        ("destination", "Destination"), ("special", "Special data")],
+                                      lambda: state.haystack("transfers", version, as_of, transfers, TRANSFER_ORDER))
+            part = _pager(shown, "tf_page", "Restricted transfers", len(transfers), slot)
             picked = _table(part, "transfers_table", TRANSFER_ORDER)
-            st.download_button("Download these transfers (CSV)", lambda: _csv(shown[TRANSFER_ORDER]), "transfers.csv",
-                               "text/csv", key="dl_transfers", icon=":material/download:", on_click="ignore")
+            download(st, "Download these transfers (CSV)", functools.partial(_csv, shown, TRANSFER_ORDER),
+                     "transfers.csv", "text/csv", "dl_transfers", rows=len(shown), icon=":material/download:")
             if picked is not None:
                 t = transfers.loc[picked]
                 st.subheader(f"{t['exporter']} → {t['importer']} ({t['destination_names']})")

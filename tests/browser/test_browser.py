@@ -25,6 +25,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "tests" / "output"
 CHROMIUM = Path("/usr/bin/chromium")
+TODAY = __import__("datetime").date.today().isoformat()
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-default-apps", "--disable-sync", "--metrics-recording-only",
         "--no-default-browser-check"]
@@ -42,16 +43,24 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+NET_AUDIT = ROOT / "tests" / "netaudit"
+
+
 @contextlib.contextmanager
 def streamlit_server(store: Path, log_dir: Path):
-    """``streamlit run`` of the explorer on ``store`` (embedded, usage statistics off); yields its base URL."""
+    """``streamlit run`` of the explorer on ``store`` with the project's .streamlit/config.toml (loopback
+    only, usage statistics off) and only a port of its own; yields its base URL. Every attempt of the
+    server to reach another host is written to ``log_dir/net-audit.log`` (tests/netaudit/)."""
     port = _free_port()
-    env = {**os.environ, "ROPA_STORE": str(store)}
+    audit = log_dir / "net-audit.log"
+    audit.touch()
+    env = {**os.environ, "ROPA_STORE": str(store), "ROPA_NET_AUDIT": str(audit),
+           "ROPA_SNAPSHOTS": str(log_dir / "snapshots"),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(NET_AUDIT), os.environ.get("PYTHONPATH")]))}
     env.pop("NEO4J_URI", None)
     log = open(log_dir / "streamlit.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -76,8 +85,13 @@ def streamlit_server(store: Path, log_dir: Path):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with streamlit_server(tmp_path_factory.mktemp("browser") / "store.lbdb", tmp_path_factory.mktemp("log")) as base:
+def server_log(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("log")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, server_log):
+    with streamlit_server(tmp_path_factory.mktemp("browser") / "store.lbdb", server_log) as base:
         yield base
 
 
@@ -97,7 +111,7 @@ def browser_page(server):
 
 
 def _local(url: str, base: str) -> bool:
-    return url.startswith((base, "data:", "blob:", "about:")) or url.startswith("http://localhost")
+    return url.startswith((base + "/", "data:", "blob:", "about:")) or url == base
 
 
 def _open(page, base: str, path: str, heading: str):
@@ -165,16 +179,34 @@ def _drawn(frame) -> dict:
             if (px[i + 3] > 0 && (px[i] < 235 || px[i + 1] < 235 || px[i + 2] < 235)) ink++;
         }
         const all = network.body.data.nodes.get();
-        return {nodes: ids.length, placed: placed, ink: ink, labels: all.map(n => n.label),
+        const legend = document.getElementById('legend').getBoundingClientRect();
+        const pos = network.getPositions(ids);
+        const x = {};
+        all.forEach(n => { x[n.label] = pos[n.id].x; });
+        const inView = ids.every(i => {
+            const p = network.canvasToDOM(pos[i]);
+            return p.x >= 0 && p.y >= 0 && p.x <= c.clientWidth && p.y <= c.clientHeight;
+        });
+        return {nodes: ids.length, placed: placed, ink: ink, labels: all.map(n => n.label), x: x, in_view: inView,
+                legend_fits: legend.bottom <= window.innerHeight + 1,
                 bold: all.filter(n => n.route === true).map(n => n.label)};
     }""")
+
+
+def _download(page, button: str) -> list[dict]:
+    """Click a download button; the CSV it saves, as rows."""
+    import csv
+    with page.expect_download() as dl:
+        page.get_by_role("button", name=button).click()
+    text = Path(dl.value.path()).read_bytes().decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
 
 
 def _shot(page, name: str):
     page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
 
 
-def test_the_explorer_in_a_browser(server, browser_page):
+def test_the_explorer_in_a_browser(server, server_log, browser_page):
     page, requests = browser_page
     base = server
 
@@ -183,8 +215,36 @@ def test_the_explorer_in_a_browser(server, browser_page):
     map_frame = _frame_with(page, "body#worldmap svg")
     us = map_frame.locator('path[data-iso="US"]')
     assert us.get_attribute("fill") == "#c62828"
-    assert "Transfer relies on the invalidated Privacy Shield" in us.locator("title").text_content()  # by title
+    assert "Transfer relies on the invalidated Privacy Shield" in us.locator("title").text_content()
+    europe = _frame_with(page, "body#europemap svg")
+    assert europe.locator('path[data-iso="NL"]').count() == 1
+    for corner in ("IS", "PT", "CY", "FI"):  # the EEA's far corners are inside the frame, not clipped
+        assert europe.evaluate("""code => { const r = document.querySelector(`path[data-iso="${code}"]`)
+            .getBoundingClientRect(); return r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight + 1
+            && r.right <= innerWidth + 1; }""", corner), corner
     _shot(page, "1-overview")
+
+    # ... choose a country under the map: its transfers, with their verdicts.
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="What goes to a country").first
+    box.click()
+    page.keyboard.type("United States")
+    page.keyboard.press("Enter")
+    _settle(page)
+    country = page.locator('[data-testid="stDataFrame"]').last
+    country.wait_for()
+    assert country.bounding_box()["height"] >= 38 + 35 * 15
+    _shot(page, "1b-overview-country")
+
+    # The evaluation date, typed: Enter applies it (no calendar click needed).
+    field = page.get_by_label("Evaluate as of", exact=True)
+    field.fill("2020-07-01")
+    field.press("Enter")
+    _settle(page)
+    page.get_by_text("Evaluated as of 2020-07-01").wait_for()
+    field.fill(TODAY)
+    field.press("Enter")
+    _settle(page)
+    page.get_by_text(f"Evaluated as of {TODAY}").wait_for()
 
     # Graph: the canvas draws every node; a controller filter draws fewer.
     _open(page, base, "graph", "Graph")
@@ -202,18 +262,34 @@ def test_the_explorer_in_a_browser(server, browser_page):
     assert "CCombox" not in filtered["labels"]
     _shot(page, "3-graph-filtered")
 
+    # Focus on one activity: its data flow only, laid out left to right; Fit brings it back into the frame.
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Focus on").first
+    box.click()
+    page.keyboard.type("Newsletter (activity of RAIDBOXES")
+    page.keyboard.press("Enter")
+    _settle(page)
+    focused = _graph_frame(page, lambda d: 0 < d["nodes"] < 12)
+    x = focused["x"]
+    assert x["RAIDBOXES GmbH"] < x["Newsletter"] < x["ActiveCampaign"] < x["United States"]
+    assert focused["labels"].count("Newsletter") == 1 and focused["in_view"]
+    _shot(page, "3b-graph-focus-flow")
+
     # Transfers & findings: pick the first finding; its route and evidence appear; open it in the graph.
     _open(page, base, "transfers", "Transfers & findings")
     grid = page.locator('[data-testid="stDataFrame"]').first
     grid.wait_for()
     b = grid.bounding_box()
+    assert b["height"] >= 38 + 35 * 15  # 15 rows or more at once, and the table starts high enough for a
+    assert b["y"] + 38 + 35 * 12 <= 900  # 900-pixel screen to show a dozen rows without scrolling
     page.mouse.click(b["x"] + 16, b["y"] + 35 + 17)  # the first row's selection checkbox
     _settle(page)
     page.get_by_role("heading", name=re.compile(r"^HIGH · ")).wait_for()
     assert page.locator("blockquote").first.inner_text().strip()
     route = _graph_frame(page, lambda d: d["nodes"] < 20)
-    assert route["nodes"] >= 3 and route["ink"] > 300
+    assert route["nodes"] >= 3 and route["ink"] > 300 and route["legend_fits"]
     _shot(page, "4-transfers-row")
+    findings = _download(page, "Download these findings (CSV)")
+    assert findings and "rule" in findings[0] and findings[0]["severity"] in {"high", "medium", "low"}
     page.get_by_role("button", name=re.compile("Open this route in the Graph page")).click()
     page.get_by_role("heading", name="The highlighted finding").wait_for()
     _settle(page)
@@ -234,6 +310,22 @@ def test_the_explorer_in_a_browser(server, browser_page):
     wb = load_workbook(io.BytesIO(target.read_bytes()))
     assert wb.sheetnames == ["Art. 30(1) controllers", "Art. 30(2) processors"]
     assert wb["Art. 30(1) controllers"].max_row == 51
+    # ... and one controller's record, as CSV and XLSX: that controller's rows under the Art. 30(1) columns.
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Controller").first
+    box.click()
+    page.keyboard.type("RAIDBOXES")
+    page.keyboard.press("Enter")
+    _settle(page)
+    page.get_by_text(re.compile(r"processing activit(y|ies) of RAIDBOXES GmbH")).wait_for()
+    rows = _download(page, "Download RAIDBOXES GmbH's record (CSV)")
+    assert rows and {r["(a) controller"] for r in rows} == {"RAIDBOXES GmbH"}
+    target = OUT / "art30-1-raidboxes.xlsx"
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download RAIDBOXES GmbH's record (XLSX)").click()
+    dl.value.save_as(target)
+    ws = load_workbook(target).worksheets[0]
+    header, *body = list(ws.iter_rows(values_only=True))
+    assert header[0] == "(a) controller" and body and {r[0] for r in body} == {"RAIDBOXES GmbH"}
     _shot(page, "6-record")
 
     # Import: a broken register shows every problem and offers no import.
@@ -257,6 +349,25 @@ def test_the_explorer_in_a_browser(server, browser_page):
     page.get_by_text(re.compile(r"Imported \d+ recipient rows from clinic.html")).wait_for()
     _shot(page, "7b-import-notice")
 
+    # Special categories: the clinic's health data, its condition, where the data go.
+    _open(page, base, "special", "Special categories (Art. 9/10)")
+    page.get_by_text("Activities with Art. 9/10 data").wait_for()
+    page.locator('[data-testid="stDataFrame"]').first.wait_for()
+    _settle(page)
+    _shot(page, "7c-special-categories")
+
+    # Changes: save a snapshot; right after, nothing has changed since it.
+    _open(page, base, "changes", "Changes since a snapshot")
+    page.get_by_text("Save a snapshot of the RoPA as it is now").click()
+    page.get_by_label("Name").fill("browser-test")
+    page.get_by_label("Name").press("Enter")
+    _settle(page)
+    page.get_by_role("button", name=re.compile("Save a snapshot as of")).click()
+    _settle(page)
+    page.get_by_text("Saved snapshot browser-test").wait_for()
+    page.get_by_text("Nothing changed since browser-test").wait_for()
+    _shot(page, "7d-changes")
+
     # Query: the default query draws its nodes; a write is refused.
     _open(page, base, "query", "Query")
     page.get_by_role("button", name=re.compile("Run")).click()
@@ -267,3 +378,6 @@ def test_the_explorer_in_a_browser(server, browser_page):
 
     outside = sorted({u for u in requests if not _local(u, base)})
     assert outside == [], f"requests left the machine: {outside}"
+    assert base.startswith("http://127.0.0.1:")
+    reached = (server_log / "net-audit.log").read_text()
+    assert reached == "", f"the server tried to reach other hosts:\n{reached}"

@@ -1,0 +1,144 @@
+"""Changes: what changed since a snapshot (new, resolved and changed findings; recipients added or removed,
+mechanisms and countries changed), the same model as ``ropa report --diff-against``; save a snapshot."""
+from __future__ import annotations
+
+import functools
+import io
+import types
+
+import pandas as pd
+import streamlit as st
+
+from .. import views
+from ..errors import InputError
+from ..findings import Finding
+from ..report.diff import diff_against
+from ..report.frames import CHANGE_COLUMNS, change_rows
+from ..rules import load_rules, rule_pack_version
+from ..snapshots import list_snapshots, save_snapshot, snapshot_dir
+from ..tables import write_csv, write_xlsx
+from . import state
+from .common import as_of_picker, download, guarded, plain, store_caption, table_height
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _findings(version: str, as_of) -> list[Finding]:
+    fields = Finding.__dataclass_fields__
+    return [Finding(**{k: v for k, v in f.items() if k in fields}) for f in state.findings(version, as_of)]
+
+
+def _graph(version: str):
+    def read():
+        with state.reading() as store:
+            return store.export()
+    return state.memo("export", (version,), read, keep=1)
+
+
+def _changes(version: str, as_of, snap) -> tuple[pd.DataFrame, object]:
+    """The changes since ``snap`` as the report's "changes since" table, and the diff itself."""
+    def build():
+        cat = state.catalogue(version)
+        scope = sorted(set(cat.activities["controller"]))
+        diff = diff_against(snap, _graph(version), _findings(version, as_of), scope)
+        rows = change_rows(types.SimpleNamespace(diff=diff))
+        titles = {r.id: r.title or r.id for r in load_rules()}
+        table = pd.DataFrame(rows, columns=CHANGE_COLUMNS)
+        table.insert(table.columns.get_loc("rule"), "finding", [titles.get(r, r) for r in table["rule"]])
+        return table, diff
+    return state.memo("changes", (version, as_of, str(snap.path), snap.created), build, keep=4)
+
+
+def _csv(df: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    write_csv(df, buf)
+    return buf.getvalue()
+
+
+def _xlsx(df: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    write_xlsx({"Changes since snapshot": df}, buf)
+    return buf.getvalue()
+
+
+def _save(version: str, as_of) -> None:
+    name = st.session_state.get("snap_name", "").strip()
+    try:
+        snap = save_snapshot(_graph(version), _findings(version, as_of), name, as_of,
+                             source=f"explorer store {version[:12]}", rule_pack_version=rule_pack_version())
+    except InputError as exc:
+        st.session_state["snap_saved"] = ("error", str(exc))
+        return
+    st.session_state["snap_saved"] = ("ok", f"Saved snapshot {snap.name} as of {as_of.isoformat()} "
+                                             f"({len(snap.findings)} findings) to {snap.path}.")
+    st.session_state["snap_pick"] = str(snap.path)
+
+
+def _open(row: pd.Series) -> None:
+    """Buttons that take a change to the Transfers page (search) or, for a current finding, to its route."""
+    from .pages import page_for
+    c1, c2 = st.columns(2)
+    if c1.button("Show it on the Transfers page", key="chg_to_transfers", icon=":material/table_view:"):
+        finding = row["change"].endswith("finding")
+        st.session_state["ff_search" if finding else "tf_search"] = str(row["subject"]).split(" → ")[-1]
+        st.switch_page(page_for("transfers"))
+    if row["change"] in ("new finding", "changed finding") and c2.button(
+            "Open its route in the Graph page", key="chg_to_graph", icon=":material/hub:"):
+        for f in state.findings(state.version(), st.session_state["as_of"]):
+            if (f["rule"], f.get("controller") or "", f.get("activity") or "", f.get("subject") or "") == \
+                    (row["rule"], row["controller"], row["activity"], row["subject"]):
+                st.session_state["graph_highlight"] = list(views.finding_identity(f))
+                break
+        st.switch_page(page_for("graph"))
+
+
+@guarded
+def page() -> None:
+    store_caption()
+    as_of = as_of_picker()
+    st.title("Changes since a snapshot")
+    st.caption("A snapshot keeps the RoPA and its findings as of a day (the same snapshots as `ropa snapshot save`; "
+               f"folder: {plain(snapshot_dir())}). Compare with one to see new, resolved and changed findings, "
+               "recipients added or removed, mechanisms and countries changed: the same model as "
+               "`ropa report --diff-against`.")
+    version = state.version()
+    with st.expander("Save a snapshot of the RoPA as it is now", expanded=False):
+        st.text_input("Name", key="snap_name", placeholder="e.g. 2026-Q4 (letters, digits, . _ -)")
+        st.button(f"Save a snapshot as of {as_of.isoformat()}", key="snap_save", on_click=_save,
+                  args=(version, as_of), icon=":material/save:")
+    said = st.session_state.pop("snap_saved", None)
+    if said:
+        (st.success if said[0] == "ok" else st.error)(plain(said[1]))
+    snaps = list_snapshots()
+    if not snaps:
+        st.info("No snapshot yet: save one above (or with `ropa snapshot save NAME`), change the RoPA, and "
+                "come back to see what changed.")
+        return
+    by_path = {str(s.path): s for s in reversed(snaps)}
+    if st.session_state.get("snap_pick") not in by_path:
+        st.session_state.pop("snap_pick", None)
+    pick = st.selectbox("Compare with", list(by_path), key="snap_pick",
+                        format_func=lambda p: f"{by_path[p].name} · as of {by_path[p].as_of} · saved "
+                                              f"{by_path[p].created} · {len(by_path[p].findings)} findings")
+    snap = by_path[pick]
+    changes, diff = _changes(version, as_of, snap)
+    counts = diff.counts()
+    cols = st.columns(len(counts))
+    for col, (label, n) in zip(cols, counts.items()):
+        col.metric(label, n)
+    if diff.empty:
+        st.success(f"Nothing changed since {snap.name}: the same findings as of {as_of.isoformat()} and the same "
+                   "recipients, mechanisms and countries.")
+        return
+    kinds = st.multiselect("Kind of change", sorted(set(changes["change"])), key="chg_kinds", placeholder="all")
+    shown = changes[changes["change"].isin(kinds)] if kinds else changes
+    event = st.dataframe(shown, key="chg_table", on_select="rerun", selection_mode="single-row", hide_index=True,
+                         width="stretch", height=table_height(len(shown)))
+    c1, c2 = st.columns(2)
+    download(c1, "Download the changes (CSV)", functools.partial(_csv, shown), f"changes-since-{snap.name}.csv",
+             "text/csv", "dl_changes_csv", rows=len(shown), icon=":material/download:")
+    download(c2, "Download the changes (XLSX)", functools.partial(_xlsx, shown), f"changes-since-{snap.name}.xlsx",
+             XLSX, "dl_changes_xlsx", rows=len(shown), icon=":material/download:")
+    picked = event.selection.rows if event is not None else []
+    if picked:
+        _open(shown.iloc[picked[0]])
