@@ -55,6 +55,9 @@ DRIVER_CONFIG = dict(
     connection_acquisition_timeout=30.0,
     max_transaction_retry_time=15.0,     # managed transactions retry transient errors this long
     telemetry_disabled=True,             # no usage reports, not even to the user's own server
+    # Rules read properties a RoPA may lack (Organisation.sector): the server's "property does not
+    # exist" notices would be logged on every run; nothing here shows them to a user.
+    notifications_min_severity="OFF",
     user_agent="ropa-graph-explorer",
 )
 
