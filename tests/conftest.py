@@ -110,7 +110,8 @@ def _neo4jctl():
 @pytest.fixture(scope="session")
 def neo4j_server(tmp_path_factory):
     """Settings of the session's Neo4j server: {"uri", "user", "password", "database"} (the
-    ``neo4j_settings`` shape) plus "env" (the same as NEO4J_* variables)."""
+    ``neo4j_settings`` shape) plus "env" (the same as NEO4J_* variables) and "dir" (its folder, when
+    this session started it)."""
     ctl = _neo4jctl()
     reuse = os.environ.get("ROPA_TEST_NEO4J_ENV")
     server = None
@@ -129,7 +130,8 @@ def neo4j_server(tmp_path_factory):
             pytest.skip(f"no Neo4j server for the Neo4j tests: {exc}")
     try:
         yield {"uri": env["NEO4J_URI"], "user": env["NEO4J_USER"], "password": env["NEO4J_PASSWORD"],
-               "database": env.get("NEO4J_DATABASE") or None, "env": env}
+               "database": env.get("NEO4J_DATABASE") or None, "env": env,
+               "dir": server.dir if server else None}
     finally:
         if server is not None:
             server.down()
