@@ -123,3 +123,19 @@ def test_cli_reports_an_unknown_database(neo4j_env, monkeypatch, capsys):
     monkeypatch.setenv("NEO4J_DATABASE", "nosuchdb")
     code, _, err = _cli(capsys, "check", "--backend", "neo4j")
     assert code == 2 and "has no database 'nosuchdb'" in err
+
+
+def test_an_import_into_a_filled_database_keeps_what_was_there(neo4j_store):
+    """`ropa import` MERGEs: the hops already stored stay beside the new ones (an import writes the
+    hops of the merged whole again), as in the embedded store after the same two imports."""
+    clinic, seeds = read_path(CLINIC), read_path(SEEDS)
+    neo4j_store.replace(clinic)
+    merged = neo4j_store.load(seeds)
+    with EmbeddedBackend(None) as embedded:
+        embedded.replace(clinic)
+        expected = embedded.load(seeds)
+        assert merged.fingerprint() == expected.fingerprint() == neo4j_store.export().fingerprint()
+        hops = sum(len(merged.rels[t]) for t in ("DISCLOSES_TO", "ENGAGES"))
+        assert hops > sum(len(seeds.rels[t]) for t in ("DISCLOSES_TO", "ENGAGES")) > 0
+        for as_of in DATES:
+            assert _rows(evaluate(neo4j_store, as_of)) == _rows(evaluate(embedded, as_of))
