@@ -92,3 +92,17 @@ def test_up_then_down_starts_and_stops_a_server_of_its_own(started_here, tmp_pat
     assert not os.path.exists(f"/proc/{pid}") and not ctl.bolt_answers(port)
     assert not server.env_file.exists() and not server.pid_file.exists()
     assert ctl.bolt_answers(int(started_here["uri"].rsplit(":", 1)[1]))  # the session's server still runs
+
+
+@pytest.mark.parametrize("ci", [True, False])
+def test_without_java_neo4j_tests_skip_locally_and_fail_under_ci(tmp_path, ci):
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "ROPA_TEST_NEO4J_ENV")}
+    env.update(PATH=str(tmp_path), JAVA_HOME=str(tmp_path / "nojava"), **({"CI": "true"} if ci else {}))
+    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider", "-rs",
+                          "--basetemp", str(tmp_path / "t"), "tests/test_parity.py::test_import_round_trips_and_twice_changes_nothing"],
+                         cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+    if ci:
+        assert out.returncode == 1 and "skipped" not in out.stdout.splitlines()[-1]  # an error at set-up
+        assert "a Neo4j test was skipped under CI (CI=true)" in out.stdout and "no Java found" in out.stdout
+    else:
+        assert out.returncode == 0 and "1 skipped" in out.stdout and "no Java found" in out.stdout
