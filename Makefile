@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup clean bench lint-deps fuzz faults eval eval-test bench-extract
+.PHONY: run test setup clean bench lint-deps fuzz faults eval eval-test bench-extract neo4j-up neo4j-down
 LINT := tools/cypher-lint
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
@@ -60,5 +60,14 @@ faults: setup
 	$(BIN)/python tests/faults.py --relationships $(FAULT_RELATIONSHIPS) --kills $(FAULT_KILLS) \
 	  --disk-full $(FAULT_DISK_FULL) --out .faults/results.json
 
+# A local Neo4j 5 Community server (tools/neo4j: Java 17+ and Maven; the first run fetches Neo4j from Maven
+# Central): Bolt on 127.0.0.1, a generated password, data in .ropa/neo4j/, settings in .ropa/neo4j.env.
+neo4j-up:
+	$(PYTHON) tools/neo4j/neo4jctl.py up --dir .ropa
+
+neo4j-down:
+	$(PYTHON) tools/neo4j/neo4jctl.py down --dir .ropa
+
 clean:
+	-$(PYTHON) tools/neo4j/neo4jctl.py down --dir .ropa
 	rm -rf $(VENV) .ropa .pytest_cache .faults

@@ -26,8 +26,11 @@ own, so peak RSS is per size:
 It prints one table (figures by size, growth exponents between sizes, targets at the
 largest size) and writes ``.bench/results.json`` and ``bench/RESULTS.md``. A step that
 exceeds its time limit or the memory cap is stopped and shown as such; the run goes on.
-With ``NEO4J_URI`` set and reachable, the same steps run on Neo4j in a column of their
-own. Timings are wall-clock on a shared machine: compare ratios from the same run.
+The same steps run on Neo4j in a column of their own: on the server ``NEO4J_URI`` names
+(it REPLACES that database's content), else on a Neo4j 5 Community server the bench starts
+itself with tools/neo4j (Java 17+ and Maven; data under ``.bench/neo4j``, heap
+``--neo4j-heap``) and stops at the end. Peak RSS there is the Python client's; the server's
+memory is its heap plus page cache. Timings are wall-clock on a shared machine: compare ratios from the same run.
 """
 from __future__ import annotations
 
@@ -474,6 +477,26 @@ def _supervise(args, proc, result: Path, n: int) -> dict:
     return figures
 
 
+def start_local_neo4j(folder: Path, heap: str):
+    """(server, why): a Neo4j 5 Community server started with tools/neo4j, its NEO4J_* settings in
+    this process's environment (the children inherit them); (None, why not) if it cannot run here."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("neo4jctl", ROOT / "tools" / "neo4j" / "neo4jctl.py")
+    ctl = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ctl)
+    server = ctl.Server(folder)
+    try:
+        server.down()  # a server a stopped bench left behind
+        if (folder / "neo4j").exists():
+            import shutil
+            shutil.rmtree(folder / "neo4j")  # each run measures a fresh database
+        settings = server.up(heap=heap, pagecache_mb=1024)
+    except (ctl.Unavailable, RuntimeError) as exc:
+        return None, f"no Neo4j server could be started here: {exc}"
+    os.environ.update(settings)
+    return server, f"started {settings['NEO4J_URI']}"
+
+
 def neo4j_status() -> tuple[bool, str]:
     """Whether Neo4j is configured and reachable, and if not, why."""
     try:
@@ -615,7 +638,8 @@ def main(argv=None) -> int:
                    help="relationship counts, comma- or space-separated (default 10000,100000,1000000)")
     p.add_argument("--seed", type=int, default=SEED)
     p.add_argument("--neo4j", dest="neo4j", action="store_true", default=None,
-                   help="also run on Neo4j (default: when NEO4J_URI is set)")
+                   help="also run on Neo4j (default: yes, on NEO4J_URI or a server started here)")
+    p.add_argument("--neo4j-heap", default="3g", help="heap of the Neo4j server the bench starts (default 3g)")
     p.add_argument("--no-neo4j", dest="neo4j", action="store_false")
     p.add_argument("--out", default=str(ROOT / ".bench"), help="cache and results folder (default .bench)")
     p.add_argument("--markdown", default=str(ROOT / "bench" / "RESULTS.md"),
@@ -650,7 +674,10 @@ def main(argv=None) -> int:
     sizes = sorted(int(s.replace("_", "")) for s in ",".join(args.sizes).split(",") if s.strip())
     out.mkdir(parents=True, exist_ok=True)
     backends = ["embedded"]
-    if args.neo4j is not False:
+    local_neo4j = None
+    if args.neo4j is not False and not os.environ.get("NEO4J_URI"):
+        local_neo4j, why = start_local_neo4j(out / "neo4j", args.neo4j_heap)
+    if args.neo4j is not False and (local_neo4j or os.environ.get("NEO4J_URI")):
         ok, why = neo4j_status()
         if ok:
             backends.append("neo4j")
@@ -662,16 +689,22 @@ def main(argv=None) -> int:
                      "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     if "neo4j" not in backends:
         results["neo4j"] = "skipped: " + ("--no-neo4j" if args.neo4j is False else why)
+    else:
+        results["neo4j_server"] = why + (f" (started by the bench, heap {args.neo4j_heap})" if local_neo4j else "")
     for b in backends:
         results[b] = {}
-    for n in sizes:
-        print(f"== {n:,} relationships", file=sys.stderr)
-        data, t_gen = ensure_data(out, n, args.seed)
-        for b in backends:
-            figs = run_size(args, n, b, data)
-            figs["generate"] = {"value": t_gen}
-            results[b][str(n)] = figs
-            (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    try:
+        for n in sizes:
+            print(f"== {n:,} relationships", file=sys.stderr)
+            data, t_gen = ensure_data(out, n, args.seed)
+            for b in backends:
+                figs = run_size(args, n, b, data)
+                figs["generate"] = {"value": t_gen}
+                results[b][str(n)] = figs
+                (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    finally:
+        if local_neo4j:
+            local_neo4j.down()
     results["finished"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
     report(args, results, sizes, backends)
@@ -695,9 +728,12 @@ def report(args, results: dict, sizes: list[int], backends: list[str]) -> None:
         for line in extra:
             print("  * " + line)
         md += [f"\n## {b}\n", markdown(rows), ""] + [f"- {line}" for line in extra]
-    if "neo4j" in results:
+    if isinstance(results.get("neo4j"), str):
         print(f"\nNeo4j: {results['neo4j']}")
         md.append(f"\nNeo4j: {results['neo4j']}")
+    elif results.get("neo4j_server"):
+        print(f"\nNeo4j server: {results['neo4j_server']}")
+        md.append(f"\nNeo4j server: {results['neo4j_server']}")
     print(f"\nTimes in seconds; exp = growth exponent log(t2/t1)/log(n2/n1) (1.0 = linear). "
           f"Results: {out / 'results.json'}")
     if args.markdown:

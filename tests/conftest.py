@@ -106,3 +106,95 @@ def single_file_store(tmp_path, graph, name="old.lbdb"):
     shutil.copyfile(data, tmp_path / name)
     shutil.rmtree(staging)
     return tmp_path / name
+
+
+# -- a real Neo4j 5 for the Neo4j leg ------------------------------------------------------------
+# One server per test session, started by the session itself (tools/neo4j, in a temporary folder:
+# never the user's .ropa/neo4j) when the first test asks for it, stopped at the end. NEO4J_* in the
+# caller's environment are ignored (they may name the user's own database, whose content these
+# tests replace). ROPA_TEST_NEO4J_ENV=FILE reuses a server started for tests with
+# `python tools/neo4j/neo4jctl.py up --dir DIR` (FILE = DIR/neo4j.env), e.g. across local runs.
+# Without Java 17+ or Maven the Neo4j tests skip with the reason; under CI (CI=true) such a skip
+# is a failure (pytest_runtest_makereport below).
+
+NEO4J_VARS = ("NEO4J_URI", "NEO4J_USER", "NEO4J_USERNAME", "NEO4J_PASSWORD", "NEO4J_DATABASE", "ROPA_BACKEND")
+for _var in NEO4J_VARS:
+    os.environ.pop(_var, None)
+
+
+def _neo4jctl():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("neo4jctl", ROOT / "tools" / "neo4j" / "neo4jctl.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def neo4j_server(tmp_path_factory):
+    """Settings of the session's Neo4j server: {"uri", "user", "password", "database"} (the
+    ``neo4j_settings`` shape) plus "env" (the same as NEO4J_* variables) and "dir" (its folder, when
+    this session started it)."""
+    ctl = _neo4jctl()
+    reuse = os.environ.get("ROPA_TEST_NEO4J_ENV")
+    server = None
+    if reuse:
+        if Path(reuse).resolve() == (ROOT / ".ropa" / "neo4j.env").resolve():
+            pytest.exit("ROPA_TEST_NEO4J_ENV names the user's own server (.ropa/neo4j.env), whose content the "
+                        "tests would replace: start one for tests with tools/neo4j/neo4jctl.py up --dir DIR")
+        env = ctl.read_env(Path(reuse))
+        if not env.get("NEO4J_URI"):
+            pytest.exit(f"ROPA_TEST_NEO4J_ENV={reuse}: no NEO4J_URI in it")
+    else:
+        server = ctl.Server(tmp_path_factory.mktemp("neo4j-server"))
+        try:
+            env = server.up(heap=os.environ.get("ROPA_TEST_NEO4J_HEAP", "1g"))
+        except ctl.Unavailable as exc:
+            pytest.skip(f"no Neo4j server for the Neo4j tests: {exc}")
+    try:
+        yield {"uri": env["NEO4J_URI"], "user": env["NEO4J_USER"], "password": env["NEO4J_PASSWORD"],
+               "database": env.get("NEO4J_DATABASE") or None, "env": env,
+               "dir": server.dir if server else None}
+    finally:
+        if server is not None:
+            server.down()
+
+
+@pytest.fixture
+def neo4j_env(neo4j_server, monkeypatch):
+    """NEO4J_* of the session's server in this test's environment (for the CLI and the explorer)."""
+    for k, v in neo4j_server["env"].items():
+        monkeypatch.setenv(k, v)
+    return neo4j_server["env"]
+
+
+def open_neo4j(settings, clear: bool = False):
+    """A Neo4jBackend on the session's server; ``clear`` empties the graph first (a fresh database)."""
+    from ropa.backends.neo4j_backend import Neo4jBackend
+    conn = {k: settings[k] for k in ("uri", "user", "password", "database")}
+    if clear:
+        from neo4j import GraphDatabase
+        with GraphDatabase.driver(conn["uri"], auth=(conn["user"], conn["password"]),
+                                  notifications_min_severity="OFF") as driver, \
+                driver.session(database=conn["database"]) as session:  # auto-commit: IN TRANSACTIONS needs it
+            session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+    return Neo4jBackend(**conn)
+
+
+@pytest.fixture(scope="module")
+def neo4j_store(neo4j_server):
+    """A Neo4j backend on a cleared graph, one per test module."""
+    store = open_neo4j(neo4j_server, clear=True)
+    yield store
+    store.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if (report.skipped and os.environ.get("CI") == "true"
+            and "neo4j_server" in getattr(item, "fixturenames", ())):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.longrepr = f"a Neo4j test was skipped under CI (CI=true), where every Neo4j test must run: {reason}"

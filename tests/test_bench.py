@@ -54,3 +54,23 @@ def test_a_step_that_runs_over_its_limit_stops_alone_and_the_table_is_printed(tm
     assert figs["neighbourhood view (build + render)"]["value"] > 0  # after the stopped rules
     assert "_stopped" not in figs and figs["peak RSS (MB)"]["value"] > 50
     assert lines["peak RSS (MB)"].split()[3] != "-" and "report: model (build_report) stopped" in out.stdout
+
+
+def test_bench_fills_the_neo4j_column_beside_the_embedded_one(tmp_path, neo4j_server):
+    """On the session's Neo4j (NEO4J_URI: the bench replaces its content), every step runs and finds
+    what the embedded store finds."""
+    import os
+    env = {**os.environ, **neo4j_server["env"]}
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--sizes", "150", "--out", str(tmp_path),
+                          "--markdown", str(tmp_path / "R.md"), "--rule-timeout", "120"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    res = json.loads((tmp_path / "results.json").read_text())
+    emb, neo = res["embedded"]["150"], res["neo4j"]["150"]
+    assert "_stopped" not in neo
+    for fig in ("import (read + load)", "rules: total", "neighbourhood view (build + render)", "report: HTML"):
+        assert neo[fig]["value"] > 0, fig
+    assert neo["findings"]["value"] == emb["findings"]["value"] > 0
+    assert neo["relationships (imported)"]["value"] == emb["relationships (imported)"]["value"]
+    md = (tmp_path / "R.md").read_text()
+    assert "## neo4j" in md and f"Neo4j server: neo4j ({neo4j_server['uri']}" in md

@@ -2,18 +2,13 @@
 the seed dataset) give the same findings, row for row, on the embedded store and on
 Neo4j; and Neo4j imports are idempotent, atomic and round-trip.
 
-The Neo4j leg runs against the server in NEO4J_URI (NEO4J_USER, NEO4J_PASSWORD,
-NEO4J_DATABASE; environment only, never .streamlit/secrets.toml), or a `neo4j:5`
-container through testcontainers where that package and a Docker engine exist;
-otherwise it is skipped with the reason. IT REPLACES THE CONTENT of that database:
-point it at a scratch database. It refuses (skips) a database that holds a RoPA
-other than these fixtures.
+The Neo4j leg runs against the test session's own Neo4j 5 server (conftest.neo4j_server:
+tools/neo4j, started in a temporary folder), on a graph cleared for this module.
 """
 from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 
 import pytest
 
@@ -21,10 +16,6 @@ from conftest import TODAY, register_bytes
 from test_rules import EXTRA, PAIRS
 
 from ropa.rules import load_rules, run_rule
-
-NO_NEO4J = ("no Neo4j to compare with: set NEO4J_URI (and NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE) "
-            "to a scratch Neo4j 5 database, or install testcontainers where a Docker engine runs")
-
 
 def _register(rows):
     from ropa.formats.register import read_register
@@ -77,47 +68,6 @@ def test_the_comparison_sees_a_difference():
 
 
 # -- the Neo4j leg ------------------------------------------------------------------------
-
-def _fixture_documents() -> set[str]:
-    from ropa.samples import example_graph, sample_graph
-    graphs = [example_graph(), sample_graph(), _register([])]
-    for fires, quiet in PAIRS.values():
-        graphs += [_register(fires), _register(quiet)]
-    return {d for g in graphs for d in g.nodes["Document"]["id"].tolist()}
-
-
-def _open_neo4j():
-    """(backend, cleanup) for NEO4J_URI or a testcontainers neo4j:5, else skip with the reason."""
-    from ropa.backends.neo4j_backend import Neo4jBackend
-    if os.environ.get("NEO4J_URI"):
-        from ropa.backends.neo4j_config import neo4j_settings
-        return Neo4jBackend(**neo4j_settings(secrets=None)), lambda: None
-    try:  # not verified here: no Docker engine on our machines
-        from testcontainers.neo4j import Neo4jContainer
-    except ImportError:
-        pytest.skip(NO_NEO4J)
-    try:
-        container = Neo4jContainer("neo4j:5").start()
-    except Exception as exc:  # no Docker engine, no image
-        pytest.skip(f"{NO_NEO4J} (testcontainers: {type(exc).__name__}: {str(exc)[:120]})")
-    store = Neo4jBackend(container.get_connection_url(), "neo4j", container.password)
-    return store, container.stop
-
-
-@pytest.fixture(scope="module")
-def neo4j_store():
-    store, cleanup = _open_neo4j()
-    try:
-        held = {r["id"] for r in store.run("MATCH (d:Document) RETURN d.id AS id")}
-        activities = store.run("MATCH (a:Activity) RETURN count(a) AS n")[0]["n"]
-        if activities and not held <= _fixture_documents():
-            pytest.skip(f"{store.describe()} holds a RoPA that is not a test fixture; "
-                        "point NEO4J_DATABASE at a scratch database")
-        yield store
-    finally:
-        store.close()
-        cleanup()
-
 
 @pytest.fixture(scope="module")
 def embedded_store():

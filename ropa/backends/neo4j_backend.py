@@ -12,9 +12,11 @@ This is the only module of the project that imports ``neo4j``.
 * **Imports** (``replace`` and ``load``) run inside ONE managed write
   transaction (``Session.execute_write``; the driver retries it on transient
   errors): ``UNWIND $rows`` batches that ``MERGE`` on the schema's keys
-  (``id`` for nodes; the end nodes, plus ``activity`` for a data-flow hop, for
-  relationships). Importing the same graph twice changes nothing; a failure
-  anywhere rolls the whole import back. The reference data (countries,
+  (``id`` for nodes, the end nodes for relationships). The data-flow hops are
+  written whole: the stored ones are deleted and every hop of the merged RoPA
+  (one per ends and activity) is created again, as MERGE on ``activity`` would
+  scan all parallel hops between two nodes for each row. Importing the same
+  graph twice changes nothing; a failure anywhere rolls the whole import back. The reference data (countries,
   adequacy decisions, mechanisms) are refreshed in the same transaction.
 * **Reads** (rules, the console, export) run as read transactions
   (``routing_=READ``), so a cluster sends them to a reader and every server
@@ -45,7 +47,8 @@ from ..reference_graph import reference_graph
 from ..schema import HOP_TYPES, NODE_TYPES, REL_TYPES, ROPA_LABELS, STRING
 from .base import Backend, Progress
 from .neo4j_cypher import (MECHANISM_COUNT, OUTDATED_HOPS, PING, LiteralString, delete_ropa_statements,
-                           export_statements, node_merge_statement, refresh_reference_statements, rel_merge_statement,
+                           export_statements, hop_create_statement, hop_delete_statement, node_merge_statement,
+                           refresh_reference_statements, rel_merge_statement,
                            schema_statements, typed)
 
 BATCH_SIZE = 1000        # rows per UNWIND; one import is still one transaction
@@ -55,6 +58,9 @@ DRIVER_CONFIG = dict(
     connection_acquisition_timeout=30.0,
     max_transaction_retry_time=15.0,     # managed transactions retry transient errors this long
     telemetry_disabled=True,             # no usage reports, not even to the user's own server
+    # Rules read properties a RoPA may lack (Organisation.sector): the server's "property does not
+    # exist" notices would be logged on every run; nothing here shows them to a user.
+    notifications_min_severity="OFF",
     user_agent="ropa-graph-explorer",
 )
 
@@ -314,19 +320,19 @@ class Neo4jBackend(Backend):
                 mask = ((df["src_label"] == a) & (df["dst_label"] == b)).to_numpy()
                 part = df[mask]
                 stored = {n: extra[n].filter(pa.array(mask)).to_pylist() for n, _ in t.derived}
-                keyed: list[dict] = []
-                unkeyed: list[dict] = []
+                rows: list[dict] = []
                 for i, rec in enumerate(part.to_dict("records")):
                     props = {c: typed(rec[c], kind) for c, kind in t.properties}
                     props.update({n: stored[n][i] for n, _ in t.derived})
-                    row = {"src": typed(rec["src"], STRING), "dst": typed(rec["dst"], STRING), "props": props}
-                    if t.type in HOP_TYPES:
-                        row["activity"] = props["activity"]
-                    (unkeyed if t.type in HOP_TYPES and props["activity"] is None else keyed).append(row)
-                for rows, is_keyed in ((keyed, True), (unkeyed, False)):
-                    for batch in _batches(rows, self.batch_size):
-                        plan.append((rel_merge_statement(t.type, a, b, keyed=is_keyed), {"rows": batch},
-                                     len(batch), t.type))
+                    rows.append({"src": typed(rec["src"], STRING), "dst": typed(rec["dst"], STRING), "props": props})
+                if t.type in HOP_TYPES:
+                    # every hop of the merged whole, one per (ends, activity): written again from scratch
+                    plan.append((hop_delete_statement(t.type, a, b), {}, None, t.type))
+                    statement = hop_create_statement(t.type, a, b)
+                else:
+                    statement = rel_merge_statement(t.type, a, b)
+                for batch in _batches(rows, self.batch_size):
+                    plan.append((statement, {"rows": batch}, len(batch), t.type))
         return plan
 
     def _import(self, graph: RopaGraph, replace: bool, progress: Progress | None) -> None:

@@ -47,10 +47,11 @@ NET_AUDIT = ROOT / "tests" / "netaudit"
 
 
 @contextlib.contextmanager
-def streamlit_server(store: Path, log_dir: Path):
-    """``streamlit run`` of the explorer on ``store`` with the project's .streamlit/config.toml (loopback
-    only, usage statistics off) and only a port of its own; yields its base URL. Every attempt of the
-    server to reach another host is written to ``log_dir/net-audit.log`` (tests/netaudit/)."""
+def streamlit_server(store: Path, log_dir: Path, neo4j: dict | None = None):
+    """``streamlit run`` of the explorer on ``store`` (embedded), or on Neo4j with ``neo4j`` (NEO4J_*
+    settings), with the project's .streamlit/config.toml (loopback only, usage statistics off) and only a
+    port of its own; yields its base URL. Every attempt of the server to reach another host is written to
+    ``log_dir/net-audit.log`` (tests/netaudit/)."""
     port = _free_port()
     audit = log_dir / "net-audit.log"
     audit.touch()
@@ -58,6 +59,8 @@ def streamlit_server(store: Path, log_dir: Path):
            "ROPA_SNAPSHOTS": str(log_dir / "snapshots"),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(NET_AUDIT), os.environ.get("PYTHONPATH")]))}
     env.pop("NEO4J_URI", None)
+    if neo4j:
+        env.update(neo4j, ROPA_BACKEND="neo4j")
     log = open(log_dir / "streamlit.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port)],

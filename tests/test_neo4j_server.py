@@ -1,0 +1,141 @@
+"""The Neo4j backend on a real Neo4j 5 server (the session's own, conftest.neo4j_server): the CLI's
+store commands with --backend neo4j, and findings identical to the embedded store's on the real
+registers (the seeds register, the clinic example, a generated 10k register) at two dates.
+
+test_parity.py compares the rule fixtures row for row; this module takes registers as users have them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from conftest import ROOT, open_neo4j
+
+from ropa.backends.embedded import EmbeddedBackend
+from ropa.formats import read_path
+from ropa.rules import evaluate
+
+SEEDS = ROOT / "data" / "samples" / "seeds-register.csv"
+CLINIC = ROOT / "data" / "samples" / "clinic-example.csv"
+DATES = [dt.date(2020, 7, 1), dt.date.today()]
+
+
+@pytest.fixture(scope="module")
+def generated_10k(tmp_path_factory):
+    from ropa.generate import REGISTER_NAME, write_register
+    out = tmp_path_factory.mktemp("generated")
+    write_register(out, 10_000, seed=0)
+    return out / REGISTER_NAME
+
+
+def _key(f) -> tuple:
+    return (f.rule, f.subject, f.destination, tuple(f.path))
+
+
+def _rows(findings) -> list[dict]:
+    return sorted((f.to_dict() for f in findings), key=lambda r: repr(sorted(r.items())))
+
+
+@pytest.mark.parametrize("register", ["seeds", "clinic", "generated-10k"])
+def test_findings_are_the_embedded_stores_at_both_dates(register, neo4j_store, request):
+    path = {"seeds": SEEDS, "clinic": CLINIC}.get(register) or request.getfixturevalue("generated_10k")
+    graph = read_path(path)
+    neo4j_store.replace(graph)
+    with EmbeddedBackend(None) as embedded:
+        embedded.replace(graph)
+        assert neo4j_store.export().fingerprint() == embedded.export().fingerprint()
+        for as_of in DATES:
+            expected, got = evaluate(embedded, as_of), evaluate(neo4j_store, as_of)
+            assert expected, f"{register} has no findings as of {as_of}: the comparison would prove nothing"
+            assert sorted(map(_key, got)) == sorted(map(_key, expected)), as_of
+            assert _rows(got) == _rows(expected), as_of  # and every other column of each finding
+
+
+# -- the CLI on Neo4j ---------------------------------------------------------------------------
+
+def _cli(capsys, *argv) -> tuple[int, str, str]:
+    from ropa.cli import main
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_import_check_export_report_on_neo4j(neo4j_env, neo4j_server, capsys, tmp_path):
+    with open_neo4j(neo4j_server, clear=True):
+        pass
+    code, out, _ = _cli(capsys, "import", str(SEEDS), "--backend", "neo4j")
+    assert code == 0 and f"into neo4j ({neo4j_env['NEO4J_URI']}" in out
+    assert neo4j_env["NEO4J_PASSWORD"] not in out
+
+    # check: what Neo4j holds gives exactly the embedded findings of the same file, field by field
+    for as_of in ("2020-07-01", dt.date.today().isoformat()):
+        code_n, on_neo4j, _ = _cli(capsys, "check", "--backend", "neo4j", "--format", "json", "--as-of", as_of)
+        code_e, on_embedded, _ = _cli(capsys, "check", str(SEEDS), "--format", "json", "--as-of", as_of)
+        assert code_n == code_e == 0
+        neo, emb = json.loads(on_neo4j), json.loads(on_embedded)
+        assert emb and sorted(map(json.dumps, neo)) == sorted(map(json.dumps, emb))
+
+    # import is a MERGE: the same file again changes nothing
+    with open_neo4j(neo4j_server) as store:
+        before = store.export().fingerprint()
+    assert _cli(capsys, "import", str(SEEDS), "--backend", "neo4j")[0] == 0
+    with open_neo4j(neo4j_server) as store:
+        assert store.export().fingerprint() == before
+
+    # export: the same tables as the embedded store holding the same file
+    store_dir = tmp_path / "store"
+    assert _cli(capsys, "import", str(SEEDS), "--store", str(store_dir))[0] == 0
+    exported = {}
+    for fmt in ("csv", "json"):
+        neo_out, emb_out = tmp_path / f"neo4j.{fmt}", tmp_path / f"embedded.{fmt}"
+        assert _cli(capsys, "export", "--backend", "neo4j", "--format", fmt, "--out", str(neo_out))[0] == 0
+        assert _cli(capsys, "export", "--store", str(store_dir), "--format", fmt, "--out", str(emb_out))[0] == 0
+        exported[fmt] = neo_out.read_bytes(), emb_out.read_bytes()
+    assert exported["csv"][0] == exported["csv"][1]
+    # node-link JSON lists edges in the order the store returns them (not sorted): equal as sets
+    neo, emb = (json.loads(b) for b in exported["json"])
+    for part in ("nodes", "edges"):
+        assert len(neo[part]) == len(emb[part]) > 0
+        assert sorted(map(json.dumps, neo[part])) == sorted(map(json.dumps, emb[part]))
+
+    # report: the same transfers and findings as from the embedded store
+    code, out, _ = _cli(capsys, "report", "--backend", "neo4j", "--out", str(tmp_path / "neo4j.csv"),
+                        "--as-of", "2020-07-01")
+    assert code == 0
+    code_e, out_e, _ = _cli(capsys, "report", "--store", str(store_dir), "--out", str(tmp_path / "embedded.csv"),
+                            "--as-of", "2020-07-01")
+    assert code_e == 0
+    counts = out.split(": ", 1)[1].split(" as of")[0]
+    assert counts == out_e.split(": ", 1)[1].split(" as of")[0] and not counts.startswith("0 restricted")
+    assert (tmp_path / "neo4j.csv").read_bytes() == (tmp_path / "embedded.csv").read_bytes()
+
+
+def test_cli_refuses_a_wrong_password_in_one_line(neo4j_env, monkeypatch, capsys):
+    monkeypatch.setenv("NEO4J_PASSWORD", "not-the-password-123")
+    code, _, err = _cli(capsys, "check", "--backend", "neo4j")
+    assert code == 2 and "refused the credentials of user 'neo4j'" in err
+    assert err.count("\n") == 1 and "not-the-password-123" not in err and neo4j_env["NEO4J_PASSWORD"] not in err
+
+
+def test_cli_reports_an_unknown_database(neo4j_env, monkeypatch, capsys):
+    monkeypatch.setenv("NEO4J_DATABASE", "nosuchdb")
+    code, _, err = _cli(capsys, "check", "--backend", "neo4j")
+    assert code == 2 and "has no database 'nosuchdb'" in err
+
+
+def test_an_import_into_a_filled_database_keeps_what_was_there(neo4j_store):
+    """`ropa import` MERGEs: the hops already stored stay beside the new ones (an import writes the
+    hops of the merged whole again), as in the embedded store after the same two imports."""
+    clinic, seeds = read_path(CLINIC), read_path(SEEDS)
+    neo4j_store.replace(clinic)
+    merged = neo4j_store.load(seeds)
+    with EmbeddedBackend(None) as embedded:
+        embedded.replace(clinic)
+        expected = embedded.load(seeds)
+        assert merged.fingerprint() == expected.fingerprint() == neo4j_store.export().fingerprint()
+        hops = sum(len(merged.rels[t]) for t in ("DISCLOSES_TO", "ENGAGES"))
+        assert hops > sum(len(seeds.rels[t]) for t in ("DISCLOSES_TO", "ENGAGES")) > 0
+        for as_of in DATES:
+            assert _rows(evaluate(neo4j_store, as_of)) == _rows(evaluate(embedded, as_of))
