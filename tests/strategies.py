@@ -16,7 +16,9 @@ TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "
                min_size=1, max_size=12).map(lambda s: " ".join(s.split())).filter(bool)
 # Values that spreadsheets, CSV and pandas like to turn into something else.
 TRICKY = st.sampled_from(["NULL", "NA", "nan", "None", "true", "0012", "1e5", "-1", "'=x", "''quoted", "'plain",
-                          "=SUM(1)", "+31 20", "@home", "a,b", 'quo"te', "€ 5", "  padded  ", "x\ty", "#N/A"])
+                          "=SUM(1)", "+31 20", "@home", "a,b", 'quo"te', "€ 5", "  padded  ", "x\ty", "#N/A",
+                          # control characters XML cannot hold, and text that looks like their escape
+                          "Acme\x1b[0m", "x\x01y\x7f", "_x001B_", "a_x0041_x0042_b", "_x005F_"])
 COUNTRIES = ["US", "CH", "GB", "IN", "CN", "JP", "BR", "FR", "DE", "NL", "IE", "Atlantis", "EEA", "Verenigde Staten", ""]
 PLACES = ["", "US", "US;DE", "EEA", "IN;BR", "CH", "Atlantis"]
 MECHANISMS = ["", "", "scc_2021", "scc_2010", "scc_2004", "scc", "dpf", "adequacy", "bcr", "code_of_conduct",

@@ -43,9 +43,11 @@ class Sheet:
         shared strings, read here as written, can.
         """
         v = str(value)
-        if "_x" not in v:
-            return v
-        return self.escaped.get(v, unescape_xml_text(v))
+        if self.escaped:  # openpyxl makes "_" of "_x005F_x005F_": no "_x" is left to tell
+            meant = self.escaped.get(v)
+            if meant is not None:
+                return meant
+        return unescape_xml_text(v) if "_x" in v else v
 
 
 def _norm(title: str) -> str:
@@ -110,15 +112,18 @@ def _escaped_strings(data: bytes, name: str) -> dict[str, str]:
     if b"_x" not in xml:
         return {}
     import xml.etree.ElementTree as ET
-    out = {}
+    out, plain = {}, set()
     for _, el in ET.iterparse(io.BytesIO(xml)):
         if el.tag.rsplit("}", 1)[-1] != "si":
             continue
         raw = "".join(t.text or "" for t in el.iter() if t.tag.rsplit("}", 1)[-1] == "t")
         if "_x" in raw:
             out[raw.replace("x005F_", "")] = unescape_xml_text(raw)
+        else:
+            plain.add(raw)
         el.clear()
-    return out
+    # a text openpyxl gives both for an escaped string and for a plain one cannot be told apart: left as given
+    return {k: v for k, v in out.items() if k not in plain}
 
 
 def _formulas_without_values(data: bytes, part: str, name: str) -> list[tuple[int, int, str, str]]:
