@@ -229,3 +229,18 @@ def test_the_explorer_workspace_hears_of_a_rolled_back_import(tmp_path):
     assert ws.read(lambda s: s.export().fingerprint()) == example_graph().fingerprint()
     assert len(ws.notices) == 1 and "the interrupted import of killed.csv (replace, explorer)" in ws.notices[0]
     assert [p.name for p in (path / "states").iterdir()] == ["1"]
+
+
+def test_a_store_without_its_pointer_is_refused_and_nothing_of_it_removed(tmp_path, capsys):
+    """Recovery removes only states above `current`; with `current` gone (damaged by hand, or a disk
+    fault) no state may be taken for an interrupted write: every open refuses, saying what to do."""
+    path = _store(tmp_path)
+    (path / "current").unlink()
+    for read_only in (False, True):
+        with pytest.raises(BackendError, match="damaged: its file 'current' is missing.*states 1; nothing was removed"):
+            EmbeddedBackend(path, read_only=read_only)
+    assert main(["store", "history", "--store", str(path)]) == 2
+    assert (path / "states" / "1" / "data.lbdb").exists()
+    (path / "current").write_text("1\n")
+    with EmbeddedBackend(path, read_only=True) as s:
+        assert s.export().fingerprint() == example_graph().fingerprint()

@@ -358,9 +358,8 @@ class EmbeddedBackend(Backend):
             if isinstance(exc, OSError):
                 raise statedir.disk_error(exc, self.path, f"nothing was written; the store is unchanged ({before}):"
                                           " could not write the new state of") from exc
-            reason = str(_translate(exc, self.path)) if isinstance(exc, RuntimeError) else str(exc)
-            raise BackendError(f"nothing was written; the store {self.path} is unchanged ({before}): "
-                               f"{_plain_disk_full(reason)}") from exc
+            reason = _plain_disk_full(str(_translate(exc, self.path))) if isinstance(exc, RuntimeError) else str(exc)
+            raise BackendError(f"nothing was written; the store {self.path} is unchanged ({before}): {reason}") from exc
         self._open_current()
         try:
             d.prune()
@@ -629,17 +628,22 @@ def _quietly(fn):
 
 
 def _plain_disk_full(reason: str, where: Path | None = None) -> str:
-    """LadybugDB's message for a failed write, with the likely cause said first: it reports a full disk
-    as a short write ("Cannot write to file ... numBytesWritten") with an unrelated errno text."""
+    """LadybugDB's message for a failed write, with the likely cause said first. It reports a full disk
+    as "No space left on device", or only as a short write or read ("Cannot write to file",
+    "Cannot read from file", with an unrelated errno text): then the space left on the file system
+    (measured before the failed state is removed) tells."""
+    if reason.startswith("the disk is"):
+        return reason
     if re.search(r"No space left|ENOSPC|errno[ =:]*28|File too large|EFBIG|Disk quota", reason, re.I):
         return f"the disk is full ({reason})"
-    if where is not None and "Cannot write to file" in reason:
+    if where is not None and "IO exception" in reason:
         try:
             free = shutil.disk_usage(where).free
         except OSError:
-            free = None
-        left = f"{free:,} bytes left on its file system" if free is not None else "its file system"
-        return f"the disk is probably full ({left}); LadybugDB said: {reason}"
+            return reason
+        if free < 64 << 20:
+            return f"the disk is probably full ({free:,} bytes left on its file system; LadybugDB said: {reason})"
+        return f"{reason} ({free:,} bytes left on its file system)"
     return reason
 
 

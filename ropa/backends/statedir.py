@@ -146,20 +146,28 @@ class StateDir:
         return (self.root / "current").is_file()
 
     def current(self) -> int | None:
-        """The number of the current state, or None when no state was ever published."""
+        """The number of the current state, or None when no state was ever published ("0", written with
+        the lock file before any state is begun). A store whose pointer is missing although it holds
+        states is damaged: refused, and nothing of it removed."""
         try:
             text = (self.root / "current").read_text(encoding="ascii").strip()
         except FileNotFoundError:
+            have = self.numbers()
+            if have:
+                raise BackendError(
+                    f"the store {self.root} is damaged: its file 'current' is missing, though it holds the states "
+                    f"{', '.join(map(str, have))}; nothing was removed. Write the number of the state to use "
+                    f"(the newest whole one is likely {have[-1]}) into {self.root / 'current'}") from None
             return None
         except (OSError, UnicodeDecodeError) as exc:
             raise BackendError(f"the store {self.root} cannot be read: its file 'current' is unreadable ({exc})") from exc
         if not text.isdigit():
             raise BackendError(f"the store {self.root} is damaged: its file 'current' holds {text[:40]!r}, "
                                "not a state number")
-        return int(text)
+        return int(text) or None
 
     def version(self) -> str:
-        """Changes exactly when another state becomes current."""
+        """Changes exactly when another state becomes current (read without checks: never raises)."""
         try:
             return (self.root / "current").read_text(encoding="ascii").strip()
         except OSError:
@@ -235,6 +243,12 @@ class StateDir:
         except OSError:
             pass
         self._lock_fd = fd
+        if not (self.root / "current").exists() and not self.numbers():
+            try:  # a new store: "no state yet", said before any state is begun (see current())
+                write_durably(self.root / "current", "0\n")
+            except OSError as exc:
+                self.unlock()
+                raise disk_error(exc, self.root, "cannot create the store") from exc
 
     def unlock(self) -> None:
         if self._lock_fd is not None:
