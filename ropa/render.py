@@ -210,7 +210,7 @@ def legend_html(g: nx.MultiDiGraph) -> str:
                              f"{esc(VERDICT_LABELS[v])}</div>")
     if any(d.get("highlight") for _, d in g.nodes(data=True)):
         on_route = [d.get("verdict") or "none" for d in hops if d.get("highlight")] or ["none"]
-        worst = min(on_route, key=("violation", "warning", "ok", "none").index)
+        worst = min(on_route, key=VERDICTS.index)
         parts.append(f'<div data-legend="route">{_mark("dot", NODE_STYLES["Organisation"][2], "", ring="#111111")}'
                      f'<i class="line route" style="border-top-color:{VERDICT_COLOURS[worst]}"></i>'
                      "the selected finding's route: nodes ringed in black, its flows thick and shadowed "

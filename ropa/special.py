@@ -8,11 +8,12 @@ import re
 
 import pandas as pd
 
+from .transfers import VERDICTS, verdict_label
+
 NOT_RECORDED = "not recorded"
 _CONDITION = re.compile(r"^(?:art(?:icle)?\.?\s*)?9\s*[(.\s]?\s*2\s*[).\s]?\s*[(.\s]?\s*([a-j])\s*\)?\.?$", re.I)
 ACTIVITY_COLUMNS = ["controller", "activity", "article", "special data", "condition", "legal basis", "recipients",
                     "countries", "restricted transfers", "worst verdict", "activity_id"]
-VERDICT_ORDER = ("violation", "warning", "ok", "none", "")
 
 
 def condition_label(text: object) -> str:
@@ -43,6 +44,10 @@ def article_label(article: object) -> str:
         return f"Art. {int(float(article))}"
     except (TypeError, ValueError):
         return "Art. 9"
+
+
+# the register's verdict words (ropa.transfers decides them), worst first
+_WORST_FIRST = [verdict_label(v) for v in VERDICTS]
 
 
 def read_special(store) -> pd.DataFrame:
@@ -84,7 +89,7 @@ def special_activities(rows: pd.DataFrame, hops: pd.DataFrame, places: pd.DataFr
         countries = sorted({c for org in set(mine["importer_id"]) for c in country_names.get(org, [])})
         carried = carried_of.get(act_id, transfers.iloc[:0])
         verdicts = set(map(str, carried["verdict"])) if len(carried) else set()
-        worst = min(verdicts, key=lambda v: VERDICT_ORDER.index(v) if v in VERDICT_ORDER else 9) if verdicts else ""
+        worst = min(verdicts, key=lambda v: _WORST_FIRST.index(v) if v in _WORST_FIRST else 9) if verdicts else ""
         articles = sorted({article_label(a) for a in group["article"]})
         out.append({
             "controller": first["controller"], "activity": first["activity"], "article": ", ".join(articles),
