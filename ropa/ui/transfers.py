@@ -12,7 +12,7 @@ from ..browse import PAGE_SIZE
 from ..render import network_html
 from ..palette import SEVERITY_COLOURS, VERDICT_COLOURS, VERDICT_LABELS
 from ..tables import write_csv
-from . import state
+from . import edit, state
 from .common import as_of_picker, graph_frame, guarded, many_multiselect, plain, quote, store_caption
 
 SUBGRAPH_HEIGHT = 340
@@ -115,7 +115,9 @@ TRANSFER_ORDER = ["verdict", "severity", "controller", "exporter", "importer", "
 def page() -> None:
     store_caption()
     as_of = as_of_picker()
+    edit.author()
     st.title("Transfers & findings")
+    edit.flash()
     version = state.version()
     ev = state.evaluation(version, as_of)
     with st.spinner("Building the tables…"):
@@ -168,3 +170,17 @@ def page() -> None:
                           ("Verdict", t["verdict"]), ("Findings", t["reason"] or "none"),
                           ("Legal source", t["legal_source"]), ("Remediation", t["remediation"])],
                          t["evidence"] or "", where)
+    _edit_section(version, transfers, picked if not transfers.empty else None)
+
+
+def _edit_section(version: str, transfers: pd.DataFrame, picked) -> None:
+    """Change a recipient's mechanism, date, TIA, DPA: the selected transfer's hop, or any."""
+    from ..edits import HopKey
+    pre = None
+    if picked is not None:
+        t = transfers.loc[picked]
+        pre = HopKey(t["type"], t["src_id"], t["importer_id"], t["activity_id"])
+    with st.expander("Change a recipient's transfer mechanism", expanded=picked is not None):
+        st.caption("Checked like an import; saved as a revision with your name and reason (History page), "
+                   "all or nothing. The verdicts above follow at once.")
+        edit.mechanism_form(version, "Transfers page", pre)

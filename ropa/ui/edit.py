@@ -1,0 +1,128 @@
+"""Editing the RoPA in the explorer: the author box, the mechanism form, the write as a revision.
+
+Thin: the values are checked by :mod:`ropa.edits` (the importer's checks) and written by
+:func:`ropa.revisions.commit` (the store's one write path). The revision number the form was shown
+against is kept in the session; a change made by someone else meanwhile is refused and the user is
+told to reload (nothing is lost: their values stay in the form).
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from .. import edits, revisions
+from ..errors import ConflictError, InputError, RopaError
+from ..reference import load_mechanisms
+from . import state
+from .common import plain
+
+NO_MECHANISM = ""
+YES_NO = {"": "not recorded", "yes": "yes", "no": "no"}
+
+
+def author() -> str:
+    """The author of this session's changes, set in the sidebar (default: the OS user)."""
+    st.session_state.setdefault("author", revisions.default_author())
+    return st.sidebar.text_input("Your name (author of changes)", key="author",
+                                 help="Every change you make is a revision with this name, the time and your "
+                                      "reason; see the History page.").strip()
+
+
+def _mechanisms() -> dict[str, str]:
+    m = load_mechanisms()
+    return {NO_MECHANISM: "(no mechanism recorded)",
+            **{r.id: f"{r.label} ({r.id})" for r in m[["id", "label"]].itertuples(index=False)}}
+
+
+def stored_graph(version: str):
+    """The stored RoPA (kept per store version, shared): what an edit starts from."""
+    return state.memo("export", (version,), lambda: state.reading_do(lambda s: s.export()), keep=2)
+
+
+def base_revision(key: str) -> int:
+    """The revision number the form was first shown against (kept until a write or a reload)."""
+    if key not in st.session_state:
+        st.session_state[key] = state.reading_do(revisions.head)
+    return st.session_state[key]
+
+
+def flash() -> None:
+    """The outcome of the last change (it survives the rerun that shows the new data)."""
+    msg = st.session_state.pop("edit_flash", None)
+    if msg:
+        st.success(plain(msg))
+
+
+def write(graph, *, reason: str, base_key: str, kind: str = "edit", what: str = "") -> revisions.Revision | None:
+    """Write ``graph`` as a revision on top of the revision the form was shown against; say the outcome."""
+    ws, _ = state.workspace()
+    try:
+        with ws.writing() as store:
+            rev = revisions.commit(store, graph, author=st.session_state.get("author", ""), reason=reason,
+                                   kind=kind, expected=st.session_state.get(base_key), page="Explorer")
+    except ConflictError as exc:
+        st.error(plain(f"Not saved: {exc}"))
+        if st.button("Reload the current data", key=f"{base_key}_reload", icon=":material/refresh:"):
+            st.session_state.pop(base_key, None)
+            st.rerun()
+        return None
+    except InputError as exc:
+        st.error(plain("Not saved: " + "; ".join(str(p) for p in exc.problems)))
+        return None
+    except RopaError as exc:
+        st.error(plain(f"Not saved; the store and its history are unchanged: {exc}"))
+        return None
+    st.session_state.pop(base_key, None)
+    st.session_state["edit_flash"] = (f"Saved as revision {rev.number} by {rev.author}: {rev.reason}"
+                                      + (f" ({what})" if what else "") + ". Undo it on the History page.")
+    st.rerun()
+    return rev
+
+
+def mechanism_form(version: str, page_name: str, preselect: edits.HopKey | None = None) -> None:
+    """Pick a recipient hop, set its mechanism, date, TIA and DPA, give a reason, save (a revision)."""
+    base_key = "edit_base"
+    base_revision(base_key)
+    graph = stored_graph(version)
+    hops = edits.hops(graph)
+    if not hops:
+        st.caption("The RoPA has no recipients to edit.")
+        return
+    keys = [k.as_text() for k, _, _ in hops]
+    labels = {k.as_text(): label for k, label, _ in hops}
+    props = {k.as_text(): rec for k, _, rec in hops}
+    if preselect is not None and preselect.as_text() in labels and \
+            st.session_state.get("_edit_pre") != preselect.as_text():
+        st.session_state["_edit_pre"] = st.session_state["edit_hop"] = preselect.as_text()
+    chosen = st.selectbox("Recipient (hop)", keys, format_func=labels.get, key="edit_hop")
+    rec = props[chosen]
+    mechs = _mechanisms()
+    now = rec.get("mechanism") or NO_MECHANISM
+    st.caption(plain(f"Now: {mechs.get(now, now)}; dated {rec.get('mechanism_date') or 'never'}; TIA "
+                     f"{_yn(rec.get('tia'))}; DPA {_yn(rec.get('dpa'))}."))
+    with st.form("edit_mechanism", clear_on_submit=False):
+        mech = st.selectbox("Mechanism", list(mechs), format_func=mechs.get, key="edit_mech",
+                            index=list(mechs).index(now) if now in mechs else 0)
+        date = st.text_input("Mechanism date (YYYY-MM-DD)", key="edit_date",
+                             value=str(rec.get("mechanism_date") or "")[:10])
+        tia = st.radio("TIA done", list(YES_NO), format_func=YES_NO.get, key="edit_tia", horizontal=True,
+                       index=list(YES_NO).index(_yn_key(rec.get("tia"))))
+        dpa = st.radio("DPA (Art. 28 contract)", list(YES_NO), format_func=YES_NO.get, key="edit_dpa",
+                       horizontal=True, index=list(YES_NO).index(_yn_key(rec.get("dpa"))))
+        reason = st.text_input("Reason (required)", key="edit_reason", placeholder="e.g. SCCs 2021 signed, TIA done")
+        submitted = st.form_submit_button("Save change", type="primary")
+    if submitted:
+        try:
+            new = edits.set_hop(graph, edits.HopKey.from_text(chosen),
+                                {"mechanism": mech, "mechanism_date": date, "tia": tia, "dpa": dpa}, page_name)
+        except InputError as exc:
+            st.error(plain("Not saved: " + "; ".join(str(p) for p in exc.problems)))
+            return
+        write(new, reason=reason, base_key=base_key, what=labels[chosen])
+
+
+def _yn(v) -> str:
+    return "not recorded" if v is None else ("yes" if v else "no")
+
+
+def _yn_key(v) -> str:
+    return "" if v is None else ("yes" if v else "no")
