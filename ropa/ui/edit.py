@@ -38,8 +38,19 @@ def stored_graph(version: str):
     return state.memo("export", (version,), lambda: state.reading_do(lambda s: s.export()), keep=2)
 
 
+def _reload(key: str) -> None:
+    st.session_state.pop(key, None)
+    st.session_state.pop(f"{key}_stale", None)
+
+
 def base_revision(key: str) -> int:
-    """The revision number the form was first shown against (kept until a write or a reload)."""
+    """The revision number the form was first shown against (kept until a write or a reload). After a
+    refused write (someone else saved first) a Reload button starts again from the current data."""
+    if st.session_state.get(f"{key}_stale"):
+        st.warning("Someone else changed the RoPA after you opened this form; your change was not saved. "
+                   "Reload to see their change, then make yours again.")
+        st.button("Reload the current data", key=f"{key}_reload", icon=":material/refresh:",
+                  on_click=_reload, args=(key,))
     if key not in st.session_state:
         st.session_state[key] = state.reading_do(revisions.head)
     return st.session_state[key]
@@ -60,10 +71,10 @@ def write(graph, *, reason: str, base_key: str, kind: str = "edit", what: str = 
             rev = revisions.commit(store, graph, author=st.session_state.get("author", ""), reason=reason,
                                    kind=kind, expected=st.session_state.get(base_key), page="Explorer")
     except ConflictError as exc:
+        st.session_state[f"{base_key}_stale"] = True
         st.error(plain(f"Not saved: {exc}"))
-        if st.button("Reload the current data", key=f"{base_key}_reload", icon=":material/refresh:"):
-            st.session_state.pop(base_key, None)
-            st.rerun()
+        st.button("Reload the current data", key=f"{base_key}_reload_now", icon=":material/refresh:",
+                  on_click=_reload, args=(base_key,))
         return None
     except InputError as exc:
         st.error(plain("Not saved: " + "; ".join(str(p) for p in exc.problems)))
@@ -87,14 +98,20 @@ def mechanism_form(version: str, page_name: str, preselect: edits.HopKey | None 
     if not hops:
         st.caption("The RoPA has no recipients to edit.")
         return
-    keys = [k.as_text() for k, _, _ in hops]
-    labels = {k.as_text(): label for k, label, _ in hops}
-    props = {k.as_text(): rec for k, _, rec in hops}
-    if preselect is not None and preselect.as_text() in labels and \
-            st.session_state.get("_edit_pre") != preselect.as_text():
-        st.session_state["_edit_pre"] = st.session_state["edit_hop"] = preselect.as_text()
-    chosen = st.selectbox("Recipient (hop)", keys, format_func=labels.get, key="edit_hop")
-    rec = props[chosen]
+    # options are the labels themselves (unique), mapped back to the hop: a format_func is not kept by AppTest
+    by_label: dict[str, tuple[edits.HopKey, dict]] = {}
+    for k, label, rec in hops:
+        while label in by_label:
+            label += " "
+        by_label[label] = (k, rec)
+    if preselect is not None and st.session_state.get("_edit_pre") != preselect.as_text():
+        for label, (k, _) in by_label.items():
+            if k == preselect:
+                st.session_state["_edit_pre"], st.session_state["edit_hop"] = preselect.as_text(), label
+    if st.session_state.get("edit_hop") not in by_label:
+        st.session_state.pop("edit_hop", None)
+    chosen = st.selectbox("Recipient (hop)", list(by_label), key="edit_hop")
+    key, rec = by_label[chosen]
     mechs = _mechanisms()
     now = rec.get("mechanism") or NO_MECHANISM
     st.caption(plain(f"Now: {mechs.get(now, now)}; dated {rec.get('mechanism_date') or 'never'}; TIA "
@@ -112,12 +129,12 @@ def mechanism_form(version: str, page_name: str, preselect: edits.HopKey | None 
         submitted = st.form_submit_button("Save change", type="primary")
     if submitted:
         try:
-            new = edits.set_hop(graph, edits.HopKey.from_text(chosen),
+            new = edits.set_hop(graph, key,
                                 {"mechanism": mech, "mechanism_date": date, "tia": tia, "dpa": dpa}, page_name)
         except InputError as exc:
             st.error(plain("Not saved: " + "; ".join(str(p) for p in exc.problems)))
             return
-        write(new, reason=reason, base_key=base_key, what=labels[chosen])
+        write(new, reason=reason, base_key=base_key, what=chosen.strip())
 
 
 def _yn(v) -> str:
