@@ -130,3 +130,76 @@ def remove_hop(graph: RopaGraph, key: HopKey, page: str = "Record page") -> Ropa
         gone |= set(eng.loc[orphan, "dst"])
         rels["ENGAGES"] = eng[~orphan].reset_index(drop=True)
     return RopaGraph(dict(graph.nodes), rels, [])
+
+
+RECIPIENT_FIELDS = ("recipient", "recipient_role", "engaged_by", "recipient_country", "processing_countries",
+                    "mechanism", "mechanism_date", "tia", "dpa")
+
+
+def add_hop(graph: RopaGraph, activity_id: str, values: dict, page: str = "Record page") -> RopaGraph:
+    """A copy of ``graph`` with a new recipient of an activity (``engaged_by``: the recipient of the same
+    activity that engages it as a sub-processor). The values are read as a register row of that activity
+    (the importer's checks and ids); a recipient organisation already known keeps what is recorded of it."""
+    import datetime as dt
+
+    from .formats.register import rows_to_graph
+    acts = graph.nodes["Activity"]
+    hit = acts[acts["id"] == activity_id]
+    if not len(hit):
+        raise InputError(Problem(page, None, "activity", activity_id, "no such activity any more; reload",
+                                 axis="field"))
+    act = hit.iloc[0].to_dict()
+    orgs = graph.nodes["Organisation"].set_index("id").to_dict("index") if len(graph.nodes["Organisation"]) else {}
+    ctl = orgs.get(act["controller"], {})
+    base = {"controller": ctl.get("name") or act["controller"], "activity": act["name"]}
+
+    def text(v):
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        return "" if v is None else str(v).strip()
+    row = {**base, **{f: text(values.get(f)) for f in RECIPIENT_FIELDS}}
+    if not row["recipient"]:
+        raise InputError(Problem(page, None, "recipient", "", "name the recipient", axis="field"))
+    rows = [(2, row)]
+    if row["engaged_by"]:
+        rows.insert(0, (2, {**base, "recipient": row["engaged_by"]}))  # the engager, as the register needs it
+    try:
+        new = rows_to_graph(rows, page)
+    except ValidationError as exc:
+        raise ValidationError([Problem(page, None, p.column, p.value, p.message, p.severity, "field")
+                               for p in exc.problems]) from None
+    if activity_id not in set(new.nodes["Activity"]["id"]):
+        raise InputError(Problem(page, None, "activity", act["name"], "the activity's controller or name cannot be "
+                                 "read back as the importer names it; edit it by a register import", axis="field"))
+    rid = next(r["dst"] for rt in HOP_TYPES for r in new.rels[rt].to_dict("records") if r["dst"] not in
+               ({new.rels["DISCLOSES_TO"]["dst"].iloc[0]} if row["engaged_by"] and rt == "DISCLOSES_TO" else set()))
+    if row["engaged_by"]:
+        eng = new.rels["ENGAGES"]
+        hop_rt, hop = "ENGAGES", eng[eng["dst"] == rid]
+        known = graph.rels["DISCLOSES_TO"]
+        known_eng = graph.rels["ENGAGES"]
+        src = hop["src"].iloc[0]
+        if not (((known["activity"] == activity_id) & (known["dst"] == src)).any()
+                or ((known_eng["activity"] == activity_id) & (known_eng["dst"] == src)).any()):
+            raise InputError(Problem(page, None, "engaged_by", row["engaged_by"],
+                                     "names no recipient of this activity", axis="field"))
+    else:
+        dis = new.rels["DISCLOSES_TO"]
+        hop_rt, hop = "DISCLOSES_TO", dis[dis["dst"] == rid]
+    old = graph.rels[hop_rt]
+    if ((old["src"] == hop["src"].iloc[0]) & (old["dst"] == rid) & (old["activity"] == activity_id)).any():
+        raise InputError(Problem(page, None, "recipient", row["recipient"],
+                                 "is a recipient of this activity already; change it instead", axis="field"))
+    keep_nodes = {label: df.iloc[0:0] for label, df in new.nodes.items()}
+    keep_rels = {rt: df.iloc[0:0] for rt, df in new.rels.items()}
+    keep_rels[hop_rt] = hop
+    if rid not in orgs:  # a new organisation: its node, where it is established and processes
+        keep_nodes["Organisation"] = new.nodes["Organisation"][new.nodes["Organisation"]["id"] == rid]
+        for rt in ("ESTABLISHED_IN", "PROCESSES_IN"):
+            keep_rels[rt] = new.rels[rt][new.rels[rt]["src"] == rid]
+        places = set(keep_rels["ESTABLISHED_IN"]["dst"]) | set(keep_rels["PROCESSES_IN"]["dst"])
+        countries = new.nodes["Country"]
+        keep_nodes["Country"] = countries[countries["id"].isin(places)]
+    return graph.merge(RopaGraph(keep_nodes, keep_rels, []))

@@ -52,17 +52,19 @@ class Revision:
     summary: str
     controllers: str
     change: dict
+    accepted: tuple[str, ...] = ()
 
     @classmethod
     def of_record(cls, rec: dict) -> "Revision":
         return cls(int(rec["number"]), rec.get("at") or "", rec.get("author") or "", rec.get("reason") or "",
                    rec.get("kind") or "", rec.get("summary") or "", rec.get("controllers") or "",
-                   json.loads(rec.get("change") or "{}"))
+                   json.loads(rec.get("change") or "{}"), tuple(json.loads(rec.get("accepted") or "[]")))
 
     def record(self) -> dict:
         return {"id": f"r{self.number}", "number": self.number, "at": self.at, "author": self.author,
                 "reason": self.reason, "kind": self.kind, "summary": self.summary,
-                "controllers": self.controllers, "change": json.dumps(self.change, sort_keys=True)}
+                "controllers": self.controllers, "change": json.dumps(self.change, sort_keys=True),
+                "accepted": json.dumps(list(self.accepted)) if self.accepted else None}
 
     @property
     def day(self) -> dt.date:
@@ -217,7 +219,7 @@ def _required(author: str, reason: str, page: str) -> tuple[str, str]:
 
 def commit(store, graph: RopaGraph, *, author: str, reason: str, kind: str = "edit",
            expected: int | None = None, progress=None, origin: str | None = None,
-           before: RopaGraph | None = None, page: str = "change") -> Revision:
+           before: RopaGraph | None = None, page: str = "change", accepted: Iterable[str] = ()) -> Revision:
     """Make ``graph`` the stored RoPA and record it as a revision, in one write (all or nothing).
 
     ``expected``: the revision number read when the change was prepared (:func:`head`); when the store
@@ -235,7 +237,7 @@ def commit(store, graph: RopaGraph, *, author: str, reason: str, kind: str = "ed
     change = diff(before, graph)
     rev = Revision(current + 1, dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
                    author, reason, kind, summarise(change), "; ".join(controllers_of(change, (before, graph))),
-                   change)
+                   change, tuple(accepted))
     store.replace(graph, progress, origin=origin or f"revision {rev.number} ({kind}) by {author}: {reason}",
                   revision=rev.record())
     return rev
@@ -281,6 +283,44 @@ def revert(store, number: int, *, author: str, reason: str, expected: int | None
                   before=current, origin=f"revert of revision {number}")
 
 
+# -- drafts awaiting review ---------------------------------------------------------------------------
+DRAFT_KINDS = ("notice",)
+
+
+def hop_text(rel_type: str, rec: dict) -> str:
+    """A hop's key as text: "TYPE|src|dst|activity" (as :class:`ropa.edits.HopKey` writes it)."""
+    return "|".join((rel_type, str(rec.get("src")), str(rec.get("dst")), str(rec.get("activity"))))
+
+
+def drafts(revs: list[Revision], graph: RopaGraph) -> dict[str, int]:
+    """The hops a notice import drafted that nobody has accepted yet and that are still in ``graph``:
+    hop key text -> the revision that drafted it (a later draft of the same hop counts again)."""
+    pending: dict[str, int] = {}
+    for r in revs:
+        if r.kind in DRAFT_KINDS:
+            for rt in HOP_TYPES:
+                part = r.change.get(f"rels/{rt}", {})
+                for rec in list(part.get("added", ())) + [new for _, new in part.get("changed", ())]:
+                    pending[hop_text(rt, rec)] = r.number
+        for key in r.accepted:
+            pending.pop(key, None)
+    present = {hop_text(rt, rec) for rt in HOP_TYPES for rec in graph.rels[rt].to_dict("records")}
+    return {k: n for k, n in pending.items() if k in present}
+
+
+def accept(store, keys: Iterable[str], *, author: str, reason: str, expected: int | None = None) -> Revision:
+    """Accept drafted hops (a revision of kind ``accept``; the RoPA itself does not change)."""
+    keys = list(keys)
+    current = store.export()
+    waiting = drafts(history(store), current)
+    unknown = [k for k in keys if k not in waiting]
+    if not keys or unknown:
+        raise InputError(Problem("Record page", None, "drafts", "; ".join(unknown) or "",
+                                 "choose drafts that await review", axis="field"))
+    return commit(store, current, author=author, reason=reason, kind="accept", expected=expected,
+                  before=current, accepted=keys, origin=f"accept {len(keys)} draft(s)")
+
+
 # -- the findings a revision added and resolved -------------------------------------------------------
 def findings_of(graph: RopaGraph, as_of: dt.date) -> list:
     """The rule pack's findings on ``graph`` (an in-memory store)."""
@@ -313,6 +353,7 @@ def frame(revs: Iterable[Revision]) -> pd.DataFrame:
         a, rm, c = r.counts()
         rows.append({"revision": r.number, "at (UTC)": r.at, "author": r.author, "kind": r.kind,
                      "reason": r.reason, "controllers": r.controllers, "added": a, "removed": rm,
-                     "changed": c, "summary": r.summary})
+                     "changed": c, "summary": r.summary + (f"; accepted {len(r.accepted)} draft(s)"
+                                                           if r.accepted else "")})
     return pd.DataFrame(rows, columns=["revision", "at (UTC)", "author", "kind", "reason", "controllers",
                                        "added", "removed", "changed", "summary"])

@@ -164,6 +164,7 @@ REVISION = NodeType("Revision", (
     ("kind", STRING),        # edit, import, notice, revert, accept, seed
     ("summary", STRING),     # one line: what changed
     ("controllers", STRING),  # names of the controllers whose records changed, "; "-joined
-    ("change", STRING)),     # JSON: per table the records added, removed and changed (before, after)
+    ("change", STRING),      # JSON: per table the records added, removed and changed (before, after)
+    ("accepted", STRING)),   # JSON list of the drafted hops this revision accepted (kind accept), else null
     doc="A revision of the RoPA (not part of it): number, time, author, reason and the change itself.")
 JOURNAL_LABEL: LiteralString = "Revision"

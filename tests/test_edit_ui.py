@@ -123,3 +123,48 @@ def test_a_bad_value_names_page_field_and_value_and_writes_nothing(store_path):
     assert any("field 'reason'" in e.value.replace("\\", "") for e in at.error)
     with EmbeddedBackend(store_path, read_only=True) as s:
         assert revisions.head(s) == 1
+
+
+def test_notice_drafts_need_review_until_accepted_and_accepting_is_a_revision(store_path):
+    g = read_register(io.BytesIO(register_bytes(
+        row(recipient="Mailer Inc", recipient_role="processor", recipient_country="US", mechanism="SCC",
+            evidence="We use Mailer Inc (USA) under standard contractual clauses."))), "notice.html")
+    with EmbeddedBackend(store_path) as s:
+        revisions.commit(s, s.export().merge(g), author="ann", reason="draft of notice.html", kind="notice")
+    at = ok(app("record", author="rev"))
+    assert any("Needs review: 1 drafted recipient" in h.value for h in at.subheader)
+    (drafts,) = [d.value for d in at.dataframe if "drafted in revision" in d.value.columns]
+    assert list(drafts["recipient"]) == ["Acme BV › Payroll: Acme BV → Mailer Inc (US)"]
+    at.text_input(key="accept_reason").input("checked against the notice")
+    [b for b in at.button if "Accept" in b.label][0].click().run()
+    ok(at)
+    assert not any("Needs review" in h.value for h in at.subheader)
+    with EmbeddedBackend(store_path, read_only=True) as s:
+        last = revisions.history(s)[-1]
+        assert (last.kind, last.author, last.counts()) == ("accept", "rev", (0, 0, 0)) and len(last.accepted) == 1
+
+
+def test_record_page_adds_and_removes_a_recipient(store_path):
+    at = ok(app("record", author="rev"))
+    at.text_input(key="add_recipient").input("Sub Ltd")
+    at.text_input(key="add_engaged").input("Cloudy Inc")
+    at.text_input(key="add_country").input("India")
+    at.text_input(key="add_reason").input("new sub-processor announced")
+    [b for b in at.button if "Add the recipient" in b.label][0].click().run()
+    ok(at)
+    assert not at.error, [e.value for e in at.error]
+    with EmbeddedBackend(store_path, read_only=True) as s:
+        eng = s.export().rels["ENGAGES"]
+        assert list(zip(eng["src"], eng["dst"], eng["role"])) == [("cloudy inc", "sub ltd", "subprocessor")]
+    sel = at.selectbox(key="remove_hop")
+    (i,) = [i for i, o in enumerate(sel.options) if "→ Cloudy Inc" in o]
+    sel.select_index(i)  # a form's widget: its value goes with the submit
+    at.text_input(key="remove_reason").input("contract ended")
+    [b for b in at.button if "Remove it" in b.label][0].click().run()
+    ok(at)
+    assert not at.error, [e.value for e in at.error]
+    assert any("removed" in s.value for s in at.success), [s.value for s in at.success]
+    with EmbeddedBackend(store_path, read_only=True) as s:
+        g = s.export()
+        assert set(g.rels["DISCLOSES_TO"]["dst"]) == {"arbo bv"} and len(g.rels["ENGAGES"]) == 0
+        assert [r.kind for r in revisions.history(s)] == ["import", "edit", "edit"]

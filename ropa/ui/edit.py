@@ -16,6 +16,7 @@ from . import state
 from .common import plain
 
 NO_MECHANISM = ""
+BASE_KEYS = ("edit_base", "add_base", "remove_base", "accept_base", "revert_base")
 YES_NO = {"": "not recorded", "yes": "yes", "no": "no"}
 
 
@@ -63,13 +64,15 @@ def flash() -> None:
         st.success(plain(msg))
 
 
-def write(graph, *, reason: str, base_key: str, kind: str = "edit", what: str = "") -> revisions.Revision | None:
+def write(graph, *, reason: str, base_key: str, kind: str = "edit", what: str = "",
+          accepted: list[str] | tuple = ()) -> revisions.Revision | None:
     """Write ``graph`` as a revision on top of the revision the form was shown against; say the outcome."""
     ws, _ = state.workspace()
     try:
         with ws.writing() as store:
             rev = revisions.commit(store, graph, author=st.session_state.get("author", ""), reason=reason,
-                                   kind=kind, expected=st.session_state.get(base_key), page="Explorer")
+                                   kind=kind, expected=st.session_state.get(base_key), page="Explorer",
+                                   accepted=accepted)
     except ConflictError as exc:
         st.session_state[f"{base_key}_stale"] = True
         st.error(plain(f"Not saved: {exc}"))
@@ -82,7 +85,8 @@ def write(graph, *, reason: str, base_key: str, kind: str = "edit", what: str = 
     except RopaError as exc:
         st.error(plain(f"Not saved; the store and its history are unchanged: {exc}"))
         return None
-    st.session_state.pop(base_key, None)
+    for k in BASE_KEYS:  # this session's forms show the new data after the rerun: they start from it
+        st.session_state.pop(k, None)
     st.session_state["edit_flash"] = (f"Saved as revision {rev.number} by {rev.author}: {rev.reason}"
                                       + (f" ({what})" if what else "") + ". Undo it on the History page.")
     st.rerun()
@@ -143,3 +147,86 @@ def _yn(v) -> str:
 
 def _yn_key(v) -> str:
     return "" if v is None else ("yes" if v else "no")
+
+
+def _journal(version: str) -> list[revisions.Revision]:
+    return state.memo("revisions", (version,), lambda: state.reading_do(revisions.history), keep=2)
+
+
+def drafts_section(version: str) -> None:
+    """Recipients drafted from a notice that nobody has accepted yet: shown apart; accepting is a revision."""
+    graph = stored_graph(version)
+    waiting = revisions.drafts(_journal(version), graph)
+    if not waiting:
+        return
+    labels = {k.as_text(): label for k, label, _ in edits.hops(graph)}
+    props = {k.as_text(): rec for k, _, rec in edits.hops(graph)}
+    st.subheader(f"Needs review: {len(waiting)} drafted recipient(s)")
+    st.caption("Drafted from a privacy notice (Import a notice) and not yet accepted by anyone. Check each "
+               "against the notice's evidence, correct it below if needed, then accept it.")
+    st.dataframe([{"recipient": labels.get(k, k), "mechanism": props[k].get("mechanism_raw") or props[k].get("mechanism"),
+                   "evidence": props[k].get("evidence"), "drafted in revision": n} for k, n in waiting.items()],
+                 hide_index=True, width="stretch", key="drafts_table")
+    base_key = "accept_base"
+    base_revision(base_key)
+    by_label = {labels.get(k, k): k for k in waiting}
+    with st.form("accept_drafts"):
+        chosen = st.multiselect("Accept", list(by_label), default=list(by_label), key="accept_pick")
+        reason = st.text_input("Reason (required)", key="accept_reason", placeholder="e.g. checked against the notice")
+        go = st.form_submit_button("Accept the chosen drafts")
+    if go:
+        write(graph, reason=reason, base_key=base_key, kind="accept", what=f"{len(chosen)} draft(s) accepted",
+              accepted=[by_label[c] for c in chosen])
+
+
+def recipient_forms(version: str) -> None:
+    """Add a recipient (or a sub-processor) to an activity; remove one."""
+    graph = stored_graph(version)
+    acts = graph.nodes["Activity"]
+    if not len(acts):
+        return
+    orgs = graph.nodes["Organisation"].set_index("id")["name"].to_dict() if len(graph.nodes["Organisation"]) else {}
+    act_labels = {f"{orgs.get(c, c)} › {n}": i for i, n, c in zip(acts["id"], acts["name"], acts["controller"])}
+    with st.expander("Add a recipient or sub-processor"):
+        base_key = "add_base"
+        base_revision(base_key)
+        with st.form("add_recipient"):
+            act = st.selectbox("Activity", sorted(act_labels), key="add_activity")
+            name = st.text_input("Recipient", key="add_recipient")
+            c1, c2, c3 = st.columns(3)
+            role = c1.selectbox("Role", ["", "processor", "subprocessor", "controller", "joint_controller"], key="add_role",
+                                help="Empty: not recorded (a recipient engaged by another is a sub-processor)")
+            engaged = c2.text_input("Engaged by (a recipient of this activity; empty: the controller)", key="add_engaged")
+            country = c3.text_input("Country of establishment", key="add_country")
+            places = st.text_input("Processing countries (; between them)", key="add_places")
+            c4, c5, c6, c7 = st.columns(4)
+            mech = c4.text_input("Mechanism (as in a register)", key="add_mech")
+            date = c5.text_input("Mechanism date", key="add_date")
+            tia = c6.radio("TIA", list(YES_NO), format_func=YES_NO.get, key="add_tia", horizontal=True)
+            dpa = c7.radio("DPA", list(YES_NO), format_func=YES_NO.get, key="add_dpa", horizontal=True)
+            reason = st.text_input("Reason (required)", key="add_reason")
+            go = st.form_submit_button("Add the recipient")
+        if go:
+            values = {"recipient": name, "recipient_role": role, "engaged_by": engaged, "recipient_country": country,
+                      "processing_countries": places, "mechanism": mech, "mechanism_date": date, "tia": tia, "dpa": dpa}
+            try:
+                new = edits.add_hop(graph, act_labels[act], values, "Record page")
+            except InputError as exc:
+                st.error(plain("Not saved: " + "; ".join(str(p) for p in exc.problems)))
+            else:
+                write(new, reason=reason, base_key=base_key, what=f"{name} added to {act}")
+    with st.expander("Remove a recipient"):
+        base_key = "remove_base"
+        base_revision(base_key)
+        hops = {label: k for k, label, _ in edits.hops(graph)}
+        with st.form("remove_recipient"):
+            label = st.selectbox("Recipient (hop)", list(hops), key="remove_hop")
+            reason = st.text_input("Reason (required)", key="remove_reason")
+            go = st.form_submit_button("Remove it (and the sub-processors only it engaged)")
+        if go and label is not None:
+            try:
+                new = edits.remove_hop(graph, hops[label], "Record page")
+            except InputError as exc:
+                st.error(plain("Not saved: " + "; ".join(str(p) for p in exc.problems)))
+            else:
+                write(new, reason=reason, base_key=base_key, what=f"removed {label}")

@@ -8,7 +8,7 @@ import streamlit as st
 
 from .. import art30, views
 from ..tables import write_csv, write_xlsx
-from . import state
+from . import edit, state
 from .common import guarded, store_caption
 
 
@@ -70,7 +70,9 @@ def _choose(title: str, options: list[tuple[str, str]], key: str, cap: int = 100
 @guarded
 def page() -> None:
     store_caption()
+    edit.author()
     st.title("Record of processing activities (Art. 30)")
+    edit.flash()
     st.caption("The tables a supervisory authority asks for, built from the stored RoPA. Cells the register "
                "does not fill say “not recorded”. Downloads are safe to open in a spreadsheet (formulas are "
                "neutralised).")
@@ -80,6 +82,7 @@ def page() -> None:
     if not len(acts):
         st.info("The store holds no processing activity yet. Import a register on the Import page.")
         return
+    edit.drafts_section(version)  # drafts from a notice, apart until someone accepts them
     st.download_button("Download the whole record (XLSX, one sheet per article)", lambda: _whole_record(version),
                        "ropa-art30.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key="dl_xlsx", icon=":material/download:", type="primary", on_click="ignore",
@@ -121,3 +124,9 @@ def page() -> None:
                                    "text/csv", key="dl_proc_csv", icon=":material/download:", on_click="ignore")
     st.caption(f"{cat.counts.get('activities', 0)} processing activities and {cat.counts.get('organisations', 0)} "
                "organisations in the stored RoPA.")
+    st.subheader("Maintain the record")
+    st.caption("Each change is checked like an import and saved as a revision with your name and reason "
+               "(History page), all or nothing.")
+    edit.recipient_forms(version)
+    with st.expander("Change a recipient's transfer mechanism"):
+        edit.mechanism_form(version, "Record page")
