@@ -30,7 +30,7 @@ from ..errors import BackendError, ReadOnlyError, StoreLockedError
 from . import statedir
 from ..model import RopaGraph, derived_properties
 from ..reference_graph import reference_graph
-from ..schema import BOOLEAN, DATE, INT64, JOURNAL_LABEL, NODE_TYPES, REL_TYPES, REVISION, ROPA_LABELS, STRING_LIST
+from ..schema import BOOLEAN, DATE, INT64, NODE_TYPES, REL_TYPES, REVISION, ROPA_LABELS, STRING_LIST
 from .base import Backend, Progress
 from .dialect import to_ladybug
 
@@ -213,8 +213,8 @@ class EmbeddedBackend(Backend):
             pairs = ", ".join(f"FROM {a} TO {b}" for a, b in t.pairs)
             props = "".join(f", {n} {ty}" for n, ty in t.stored)
             self._exec(f"CREATE REL TABLE IF NOT EXISTS {t.type}({pairs}{props})", conn=self._target())
-        props = ", ".join(f"{n} {ty}" for n, ty in REVISION.properties)
-        self._exec(f"CREATE NODE TABLE IF NOT EXISTS {JOURNAL_LABEL}({props}, PRIMARY KEY(id))", conn=self._target())
+        label, props = REVISION.label, ", ".join(f"{n} {ty}" for n, ty in REVISION.properties)
+        self._exec(f"CREATE NODE TABLE IF NOT EXISTS {label}({props}, PRIMARY KEY(id))", conn=self._target())
 
     def _target(self):
         """The connection a write goes to."""
@@ -266,9 +266,9 @@ class EmbeddedBackend(Backend):
         """The store's journal (``schema.REVISION`` records), oldest first; [] for a store without one."""
         if self.conn is None or (self._dir is not None and self._state is None):
             return []
-        cols = REVISION.columns
+        cols, label = REVISION.columns, REVISION.label
         try:
-            rows = self._exec(f"MATCH (r:{JOURNAL_LABEL}) RETURN " + ", ".join(f"r.{c}" for c in cols)
+            rows = self._exec(f"MATCH (r:{label}) RETURN " + ", ".join(f"r.{c}" for c in cols)
                               + " ORDER BY r.number")
         except BackendError:
             return []  # a state written before the journal existed
@@ -281,7 +281,8 @@ class EmbeddedBackend(Backend):
         if not rows:
             return
         table = pa.table({n: pa.array([r.get(n) for r in rows], type=ARROW_TYPES[ty]) for n, ty in REVISION.properties})
-        self._exec(f"COPY {JOURNAL_LABEL} FROM $rows", {"rows": table}, conn=self._target())
+        label = REVISION.label
+        self._exec(f"COPY {label} FROM $rows", {"rows": table}, conn=self._target())
 
     def _load_all(self, full: RopaGraph, progress: Progress | None) -> None:
         steps = [("node", k) for k in NODE_TYPES] + [("rel", k) for k in REL_TYPES]

@@ -112,7 +112,7 @@ def page() -> None:
             # The store the explorer shows (its workspace: $ROPA_STORE or Neo4j), opened for writing the
             # way the Import page does it (waits a moment while another program writes it).
             ws, _ = state.workspace()
-            from .. import revisions
+            from ropa import revisions
             with ws.writing() as store:
                 before = store.export()
                 merged = before.merge(graph)
