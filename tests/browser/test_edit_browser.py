@@ -28,8 +28,15 @@ def _seed(path):
 def _pick(page, label: str, option: str):
     """Choose ``option`` in the selectbox labelled ``label`` (Streamlit's own combobox)."""
     box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+    box.scroll_into_view_if_needed()
     box.click()
+    page.keyboard.type(option)
     page.get_by_role("option", name=re.compile(re.escape(option))).first.click()
+
+
+def _cell(page, text: str):
+    """Wait for a table cell (the grid draws on a canvas; its cells are in the DOM for accessibility)."""
+    page.locator("td[role=gridcell]", has_text=text).first.wait_for(state="attached")
 
 
 def test_a_dpo_changes_a_mechanism_in_the_browser(tmp_path):
@@ -43,21 +50,23 @@ def test_a_dpo_changes_a_mechanism_in_the_browser(tmp_path):
         try:
             _open(page, base, "transfers", "Transfers & findings")
             page.get_by_role("tab", name=re.compile("Restricted transfers")).click()
-            page.get_by_text(VERDICTS["no_valid_basis"]).first.wait_for()
-            name = page.get_by_label("Your name (author of changes)")
+            _cell(page, VERDICTS["no_valid_basis"])
+            name = page.get_by_role("textbox", name="Your name (author of changes)")
             name.fill("Dana DPO")
             name.press("Enter")
             _settle(page)
-            page.get_by_text("Change a recipient's transfer mechanism").click()
-            _pick(page, "Mechanism", "(scc_2021)")
-            page.get_by_label("Mechanism date (YYYY-MM-DD)").fill("2023-01-10")
+            page.locator('[data-testid="stExpander"] summary').filter(has_text="Change a recipient").last.click()
+            page.get_by_role("button", name="Save change").wait_for()
+            _pick(page, "Mechanism", "scc_2021")
+            page.get_by_role("textbox", name="Mechanism date (YYYY-MM-DD)").fill("2023-01-10")
             page.locator('[data-testid="stRadio"]').filter(has_text="TIA done").get_by_text("yes").click()
-            page.get_by_label("Reason (required)").fill("SCCs 2021 signed, TIA done")
+            page.get_by_role("textbox", name="Reason (required)").fill("SCCs 2021 signed, TIA done")
             page.get_by_role("button", name="Save change").click()
             page.get_by_text(re.compile(r"Saved as revision 2 by Dana DPO")).wait_for()
             _settle(page)
             page.get_by_role("tab", name=re.compile("Restricted transfers")).click()
-            page.get_by_text(VERDICTS["basis_recorded"]).first.wait_for()
+            _cell(page, VERDICTS["basis_recorded"])
+            assert not page.locator("td[role=gridcell]", has_text=VERDICTS["no_valid_basis"]).count()
             _shot(page, "edit-1-transfers-after")
 
             _open(page, base, "history", "History")
