@@ -308,6 +308,15 @@ def drafts(revs: list[Revision], graph: RopaGraph) -> dict[str, int]:
     return {k: n for k, n in pending.items() if k in present}
 
 
+def has_drafts(store) -> bool:
+    """True when a notice import was ever recorded (a cheap check before :func:`drafts` reads the RoPA)."""
+    try:
+        return bool(store.run("MATCH (r:Revision) WHERE r.kind = $kind RETURN count(r) AS n",
+                              {"kind": "notice"})[0]["n"])
+    except BackendError:
+        return False  # a store without a journal
+
+
 def accept(store, keys: Iterable[str], *, author: str, reason: str, expected: int | None = None) -> Revision:
     """Accept drafted hops (a revision of kind ``accept``; the RoPA itself does not change)."""
     keys = list(keys)

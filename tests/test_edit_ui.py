@@ -75,7 +75,7 @@ def submit(at):
 
 
 def test_mechanism_edit_resolves_the_finding_and_the_revision_appears(store_path):
-    at = ok(app("transfers", author="Dana DPO"))
+    at = ok(app("transfers", author="Dana DPO", tf_edit_open=True))
     assert verdict(at, "Cloudy Inc") == NO_BASIS
     submit(fill(at))
     ok(at)
@@ -101,8 +101,8 @@ def test_mechanism_edit_resolves_the_finding_and_the_revision_appears(store_path
 
 
 def test_a_second_session_on_old_data_is_told_to_reload(store_path):
-    first = ok(app("transfers", author="a"))
-    second = ok(app("transfers", author="b"))  # both forms shown against revision 1
+    first = ok(app("transfers", author="a", tf_edit_open=True))
+    second = ok(app("transfers", author="b", tf_edit_open=True))  # both forms shown against revision 1
     submit(fill(first))
     assert any("revision 2" in s.value for s in first.success)
     submit(fill(second, mech="bcr", reason="BCR approved"))
@@ -114,8 +114,20 @@ def test_a_second_session_on_old_data_is_told_to_reload(store_path):
     assert any("revision 3 by b" in s.value for s in second.success), [e.value for e in second.error]
 
 
+def test_the_edit_forms_read_the_ropa_only_when_opened(store_path, monkeypatch):
+    """A large RoPA: the Transfers and Record pages do not export the whole store unless someone edits."""
+    calls = []
+    real = EmbeddedBackend.export
+    monkeypatch.setattr(EmbeddedBackend, "export", lambda self: calls.append(1) or real(self))
+    ok(app("transfers"))
+    ok(app("record"))
+    assert calls == []
+    ok(app("transfers", tf_edit_open=True))
+    assert calls
+
+
 def test_a_bad_value_names_page_field_and_value_and_writes_nothing(store_path):
-    at = ok(app("transfers", author="a"))
+    at = ok(app("transfers", author="a", tf_edit_open=True))
     submit(fill(at, date="2023-02-30"))
     (err,) = at.error
     assert "Transfers page, field 'mechanism_date', value '2023-02-30'" in err.value.replace("\\", "")
@@ -145,7 +157,7 @@ def test_notice_drafts_need_review_until_accepted_and_accepting_is_a_revision(st
 
 
 def test_record_page_adds_and_removes_a_recipient(store_path):
-    at = ok(app("record", author="rev"))
+    at = ok(app("record", author="rev", rec_edit_open=True))
     at.text_input(key="add_recipient").input("Sub Ltd")
     at.text_input(key="add_engaged").input("Cloudy Inc")
     at.text_input(key="add_country").input("India")

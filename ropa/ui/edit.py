@@ -154,7 +154,10 @@ def _journal(version: str) -> list[revisions.Revision]:
 
 
 def drafts_section(version: str) -> None:
-    """Recipients drafted from a notice that nobody has accepted yet: shown apart; accepting is a revision."""
+    """Recipients drafted from a notice that nobody has accepted yet: shown apart; accepting is a revision.
+    The RoPA is read only when a notice import was ever recorded."""
+    if not state.memo("has_drafts", (version,), lambda: state.reading_do(revisions.has_drafts), keep=2):
+        return
     graph = stored_graph(version)
     waiting = revisions.drafts(_journal(version), graph)
     if not waiting:
@@ -179,15 +182,24 @@ def drafts_section(version: str) -> None:
               accepted=[by_label[c] for c in chosen])
 
 
+def opened(title: str, key: str, preselected: bool = False) -> bool:
+    """A switch that opens an edit form: the forms read the whole RoPA, so only when someone edits."""
+    if preselected and not st.session_state.get(f"_{key}_auto"):
+        st.session_state[f"_{key}_auto"] = st.session_state[key] = True
+    return st.toggle(title, key=key)
+
+
 def recipient_forms(version: str) -> None:
-    """Add a recipient (or a sub-processor) to an activity; remove one."""
+    """Add a recipient (or a sub-processor) to an activity; remove one (behind a switch)."""
+    if not opened("Add or remove recipients", "rec_edit_open"):
+        return
     graph = stored_graph(version)
     acts = graph.nodes["Activity"]
     if not len(acts):
         return
     orgs = graph.nodes["Organisation"].set_index("id")["name"].to_dict() if len(graph.nodes["Organisation"]) else {}
     act_labels = {f"{orgs.get(c, c)} › {n}": i for i, n, c in zip(acts["id"], acts["name"], acts["controller"])}
-    with st.expander("Add a recipient or sub-processor"):
+    with st.expander("Add a recipient or sub-processor", expanded=True):
         base_key = "add_base"
         base_revision(base_key)
         with st.form("add_recipient"):

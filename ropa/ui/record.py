@@ -128,5 +128,5 @@ def page() -> None:
     st.caption("Each change is checked like an import and saved as a revision with your name and reason "
                "(History page), all or nothing.")
     edit.recipient_forms(version)
-    with st.expander("Change a recipient's transfer mechanism"):
+    if edit.opened("Change a recipient's transfer mechanism", "rec_mech_open"):
         edit.mechanism_form(version, "Record page")

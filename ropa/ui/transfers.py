@@ -180,7 +180,7 @@ def _edit_section(version: str, transfers: pd.DataFrame, picked) -> None:
     if picked is not None:
         t = transfers.loc[picked]
         pre = HopKey(t["type"], t["src_id"], t["importer_id"], t["activity_id"])
-    with st.expander("Change a recipient's transfer mechanism", expanded=picked is not None):
+    if edit.opened("Change a recipient's transfer mechanism", "tf_edit_open", preselected=pre is not None):
         st.caption("Checked like an import; saved as a revision with your name and reason (History page), "
                    "all or nothing. The verdicts above follow at once.")
         edit.mechanism_form(version, "Transfers page", pre)

@@ -55,7 +55,7 @@ def test_a_dpo_changes_a_mechanism_in_the_browser(tmp_path):
             name.fill("Dana DPO")
             name.press("Enter")
             _settle(page)
-            page.locator('[data-testid="stExpander"] summary').filter(has_text="Change a recipient").last.click()
+            page.get_by_text("Change a recipient's transfer mechanism").last.click()  # the switch
             page.get_by_role("button", name="Save change").wait_for()
             _pick(page, "Mechanism", "scc_2021")
             page.get_by_role("textbox", name="Mechanism date (YYYY-MM-DD)").fill("2023-01-10")
