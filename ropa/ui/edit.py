@@ -177,7 +177,9 @@ def drafts_section(version: str) -> None:
         chosen = st.multiselect("Accept", list(by_label), default=list(by_label), key="accept_pick")
         reason = st.text_input("Reason (required)", key="accept_reason", placeholder="e.g. checked against the notice")
         go = st.form_submit_button("Accept the chosen drafts")
-    if go:
+    if go and not chosen:
+        st.error("Not saved: choose the drafts to accept.")
+    elif go:
         write(graph, reason=reason, base_key=base_key, kind="accept", what=f"{len(chosen)} draft(s) accepted",
               accepted=[by_label[c] for c in chosen])
 
