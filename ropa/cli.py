@@ -153,10 +153,16 @@ def cmd_import(args) -> int:
         progress(0.0, "reading " + ", ".join(Path(f).name for f in args.files))
     graph = _read_inputs(args.files)
     _print_warnings(graph.warnings)
+    from . import revisions
     with open_store(args, to_write=True) as store:
-        origin = "import of " + ", ".join(Path(f).name for f in args.files) + " (merge)"
-        merged = store.load(graph, progress, origin=origin)
-        print(f"Imported {len(args.files)} file(s) into {store.describe()}: "
+        names = ", ".join(Path(f).name for f in args.files)
+        origin = "import of " + names + " (merge)"
+        before = store.export()
+        merged = before.merge(graph)
+        rev = revisions.commit(store, merged, author=args.author or revisions.default_author(),
+                               reason=args.reason or f"import of {names}", kind="import", progress=progress,
+                               origin=origin, before=before, page="ropa import")
+        print(f"Imported {len(args.files)} file(s) into {store.describe()} as revision {rev.number}: "
               f"{len(merged.nodes['Activity'])} activities, {len(merged.nodes['Organisation'])} organisations, "
               f"{len(merged.rels['DISCLOSES_TO']) + len(merged.rels['ENGAGES'])} recipient links.")
     return 0
@@ -219,6 +225,75 @@ def cmd_store(args) -> int:
         return 0
     print(f"Restored state {args.number} as the new state {info.number}: {info.summary()}. "
           f"To undo: ropa store restore {before} --store {path}")
+    return 0
+
+
+def cmd_history(args) -> int:
+    """The store's revisions (``ropa history``), or one with its record diff and findings (``show N``)."""
+    from . import revisions
+    if args.action == "show":
+        if args.number is None:
+            raise InputError("say which revision: ropa history show N")
+        with open_store(args, read_only=True) as store:
+            rev, _ = revisions.find(store, args.number)
+            new, resolved = revisions.revision_findings(store, args.number, args.as_of)
+        a, r, c = rev.counts()
+        print(f"Revision {rev.number} ({rev.kind}) at {rev.at} by {rev.author}: {rev.reason}")
+        if rev.controllers:
+            print(f"Controllers: {rev.controllers}")
+        print(f"Records: {a} added, {r} removed, {c} changed ({rev.summary})")
+        for name, part in rev.change.items():
+            for what in ("added", "removed"):
+                for rec in part.get(what, ())[:args.limit]:
+                    print(f"  {what:8} {name.split('/', 1)[1]} {_record_label(rec)}")
+            for old, new_rec in part.get("changed", ())[:args.limit]:
+                fields = sorted(k for k in set(old) | set(new_rec) if old.get(k) != new_rec.get(k))
+                print(f"  changed  {name.split('/', 1)[1]} {_record_label(new_rec)}: " + "; ".join(
+                    f"{k} {old.get(k)!r} -> {new_rec.get(k)!r}" for k in fields))
+        print(f"Findings as of {args.as_of}: {len(new)} new, {len(resolved)} resolved")
+        for label, found in (("new", new), ("resolved", resolved)):
+            for f in found:
+                print(f"  {label:8} {f.severity:6} {f.rule}: {f.subject} ({f.controller} / {f.activity})")
+        return 0
+    with open_store(args, read_only=True) as store:
+        revs = revisions.history(store)
+    if args.author:
+        revs = [r for r in revs if r.author == args.author]
+    if args.controller:
+        revs = [r for r in revs if args.controller in r.controllers.split("; ")]
+    frame = revisions.frame(revs)
+    if args.format == "csv":
+        from .tables import write_csv
+        write_csv(frame, sys.stdout.buffer)
+        return 0
+    if args.format == "json":
+        print(json.dumps(frame.to_dict("records"), indent=2, ensure_ascii=False))
+        return 0
+    if not revs:
+        print("No revisions yet: changes made by `ropa import`, `ropa revert` and the explorer are listed here.")
+        return 0
+    for r in revs:
+        a, rm, c = r.counts()
+        print(f"{r.number:>4}  {r.at}  {r.kind:7}  {r.author}: {r.reason}  [+{a} -{rm} ~{c}]")
+    return 0
+
+
+def _record_label(rec: dict) -> str:
+    if "id" in rec:
+        return repr(rec.get("name") or rec["id"])
+    via = f" ({rec['activity']})" if rec.get("activity") else ""
+    return f"{rec.get('src')} -> {rec.get('dst')}{via}"
+
+
+def cmd_revert(args) -> int:
+    """Restore the RoPA as it was before revision N, as a new revision."""
+    from . import revisions
+    with open_store(args) as store:
+        rev = revisions.revert(store, args.number, author=args.author or revisions.default_author(),
+                               reason=args.reason or f"revert of revision {args.number}")
+    a, r, c = rev.counts()
+    print(f"Revision {rev.number}: the RoPA as it was before revision {args.number} "
+          f"({a} added, {r} removed, {c} changed). To undo: ropa revert {rev.number}")
     return 0
 
 
@@ -427,6 +502,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("files", nargs="+")
     i.add_argument("--progress", action="store_true", help="print progress lines on standard error "
                    "(the default when it is a terminal)")
+    i.add_argument("--author", help="who imports (the revision's author; default: the OS user)")
+    i.add_argument("--reason", help="why (the revision's reason; default: 'import of FILES')")
     _add_store_options(i)
     i.set_defaults(func=cmd_import)
 
@@ -508,6 +585,27 @@ def build_parser() -> argparse.ArgumentParser:
     sr.add_argument("number", type=_positive, metavar="N", help="a state number from `ropa store history`")
     sr.add_argument("--store", metavar="PATH", help="embedded store location (default: $ROPA_STORE or .ropa/ropa.lbdb)")
     so.set_defaults(func=cmd_store)
+
+    hi = sub.add_parser("history", help="the revisions of the stored RoPA: who changed what, when, why",
+                        description="List the revisions (every import, edit in the explorer, revert); "
+                        "`ropa history show N` prints one with its records and the findings it added and resolved.")
+    hi.add_argument("action", nargs="?", choices=["list", "show"], default="list")
+    hi.add_argument("number", nargs="?", type=_positive, metavar="N")
+    hi.add_argument("--as-of", type=_date, default=dt.date.today(), help="evaluation date of the findings "
+                    "(default: today)")
+    hi.add_argument("--author", help="only this author's revisions")
+    hi.add_argument("--controller", help="only revisions that changed this controller's records")
+    hi.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    hi.add_argument("--limit", type=_positive, default=50, help="records shown per table (show)")
+    _add_store_options(hi)
+    hi.set_defaults(func=cmd_history)
+
+    rv = sub.add_parser("revert", help="restore the RoPA as it was before revision N (a new revision)")
+    rv.add_argument("number", type=_positive, metavar="N")
+    rv.add_argument("--author", help="default: the OS user")
+    rv.add_argument("--reason", help="default: 'revert of revision N'")
+    _add_store_options(rv)
+    rv.set_defaults(func=cmd_revert)
 
     r = sub.add_parser("rules", help="list the rule pack")
     r.set_defaults(func=cmd_rules)

@@ -13,6 +13,7 @@
     │   └── PdfEngineMissing       no headless Chromium to print the PDF with
     └── BackendError               the graph store failed or refused
         ├── StoreLockedError       the on-disk store is held by another process
+        ├── ConflictError          someone else changed the RoPA since the change was prepared
         ├── ReadOnlyError          a write was attempted through the read-only console
         ├── BackendUnavailable     the server cannot be reached
         ├── AuthenticationFailed   wrong credentials
@@ -44,13 +45,14 @@ class Problem:
     value: object
     message: str
     severity: str = "error"  # "error" refuses the import; "warning" lets it land
+    axis: str = "column"     # what ``column`` names: a file's column, or a page's "field"
 
     def __str__(self) -> str:
         where = [self.file or "<input>"]
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column:
-            where.append(f"column {self.column!r}")
+            where.append(f"{self.axis} {self.column!r}")
         if self.value not in (None, ""):
             shown = str(self.value)
             if len(shown) > 80:
@@ -112,6 +114,10 @@ class BackendError(RopaError):
 
 class StoreLockedError(BackendError):
     """The on-disk embedded store is locked by another process."""
+
+
+class ConflictError(BackendError):
+    """The RoPA changed (a newer revision) since the change was prepared: nothing was written; reload."""
 
 
 class ReadOnlyError(BackendError):

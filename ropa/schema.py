@@ -150,3 +150,21 @@ REL_TYPES: dict[LiteralString, RelType] = {t.type: t for t in (
 ROPA_LABELS: list[LiteralString] = [t.label for t in NODE_TYPES.values() if not t.reference]
 REFERENCE_LABELS: list[LiteralString] = [t.label for t in NODE_TYPES.values() if t.reference]
 HOP_TYPES: tuple[LiteralString, ...] = ("DISCLOSES_TO", "ENGAGES")
+
+# The store's journal of revisions (ropa.revisions): who changed the RoPA, when, why, and what changed.
+# Kept in the store beside the RoPA, so that a change and its revision land together (one write), on
+# both backends; but it is not part of the RoPA: not in NODE_TYPES, so never in a RopaGraph, an export,
+# a fingerprint or a rule's match, and a replace of the RoPA leaves it as it is.
+REVISION = NodeType("Revision", (
+    ("id", STRING),          # "r<number>"
+    ("number", INT64),       # 1, 2, ... in the order they were made
+    ("at", STRING),          # UTC timestamp, ISO 8601, seconds
+    ("author", STRING),
+    ("reason", STRING),
+    ("kind", STRING),        # edit, import, notice, revert, accept, seed
+    ("summary", STRING),     # one line: what changed
+    ("controllers", STRING),  # names of the controllers whose records changed, "; "-joined
+    ("change", STRING),      # JSON: per table the records added, removed and changed (before, after)
+    ("accepted", STRING)),   # JSON list of the drafted hops this revision accepted (kind accept), else null
+    doc="A revision of the RoPA (not part of it): number, time, author, reason and the change itself.")
+JOURNAL_LABEL: LiteralString = "Revision"

@@ -228,7 +228,9 @@ class EmbeddedWorkspace(Workspace):
         with self.writing() as store:
             if store.history() and store.run("MATCH (a:Activity) RETURN count(a) AS n")[0]["n"]:
                 return False  # someone else filled it meanwhile
-            store.replace(graph, origin="the bundled sample data (the explorer found the store empty)")
+            from . import revisions
+            revisions.commit(store, graph, author="explorer", reason="the store was empty: the bundled sample data",
+                             kind="seed", origin="the bundled sample data (the explorer found the store empty)")
         return True
 
 

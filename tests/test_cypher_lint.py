@@ -20,7 +20,7 @@ from conftest import ROOT
 LINT_DIR = ROOT / "tools" / "cypher-lint"
 PACKAGE = LINT_DIR / "node_modules" / "@neo4j-cypher" / "language-support"
 CACHE = LINT_DIR / "node_modules" / ".ropa-lint-results.json"
-PARAM_SAMPLES = {"asOf": dt.date(2026, 11, 22).isoformat(), "rows": [], "ids": []}
+PARAM_SAMPLES = {"asOf": dt.date(2026, 11, 22).isoformat(), "rows": [], "ids": [], "rev": {"number": 1}}
 CANARIES = {"canary: syntax error": "MATCH (n:Organisation) RETRUN n.id",
             "canary: undeclared parameter": "MATCH (n:Organisation) WHERE n.id = $notDeclared RETURN n",
             "canary: unknown label": "MATCH (n:Organization) RETURN n.id"}
@@ -38,10 +38,11 @@ def _unavailable() -> str | None:
 
 
 def _schema() -> dict:
-    from ropa.schema import NODE_TYPES, REL_TYPES
+    from ropa.schema import NODE_TYPES, REL_TYPES, REVISION
     keys = sorted({c for t in NODE_TYPES.values() for c in t.columns}
-                  | {n for t in REL_TYPES.values() for n, _ in t.stored})
-    return {"labels": list(NODE_TYPES), "relationshipTypes": list(REL_TYPES), "propertyKeys": keys + ROW_KEYS}
+                  | {n for t in REL_TYPES.values() for n, _ in t.stored} | set(REVISION.columns))
+    return {"labels": list(NODE_TYPES) + [REVISION.label], "relationshipTypes": list(REL_TYPES),
+            "propertyKeys": keys + ROW_KEYS}
 
 
 def _export_sample():

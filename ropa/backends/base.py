@@ -51,15 +51,21 @@ class Backend(ABC):
         """Create tables / constraints and load reference data if missing."""
 
     @abstractmethod
-    def replace(self, graph: RopaGraph, progress: Progress | None = None, origin: str | None = None) -> None:
+    def replace(self, graph: RopaGraph, progress: Progress | None = None, origin: str | None = None,
+                revision: dict | None = None) -> None:
         """Make the store hold exactly ``graph`` (plus reference data), atomically. ``origin`` says what
-        made this state ("import of a.csv (merge)"), for a store that keeps a history of its states."""
+        made this state ("import of a.csv (merge)"), for a store that keeps a history of its states.
+        ``revision`` (a ``schema.REVISION`` record) joins the store's journal in the same write."""
 
     def load(self, graph: RopaGraph, progress: Progress | None = None, origin: str | None = None) -> RopaGraph:
         """Merge ``graph`` into what the store holds; all or nothing. Returns the merged RoPA."""
         merged = self.export().merge(graph)
         self.replace(merged, progress, origin)
         return merged
+
+    def revisions(self) -> list[dict]:
+        """The store's journal of revisions (``schema.REVISION`` records), oldest first."""
+        return []
 
     #: what the user must hear about the store when it is opened (an interrupted import rolled back)
     notices: list[str] = []

@@ -30,7 +30,7 @@ from ..errors import BackendError, ReadOnlyError, StoreLockedError
 from . import statedir
 from ..model import RopaGraph, derived_properties
 from ..reference_graph import reference_graph
-from ..schema import BOOLEAN, DATE, INT64, NODE_TYPES, REL_TYPES, ROPA_LABELS, STRING_LIST
+from ..schema import BOOLEAN, DATE, INT64, NODE_TYPES, REL_TYPES, REVISION, ROPA_LABELS, STRING_LIST
 from .base import Backend, Progress
 from .dialect import to_ladybug
 
@@ -213,14 +213,19 @@ class EmbeddedBackend(Backend):
             pairs = ", ".join(f"FROM {a} TO {b}" for a, b in t.pairs)
             props = "".join(f", {n} {ty}" for n, ty in t.stored)
             self._exec(f"CREATE REL TABLE IF NOT EXISTS {t.type}({pairs}{props})", conn=self._target())
+        label, props = REVISION.label, ", ".join(f"{n} {ty}" for n, ty in REVISION.properties)
+        self._exec(f"CREATE NODE TABLE IF NOT EXISTS {label}({props}, PRIMARY KEY(id))", conn=self._target())
 
     def _target(self):
         """The connection a write goes to."""
         return self._wconn if self._wconn is not None else self.conn
 
     # -- writing --------------------------------------------------------------
-    def replace(self, graph: RopaGraph, progress: Progress | None = None, origin: str | None = None) -> None:
-        """Make the store hold exactly ``graph`` plus the reference data; all or nothing.
+    def replace(self, graph: RopaGraph, progress: Progress | None = None, origin: str | None = None,
+                revision: dict | None = None) -> None:
+        """Make the store hold exactly ``graph`` plus the reference data; all or nothing. ``revision``
+        (a ``schema.REVISION`` record, :mod:`ropa.revisions`) is added to the store's journal in the same
+        write; the journal is kept whatever ``graph`` holds.
 
         On disk the new graph is written as a new state beside the current one, which is switched to
         only once it is whole (:mod:`ropa.backends.statedir`): the old state survives a kill or a full
@@ -239,10 +244,11 @@ class EmbeddedBackend(Backend):
             if origin:
                 self._origin = origin
             self._counts = _counts(graph)
+            self._revision = revision
             try:
                 self._replace_in_transaction(full, progress)
             finally:
-                self._origin = None
+                self._origin = self._revision = None
             self._unseeded = False
         if progress:
             progress(1.0, "done")
@@ -254,6 +260,29 @@ class EmbeddedBackend(Backend):
         return merged
 
     _counts: dict = {}
+    _revision: dict | None = None  # the revision the write under way adds to the journal
+
+    def revisions(self) -> list[dict]:
+        """The store's journal (``schema.REVISION`` records), oldest first; [] for a store without one."""
+        if self.conn is None or (self._dir is not None and self._state is None):
+            return []
+        cols, label = REVISION.columns, REVISION.label
+        try:
+            rows = self._exec(f"MATCH (r:{label}) RETURN " + ", ".join(f"r.{c}" for c in cols)
+                              + " ORDER BY r.number")
+        except BackendError:
+            return []  # a state written before the journal existed
+        return [dict(zip(cols, r)) for r in rows]
+
+    def _copy_journal(self) -> None:
+        """The journal into the state being written: on disk (a new database) all of it, in memory (the
+        journal table is never cleared) the new revision only."""
+        rows = (self.revisions() if self._dir is not None else []) + ([self._revision] if self._revision else [])
+        if not rows:
+            return
+        table = pa.table({n: pa.array([r.get(n) for r in rows], type=ARROW_TYPES[ty]) for n, ty in REVISION.properties})
+        label = REVISION.label
+        self._exec(f"COPY {label} FROM $rows", {"rows": table}, conn=self._target())
 
     def _load_all(self, full: RopaGraph, progress: Progress | None) -> None:
         steps = [("node", k) for k in NODE_TYPES] + [("rel", k) for k in REL_TYPES]
@@ -264,6 +293,7 @@ class EmbeddedBackend(Backend):
                 self._copy_nodes(name, full)
             else:
                 self._copy_rels(name, full)
+        self._copy_journal()
 
     def _replace_in_transaction(self, full: RopaGraph, progress: Progress | None, ddl: list[str] = ()) -> None:
         """The write itself: a new state on disk, one transaction in memory."""

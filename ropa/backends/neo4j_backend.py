@@ -40,15 +40,15 @@ from neo4j import READ_ACCESS, WRITE_ACCESS, GraphDatabase, RoutingControl
 from neo4j import exceptions as neo4j_errors
 from neo4j.graph import Node, Path, Relationship
 
-from ..errors import (AuthenticationFailed, BackendError, BackendUnavailable, ReadOnlyError,
+from ..errors import (AuthenticationFailed, BackendError, BackendUnavailable, ConflictError, ReadOnlyError,
                       UnsupportedServer)
 from ..model import RopaGraph, derived_properties
 from ..reference_graph import reference_graph
-from ..schema import HOP_TYPES, NODE_TYPES, REL_TYPES, ROPA_LABELS, STRING
+from ..schema import HOP_TYPES, JOURNAL_LABEL, NODE_TYPES, REL_TYPES, REVISION, ROPA_LABELS, STRING
 from .base import Backend, Progress
-from .neo4j_cypher import (MECHANISM_COUNT, OUTDATED_HOPS, PING, LiteralString, delete_ropa_statements,
-                           export_statements, hop_create_statement, hop_delete_statement, node_merge_statement,
-                           refresh_reference_statements, rel_merge_statement,
+from .neo4j_cypher import (ADD_REVISION, MECHANISM_COUNT, OUTDATED_HOPS, PING, REVISIONS, LiteralString,
+                           delete_ropa_statements, export_statements, hop_create_statement, hop_delete_statement,
+                           node_merge_statement, refresh_reference_statements, rel_merge_statement,
                            schema_statements, typed)
 
 BATCH_SIZE = 1000        # rows per UNWIND; one import is still one transaction
@@ -285,8 +285,19 @@ class Neo4jBackend(Backend):
         return True
 
     # -- writing -----------------------------------------------------------------------------
-    def replace(self, graph: RopaGraph, progress: Progress | None = None, origin: str | None = None) -> None:
-        self._import(graph, replace=True, progress=progress)  # one transaction; the server keeps no history
+    def replace(self, graph: RopaGraph, progress: Progress | None = None, origin: str | None = None,
+                revision: dict | None = None) -> None:
+        """One transaction; the server keeps no states, only the journal (``revision`` joins it in the
+        same transaction, or nothing is written: :class:`ConflictError` when another writer's revision
+        took its number meanwhile). Untested against a real Neo4j server on this branch."""
+        plan = self._import_plan(graph, replace=True)
+        if revision is not None:
+            rev = {c: typed(revision.get(c), kind) for c, kind in REVISION.properties}
+            plan.append((ADD_REVISION, {"rev": rev}, 1, JOURNAL_LABEL))
+        self._write_plan(plan, progress)
+
+    def revisions(self) -> list[dict]:
+        return [_plain(r["props"]) for r in self._read(REVISIONS)]
 
     def load(self, graph: RopaGraph, progress: Progress | None = None, origin: str | None = None) -> RopaGraph:
         """MERGE ``graph`` into the stored RoPA in one transaction; returns the stored RoPA."""
@@ -351,6 +362,9 @@ class Neo4jBackend(Backend):
                     result.consume()
                     continue
                 written = result.single(strict=True)["written"]
+                if written != expected and label == JOURNAL_LABEL:
+                    raise ConflictError(f"revision {params['rev']['number']} was made by someone else meanwhile; "
+                                        "nothing was changed: reload and make the change again")
                 if written != expected:
                     # An end node is missing: refuse the whole import rather than drop links silently.
                     raise BackendError(f"import refused: {expected - written} {label} relationship(s) point at "

@@ -131,6 +131,12 @@ def export_statements() -> dict[tuple[str, str, str] | str, LiteralString]:
 
 
 PING: LiteralString = "RETURN 1 AS ok"
+# The journal (schema.REVISION): read in order; a revision is added only when it is the next number, inside
+# the write transaction of its change, so two writers who read the same head cannot both land.
+REVISIONS: LiteralString = "MATCH (r:Revision) RETURN properties(r) AS props ORDER BY r.number"
+ADD_REVISION: LiteralString = ("OPTIONAL MATCH (old:Revision) WITH coalesce(max(old.number), 0) AS head "
+                               "WHERE head = $rev.number - 1 CREATE (r:Revision) SET r = $rev "
+                               "RETURN count(r) AS written")
 MECHANISM_COUNT: LiteralString = "MATCH (m:Mechanism) RETURN count(m) AS mechanisms"
 # A database written by a version before hops stored their chain (schema.HOP_DERIVED): every
 # DISCLOSES_TO of a current one has chain = [].
@@ -141,7 +147,8 @@ OUTDATED_HOPS: LiteralString = ("MATCH ()-[r:DISCLOSES_TO]->() WHERE r.chain IS 
 def statement_catalogue() -> list[tuple[LiteralString, tuple[str, ...]]]:
     """Every statement this backend sends, with the parameters it takes (for the linter)."""
     # (explicit appends: type checkers widen LiteralString to str inside list comprehensions)
-    out: list[tuple[LiteralString, tuple[str, ...]]] = [(PING, ()), (MECHANISM_COUNT, ()), (OUTDATED_HOPS, ())]
+    out: list[tuple[LiteralString, tuple[str, ...]]] = [(PING, ()), (MECHANISM_COUNT, ()), (OUTDATED_HOPS, ()),
+                                                       (REVISIONS, ()), (ADD_REVISION, ("rev",))]
     for q in schema_statements() + delete_ropa_statements():
         out.append((q, ()))
     for q in refresh_reference_statements():

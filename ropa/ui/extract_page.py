@@ -112,8 +112,14 @@ def page() -> None:
             # The store the explorer shows (its workspace: $ROPA_STORE or Neo4j), opened for writing the
             # way the Import page does it (waits a moment while another program writes it).
             ws, _ = state.workspace()
+            from ropa import revisions
             with ws.writing() as store:
-                merged = store.load(graph, origin=f"import of the reviewed draft of {name} (merge, explorer)")
+                before = store.export()
+                merged = before.merge(graph)
+                revisions.commit(store, merged, author=st.session_state.get("author") or revisions.default_author(),
+                                 reason=f"import of the reviewed draft of {name}", kind="notice", before=before,
+                                 origin=f"import of the reviewed draft of {name} (merge, explorer)",
+                                 page="Import a notice")
         except RopaError as exc:
             st.error(str(exc))
             return

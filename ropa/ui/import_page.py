@@ -10,6 +10,7 @@ import streamlit as st
 from ..errors import InputError, Problem, RopaError
 from ..formats import read_file
 from ..model import RopaGraph
+from .. import revisions
 from . import state
 from .common import guarded, plain, store_caption
 
@@ -107,10 +108,10 @@ def _write(graph: RopaGraph, mode: str, origin: str) -> None:
 
     try:
         with ws.writing() as store:
-            if mode == "replace":
-                store.replace(graph, progress, origin)
-            else:
-                store.load(graph, progress, origin)
+            before = store.export()
+            revisions.commit(store, graph if mode == "replace" else before.merge(graph),
+                             author=st.session_state.get("author") or revisions.default_author(), reason=origin,
+                             kind="import", progress=progress, origin=origin, before=before, page="Import page")
     except RopaError as exc:
         bar.empty()
         st.error(plain(f"Nothing was imported: {exc}. The store is unchanged."))

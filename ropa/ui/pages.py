@@ -18,6 +18,7 @@ PAGES = (
     ("import-notice", "extract_page", "Import a notice"),
     ("report", "report_page", "Report"),
     ("query", "query", "Query"),
+    ("history", "history", "History"),
 )
 
 

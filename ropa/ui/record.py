@@ -9,7 +9,7 @@ import streamlit as st
 
 from .. import art30, views
 from ..tables import write_csv, write_xlsx
-from . import state
+from . import edit, state
 from .common import download, guarded, store_caption, table_height
 
 
@@ -74,7 +74,9 @@ def _choose(title: str, options: list[tuple[str, str]], key: str, cap: int = 100
 @guarded
 def page() -> None:
     store_caption()
+    edit.author()
     st.title("Record of processing activities (Art. 30)")
+    edit.flash()
     st.caption("The tables a supervisory authority asks for, built from the stored RoPA. Cells the register "
                "does not fill say “not recorded”. Downloads are safe to open in a spreadsheet (formulas are "
                "neutralised).")
@@ -84,6 +86,7 @@ def page() -> None:
     if not len(acts):
         st.info("The store holds no processing activity yet. Import a register on the Import page.")
         return
+    edit.drafts_section(version)  # drafts from a notice, apart until someone accepts them
     download(st, "Download the whole record (XLSX, one sheet per article)", functools.partial(_whole_record, version),
              "ropa-art30.xlsx", XLSX, "dl_xlsx", icon=":material/download:", type="primary",
              help="Built when you click: for a large RoPA this takes a while.")
@@ -122,3 +125,9 @@ def page() -> None:
                          "text/csv", "dl_proc_csv", rows=len(part), icon=":material/download:")
     st.caption(f"{cat.counts.get('activities', 0)} processing activities and {cat.counts.get('organisations', 0)} "
                "organisations in the stored RoPA.")
+    st.subheader("Maintain the record")
+    st.caption("Each change is checked like an import and saved as a revision with your name and reason "
+               "(History page), all or nothing.")
+    edit.recipient_forms(version)
+    if edit.opened("Change a recipient's transfer mechanism", "rec_mech_open"):
+        edit.mechanism_form(version, "Record page")

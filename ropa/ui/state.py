@@ -181,6 +181,11 @@ def haystack(kind: str, version: str, as_of: dt.date, df, columns: list[str]):
 memo = _memo
 
 
+def reading_do(work):
+    """``work(store)`` on the store opened read-only (one whole state)."""
+    return _opened()[0].read(work)
+
+
 def reading():
     """The store, read-only, for a ``with`` block."""
     return _opened()[0].reading()

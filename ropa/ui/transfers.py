@@ -13,7 +13,7 @@ from ..browse import PAGE_SIZE
 from ..render import network_html
 from ..palette import SEVERITY_COLOURS, VERDICT_COLOURS, VERDICT_LABELS
 from ..tables import write_csv
-from . import state
+from . import edit, state
 from .common import (as_of_picker, download, graph_frame, guarded, many_multiselect, plain, quote, store_caption,
                      table_height)
 
@@ -131,7 +131,9 @@ def _with_special(version: str, table: pd.DataFrame, transfers: pd.DataFrame):
 def page() -> None:
     store_caption()
     as_of = as_of_picker()
+    edit.author()
     st.title("Transfers & findings")
+    edit.flash()
     version = state.version()
     ev = state.evaluation(version, as_of)
     with st.spinner("Building the tables…"):
@@ -187,3 +189,17 @@ def page() -> None:
                           ("Verdict", t["verdict"]), ("Findings", t["reason"] or "none"),
                           ("Legal source", t["legal_source"]), ("Remediation", t["remediation"])],
                          t["evidence"] or "", where)
+    _edit_section(version, transfers, picked if not transfers.empty else None)
+
+
+def _edit_section(version: str, transfers: pd.DataFrame, picked) -> None:
+    """Change a recipient's mechanism, date, TIA, DPA: the selected transfer's hop, or any."""
+    from ..edits import HopKey
+    pre = None
+    if picked is not None:
+        t = transfers.loc[picked]
+        pre = HopKey(t["type"], t["src_id"], t["importer_id"], t["activity_id"])
+    if edit.opened("Change a recipient's transfer mechanism", "tf_edit_open", preselected=pre is not None):
+        st.caption("Checked like an import; saved as a revision with your name and reason (History page), "
+                   "all or nothing. The verdicts above follow at once.")
+        edit.mechanism_form(version, "Transfers page", pre)

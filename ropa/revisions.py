@@ -1,0 +1,368 @@
+"""Revisions of the stored RoPA: who changed what, when and why, kept in the store itself.
+
+Every change to a store made through :func:`commit` (an edit in the explorer, ``ropa import``, an
+import of a notice, a revert, accepting drafts) writes the new RoPA and its revision in ONE write of
+the store (``Backend.replace(..., revision=...)``): both land or neither does. A revision carries its
+number, a UTC timestamp, the author, a required reason and the change itself: per table the records
+added, removed and changed (before and after). The journal (``schema.REVISION``) lives beside the RoPA
+but is not part of it: exports, fingerprints and the rule pack never see it.
+
+Since a revision holds its whole change, the RoPA as it was before revision N is the current RoPA
+with the changes of the revisions from the newest down to N undone (:func:`graph_before`); ``ropa
+revert N`` writes that as a new revision.
+
+Two writers who prepared their change on the same RoPA cannot both land: :func:`commit` takes the
+revision number read when the change was prepared (``expected``) and refuses with
+:class:`~ropa.errors.ConflictError` when the store has moved on (the check and the write happen under
+the store's write lock on the embedded store, inside the write transaction on Neo4j).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+from dataclasses import dataclass
+from typing import Iterable
+
+import pandas as pd
+
+from .errors import BackendError, ConflictError, InputError, Problem
+from .model import REL_KEY_COLUMNS, RopaGraph, coerce, rel_key
+from .schema import HOP_TYPES, NODE_TYPES, REL_TYPES
+
+KINDS = ("edit", "import", "notice", "revert", "accept", "seed")
+
+
+def default_author() -> str:
+    """The OS user's name (the explorer's sidebar starts with it)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER") or "unknown"
+
+
+@dataclass(frozen=True)
+class Revision:
+    number: int
+    at: str
+    author: str
+    reason: str
+    kind: str
+    summary: str
+    controllers: str
+    change: dict
+    accepted: tuple[str, ...] = ()
+
+    @classmethod
+    def of_record(cls, rec: dict) -> "Revision":
+        return cls(int(rec["number"]), rec.get("at") or "", rec.get("author") or "", rec.get("reason") or "",
+                   rec.get("kind") or "", rec.get("summary") or "", rec.get("controllers") or "",
+                   json.loads(rec.get("change") or "{}"), tuple(json.loads(rec.get("accepted") or "[]")))
+
+    def record(self) -> dict:
+        return {"id": f"r{self.number}", "number": self.number, "at": self.at, "author": self.author,
+                "reason": self.reason, "kind": self.kind, "summary": self.summary,
+                "controllers": self.controllers, "change": json.dumps(self.change, sort_keys=True),
+                "accepted": json.dumps(list(self.accepted)) if self.accepted else None}
+
+    @property
+    def day(self) -> dt.date:
+        return dt.date.fromisoformat(self.at[:10])
+
+    def counts(self) -> tuple[int, int, int]:
+        """(records added, removed, changed) over all tables."""
+        a = sum(len(t.get("added", ())) for t in self.change.values())
+        r = sum(len(t.get("removed", ())) for t in self.change.values())
+        c = sum(len(t.get("changed", ())) for t in self.change.values())
+        return a, r, c
+
+
+# -- the change between two RoPAs --------------------------------------------------------------------
+def _tables(graph: RopaGraph) -> dict[str, tuple[list[str], dict[tuple, dict]]]:
+    """Every table of the RoPA as the store keeps it (resolved countries are reference data), each as
+    (key columns, key -> plain record)."""
+    canon = graph.canonical()
+    out = {}
+    for label, recs in canon["nodes"].items():
+        if NODE_TYPES[label].reference and label != "Country":
+            continue
+        if label == "Country":
+            recs = [r for r in recs if r.get("resolved") is False]
+        out[f"nodes/{label}"] = (["id"], {(r["id"],): r for r in recs})
+    for rt, recs in canon["rels"].items():
+        if REL_TYPES[rt].reference:
+            continue
+        key = rel_key(rt)
+        out[f"rels/{rt}"] = (key, {tuple(r.get(k) for k in key): r for r in recs})
+    return out
+
+
+def diff(before: RopaGraph, after: RopaGraph) -> dict:
+    """Per table, the records ``after`` adds, removes and changes (``[before, after]``); tables without
+    a difference are left out.
+
+    >>> from ropa.samples import example_graph
+    >>> g = example_graph()
+    >>> diff(g, g)
+    {}
+    """
+    b, a = _tables(before), _tables(after)
+    out: dict = {}
+    for name in sorted(set(b) | set(a)):
+        _, old = b.get(name, ([], {}))
+        _, new = a.get(name, ([], {}))
+        added = [new[k] for k in sorted(new.keys() - old.keys(), key=str)]
+        removed = [old[k] for k in sorted(old.keys() - new.keys(), key=str)]
+        changed = [[old[k], new[k]] for k in sorted(old.keys() & new.keys(), key=str) if old[k] != new[k]]
+        if added or removed or changed:
+            out[name] = {"added": added, "removed": removed, "changed": changed}
+    return out
+
+
+def undo(graph: RopaGraph, change: dict) -> RopaGraph:
+    """``graph`` with ``change`` undone: what it added removed, what it removed back, changes reversed."""
+    tables = _tables(graph)
+    for name, part in change.items():
+        key_cols, recs = tables.get(name) or ((["id"] if name.startswith("nodes/") else
+                                               rel_key(name.split("/", 1)[1])), {})
+        recs = dict(recs)
+        for r in part.get("added", ()):
+            recs.pop(tuple(r.get(k) for k in key_cols), None)
+        for r in part.get("removed", ()):
+            recs[tuple(r.get(k) for k in key_cols)] = r
+        for old, new in part.get("changed", ()):
+            recs.pop(tuple(new.get(k) for k in key_cols), None)
+            recs[tuple(old.get(k) for k in key_cols)] = old
+        tables[name] = (key_cols, recs)
+    return _graph_of(tables)
+
+
+def _graph_of(tables: dict) -> RopaGraph:
+    nodes: dict[str, list[dict]] = {}
+    rels: dict[str, list[dict]] = {}
+    for name, (_, recs) in tables.items():
+        part, t = name.split("/", 1)
+        if part == "nodes":
+            props = NODE_TYPES[t].properties
+            nodes[t] = [{c: coerce(r.get(c), kind) for c, kind in props} for r in recs.values()]
+        else:
+            props = REL_TYPES[t].properties
+            rels[t] = [{**{c: r.get(c) for c in REL_KEY_COLUMNS},
+                        **{c: coerce(r.get(c), kind) for c, kind in props}} for r in recs.values()]
+    return RopaGraph.from_records(nodes, rels)
+
+
+def summarise(change: dict) -> str:
+    """One line: "DISCLOSES_TO: 1 changed; Organisation: 2 added"."""
+    parts = []
+    for name, part in change.items():
+        bits = [f"{len(part[k])} {k}" for k in ("added", "removed", "changed") if part.get(k)]
+        parts.append(f"{name.split('/', 1)[1]}: " + ", ".join(bits))
+    return "; ".join(parts) or "no change to the records"
+
+
+def controllers_of(change: dict, graphs: Iterable[RopaGraph]) -> list[str]:
+    """Names of the controllers whose records ``change`` touches (activities, their hops and links)."""
+    activity_ctl: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for g in graphs:
+        for rec in g.nodes["Activity"][["id", "controller"]].itertuples(index=False):
+            activity_ctl[rec.id] = rec.controller
+        for rec in g.nodes["Organisation"][["id", "name"]].itertuples(index=False):
+            names[rec.id] = rec.name
+    found: set[str] = set()
+    for name, part in change.items():
+        recs = list(part.get("added", ())) + list(part.get("removed", ()))
+        recs += [r for pair in part.get("changed", ()) for r in pair]
+        for r in recs:
+            act = None
+            if name == "nodes/Activity":
+                act = r.get("id")
+            elif name.split("/", 1)[1] in HOP_TYPES:
+                act = r.get("activity")
+            elif r.get("src_label") == "Activity":
+                act = r.get("src")
+            elif r.get("dst_label") == "Activity" and name == "rels/CONTROLS":
+                act = r.get("dst")
+            if act and activity_ctl.get(act):
+                ctl = activity_ctl[act]
+                found.add(names.get(ctl) or ctl)
+    return sorted(found)
+
+
+# -- reading and writing the journal ---------------------------------------------------------------
+def history(store) -> list[Revision]:
+    """The store's revisions, oldest first."""
+    return [Revision.of_record(r) for r in store.revisions()]
+
+
+def head(store) -> int:
+    """The number of the newest revision (0 when there is none): read it when a change is prepared."""
+    revs = store.revisions()
+    return int(revs[-1]["number"]) if revs else 0
+
+
+def _required(author: str, reason: str, page: str) -> tuple[str, str]:
+    problems = []
+    author, reason = " ".join((author or "").split()), " ".join((reason or "").split())
+    if not author:
+        problems.append(Problem(page, None, "author", author, "say who makes the change (a name)", axis="field"))
+    if not reason:
+        problems.append(Problem(page, None, "reason", reason, "a reason is required for every change", axis="field"))
+    if len(reason) > 500:
+        problems.append(Problem(page, None, "reason", reason, "keep the reason under 500 characters", axis="field"))
+    if problems:
+        raise InputError(problems)
+    return author, reason
+
+
+def commit(store, graph: RopaGraph, *, author: str, reason: str, kind: str = "edit",
+           expected: int | None = None, progress=None, origin: str | None = None,
+           before: RopaGraph | None = None, page: str = "change", accepted: Iterable[str] = ()) -> Revision:
+    """Make ``graph`` the stored RoPA and record it as a revision, in one write (all or nothing).
+
+    ``expected``: the revision number read when the change was prepared (:func:`head`); when the store
+    has a newer one, nothing is written and :class:`ConflictError` says to reload. Call it on a store
+    opened for writing (on the embedded store the writer's lock makes the check and the write one step).
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown revision kind {kind!r}")
+    author, reason = _required(author, reason, page)
+    current = head(store)
+    if expected is not None and current != expected:
+        raise ConflictError(f"the RoPA was changed meanwhile (revision {current}, you started from "
+                            f"{expected}): nothing was written; reload and make your change again")
+    before = store.export() if before is None else before
+    change = diff(before, graph)
+    rev = Revision(current + 1, dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+                   author, reason, kind, summarise(change), "; ".join(controllers_of(change, (before, graph))),
+                   change, tuple(accepted))
+    store.replace(graph, progress, origin=origin or f"revision {rev.number} ({kind}) by {author}: {reason}",
+                  revision=rev.record())
+    return rev
+
+
+def find(store, number: int) -> tuple[Revision, list[Revision]]:
+    """Revision ``number`` and the whole journal; a clear error when there is none."""
+    revs = history(store)
+    for r in revs:
+        if r.number == number:
+            return r, revs
+    have = f"1 to {revs[-1].number}" if revs else "none yet"
+    raise BackendError(f"there is no revision {number} (revisions: {have}; see `ropa history`)")
+
+
+def graph_before(store, number: int, current: RopaGraph | None = None) -> RopaGraph:
+    """The RoPA as it was just before revision ``number``."""
+    rev, revs = find(store, number)
+    graph = store.export() if current is None else current
+    for r in reversed(revs):
+        if r.number < number:
+            break
+        graph = undo(graph, r.change)
+    return graph
+
+
+def graph_after(store, number: int, current: RopaGraph | None = None) -> RopaGraph:
+    """The RoPA as revision ``number`` left it."""
+    rev, revs = find(store, number)
+    graph = store.export() if current is None else current
+    for r in reversed(revs):
+        if r.number <= number:
+            break
+        graph = undo(graph, r.change)
+    return graph
+
+
+def revert(store, number: int, *, author: str, reason: str, expected: int | None = None) -> Revision:
+    """Make the RoPA what it was before revision ``number``, as a new revision (so it can be undone too)."""
+    current = store.export()
+    target = graph_before(store, number, current)
+    return commit(store, target, author=author, reason=reason, kind="revert", expected=expected,
+                  before=current, origin=f"revert of revision {number}")
+
+
+# -- drafts awaiting review ---------------------------------------------------------------------------
+DRAFT_KINDS = ("notice",)
+
+
+def hop_text(rel_type: str, rec: dict) -> str:
+    """A hop's key as text: "TYPE|src|dst|activity" (as :class:`ropa.edits.HopKey` writes it)."""
+    return "|".join((rel_type, str(rec.get("src")), str(rec.get("dst")), str(rec.get("activity"))))
+
+
+def drafts(revs: list[Revision], graph: RopaGraph) -> dict[str, int]:
+    """The hops a notice import drafted that nobody has accepted yet and that are still in ``graph``:
+    hop key text -> the revision that drafted it (a later draft of the same hop counts again)."""
+    pending: dict[str, int] = {}
+    for r in revs:
+        if r.kind in DRAFT_KINDS:
+            for rt in HOP_TYPES:
+                part = r.change.get(f"rels/{rt}", {})
+                for rec in list(part.get("added", ())) + [new for _, new in part.get("changed", ())]:
+                    pending[hop_text(rt, rec)] = r.number
+        for key in r.accepted:
+            pending.pop(key, None)
+    present = {hop_text(rt, rec) for rt in HOP_TYPES for rec in graph.rels[rt].to_dict("records")}
+    return {k: n for k, n in pending.items() if k in present}
+
+
+def has_drafts(store) -> bool:
+    """True when a notice import was ever recorded (a cheap check before :func:`drafts` reads the RoPA)."""
+    try:
+        return bool(store.run("MATCH (r:Revision) WHERE r.kind = $kind RETURN count(r) AS n",
+                              {"kind": "notice"})[0]["n"])
+    except BackendError:
+        return False  # a store without a journal
+
+
+def accept(store, keys: Iterable[str], *, author: str, reason: str, expected: int | None = None) -> Revision:
+    """Accept drafted hops (a revision of kind ``accept``; the RoPA itself does not change)."""
+    keys = list(keys)
+    current = store.export()
+    waiting = drafts(history(store), current)
+    unknown = [k for k in keys if k not in waiting]
+    if not keys or unknown:
+        raise InputError(Problem("Record page", None, "drafts", "; ".join(unknown) or "",
+                                 "choose drafts that await review", axis="field"))
+    return commit(store, current, author=author, reason=reason, kind="accept", expected=expected,
+                  before=current, accepted=keys, origin=f"accept {len(keys)} draft(s)")
+
+
+# -- the findings a revision added and resolved -------------------------------------------------------
+def findings_of(graph: RopaGraph, as_of: dt.date) -> list:
+    """The rule pack's findings on ``graph`` (an in-memory store)."""
+    from .backends.embedded import EmbeddedBackend
+    from .rules import evaluate
+    with EmbeddedBackend(":memory:") as mem:
+        mem.replace(graph)
+        return evaluate(mem, as_of)
+
+
+def finding_delta(before: RopaGraph, after: RopaGraph, as_of: dt.date) -> tuple[list, list]:
+    """(findings ``after`` has that ``before`` had not, findings ``before`` had that ``after`` has not)."""
+    old = {f.identity: f for f in findings_of(before, as_of)}
+    new = {f.identity: f for f in findings_of(after, as_of)}
+    return ([new[k] for k in new if k not in old], [old[k] for k in old if k not in new])
+
+
+def revision_findings(store, number: int, as_of: dt.date) -> tuple[list, list]:
+    """The findings revision ``number`` added and resolved, as of ``as_of``."""
+    current = store.export()
+    after = graph_after(store, number, current)
+    before = graph_before(store, number, current)
+    return finding_delta(before, after, as_of)
+
+
+def frame(revs: Iterable[Revision]) -> pd.DataFrame:
+    """The audit log as a table (the History page, its CSV/XLSX export, ``ropa history --format csv``)."""
+    rows = []
+    for r in revs:
+        a, rm, c = r.counts()
+        rows.append({"revision": r.number, "at (UTC)": r.at, "author": r.author, "kind": r.kind,
+                     "reason": r.reason, "controllers": r.controllers, "added": a, "removed": rm,
+                     "changed": c, "summary": r.summary + (f"; accepted {len(r.accepted)} draft(s)"
+                                                           if r.accepted else "")})
+    return pd.DataFrame(rows, columns=["revision", "at (UTC)", "author", "kind", "reason", "controllers",
+                                       "added", "removed", "changed", "summary"])

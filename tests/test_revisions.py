@@ -1,0 +1,196 @@
+"""Revisions: every change to the store is a revision (number, time, author, reason, records changed),
+kept in the store with the change in one write; history, show (findings added / resolved), revert;
+concurrent writers; a failed write leaves store and history unchanged; the journal never reaches the
+RoPA (exports, fingerprints, rules)."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import pytest
+from conftest import register_bytes, row
+
+from ropa import edits, revisions
+from ropa.backends.embedded import EmbeddedBackend
+from ropa.errors import BackendError, ConflictError, InputError
+from ropa.formats.register import read_register
+from ropa.transfers import build_register
+
+DAY = dt.date(2026, 11, 22)
+US_NO_MECHANISM = row(recipient="Cloudy Inc", recipient_role="processor", recipient_country="US")
+SCC_2021 = {"mechanism": "SCC 2021", "mechanism_date": "2023-01-10", "tia": "yes", "dpa": "yes"}
+
+
+def graph():
+    return read_register(io.BytesIO(register_bytes(US_NO_MECHANISM, row(recipient="Arbo BV",
+                                                                        recipient_country="NL"))), "r.csv")
+
+
+def verdicts(store) -> dict[str, str]:
+    return {t.importer: t.verdict for t in build_register(store, DAY)}
+
+
+def cloudy(g) -> edits.HopKey:
+    (key,) = [k for k, label, _ in edits.hops(g) if "Cloudy" in label]
+    return key
+
+
+@pytest.fixture
+def disk(tmp_path):
+    with EmbeddedBackend(tmp_path / "s.lbdb") as s:
+        revisions.commit(s, graph(), author="ann", reason="first import", kind="import")
+        yield s
+
+
+def test_edit_resolves_the_finding_and_is_a_revision(disk):
+    assert verdicts(disk)["Cloudy Inc"] == "no_valid_basis"
+    base = revisions.head(disk)
+    g = edits.set_hop(disk.export(), cloudy(disk.export()), SCC_2021)
+    rev = revisions.commit(disk, g, author="Dana DPO", reason="SCCs signed", expected=base)
+    assert verdicts(disk)["Cloudy Inc"] == "basis_recorded"
+    assert (rev.number, rev.author, rev.reason, rev.kind, rev.controllers) == (2, "Dana DPO", "SCCs signed",
+                                                                               "edit", "Acme BV")
+    assert rev.counts() == (0, 0, 1)
+    ((old, new),) = rev.change["rels/DISCLOSES_TO"]["changed"]
+    assert (old["mechanism"], new["mechanism"], new["mechanism_date"], new["tia"]) == (None, "scc_2021",
+                                                                                     "2023-01-10", True)
+    dt.datetime.fromisoformat(rev.at)  # a timestamp
+    added, resolved = revisions.revision_findings(disk, 2, DAY)
+    assert added == [] and [f.rule for f in resolved] == ["transfer_without_safeguard"]
+    assert [(r.number, r.kind) for r in revisions.history(disk)] == [(1, "import"), (2, "edit")]
+
+
+def test_revert_brings_the_state_before_back_as_a_new_revision(disk):
+    first = disk.export().fingerprint()
+    revisions.commit(disk, edits.set_hop(disk.export(), cloudy(disk.export()), SCC_2021), author="d", reason="x")
+    rev = revisions.revert(disk, 2, author="d", reason="signed the wrong version")
+    assert rev.number == 3 and rev.kind == "revert"
+    assert disk.export().fingerprint() == first
+    assert verdicts(disk)["Cloudy Inc"] == "no_valid_basis"
+    added, resolved = revisions.revision_findings(disk, 3, DAY)
+    assert [f.rule for f in added] == ["transfer_without_safeguard"] and resolved == []
+    # reverting the first import empties the RoPA; reverting that revert brings everything back
+    revisions.revert(disk, 1, author="d", reason="start over")
+    assert disk.export().count() == 0
+    revisions.revert(disk, 4, author="d", reason="no, keep it")
+    assert disk.export().fingerprint() == first
+
+
+def test_a_stale_writer_is_refused_and_nothing_is_lost(disk):
+    base = revisions.head(disk)  # both sessions read revision 1 when they opened the form
+    g = disk.export()
+    mine = edits.set_hop(g, cloudy(g), SCC_2021)
+    theirs = edits.set_hop(g, cloudy(g), {"mechanism": "BCR", "mechanism_date": "2024-02-01"})
+    revisions.commit(disk, mine, author="a", reason="first", expected=base)
+    with pytest.raises(ConflictError, match="reload"):
+        revisions.commit(disk, theirs, author="b", reason="second", expected=base)
+    assert [r.author for r in revisions.history(disk)] == ["ann", "a"]
+    assert disk.export().fingerprint() == mine.fingerprint()
+
+
+def test_concurrent_writers_on_one_store_directory_never_lose_a_revision(tmp_path):
+    """Two processes' worth of handles (one after the other holding the write lock), each from the same
+    base: exactly one lands, the other is told; no revision is overwritten."""
+    path = tmp_path / "s.lbdb"
+    with EmbeddedBackend(path) as s:
+        revisions.commit(s, graph(), author="ann", reason="import", kind="import")
+    with EmbeddedBackend(path, read_only=True) as r:
+        base, g = revisions.head(r), r.export()
+    outcomes = []
+    for who, values in (("a", SCC_2021), ("b", {"mechanism": "BCR"})):
+        with EmbeddedBackend(path) as w:
+            try:
+                revisions.commit(w, edits.set_hop(g, cloudy(g), values), author=who, reason="edit", expected=base)
+                outcomes.append("saved")
+            except ConflictError:
+                outcomes.append("reload")
+    assert outcomes == ["saved", "reload"]
+    with EmbeddedBackend(path, read_only=True) as r:
+        assert [x.author for x in revisions.history(r)] == ["ann", "a"]
+
+
+def test_a_failed_write_leaves_store_and_history_unchanged(disk, monkeypatch):
+    before, history = disk.export().fingerprint(), disk.revisions()
+    g = edits.set_hop(disk.export(), cloudy(disk.export()), SCC_2021)
+
+    def fail(*a, **k):
+        raise BackendError("disk full (injected)")
+    monkeypatch.setattr("ropa.backends.embedded.EmbeddedBackend._build", fail)
+    with pytest.raises(BackendError, match="unchanged"):
+        revisions.commit(disk, g, author="d", reason="x")
+    monkeypatch.undo()
+    assert disk.export().fingerprint() == before and disk.revisions() == history
+    path = disk.path
+    disk.close()
+    with EmbeddedBackend(path, read_only=True) as again:
+        assert again.export().fingerprint() == before and again.revisions() == history
+
+
+def test_bad_values_are_refused_with_page_field_and_value(disk):
+    g = disk.export()
+    with pytest.raises(InputError) as exc:
+        edits.set_hop(g, cloudy(g), {"mechanism": "handshake", "mechanism_date": "2023-13-45", "tia": "maybe"})
+    text = [str(p) for p in exc.value.problems]
+    assert text[0].startswith("Transfers page, field 'mechanism', value 'handshake': unknown transfer mechanism")
+    assert any("field 'mechanism_date', value '2023-13-45'" in t for t in text)
+    assert any("field 'tia', value 'maybe'" in t for t in text)
+    with pytest.raises(InputError, match="field 'reason'.*required"):
+        revisions.commit(disk, g, author="d", reason="  ")
+    assert revisions.head(disk) == 1
+
+
+def test_the_journal_is_not_part_of_the_ropa(disk):
+    """Exports, fingerprints and the rules never see the revisions."""
+    g = graph()
+    assert disk.export().fingerprint() == g.fingerprint()
+    assert "Revision" not in disk.export().nodes
+    assert disk.run("MATCH (r:Revision) RETURN count(r) AS n")[0]["n"] == 1
+    with EmbeddedBackend(None) as mem:  # in memory: one transaction, the journal table kept across replaces
+        revisions.commit(mem, g, author="a", reason="one")
+        revisions.commit(mem, RopaGraph_empty(), author="a", reason="two")
+        assert [r.number for r in revisions.history(mem)] == [1, 2] and mem.export().count() == 0
+
+
+def RopaGraph_empty():
+    from ropa.model import RopaGraph
+    return RopaGraph.empty()
+
+
+def test_cli_import_history_show_and_revert(tmp_path, capsys):
+    from ropa.cli import main
+    store = str(tmp_path / "s.lbdb")
+    f = tmp_path / "r.csv"
+    f.write_bytes(register_bytes(US_NO_MECHANISM))
+    assert main(["import", str(f), "--store", store, "--author", "ann", "--reason", "Q4 register"]) == 0
+    assert "as revision 1" in capsys.readouterr().out
+    with EmbeddedBackend(store) as s:
+        g = s.export()
+        revisions.commit(s, edits.set_hop(g, cloudy(g), SCC_2021), author="Dana", reason="SCCs signed")
+    assert main(["history", "--store", store]) == 0
+    out = capsys.readouterr().out
+    assert "1  " in out and "ann: Q4 register" in out and "Dana: SCCs signed  [+0 -0 ~1]" in out
+    assert main(["history", "show", "2", "--store", store, "--as-of", DAY.isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert "by Dana: SCCs signed" in out and "mechanism None -> 'scc_2021'" in out
+    assert "1 resolved" in out and "resolved high   transfer_without_safeguard" in out
+    assert main(["history", "--store", store, "--format", "json", "--author", "Dana"]) == 0
+    assert [r["revision"] for r in json.loads(capsys.readouterr().out)] == [2]
+    assert main(["revert", "2", "--store", store, "--reason", "wrong SCCs"]) == 0
+    assert "Revision 3" in capsys.readouterr().out
+    with EmbeddedBackend(store, read_only=True) as s:
+        assert {t.importer: t.verdict for t in build_register(s, DAY)}["Cloudy Inc"] == "no_valid_basis"
+    assert main(["history", "show", "9", "--store", store]) == 2
+    assert "no revision 9" in capsys.readouterr().err
+
+
+def test_audit_log_csv_is_safe_to_open(tmp_path, capsys):
+    from ropa.cli import main
+    store = str(tmp_path / "s.lbdb")
+    f = tmp_path / "r.csv"
+    f.write_bytes(register_bytes(US_NO_MECHANISM))
+    assert main(["import", str(f), "--store", store, "--author", "=HYPERLINK(\"x\")", "--reason", "@SUM(1)"]) == 0
+    capsys.readouterr()
+    assert main(["history", "--store", store, "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    assert "'=HYPERLINK" in out and "'@SUM(1)" in out
