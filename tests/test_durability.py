@@ -45,7 +45,8 @@ def test_kills_at_every_phase_of_an_import_leave_the_old_or_the_new_state(scenar
         if killed_while_writing:  # the half-written state was found, removed and reported
             assert any(f"the interrupted import of {f.name} (merge)" in n and "was rolled back" in n
                        for n in o.notices), o
-        if o.kind == "SIGTERM" and o.phase not in ("finished before the signal", "starting"):
+        # (at "done" the import has landed and the process may be exiting: a zombie takes the signal and exits 0)
+        if o.kind == "SIGTERM" and o.phase not in ("finished before the signal", "starting", "done"):
             assert o.exit in (143, -signal.SIGTERM), o  # unwound and said so, or killed before Python's handler
     assert any("writing the new state" in o.phase or "committing" in o.phase for o in outcomes)
 
