@@ -70,3 +70,19 @@ def write_xlsx(sheets: dict[str, pd.DataFrame], fp) -> None:
         plain = df.astype(object).where(df.notna(), None)
         tables.append((title, [str(c) for c in df.columns], list(plain.itertuples(index=False, name=None))))
     write_workbook(fp, tables)
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """:func:`write_csv` into bytes: a download's content."""
+    import io
+    buf = io.BytesIO()
+    write_csv(df, buf)
+    return buf.getvalue()
+
+
+def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """:func:`write_xlsx` into bytes: a download's content."""
+    import io
+    buf = io.BytesIO()
+    write_xlsx(sheets, buf)
+    return buf.getvalue()

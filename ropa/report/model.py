@@ -324,14 +324,6 @@ def _build_report(backend, as_of: dt.date | None = None, controllers: list[str] 
 
 # -- pieces ----------------------------------------------------------------------
 
-def _unique(values) -> list[str]:
-    out: list[str] = []
-    for v in values:
-        if v and v not in out:
-            out.append(v)
-    return out
-
-
 def _controllers(tables: dict[str, dict[str, list]]) -> list[str]:
     return sorted({c for c in tables["Activity"]["controller"] if c}, key=str.casefold)
 

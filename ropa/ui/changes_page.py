@@ -3,7 +3,6 @@ mechanisms and countries changed), the same model as ``ropa report --diff-agains
 from __future__ import annotations
 
 import functools
-import io
 import types
 
 import pandas as pd
@@ -16,7 +15,7 @@ from ..report.diff import diff_against
 from ..report.frames import CHANGE_COLUMNS, change_rows
 from ..rules import load_rules, rule_pack_version
 from ..snapshots import list_snapshots, save_snapshot, snapshot_dir
-from ..tables import write_csv, write_xlsx
+from ..tables import csv_bytes, xlsx_bytes
 from . import state
 from .common import as_of_picker, download, guarded, plain, store_caption, table_height
 
@@ -49,16 +48,8 @@ def _changes(version: str, as_of, snap) -> tuple[pd.DataFrame, object]:
     return state.memo("changes", (version, as_of, str(snap.path), snap.created), build, keep=4)
 
 
-def _csv(df: pd.DataFrame) -> bytes:
-    buf = io.BytesIO()
-    write_csv(df, buf)
-    return buf.getvalue()
-
-
 def _xlsx(df: pd.DataFrame) -> bytes:
-    buf = io.BytesIO()
-    write_xlsx({"Changes since snapshot": df}, buf)
-    return buf.getvalue()
+    return xlsx_bytes({"Changes since snapshot": df})
 
 
 def _save(version: str, as_of) -> None:
@@ -135,7 +126,7 @@ def page() -> None:
     event = st.dataframe(shown, key="chg_table", on_select="rerun", selection_mode="single-row", hide_index=True,
                          width="stretch", height=table_height(len(shown)))
     c1, c2 = st.columns(2)
-    download(c1, "Download the changes (CSV)", functools.partial(_csv, shown), f"changes-since-{snap.name}.csv",
+    download(c1, "Download the changes (CSV)", functools.partial(csv_bytes, shown), f"changes-since-{snap.name}.csv",
              "text/csv", "dl_changes_csv", rows=len(shown), icon=":material/download:")
     download(c2, "Download the changes (XLSX)", functools.partial(_xlsx, shown), f"changes-since-{snap.name}.xlsx",
              XLSX, "dl_changes_xlsx", rows=len(shown), icon=":material/download:")

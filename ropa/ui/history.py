@@ -3,27 +3,18 @@ findings it added and resolved as of the evaluation date; filter, export the aud
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 import pandas as pd
 import streamlit as st
 
 from .. import revisions
-from ..tables import write_csv, write_xlsx
+from ..tables import csv_bytes, xlsx_bytes
 from . import edit, state
 from .common import as_of_picker, guarded, plain, store_caption
 
 
-def _csv(df: pd.DataFrame) -> bytes:
-    buf = io.BytesIO()
-    write_csv(df, buf)
-    return buf.getvalue()
-
-
 def _xlsx(df: pd.DataFrame) -> bytes:
-    buf = io.BytesIO()
-    write_xlsx({"Audit log": df}, buf)
-    return buf.getvalue()
+    return xlsx_bytes({"Audit log": df})
 
 
 def _journal(version: str) -> list[revisions.Revision]:
@@ -94,7 +85,7 @@ def page() -> None:
     event = st.dataframe(log, key="history_table", on_select="rerun", selection_mode="single-row",
                          hide_index=True, width="stretch")
     d1, d2 = st.columns(2)
-    d1.download_button("Audit log (CSV)", lambda: _csv(log), "audit-log.csv", "text/csv", key="dl_history_csv",
+    d1.download_button("Audit log (CSV)", lambda: csv_bytes(log), "audit-log.csv", "text/csv", key="dl_history_csv",
                        on_click="ignore", icon=":material/download:")
     d2.download_button("Audit log (XLSX)", lambda: _xlsx(log), "audit-log.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_history_xlsx",

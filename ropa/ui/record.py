@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import functools
-import io
 
 import pandas as pd
 import streamlit as st
 
 from .. import art30, views
-from ..tables import write_csv, write_xlsx
+from ..tables import csv_bytes, xlsx_bytes
 from . import edit, state
 from .common import download, guarded, store_caption, table_height
 
@@ -16,23 +15,11 @@ from .common import download, guarded, store_caption, table_height
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _csv(df: pd.DataFrame) -> bytes:
-    buf = io.BytesIO()
-    write_csv(df, buf)
-    return buf.getvalue()
-
-
-def _xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
-    buf = io.BytesIO()
-    write_xlsx(sheets, buf)
-    return buf.getvalue()
-
-
 def _whole_record(version: str) -> bytes:
     """The whole record as XLSX: built from a full export, so only when someone asks for it."""
     with state.reading() as store:
         sheets = art30.record_sheets(views.build_network(store.export()))
-    return _xlsx(sheets)
+    return xlsx_bytes(sheets)
 
 
 def _controller_part(version: str, controller: str) -> pd.DataFrame:
@@ -106,9 +93,9 @@ def page() -> None:
             st.dataframe(part.drop(columns=["(a) controller"]), hide_index=True, width="stretch", key="rec_table_1", height=table_height(len(part)))
             safe = "".join(c if c.isalnum() else "-" for c in who).strip("-").lower() or "controller"
             c1, c2 = st.columns(2)
-            download(c1, f"Download {who}'s record (CSV)", functools.partial(_csv, part), f"art30-1-{safe}.csv",
+            download(c1, f"Download {who}'s record (CSV)", functools.partial(csv_bytes, part), f"art30-1-{safe}.csv",
                      "text/csv", "dl_ctrl_csv", rows=len(part), icon=":material/download:")
-            download(c2, f"Download {who}'s record (XLSX)", functools.partial(_xlsx, {"Art. 30(1)": part}),
+            download(c2, f"Download {who}'s record (XLSX)", functools.partial(xlsx_bytes, {"Art. 30(1)": part}),
                      f"art30-1-{safe}.xlsx", XLSX, "dl_ctrl_xlsx", rows=len(part), icon=":material/download:")
     with tab2:
         if not processors:
@@ -121,7 +108,7 @@ def page() -> None:
                            "from the controllers' records; a processor's own security measures are not in them. "
                            "Every processor is in the whole record (download above).")
                 st.dataframe(part, hide_index=True, width="stretch", key="rec_table_2", height=table_height(len(part)))
-                download(st, "Download this Art. 30(2) record (CSV)", functools.partial(_csv, part), "art30-2.csv",
+                download(st, "Download this Art. 30(2) record (CSV)", functools.partial(csv_bytes, part), "art30-2.csv",
                          "text/csv", "dl_proc_csv", rows=len(part), icon=":material/download:")
     st.caption(f"{cat.counts.get('activities', 0)} processing activities and {cat.counts.get('organisations', 0)} "
                "organisations in the stored RoPA.")
