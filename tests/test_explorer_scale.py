@@ -107,7 +107,7 @@ def test_findings_table_shows_one_page_at_a_time(findings):
     assert len(first) == PAGE_SIZE
 
     def keys(df):
-        return [(r.rule, r.controller, r.importer or "", r.reason) for r in df.itertuples()]
+        return [(r.title, r.controller, r.importer or "", r.reason) for r in df.itertuples()]
 
     def expected(part):
         return [(f["title"], f["controller"], f["importer"] or "", f["reason"]) for f in part]  # rules by title
