@@ -14,9 +14,9 @@ own, so peak RSS is per size:
 - the rule pack (``rules.run_rule`` per rule, then ``finalise``, as ``evaluate`` does),
   per rule and in total, on the store opened read-only as the explorer does;
 - the Graph page's view of a large vendor: the findings indexed once per evaluation
-  (``views.FindingIndex``, cached by the explorer), then per click the 2-hop neighbourhood
+  (``overlay.FindingIndex``, cached by the explorer), then per click the 2-hop neighbourhood
   of the vendor with the most incoming relationships read from the store
-  (``views.neighbourhood``: node cap, one edge per pair and type with a count) and its
+  (``neighbourhood``: node cap, one edge per pair and type with a count) and its
   pyvis page (``render.network_html``), wall and CPU;
 - the report (``report.build_report``, then ``render`` to HTML and to XLSX), each step
   under its own limit: one that fails or runs over is shown as stopped, the rest still run;
@@ -175,7 +175,8 @@ def run_child(args) -> None:
     import pandas as pd
     import pyarrow.csv as pacsv
 
-    from ropa import views
+    from ropa import network, overlay
+    from ropa.browse.neighbourhood import neighbourhood
     from ropa.backends import open_backend
     from ropa.findings import finalise
     from ropa.formats import read_path
@@ -293,24 +294,24 @@ def run_child(args) -> None:
         top = store.run("MATCH ()-[h:DISCLOSES_TO|ENGAGES]->(o:Organisation) "
                         "RETURN o.id AS id, count(h) AS n ORDER BY n DESC, id LIMIT 1")
         vendor, n_in = top[0]["id"], int(top[0]["n"])
-        node = views.node_key("Organisation", vendor)
+        node = network.node_key("Organisation", vendor)
         # Once per evaluation (the explorer caches it): the findings indexed by what they name,
         # with the activities' names (the explorer's catalogue has them).
         from ropa import browse
         cpu = time.process_time()
-        index, t_index = timed(lambda: views.FindingIndex(findings_dicts, [
+        index, t_index = timed(lambda: overlay.FindingIndex(findings_dicts, [
             (a["id"], a["name"], a["controller"]) for a in browse.run(store, "activities")]))
         rec.put("neighbourhood: finding index (once per evaluation)", t_index, cpu=time.process_time() - cpu)
-        # Per click: views.neighbourhood reads the 2-hop neighbourhood from the store, capped at
+        # Per click: neighbourhood reads the 2-hop neighbourhood from the store, capped at
         # the node cap, one edge per (source, target, type) with a count; then the pyvis page.
         cpu = time.process_time()
-        (drawn, note), t_build = timed(lambda: views.neighbourhood(store, node, 2, index))
+        (drawn, note), t_build = timed(lambda: neighbourhood(store, node, 2, index))
         cpu_build = time.process_time() - cpu
         cpu = time.process_time()
         page, t_render = timed(lambda: network_html(drawn))
         cpu_render = time.process_time() - cpu
         rec.put("neighbourhood view: build", t_build, cpu=cpu_build, vendor=vendor, incoming=n_in,
-                how="views.neighbourhood (from the store, parallel hops counted per pair)",
+                how="neighbourhood (from the store, parallel hops counted per pair)",
                 nodes=drawn.number_of_nodes(), edges=drawn.number_of_edges(),
                 hops=sum(d.get("count", 1) for *_, d in drawn.edges(data=True)), capped=note is not None)
         rec.put("neighbourhood view: render", t_render, cpu=cpu_render, bytes=len(page), nodes=drawn.number_of_nodes())

@@ -121,9 +121,10 @@ def render_times(base: str, timeout: float = 180, rounds=("cold", "warm")) -> di
 
 
 def library_times() -> dict[str, float]:
-    from ropa import art30, views
+    from ropa import art30, network, overlay, views
     from ropa.render import network_html
     from ropa.rules import evaluate
+    from ropa.transfers import build_register, register_frame
     from ropa.samples import sample_graph
     from ropa.workspace import EmbeddedWorkspace
     from ropa.worldmap import world_svg
@@ -151,12 +152,17 @@ def library_times() -> dict[str, float]:
 
         def rules():
             with ws.reading() as s:
-                return [f.to_dict() for f in evaluate(s, dt.date.today())]
-        findings = timed("evaluate the rule pack", rules)
-    g = timed("build the network", lambda: views.build_network(rg))
-    a = timed("annotate with findings", lambda: views.annotate(g, findings))
-    timed("transfers table", lambda: views.transfers_frame(a))
-    layers = timed("map layers", lambda: views.map_layers(a))
+                return evaluate(s, dt.date.today())
+        found = timed("evaluate the rule pack", rules)
+        findings = [f.to_dict() for f in found]
+
+        def transfers():
+            with ws.reading() as s:
+                return register_frame(build_register(s, dt.date.today(), found))
+        timed("transfer register and table", transfers)
+    g = timed("build the network", lambda: network.build_network(rg))
+    a = timed("annotate with findings", lambda: overlay.annotate(g, findings))
+    layers = timed("map layers", lambda: overlay.map_layers(a))
     timed("world map SVG", lambda: world_svg(layers["fill"], layers["labels"], legend=layers["legend"]))
     lean = views.without_details(a)
     timed(f"pyvis page, {lean.number_of_nodes()} nodes", lambda: network_html(lean))

@@ -14,7 +14,7 @@ row per processing activity, one column per point (a)-(g));
 sub-processor, derived from the controllers' records (one row per processor
 and controller it acts for). Fields follow shared/reference/gdpr-facts.md
 §6 (GDPR Art. 30, confidence C). Both read the network of
-:func:`ropa.views.build_network`; :func:`record_sheets` names the sheets for
+:func:`ropa.network.build_network`; :func:`record_sheets` names the sheets for
 the XLSX export (:func:`ropa.tables.write_xlsx`).
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ import pandas as pd
 from .schema import HOP_TYPES
 from .transfers import mechanism_summary
 from .special import article_label, condition_label
-from .views import mechanism_text
+from .overlay import mechanism_text
 
 NOT_RECORDED = "not recorded"
 
@@ -157,7 +157,7 @@ def build_records(tables: dict[str, dict[str, list]], lines: dict[tuple[str, str
 
 def _network_tables(g: nx.MultiDiGraph) -> tuple[dict[str, dict[str, list]], dict[tuple[str, str], list[str]]]:
     """The stored tables :func:`build_records` reads, and the lines (e), from a network the explorer drew
-    (:func:`ropa.views.build_network`): a restricted transfer is a hop into an importer that processes data
+    (:func:`ropa.network.build_network`): a restricted transfer is a hop into an importer that processes data
     outside the EEA, one line per such country, worded as the register words it."""
     from .reference import load_mechanisms
     mech = load_mechanisms().set_index("id")
@@ -283,7 +283,7 @@ def controller_record(g: nx.MultiDiGraph, controller: str | None = None) -> pd.D
     :func:`network_records`, formatted by :func:`controller_rows` (as the report's annex).
 
     >>> from ropa.samples import example_graph
-    >>> from ropa.views import build_network
+    >>> from ropa.network import build_network
     >>> r = controller_record(build_network(example_graph()))
     >>> r.loc[r["activity"] == "Newsletter", "(e) transfers to third countries (country: safeguard)"].item()
     'United States (Mail Blast LLC): EU-US Privacy Shield (invalidated), dated 2019-02-01'
@@ -298,7 +298,7 @@ def processor_record(g: nx.MultiDiGraph, processor: str | None = None) -> pd.Dat
     register, so (d) is "not recorded" unless a future import brings them.
 
     >>> from ropa.samples import example_graph
-    >>> from ropa.views import build_network
+    >>> from ropa.network import build_network
     >>> r = processor_record(build_network(example_graph()))
     >>> r.loc[r["(a) processor"] == "Agenda Cloud GmbH", "(c) transfers to third countries (country: safeguard)"].item()
     'SMS Relay Inc (United States): Standard Contractual Clauses (2021) (2023-04-01)'

@@ -10,7 +10,7 @@ and edge data reach the page only as JSON (``tojson`` escapes ``<``, ``>``,
 ``&`` and quotes), and vis-network 9 shows string tooltips as text.
 
 Nodes are shaped and coloured by type, hop edges coloured (and dashed) by
-verdict; a route marked by :func:`ropa.views.route_subgraph` is drawn bold
+verdict; a route marked by :func:`ropa.routes.route_subgraph` is drawn bold
 with everything else faded.
 """
 from __future__ import annotations

@@ -177,7 +177,7 @@ def test_graph_filter_changes_what_is_drawn():
 
 
 def test_graph_focus_on_an_activity_follows_its_data_downstream_left_to_right(scratch_store):
-    from ropa import browse, views
+    from ropa import browse, network
     from ropa.backends.embedded import EmbeddedBackend
     at = ok(app("graph"))
     with EmbeddedBackend(scratch_store, read_only=True) as s:
@@ -186,7 +186,7 @@ def test_graph_focus_on_an_activity_follows_its_data_downstream_left_to_right(sc
     focus = at.selectbox(key="g_focus")
     assert len(set(focus.options)) == len(focus.options)  # two controllers' "Newsletter" told apart
     assert "Newsletter (activity of RAIDBOXES GmbH)" in focus.options
-    focus.set_value(views.node_key("Activity", act_id)).run()
+    focus.set_value(network.node_key("Activity", act_id)).run()
     nodes = drawn_nodes(frames(ok(at))[0])
     by_label = {n["label"]: n for n in nodes}
     assert {"Newsletter", "RAIDBOXES GmbH", "ActiveCampaign", "United States"} <= set(by_label)

@@ -159,11 +159,11 @@ def test_html_report_shows_the_payloads_as_text(store, tmp_path):
 
 
 def test_graph_page_carries_the_payloads_only_as_escaped_json(store):
-    from ropa import views
+    from ropa import network, overlay
     from ropa.render import network_html
     from ropa.rules import evaluate
     with EmbeddedBackend(store, read_only=True) as s:
-        g = views.annotate(views.build_network(s.export()), evaluate(s, TODAY))
+        g = overlay.annotate(network.build_network(s.export()), evaluate(s, TODAY))
     page = network_html(g)
     for raw in ("<script>alert(1)", "<img src=x", "onerror=alert(1)>"):
         assert raw not in page, raw

@@ -253,11 +253,11 @@ def test_generated_registers_agree_between_ropa_transfers_and_the_report(tmp_pat
 def test_one_art30_builder_for_the_record_page_and_the_report_annex(path):
     """The Record page (a network the explorer drew) and the report's annex (the stored tables) give the same
     Art. 30(1) table, word for word, including the transfers line (e) in the register's words."""
-    from ropa import art30, views
+    from ropa import art30, network
     with EmbeddedBackend(None) as s:
         s.replace(read_path(str(path)))
         report = build_report(s, TODAY)
-        net = views.build_network(s.export())
+        net = network.build_network(s.export())
     page = art30.controller_record(net)
     annex = art30.controller_rows(report.records)
     assert len(page) == len(report.records) > 0

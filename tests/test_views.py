@@ -11,7 +11,9 @@ import pytest
 
 from ropa.palette import VERDICT_COLOURS
 from ropa.transfers import VERDICTS
-from ropa import art30, browse, views
+from ropa import art30, browse, narrow, network, overlay, routes, views
+from ropa.browse.neighbourhood import neighbourhood
+from oracles.network_views import filter_options, overview_counts, transfers_frame
 from ropa.backends.embedded import EmbeddedBackend
 from ropa.findings import SEVERITY_RANK
 from ropa.formats.register import read_register
@@ -35,15 +37,15 @@ def _evaluated(graph, as_of):
 @pytest.fixture(scope="module")
 def sample():
     rg, findings = _evaluated(sample_graph(), TODAY)
-    g = views.build_network(rg)
-    return g, views.annotate(g, findings), findings
+    g = network.build_network(rg)
+    return g, overlay.annotate(g, findings), findings
 
 
 @pytest.fixture(scope="module")
 def example():
     rg, findings = _evaluated(example_graph(), TODAY)
-    g = views.build_network(rg)
-    return g, views.annotate(g, findings), findings
+    g = network.build_network(rg)
+    return g, overlay.annotate(g, findings), findings
 
 
 def _names(g, label):
@@ -52,8 +54,8 @@ def _names(g, label):
 
 def test_every_finding_lands_on_the_graph(sample):
     _, a, findings = sample
-    placed = {views.finding_identity(f) for _, d in a.nodes(data=True) for f in d["findings"]}
-    assert {views.finding_identity(f) for f in findings} <= placed
+    placed = {overlay.finding_identity(f) for _, d in a.nodes(data=True) for f in d["findings"]}
+    assert {overlay.finding_identity(f) for f in findings} <= placed
 
 
 def test_hop_findings_land_on_their_own_hop(sample):
@@ -71,7 +73,7 @@ def test_hop_findings_land_on_their_own_hop(sample):
 @pytest.mark.parametrize("as_of, us_colour", [(TODAY, "#c62828"), (BEFORE_SCHREMS_II, None)])
 def test_map_colours_the_us_by_privacy_shield_only_after_schrems_ii(as_of, us_colour):
     rg, findings = _evaluated(sample_graph(), as_of)
-    layers = views.map_layers(views.annotate(views.build_network(rg), findings))
+    layers = overlay.map_layers(overlay.annotate(network.build_network(rg), findings))
     assert "US" in layers["fill"]
     ps = "Transfer relies on the invalidated Privacy Shield" in layers["labels"]["US"]
     assert ps == (as_of == TODAY)
@@ -82,8 +84,8 @@ def test_map_colours_the_us_by_privacy_shield_only_after_schrems_ii(as_of, us_co
 
 def test_transfers_are_the_hops_abroad_worst_first(sample):
     _, a, _ = sample
-    tf = views.transfers_frame(a)
-    assert len(tf) == views.overview_counts(a)["restricted_transfers"] > 0
+    tf = transfers_frame(a)
+    assert len(tf) == overview_counts(a)["restricted_transfers"] > 0
     order = {label: i for i, label in enumerate(VERDICTS.values())}
     ranks = [order[v] for v in tf["verdict"]]
     assert ranks == sorted(ranks)
@@ -95,7 +97,7 @@ def test_transfers_are_the_hops_abroad_worst_first(sample):
 
 def test_transfer_without_finding_is_ok(example):
     _, a, _ = example
-    tf = views.transfers_frame(a).set_index("importer")
+    tf = transfers_frame(a).set_index("importer")
     assert tf.loc["Mail Blast LLC", "verdict"] == "No valid basis"
     assert tf.loc["SMS Relay Inc", "verdict"] == "Action needed"  # the chain finding is medium
 
@@ -103,10 +105,10 @@ def test_transfer_without_finding_is_ok(example):
 def test_onward_chain_route_runs_through_the_subprocessor(example):
     _, a, findings = example
     chain = next(f for f in findings if f["rule"] == "onward_transfer_chain")
-    route = views.finding_route(a, chain)
+    route = routes.finding_route(a, chain)
     assert [a.nodes[n]["name"] for n in route] == [
         "Voorbeeld Zorg BV", "Patient appointments", "Agenda Cloud GmbH", "SMS Relay Inc", "United States"]
-    sub = views.route_subgraph(a, route)
+    sub = routes.route_subgraph(a, route)
     bold = [(a.nodes[u]["name"], a.nodes[v]["name"]) for u, v, d in sub.edges(data=True) if d["highlight"]]
     assert ("Agenda Cloud GmbH", "SMS Relay Inc") in bold and len(bold) == 4
     assert "Germany" in _names(sub, "Country")  # context: where the route's organisations sit
@@ -115,18 +117,18 @@ def test_onward_chain_route_runs_through_the_subprocessor(example):
 def test_route_of_an_activity_finding_is_controller_and_activity(sample):
     _, a, findings = sample
     f = next(f for f in findings if f["rule"] == "incomplete_record")
-    assert [a.nodes[n]["label"] for n in views.finding_route(a, f)] == ["Organisation", "Activity"]
+    assert [a.nodes[n]["label"] for n in routes.finding_route(a, f)] == ["Organisation", "Activity"]
 
 
 @pytest.mark.parametrize("flt, expect_activities, absent", [
-    (views.GraphFilter(countries=("US",)), {"Newsletter", "Patient appointments"}, "Arbo Dienst BV"),
-    (views.GraphFilter(min_severity="high"), {"Newsletter"}, "Agenda Cloud GmbH"),
-    (views.GraphFilter(min_severity="medium"), {"Newsletter", "Patient appointments", "Occupational health checks"},
+    (narrow.GraphFilter(countries=("US",)), {"Newsletter", "Patient appointments"}, "Arbo Dienst BV"),
+    (narrow.GraphFilter(min_severity="high"), {"Newsletter"}, "Agenda Cloud GmbH"),
+    (narrow.GraphFilter(min_severity="medium"), {"Newsletter", "Patient appointments", "Occupational health checks"},
      None),
 ])
 def test_filters_keep_matching_flows(example, flt, expect_activities, absent):
     _, a, _ = example
-    shown = views.filter_network(a, flt)
+    shown = narrow.filter_network(a, flt)
     assert set(_names(shown, "Activity")) == expect_activities
     if absent:
         assert absent not in _names(shown, "Organisation")
@@ -134,9 +136,9 @@ def test_filters_keep_matching_flows(example, flt, expect_activities, absent):
 
 def test_country_filter_prunes_branches_that_stay_home(sample):
     _, a, _ = sample
-    raid = next(k for k, n in views.filter_options(a)["controllers"] if n == "RAIDBOXES GmbH")
-    everything = views.filter_network(a, views.GraphFilter(controllers=(raid,)))
-    to_us = views.filter_network(a, views.GraphFilter(controllers=(raid,), countries=("US",)))
+    raid = next(k for k, n in filter_options(a)["controllers"] if n == "RAIDBOXES GmbH")
+    everything = narrow.filter_network(a, narrow.GraphFilter(controllers=(raid,)))
+    to_us = narrow.filter_network(a, narrow.GraphFilter(controllers=(raid,), countries=("US",)))
     assert 0 < to_us.number_of_nodes() < everything.number_of_nodes()
     for u, v, d in to_us.edges(data=True):
         if d["type"] in ("DISCLOSES_TO", "ENGAGES"):  # every kept hop leads to the US
@@ -147,8 +149,8 @@ def test_country_filter_prunes_branches_that_stay_home(sample):
 @pytest.mark.parametrize("name", ["categories", "subjects"])
 def test_category_and_subject_filters_show_only_the_chosen(sample, name):
     _, a, _ = sample
-    key, _ = views.filter_options(a)[name][0]
-    shown = views.filter_network(a, views.GraphFilter(**{name: (key,)}))
+    key, _ = filter_options(a)[name][0]
+    shown = narrow.filter_network(a, narrow.GraphFilter(**{name: (key,)}))
     label = "DataCategory" if name == "categories" else "DataSubject"
     assert [n for n, d in shown.nodes(data=True) if d["label"] == label] == [key]
     acts = [n for n, d in shown.nodes(data=True) if d["label"] == "Activity"]
@@ -157,7 +159,7 @@ def test_category_and_subject_filters_show_only_the_chosen(sample, name):
 
 def test_focus_depth_grows(sample):
     _, a, _ = sample
-    sizes = [views.focus(a, "Country:US", d).number_of_nodes() for d in (1, 2, 3)]
+    sizes = [narrow.focus(a, "Country:US", d).number_of_nodes() for d in (1, 2, 3)]
     assert sizes[0] < sizes[1] < sizes[2] <= a.number_of_nodes()
 
 
@@ -174,7 +176,7 @@ def test_limit_drops_details_then_refuses(sample):
 
 def test_overview_counts_of_the_sample(sample):
     _, a, _ = sample
-    c = views.overview_counts(a)
+    c = overview_counts(a)
     assert c["controllers"] == 5 and c["activities"] == 50 and c["restricted_transfers"] == 26
 
 
@@ -216,8 +218,8 @@ def test_drawing_loads_nothing_from_outside(example):
 
 def test_drawing_carries_every_node_and_the_legend(example):
     _, a, findings = example
-    route = views.finding_route(a, next(f for f in findings if f["rule"] == "onward_transfer_chain"))
-    page = network_html(views.with_route(a, a, route))
+    route = routes.finding_route(a, next(f for f in findings if f["rule"] == "onward_transfer_chain"))
+    page = network_html(routes.with_route(a, a, route))
     data = page.split("new vis.DataSet(", 1)[1]
     assert data.count('"id":') >= a.number_of_nodes()
     for text in ("Controller", "Processing activity", "No valid basis", "the selected finding"):
@@ -226,8 +228,8 @@ def test_drawing_carries_every_node_and_the_legend(example):
 
 def test_the_legend_draws_each_node_in_the_shape_the_canvas_uses(example):
     _, a, findings = example
-    route = views.finding_route(a, next(f for f in findings if f["rule"] == "onward_transfer_chain"))
-    page = network_html(views.with_route(a, a, route))
+    route = routes.finding_route(a, next(f for f in findings if f["rule"] == "onward_transfer_chain"))
+    page = network_html(routes.with_route(a, a, route))
     drawn = json.loads(page.split("new vis.DataSet(", 1)[1].split(");\n", 1)[0])
     legend = page.split('<div id="legend">', 1)[1]
     nodes_part = legend.split("<b>Data flows:</b>")[0]
@@ -245,7 +247,7 @@ def _shape(g):
                  tuple(d.get("subjects") or ()), d.get("severity"), len(d.get("findings") or ()))
              for k, d in g.nodes(data=True)}
     edges = sorted((u, v, d["type"], d["count"], str(sorted(d["props"].items())), d.get("transfer"), d.get("verdict"),
-                    d.get("severity"), sorted(views.finding_identity(f) for f in d["findings"]),
+                    d.get("severity"), sorted(overlay.finding_identity(f) for f in d["findings"]),
                     [(h["activity"], h["mechanism"], h["row"], h["severity"]) for h in d.get("hops", [])])
                    for u, v, d in g.edges(data=True))
     return nodes, edges
@@ -259,7 +261,7 @@ def generated():
     store = EmbeddedBackend(None)
     store.replace(read_register(io.BytesIO(buf.getvalue().encode("utf-8")), "gen.csv"))
     findings = [f.to_dict() for f in evaluate(store, TODAY)]
-    whole = views.without_details(views.annotate(views.build_network(store.export()), findings))
+    whole = views.without_details(overlay.annotate(network.build_network(store.export()), findings))
     yield store, whole, findings
     store.close()
 
@@ -276,7 +278,7 @@ def test_collapse_draws_parallel_hops_as_one_edge_with_a_count(generated):
         assert d["count"] == len(group)
         merged = {id(f) for e in group for f in e["findings"]}
         assert {id(f) for f in d["findings"]} == merged
-        assert d["severity"] == views.worst_severity(f["severity"] for e in group for f in e["findings"])
+        assert d["severity"] == network.worst_severity(f["severity"] for e in group for f in e["findings"])
         if t in HOP_TYPES:
             assert d["verdict"] == min((e["verdict"] for e in group), key=list(VERDICT_COLOURS).index)
             assert len(d["hops"]) == min(len(group), views.HOP_SAMPLE)
@@ -301,21 +303,21 @@ def test_neighbourhood_counts_parallel_hops_in_the_store_as_collapse_does(genera
     busiest = sorted(hops_in, key=hops_in.get)[-3:]
     controller = next(n for n, d in whole.nodes(data=True) if d.get("controller"))
     acts = browse.run(store, "activities")  # as the explorer's catalogue holds them
-    index = views.FindingIndex(findings, [(a["id"], a["name"], a["controller"]) for a in acts])
+    index = overlay.FindingIndex(findings, [(a["id"], a["name"], a["controller"]) for a in acts])
     checked = 0
     for node in busiest + [controller, "Country:US"]:
         for depth in (1, 2):
-            want = views.collapse(views.focus(whole, node, depth))
+            want = views.collapse(narrow.focus(whole, node, depth))
             if want.number_of_nodes() > views.NODE_CAP:
                 continue
             for given in (findings, index):
-                got, note = views.neighbourhood(store, node, depth, given)
+                got, note = neighbourhood(store, node, depth, given)
                 assert note is None
                 assert _shape(got) == _shape(want), (node, depth)
             checked += 1
     assert checked >= 6
     # the busiest vendor's edges stand for many hops: one drawn edge each
-    got, _ = views.neighbourhood(store, busiest[-1], 1, index)
+    got, _ = neighbourhood(store, busiest[-1], 1, index)
     assert max(d["count"] for *_, d in got.edges(data=True)) > views.HOP_SAMPLE
 
 
@@ -324,13 +326,13 @@ def test_neighbourhood_from_the_store_is_the_focus_of_the_whole_network(details)
     with EmbeddedBackend(None) as store:
         store.replace(sample_graph())
         findings = [f.to_dict() for f in evaluate(store, TODAY)]
-        full = views.annotate(views.build_network(store.export()), findings)
+        full = overlay.annotate(network.build_network(store.export()), findings)
         whole = full if details else views.without_details(full)
         checked = 0
         for node in sorted(whole.nodes):
             for depth in (1, 2):
-                got, note = views.neighbourhood(store, node, depth, findings, details=details)
-                want = views.collapse(views.focus(whole, node, depth))
+                got, note = neighbourhood(store, node, depth, findings, details=details)
+                want = views.collapse(narrow.focus(whole, node, depth))
                 assert note is None
                 assert _shape(got) == _shape(want), (node, depth)
                 checked += 1
@@ -342,13 +344,13 @@ def test_neighbourhood_keeps_the_nearest_nodes_under_the_cap(sample):
     hub = max((n for n, d in g.nodes(data=True) if d["label"] == "Country"), key=g.degree)
     with EmbeddedBackend(None) as store:
         store.replace(sample_graph())
-        whole, note = views.neighbourhood(store, hub, 2, findings)
-        near = set(views.neighbourhood(store, hub, 1, findings)[0].nodes)
+        whole, note = neighbourhood(store, hub, 2, findings)
+        near = set(neighbourhood(store, hub, 1, findings)[0].nodes)
         cap = len(near) + 2
         assert note is None and len(whole) > cap
-        capped, note = views.neighbourhood(store, hub, 2, findings, cap=cap)
+        capped, note = neighbourhood(store, hub, 2, findings, cap=cap)
     assert len(capped) == cap and near <= set(capped.nodes) and "nearest" in note
-    assert views.neighbourhood(EmbeddedBackend(None), "Organisation:nobody", 2)[0].number_of_nodes() == 0
+    assert neighbourhood(EmbeddedBackend(None), "Organisation:nobody", 2)[0].number_of_nodes() == 0
 
 
 def test_a_capped_neighbourhood_keeps_the_most_joined_nodes_of_each_ring_on_every_run(generated):
@@ -369,12 +371,12 @@ def test_a_capped_neighbourhood_keeps_the_most_joined_nodes_of_each_ring_on_ever
     cap = 5
     want1 = {hub} | busiest(ring1, {hub}, cap - 1)
     assert len({joined(v, {hub}) for v in ring1}) > 2  # the edge counts differ: the order matters
-    got, note = views.neighbourhood(store, hub, 1, cap=cap)
+    got, note = neighbourhood(store, hub, 1, cap=cap)
     assert set(got.nodes) == want1 and "nearest" in note
     # the cap cuts the second ring: the whole first ring, then the second's most joined to it
     cap = len(ring1) + 1 + len(ring2) // 2
     want2 = {hub} | ring1 | busiest(ring2, ring1, len(ring2) // 2)
-    got2 = set(views.neighbourhood(store, hub, 2, cap=cap)[0].nodes)
+    got2 = set(neighbourhood(store, hub, 2, cap=cap)[0].nodes)
     assert got2 == want2
     # the same nodes from a store that holds the same RoPA written in the opposite order
     graph = store.export()
@@ -382,14 +384,14 @@ def test_a_capped_neighbourhood_keeps_the_most_joined_nodes_of_each_ring_on_ever
                         {k: df.iloc[::-1].reset_index(drop=True) for k, df in graph.rels.items()})
     with EmbeddedBackend(None) as other:
         other.replace(flipped)
-        assert set(views.neighbourhood(other, hub, 1, cap=5)[0].nodes) == want1
-        assert set(views.neighbourhood(other, hub, 2, cap=cap)[0].nodes) == want2
+        assert set(neighbourhood(other, hub, 1, cap=5)[0].nodes) == want1
+        assert set(neighbourhood(other, hub, 2, cap=cap)[0].nodes) == want2
 
 
 def test_the_art30_record_cites_special_data_and_the_art9_condition_as_the_gdpr_does():
     from ropa.samples import EXAMPLE_REGISTER
     g = read_register(io.BytesIO(EXAMPLE_REGISTER.read_bytes()), "clinic.csv")
-    record = art30.controller_record(views.build_network(g))
+    record = art30.controller_record(network.build_network(g))
     row = record[record["activity"] == "Occupational health checks"].iloc[0]
     assert row["legal basis"] == "legal obligation; condition Art. 9(2)(h)"
     assert row["(c) special categories (Art. 9, 10)"] == "health data (Art. 9)"

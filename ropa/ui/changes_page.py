@@ -8,7 +8,7 @@ import types
 import pandas as pd
 import streamlit as st
 
-from .. import views
+from .. import overlay
 from ..errors import InputError
 from ..findings import Finding
 from ..report.diff import diff_against
@@ -78,7 +78,7 @@ def _open(row: pd.Series) -> None:
         for f in state.findings(state.version(), st.session_state["as_of"]):
             if (f["rule"], f.get("controller") or "", f.get("activity") or "", f.get("subject") or "") == \
                     (row["rule"], row["controller"], row["activity"], row["subject"]):
-                st.session_state["graph_highlight"] = list(views.finding_identity(f))
+                st.session_state["graph_highlight"] = list(overlay.finding_identity(f))
                 break
         st.switch_page(page_for("graph"))
 

@@ -4,15 +4,16 @@ Nothing here builds the whole graph: the filters pick activities on the catalogu
 (:func:`ropa.browse.candidate_activities`); when more than :data:`ropa.views.NODE_CAP`
 match, the page says so and draws nothing; otherwise it reads only their part of the
 store (:func:`ropa.browse.network`) and filters, focuses and caps it with
-:mod:`ropa.views` as before. Focusing on a node of a big RoPA reads the activities that
+:mod:`ropa.narrow` and :mod:`ropa.views`. Focusing on a node of a big RoPA reads the activities that
 touch that node; when even those are too many, the node's neighbourhood is read from the
-store (:func:`ropa.views.neighbourhood`, capped, parallel relationships counted per pair).
+store (:func:`ropa.neighbourhood`, capped, parallel relationships counted per pair).
 """
 from __future__ import annotations
 
 import streamlit as st
 
-from .. import browse, views
+from .. import browse, narrow, network, overlay, routes, views
+from ..browse.neighbourhood import neighbourhood
 from ..render import network_html
 from . import state
 from .common import as_of_picker, graph_frame, guarded, many_multiselect, plain, quote, store_caption
@@ -26,9 +27,9 @@ def _filter_options(version: str) -> dict[str, list[tuple[str, str]]]:
     def read():
         cat = state.catalogue(version)
         acts = cat.activities
-        ctrl = sorted({(views.node_key("Organisation", i), n) for i, n in zip(acts["controller_id"], acts["controller"])},
+        ctrl = sorted({(network.node_key("Organisation", i), n) for i, n in zip(acts["controller_id"], acts["controller"])},
                       key=lambda kv: (str(kv[1]).casefold(), kv[0]))
-        activities = sorted(((views.node_key("Activity", i), f"{n} ({c})")
+        activities = sorted(((network.node_key("Activity", i), f"{n} ({c})")
                              for i, n, c in zip(acts["id"], acts["name"], acts["controller"])),
                             key=lambda kv: (kv[1].casefold(), kv[0]))
         pl = cat.places
@@ -46,15 +47,15 @@ def _pick(name: str, title: str, options: list[tuple[str, str]], within: set[str
     return tuple(many_multiselect(st.sidebar, title, options, f"f_{name}"))
 
 
-def _filters(options: dict, cat: browse.Catalogue) -> views.GraphFilter:
+def _filters(options: dict, cat: browse.Catalogue) -> narrow.GraphFilter:
     st.sidebar.subheader("Filters")
     controllers = _pick("controllers", "Controller", options["controllers"])
     within = None
     if controllers:  # only the chosen controllers' activities
         ids = {k.split(":", 1)[1] for k in controllers}
         acts = cat.activities
-        within = {views.node_key("Activity", i) for i in acts["id"][acts["controller_id"].isin(ids)]}
-    flt = views.GraphFilter(
+        within = {network.node_key("Activity", i) for i in acts["id"][acts["controller_id"].isin(ids)]}
+    flt = narrow.GraphFilter(
         controllers=controllers,
         activities=_pick("activities", "Processing activity", options["activities"], within),
         categories=_pick("categories", "Data category", options["categories"]),
@@ -66,7 +67,7 @@ def _filters(options: dict, cat: browse.Catalogue) -> views.GraphFilter:
                                    help="Keep only the data flows (and activities) with a finding at least this "
                                         "severe.")
     if sev != "any":
-        flt = views.GraphFilter(**{**flt.__dict__, "min_severity": sev})
+        flt = narrow.GraphFilter(**{**flt.__dict__, "min_severity": sev})
     return flt
 
 
@@ -80,8 +81,8 @@ def _node_name(g, n: str, d: dict) -> str:
     return f"{d['name']} ({d['label']})"
 
 
-def _shown(net, flt: views.GraphFilter, details: bool):
-    shown = views.filter_network(net, flt)
+def _shown(net, flt: narrow.GraphFilter, details: bool):
+    shown = narrow.filter_network(net, flt)
     if not details:
         shown = views.without_details(shown, keep=flt.categories + flt.subjects)
     return shown
@@ -92,14 +93,14 @@ def _drawing(version, as_of, flt, details, universe, focus, depth, route_scope, 
     def draw():
         route_net = state.network(version, as_of, *route_scope) if route else None
         if universe is None:  # too many activities: only a route can be drawn
-            shown = views.route_subgraph(route_net, list(route))
+            shown = routes.route_subgraph(route_net, list(route))
         else:
             shown = _shown(state.network(version, as_of, universe), flt, details)
             if focus:
-                shown = views.flow_focus(shown, focus) if depth is None else views.focus(shown, focus, depth)
+                shown = narrow.flow_focus(shown, focus) if depth is None else narrow.focus(shown, focus, depth)
             if route:
-                shown = views.route_subgraph(route_net, list(route)) if only_route \
-                    else views.with_route(route_net, shown, list(route))
+                shown = routes.route_subgraph(route_net, list(route)) if only_route \
+                    else routes.with_route(route_net, shown, list(route))
         limited, note = views.limit(shown)
         if limited is None:
             return None, note, shown.number_of_nodes(), shown.number_of_edges()
@@ -167,17 +168,17 @@ def page() -> None:
     if wanted is not None:
         st.session_state["g_wanted"] = tuple(wanted)
     sent = st.session_state.get("g_wanted")
-    if sent is not None and not any(views.finding_identity(f) == sent for f in routed):
-        routed = [f for f in ev.findings if views.finding_identity(f) == sent][:1] + list(routed)
+    if sent is not None and not any(overlay.finding_identity(f) == sent for f in routed):
+        routed = [f for f in ev.findings if overlay.finding_identity(f) == sent][:1] + list(routed)
     if wanted is not None:
         for i, f in enumerate(routed):
-            if views.finding_identity(f) == tuple(wanted):
+            if overlay.finding_identity(f) == tuple(wanted):
                 st.session_state["g_highlight"] = i
     if st.session_state.get("g_highlight") is not None and st.session_state["g_highlight"] >= len(routed):
         st.session_state["g_highlight"] = None  # the findings changed (another date, an import)
     pick = c3.selectbox("Highlight a finding's route", list(range(len(routed))), key="g_highlight",
                         **({} if "g_highlight" in st.session_state else {"index": None}),
-                        format_func=lambda i: views.finding_label(routed[i]), placeholder="none",
+                        format_func=lambda i: overlay.finding_label(routed[i]), placeholder="none",
                         help="Draws the path of the finding (controller → activity → recipients → country) "
                              "in bold. Onward-transfer findings show the whole sub-processor chain.")
     finding = routed[pick] if pick is not None and pick < len(routed) else None
@@ -186,7 +187,7 @@ def page() -> None:
     if finding:
         acts, orgs = browse.finding_scope(cat, finding)
         route_scope = (tuple(acts), tuple(orgs))
-        route = tuple(views.finding_route(state.network(version, as_of, acts, orgs), finding))
+        route = tuple(routes.finding_route(state.network(version, as_of, acts, orgs), finding))
         if len(route) < 2:
             route = ()
     only_route = bool(route) and st.toggle("Show only this route", value=universe is None, key="g_only_route",
@@ -226,18 +227,18 @@ def page() -> None:
 
 def _around(version, as_of, cat, focus: str, depth: int, details: bool, touching: int) -> None:
     """A node too connected to draw with all its activities: its neighbourhood read from the store
-    (:func:`ropa.views.neighbourhood`: nearest first up to the node cap, one edge per pair and type
+    (:func:`ropa.neighbourhood`: nearest first up to the node cap, one edge per pair and type
     with a count), the findings indexed once per evaluation."""
     def index():
         acts = cat.activities
-        fi = views.FindingIndex(state.findings(version, as_of), zip(acts["id"], acts["name"], acts["controller"]))
+        fi = overlay.FindingIndex(state.findings(version, as_of), zip(acts["id"], acts["name"], acts["controller"]))
         fi.verdicts = state.evaluation(version, as_of).verdicts  # the register's, as every page shows them
         return fi
 
     def draw():
         fi = state.memo("finding index", (version, as_of), index, keep=2)
         with st.spinner("Reading the neighbourhood…"), state.reading() as store:
-            g, note = views.neighbourhood(store, focus, depth, fi, details=details)
+            g, note = neighbourhood(store, focus, depth, fi, details=details)
         hops = sum(d.get("count", 1) for *_, d in g.edges(data=True))
         return network_html(g, height=HEIGHT), note, g.number_of_nodes(), g.number_of_edges(), hops
     page_html, note, n, m, hops = state.memo("around", (version, as_of, focus, depth, details), draw, keep=16)

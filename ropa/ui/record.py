@@ -6,7 +6,7 @@ import functools
 import pandas as pd
 import streamlit as st
 
-from .. import art30, views
+from .. import art30, network
 from ..tables import csv_bytes, xlsx_bytes
 from . import edit, state
 from .common import download, guarded, store_caption, table_height
@@ -18,7 +18,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _whole_record(version: str) -> bytes:
     """The whole record as XLSX: built from a full export, so only when someone asks for it."""
     with state.reading() as store:
-        sheets = art30.record_sheets(views.build_network(store.export()))
+        sheets = art30.record_sheets(network.build_network(store.export()))
     return xlsx_bytes(sheets)
 
 
@@ -28,7 +28,7 @@ def _controller_part(version: str, controller: str) -> pd.DataFrame:
         cat = state.catalogue(version)
         acts = cat.activities["id"][cat.activities["controller_id"] == controller].tolist()
         net = state.network(version, None, acts, [controller])
-        return art30.controller_record(net, views.node_key("Organisation", controller))
+        return art30.controller_record(net, network.node_key("Organisation", controller))
     return state.memo("art30-1", (version, controller), read, keep=16)
 
 
@@ -38,7 +38,7 @@ def _processor_part(version: str, processor: str) -> pd.DataFrame:
         hops = state.catalogue(version).hops
         acts = hops["activity_id"][hops["importer_id"] == processor].unique().tolist()
         net = state.network(version, None, acts, [processor])
-        return art30.processor_record(net, views.node_key("Organisation", processor))
+        return art30.processor_record(net, network.node_key("Organisation", processor))
     return state.memo("art30-2", (version, processor), read, keep=16)
 
 

@@ -8,7 +8,7 @@ from typing import Callable
 import pandas as pd
 import streamlit as st
 
-from .. import browse, views
+from .. import browse, overlay, routes
 from ..browse import PAGE_SIZE
 from ..render import network_html
 from ..palette import SEVERITY_COLOURS, VERDICT_COLOURS, VERDICT_LABELS
@@ -100,11 +100,11 @@ def _details(net, route: list[str], lines: list[tuple[str, str]], evidence: str,
         quote(evidence, where)
         if finding is not None and st.button("Open this route in the Graph page", key="open_in_graph",
                                              icon=":material/hub:"):
-            st.session_state["graph_highlight"] = list(views.finding_identity(finding))
+            st.session_state["graph_highlight"] = list(overlay.finding_identity(finding))
             from .pages import page_for
             st.switch_page(page_for("graph"))
     with right:
-        sub = views.route_subgraph(net, route)
+        sub = routes.route_subgraph(net, route)
         if sub.number_of_nodes():
             graph_frame(network_html(sub, height=SUBGRAPH_HEIGHT, layout="flow"), SUBGRAPH_HEIGHT)
         else:
@@ -157,11 +157,11 @@ def page() -> None:
                      "findings.csv", "text/csv", "dl_findings", rows=len(shown), icon=":material/download:")
             if picked is not None:
                 f = findings[picked]
-                st.subheader(views.finding_label(f))
+                st.subheader(overlay.finding_label(f))
                 where = ", ".join(x for x in (f.get("source"), f"row {f['row']}" if f.get("row") else "") if x)
                 acts, orgs = browse.finding_scope(state.catalogue(version), f)
                 net = state.network(version, as_of, acts, orgs)
-                _details(net, views.finding_route(net, f),
+                _details(net, routes.finding_route(net, f),
                          [("Finding", f.get("title") or f["rule"]), ("Reason", f["reason"]),
                           ("Legal source", f["legal_source"]), ("Article", f.get("article", "")),
                           ("Remediation", f["remediation"])],
@@ -184,7 +184,7 @@ def page() -> None:
                 where = ", ".join(x for x in (t["source"], f"row {int(t['row'])}" if pd.notna(t["row"]) else "") if x)
                 net = state.network(version, as_of, [t["activity_id"]])
                 edge = browse.hop_edge(net, t)
-                _details(net, views.hop_route(net, edge) if edge else [],
+                _details(net, routes.hop_route(net, edge) if edge else [],
                          [("Activity", t["activity"]), ("Mechanism", t["mechanism"]),
                           ("Verdict", t["verdict"]), ("Findings", t["reason"] or "none"),
                           ("Legal source", t["legal_source"]), ("Remediation", t["remediation"])],

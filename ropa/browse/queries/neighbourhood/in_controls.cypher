@@ -1,0 +1,7 @@
+// Neighbourhood query: the pairs joined by CONTROLS into the Activity nodes $ids, with how many edges join
+// each pair (n), the most joined first, then by id: under $limit the same pairs on every run.
+MATCH (s:Organisation)-[:CONTROLS]->(d:Activity)
+WHERE d.id IN $ids
+RETURN s.id AS src, d.id AS dst, count(*) AS n
+ORDER BY n DESC, src, dst
+LIMIT $limit

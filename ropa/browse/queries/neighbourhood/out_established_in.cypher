@@ -1,0 +1,7 @@
+// Neighbourhood query: the pairs joined by ESTABLISHED_IN from the Organisation nodes $ids, with how many edges join
+// each pair (n), the most joined first, then by id: under $limit the same pairs on every run.
+MATCH (s:Organisation)-[:ESTABLISHED_IN]->(d:Country)
+WHERE s.id IN $ids
+RETURN s.id AS src, d.id AS dst, count(*) AS n
+ORDER BY n DESC, src, dst
+LIMIT $limit
