@@ -26,7 +26,7 @@ from pyvis.network import Network
 
 from .palette import SEVERITY_COLOURS, VERDICT_COLOURS, VERDICT_LABELS, VERDICTS
 from .schema import HOP_TYPES
-from .views import collapse, flow_levels
+from .views import COLUMN, collapse, flow_levels, flow_positions
 
 PYVIS_TEMPLATES = Path(__import__("pyvis").__file__).resolve().parent / "templates"
 
@@ -53,6 +53,7 @@ VERDICT_WIDTH = {"no_valid_basis": 4.0, "action_needed": 3.0, "cannot_judge": 3.
                  "none": 1.5}
 DASHED = {"action_needed", "cannot_judge"}  # told apart from red and green without colour
 LABEL_MAX = 30
+LABEL_WIDTH = COLUMN - 40  # a longer label wraps onto a second line, never into the next column
 TIP_MAX = 160
 
 TEMPLATE = """<!DOCTYPE html>
@@ -111,6 +112,18 @@ def _short(text: Any, n: int) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
+def _font(d: dict) -> int:
+    return 15 if d.get("controller") or d["label"] == "Country" else 13
+
+
+def _row(d: dict) -> float:
+    """The height a node takes in a column of a flow drawing: its shape, its label beneath (a second line
+    when the name is wider than a column allows: about 0.6 em a character, on the safe side), a gap."""
+    size = NODE_STYLES[_node_style(d)][4] + (4 if d.get("highlight") else 0)
+    lines = 1 if len(_short(d["name"], LABEL_MAX)) * 0.6 * _font(d) <= LABEL_WIDTH else 2
+    return 2 * size + lines * 1.3 * _font(d) + 6
+
+
 def _node_style(d: dict) -> str:
     if d["label"] == "Organisation":
         return "Controller" if d.get("controller") else "Organisation"
@@ -146,6 +159,8 @@ def node_tooltip(d: dict) -> str:
         lines.append("data categories: " + _short(", ".join(d["categories"]), TIP_MAX * 2))
     if d.get("subjects"):
         lines.append("data subjects: " + _short(", ".join(d["subjects"]), TIP_MAX))
+    if d.get("folded"):
+        lines.append(f"processing activities (folded into the arrows): {d['folded']}")
     if d.get("findings"):
         lines.append(f"findings ({len(d['findings'])}):")
         lines += _findings_lines(d["findings"])
@@ -222,7 +237,8 @@ def network_html(g: nx.MultiDiGraph, height: int = 640, legend: bool = True, lay
     """One self-contained HTML page drawing ``g`` (no external resource).
 
     ``layout="flow"`` lays the data flow out left to right (controller, activity, recipient,
-    sub-processor, country: :func:`ropa.views.flow_levels`) with room for every label; ``"force"``
+    sub-processor, country: :func:`ropa.views.flow_levels`), each node placed where no label overlaps
+    another (:func:`ropa.views.flow_positions`); ``"force"``
     lets the nodes settle by physics (for a whole RoPA). Either way the drawing is fitted into the frame
     and a Fit button brings it back after zooming.
 
@@ -242,6 +258,7 @@ def network_html(g: nx.MultiDiGraph, height: int = 640, legend: bool = True, lay
         raise ValueError(f"layout is 'force' or 'flow', not {layout!r}")
     g = collapse(g)
     levels = flow_levels(g) if layout == "flow" else {}
+    pos = flow_positions(g, levels, {k: _row(d) for k, d in g.nodes(data=True)}) if levels else {}
     highlighted = any(d.get("highlight") for _, d in g.nodes(data=True))
     net = Network(height=f"{height}px", width="100%", directed=True, cdn_resources="in_line")
     for key, d in g.nodes(data=True):
@@ -253,7 +270,7 @@ def network_html(g: nx.MultiDiGraph, height: int = 640, legend: bool = True, lay
             "color": {"background": bg, "border": "#111111" if on_route else border,
                       "highlight": {"background": bg, "border": "#111111"}},
             "borderWidth": 4 if on_route else 1.5,
-            "font": {"color": "#1b2a3a", "size": 15 if d.get("controller") or d["label"] == "Country" else 13,
+            "font": {"color": "#1b2a3a", "size": _font(d),
                      "face": "system-ui, sans-serif", "strokeWidth": 3, "strokeColor": "#ffffff",
                      "bold": {"color": "#000000"}},
         }
@@ -265,8 +282,9 @@ def network_html(g: nx.MultiDiGraph, height: int = 640, legend: bool = True, lay
             opts["font"]["color"] = "#a7b0ba"
         if on_route:
             opts["route"] = True  # not a vis option: the page zooms to these nodes
-        if levels:
-            opts["level"] = levels[key]
+        if pos:
+            opts["x"], opts["y"] = pos[key]
+            opts["widthConstraint"] = {"maximum": LABEL_WIDTH}
         net.add_node(key, label=_short(d["name"], LABEL_MAX), shape=shape, **opts)
     for u, v, d in g.edges(data=True):
         on_route = bool(d.get("highlight"))
@@ -292,15 +310,8 @@ def network_html(g: nx.MultiDiGraph, height: int = 640, legend: bool = True, lay
         "edges": {"smooth": {"enabled": True, "type": "continuous"}, "arrows": {"to": {"scaleFactor": 0.6}}},
         "nodes": {"scaling": {"label": {"drawThreshold": 3}}},
     }
-    if levels:
-        per_level: dict[int, int] = {}
-        for lv in levels.values():
-            per_level[lv] = per_level.get(lv, 0) + 1
+    if pos:  # placed by flow_positions: nothing moves, nothing overlaps
         net.options["physics"] = {"enabled": False}
-        net.options["layout"] = {"hierarchical": {
-            "enabled": True, "direction": "LR", "sortMethod": "directed", "shakeTowards": "roots",
-            "levelSeparation": 230, "nodeSpacing": 70 if max(per_level.values()) > 12 else 95, "treeSpacing": 120,
-            "blockShifting": True, "edgeMinimization": True, "parentCentralization": True}}
         net.options["edges"]["smooth"] = {"enabled": True, "type": "cubicBezier", "forceDirection": "horizontal",
                                           "roundness": 0.4}
     env = Environment(loader=ChoiceLoader([DictLoader({"ropa_graph.html": TEMPLATE}),

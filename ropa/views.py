@@ -23,6 +23,9 @@ from .schema import HOP_TYPES
 from .transfers import worst_verdict
 
 NODE_CAP = 400
+FOLD_AT = 60        # above this many nodes a whole-RoPA drawing folds activities into their controllers
+COLUMN = 260        # px between two columns of a flow drawing at zoom 1: room for a label of 30 characters
+FRAME_RATIO = 1.6   # the width of a drawing's frame over its height, roughly (the page is wider than tall)
 
 
 def flow_levels(g: nx.MultiDiGraph) -> dict[str, int]:
@@ -92,6 +95,109 @@ def limit(g: nx.MultiDiGraph, cap: int = NODE_CAP) -> tuple[nx.MultiDiGraph | No
                   "or focus on one node.")
 
 
+def fold_activities(g: nx.MultiDiGraph, at: int = FOLD_AT) -> tuple[nx.MultiDiGraph, str | None]:
+    """A whole RoPA at a glance: when ``g`` has more than ``at`` nodes, each controller's processing
+    activities are folded into it: the activity nodes go, their first hops start at the controller (each
+    keeps its activity, so a drawn edge lists the activities it stands for) and the findings on an
+    activity's own record move to its controller. Returns the graph (``g`` itself when small enough)
+    and a sentence saying what was folded.
+
+    >>> from ropa.network import build_network
+    >>> from ropa.samples import example_graph
+    >>> g = build_network(example_graph())
+    >>> folded, note = fold_activities(g, at=5)
+    >>> sorted(v for u, v, d in folded.edges(data=True) if u == "Organisation:voorbeeld zorg bv" and d["type"] == "DISCLOSES_TO")
+    ['Organisation:agenda cloud gmbh', 'Organisation:arbo dienst bv', 'Organisation:mail blast llc']
+    >>> any(d["label"] == "Activity" for _, d in folded.nodes(data=True)), fold_activities(g)[1]
+    (False, None)
+    """
+    if g.number_of_nodes() <= at:
+        return g, None
+    owner = {v: u for u, v, d in g.edges(data=True) if d["type"] == "CONTROLS"}
+    acts = [n for n, d in g.nodes(data=True) if d["label"] == "Activity" and n in owner]
+    if not acts:
+        return g, None
+    out = nx.MultiDiGraph()
+    out.graph.update(g.graph)
+    gone = set(acts)
+    for n, d in g.nodes(data=True):
+        if n not in gone:
+            out.add_node(n, **d)
+    folded: dict[str, int] = {}
+    for a in acts:
+        folded[owner[a]] = folded.get(owner[a], 0) + 1
+        if g.nodes[a].get("findings"):
+            out.nodes[owner[a]]["findings"] = list(out.nodes[owner[a]].get("findings") or []) + g.nodes[a]["findings"]
+            out.nodes[owner[a]]["severity"] = worst_severity(f["severity"] for f in out.nodes[owner[a]]["findings"])
+    for u, v, k, d in g.edges(keys=True, data=True):
+        if u in gone:
+            if d["type"] in HOP_TYPES:
+                out.add_edge(owner[u], v, **{**d, "activity_name": g.nodes[u]["name"]})
+            continue
+        if v in gone:
+            continue
+        out.add_edge(u, v, key=k, **d)
+    for c, n in folded.items():
+        out.nodes[c]["folded"] = n
+    note = (f"{g.number_of_nodes()} nodes are too many to label at once, so the {len(acts)} processing activities "
+            "are folded into their controllers: an arrow from a controller stands for the activities that send "
+            "data there (hover it to see them). Focus on a controller or an activity, or filter, to see the "
+            "activities themselves.")
+    return out, note
+
+
+def flow_positions(g: nx.MultiDiGraph, levels: dict[str, int], rows: dict[str, float]) -> dict[str, tuple[int, int]]:
+    """Where each node stands in a left-to-right data-flow drawing (x, y in pixels at zoom 1), so that no
+    two labels overlap: a column per level of :func:`flow_levels`, a level with many nodes wrapped into
+    several columns side by side (as many as make the drawing about :data:`FRAME_RATIO` times as wide as
+    tall, so it fills the frame at the largest zoom), :data:`COLUMN` pixels apart; in a column, nodes one
+    below the other, ``rows[node]`` pixels each (the node and its label beneath), in the order of the
+    nodes that send them data (fewer crossings), then by name.
+
+    >>> import networkx as nx
+    >>> g = nx.MultiDiGraph()
+    >>> for n in "abc":
+    ...     g.add_node(n, name=n)
+    >>> flow_positions(g, {"a": 0, "b": 1, "c": 1}, {"a": 40, "b": 40, "c": 40})
+    {'a': (0, 0), 'b': (260, -20), 'c': (260, 20)}
+    """
+    by_level: dict[int, list[str]] = {}
+    for n in g.nodes:
+        by_level.setdefault(levels[n], []).append(n)
+    order: dict[str, float] = {}
+    columns: list[list[str]] = []
+    ranked = sorted(by_level)
+    for lv in ranked:
+        def upstream(n: str) -> float:
+            seen = [order[u] for u, _, _ in g.in_edges(n, data=True) if u in order]
+            seen += [order[v] for _, v, _ in g.out_edges(n, data=True) if v in order]
+            return sum(seen) / len(seen) if seen else float("inf")
+        nodes = sorted(by_level[lv], key=lambda n: (upstream(n), str(g.nodes[n].get("name", n)).casefold(), n))
+        for i, n in enumerate(nodes):
+            order[n] = i / max(len(nodes), 1)
+        columns.append(nodes)
+
+    def shape(per_column: int) -> tuple[int, float]:
+        width = sum(-(-len(c) // per_column) for c in columns) * COLUMN
+        height = max(sum(rows[n] for n in c[i:i + per_column]) for c in columns for i in range(0, len(c), per_column))
+        return width, height
+
+    tallest = max((len(c) for c in columns), default=1)
+    # The number of rows per column with the largest zoom that fits a frame FRAME_RATIO times as wide as tall.
+    best = min(range(1, tallest + 1), key=lambda r: (-min(FRAME_RATIO / shape(r)[0], 1 / shape(r)[1]), r))
+    pos: dict[str, tuple[int, int]] = {}
+    x = 0
+    for nodes in columns:
+        for i in range(0, len(nodes), best):
+            part = nodes[i:i + best]
+            y = -sum(rows[n] for n in part) / 2
+            for n in part:
+                pos[n] = (x, round(y + rows[n] / 2))
+                y += rows[n]
+            x += COLUMN
+    return pos
+
+
 # --------------------------------------------------------------------------- one drawn edge per pair
 
 HOP_SAMPLE = 8  # the hops (activities) a collapsed edge lists, worst first
@@ -148,7 +254,7 @@ def collapse(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
             hops = []
             for d in group:
                 act = d.get("activity") or ""
-                name = g.nodes[act]["name"] if act in g else d["props"].get("activity", "")
+                name = g.nodes[act]["name"] if act in g else d.get("activity_name") or d["props"].get("activity", "")
                 hops.append(hop_entry(name, act, d["props"], d.get("severity")))
             verdict = worst_verdict(d["verdict"] for d in group if d.get("transfer") and "verdict" in d) \
                 if transfer else "none"

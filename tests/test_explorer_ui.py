@@ -192,12 +192,14 @@ def test_graph_focus_on_an_activity_follows_its_data_downstream_left_to_right(sc
     assert {"Newsletter", "RAIDBOXES GmbH", "ActiveCampaign", "United States"} <= set(by_label)
     activities = [n for n in nodes if n["shape"] == "diamond"]
     assert [n["label"] for n in activities] == ["Newsletter"]  # no sibling activity of RAIDBOXES
-    assert by_label["RAIDBOXES GmbH"]["level"] < by_label["Newsletter"]["level"] < by_label["ActiveCampaign"]["level"] \
-        < by_label["United States"]["level"]
-    assert '"direction": "LR"' in frames(at)[0] and 'id="fit"' in frames(at)[0]
+    assert by_label["RAIDBOXES GmbH"]["x"] < by_label["Newsletter"]["x"] < by_label["ActiveCampaign"]["x"] \
+        < by_label["United States"]["x"]
+    assert 'id="fit"' in frames(at)[0]
     at.toggle(key="g_flow").set_value(False).run()
-    around = drawn_nodes(frames(ok(at))[0])
-    assert len([n for n in around if n["shape"] == "diamond"]) > 1 and "level" not in around[0]
+    around = drawn_nodes(frames(ok(at))[0])  # every node within 2 hops: sibling activities too, still left to right
+    assert len([n for n in around if n["shape"] == "diamond"]) > 1 and len(around) > len(nodes)
+    x = {n["label"]: n["x"] for n in around}
+    assert x["RAIDBOXES GmbH"] < x["Newsletter"] < x["ActiveCampaign"]
 
 
 def test_graph_highlights_a_chosen_finding_with_its_evidence():

@@ -339,6 +339,33 @@ def test_neighbourhood_from_the_store_is_the_focus_of_the_whole_network(details)
         assert checked > 100
 
 
+@pytest.mark.parametrize("details", [False, True])
+def test_a_flow_focus_read_from_the_store_is_the_flow_focus_of_the_whole_network(details):
+    """On a store too large to draw around a node, a focus still follows the data flow: downstream of an
+    activity (its recipients, their chains and countries, not its sibling activities), upstream of a
+    recipient; the same nodes and edges as flow_focus on the whole network."""
+    with EmbeddedBackend(None) as store:
+        store.replace(sample_graph())
+        findings = [f.to_dict() for f in evaluate(store, TODAY)]
+        full = overlay.annotate(network.build_network(store.export()), findings)
+        whole = full if details else views.without_details(full)
+        kinds = set()
+        for node in sorted(whole.nodes):
+            got, note = neighbourhood(store, node, findings=findings, details=details, flow=True)
+            want = narrow.flow_focus(whole, node)
+            if not details:
+                want = views.without_details(want)
+            assert note is None
+            assert _shape(got) == _shape(views.collapse(want)), node
+            kinds.add(whole.nodes[node]["label"])
+        assert {"Activity", "Organisation", "Country"} <= kinds
+        act = next(n for n, d in whole.nodes(data=True) if d["label"] == "Activity" and d["name"] == "Newsletter"
+                   and "raidboxes" in n)
+        got, _ = neighbourhood(store, act, findings=findings, flow=True)
+        assert [n for n, d in got.nodes(data=True) if d["label"] == "Activity"] == [act]  # no sibling activity
+        assert {d["name"] for _, d in got.nodes(data=True)} >= {"RAIDBOXES GmbH", "ActiveCampaign", "United States"}
+
+
 def test_neighbourhood_keeps_the_nearest_nodes_under_the_cap(sample):
     g, annotated, findings = sample
     hub = max((n for n, d in g.nodes(data=True) if d["label"] == "Country"), key=g.degree)

@@ -13,6 +13,7 @@ from typing import Any, Iterable
 import networkx as nx
 
 from ..findings import SEVERITY_RANK, paused_gc
+from ..narrow import DOWNSTREAM, UPSTREAM
 from ..network import GRAPH_LABELS, GRAPH_RELS, NameIndex, has_value, node_key, worst_severity
 from ..overlay import FindingIndex
 from ..schema import HOP_TYPES, REL_TYPES
@@ -43,8 +44,10 @@ def _edge_queries(details: bool) -> list[tuple[str, str, str, str, str]]:
 
 
 def neighbourhood(store, node: str, depth: int = 2, findings: Iterable | FindingIndex = (), cap: int = NODE_CAP,
-                  details: bool = False) -> tuple[nx.MultiDiGraph, str | None]:
-    """The nodes within ``depth`` hops of ``node`` (either direction), read from ``store`` with
+                  details: bool = False, flow: bool = False) -> tuple[nx.MultiDiGraph, str | None]:
+    """The nodes within ``depth`` hops of ``node`` (either direction; with ``flow``, what the data flows
+    through ``node`` reach, in their direction, as :func:`ropa.narrow.flow_focus` picks them: downstream
+    of an activity without its siblings, upstream of a recipient), read from ``store`` with
     parameterised queries (never the whole RoPA), as ``views.collapse(narrow.focus(overlay.annotate(network.build_network(...))))``
     would draw them: one edge per (source, target, type) carrying how many there are (see
     :func:`ropa.views.collapse`; the store counts them), at most ``cap`` nodes, nearest first, with a sentence
@@ -59,13 +62,99 @@ def neighbourhood(store, node: str, depth: int = 2, findings: Iterable | Finding
     ...     g, note = neighbourhood(s, "Country:US", 1)
     >>> sorted(g.nodes), note
     (['Country:US', 'Organisation:mail blast llc', 'Organisation:sms relay inc'], None)
+    >>> with EmbeddedBackend() as s:
+    ...     s.replace(example_graph())
+    ...     g, note = neighbourhood(s, "Activity:voorbeeld zorg bv::newsletter", flow=True)
+    >>> sorted(g.nodes)  # doctest: +NORMALIZE_WHITESPACE
+    ['Activity:voorbeeld zorg bv::newsletter', 'Country:NL', 'Country:US', 'Organisation:mail blast llc',
+     'Organisation:voorbeeld zorg bv']
     """
     with paused_gc():  # next to a RoPA's findings held in memory, a collection would walk them all
-        return _neighbourhood(store, node, depth, findings, cap, details)
+        return _neighbourhood(store, node, depth, findings, cap, details, flow)
+
+
+# The ways a flow focus walks (ropa.narrow.flow_focus): relationship types and direction.
+_WALKS = {"down": (DOWNSTREAM, True), "up": (UPSTREAM, False),
+          "own": (("ENGAGES", "PROCESSES_IN", "ESTABLISHED_IN"), True)}
+FLOW_RINGS = 16  # how far a flow focus reads (chains are at most 7 sub-processors long)
+
+
+def _flow_walk(store, label: str, seed: str, details: bool, cap: int) -> tuple[dict[str, int], bool]:
+    """The nodes :func:`ropa.narrow.flow_focus` keeps for ``label:seed``, with the ring each was reached
+    in (at most ``cap``, nearest first), read ring by ring; and whether the cap cut them."""
+    node = node_key(label, seed)
+    controller = label == "Organisation" and bool(_run(store, "controllers", ids=[seed]))
+    fed = label == "Organisation" and any(_run(store, f"in_{rt.lower()}", ids=[seed], limit=1) for rt in HOP_TYPES)
+    if label == "Activity" or controller and not fed:
+        starts = {"down": [node]}
+    else:
+        starts = {"up": [node], **({"own": [node]} if label == "Organisation" else {})}
+    level = {node: 0}
+    seen = {mode: set(keys) for mode, keys in starts.items()}
+    frontier = {mode: list(keys) for mode, keys in starts.items()}
+    truncated = False
+    skip = () if details else DETAIL_RELS
+
+    def add(found: dict[str, int], ring: int) -> None:
+        nonlocal truncated
+        new = sorted((k for k in found if k not in level), key=lambda k: (-found[k], k))
+        if len(new) > cap - len(level):
+            truncated = True
+            new = new[:max(cap - len(level), 0)]
+        for k in new:
+            level[k] = ring
+
+    for ring in range(1, FLOW_RINGS + 1):
+        joined: dict[str, int] = {}
+        reached: dict[str, list[str]] = {}
+        for mode, keys in frontier.items():
+            types, forward = _WALKS[mode]
+            by_label: dict[str, list[str]] = {}
+            for k in keys:
+                lab, _, id_ = k.partition(":")
+                by_label.setdefault(lab, []).append(id_)
+            for rt in types:
+                if rt in skip:
+                    continue
+                for a, b in REL_TYPES[rt].pairs:
+                    ids = by_label.get(a if forward else b)
+                    if not ids:
+                        continue
+                    limit = 4 * cap + len(level)
+                    rows = _run(store, f"{'out' if forward else 'in'}_{rt.lower()}", ids=ids, limit=limit)
+                    truncated |= len(rows) >= limit
+                    for r in rows:
+                        k = node_key(b, r["dst"]) if forward else node_key(a, r["src"])
+                        if k not in seen[mode]:
+                            seen[mode].add(k)
+                            joined[k] = joined.get(k, 0) + r["n"]
+                            reached.setdefault(mode, []).append(k)
+        add(joined, ring)
+        frontier = {mode: [k for k in keys if k in level] for mode, keys in reached.items()}
+        if not any(frontier.values()) or len(level) >= cap:
+            break
+    extra: dict[str, int] = {}
+    if label == "Activity":  # its controller, not the controller's other activities
+        for r in _run(store, "in_controls", ids=[seed], limit=cap):
+            extra[node_key("Organisation", r["src"])] = r["n"]
+    add(extra, 1)
+    orgs = [k.partition(":")[2] for k in level if k.startswith("Organisation:")]
+    ctrls = [r["id"] for r in _run(store, "controllers", ids=orgs)] if orgs else []
+    extra = {}
+    for r in _run(store, "out_established_in", ids=ctrls, limit=4 * cap) if ctrls else ():
+        extra[node_key("Country", r["dst"])] = r["n"]
+    if details:  # an activity upstream of a recipient brings its data categories and subjects
+        acts = [k.partition(":")[2] for k in level if k.startswith("Activity:")]
+        for rt in DETAIL_RELS:
+            for r in _run(store, f"out_{rt.lower()}", ids=acts, limit=4 * cap) if acts else ():
+                (b,), = [(b,) for _, b in REL_TYPES[rt].pairs]
+                extra[node_key(b, r["dst"])] = r["n"]
+    add(extra, FLOW_RINGS + 1)
+    return level, truncated
 
 
 def _neighbourhood(store, node: str, depth: int, findings: Iterable | FindingIndex, cap: int,
-                   details: bool) -> tuple[nx.MultiDiGraph, str | None]:
+                   details: bool, flow: bool = False) -> tuple[nx.MultiDiGraph, str | None]:
     label, _, seed = node.partition(":")
     if label not in NEIGHBOUR_LABELS or not seed:
         return nx.MultiDiGraph(), None
@@ -73,7 +162,9 @@ def _neighbourhood(store, node: str, depth: int, findings: Iterable | FindingInd
     level = {node: 0}
     frontier = {label: [seed]}
     truncated = False
-    for hop in range(1, depth + 1):
+    if flow:
+        level, truncated = _flow_walk(store, label, seed, details, cap)
+    for hop in range(1, 0 if flow else depth + 1):
         # This ring's new nodes with how many edges join each to the one before; when the cap cuts
         # the ring, the most joined are kept (then by key), the same ones on every run.
         joined: dict[tuple[str, str], int] = {}
@@ -129,7 +220,10 @@ def _neighbourhood(store, node: str, depth: int, findings: Iterable | FindingInd
     index = findings if isinstance(findings, FindingIndex) else FindingIndex(findings)
     _lay_on_pairs(store, g, hops, index)
     note = None
-    if truncated:
+    if truncated and flow:
+        note = (f"The data flows through this node reach more than the {cap} nodes drawn at once: the nearest "
+                "are shown. Focus on a node further down the flow to see the rest.")
+    elif truncated:
         note = (f"The {depth}-hop neighbourhood has more than the {cap} nodes drawn at once: the nearest are shown. "
                 "Focus on a node further out, or filter by controller or activity, to see the rest.")
     return g, note

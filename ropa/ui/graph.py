@@ -104,8 +104,10 @@ def _drawing(version, as_of, flt, details, universe, focus, depth, route_scope, 
         limited, note = views.limit(shown)
         if limited is None:
             return None, note, shown.number_of_nodes(), shown.number_of_edges()
-        flow = (focus and depth is None) or (route and (only_route or universe is None))
-        return (network_html(limited, height=HEIGHT, layout="flow" if flow else "force"), note,
+        if not focus and not route:  # the whole RoPA (or a filtered part): readable at a glance
+            limited, folded = views.fold_activities(limited)
+            note = " ".join(x for x in (note, folded) if x) or None
+        return (network_html(limited, height=HEIGHT, layout="flow"), note,
                 limited.number_of_nodes(), limited.number_of_edges())
     key = (version, as_of, flt, details, universe, focus, depth, route_scope, route, only_route)
     return state.memo("drawing", key, draw, keep=16)
@@ -149,8 +151,8 @@ def page() -> None:
                          help="Show only what lies within a few hops of one node.")
     flow = c2.toggle("Data flow", value=True, key="g_flow", disabled=focus is None,
                      help="On: what the data flows through the focused node reach, in their direction "
-                          "(downstream of an activity, upstream of a recipient), drawn left to right. "
-                          "Off: every node within a few hops, either direction.")
+                          "(downstream of an activity, upstream of a recipient). "
+                          "Off: every node within a few hops, either direction. Both are drawn left to right.")
     depth = c2.slider("Depth", 1, 3, 2, key="g_depth", disabled=focus is None or flow)
     universe: tuple[str, ...] | None = tuple(candidates)
     if focus and not small:
@@ -194,7 +196,7 @@ def page() -> None:
                                            disabled=universe is None)
 
     if universe is None and focus and not route:
-        _around(version, as_of, cat, focus, depth, details, len(browse.touching(cat, focus)))
+        _around(version, as_of, cat, focus, None if flow else depth, details, len(browse.touching(cat, focus)))
         return
     if universe is None:
         n = len(candidates) if not focus else len(browse.touching(cat, focus))
@@ -225,9 +227,9 @@ def page() -> None:
         quote(finding.get("evidence") or "", where)
 
 
-def _around(version, as_of, cat, focus: str, depth: int, details: bool, touching: int) -> None:
+def _around(version, as_of, cat, focus: str, depth: int | None, details: bool, touching: int) -> None:
     """A node too connected to draw with all its activities: its neighbourhood read from the store
-    (:func:`ropa.neighbourhood`: nearest first up to the node cap, one edge per pair and type
+    (:func:`ropa.browse.neighbourhood.neighbourhood`: nearest first up to the node cap, one edge per pair and type
     with a count), the findings indexed once per evaluation."""
     def index():
         acts = cat.activities
@@ -238,12 +240,14 @@ def _around(version, as_of, cat, focus: str, depth: int, details: bool, touching
     def draw():
         fi = state.memo("finding index", (version, as_of), index, keep=2)
         with st.spinner("Reading the neighbourhood…"), state.reading() as store:
-            g, note = neighbourhood(store, focus, depth, fi, details=details)
+            g, note = neighbourhood(store, focus, depth or 1, fi, details=details, flow=depth is None)
         hops = sum(d.get("count", 1) for *_, d in g.edges(data=True))
-        return network_html(g, height=HEIGHT), note, g.number_of_nodes(), g.number_of_edges(), hops
+        return network_html(g, height=HEIGHT, layout="flow"), note, g.number_of_nodes(), g.number_of_edges(), hops
     page_html, note, n, m, hops = state.memo("around", (version, as_of, focus, depth, details), draw, keep=16)
     st.info(plain(f"{touching} processing activities touch this node: more than the {views.NODE_CAP} nodes drawn "
-                  f"at once with their data flows. Shown: everything within {depth} hop(s) of it, read from the "
+                  "at once with their data flows. Shown: "
+                  + ("what the data flows through it reach, in their direction" if depth is None
+                     else f"everything within {depth} hop(s) of it") + ", read from the "
                   "store, relationships of one type between the same two nodes drawn as one edge with their "
                   "count; the sidebar filters do not apply here." + (" " + note if note else "")))
     st.caption(f"{n} nodes, {m} edges standing for {hops:,} relationships. Drag to move, scroll to zoom, "
