@@ -61,25 +61,46 @@ def start_server(store: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("streamlit did not start")
 
 
-def settled(page, t0: float, timeout: float, quiet: float = 2.0) -> float:
+def settled(page, t0: float, timeout: float, quiet: float = 2.0, drawn=None) -> float:
     """When the script finished: the moment Streamlit's running indicator and every spinner (a cached
     function's, a status box's) went away and stayed away for ``quiet`` seconds (they appear a moment
-    after a run starts, and a page may run again)."""
+    after a run starts, and a page may run again). With ``drawn`` (a check that the page's drawing is
+    ready), the later of that moment and the first moment ``drawn()`` held: the quiet seconds are how
+    the end is recognised, not part of the time (they were counted on drawing pages until this was
+    seen)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     busy = page.locator('[data-testid="stStatusWidget"], [data-testid="stSpinner"], '
                         '[data-testid="stExpanderIconSpinner"]')
     since = None
+    ready = None
     while True:
         now = time.perf_counter()
         if now - t0 > timeout:
             raise PlaywrightTimeout("still running")
+        if drawn is not None and ready is None and drawn():
+            ready = now
         if any(busy.nth(i).is_visible() for i in range(busy.count())):
             since = None
         elif since is None:
             since = now
-        elif now - since >= quiet:
-            return since
-        page.wait_for_timeout(100)
+        elif now - since >= quiet and (drawn is None or ready is not None):
+            return since if drawn is None else max(since, ready)
+        page.wait_for_timeout(50 if drawn is not None and ready is None else 100)
+
+
+def _drawn(page) -> bool:
+    """The page shows a laid-out drawing, or its note that there are too many nodes to draw."""
+    if page.get_by_text("drawn at once").count():
+        return True
+    for f in page.frames:
+        if f is page.main_frame or f.is_detached():
+            continue
+        try:
+            if f.evaluate("() => document.body && document.body.getAttribute('data-ready') === '1'"):
+                return True
+        except Exception:  # the frame went away under us
+            continue
+    return False
 
 
 def render_times(base: str, timeout: float = 180, rounds=("cold", "warm")) -> dict[str, float | str | None]:
@@ -98,15 +119,9 @@ def render_times(base: str, timeout: float = 180, rounds=("cold", "warm")) -> di
                 try:
                     page.goto(f"{base}/{path}")
                     page.get_by_role("heading", name=heading, exact=True).wait_for()
-                    done = settled(page, t, timeout)
                     # a drawing, or the page's note that there are too many nodes to draw
-                    while drawing and not page.get_by_text("drawn at once").count() and not any(
-                            f.evaluate("() => document.body && document.body.getAttribute('data-ready') === '1'")
-                            for f in page.frames if f is not page.main_frame and not f.is_detached()):
-                        if time.perf_counter() - t > timeout:
-                            raise PlaywrightTimeout("no drawing")
-                        page.wait_for_timeout(50)
-                    out[f"{round_} {path or 'overview'}"] = (done if not drawing else time.perf_counter()) - t
+                    done = settled(page, t, timeout, drawn=(lambda: _drawn(page)) if drawing else None)
+                    out[f"{round_} {path or 'overview'}"] = done - t
                     alerts = page.locator('[data-testid="stAlertContentError"], [data-testid="stException"]')
                     for i in range(alerts.count()):  # a page that "renders" an error has not rendered
                         out[f"{round_} {path or 'overview'}: error"] = alerts.nth(i).inner_text()[:300]
