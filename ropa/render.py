@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import html
 import json
+import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +61,7 @@ TIP_MAX = 160
 TEMPLATE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
-<style>{% include 'lib/vis-9.1.2/vis-network.css' %}</style>
+<style>/*vis-css*/</style>
 <script>{% include 'lib/vis-9.1.2/vis-network.min.js' %}</script>
 <style>
  html, body { margin: 0; padding: 0; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; background: #fff; }
@@ -105,6 +107,15 @@ TEMPLATE = """<!DOCTYPE html>
 </script>
 </body></html>
 """
+
+
+@lru_cache(maxsize=1)
+def _vis_css() -> str:
+    """The rules of vis-network's stylesheet that a drawing uses: its tooltip's. The rest (220 kB, most
+    of it images of the navigation and editing buttons, which are off) is left out of every page."""
+    css = (PYVIS_TEMPLATES / "lib" / "vis-9.1.2" / "vis-network.css").read_text(encoding="utf-8")
+    rules = re.findall(r"([^{}]+)\{([^{}]*)\}", css)
+    return "".join(f"{sel}{{{body}}}" for sel, body in rules if "vis-tooltip" in sel and "url(" not in body)
 
 
 def _short(text: Any, n: int) -> str:
@@ -321,4 +332,5 @@ def network_html(g: nx.MultiDiGraph, height: int = 640, legend: bool = True, lay
     page = net.generate_html()
     # The legend is our own escaped HTML, put in after rendering so that no template
     # variable ever carries markup.
+    page = page.replace("/*vis-css*/", _vis_css(), 1)
     return page.replace("<!--legend-->", legend_html(g) if legend else "", 1)
