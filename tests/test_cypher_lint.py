@@ -72,10 +72,11 @@ def _statements() -> list[dict]:
         out.append({"id": f"report/{path.name}", "text": path.read_text(encoding="utf-8"),
                     "parameters": {"asOf": PARAM_SAMPLES["asOf"]}})
     # The explorer's read queries (ropa/browse) too, with the parameters they take.
-    browse_params = {"ids": [], "text": "shield", "limit": 50}
-    for path in sorted((ROOT / "ropa" / "browse" / "queries").glob("*.cypher")):
+    browse_params = {"ids": [], "src": [], "dst": [], "text": "shield", "limit": 50}
+    queries = ROOT / "ropa" / "browse" / "queries"
+    for path in sorted(queries.rglob("*.cypher")):  # the neighbourhood's in their own folder too
         text = path.read_text(encoding="utf-8")
-        out.append({"id": f"browse/{path.name}", "text": text,
+        out.append({"id": f"browse/{path.relative_to(queries).as_posix()}", "text": text,
                     "parameters": {k: v for k, v in browse_params.items() if f"${k}" in text}})
     for i, (text, params) in enumerate(statement_catalogue()):
         out.append({"id": f"neo4j backend statement {i}", "text": text,
