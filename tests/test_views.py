@@ -423,3 +423,27 @@ def test_the_art30_record_cites_special_data_and_the_art9_condition_as_the_gdpr_
     assert row["legal basis"] == "legal obligation; condition Art. 9(2)(h)"
     assert row["(c) special categories (Art. 9, 10)"] == "health data (Art. 9)"
     assert "9.0" not in " ".join(map(str, record.to_numpy().ravel()))
+
+
+def test_neighbourhoods_and_stored_chains_read_the_same_from_neo4j(neo4j_store):
+    """The neighbourhood queries (ropa/browse/queries/neighbourhood/) and the stored hop chains the
+    routes read give the same drawing on Neo4j as on the embedded store."""
+    graph = sample_graph()
+    neo4j_store.replace(graph)
+    with EmbeddedBackend(None) as embedded:
+        embedded.replace(graph)
+        findings = [f.to_dict() for f in evaluate(embedded, TODAY)]
+        whole = network.build_network(embedded.export())
+        act = next(n for n, d in whole.nodes(data=True) if d["label"] == "Activity" and "raidboxes" in n)
+        vendor = max((n for n, d in whole.nodes(data=True) if d["label"] == "Organisation"), key=whole.in_degree)
+        for node in (act, vendor, "Country:US"):
+            for depth, flow in ((1, False), (2, False), (1, True)):
+                want, _ = neighbourhood(embedded, node, depth, findings, flow=flow)
+                got, _ = neighbourhood(neo4j_store, node, depth, findings, flow=flow)
+                assert _shape(got) == _shape(want), (node, depth, flow)
+        acts = sorted(d["id"] for _, d in whole.nodes(data=True) if d["label"] == "Activity")
+        want = browse.network(embedded, acts)
+    got = browse.network(neo4j_store, acts)
+    chains = lambda g: sorted((u, v, str(d.get("activity")), tuple(d["chain"] or ()))  # noqa: E731
+                              for u, v, d in g.edges(data=True) if d["type"] in HOP_TYPES)
+    assert chains(got) == chains(want) and any(c for *_, c in chains(want))
