@@ -69,7 +69,7 @@ TARGETS = {
     "peer findings = rule pack's (two headline rules)": ("equal", None),
     "findings = baseline (whole pack)": ("same", None),
 }
-BASELINE = Path(__file__).resolve().with_name("findings-baseline.json")
+BASELINE = Path(__file__).resolve().with_name("findings-baseline.json")  # --baseline
 FINDING_KEYS = ("rule", "severity", "subject", "path", "reason", "legal_source", "evidence", "controller", "activity",
                 "exporter", "importer", "destination", "mechanism", "remediation", "source", "row")
 HEADLINE = ("transfer_without_safeguard", "privacy_shield_reliance")
@@ -425,11 +425,12 @@ def run_child(args) -> None:
     rec.put("findings", len(findings))
     digest = findings_digest(findings)
     rec.put("findings digest", digest["sha256"], digest=digest)
-    baseline = (json.loads(BASELINE.read_text()) if BASELINE.exists() else {}).get(Path(args.data).name)
+    base_file = Path(args.baseline)
+    baseline = (json.loads(base_file.read_text()) if base_file.exists() else {}).get(Path(args.data).name)
     if baseline is not None and complete:
         same = baseline["sha256"] == digest["sha256"]
         rec.put("findings = baseline (whole pack)", digest["findings"] if same else None, baseline=baseline,
-                **({} if same else {"stopped": "differ from bench/findings-baseline.json: " + ", ".join(
+                **({} if same else {"stopped": f"differ from {base_file.name}: " + ", ".join(
                     f"{k} {baseline['by_rule'].get(k, 0)}->{digest['by_rule'].get(k, 0)}"
                     for k in sorted(set(baseline["by_rule"]) | set(digest["by_rule"]))
                     if baseline["by_rule"].get(k) != digest["by_rule"].get(k)) or "same counts, other content"}))
@@ -601,7 +602,7 @@ def run_size(args, n: int, backend: str, data: Path) -> dict:
     result.unlink(missing_ok=True)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--backend", backend, "--data", str(data),
            "--result", str(result), "--store", str(Path(args.out) / "stores" / f"{backend}-{n}.lbdb"),
-           "--rule-timeout", str(args.rule_timeout), "--rss-cap-mb", str(args.rss_cap_mb)]
+           "--rule-timeout", str(args.rule_timeout), "--rss-cap-mb", str(args.rss_cap_mb), "--baseline", args.baseline]
     (Path(args.out) / "stores").mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=sys.stderr)
     try:
@@ -843,6 +844,8 @@ def main(argv=None) -> int:
     p.add_argument("--write-baseline", action="store_true",
                    help="record this run's findings (per size) in bench/findings-baseline.json, the findings later "
                         "runs must reproduce; only on code whose findings are known right")
+    p.add_argument("--baseline", default=str(BASELINE),
+                   help="the recorded findings per data set (default bench/findings-baseline.json)")
     p.add_argument("--table-only", action="store_true", help="print the table of the last run (results.json) again")
     p.add_argument("--reuse", action="store_true",
                    help="reuse the figures of a size measured to the end before (same data, same backend)")
@@ -897,9 +900,10 @@ def main(argv=None) -> int:
                 figs = run_size(args, n, b, data)
                 digest = (figs.get("findings digest") or {}).get("digest")
                 if args.write_baseline and b == "embedded" and digest:
-                    base = json.loads(BASELINE.read_text()) if BASELINE.exists() else {}
+                    base_file = Path(args.baseline)
+                    base = json.loads(base_file.read_text()) if base_file.exists() else {}
                     base[data.name] = {**digest, "code": code_version(), "as_of": AS_OF.isoformat()}
-                    BASELINE.write_text(json.dumps(base, indent=1, sort_keys=True) + "\n")
+                    base_file.write_text(json.dumps(base, indent=1, sort_keys=True) + "\n")
                 figs["generate"] = {"value": t_gen}
                 results[b][str(n)] = figs
                 (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
