@@ -427,7 +427,9 @@ def run_child(args) -> None:
     rec.put("findings digest", digest["sha256"], digest=digest)
     base_file = Path(args.baseline)
     baseline = (json.loads(base_file.read_text()) if base_file.exists() else {}).get(Path(args.data).name)
-    if baseline is not None and complete:
+    if baseline is None:
+        rec.put("findings = baseline (whole pack)", None, stopped=f"no baseline for these data in {base_file.name}")
+    elif complete:
         same = baseline["sha256"] == digest["sha256"]
         rec.put("findings = baseline (whole pack)", digest["findings"] if same else None, baseline=baseline,
                 **({} if same else {"stopped": f"differ from {base_file.name}: " + ", ".join(

@@ -300,33 +300,56 @@ def read_register_columns(fp: BinaryIO, name: str = "register.csv") -> tuple[dic
 
 
 def _read_columns(fp: BinaryIO, name: str, also_stripped: bool = False):
-    data = fp.read()
+    """The register's steps, each a function: read the cells (XLSX, CSV by pyarrow, else by the csv
+    module), map the header to the canonical columns, report ragged rows, clean every column."""
+    header, columns, rownums, ragged, notes = _read_cells(fp.read(), name)
+    mapping, problems = _map_columns(header, name, notes)
+    problems += _ragged_rows(ragged, len(header), name)
+    cols, stripped = _clean_columns(columns, mapping, len(rownums), also_stripped)
+    if not len(rownums):
+        problems.append(Problem(name, None, None, None, "the file has a header but no data rows", "warning"))
+    return (cols, stripped) if also_stripped else cols, rownums, problems, [mapping[i] for i in sorted(mapping)]
+
+
+def _read_cells(data: bytes | str, name: str):
+    """(header, columns, row numbers, ragged rows, notes) of an XLSX's register sheet or of a CSV: by
+    pyarrow when the CSV is well formed, else by the csv module (the reference behaviour)."""
     if isinstance(data, str):
         data = data.encode("utf-8")
-    notes: list[Problem] = []
     if data[:4] == b"PK\x03\x04" or name.lower().endswith((".xlsx", ".xlsm")):
-        header, columns, rownums, ragged, notes = _read_xlsx(data, name)
-    else:
-        fast = _read_csv_fast(data)
-        if fast is None:
-            header, body = read_table(data, name, notes)
-            header, columns, rownums, ragged = _columns_of(header, body)
-        else:
-            header, columns, rownums, ragged = fast
+        return _read_xlsx(data, name)
+    notes: list[Problem] = []
+    fast = _read_csv_fast(data)
+    if fast is None:
+        header, body = read_table(data, name, notes)
+        return (*_columns_of(header, body), notes)
+    return (*fast, notes)
+
+
+def _map_columns(header: list[str], name: str, notes: list[Problem]) -> tuple[dict[int, str], list[Problem]]:
+    """Which file column is which canonical column; a file that cannot be read as a register is refused."""
     mapping, problems = map_header(header, name)
     problems = notes + problems
     if any(p.severity == "error" for p in problems):
         raise FormatError(problems)
-    width = len(header)
-    for rownum, ncells, extra in ragged:
-        problems.append(Problem(name, rownum, None, extra, f"row has {ncells} cells but the header has {width}"))
-    n = len(rownums)
+    return mapping, problems
+
+
+def _ragged_rows(ragged, width: int, name: str) -> list[Problem]:
+    return [Problem(name, rownum, None, extra, f"row has {ncells} cells but the header has {width}")
+            for rownum, ncells, extra in ragged]
+
+
+def _clean_columns(columns, mapping: dict[int, str], n: int, also_stripped: bool):
+    """Every canonical column, cleaned once per distinct text (stripped, un-neutralised); a column the
+    file lacks is empty. With ``also_stripped`` also the texts stripped once more (un-neutralising can
+    bare a space), else None."""
     unmapped = set(COLUMNS + OPTIONAL_COLUMNS) - set(mapping.values())
     cols = {c: _filled("", n) for c in COLUMNS + OPTIONAL_COLUMNS if c in unmapped}
     stripped = dict(cols)
     for i, col in mapping.items():
         codes, uniques = columns[i] if isinstance(columns[i], tuple) else _factorize(columns[i])
-        if also_stripped:  # the builder strips once more (un-neutralising can bare a space): same pass
+        if also_stripped:  # the builder strips once more: same pass
             clean = [_clean_twice(u) for u in uniques]
             cols[col] = _obj(c for c, _ in clean)[codes]
             # mostly nothing is left to strip (str.strip then returns the string itself): one array for both
@@ -334,11 +357,7 @@ def _read_columns(fp: BinaryIO, name: str, also_stripped: bool = False):
         else:
             cols[col] = _obj(_clean_cell(u) for u in uniques)[codes]
     cols = {c: cols[c] for c in COLUMNS + OPTIONAL_COLUMNS}
-    if also_stripped:
-        cols = (cols, {c: stripped[c] for c in COLUMNS + OPTIONAL_COLUMNS})
-    if not n:
-        problems.append(Problem(name, None, None, None, "the file has a header but no data rows", "warning"))
-    return cols, rownums, problems, [mapping[i] for i in sorted(mapping)]
+    return cols, ({c: stripped[c] for c in COLUMNS + OPTIONAL_COLUMNS} if also_stripped else None)
 
 
 def _clean_cell(cell: str) -> str:
