@@ -214,8 +214,10 @@ def run_measured(cmd: list[str], out: Path | None = None) -> dict:
         proc.returncode = os.waitstatus_to_exitcode(status)
         fe.seek(0)
         err = fe.read().decode(errors="replace")
+    # a failure says its exit code (a negative one: killed by that signal, e.g. -9 by the OOM killer)
     return {"wall": time.perf_counter() - t, "cpu": usage.ru_utime + usage.ru_stime,
-            "rss_mb": usage.ru_maxrss / 1024, "code": proc.returncode, "err": err[-300:]}
+            "rss_mb": usage.ru_maxrss / 1024, "code": proc.returncode,
+            "err": (f"exit code {proc.returncode}: " if proc.returncode not in (0, 1) else "") + err[-300:]}
 
 
 def findings_digest(rows) -> dict:
