@@ -492,7 +492,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     c = sub.add_parser("check", help="evaluate the rule pack", description="Check register or graph files "
-                       "(in a scratch in-memory store); with no files, the persistent store (--store, $ROPA_STORE, "
+                       "(in a scratch store: in memory, or a temporary folder for large files); with no files, "
+                       "the persistent store (--store, $ROPA_STORE, "
                        "or Neo4j with --backend neo4j); the bundled sample data only when that store is empty "
                        "(said on stderr).")
     c.add_argument("files", nargs="*", help="register CSV/XLSX, bundle zip, GraphML or node-link JSON")

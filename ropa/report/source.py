@@ -1,7 +1,7 @@
 """Which RoPA a report (or a snapshot) is about.
 
-In order: the files given (merged, checked in a scratch in-memory store, so the
-persistent store is untouched); else the persistent store, when it holds any
+In order: the files given (merged, checked in a scratch store: in memory, or in a
+temporary folder for a large RoPA; the persistent store is untouched); else the persistent store, when it holds any
 activity; else the bundled sample data (the RoPA built from the seed privacy
 notices), so that a first ``ropa report --out r.pdf`` shows something real.
 """
