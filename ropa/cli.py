@@ -96,7 +96,14 @@ def cmd_check(args) -> int:
         keys = ["rule", "severity", "subject", "path", "reason", "legal_source", "evidence",
                 "controller", "activity", "exporter", "importer", "destination", "mechanism", "remediation",
                 "source", "row"]
-        print(json.dumps([{k: getattr(f, k) for k in keys} for f in findings], ensure_ascii=False, indent=2))
+        # One finding per line, without indentation: a million findings are 40% fewer bytes and
+        # half the time of indent=2, and a line per finding still reads (and greps) well.
+        out = sys.stdout
+        encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # one encoder, not one per finding
+        out.write("[")
+        for i, f in enumerate(findings):
+            out.write(("\n" if i == 0 else ",\n") + encode({k: getattr(f, k) for k in keys}))
+        out.write("\n]\n" if findings else "]\n")
     elif args.format == "csv":
         from .tables import write_csv
         buf = io.BytesIO()
@@ -485,7 +492,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     c = sub.add_parser("check", help="evaluate the rule pack", description="Check register or graph files "
-                       "(in a scratch in-memory store); with no files, the persistent store (--store, $ROPA_STORE, "
+                       "(in a scratch store: in memory, or a temporary folder for large files); with no files, "
+                       "the persistent store (--store, $ROPA_STORE, "
                        "or Neo4j with --backend neo4j); the bundled sample data only when that store is empty "
                        "(said on stderr).")
     c.add_argument("files", nargs="*", help="register CSV/XLSX, bundle zip, GraphML or node-link JSON")

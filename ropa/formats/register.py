@@ -300,33 +300,56 @@ def read_register_columns(fp: BinaryIO, name: str = "register.csv") -> tuple[dic
 
 
 def _read_columns(fp: BinaryIO, name: str, also_stripped: bool = False):
-    data = fp.read()
+    """The register's steps, each a function: read the cells (XLSX, CSV by pyarrow, else by the csv
+    module), map the header to the canonical columns, report ragged rows, clean every column."""
+    header, columns, rownums, ragged, notes = _read_cells(fp.read(), name)
+    mapping, problems = _map_columns(header, name, notes)
+    problems += _ragged_rows(ragged, len(header), name)
+    cols, stripped = _clean_columns(columns, mapping, len(rownums), also_stripped)
+    if not len(rownums):
+        problems.append(Problem(name, None, None, None, "the file has a header but no data rows", "warning"))
+    return (cols, stripped) if also_stripped else cols, rownums, problems, [mapping[i] for i in sorted(mapping)]
+
+
+def _read_cells(data: bytes | str, name: str):
+    """(header, columns, row numbers, ragged rows, notes) of an XLSX's register sheet or of a CSV: by
+    pyarrow when the CSV is well formed, else by the csv module (the reference behaviour)."""
     if isinstance(data, str):
         data = data.encode("utf-8")
-    notes: list[Problem] = []
     if data[:4] == b"PK\x03\x04" or name.lower().endswith((".xlsx", ".xlsm")):
-        header, columns, rownums, ragged, notes = _read_xlsx(data, name)
-    else:
-        fast = _read_csv_fast(data)
-        if fast is None:
-            header, body = read_table(data, name, notes)
-            header, columns, rownums, ragged = _columns_of(header, body)
-        else:
-            header, columns, rownums, ragged = fast
+        return _read_xlsx(data, name)
+    notes: list[Problem] = []
+    fast = _read_csv_fast(data)
+    if fast is None:
+        header, body = read_table(data, name, notes)
+        return (*_columns_of(header, body), notes)
+    return (*fast, notes)
+
+
+def _map_columns(header: list[str], name: str, notes: list[Problem]) -> tuple[dict[int, str], list[Problem]]:
+    """Which file column is which canonical column; a file that cannot be read as a register is refused."""
     mapping, problems = map_header(header, name)
     problems = notes + problems
     if any(p.severity == "error" for p in problems):
         raise FormatError(problems)
-    width = len(header)
-    for rownum, ncells, extra in ragged:
-        problems.append(Problem(name, rownum, None, extra, f"row has {ncells} cells but the header has {width}"))
-    n = len(rownums)
+    return mapping, problems
+
+
+def _ragged_rows(ragged, width: int, name: str) -> list[Problem]:
+    return [Problem(name, rownum, None, extra, f"row has {ncells} cells but the header has {width}")
+            for rownum, ncells, extra in ragged]
+
+
+def _clean_columns(columns, mapping: dict[int, str], n: int, also_stripped: bool):
+    """Every canonical column, cleaned once per distinct text (stripped, un-neutralised); a column the
+    file lacks is empty. With ``also_stripped`` also the texts stripped once more (un-neutralising can
+    bare a space), else None."""
     unmapped = set(COLUMNS + OPTIONAL_COLUMNS) - set(mapping.values())
     cols = {c: _filled("", n) for c in COLUMNS + OPTIONAL_COLUMNS if c in unmapped}
     stripped = dict(cols)
     for i, col in mapping.items():
         codes, uniques = columns[i] if isinstance(columns[i], tuple) else _factorize(columns[i])
-        if also_stripped:  # the builder strips once more (un-neutralising can bare a space): same pass
+        if also_stripped:  # the builder strips once more: same pass
             clean = [_clean_twice(u) for u in uniques]
             cols[col] = _obj(c for c, _ in clean)[codes]
             # mostly nothing is left to strip (str.strip then returns the string itself): one array for both
@@ -334,11 +357,7 @@ def _read_columns(fp: BinaryIO, name: str, also_stripped: bool = False):
         else:
             cols[col] = _obj(_clean_cell(u) for u in uniques)[codes]
     cols = {c: cols[c] for c in COLUMNS + OPTIONAL_COLUMNS}
-    if also_stripped:
-        cols = (cols, {c: stripped[c] for c in COLUMNS + OPTIONAL_COLUMNS})
-    if not n:
-        problems.append(Problem(name, None, None, None, "the file has a header but no data rows", "warning"))
-    return cols, rownums, problems, [mapping[i] for i in sorted(mapping)]
+    return cols, ({c: stripped[c] for c in COLUMNS + OPTIONAL_COLUMNS} if also_stripped else None)
 
 
 def _clean_cell(cell: str) -> str:
@@ -673,6 +692,60 @@ def _set_once(found: _Problems, owner, value, pos, rows, step, col, labels: dict
     return dict(zip(o[first], v[first]))
 
 
+def _rows_with_owner(found: _Problems, cols, stripped, rows_all, pos_all):
+    """Rows without a controller or an activity are reported and left out: (raw, stripped, row numbers,
+    positions) of the rest."""
+    n = len(rows_all)
+    no_c = stripped["controller"] == ""
+    no_a = stripped["activity"] == ""
+    found.each(np.flatnonzero(no_c), pos_all, rows_all, S_CONTROLLER, "controller", _filled("", n),
+               "every row needs a controller")
+    found.each(np.flatnonzero(no_a), pos_all, rows_all, S_ACTIVITY, "activity", _filled("", n),
+               "every row needs an activity")
+    keep = np.flatnonzero(~(no_c | no_a))
+    if len(keep) == n:  # the usual case: no copies of the columns
+        return cols, stripped, rows_all, pos_all
+    return ({c: v[keep] for c, v in cols.items()}, {c: v[keep] for c, v in stripped.items()},
+            rows_all[keep], pos_all[keep])
+
+
+def _check_rows_without_recipient(found: _Problems, raw, t, rows, pos, missing) -> None:
+    """A row without a recipient that fills a recipient column: an error, once per row (a "no" in a
+    yes/no column only a warning)."""
+    reported = np.zeros(len(missing), dtype=bool)
+    for c in RECIPIENT_COLUMNS:
+        given = t[c][missing] != ""
+        if c in NEGATIVE_TOLERATED:
+            # A spreadsheet fills "no" (or "-") down a yes/no column: on a row without a recipient it says
+            # nothing about a transfer, so it is ignored with a warning rather than refusing the file.
+            idle = given & np.array([_says_no(v) for v in t[c][missing]], dtype=bool)
+            for i in missing[idle]:
+                found.add(pos[i], S_NO_RECIPIENT, 0, rows[i], c, raw[c][i],
+                          "ignored: the row names no recipient, so this recipient-only cell has no effect", "warning")
+            given &= ~idle
+        hit = ~reported & given
+        for i in missing[hit]:
+            found.add(pos[i], S_NO_RECIPIENT, 0, rows[i], c, raw[c][i], "recipient details given but the recipient is empty")
+        reported |= hit
+
+
+def _check_repeated_hops(found: _Problems, hop_codes, hop, hpos, hrows, recipient_text, haid, act_label) -> np.ndarray:
+    """One hop per (activity, sender, recipient): a repeat with the same details is a warning, with other
+    details an error. The first row of each hop, which is kept."""
+    hop_first = _firsts(hop_codes)
+    first_of = hop_first[hop_codes] if len(hop_codes) else hop_first
+    for j in np.flatnonzero(first_of != np.arange(len(hop_codes))):
+        f = first_of[j]
+        if all(hop[k][f] == hop[k][j] for k in HOP_COMPARED):
+            found.add(hpos[j], S_DUPLICATE, 0, hrows[j], "recipient", recipient_text[j],
+                      f"duplicate of row {hrows[f]}; ignored", "warning")
+        else:
+            found.add(hpos[j], S_DUPLICATE, 0, hrows[j], "recipient", recipient_text[j],
+                      f"recipient listed twice for activity {act_label[haid[j]]!r} with different details "
+                      f"(row {hrows[f]})")
+    return hop_first
+
+
 def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str,
                      problems: list[Problem] | None = None, stripped: dict[str, np.ndarray] | None = None) -> RopaGraph:
     """Turn register columns into a graph, collecting every problem before refusing.
@@ -690,21 +763,8 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
     if stripped is None:
         stripped = {c: _umap(v, str.strip) for c, v in cols.items()}
 
-    # -- rows without controller or activity are reported and left out
-    no_c = stripped["controller"] == ""
-    no_a = stripped["activity"] == ""
-    found.each(np.flatnonzero(no_c), pos_all, rows_all, S_CONTROLLER, "controller", _filled("", n),
-               "every row needs a controller")
-    found.each(np.flatnonzero(no_a), pos_all, rows_all, S_ACTIVITY, "activity", _filled("", n),
-               "every row needs an activity")
-    keep = np.flatnonzero(~(no_c | no_a))
-    if len(keep) == n:  # the usual case: no copies of the columns
-        raw, t, rows, pos = cols, stripped, rows_all, pos_all
-    else:
-        raw = {c: v[keep] for c, v in cols.items()}
-        t = {c: v[keep] for c, v in stripped.items()}
-        rows, pos = rows_all[keep], pos_all[keep]
-    m = len(keep)
+    raw, t, rows, pos = _rows_with_owner(found, cols, stripped, rows_all, pos_all)
+    m = len(rows)
 
     # -- controllers, their countries, documents, activities
     cid = _umap(t["controller"], _key)
@@ -720,22 +780,7 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
 
     # -- recipients
     has_recipient = t["recipient"] != ""
-    missing = np.flatnonzero(~has_recipient)
-    reported = np.zeros(len(missing), dtype=bool)
-    for c in RECIPIENT_COLUMNS:
-        given = t[c][missing] != ""
-        if c in NEGATIVE_TOLERATED:
-            # A spreadsheet fills "no" (or "-") down a yes/no column: on a row without a recipient it says
-            # nothing about a transfer, so it is ignored with a warning rather than refusing the file.
-            idle = given & np.array([_says_no(v) for v in t[c][missing]], dtype=bool)
-            for i in missing[idle]:
-                found.add(pos[i], S_NO_RECIPIENT, 0, rows[i], c, raw[c][i],
-                          "ignored: the row names no recipient, so this recipient-only cell has no effect", "warning")
-            given &= ~idle
-        hit = ~reported & given
-        for i in missing[hit]:
-            found.add(pos[i], S_NO_RECIPIENT, 0, rows[i], c, raw[c][i], "recipient details given but the recipient is empty")
-        reported |= hit
+    _check_rows_without_recipient(found, raw, t, rows, pos, np.flatnonzero(~has_recipient))
     h0 = np.flatnonzero(has_recipient)
     rid0 = _umap(t["recipient"][h0], _key)
     self_ = rid0 == cid[h0]
@@ -851,83 +896,119 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
         "mechanism_date": mechanism_date, "tia": tia, "dpa": dpa, "occasional": occasional,
         "evidence": _umap(t["evidence"][h], lambda s: s or None), "source": doc[h], "row": hrows,
     }
-    hop_codes = _group_codes(engaged, aid[h], engager, rid)
-    hop_first = _firsts(hop_codes)
-    first_of = hop_first[hop_codes] if len(h) else hop_first
-    for j in np.flatnonzero(first_of != np.arange(len(h))):
-        f = first_of[j]
-        if all(hop[k][f] == hop[k][j] for k in HOP_COMPARED):
-            found.add(hpos[j], S_DUPLICATE, 0, hrows[j], "recipient", recipient_text[j],
-                      f"duplicate of row {hrows[f]}; ignored", "warning")
-        else:
-            found.add(hpos[j], S_DUPLICATE, 0, hrows[j], "recipient", recipient_text[j],
-                      f"recipient listed twice for activity {act_label[haid[j]]!r} with different details "
-                      f"(row {hrows[f]})")
+    hop_first = _check_repeated_hops(found, _group_codes(engaged, aid[h], engager, rid), hop, hpos, hrows,
+                                     recipient_text, haid, act_label)
 
     all_problems = list(problems or []) + found.ordered() + late
     if any(p.severity == "error" for p in all_problems):
         raise ValidationError(all_problems)
 
     # -- the graph
-    orgs = pd.DataFrame({
+    orgs = _organisation_nodes(org_ids, org_names, org_country, org_sector, org_dpf, org_dpf_checked)
+    nodes = {"Organisation": orgs,
+             "Activity": _activity_nodes(act_ids, act_first, act_label, act_props, cid, org_label, doc, rows),
+             "Document": _document_nodes(doc),
+             "Country": _unresolved_country_nodes(unknown_places)}
+    rels = {}
+    for label, rel, col in (("DataCategory", "PROCESSES", "data_categories"), ("DataSubject", "CONCERNS", "data_subjects")):
+        nodes[label], rels[rel] = _listed_value_nodes(aid, raw[col], label)
+    rels["CONTROLS"] = _controls(cid, aid, joint)
+    rels["DISCLOSES_TO"], rels["ENGAGES"] = _hop_rels(hop_first, engaged, aid[h], engager, rid, hop)
+    rels["EVIDENCED_BY"] = _evidence_rels(aid, doc, rows, pos, hop_first, hop, rid, doc[h], hrows, hpos)
+    rels["ESTABLISHED_IN"], rels["PROCESSES_IN"] = _place_rels(orgs, org_ids, rid[pw], pcode)
+    engages = rels["ENGAGES"]
+    looping = engages[_with_loops(engages["activity"].to_numpy(), engages["src"].to_numpy(), engages["dst"].to_numpy())]
+    all_problems += subprocessor_cycles(looping[["src", "dst", "activity", "row"]].to_dict("records"),
+                                        dict(zip(org_ids, org_names)), name)
+    return RopaGraph(nodes, rels, all_problems)
+
+
+# The graph's parts, one function each, from the columns columns_to_graph has read and checked.
+
+def _organisation_nodes(org_ids, org_names, org_country, org_sector, org_dpf, org_dpf_checked) -> pd.DataFrame:
+    """Organisations (controllers and recipients), named as first written, with what was set once for each."""
+    return pd.DataFrame({
         "id": org_ids, "name": org_names,
         "country": _obj(org_country.get(o) for o in org_ids), "sector": _obj(org_sector.get(o) for o in org_ids),
         "dpf_certified": _obj(org_dpf.get(o) for o in org_ids),
         "dpf_checked": _obj(org_dpf_checked.get(o) for o in org_ids)}, dtype=object)
-    activities = pd.DataFrame({
+
+
+def _activity_nodes(act_ids, act_first, act_label, act_props, cid, org_label, doc, rows) -> pd.DataFrame:
+    """Activities, from the first row naming each, with their controller's name and their properties."""
+    return pd.DataFrame({
         "id": act_ids, "name": _obj(act_label[a] for a in act_ids),
         "controller": _obj(org_label[c] for c in cid[act_first]),
         **{c: _obj(act_props[c].get(a) for a in act_ids) for c in ("purpose", "legal_basis", "special_condition",
                                                                       "retention", "security_measures")},
         "source": doc[act_first], "row": rows[act_first]}, dtype=object)
-    doc_first = _firsts(_codes(doc)[0]) if m else np.zeros(0, np.int64)
-    documents = pd.DataFrame({"id": doc[doc_first], "name": doc[doc_first],
-                              "kind": _umap(doc[doc_first], lambda d: "notice" if d.startswith(("seed:", "notice:"))
-                                            else "register")}, dtype=object)
+
+
+def _document_nodes(doc) -> pd.DataFrame:
+    """The documents rows come from (the source column, else the file), in order of first use."""
+    doc_first = _firsts(_codes(doc)[0]) if len(doc) else np.zeros(0, np.int64)
+    return pd.DataFrame({"id": doc[doc_first], "name": doc[doc_first],
+                         "kind": _umap(doc[doc_first], lambda d: "notice" if d.startswith(("seed:", "notice:"))
+                                       else "register")}, dtype=object)
+
+
+def _unresolved_country_nodes(unknown_places) -> pd.DataFrame:
+    """A Country node per place that could not be resolved, named as first written (in row order)."""
     unknown_places.sort(key=lambda u: u[:3])
     seen_places: dict[str, str] = {}
     for *_, code, text in unknown_places:
         seen_places.setdefault(code, text)
-    countries = pd.DataFrame({"id": _obj(seen_places), "name": _obj(seen_places.values()),
-                              "eea": _filled(False, len(seen_places)), "resolved": _filled(False, len(seen_places))}, dtype=object)
+    return pd.DataFrame({"id": _obj(seen_places), "name": _obj(seen_places.values()),
+                         "eea": _filled(False, len(seen_places)), "resolved": _filled(False, len(seen_places))},
+                        dtype=object)
 
-    nodes = {"Organisation": orgs, "Activity": activities, "Document": documents, "Country": countries}
-    rels = {}
-    for label, rel, col in (("DataCategory", "PROCESSES", "data_categories"), ("DataSubject", "CONCERNS", "data_subjects")):
-        # Rows of one activity repeat its cell: the first row of each (activity, cell) holds the first
-        # appearance of every (activity, value) and of every value, so only those rows are split.
-        firsts = _firsts(_group_codes(aid, raw[col])) if m else np.zeros(0, np.int64)
-        w, _, values = _explode(raw[col][firsts])
-        w = firsts[w]
-        ids = _umap(values, _key)
-        first = _firsts(_codes(ids)[0]) if len(ids) else np.zeros(0, np.int64)
-        node = {"id": ids[first], "name": values[first]}
-        if label == "DataCategory":
-            special, article = _umap2(values[first], reference.classify_category)
-            # typed the way pandas types a list of records: [None, 9] becomes 9.0, as it always was
-            node.update(special=special, article=pd.Series(list(article), dtype=None).to_numpy())
-        nodes[label] = pd.DataFrame(node, dtype=object)
-        pairs = _firsts(_group_codes(aid[w], ids)) if len(ids) else np.zeros(0, np.int64)
-        rels[rel] = pd.DataFrame({"src": aid[w][pairs], "dst": ids[pairs], "src_label": "Activity", "dst_label": label},
-                                 dtype=object)
 
+def _listed_value_nodes(aid, cells, label: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The data categories (or subjects) of a multi-value column, and one relationship per (activity, value)."""
+    # Rows of one activity repeat its cell: the first row of each (activity, cell) holds the first
+    # appearance of every (activity, value) and of every value, so only those rows are split.
+    firsts = _firsts(_group_codes(aid, cells)) if len(aid) else np.zeros(0, np.int64)
+    w, _, values = _explode(cells[firsts])
+    w = firsts[w]
+    ids = _umap(values, _key)
+    first = _firsts(_codes(ids)[0]) if len(ids) else np.zeros(0, np.int64)
+    node = {"id": ids[first], "name": values[first]}
+    if label == "DataCategory":
+        special, article = _umap2(values[first], reference.classify_category)
+        # typed the way pandas types a list of records: [None, 9] becomes 9.0, as it always was
+        node.update(special=special, article=pd.Series(list(article), dtype=None).to_numpy())
+    pairs = _firsts(_group_codes(aid[w], ids)) if len(ids) else np.zeros(0, np.int64)
+    rel = pd.DataFrame({"src": aid[w][pairs], "dst": ids[pairs], "src_label": "Activity", "dst_label": label},
+                       dtype=object)
+    return pd.DataFrame(node, dtype=object), rel
+
+
+def _controls(cid, aid, joint) -> pd.DataFrame:
+    """Controller -> activity, ``joint`` as the activity's last row says."""
     controls = _group_codes(cid, aid)
-    first, last = _firsts(controls), np.zeros(len(_firsts(controls)), dtype=np.int64)
-    np.maximum.at(last, controls, np.arange(m))
-    rels["CONTROLS"] = pd.DataFrame({"src": cid[first], "dst": aid[first], "src_label": "Organisation",
-                                     "dst_label": "Activity", "joint": joint[last]}, dtype=object)
+    first = _firsts(controls)
+    last = np.zeros(len(first), dtype=np.int64)
+    np.maximum.at(last, controls, np.arange(len(aid)))
+    return pd.DataFrame({"src": cid[first], "dst": aid[first], "src_label": "Organisation",
+                         "dst_label": "Activity", "joint": joint[last]}, dtype=object)
 
-    kept = hop_first
+
+def _hop_rels(kept, engaged, hop_activity, engager, rid, hop) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The kept hops: from the activity to a recipient (DISCLOSES_TO), from an engaging recipient to a
+    sub-processor (ENGAGES); each with the hop's properties."""
     disclose, engage = kept[~engaged[kept]], kept[engaged[kept]]
-    for rel, idx, src, src_label in (("DISCLOSES_TO", disclose, aid[h], "Activity"),
-                                     ("ENGAGES", engage, engager, "Organisation")):
-        rels[rel] = pd.DataFrame({"src": src[idx], "dst": rid[idx], "src_label": src_label,
-                                  "dst_label": "Organisation", **{k: v[idx] for k, v in hop.items()}}, dtype=object)
+    out = []
+    for idx, src, src_label in ((disclose, hop_activity, "Activity"), (engage, engager, "Organisation")):
+        out.append(pd.DataFrame({"src": src[idx], "dst": rid[idx], "src_label": src_label,
+                                 "dst_label": "Organisation", **{k: v[idx] for k, v in hop.items()}}, dtype=object))
+    return out[0], out[1]
 
-    # provenance: each activity from the first row naming it; each recipient with the least quote
+
+def _evidence_rels(aid, doc, rows, pos, kept, hop, rid, hop_doc, hrows, hpos) -> pd.DataFrame:
+    """Provenance: each activity from the first row naming it; each recipient with the least quote."""
     act_ev = _firsts(_group_codes(aid, doc))
-    org_ev = pd.DataFrame({"g": _group_codes(rid[kept], doc[h][kept]), "quote": hop["evidence"][kept],
-                           "row": hrows[kept], "pos": hpos[kept], "src": rid[kept], "dst": doc[h][kept]})
+    org_ev = pd.DataFrame({"g": _group_codes(rid[kept], hop_doc[kept]), "quote": hop["evidence"][kept],
+                           "row": hrows[kept], "pos": hpos[kept], "src": rid[kept], "dst": hop_doc[kept]})
     quoted = org_ev[org_ev["quote"].notna()].sort_values(["g", "quote", "pos"], kind="stable")
     best = quoted.drop_duplicates("g").set_index("g")
     org_ev = org_ev.drop_duplicates("g").copy()
@@ -940,10 +1021,13 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
         pd.DataFrame({"src": org_ev["src"].to_numpy(), "dst": org_ev["dst"].to_numpy(), "src_label": "Organisation",
                       "dst_label": "Document", "quote": org_ev["quote"].to_numpy(), "row": org_ev["row"].to_numpy(),
                       "pos": org_ev["pos"].to_numpy(), "step": 1})], ignore_index=True)
-    rels["EVIDENCED_BY"] = evidenced.sort_values(["pos", "step"], kind="stable").drop(columns=["pos", "step"])
+    return evidenced.sort_values(["pos", "step"], kind="stable").drop(columns=["pos", "step"])
 
-    # where organisations are and where they process: given places, else their own country
-    explicit = pd.DataFrame({"src": rid[pw], "dst": pcode}).drop_duplicates()
+
+def _place_rels(orgs, org_ids, place_owner, place_code) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Where organisations are (ESTABLISHED_IN) and where they process data (PROCESSES_IN): the places
+    given for them, else their own country (``inferred``)."""
+    explicit = pd.DataFrame({"src": place_owner, "dst": place_code}).drop_duplicates()
     order = {o: i for i, o in enumerate(org_ids)}
     explicit["o"] = explicit["src"].map(order)
     explicit = explicit.sort_values(["o", "dst"], kind="stable")
@@ -951,7 +1035,6 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
     inferred = with_country[~with_country["id"].isin(set(explicit["src"]))]
     established = pd.DataFrame({"src": with_country["id"].to_numpy(), "dst": with_country["country"].to_numpy(),
                                 "src_label": "Organisation", "dst_label": "Country"})
-    rels["ESTABLISHED_IN"] = established
     processes_in = pd.concat([
         pd.DataFrame({"src": explicit["src"].to_numpy(), "dst": explicit["dst"].to_numpy(), "o": explicit["o"].to_numpy(),
                       "inferred": False}),
@@ -959,12 +1042,7 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
                       "o": inferred["id"].map(order).to_numpy(), "inferred": True})], ignore_index=True)
     processes_in = processes_in.sort_values("o", kind="stable").drop(columns="o")
     processes_in["src_label"], processes_in["dst_label"] = "Organisation", "Country"
-    rels["PROCESSES_IN"] = processes_in
-    engages = rels["ENGAGES"]
-    looping = engages[_with_loops(engages["activity"].to_numpy(), engages["src"].to_numpy(), engages["dst"].to_numpy())]
-    all_problems += subprocessor_cycles(looping[["src", "dst", "activity", "row"]].to_dict("records"),
-                                        dict(zip(org_ids, org_names)), name)
-    return RopaGraph(nodes, rels, all_problems)
+    return established, processes_in
 
 
 # -- writing -------------------------------------------------------------------

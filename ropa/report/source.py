@@ -1,7 +1,7 @@
 """Which RoPA a report (or a snapshot) is about.
 
-In order: the files given (merged, checked in a scratch in-memory store, so the
-persistent store is untouched); else the persistent store, when it holds any
+In order: the files given (merged, checked in a scratch store: in memory, or in a
+temporary folder for a large RoPA; the persistent store is untouched); else the persistent store, when it holds any
 activity; else the bundled sample data (the RoPA built from the seed privacy
 notices), so that a first ``ropa report --out r.pdf`` shows something real.
 """
@@ -27,11 +27,40 @@ class Source:
     note: str = ""  # why the sample was read: the store that was asked for and found empty
 
 
-def _scratch(graph) -> Backend:
+# Above this many relationships the files are checked in a temporary store on disk, read-only, so that
+# the store can give back each rule's working memory (EmbeddedBackend.release_memory: an in-memory store
+# cannot, and at a million relationships the rule pack then peaks above 5 GB). Below it the in-memory
+# store is cheaper: writing to disk and reopening per rule cost more than the memory they save.
+SCRATCH_ON_DISK_ABOVE = 200_000
+
+
+@contextmanager
+def _scratch(graph) -> Iterator[Backend]:
     from ..backends.embedded import EmbeddedBackend
-    store = EmbeddedBackend(None)
-    store.replace(graph)
-    return store
+    size = sum(len(df) for df in graph.rels.values())
+    if size <= SCRATCH_ON_DISK_ABOVE:
+        store = EmbeddedBackend(None)
+        try:
+            store.replace(graph)
+            del graph
+            yield store
+        finally:
+            store.close()
+        return
+    import shutil
+    import tempfile
+    folder = Path(tempfile.mkdtemp(prefix="ropa-check-"))
+    try:
+        with EmbeddedBackend(folder / "scratch.lbdb") as writer:
+            writer.replace(graph, origin="ropa check of files (scratch store)")
+        del graph  # the store holds it now: its memory is not needed during the rules
+        store = EmbeddedBackend(folder / "scratch.lbdb", read_only=True)
+        try:
+            yield store
+        finally:
+            store.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def has_activities(backend: Backend) -> bool:
@@ -57,8 +86,11 @@ def open_source(files: list[str] | None = None,
         graph = RopaGraph.empty()
         for f in files:
             graph = graph.merge(read_path(f))
-        with _scratch(graph) as store:
-            yield Source(store, "files: " + ", ".join(Path(f).name for f in files), "files", graph.warnings)
+        warnings = graph.warnings
+        box = [graph]
+        del graph
+        with _scratch(box.pop()) as store:
+            yield Source(store, "files: " + ", ".join(Path(f).name for f in files), "files", warnings)
         return
     note = "no store holds a RoPA yet"
     if open_store is not None:
