@@ -215,16 +215,20 @@ def cmd_store(args) -> int:
             print(f"rolled back: the interrupted {r.get('what', 'write')} (started {r.get('started') or '?'}, "
                   f"found {r.get('time', '?')}); the store kept state {r.get('kept')}")
         return 0
+    from . import revisions
     with EmbeddedBackend(path) as store:
         for note in store.notices:
             print(f"note: {note}", file=sys.stderr)
         before = store.history()[-1].number
-        info = store.restore(args.number)
-    if info.number == args.number:
+        rev, info = revisions.restore_state(store, args.number, author=args.author or revisions.default_author(),
+                                            reason=args.reason or f"restore of state {args.number}")
+    if rev is None:
         print(f"State {args.number} is the current state already; nothing changed.")
         return 0
-    print(f"Restored state {args.number} as the new state {info.number}: {info.summary()}. "
-          f"To undo: ropa store restore {before} --store {path}")
+    a, r, c = rev.counts()
+    print(f"Restored state {args.number} as the new state {info.number}: {info.summary()}. Recorded as revision "
+          f"{rev.number} by {rev.author} ({a} added, {r} removed, {c} changed); the revisions before it stay in "
+          f"`ropa history`. To undo: ropa revert {rev.number} (or ropa store restore {before} --store {path})")
     return 0
 
 
@@ -577,12 +581,14 @@ def build_parser() -> argparse.ArgumentParser:
     so = sub.add_parser("store", help="the embedded store's history: list its states, restore one",
                         description="The embedded store keeps its last states (5, or $ROPA_STORE_KEEP): every "
                         "import, restore or upgrade makes a new one. List them, or make an earlier one current "
-                        "again (itself a new state, so a restore can be undone too).")
+                        "again (itself a new state and a new revision in `ropa history`, so a restore can be undone too).")
     sosub = so.add_subparsers(dest="action", metavar="ACTION", required=True)
     sh = sosub.add_parser("history", help="list the states the store keeps")
     sh.add_argument("--store", metavar="PATH", help="embedded store location (default: $ROPA_STORE or .ropa/ropa.lbdb)")
-    sr = sosub.add_parser("restore", help="make state N current again (as a new state)")
+    sr = sosub.add_parser("restore", help="make state N's RoPA current again (a new state and a new revision)")
     sr.add_argument("number", type=_positive, metavar="N", help="a state number from `ropa store history`")
+    sr.add_argument("--author", help="who restores (the revision's author; default: the OS user)")
+    sr.add_argument("--reason", help="why (the revision's reason; default: 'restore of state N')")
     sr.add_argument("--store", metavar="PATH", help="embedded store location (default: $ROPA_STORE or .ropa/ropa.lbdb)")
     so.set_defaults(func=cmd_store)
 

@@ -31,7 +31,7 @@ from .errors import BackendError, ConflictError, InputError, Problem
 from .model import REL_KEY_COLUMNS, RopaGraph, coerce, rel_key
 from .schema import HOP_TYPES, NODE_TYPES, REL_TYPES
 
-KINDS = ("edit", "import", "notice", "revert", "accept", "seed")
+KINDS = ("edit", "import", "notice", "revert", "restore", "accept", "seed")
 
 
 def default_author() -> str:
@@ -281,6 +281,21 @@ def revert(store, number: int, *, author: str, reason: str, expected: int | None
     target = graph_before(store, number, current)
     return commit(store, target, author=author, reason=reason, kind="revert", expected=expected,
                   before=current, origin=f"revert of revision {number}")
+
+
+def restore_state(store, number: int, *, author: str, reason: str,
+                  expected: int | None = None) -> tuple[Revision | None, object]:
+    """Make the RoPA of the embedded store's state ``number`` current again (``ropa store restore N``) as
+    a new revision of kind ``restore``: the journal is append-only, so the revisions made since that
+    state stay listed and the restore itself can be reverted. Returns (the revision, or None when state
+    ``number`` is the current one already; the state's entry in ``ropa store history``)."""
+    info, graph = store.state(number)
+    if info.current:
+        return None, info
+    commit(store, graph, author=author, reason=reason, kind="restore", expected=expected,
+           origin=f"restore of state {number} ({info.what})", page="ropa store restore")
+    rev = history(store)[-1]
+    return rev, store.history()[-1]
 
 
 # -- drafts awaiting review ---------------------------------------------------------------------------

@@ -180,3 +180,17 @@ def test_record_page_adds_and_removes_a_recipient(store_path):
         g = s.export()
         assert set(g.rels["DISCLOSES_TO"]["dst"]) == {"arbo bv"} and len(g.rels["ENGAGES"]) == 0
         assert [r.kind for r in revisions.history(s)] == ["import", "edit", "edit"]
+
+
+def test_history_page_lists_a_store_restore_after_the_revisions_it_went_back_over(store_path):
+    from ropa.cli import main
+    submit(fill(ok(app("transfers", author="Dana DPO", tf_edit_open=True))))
+    assert main(["store", "restore", "1", "--store", str(store_path), "--author", "Ole",
+                 "--reason", "back to the import"]) == 0
+    hist = ok(app("history", h_pick=3))
+    log = hist.dataframe[0].value
+    assert list(log["revision"]) == [3, 2, 1] and list(log["kind"]) == ["restore", "edit", "import"]
+    assert (log.iloc[0]["author"], log.iloc[0]["reason"]) == ("Ole", "back to the import")
+    body = " ".join(m.value.replace("\\", "") for m in hist.markdown)
+    assert "restore by Ole" in body and "1 new, 0 resolved" in body
+    assert verdict(ok(app("transfers")), "Cloudy Inc") == NO_BASIS

@@ -194,3 +194,41 @@ def test_audit_log_csv_is_safe_to_open(tmp_path, capsys):
     assert main(["history", "--store", store, "--format", "csv"]) == 0
     out = capsys.readouterr().out
     assert "'=HYPERLINK" in out and "'@SUM(1)" in out
+
+
+def test_a_store_restore_is_a_revision_and_the_journal_stays_append_only(tmp_path, capsys):
+    """`ropa store restore N` brings back state N's RoPA, not its journal: the revisions made since stay
+    listed and the restore is a new one (author, reason, its change), which `ropa revert` can undo."""
+    from ropa.cli import main
+    store = str(tmp_path / "s.lbdb")
+    f = tmp_path / "r.csv"
+    f.write_bytes(register_bytes(US_NO_MECHANISM))
+    assert main(["import", str(f), "--store", store, "--author", "ann", "--reason", "Q4 register"]) == 0
+    with EmbeddedBackend(store) as s:
+        first = s.export().fingerprint()
+        g = s.export()
+        revisions.commit(s, edits.set_hop(g, cloudy(g), SCC_2021), author="Dana", reason="SCCs signed")
+        edited = s.export().fingerprint()
+        assert [h.number for h in s.history()] == [1, 2]
+    capsys.readouterr()
+    assert main(["store", "restore", "1", "--store", store, "--author", "Ole", "--reason", "the SCCs are not signed"]) == 0
+    out = capsys.readouterr().out
+    assert "Restored state 1 as the new state 3" in out and "revision 3" in out
+    with EmbeddedBackend(store, read_only=True) as s:
+        assert s.export().fingerprint() == first
+        assert s.history()[-1].what.startswith("restore of state 1 (")
+        revs = revisions.history(s)
+        assert [(r.number, r.kind, r.author, r.reason) for r in revs] == [
+            (1, "import", "ann", "Q4 register"), (2, "edit", "Dana", "SCCs signed"),
+            (3, "restore", "Ole", "the SCCs are not signed")]
+        assert revs[2].counts() == (0, 0, 1)
+        assert verdicts(s)["Cloudy Inc"] == "no_valid_basis"
+    assert main(["history", "--store", store]) == 0
+    assert "Ole: the SCCs are not signed" in capsys.readouterr().out
+    assert main(["revert", "3", "--store", store, "--reason", "they are signed after all"]) == 0
+    with EmbeddedBackend(store, read_only=True) as s:
+        assert s.export().fingerprint() == edited
+        assert [r.kind for r in revisions.history(s)] == ["import", "edit", "restore", "revert"]
+        # the whole chain undoes: the RoPA before revision 1 is empty, before 3 is the edit
+        assert revisions.graph_before(s, 1).count() == 0
+        assert revisions.graph_before(s, 3).fingerprint() == edited
