@@ -194,3 +194,44 @@ def test_history_page_lists_a_store_restore_after_the_revisions_it_went_back_ove
     body = " ".join(m.value.replace("\\", "") for m in hist.markdown)
     assert "restore by Ole" in body and "1 new, 0 resolved" in body
     assert verdict(ok(app("transfers")), "Cloudy Inc") == NO_BASIS
+
+
+def test_record_page_changes_adds_and_removes_an_activity(store_path):
+    from ropa.ui.edit import form_tag
+    at = ok(app("record", author="rev", act_edit_open=True))
+    tag = form_tag("acme bv::payroll")
+    assert at.text_input(key=f"act_{tag}_data_categories").value == "name; bank account"
+    at.text_input(key=f"act_{tag}_data_categories").input("name; health data")
+    at.text_input(key=f"act_{tag}_special_condition").input("Art. 9(2)(b)")
+    at.text_input(key="act_reason").input("sick leave is recorded too")
+    [b for b in at.button if "Save the activity" in b.label][0].click().run()
+    ok(at)
+    assert not at.error, [e.value for e in at.error]
+    with EmbeddedBackend(store_path, read_only=True) as s:
+        g = s.export()
+        assert set(g.nodes["DataCategory"]["id"]) == {"name", "health data"}
+        assert g.nodes["Activity"].iloc[0]["special_condition"] == "Art. 9(2)(b)"
+        assert (revisions.history(s)[-1].reason, revisions.head(s)) == ("sick leave is recorded too", 2)
+    # add one (a duplicate name is refused with page, field and value), then remove the first
+    at.text_input(key="act_add_name").input("Payroll")
+    at.text_input(key="act_add_reason").input("x")
+    [b for b in at.button if "Add the activity" in b.label][0].click().run()
+    assert any("Record page, field 'activity', value 'Payroll'" in e.value.replace("\\", "") for e in at.error)
+    at.text_input(key="act_add_name").input("Recruitment")
+    at.text_input(key="act_add_data_subjects").input("applicants")
+    at.text_input(key="act_add_reason").input("we hire")
+    [b for b in at.button if "Add the activity" in b.label][0].click().run()
+    ok(at)
+    assert not at.error, [e.value for e in at.error]
+    sel = at.selectbox(key="act_remove_pick")
+    (i,) = [i for i, o in enumerate(sel.options) if o.endswith("Payroll")]
+    sel.select_index(i)
+    at.text_input(key="act_remove_reason").input("outsourced")
+    [b for b in at.button if "categories and subjects only it has" in b.label][0].click().run()
+    ok(at)
+    assert not at.error, [e.value for e in at.error]
+    with EmbeddedBackend(store_path, read_only=True) as s:
+        g = s.export()
+        assert list(g.nodes["Activity"]["id"]) == ["acme bv::recruitment"] and len(g.rels["DISCLOSES_TO"]) == 0
+        assert [(r.number, r.reason) for r in revisions.history(s)][1:] == [
+            (2, "sick leave is recorded too"), (3, "we hire"), (4, "outsourced")]

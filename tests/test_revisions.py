@@ -232,3 +232,56 @@ def test_a_store_restore_is_a_revision_and_the_journal_stays_append_only(tmp_pat
         # the whole chain undoes: the RoPA before revision 1 is empty, before 3 is the edit
         assert revisions.graph_before(s, 1).count() == 0
         assert revisions.graph_before(s, 3).fingerprint() == edited
+
+
+# -- activities, data categories and data subjects edited in place ------------------------------------
+NEW_PAYROLL = {"purpose": "Pay staff and contractors", "legal_basis": "legal obligation",
+               "special_condition": "Art. 9(2)(b)", "retention": "10 years", "security_measures": "encryption; MFA",
+               "data_subjects": "employees; contractors", "data_categories": "name; health data"}
+
+
+def test_an_activity_edit_is_what_an_import_of_the_edited_row_gives(disk):
+    """Categories and subjects added and removed, Art. 30 fields changed: the RoPA equals the import of the
+    register with that row changed the same way (the importer's own reading, ids and Art. 9 flags)."""
+    g = disk.export()
+    (act,) = g.nodes["Activity"]["id"]
+    assert edits.activity_values(g, act)["data_categories"] == "name; bank account"
+    states = len(disk.history())
+    rev = revisions.commit(disk, edits.set_activity(g, act, NEW_PAYROLL), author="Dana", reason="payroll review")
+    assert len(disk.history()) == states + 1  # one store write
+    expected = read_register(io.BytesIO(register_bytes(
+        {**US_NO_MECHANISM, **NEW_PAYROLL}, row(recipient="Arbo BV", recipient_country="NL", **NEW_PAYROLL))), "r.csv")
+    assert disk.export().fingerprint() == expected.fingerprint()
+    cats = disk.export().nodes["DataCategory"].set_index("id")
+    assert cats.loc["health data", "special"] == "health" and "bank account" not in cats.index
+    assert set(rev.change) >= {"nodes/Activity", "nodes/DataCategory", "nodes/DataSubject", "rels/PROCESSES",
+                               "rels/CONCERNS"}
+    added, _ = revisions.revision_findings(disk, rev.number, DAY)
+    assert "special_category_transfer" in {f.rule for f in added}
+    revisions.revert(disk, rev.number, author="Dana", reason="undo")
+    assert disk.export().fingerprint() == graph().fingerprint()
+
+
+def test_add_and_remove_an_activity_as_an_import_would_have_it(disk):
+    g = disk.export()
+    new = edits.add_activity(g, "acme bv", "Recruitment", {"purpose": "Hire staff", "legal_basis": "consent",
+                                                           "data_subjects": "applicants", "data_categories": "name; CV"})
+    revisions.commit(disk, new, author="Dana", reason="new activity")
+    acts = disk.export().nodes["Activity"].set_index("id")
+    assert acts.loc["acme bv::recruitment", "legal_basis"] == "consent"
+    assert set(disk.export().rels["CONTROLS"]["dst"]) == {"acme bv::payroll", "acme bv::recruitment"}
+    with pytest.raises(InputError) as exc:
+        edits.add_activity(disk.export(), "acme bv", " recruitment ", {})
+    assert str(exc.value.problems[0]).startswith("Record page, field 'activity', value 'recruitment'")
+    with pytest.raises(InputError, match="field 'activity'.*name the activity"):
+        edits.add_activity(disk.export(), "acme bv", "  ", {})
+    # removing Payroll leaves what an import of the Recruitment row alone gives (its recipients go with it)
+    before_remove = disk.export().fingerprint()
+    rev = revisions.commit(disk, edits.remove_activity(disk.export(), "acme bv::payroll"), author="Dana",
+                           reason="payroll outsourced")
+    g = disk.export()
+    assert set(g.nodes["Organisation"]["id"]) == {"acme bv"} and len(g.rels["DISCLOSES_TO"]) == 0
+    assert set(g.nodes["DataCategory"]["id"]) == {"name", "cv"} and set(g.nodes["DataSubject"]["id"]) == {"applicants"}
+    assert rev.counts()[1] > 5 and rev.controllers == "Acme BV"
+    revisions.revert(disk, rev.number, author="Dana", reason="not yet")
+    assert disk.export().fingerprint() == before_remove
