@@ -6,6 +6,7 @@ Every command translates library errors into one-line messages (exit 2);
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import io
 import json
@@ -160,11 +161,16 @@ def cmd_import(args) -> int:
         before = store.export()
         merged = before.merge(graph)
         rev = revisions.commit(store, merged, author=args.author or revisions.default_author(),
-                               reason=args.reason or f"import of {names}", kind="import", progress=progress,
+                               reason=args.reason or f"import of {names}",
+                               kind="draft" if args.needs_review else "import", progress=progress,
                                origin=origin, before=before, page="ropa import")
         print(f"Imported {len(args.files)} file(s) into {store.describe()} as revision {rev.number}: "
               f"{len(merged.nodes['Activity'])} activities, {len(merged.nodes['Organisation'])} organisations, "
               f"{len(merged.rels['DISCLOSES_TO']) + len(merged.rels['ENGAGES'])} recipient links.")
+        if args.needs_review:
+            waiting = revisions.drafts(revisions.history(store), merged)
+            print(f"Marked as needing review: {len(waiting)} drafted record(s) stay out of the Art. 30 record and "
+                  "the report until someone accepts them (the explorer's Record page).")
     return 0
 
 
@@ -324,6 +330,23 @@ def _open_report_source(args):
     return open_source(args.files, opener)
 
 
+@contextlib.contextmanager
+def _without_drafts(backend):
+    """The store without the drafts awaiting review (an import marked --needs-review, a notice), said on
+    standard error: they are not part of the record until someone accepts them."""
+    from . import revisions
+    reviewed, left_out = revisions.reviewed_store(backend)
+    try:
+        if left_out:
+            print(f"note: {left_out} drafted record(s) awaiting review are left out until accepted (the "
+                  "explorer's Record page lists them; `ropa history` shows the import that drafted them)",
+                  file=sys.stderr)
+        yield reviewed
+    finally:
+        if reviewed is not backend:
+            reviewed.close()
+
+
 def cmd_report(args) -> int:
     """Write the DPO transfer-risk report in the format the --out extension (or --format) names."""
     from .report import build_report, format_for_path, render
@@ -332,9 +355,9 @@ def cmd_report(args) -> int:
     if args.out != "-":
         output_path(args.out)
     since = load_snapshot(args.diff_against, args.snapshots) if args.diff_against else None
-    with _open_report_source(args) as src:
+    with _open_report_source(args) as src, _without_drafts(src.backend) as backend:
         _say_source(src, args)
-        report = build_report(src.backend, args.as_of, args.controller, src.label, since)
+        report = build_report(backend, args.as_of, args.controller, src.label, since)
     data = render(report, fmt)
     if args.out == "-":
         sys.stdout.buffer.write(data)
@@ -354,12 +377,12 @@ def cmd_transfers(args) -> int:
     fmt = args.format
     if fmt == "xlsx" and args.out in (None, "-"):
         raise RopaError("--format xlsx needs --out FILE.xlsx")
-    with _open_report_source(args) as src:
+    with _open_report_source(args) as src, _without_drafts(src.backend) as backend:
         _say_source(src, args)
-        known = sorted({r["c"] for r in src.backend.run(
+        known = sorted({r["c"] for r in backend.run(
             "MATCH (c:Organisation)-[:CONTROLS]->(:Activity) RETURN DISTINCT c.name AS c")} - {None}, key=str.casefold)
         scope = set(_scope(args.controller, known))
-        register = [t for t in build_register(src.backend, args.as_of, evaluate(src.backend, args.as_of))
+        register = [t for t in build_register(backend, args.as_of, evaluate(backend, args.as_of))
                     if t.controller in scope]
     rows = register_rows(register)
     buf = io.BytesIO()
@@ -508,6 +531,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(the default when it is a terminal)")
     i.add_argument("--author", help="who imports (the revision's author; default: the OS user)")
     i.add_argument("--reason", help="why (the revision's reason; default: 'import of FILES')")
+    i.add_argument("--needs-review", action="store_true",
+                   help="the files are drafts (e.g. a generated register): their new activities and recipients "
+                        "stay out of the Art. 30 record and the report until someone accepts them (Record page)")
     _add_store_options(i)
     i.set_defaults(func=cmd_import)
 

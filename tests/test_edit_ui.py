@@ -144,9 +144,9 @@ def test_notice_drafts_need_review_until_accepted_and_accepting_is_a_revision(st
     with EmbeddedBackend(store_path) as s:
         revisions.commit(s, s.export().merge(g), author="ann", reason="draft of notice.html", kind="notice")
     at = ok(app("record", author="rev"))
-    assert any("Needs review: 1 drafted recipient" in h.value for h in at.subheader)
+    assert any("Needs review: 1 drafted record" in h.value for h in at.subheader)
     (drafts,) = [d.value for d in at.dataframe if "drafted in revision" in d.value.columns]
-    assert list(drafts["recipient"]) == ["Acme BV › Payroll: Acme BV → Mailer Inc (US)"]
+    assert list(drafts["record"]) == ["Acme BV › Payroll: Acme BV → Mailer Inc (US)"]
     at.text_input(key="accept_reason").input("checked against the notice")
     [b for b in at.button if "Accept" in b.label][0].click().run()
     ok(at)
@@ -235,3 +235,32 @@ def test_record_page_changes_adds_and_removes_an_activity(store_path):
         assert list(g.nodes["Activity"]["id"]) == ["acme bv::recruitment"] and len(g.rels["DISCLOSES_TO"]) == 0
         assert [(r.number, r.reason) for r in revisions.history(s)][1:] == [
             (2, "sick leave is recorded too"), (3, "we hire"), (4, "outsourced")]
+
+
+def test_an_import_marked_needs_review_stays_apart_and_out_of_the_record_until_accepted(store_path):
+    g = read_register(io.BytesIO(register_bytes(row(
+        activity="Marketing", purpose="Newsletters", legal_basis="consent", data_subjects="customers",
+        data_categories="email", recipient="Mailer Inc", recipient_role="processor", recipient_country="US"))),
+        "generated.csv")
+    with EmbeddedBackend(store_path) as s:
+        revisions.commit(s, s.export().merge(g), author="bot", reason="generated register", kind="draft")
+    at = ok(app("record", author="rev"))
+    assert any("Needs review: 2 drafted record" in h.value for h in at.subheader)
+    (drafts,) = [d.value for d in at.dataframe if "drafted in revision" in d.value.columns]
+    assert set(drafts["record"]) == {"Acme BV › Marketing (activity)", "Acme BV › Marketing: Acme BV → Mailer Inc (US)"}
+    (art30,) = [d.value for d in at.dataframe if any("purposes" in str(c) for c in d.value.columns)]
+    assert len(art30) == 1 and "Marketing" not in art30.to_csv()  # the record: Payroll only
+    assert any("left out of the Art. 30 record" in c.value for c in at.caption)
+    transfers = ok(app("transfers"))
+    (table,) = [d.value for d in transfers.dataframe if "verdict" in d.value.columns and "exporter" in d.value.columns]
+    assert "Mailer Inc" not in set(table["importer"])
+    report = ok(app("report"))
+    assert any("2 drafted record(s) await review" in i.value for i in report.info)
+    at.text_input(key="accept_reason").input("checked the generated rows")
+    [b for b in at.button if "Accept" in b.label][0].click().run()
+    ok(at)
+    assert not any("Needs review" in h.value for h in at.subheader)
+    (art30,) = [d.value for d in at.dataframe if any("purposes" in str(c) for c in d.value.columns)]
+    assert len(art30) == 2 and "Marketing" in art30.to_csv()
+    with EmbeddedBackend(store_path, read_only=True) as s:
+        assert [r.kind for r in revisions.history(s)] == ["import", "draft", "accept"]

@@ -285,3 +285,54 @@ def test_add_and_remove_an_activity_as_an_import_would_have_it(disk):
     assert rev.counts()[1] > 5 and rev.controllers == "Acme BV"
     revisions.revert(disk, rev.number, author="Dana", reason="not yet")
     assert disk.export().fingerprint() == before_remove
+
+
+# -- imports marked "needs review": drafts kept apart until accepted ----------------------------------
+MARKETING = row(activity="Marketing", purpose="Newsletters", legal_basis="consent", data_subjects="customers",
+                data_categories="email", recipient="Mailer Inc", recipient_role="processor", recipient_country="US")
+
+
+def test_an_import_marked_needs_review_stays_out_of_the_report_until_accepted(tmp_path, capsys):
+    from ropa.cli import main
+    store = str(tmp_path / "s.lbdb")
+    first, generated = tmp_path / "r.csv", tmp_path / "generated.csv"
+    first.write_bytes(register_bytes(US_NO_MECHANISM))
+    generated.write_bytes(register_bytes(MARKETING))
+    assert main(["import", str(first), "--store", store]) == 0
+    assert main(["import", str(generated), "--store", store, "--needs-review", "--reason", "generated"]) == 0
+    assert "2 drafted record(s)" in capsys.readouterr().out  # the activity and its recipient
+    with EmbeddedBackend(store, read_only=True) as s:
+        revs = revisions.history(s)
+        assert revs[-1].kind == "draft"
+        reviewed, left_out = revisions.reviewed_graph(revs, s.export())
+        assert left_out == 2 and reviewed.fingerprint() == read_register(io.BytesIO(register_bytes(US_NO_MECHANISM)),
+                                                                           "r.csv").fingerprint()
+
+    def report() -> tuple[str, str]:
+        assert main(["report", "--store", store, "--out", str(tmp_path / "t.csv"), "--as-of", DAY.isoformat()]) == 0
+        return (tmp_path / "t.csv").read_text(), capsys.readouterr().err
+    text, err = report()
+    assert "Cloudy Inc" in text and "Mailer Inc" not in text and "2 drafted record(s) awaiting review" in err
+    assert main(["transfers", "--store", store, "--format", "csv"]) == 0
+    out = capsys.readouterr()
+    assert "Mailer Inc" not in out.out and "left out" in out.err
+    with EmbeddedBackend(store) as s:
+        keys = list(revisions.drafts(revisions.history(s), s.export()))
+        acc = revisions.accept(s, keys, author="rev", reason="checked the generated rows")
+    text, err = report()
+    assert "Mailer Inc" in text and "awaiting review" not in err
+    with EmbeddedBackend(store) as s:  # the accept undone: drafts again, out of the report again
+        rev = revisions.revert(s, acc.number, author="rev", reason="accepted too early")
+        assert rev.accepted == tuple(keys) and set(revisions.drafts(revisions.history(s), s.export())) == set(keys)
+    text, err = report()
+    assert "Mailer Inc" not in text and "2 drafted record(s)" in err
+
+
+def test_a_draft_that_changes_an_accepted_recipient_leaves_the_accepted_values_in_the_record(disk):
+    g = disk.export()
+    changed = edits.set_hop(g, cloudy(g), SCC_2021)
+    revisions.commit(disk, changed, author="bot", reason="generated", kind="draft")
+    revs = revisions.history(disk)
+    assert list(revisions.drafts(revs, disk.export())) == [cloudy(g).as_text()]
+    reviewed, n = revisions.reviewed_graph(revs, disk.export())
+    assert n == 1 and reviewed.fingerprint() == g.fingerprint()

@@ -165,12 +165,21 @@ def drafts_section(version: str) -> None:
         return
     labels = {k.as_text(): label for k, label, _ in edits.hops(graph)}
     props = {k.as_text(): rec for k, _, rec in edits.hops(graph)}
-    st.subheader(f"Needs review: {len(waiting)} drafted recipient(s)")
-    st.caption("Drafted from a privacy notice (Import a notice) and not yet accepted by anyone. Check each "
-               "against the notice's evidence, correct it below if needed, then accept it.")
-    st.dataframe([{"recipient": labels.get(k, k), "mechanism": props[k].get("mechanism_raw") or props[k].get("mechanism"),
-                   "evidence": props[k].get("evidence"), "drafted in revision": n} for k, n in waiting.items()],
-                 hide_index=True, width="stretch", key="drafts_table")
+    acts = graph.nodes["Activity"].set_index("id") if len(graph.nodes["Activity"]) else None
+    for k in waiting:
+        if k.startswith("Activity|") and acts is not None:
+            a = acts.loc[k.split("|", 1)[1]]
+            labels[k] = f"{a['controller']} › {a['name']} (activity)"
+            props[k] = {"evidence": a.get("purpose")}
+    st.subheader(f"Needs review: {len(waiting)} drafted record(s)")
+    st.caption("Drafted by an import marked “needs review” or from a privacy notice (Import a notice), and not "
+               "yet accepted by anyone. Until accepted they are left out of the Art. 30 record below, the report "
+               "and the findings. Check each against its evidence, correct it with the forms below if needed, then "
+               "accept it (a revision; it can be reverted on the History page).")
+    st.dataframe([{"record": labels.get(k, k),
+                   "mechanism": (props.get(k) or {}).get("mechanism_raw") or (props.get(k) or {}).get("mechanism"),
+                   "evidence / purpose": (props.get(k) or {}).get("evidence"), "drafted in revision": n}
+                  for k, n in waiting.items()], hide_index=True, width="stretch", key="drafts_table")
     base_key = "accept_base"
     base_revision(base_key)
     by_label = {labels.get(k, k): k for k in waiting}
