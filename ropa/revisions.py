@@ -42,6 +42,37 @@ def default_author() -> str:
         return os.environ.get("USER") or "unknown"
 
 
+PACKED = "zlib+base64:"
+
+
+def pack_change(change: dict) -> str:
+    """A revision's change as the store keeps it: sorted JSON, zlib-compressed and base64 text when that is
+    smaller (an import's change lists every record it added: 4.0 MB of JSON on a 10k register, and every
+    state of the embedded store carries the whole journal).
+
+    >>> unpack_change(pack_change({"nodes/Activity": {"added": [{"id": "a"}] * 50}}))["nodes/Activity"]["added"][0]
+    {'id': 'a'}
+    >>> pack_change({})
+    '{}'
+    """
+    import base64
+    import zlib
+    text = json.dumps(change, sort_keys=True)
+    packed = PACKED + base64.b64encode(zlib.compress(text.encode("utf-8"), 6)).decode("ascii")
+    return packed if len(packed) < len(text) else text
+
+
+def unpack_change(text: str | None) -> dict:
+    """The change :func:`pack_change` stored (plain JSON from revisions written before it is read as is)."""
+    import base64
+    import zlib
+    if not text:
+        return {}
+    if text.startswith(PACKED):
+        text = zlib.decompress(base64.b64decode(text[len(PACKED):])).decode("utf-8")
+    return json.loads(text)
+
+
 @dataclass(frozen=True)
 class Revision:
     number: int
@@ -58,12 +89,12 @@ class Revision:
     def of_record(cls, rec: dict) -> "Revision":
         return cls(int(rec["number"]), rec.get("at") or "", rec.get("author") or "", rec.get("reason") or "",
                    rec.get("kind") or "", rec.get("summary") or "", rec.get("controllers") or "",
-                   json.loads(rec.get("change") or "{}"), tuple(json.loads(rec.get("accepted") or "[]")))
+                   unpack_change(rec.get("change")), tuple(json.loads(rec.get("accepted") or "[]")))
 
     def record(self) -> dict:
         return {"id": f"r{self.number}", "number": self.number, "at": self.at, "author": self.author,
                 "reason": self.reason, "kind": self.kind, "summary": self.summary,
-                "controllers": self.controllers, "change": json.dumps(self.change, sort_keys=True),
+                "controllers": self.controllers, "change": pack_change(self.change),
                 "accepted": json.dumps(list(self.accepted)) if self.accepted else None}
 
     @property
@@ -122,7 +153,12 @@ def diff(before: RopaGraph, after: RopaGraph) -> dict:
 
 def undo(graph: RopaGraph, change: dict) -> RopaGraph:
     """``graph`` with ``change`` undone: what it added removed, what it removed back, changes reversed."""
-    tables = _tables(graph)
+    return _graph_of(_undo_tables(_tables(graph), change))
+
+
+def _undo_tables(tables: dict, change: dict) -> dict:
+    """:func:`undo` on the tables of :func:`_tables` (so a run of revisions is undone without building a
+    RopaGraph and its canonical form between each: 20 edits back on a 10k register took 47 s that way)."""
     for name, part in change.items():
         key_cols, recs = tables.get(name) or ((["id"] if name.startswith("nodes/") else
                                                rel_key(name.split("/", 1)[1])), {})
@@ -135,7 +171,7 @@ def undo(graph: RopaGraph, change: dict) -> RopaGraph:
             recs.pop(tuple(new.get(k) for k in key_cols), None)
             recs[tuple(old.get(k) for k in key_cols)] = old
         tables[name] = (key_cols, recs)
-    return _graph_of(tables)
+    return tables
 
 
 def _graph_of(tables: dict) -> RopaGraph:
@@ -253,26 +289,25 @@ def find(store, number: int) -> tuple[Revision, list[Revision]]:
     raise BackendError(f"there is no revision {number} (revisions: {have}; see `ropa history`)")
 
 
+def _undone(store, number: int, current: RopaGraph | None, keep_number: bool) -> RopaGraph:
+    rev, revs = find(store, number)
+    later = [r for r in revs if r.number > number or (r.number == number and not keep_number)]
+    if not later:
+        return store.export() if current is None else current
+    tables = _tables(store.export() if current is None else current)
+    for r in reversed(later):
+        tables = _undo_tables(tables, r.change)
+    return _graph_of(tables)
+
+
 def graph_before(store, number: int, current: RopaGraph | None = None) -> RopaGraph:
     """The RoPA as it was just before revision ``number``."""
-    rev, revs = find(store, number)
-    graph = store.export() if current is None else current
-    for r in reversed(revs):
-        if r.number < number:
-            break
-        graph = undo(graph, r.change)
-    return graph
+    return _undone(store, number, current, keep_number=False)
 
 
 def graph_after(store, number: int, current: RopaGraph | None = None) -> RopaGraph:
     """The RoPA as revision ``number`` left it."""
-    rev, revs = find(store, number)
-    graph = store.export() if current is None else current
-    for r in reversed(revs):
-        if r.number <= number:
-            break
-        graph = undo(graph, r.change)
-    return graph
+    return _undone(store, number, current, keep_number=True)
 
 
 def revert(store, number: int, *, author: str, reason: str, expected: int | None = None) -> Revision:

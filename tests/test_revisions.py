@@ -336,3 +336,12 @@ def test_a_draft_that_changes_an_accepted_recipient_leaves_the_accepted_values_i
     assert list(revisions.drafts(revs, disk.export())) == [cloudy(g).as_text()]
     reviewed, n = revisions.reviewed_graph(revs, disk.export())
     assert n == 1 and reviewed.fingerprint() == g.fingerprint()
+
+
+def test_the_journal_keeps_a_change_compressed_and_reads_plain_json_of_older_revisions(disk):
+    (stored,) = disk.revisions()
+    assert stored["change"].startswith(revisions.PACKED)
+    expected = revisions.diff(RopaGraph_empty(), graph())
+    assert revisions.history(disk)[0].change == expected
+    assert len(stored["change"]) < len(json.dumps(expected, sort_keys=True))
+    assert revisions.unpack_change(json.dumps(expected)) == expected  # a revision written before packing
