@@ -200,3 +200,39 @@ def test_explorer_edit_and_revert_on_neo4j(explorer_neo4j, neo4j_server):
     ok(hist)
     assert any("revision 3" in s.value for s in hist.success), [e.value for e in hist.error]
     assert verdict(ok(app("transfers")), "Cloudy Inc") == NO_BASIS
+
+
+def test_activity_edits_on_neo4j(neo):
+    from test_revisions import NEW_PAYROLL
+    g = neo.export()
+    (act,) = g.nodes["Activity"]["id"]
+    revisions.commit(neo, edits.set_activity(g, act, NEW_PAYROLL), author="Dana", reason="payroll review")
+    with_edit = neo.export()
+    assert set(with_edit.nodes["DataCategory"]["id"]) == {"name", "health data"}
+    revisions.commit(neo, edits.add_activity(with_edit, "acme bv", "Recruitment", {"data_subjects": "applicants"}),
+                     author="Dana", reason="we hire")
+    revisions.commit(neo, edits.remove_activity(neo.export(), act), author="Dana", reason="outsourced")
+    assert list(neo.export().nodes["Activity"]["id"]) == ["acme bv::recruitment"]
+    revisions.revert(neo, 3, author="Dana", reason="undo both")
+    assert neo.export().fingerprint() == with_edit.fingerprint()
+
+
+def test_import_needing_review_on_neo4j_is_left_out_of_the_report_until_accepted(neo4j_env, neo4j_server, tmp_path,
+                                                                                  capsys):
+    from test_revisions import MARKETING
+    from ropa.cli import main
+    with open_neo4j(neo4j_server, clear=True):
+        pass
+    first, generated = tmp_path / "r.csv", tmp_path / "generated.csv"
+    first.write_bytes(register_bytes(US_NO_MECHANISM))
+    generated.write_bytes(register_bytes(MARKETING))
+    assert main(["import", str(first), "--backend", "neo4j"]) == 0
+    assert main(["import", str(generated), "--backend", "neo4j", "--needs-review"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "t.csv"
+    assert main(["report", "--backend", "neo4j", "--out", str(out), "--as-of", DAY.isoformat()]) == 0
+    assert "Mailer Inc" not in out.read_text() and "2 drafted record(s)" in capsys.readouterr().err
+    with open_neo4j(neo4j_server) as s:
+        revisions.accept(s, list(revisions.drafts(revisions.history(s), s.export())), author="r", reason="ok")
+    assert main(["report", "--backend", "neo4j", "--out", str(out), "--as-of", DAY.isoformat()]) == 0
+    assert "Mailer Inc" in out.read_text() and "awaiting review" not in capsys.readouterr().err
