@@ -90,9 +90,9 @@ def cmd_check(args) -> int:
         from .samples import sample_graph
         with open_store(args) as store:
             store.replace(sample_graph())
-    with _open_report_source(args) as src:
+    with _open_report_source(args) as src, _without_drafts(src.backend) as backend:
         _say_source(src, args)
-        findings = evaluate(src.backend, args.as_of)
+        findings = evaluate(backend, args.as_of)
     if args.format == "json":
         keys = ["rule", "severity", "subject", "path", "reason", "legal_source", "evidence",
                 "controller", "activity", "exporter", "importer", "destination", "mechanism", "remediation",

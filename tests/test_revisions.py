@@ -316,6 +316,9 @@ def test_an_import_marked_needs_review_stays_out_of_the_report_until_accepted(tm
     assert main(["transfers", "--store", store, "--format", "csv"]) == 0
     out = capsys.readouterr()
     assert "Mailer Inc" not in out.out and "left out" in out.err
+    assert main(["check", "--store", store, "--format", "json", "--as-of", DAY.isoformat()]) in (0, 1)
+    out = capsys.readouterr()
+    assert "Cloudy Inc" in out.out and "Mailer Inc" not in out.out and "left out" in out.err
     with EmbeddedBackend(store) as s:
         keys = list(revisions.drafts(revisions.history(s), s.export()))
         acc = revisions.accept(s, keys, author="rev", reason="checked the generated rows")
