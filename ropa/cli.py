@@ -6,6 +6,7 @@ Every command translates library errors into one-line messages (exit 2);
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import io
 import json
@@ -89,9 +90,9 @@ def cmd_check(args) -> int:
         from .samples import sample_graph
         with open_store(args) as store:
             store.replace(sample_graph())
-    with _open_report_source(args) as src:
+    with _open_report_source(args) as src, _without_drafts(src.backend) as backend:
         _say_source(src, args)
-        findings = evaluate(src.backend, args.as_of)
+        findings = evaluate(backend, args.as_of)
     if args.format == "json":
         keys = ["rule", "severity", "subject", "path", "reason", "legal_source", "evidence",
                 "controller", "activity", "exporter", "importer", "destination", "mechanism", "remediation",
@@ -167,11 +168,16 @@ def cmd_import(args) -> int:
         before = store.export()
         merged = before.merge(graph)
         rev = revisions.commit(store, merged, author=args.author or revisions.default_author(),
-                               reason=args.reason or f"import of {names}", kind="import", progress=progress,
+                               reason=args.reason or f"import of {names}",
+                               kind="draft" if args.needs_review else "import", progress=progress,
                                origin=origin, before=before, page="ropa import")
         print(f"Imported {len(args.files)} file(s) into {store.describe()} as revision {rev.number}: "
               f"{len(merged.nodes['Activity'])} activities, {len(merged.nodes['Organisation'])} organisations, "
               f"{len(merged.rels['DISCLOSES_TO']) + len(merged.rels['ENGAGES'])} recipient links.")
+        if args.needs_review:
+            waiting = revisions.drafts(revisions.history(store), merged)
+            print(f"Marked as needing review: {len(waiting)} drafted record(s) stay out of the Art. 30 record and "
+                  "the report until someone accepts them (the explorer's Record page).")
     return 0
 
 
@@ -222,16 +228,20 @@ def cmd_store(args) -> int:
             print(f"rolled back: the interrupted {r.get('what', 'write')} (started {r.get('started') or '?'}, "
                   f"found {r.get('time', '?')}); the store kept state {r.get('kept')}")
         return 0
+    from . import revisions
     with EmbeddedBackend(path) as store:
         for note in store.notices:
             print(f"note: {note}", file=sys.stderr)
         before = store.history()[-1].number
-        info = store.restore(args.number)
-    if info.number == args.number:
+        rev, info = revisions.restore_state(store, args.number, author=args.author or revisions.default_author(),
+                                            reason=args.reason or f"restore of state {args.number}")
+    if rev is None:
         print(f"State {args.number} is the current state already; nothing changed.")
         return 0
-    print(f"Restored state {args.number} as the new state {info.number}: {info.summary()}. "
-          f"To undo: ropa store restore {before} --store {path}")
+    a, r, c = rev.counts()
+    print(f"Restored state {args.number} as the new state {info.number}: {info.summary()}. Recorded as revision "
+          f"{rev.number} by {rev.author} ({a} added, {r} removed, {c} changed); the revisions before it stay in "
+          f"`ropa history`. To undo: ropa revert {rev.number} (or ropa store restore {before} --store {path})")
     return 0
 
 
@@ -327,6 +337,23 @@ def _open_report_source(args):
     return open_source(args.files, opener)
 
 
+@contextlib.contextmanager
+def _without_drafts(backend):
+    """The store without the drafts awaiting review (an import marked --needs-review, a notice), said on
+    standard error: they are not part of the record until someone accepts them."""
+    from . import revisions
+    reviewed, left_out = revisions.reviewed_store(backend)
+    try:
+        if left_out:
+            print(f"note: {left_out} drafted record(s) awaiting review are left out until accepted (the "
+                  "explorer's Record page lists them; `ropa history` shows the import that drafted them)",
+                  file=sys.stderr)
+        yield reviewed
+    finally:
+        if reviewed is not backend:
+            reviewed.close()
+
+
 def cmd_report(args) -> int:
     """Write the DPO transfer-risk report in the format the --out extension (or --format) names."""
     from .report import build_report, format_for_path, render
@@ -335,9 +362,9 @@ def cmd_report(args) -> int:
     if args.out != "-":
         output_path(args.out)
     since = load_snapshot(args.diff_against, args.snapshots) if args.diff_against else None
-    with _open_report_source(args) as src:
+    with _open_report_source(args) as src, _without_drafts(src.backend) as backend:
         _say_source(src, args)
-        report = build_report(src.backend, args.as_of, args.controller, src.label, since)
+        report = build_report(backend, args.as_of, args.controller, src.label, since)
     data = render(report, fmt)
     if args.out == "-":
         sys.stdout.buffer.write(data)
@@ -357,12 +384,12 @@ def cmd_transfers(args) -> int:
     fmt = args.format
     if fmt == "xlsx" and args.out in (None, "-"):
         raise RopaError("--format xlsx needs --out FILE.xlsx")
-    with _open_report_source(args) as src:
+    with _open_report_source(args) as src, _without_drafts(src.backend) as backend:
         _say_source(src, args)
-        known = sorted({r["c"] for r in src.backend.run(
+        known = sorted({r["c"] for r in backend.run(
             "MATCH (c:Organisation)-[:CONTROLS]->(:Activity) RETURN DISTINCT c.name AS c")} - {None}, key=str.casefold)
         scope = set(_scope(args.controller, known))
-        register = [t for t in build_register(src.backend, args.as_of, evaluate(src.backend, args.as_of))
+        register = [t for t in build_register(backend, args.as_of, evaluate(backend, args.as_of))
                     if t.controller in scope]
     rows = register_rows(register)
     buf = io.BytesIO()
@@ -512,6 +539,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(the default when it is a terminal)")
     i.add_argument("--author", help="who imports (the revision's author; default: the OS user)")
     i.add_argument("--reason", help="why (the revision's reason; default: 'import of FILES')")
+    i.add_argument("--needs-review", action="store_true",
+                   help="the files are drafts (e.g. a generated register): their new activities and recipients "
+                        "stay out of the Art. 30 record and the report until someone accepts them (Record page)")
     _add_store_options(i)
     i.set_defaults(func=cmd_import)
 
@@ -585,12 +615,14 @@ def build_parser() -> argparse.ArgumentParser:
     so = sub.add_parser("store", help="the embedded store's history: list its states, restore one",
                         description="The embedded store keeps its last states (5, or $ROPA_STORE_KEEP): every "
                         "import, restore or upgrade makes a new one. List them, or make an earlier one current "
-                        "again (itself a new state, so a restore can be undone too).")
+                        "again (itself a new state and a new revision in `ropa history`, so a restore can be undone too).")
     sosub = so.add_subparsers(dest="action", metavar="ACTION", required=True)
     sh = sosub.add_parser("history", help="list the states the store keeps")
     sh.add_argument("--store", metavar="PATH", help="embedded store location (default: $ROPA_STORE or .ropa/ropa.lbdb)")
-    sr = sosub.add_parser("restore", help="make state N current again (as a new state)")
+    sr = sosub.add_parser("restore", help="make state N's RoPA current again (a new state and a new revision)")
     sr.add_argument("number", type=_positive, metavar="N", help="a state number from `ropa store history`")
+    sr.add_argument("--author", help="who restores (the revision's author; default: the OS user)")
+    sr.add_argument("--reason", help="why (the revision's reason; default: 'restore of state N')")
     sr.add_argument("--store", metavar="PATH", help="embedded store location (default: $ROPA_STORE or .ropa/ropa.lbdb)")
     so.set_defaults(func=cmd_store)
 

@@ -203,3 +203,155 @@ def add_hop(graph: RopaGraph, activity_id: str, values: dict, page: str = "Recor
         countries = new.nodes["Country"]
         keep_nodes["Country"] = countries[countries["id"].isin(places)]
     return graph.merge(RopaGraph(keep_nodes, keep_rels, []))
+
+
+# -- activities, their data categories and data subjects ---------------------------------------------
+ACTIVITY_FIELDS = ("purpose", "legal_basis", "special_condition", "retention", "security_measures",
+                   "data_subjects", "data_categories")
+
+
+def _activity(graph: RopaGraph, activity_id: str, page: str) -> dict:
+    acts = graph.nodes["Activity"]
+    hit = acts[acts["id"] == activity_id]
+    if not len(hit):
+        raise InputError(Problem(page, None, "activity", activity_id, "no such activity any more; reload",
+                                 axis="field"))
+    return hit.iloc[0].to_dict()
+
+
+def _names(graph: RopaGraph, rel_type: str, label: str, activity_id: str) -> list[str]:
+    rels = graph.rels[rel_type]
+    ids = list(rels.loc[rels["src"] == activity_id, "dst"])
+    names = graph.nodes[label].set_index("id")["name"].to_dict() if len(graph.nodes[label]) else {}
+    return [names.get(i) or i for i in ids]
+
+
+def activity_values(graph: RopaGraph, activity_id: str) -> dict:
+    """What an activity's edit form starts from: its Art. 30 fields, its data subjects and data categories
+    (names, "; " between them, as a register cell holds them)."""
+    act = _activity(graph, activity_id, "Record page")
+    out = {f: "" if act.get(f) is None or (isinstance(act.get(f), float) and pd.isna(act.get(f))) else str(act[f])
+           for f in ACTIVITY_FIELDS[:5]}
+    out["data_subjects"] = "; ".join(_names(graph, "CONCERNS", "DataSubject", activity_id))
+    out["data_categories"] = "; ".join(_names(graph, "PROCESSES", "DataCategory", activity_id))
+    return out
+
+
+def _controller(graph: RopaGraph, org_id: str) -> dict:
+    orgs = graph.nodes["Organisation"]
+    hit = orgs[orgs["id"] == org_id]
+    return hit.iloc[0].to_dict() if len(hit) else {"id": org_id, "name": org_id, "country": None}
+
+
+def _read_activity_row(graph: RopaGraph, controller_id: str, name: str, values: dict, page: str) -> RopaGraph:
+    """The register importer's reading of one row (controller, activity, its Art. 30 fields; no recipient)."""
+    from .formats.register import rows_to_graph
+    ctl = _controller(graph, controller_id)
+    row = {"controller": ctl.get("name") or controller_id, "controller_country": ctl.get("country") or "",
+           "activity": (name or "").strip(),
+           **{f: " ".join(str(values.get(f) or "").split()) for f in ACTIVITY_FIELDS}}
+    if not row["activity"]:
+        raise InputError(Problem(page, None, "activity", "", "name the activity", axis="field"))
+    try:
+        return rows_to_graph([(2, row)], page)
+    except ValidationError as exc:
+        raise ValidationError([Problem(page, None, p.column, p.value, p.message, p.severity, "field")
+                               for p in exc.problems]) from None
+
+
+def _drop_orphans(nodes: dict, rels: dict) -> None:
+    """Data categories and subjects no activity refers to any more go (an import would not have them)."""
+    for label, rt in (("DataCategory", "PROCESSES"), ("DataSubject", "CONCERNS")):
+        used = set(rels[rt]["dst"])
+        nodes[label] = nodes[label][nodes[label]["id"].isin(used)].reset_index(drop=True)
+
+
+def _with_links(graph: RopaGraph, activity_id: str, new: RopaGraph, new_id: str) -> tuple[dict, dict]:
+    """``graph``'s tables with the activity's PROCESSES and CONCERNS those of ``new`` (read for ``new_id``),
+    and the categories and subjects ``new`` names that ``graph`` lacks."""
+    nodes, rels = dict(graph.nodes), dict(graph.rels)
+    for rt, label in (("PROCESSES", "DataCategory"), ("CONCERNS", "DataSubject")):
+        mine = new.rels[rt][new.rels[rt]["src"] == new_id].copy()
+        mine["src"] = activity_id
+        kept = rels[rt][rels[rt]["src"] != activity_id]
+        rels[rt] = pd.concat([kept, mine], ignore_index=True) if len(mine) else kept.reset_index(drop=True)
+        fresh = new.nodes[label][~new.nodes[label]["id"].isin(set(nodes[label]["id"]))]
+        if len(fresh):
+            nodes[label] = pd.concat([nodes[label], fresh], ignore_index=True)
+    _drop_orphans(nodes, rels)
+    return nodes, rels
+
+
+def set_activity(graph: RopaGraph, activity_id: str, values: dict, page: str = "Record page") -> RopaGraph:
+    """A copy of ``graph`` where the activity has the purpose, legal basis, special-category condition,
+    retention, security measures, data subjects and data categories of ``values`` (each checked and
+    normalised as the register importer does it; categories and subjects as a register cell: "; " between
+    them). Its name, controller, recipients and evidence stay."""
+    act = _activity(graph, activity_id, page)
+    ctl = graph.rels["CONTROLS"]
+    controller_ids = list(ctl.loc[ctl["dst"] == activity_id, "src"]) or [act["controller"]]
+    new = _read_activity_row(graph, controller_ids[0], act["name"], values, page)
+    read = new.nodes["Activity"].iloc[0].to_dict()
+    nodes, rels = _with_links(graph, activity_id, new, read["id"])
+    df = nodes["Activity"].copy()
+    i = int(df.index[df["id"] == activity_id][0])
+    for f in ACTIVITY_FIELDS[:5]:
+        v = read.get(f)
+        df.at[i, f] = None if v is None or (isinstance(v, float) and pd.isna(v)) else v
+    nodes["Activity"] = df
+    return RopaGraph(nodes, rels, [])
+
+
+def add_activity(graph: RopaGraph, controller_id: str, name: str, values: dict,
+                 page: str = "Record page") -> RopaGraph:
+    """A copy of ``graph`` with a new processing activity of a recorded controller (no recipient yet: add
+    them with :func:`add_hop`). Read as a register row of that controller, so its id is the one an import
+    of the same row gives; refused when the controller has an activity of that name already."""
+    orgs = graph.nodes["Organisation"]
+    if not (orgs["id"] == controller_id).any():
+        raise InputError(Problem(page, None, "controller", controller_id, "no such organisation any more; reload",
+                                 axis="field"))
+    new = _read_activity_row(graph, controller_id, name, values, page)
+    read = new.nodes["Activity"].iloc[0].to_dict()
+    if (graph.nodes["Activity"]["id"] == read["id"]).any():
+        raise InputError(Problem(page, None, "activity", name.strip(), "the controller has an activity of that "
+                                 "name already; change it instead", axis="field"))
+    if new.rels["CONTROLS"]["src"].iloc[0] != controller_id:
+        raise InputError(Problem(page, None, "controller", controller_id, "the controller's name cannot be read "
+                                 "back as the importer names it; add the activity by a register import",
+                                 axis="field"))
+    keep_nodes = {label: df.iloc[0:0] for label, df in new.nodes.items()}
+    keep_rels = {rt: df.iloc[0:0] for rt, df in new.rels.items()}
+    keep_nodes["Activity"] = new.nodes["Activity"].assign(source=None, row=None)
+    keep_rels["CONTROLS"] = new.rels["CONTROLS"]
+    merged = graph.merge(RopaGraph(keep_nodes, keep_rels, []))
+    nodes, rels = _with_links(merged, read["id"], new, read["id"])
+    return RopaGraph(nodes, rels, [])
+
+
+def remove_activity(graph: RopaGraph, activity_id: str, page: str = "Record page") -> RopaGraph:
+    """A copy of ``graph`` without the activity: its controller link, data categories and subjects, its
+    recipients and sub-processor hops, its evidence; categories, subjects and recipients that nothing else
+    refers to go with it (as a register import without its rows would have it)."""
+    _activity(graph, activity_id, page)
+    nodes, rels = dict(graph.nodes), dict(graph.rels)
+    nodes["Activity"] = nodes["Activity"][nodes["Activity"]["id"] != activity_id].reset_index(drop=True)
+    for rt, df in rels.items():
+        drop = (df["src"] == activity_id) | (df["dst"] == activity_id)
+        if rt in HOP_TYPES:
+            drop |= df["activity"] == activity_id
+        rels[rt] = df[~drop].reset_index(drop=True)
+    _drop_orphans(nodes, rels)
+    used = set(rels["CONTROLS"]["src"]) | {o for rt in HOP_TYPES for c in ("src", "dst") for o in rels[rt][c]}
+    orgs = nodes["Organisation"]
+    gone = set(orgs["id"]) - used
+    if gone:
+        nodes["Organisation"] = orgs[~orgs["id"].isin(gone)].reset_index(drop=True)
+        for rt, df in rels.items():
+            rels[rt] = df[~(df["src"].isin(gone) & (df["src_label"] == "Organisation"))].reset_index(drop=True)
+    docs = nodes["Document"]
+    cited = set(rels["EVIDENCED_BY"]["dst"]) | set(nodes["Activity"]["source"].dropna())
+    for rt in HOP_TYPES:
+        cited |= set(rels[rt]["source"].dropna())
+    nodes["Document"] = docs[docs["id"].isin(cited)].reset_index(drop=True)
+    return RopaGraph(nodes, rels, [])

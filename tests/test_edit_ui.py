@@ -144,9 +144,9 @@ def test_notice_drafts_need_review_until_accepted_and_accepting_is_a_revision(st
     with EmbeddedBackend(store_path) as s:
         revisions.commit(s, s.export().merge(g), author="ann", reason="draft of notice.html", kind="notice")
     at = ok(app("record", author="rev"))
-    assert any("Needs review: 1 drafted recipient" in h.value for h in at.subheader)
+    assert any("Needs review: 1 drafted record" in h.value for h in at.subheader)
     (drafts,) = [d.value for d in at.dataframe if "drafted in revision" in d.value.columns]
-    assert list(drafts["recipient"]) == ["Acme BV › Payroll: Acme BV → Mailer Inc (US)"]
+    assert list(drafts["record"]) == ["Acme BV › Payroll: Acme BV → Mailer Inc (US)"]
     at.text_input(key="accept_reason").input("checked against the notice")
     [b for b in at.button if "Accept" in b.label][0].click().run()
     ok(at)
@@ -180,3 +180,87 @@ def test_record_page_adds_and_removes_a_recipient(store_path):
         g = s.export()
         assert set(g.rels["DISCLOSES_TO"]["dst"]) == {"arbo bv"} and len(g.rels["ENGAGES"]) == 0
         assert [r.kind for r in revisions.history(s)] == ["import", "edit", "edit"]
+
+
+def test_history_page_lists_a_store_restore_after_the_revisions_it_went_back_over(store_path):
+    from ropa.cli import main
+    submit(fill(ok(app("transfers", author="Dana DPO", tf_edit_open=True))))
+    assert main(["store", "restore", "1", "--store", str(store_path), "--author", "Ole",
+                 "--reason", "back to the import"]) == 0
+    hist = ok(app("history", h_pick=3))
+    log = hist.dataframe[0].value
+    assert list(log["revision"]) == [3, 2, 1] and list(log["kind"]) == ["restore", "edit", "import"]
+    assert (log.iloc[0]["author"], log.iloc[0]["reason"]) == ("Ole", "back to the import")
+    body = " ".join(m.value.replace("\\", "") for m in hist.markdown)
+    assert "restore by Ole" in body and "1 new, 0 resolved" in body
+    assert verdict(ok(app("transfers")), "Cloudy Inc") == NO_BASIS
+
+
+def test_record_page_changes_adds_and_removes_an_activity(store_path):
+    from ropa.ui.edit import form_tag
+    at = ok(app("record", author="rev", act_edit_open=True))
+    tag = form_tag("acme bv::payroll")
+    assert at.text_input(key=f"act_{tag}_data_categories").value == "name; bank account"
+    at.text_input(key=f"act_{tag}_data_categories").input("name; health data")
+    at.text_input(key=f"act_{tag}_special_condition").input("Art. 9(2)(b)")
+    at.text_input(key="act_reason").input("sick leave is recorded too")
+    [b for b in at.button if "Save the activity" in b.label][0].click().run()
+    ok(at)
+    assert not at.error, [e.value for e in at.error]
+    with EmbeddedBackend(store_path, read_only=True) as s:
+        g = s.export()
+        assert set(g.nodes["DataCategory"]["id"]) == {"name", "health data"}
+        assert g.nodes["Activity"].iloc[0]["special_condition"] == "Art. 9(2)(b)"
+        assert (revisions.history(s)[-1].reason, revisions.head(s)) == ("sick leave is recorded too", 2)
+    # add one (a duplicate name is refused with page, field and value), then remove the first
+    at.text_input(key="act_add_name").input("Payroll")
+    at.text_input(key="act_add_reason").input("x")
+    [b for b in at.button if "Add the activity" in b.label][0].click().run()
+    assert any("Record page, field 'activity', value 'Payroll'" in e.value.replace("\\", "") for e in at.error)
+    at.text_input(key="act_add_name").input("Recruitment")
+    at.text_input(key="act_add_data_subjects").input("applicants")
+    at.text_input(key="act_add_reason").input("we hire")
+    [b for b in at.button if "Add the activity" in b.label][0].click().run()
+    ok(at)
+    assert not at.error, [e.value for e in at.error]
+    sel = at.selectbox(key="act_remove_pick")
+    (i,) = [i for i, o in enumerate(sel.options) if o.endswith("Payroll")]
+    sel.select_index(i)
+    at.text_input(key="act_remove_reason").input("outsourced")
+    [b for b in at.button if "categories and subjects only it has" in b.label][0].click().run()
+    ok(at)
+    assert not at.error, [e.value for e in at.error]
+    with EmbeddedBackend(store_path, read_only=True) as s:
+        g = s.export()
+        assert list(g.nodes["Activity"]["id"]) == ["acme bv::recruitment"] and len(g.rels["DISCLOSES_TO"]) == 0
+        assert [(r.number, r.reason) for r in revisions.history(s)][1:] == [
+            (2, "sick leave is recorded too"), (3, "we hire"), (4, "outsourced")]
+
+
+def test_an_import_marked_needs_review_stays_apart_and_out_of_the_record_until_accepted(store_path):
+    g = read_register(io.BytesIO(register_bytes(row(
+        activity="Marketing", purpose="Newsletters", legal_basis="consent", data_subjects="customers",
+        data_categories="email", recipient="Mailer Inc", recipient_role="processor", recipient_country="US"))),
+        "generated.csv")
+    with EmbeddedBackend(store_path) as s:
+        revisions.commit(s, s.export().merge(g), author="bot", reason="generated register", kind="draft")
+    at = ok(app("record", author="rev"))
+    assert any("Needs review: 2 drafted record" in h.value for h in at.subheader)
+    (drafts,) = [d.value for d in at.dataframe if "drafted in revision" in d.value.columns]
+    assert set(drafts["record"]) == {"Acme BV › Marketing (activity)", "Acme BV › Marketing: Acme BV → Mailer Inc (US)"}
+    (art30,) = [d.value for d in at.dataframe if any("purposes" in str(c) for c in d.value.columns)]
+    assert len(art30) == 1 and "Marketing" not in art30.to_csv()  # the record: Payroll only
+    assert any("left out of the Art. 30 record" in c.value for c in at.caption)
+    transfers = ok(app("transfers"))
+    (table,) = [d.value for d in transfers.dataframe if "verdict" in d.value.columns and "exporter" in d.value.columns]
+    assert "Mailer Inc" not in set(table["importer"])
+    report = ok(app("report"))
+    assert any("2 drafted record(s) await review" in i.value for i in report.info)
+    at.text_input(key="accept_reason").input("checked the generated rows")
+    [b for b in at.button if "Accept" in b.label][0].click().run()
+    ok(at)
+    assert not any("Needs review" in h.value for h in at.subheader)
+    (art30,) = [d.value for d in at.dataframe if any("purposes" in str(c) for c in d.value.columns)]
+    assert len(art30) == 2 and "Marketing" in art30.to_csv()
+    with EmbeddedBackend(store_path, read_only=True) as s:
+        assert [r.kind for r in revisions.history(s)] == ["import", "draft", "accept"]

@@ -194,3 +194,157 @@ def test_audit_log_csv_is_safe_to_open(tmp_path, capsys):
     assert main(["history", "--store", store, "--format", "csv"]) == 0
     out = capsys.readouterr().out
     assert "'=HYPERLINK" in out and "'@SUM(1)" in out
+
+
+def test_a_store_restore_is_a_revision_and_the_journal_stays_append_only(tmp_path, capsys):
+    """`ropa store restore N` brings back state N's RoPA, not its journal: the revisions made since stay
+    listed and the restore is a new one (author, reason, its change), which `ropa revert` can undo."""
+    from ropa.cli import main
+    store = str(tmp_path / "s.lbdb")
+    f = tmp_path / "r.csv"
+    f.write_bytes(register_bytes(US_NO_MECHANISM))
+    assert main(["import", str(f), "--store", store, "--author", "ann", "--reason", "Q4 register"]) == 0
+    with EmbeddedBackend(store) as s:
+        first = s.export().fingerprint()
+        g = s.export()
+        revisions.commit(s, edits.set_hop(g, cloudy(g), SCC_2021), author="Dana", reason="SCCs signed")
+        edited = s.export().fingerprint()
+        assert [h.number for h in s.history()] == [1, 2]
+    capsys.readouterr()
+    assert main(["store", "restore", "1", "--store", store, "--author", "Ole", "--reason", "the SCCs are not signed"]) == 0
+    out = capsys.readouterr().out
+    assert "Restored state 1 as the new state 3" in out and "revision 3" in out
+    with EmbeddedBackend(store, read_only=True) as s:
+        assert s.export().fingerprint() == first
+        assert s.history()[-1].what.startswith("restore of state 1 (")
+        revs = revisions.history(s)
+        assert [(r.number, r.kind, r.author, r.reason) for r in revs] == [
+            (1, "import", "ann", "Q4 register"), (2, "edit", "Dana", "SCCs signed"),
+            (3, "restore", "Ole", "the SCCs are not signed")]
+        assert revs[2].counts() == (0, 0, 1)
+        assert verdicts(s)["Cloudy Inc"] == "no_valid_basis"
+    assert main(["history", "--store", store]) == 0
+    assert "Ole: the SCCs are not signed" in capsys.readouterr().out
+    assert main(["revert", "3", "--store", store, "--reason", "they are signed after all"]) == 0
+    with EmbeddedBackend(store, read_only=True) as s:
+        assert s.export().fingerprint() == edited
+        assert [r.kind for r in revisions.history(s)] == ["import", "edit", "restore", "revert"]
+        # the whole chain undoes: the RoPA before revision 1 is empty, before 3 is the edit
+        assert revisions.graph_before(s, 1).count() == 0
+        assert revisions.graph_before(s, 3).fingerprint() == edited
+
+
+# -- activities, data categories and data subjects edited in place ------------------------------------
+NEW_PAYROLL = {"purpose": "Pay staff and contractors", "legal_basis": "legal obligation",
+               "special_condition": "Art. 9(2)(b)", "retention": "10 years", "security_measures": "encryption; MFA",
+               "data_subjects": "employees; contractors", "data_categories": "name; health data"}
+
+
+def test_an_activity_edit_is_what_an_import_of_the_edited_row_gives(disk):
+    """Categories and subjects added and removed, Art. 30 fields changed: the RoPA equals the import of the
+    register with that row changed the same way (the importer's own reading, ids and Art. 9 flags)."""
+    g = disk.export()
+    (act,) = g.nodes["Activity"]["id"]
+    assert edits.activity_values(g, act)["data_categories"] == "name; bank account"
+    states = len(disk.history())
+    rev = revisions.commit(disk, edits.set_activity(g, act, NEW_PAYROLL), author="Dana", reason="payroll review")
+    assert len(disk.history()) == states + 1  # one store write
+    expected = read_register(io.BytesIO(register_bytes(
+        {**US_NO_MECHANISM, **NEW_PAYROLL}, row(recipient="Arbo BV", recipient_country="NL", **NEW_PAYROLL))), "r.csv")
+    assert disk.export().fingerprint() == expected.fingerprint()
+    cats = disk.export().nodes["DataCategory"].set_index("id")
+    assert cats.loc["health data", "special"] == "health" and "bank account" not in cats.index
+    assert set(rev.change) >= {"nodes/Activity", "nodes/DataCategory", "nodes/DataSubject", "rels/PROCESSES",
+                               "rels/CONCERNS"}
+    added, _ = revisions.revision_findings(disk, rev.number, DAY)
+    assert "special_category_transfer" in {f.rule for f in added}
+    revisions.revert(disk, rev.number, author="Dana", reason="undo")
+    assert disk.export().fingerprint() == graph().fingerprint()
+
+
+def test_add_and_remove_an_activity_as_an_import_would_have_it(disk):
+    g = disk.export()
+    new = edits.add_activity(g, "acme bv", "Recruitment", {"purpose": "Hire staff", "legal_basis": "consent",
+                                                           "data_subjects": "applicants", "data_categories": "name; CV"})
+    revisions.commit(disk, new, author="Dana", reason="new activity")
+    acts = disk.export().nodes["Activity"].set_index("id")
+    assert acts.loc["acme bv::recruitment", "legal_basis"] == "consent"
+    assert set(disk.export().rels["CONTROLS"]["dst"]) == {"acme bv::payroll", "acme bv::recruitment"}
+    with pytest.raises(InputError) as exc:
+        edits.add_activity(disk.export(), "acme bv", " recruitment ", {})
+    assert str(exc.value.problems[0]).startswith("Record page, field 'activity', value 'recruitment'")
+    with pytest.raises(InputError, match="field 'activity'.*name the activity"):
+        edits.add_activity(disk.export(), "acme bv", "  ", {})
+    # removing Payroll leaves what an import of the Recruitment row alone gives (its recipients go with it)
+    before_remove = disk.export().fingerprint()
+    rev = revisions.commit(disk, edits.remove_activity(disk.export(), "acme bv::payroll"), author="Dana",
+                           reason="payroll outsourced")
+    g = disk.export()
+    assert set(g.nodes["Organisation"]["id"]) == {"acme bv"} and len(g.rels["DISCLOSES_TO"]) == 0
+    assert set(g.nodes["DataCategory"]["id"]) == {"name", "cv"} and set(g.nodes["DataSubject"]["id"]) == {"applicants"}
+    assert rev.counts()[1] > 5 and rev.controllers == "Acme BV"
+    revisions.revert(disk, rev.number, author="Dana", reason="not yet")
+    assert disk.export().fingerprint() == before_remove
+
+
+# -- imports marked "needs review": drafts kept apart until accepted ----------------------------------
+MARKETING = row(activity="Marketing", purpose="Newsletters", legal_basis="consent", data_subjects="customers",
+                data_categories="email", recipient="Mailer Inc", recipient_role="processor", recipient_country="US")
+
+
+def test_an_import_marked_needs_review_stays_out_of_the_report_until_accepted(tmp_path, capsys):
+    from ropa.cli import main
+    store = str(tmp_path / "s.lbdb")
+    first, generated = tmp_path / "r.csv", tmp_path / "generated.csv"
+    first.write_bytes(register_bytes(US_NO_MECHANISM))
+    generated.write_bytes(register_bytes(MARKETING))
+    assert main(["import", str(first), "--store", store]) == 0
+    assert main(["import", str(generated), "--store", store, "--needs-review", "--reason", "generated"]) == 0
+    assert "2 drafted record(s)" in capsys.readouterr().out  # the activity and its recipient
+    with EmbeddedBackend(store, read_only=True) as s:
+        revs = revisions.history(s)
+        assert revs[-1].kind == "draft"
+        reviewed, left_out = revisions.reviewed_graph(revs, s.export())
+        assert left_out == 2 and reviewed.fingerprint() == read_register(io.BytesIO(register_bytes(US_NO_MECHANISM)),
+                                                                           "r.csv").fingerprint()
+
+    def report() -> tuple[str, str]:
+        assert main(["report", "--store", store, "--out", str(tmp_path / "t.csv"), "--as-of", DAY.isoformat()]) == 0
+        return (tmp_path / "t.csv").read_text(), capsys.readouterr().err
+    text, err = report()
+    assert "Cloudy Inc" in text and "Mailer Inc" not in text and "2 drafted record(s) awaiting review" in err
+    assert main(["transfers", "--store", store, "--format", "csv"]) == 0
+    out = capsys.readouterr()
+    assert "Mailer Inc" not in out.out and "left out" in out.err
+    assert main(["check", "--store", store, "--format", "json", "--as-of", DAY.isoformat()]) in (0, 1)
+    out = capsys.readouterr()
+    assert "Cloudy Inc" in out.out and "Mailer Inc" not in out.out and "left out" in out.err
+    with EmbeddedBackend(store) as s:
+        keys = list(revisions.drafts(revisions.history(s), s.export()))
+        acc = revisions.accept(s, keys, author="rev", reason="checked the generated rows")
+    text, err = report()
+    assert "Mailer Inc" in text and "awaiting review" not in err
+    with EmbeddedBackend(store) as s:  # the accept undone: drafts again, out of the report again
+        rev = revisions.revert(s, acc.number, author="rev", reason="accepted too early")
+        assert rev.accepted == tuple(keys) and set(revisions.drafts(revisions.history(s), s.export())) == set(keys)
+    text, err = report()
+    assert "Mailer Inc" not in text and "2 drafted record(s)" in err
+
+
+def test_a_draft_that_changes_an_accepted_recipient_leaves_the_accepted_values_in_the_record(disk):
+    g = disk.export()
+    changed = edits.set_hop(g, cloudy(g), SCC_2021)
+    revisions.commit(disk, changed, author="bot", reason="generated", kind="draft")
+    revs = revisions.history(disk)
+    assert list(revisions.drafts(revs, disk.export())) == [cloudy(g).as_text()]
+    reviewed, n = revisions.reviewed_graph(revs, disk.export())
+    assert n == 1 and reviewed.fingerprint() == g.fingerprint()
+
+
+def test_the_journal_keeps_a_change_compressed_and_reads_plain_json_of_older_revisions(disk):
+    (stored,) = disk.revisions()
+    assert stored["change"].startswith(revisions.PACKED)
+    expected = revisions.diff(RopaGraph_empty(), graph())
+    assert revisions.history(disk)[0].change == expected
+    assert len(stored["change"]) < len(json.dumps(expected, sort_keys=True))
+    assert revisions.unpack_change(json.dumps(expected)) == expected  # a revision written before packing

@@ -396,27 +396,35 @@ class EmbeddedBackend(Backend):
         except OSError:
             pass  # an old state left over is removed by the next write
 
-    def restore(self, number: int) -> statedir.StateInfo:
-        """Make state ``number`` of the history current again, as a new state (so it can be undone)."""
-        if self.read_only or self._dir is None:
-            raise ReadOnlyError("the store was opened read-only")
+    def state(self, number: int) -> tuple[statedir.StateInfo, RopaGraph]:
+        """State ``number`` of the history and the RoPA it holds (read from its own file, read-only).
+
+        ``ropa store restore`` writes that RoPA as a new state and revision through
+        :func:`ropa.revisions.restore_state`: the journal of revisions is append-only, so a restore
+        brings back the RoPA of an earlier state, never its (shorter) journal."""
+        if self._dir is None:
+            raise BackendError(f"the store {self.path} keeps no states (it is in memory or a single file; "
+                               "its history starts with its next write)")
         with self._lock:
             states = {s.number: s for s in self._dir.history()}
             if number not in states:
                 have = ", ".join(str(n) for n in states) or "none"
                 raise BackendError(f"the store {self.path} has no state {number}; it keeps the last "
                                    f"{self._dir.keep} states: {have} (see `ropa store history`)")
-            old = states[number]
             if number == self._state:
-                return old
-            self._origin = f"restore of state {number} ({old.what})"
-            self._counts = old.counts
+                return states[number], self.export()
             try:
-                self._write_state(lambda data: _copy_whole(self._dir.data_path(number), data), None)
+                db = lb.Database(str(self._dir.data_path(number)), read_only=True)
+            except RuntimeError as exc:
+                raise _translate(exc, self.path) from exc
+            saved = self.db, self.conn
+            self.db, self.conn = db, lb.Connection(db)
+            try:
+                return states[number], self.export()
             finally:
-                self._origin = None
-            self._unseeded = False
-            return self._dir.meta(self._state)
+                conn, self.db, self.conn = self.conn, *saved
+                conn.close()
+                db.close()
 
     @property
     def keep(self) -> int:

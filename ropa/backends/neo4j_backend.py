@@ -289,7 +289,7 @@ class Neo4jBackend(Backend):
                 revision: dict | None = None) -> None:
         """One transaction; the server keeps no states, only the journal (``revision`` joins it in the
         same transaction, or nothing is written: :class:`ConflictError` when another writer's revision
-        took its number meanwhile). Untested against a real Neo4j server on this branch."""
+        took its number meanwhile); tests/test_revisions_neo4j.py runs it on a real server."""
         plan = self._import_plan(graph, replace=True)
         if revision is not None:
             rev = {c: typed(revision.get(c), kind) for c, kind in REVISION.properties}

@@ -16,7 +16,8 @@ from . import state
 from .common import plain
 
 NO_MECHANISM = ""
-BASE_KEYS = ("edit_base", "add_base", "remove_base", "accept_base", "revert_base")
+BASE_KEYS = ("edit_base", "add_base", "remove_base", "accept_base", "revert_base", "act_base", "act_add_base",
+             "act_remove_base")
 YES_NO = {"": "not recorded", "yes": "yes", "no": "no"}
 
 
@@ -164,12 +165,21 @@ def drafts_section(version: str) -> None:
         return
     labels = {k.as_text(): label for k, label, _ in edits.hops(graph)}
     props = {k.as_text(): rec for k, _, rec in edits.hops(graph)}
-    st.subheader(f"Needs review: {len(waiting)} drafted recipient(s)")
-    st.caption("Drafted from a privacy notice (Import a notice) and not yet accepted by anyone. Check each "
-               "against the notice's evidence, correct it below if needed, then accept it.")
-    st.dataframe([{"recipient": labels.get(k, k), "mechanism": props[k].get("mechanism_raw") or props[k].get("mechanism"),
-                   "evidence": props[k].get("evidence"), "drafted in revision": n} for k, n in waiting.items()],
-                 hide_index=True, width="stretch", key="drafts_table")
+    acts = graph.nodes["Activity"].set_index("id") if len(graph.nodes["Activity"]) else None
+    for k in waiting:
+        if k.startswith("Activity|") and acts is not None:
+            a = acts.loc[k.split("|", 1)[1]]
+            labels[k] = f"{a['controller']} › {a['name']} (activity)"
+            props[k] = {"evidence": a.get("purpose")}
+    st.subheader(f"Needs review: {len(waiting)} drafted record(s)")
+    st.caption("Drafted by an import marked “needs review” or from a privacy notice (Import a notice), and not "
+               "yet accepted by anyone. Until accepted they are left out of the Art. 30 record below, the report "
+               "and the findings. Check each against its evidence, correct it with the forms below if needed, then "
+               "accept it (a revision; it can be reverted on the History page).")
+    st.dataframe([{"record": labels.get(k, k),
+                   "mechanism": (props.get(k) or {}).get("mechanism_raw") or (props.get(k) or {}).get("mechanism"),
+                   "evidence / purpose": (props.get(k) or {}).get("evidence"), "drafted in revision": n}
+                  for k, n in waiting.items()], hide_index=True, width="stretch", key="drafts_table")
     base_key = "accept_base"
     base_revision(base_key)
     by_label = {labels.get(k, k): k for k in waiting}
@@ -244,3 +254,88 @@ def recipient_forms(version: str) -> None:
                 st.error(plain("Not saved: " + "; ".join(str(p) for p in exc.problems)))
             else:
                 write(new, reason=reason, base_key=base_key, what=f"removed {label}")
+
+
+ACTIVITY_LABELS = {"purpose": "Purpose", "legal_basis": "Legal basis (Art. 6)",
+                   "special_condition": "Art. 9 condition (special categories)", "retention": "Retention",
+                   "security_measures": "Security measures (; between them)",
+                   "data_subjects": "Data subjects (; between them)", "data_categories": "Data categories (; between them)"}
+
+
+def form_tag(activity_id: str) -> str:
+    """A short stable tag of an activity for its form's widget keys."""
+    import hashlib
+    return hashlib.sha1(activity_id.encode()).hexdigest()[:10]
+
+
+def _activity_fields(prefix: str, values: dict) -> dict:
+    out = {}
+    c1, c2 = st.columns(2)
+    for i, (f, label) in enumerate(ACTIVITY_LABELS.items()):
+        out[f] = (c1 if i % 2 == 0 else c2).text_input(label, value=values.get(f, ""), key=f"{prefix}_{f}")
+    return out
+
+
+def activity_forms(version: str) -> None:
+    """Change an activity (its Art. 30 fields, data subjects and categories), add one, remove one; each a
+    revision, checked and normalised as a register import reads the same row (behind a switch)."""
+    if not opened("Add, change or remove activities", "act_edit_open"):
+        return
+    graph = stored_graph(version)
+    acts = graph.nodes["Activity"]
+    orgs = graph.nodes["Organisation"].set_index("id")["name"].to_dict() if len(graph.nodes["Organisation"]) else {}
+    ctl = graph.rels["CONTROLS"]
+    owner = dict(zip(ctl["dst"], ctl["src"]))
+    labels = {f"{orgs.get(owner.get(i), c)} › {n}": i for i, n, c in zip(acts["id"], acts["name"], acts["controller"])}
+    if labels:
+        with st.expander("Change an activity, its data subjects and data categories", expanded=True):
+            base_key = "act_base"
+            base_revision(base_key)
+            label = st.selectbox("Activity", sorted(labels), key="act_pick")
+            aid = labels[label]
+            # keys per activity: another activity's form starts from its own values
+            tag = form_tag(aid)
+            with st.form("change_activity"):
+                values = _activity_fields(f"act_{tag}", edits.activity_values(graph, aid))
+                reason = st.text_input("Reason (required)", key="act_reason")
+                go = st.form_submit_button("Save the activity")
+            if go:
+                try:
+                    new = edits.set_activity(graph, aid, values, "Record page")
+                except InputError as exc:
+                    st.error(plain("Not saved: " + "; ".join(str(p) for p in exc.problems)))
+                else:
+                    write(new, reason=reason, base_key=base_key, what=f"{label} changed")
+    controllers = {orgs.get(o, o): o for o in sorted(set(ctl["src"]))}
+    if controllers:
+        with st.expander("Add an activity"):
+            base_key = "act_add_base"
+            base_revision(base_key)
+            with st.form("add_activity"):
+                who = st.selectbox("Controller", sorted(controllers), key="act_add_controller")
+                name = st.text_input("Activity name", key="act_add_name")
+                values = _activity_fields("act_add", {})
+                reason = st.text_input("Reason (required)", key="act_add_reason")
+                go = st.form_submit_button("Add the activity")
+            if go:
+                try:
+                    new = edits.add_activity(graph, controllers[who], name, values, "Record page")
+                except InputError as exc:
+                    st.error(plain("Not saved: " + "; ".join(str(p) for p in exc.problems)))
+                else:
+                    write(new, reason=reason, base_key=base_key, what=f"{name.strip()} added to {who}")
+    if labels:
+        with st.expander("Remove an activity"):
+            base_key = "act_remove_base"
+            base_revision(base_key)
+            with st.form("remove_activity"):
+                label = st.selectbox("Activity", sorted(labels), key="act_remove_pick")
+                reason = st.text_input("Reason (required)", key="act_remove_reason")
+                go = st.form_submit_button("Remove it (with its recipients, categories and subjects only it has)")
+            if go and label is not None:
+                try:
+                    new = edits.remove_activity(graph, labels[label], "Record page")
+                except InputError as exc:
+                    st.error(plain("Not saved: " + "; ".join(str(p) for p in exc.problems)))
+                else:
+                    write(new, reason=reason, base_key=base_key, what=f"removed {label}")

@@ -95,11 +95,15 @@ def page() -> None:
     st.subheader("What the files hold")
     _preview(graph)
     mode = st.radio("How", list(MODES), format_func=MODES.get, key="import_mode", horizontal=False)
+    review = st.checkbox("Needs review (e.g. a generated register)", key="import_needs_review",
+                         help="Its new activities and recipients stay apart on the Record page and out of the "
+                              "Art. 30 record, the report and the findings until someone accepts them.")
     if st.button("Import", type="primary", key="do_import", icon=":material/upload:"):
-        _write(graph, mode, "import of " + ", ".join(up.name for up in uploads) + f" ({mode}, explorer)")
+        _write(graph, mode, "import of " + ", ".join(up.name for up in uploads) + f" ({mode}, explorer)",
+               kind="draft" if review else "import")
 
 
-def _write(graph: RopaGraph, mode: str, origin: str) -> None:
+def _write(graph: RopaGraph, mode: str, origin: str, kind: str = "import") -> None:
     ws, _ = state.workspace()
     bar = st.progress(0.0, text="Opening the store…")
 
@@ -111,7 +115,7 @@ def _write(graph: RopaGraph, mode: str, origin: str) -> None:
             before = store.export()
             revisions.commit(store, graph if mode == "replace" else before.merge(graph),
                              author=st.session_state.get("author") or revisions.default_author(), reason=origin,
-                             kind="import", progress=progress, origin=origin, before=before, page="Import page")
+                             kind=kind, progress=progress, origin=origin, before=before, page="Import page")
     except RopaError as exc:
         bar.empty()
         st.error(plain(f"Nothing was imported: {exc}. The store is unchanged."))
@@ -119,7 +123,9 @@ def _write(graph: RopaGraph, mode: str, origin: str) -> None:
     bar.progress(1.0, text="Done")
     st.success(plain(f"Imported {len(graph.nodes['Activity'])} activities and "
                      f"{len(graph.nodes['Organisation'])} organisations into {ws.describe()}. "
-                     "Every page now shows the new data."))
+                     + ("Its new activities and recipients await review on the Record page; until accepted they "
+                        "are left out of the record, the report and the findings." if kind == "draft" else
+                        "Every page now shows the new data.")))
 
 
 def _start_over() -> None:

@@ -115,6 +115,7 @@ def page() -> None:
     st.subheader("Maintain the record")
     st.caption("Each change is checked like an import and saved as a revision with your name and reason "
                "(History page), all or nothing.")
+    edit.activity_forms(version)
     edit.recipient_forms(version)
     if edit.opened("Change a recipient's transfer mechanism", "rec_mech_open"):
         edit.mechanism_form(version, "Record page")

@@ -60,6 +60,9 @@ def page() -> None:
                "rule; the Art. 30 records. Built on this machine; nothing is uploaded.")
     data_version = state.version()
     cat = state.catalogue(data_version)
+    if state.drafts_left_out(data_version):
+        st.info(f"{state.drafts_left_out(data_version)} drafted record(s) await review and are left out of this "
+                "report until someone accepts them on the Record page.")
     everyone = sorted(set(cat.activities["controller"]), key=str.casefold)
     chosen = tuple(st.multiselect("Controllers (empty: all)", everyone, key="report_controllers"))
     size = len(cat.activities)

@@ -11,6 +11,7 @@ per (store version, date) whichever page asks first.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import threading
@@ -102,11 +103,46 @@ def peek(kind: str, key: tuple):
         return memo.get((kind, key))
 
 
+def _reviewed() -> tuple[Any, int]:
+    """The store the analysis reads (the catalogue, findings, register, network, console): the RoPA without
+    drafts awaiting review (``ropa.revisions.reviewed_store``): an in-memory copy, kept per store version,
+    only when a draft awaits review; else None. And how many drafts were left out."""
+    from .. import revisions
+    v = version()
+
+    def build():
+        ws = _opened()[0]
+        if not ws.read(revisions.has_drafts):
+            return None, 0
+        with st.spinner("Leaving out the drafts that await review…"):
+            with ws.reading() as store:
+                mem, left_out = revisions.reviewed_store(store)
+                return (mem if mem is not store else None), left_out
+    return _memo("reviewed", (v,), build, keep=1)
+
+
+def drafts_left_out(version: str) -> int:
+    """How many drafted records await review (left out of every table, the record and the report)."""
+    return _reviewed()[1]
+
+
+def _read(work):
+    """``work(store)`` on what the analysis reads: the stored RoPA, without drafts awaiting review."""
+    mem, _ = _reviewed()
+    if mem is None:
+        return _opened()[0].read(work)
+    with _reviewed_lock:
+        return work(mem)
+
+
+_reviewed_lock = threading.RLock()  # a page may read the catalogue inside a reading() block
+
+
 def catalogue(version: str) -> browse.Catalogue:
     """Hops, places, organisations, activities and counts (no whole-graph export)."""
     def read():
         with st.spinner("Reading the RoPA…"):
-            return _opened()[0].read(browse.read_catalogue)
+            return _read(browse.read_catalogue)
     return _memo("catalogue", (version,), read, keep=2)
 
 
@@ -114,7 +150,7 @@ def special(version: str):
     """The activities' special-category (Art. 9) and criminal (Art. 10) data, one row per (activity, category)."""
     def read():
         from ..special import read_special
-        return _opened()[0].read(read_special)
+        return _read(read_special)
     return _memo("special", (version,), read, keep=2)
 
 
@@ -128,7 +164,7 @@ def findings(version: str, as_of: dt.date) -> list[dict]:
 
             def progress(fraction: float, rule: str) -> None:
                 bar.progress(min(1.0, max(0.0, fraction)), text=f"rule {rule}")
-            out = _opened()[0].read(lambda store: [f.to_dict() for f in evaluate(store, as_of, progress=progress)])
+            out = _read(lambda store: [f.to_dict() for f in evaluate(store, as_of, progress=progress)])
             status.update(label=f"{len(out)} findings as of {as_of.isoformat()}", state="complete", expanded=False)
         return out
     return _memo("findings", (version, as_of), run_rules, keep=8)
@@ -143,7 +179,7 @@ def evaluation(version: str, as_of: dt.date) -> browse.Evaluation:
         cat, fs = catalogue(version), findings(version, as_of)
         with st.spinner("Judging the restricted transfers…"):
             objects = [Finding(**f) for f in fs]
-            register = _opened()[0].read(lambda store: build_register(store, as_of, objects))
+            register = _read(lambda store: build_register(store, as_of, objects))
             return browse.evaluate(cat, fs, register)
     return _memo("evaluation", (version, as_of), lay, keep=8)
 
@@ -158,7 +194,7 @@ def network(version: str, as_of: dt.date | None, activities=(), organisations=()
         fs = browse.findings_about(catalogue(version), ev, acts, orgs) if ev is not None else []
         verdicts = ev.verdicts if ev is not None else None
         with st.spinner("Reading that part of the RoPA…"):
-            return _opened()[0].read(lambda store: browse.network(store, acts, orgs, fs, verdicts))
+            return _read(lambda store: browse.network(store, acts, orgs, fs, verdicts))
     return _memo("network", (version, as_of, acts, orgs), read, keep=32)
 
 
@@ -166,7 +202,7 @@ def query(version: str, text: str, as_of: dt.date) -> list[dict]:
     """A read-only console query (refused when it writes); rows kept, not copied, per rerun."""
     def run():
         with st.spinner("Running the query…"):
-            return _opened()[0].read(lambda store: store.run_read_only(text, {"asOf": as_of}))
+            return _read(lambda store: store.run_read_only(text, {"asOf": as_of}))
     return _memo("query", (version, text, as_of), run, keep=8)
 
 
@@ -182,10 +218,19 @@ memo = _memo
 
 
 def reading_do(work):
-    """``work(store)`` on the store opened read-only (one whole state)."""
+    """``work(store)`` on the store opened read-only (one whole state), drafts included: what the edit
+    forms, the drafts awaiting review and the History page read."""
     return _opened()[0].read(work)
 
 
+@contextlib.contextmanager
 def reading():
-    """The store, read-only, for a ``with`` block."""
-    return _opened()[0].reading()
+    """The RoPA the pages analyse (the record, the report, the graph), read-only, for a ``with`` block:
+    without the drafts awaiting review (see :func:`_reviewed`)."""
+    mem, _ = _reviewed()
+    if mem is None:
+        with _opened()[0].reading() as store:
+            yield store
+        return
+    with _reviewed_lock:
+        yield mem
