@@ -848,7 +848,8 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=SEED)
     p.add_argument("--neo4j", dest="neo4j", action="store_true", default=None,
                    help="also run on Neo4j (default: yes, on NEO4J_URI or a server started here)")
-    p.add_argument("--neo4j-heap", default="3g", help="heap of the Neo4j server the bench starts (default 3g)")
+    p.add_argument("--neo4j-heap", default="6g",
+                   help="heap of the Neo4j server the bench starts (default 6g: a 1M import is one transaction)")
     p.add_argument("--no-neo4j", dest="neo4j", action="store_false")
     p.add_argument("--out", default=str(ROOT / ".bench"), help="cache and results folder (default .bench)")
     p.add_argument("--markdown", default=str(ROOT / "bench" / "RESULTS.md"),

@@ -4,11 +4,15 @@
 // legal_source: GDPR Art. 9(1) and Art. 10; Implementing Decision (EU) 2021/914, Clause 8.7 (sensitive data); EDPB Recommendations 01/2020
 // remediation: Weigh the sensitivity in the transfer impact assessment, apply the SCC sensitive-data safeguards (restrictions, encryption, access controls), or keep these data in the EEA.
 // judges: transfer
-MATCH (act:Activity)-[:PROCESSES]->(cat:DataCategory)
-WHERE cat.article IS NOT NULL
-WITH act, min(cat.name) AS special
+// From the restricted hops to their activity by its key (an index lookup on both engines), then to the
+// activity's special categories: linear in the hops. (Joining hops to activities on h.activity = act.id
+// after an aggregation made Neo4j scan the hops once per activity.)
 MATCH (src)-[h:DISCLOSES_TO|ENGAGES]->(imp:Organisation)-[:PROCESSES_IN]->(k:Country)
-WHERE h.activity = act.id AND k.eea = false AND k.resolved = true
+WHERE k.eea = false AND k.resolved = true
+MATCH (act:Activity) WHERE act.id = h.activity
+MATCH (act)-[:PROCESSES]->(cat:DataCategory)
+WHERE cat.article IS NOT NULL
+WITH act, src, h, imp, k, min(cat.name) AS special
 WITH act, special, src, h, imp, k, coalesce(imp.dpf_certified, false) AS certified,
      coalesce(imp.sector, 'private') AS sector, coalesce(h.mechanism, 'none') AS claimed
 WHERE NOT EXISTS {

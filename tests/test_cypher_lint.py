@@ -54,10 +54,9 @@ def _export_sample():
 
 
 def readme_queries() -> list[str]:
-    """The ```cypher blocks of the README's Neo4j section."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("\n## Neo4j\n", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```cypher\n(.*?)```", section, re.S)
+    """The ```cypher blocks of the Neo4j documentation (docs/neo4j.md)."""
+    text = (ROOT / "docs" / "neo4j.md").read_text(encoding="utf-8")
+    return re.findall(r"```cypher\n(.*?)```", text, re.S)
 
 
 def _statements() -> list[dict]:
@@ -82,7 +81,7 @@ def _statements() -> list[dict]:
         out.append({"id": f"neo4j backend statement {i}", "text": text,
                     "parameters": {p: PARAM_SAMPLES[p] for p in params}})
     for i, text in enumerate(readme_queries()):
-        out.append({"id": f"README Neo4j starter query {i}", "text": text, "parameters": {}})
+        out.append({"id": f"docs/neo4j.md starter query {i}", "text": text, "parameters": {}})
     # One statement of each kind, with few rows: the rows differ only in their literal values.
     script = "\n".join(generate_cypher(_export_sample(), rows_per_statement=4))
     seen = set()

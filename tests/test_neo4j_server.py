@@ -139,3 +139,56 @@ def test_an_import_into_a_filled_database_keeps_what_was_there(neo4j_store):
         assert hops > sum(len(seeds.rels[t]) for t in ("DISCLOSES_TO", "ENGAGES")) > 0
         for as_of in DATES:
             assert _rows(evaluate(neo4j_store, as_of)) == _rows(evaluate(embedded, as_of))
+
+
+# -- an import killed mid-way ---------------------------------------------------------------------
+
+CHILD_IMPORT = r"""
+import sys
+from ropa.backends.neo4j_backend import Neo4jBackend
+from ropa.formats import read_path
+graph = read_path(sys.argv[1])
+store = Neo4jBackend(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] or None, batch_size=200)
+def progress(fraction, what):
+    print(f"{fraction:.3f} {what}", flush=True)
+    if "ENGAGES" in what:
+        input()  # mid-way, with the transaction open: wait to be killed
+store.replace(graph, progress)
+print("finished", flush=True)
+"""
+
+
+def test_an_import_killed_mid_way_leaves_the_previous_graph(neo4j_store, neo4j_server, generated_10k):
+    """The client dies (SIGKILL) half way through a 10k import, its transaction open: meanwhile readers
+    see the previous graph, and afterwards the server has rolled the half import back."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from ropa.samples import example_graph
+    neo4j_store.replace(example_graph())
+    before = neo4j_store.export().fingerprint()
+    s = neo4j_server
+    child = subprocess.Popen([sys.executable, "-c", CHILD_IMPORT, str(generated_10k), s["uri"], s["user"],
+                              s["password"], s["database"] or ""],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        seen = []
+        for line in child.stdout:
+            seen.append(line.strip())
+            if "ENGAGES" in line:
+                break
+        assert seen and "ENGAGES" in seen[-1], (seen, child.stderr.read() if child.poll() is not None else "")
+        loaded = float(seen[-1].split()[0])
+        assert loaded > 0.3, seen[-1]  # the nodes and several relationship types are written by now
+        assert neo4j_store.export().fingerprint() == before  # a reader never sees the half import
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+    assert neo4j_store.export().fingerprint() == before
+    # the server rolled the open transaction back when the connection closed: no lock is left behind,
+    # the next import lands
+    neo4j_store.replace(example_graph())
+    assert neo4j_store.export().fingerprint() == before

@@ -12,10 +12,16 @@ Progress = Callable[[float, str], None]
 
 # Clauses that change data or schema. A read-only query may contain none of them
 # outside string literals; the backends also open read-only transactions where
-# the engine offers them, so this check is the first of two walls.
+# the engine offers them, so this check is the first of two walls. Besides
+# openCypher's and LadybugDB's, Neo4j 5's: GQL's INSERT (5.18+), NODETACH DELETE,
+# and the administration commands that change users, roles, servers or running
+# transactions (GRANT, DENY, REVOKE, RENAME, TERMINATE, ENABLE/DEALLOCATE/
+# REALLOCATE SERVER). START/STOP DATABASE are left out: `start` is a common
+# variable name, and those commands run only against the system database.
 WRITE_CLAUSES = re.compile(
-    r"\b(CREATE|MERGE|DELETE|DETACH|SET|REMOVE|DROP|ALTER|COPY|LOAD|INSTALL|ATTACH|IMPORT|EXPORT|"
-    r"FOREACH|CALL|BEGIN|COMMIT|ROLLBACK|CHECKPOINT|USE)\b", re.IGNORECASE)
+    r"\b(CREATE|MERGE|DELETE|DETACH|NODETACH|SET|REMOVE|DROP|ALTER|COPY|LOAD|INSTALL|ATTACH|IMPORT|EXPORT|"
+    r"FOREACH|CALL|BEGIN|COMMIT|ROLLBACK|CHECKPOINT|USE|INSERT|GRANT|DENY|REVOKE|RENAME|TERMINATE|ENABLE|"
+    r"DEALLOCATE|REALLOCATE)\b", re.IGNORECASE)
 STRING_LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|//[^\n]*|/\*.*?\*/", re.S)
 
 
