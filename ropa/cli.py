@@ -38,26 +38,22 @@ def _add_store_options(p: argparse.ArgumentParser) -> None:
                    help="embedded store location (default: $ROPA_STORE or .ropa/ropa.lbdb)")
 
 
-def open_store(args, *, memory: bool = False, read_only: bool = False, to_write: bool = False):
+def open_store(args, *, read_only: bool = False, to_write: bool = False, upgrade: bool = False):
     """Open the backend the arguments ask for (``to_write``: an import, which may start a store afresh)."""
-    from .backends import open_backend
-    if args.backend == "neo4j":
-        from .backends.neo4j_config import neo4j_settings
-        return open_backend("neo4j", **neo4j_settings())
-    if memory:
-        return open_backend("embedded", path=None)
-    path = _store_path(args)
-    if not to_write:
-        _refuse_empty_store_file(path)
-    store = open_backend("embedded", path=path, read_only=read_only)
+    from .backends.choice import choose_store
+    choice = choose_store(backend=getattr(args, "backend", None) or "embedded", store=getattr(args, "store", None))
+    if choice.kind == "embedded" and not to_write:
+        _refuse_empty_store_file(choice.path)
+    store = choice.open(read_only=read_only, upgrade=upgrade)
     for note in store.notices:  # e.g. an interrupted import found and rolled back
         print(f"note: {note}", file=sys.stderr)
     return store
 
 
 def _store_path(args) -> Path:
-    from .backends.embedded import default_store_path
-    return Path(args.store or default_store_path())
+    """The embedded store the arguments name (``--store``, else ``$ROPA_STORE``, else the default)."""
+    from .backends.choice import choose_store
+    return choose_store(backend="embedded", store=getattr(args, "store", None)).path
 
 
 def _refuse_empty_store_file(path: Path) -> None:
@@ -111,8 +107,7 @@ def _say_source(src, args) -> None:
     """Tell the user (on stderr, so pipes stay clean) which RoPA a command read, and any warnings."""
     _print_warnings(src.warnings)
     if src.kind == "sample" and args.backend == "embedded":
-        from .backends.embedded import default_store_path
-        path = Path(args.store or default_store_path())
+        path = _store_path(args)
         if not path.exists():
             src.note = f"there is no store at {path}"
     if src.kind == "sample":
@@ -198,8 +193,12 @@ def cmd_export(args) -> int:
 
 def cmd_store(args) -> int:
     """Show the states the embedded store keeps, or make an earlier one current again."""
-    from .backends.embedded import EmbeddedBackend, default_store_path
-    path = args.store or default_store_path()
+    from .backends.embedded import EmbeddedBackend
+    path = _store_path(args)
+    if args.action == "upgrade":
+        return _store_upgrade(args)
+    if args.action == "reset":
+        return _store_reset(path)
     if args.action == "history":
         with EmbeddedBackend(path, read_only=True) as store:
             for note in store.notices:
@@ -225,6 +224,40 @@ def cmd_store(args) -> int:
         return 0
     print(f"Restored state {args.number} as the new state {info.number}: {info.summary()}. "
           f"To undo: ropa store restore {before} --store {path}")
+    return 0
+
+
+def _store_upgrade(args) -> int:
+    """``ropa store upgrade``: the one place a store is upgraded (an open never does it)."""
+    from .schema import SCHEMA_VERSION
+    with open_store(args, to_write=True, upgrade=True) as store:
+        found = store.upgrade()
+        where = store.describe()
+    if found >= SCHEMA_VERSION:
+        print(f"The store {where} is up to date (store schema {found}); nothing changed.")
+        return 0
+    undo = (f" The state before it stays: `ropa store history --store {_store_path(args)}` lists it."
+            if args.backend == "embedded" else "")
+    print(f"Upgraded the store {where} from store schema {found} to {SCHEMA_VERSION}.{undo}")
+    return 0
+
+
+def _store_reset(path: Path) -> int:
+    """``ropa store reset``: an empty store, as a new state (the explorer does not fill it with the sample)."""
+    from . import revisions
+    from .backends.embedded import EmbeddedBackend
+    from .model import RopaGraph
+    if not path.exists():
+        print(f"There is no store at {path}; nothing to reset.")
+        return 0
+    with EmbeddedBackend(path) as store:
+        for note in store.notices:
+            print(f"note: {note}", file=sys.stderr)
+        before = store.history()[-1].number if store.history() else None
+        revisions.commit(store, RopaGraph.empty(), author=revisions.default_author(), kind="edit",
+                         reason="ropa store reset: start from an empty store", origin="reset: an empty store")
+    back = f" To undo: ropa store restore {before} --store {path}" if before is not None else ""
+    print(f"The store {path} is empty now (the explorer will not fill it with the sample).{back}")
     return 0
 
 
@@ -312,8 +345,7 @@ def _open_report_source(args):
     if args.backend == "neo4j":
         opener = lambda: open_store(args)  # noqa: E731
     else:
-        from .backends.embedded import default_store_path
-        path = Path(args.store or default_store_path())
+        path = _store_path(args)
         _refuse_empty_store_file(path)
         if path.exists():
             opener = lambda: open_store(args, read_only=True)  # noqa: E731
@@ -574,16 +606,22 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", required=True, metavar="DIR", help="output folder")
     g.set_defaults(func=cmd_generate)
 
-    so = sub.add_parser("store", help="the embedded store's history: list its states, restore one",
+    so = sub.add_parser("store", help="the store itself: its states, restore one, upgrade it, reset it to empty",
                         description="The embedded store keeps its last states (5, or $ROPA_STORE_KEEP): every "
-                        "import, restore or upgrade makes a new one. List them, or make an earlier one current "
-                        "again (itself a new state, so a restore can be undone too).")
+                        "import, restore, upgrade or reset makes a new one. List them, or make an earlier one current "
+                        "again (itself a new state, so a restore can be undone too). `upgrade` brings a store "
+                        "written by an older version up to date; `reset` starts from an empty store, the "
+                        "previous state staying restorable.")
     sosub = so.add_subparsers(dest="action", metavar="ACTION", required=True)
     sh = sosub.add_parser("history", help="list the states the store keeps")
     sh.add_argument("--store", metavar="PATH", help="embedded store location (default: $ROPA_STORE or .ropa/ropa.lbdb)")
     sr = sosub.add_parser("restore", help="make state N current again (as a new state)")
     sr.add_argument("number", type=_positive, metavar="N", help="a state number from `ropa store history`")
     sr.add_argument("--store", metavar="PATH", help="embedded store location (default: $ROPA_STORE or .ropa/ropa.lbdb)")
+    su = sosub.add_parser("upgrade", help="bring a store written by an older version up to date (a new state)")
+    _add_store_options(su)
+    sz = sosub.add_parser("reset", help="start from an empty store (a new state; `ropa store restore` undoes it)")
+    sz.add_argument("--store", metavar="PATH", help="embedded store location (default: $ROPA_STORE or .ropa/ropa.lbdb)")
     so.set_defaults(func=cmd_store)
 
     hi = sub.add_parser("history", help="the revisions of the stored RoPA: who changed what, when, why",

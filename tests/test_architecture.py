@@ -62,7 +62,7 @@ def test_no_cypher_is_built_from_values():
 
 def test_tests_never_use_the_users_store():
     """The suite runs on a scratch store, whatever store the user has in ``.ropa/`` or ``$ROPA_STORE``."""
-    from ropa.backends.embedded import default_store_path
-    store = default_store_path().resolve()
+    from ropa.backends.choice import choose_store
+    store = choose_store(backend="embedded").path.resolve()
     assert ROOT / ".ropa" not in store.parents
     assert os.environ.get("PYTEST_CURRENT_TEST") and str(store).startswith(tempfile.gettempdir())
