@@ -164,3 +164,92 @@ def test_reset_of_no_store_says_so(tmp_path, capsys):
     assert main(["store", "reset", "--store", str(tmp_path / "none.lbdb")]) == 0
     assert "no store" in capsys.readouterr().out
     assert not (tmp_path / "none.lbdb").exists()
+
+
+def test_make_reset_empties_the_store_and_keeps_the_virtual_environment(tmp_path):
+    import shutil
+    import subprocess
+    root = Path(__file__).parents[1]
+    if not shutil.which("make") or not (root / ".venv" / ".installed").exists():
+        pytest.skip("needs make and the checkout's .venv (make setup)")
+    path = tmp_path / "s.lbdb"
+    EmbeddedWorkspace(path).ensure_seeded(example_graph)
+    venv_before = sorted(p.name for p in (root / ".venv").iterdir())
+    out = subprocess.run(["make", "-s", "reset"], cwd=root, env={**os.environ, "ROPA_STORE": str(path)},
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "is empty now" in out.stdout
+    with EmbeddedBackend(path, read_only=True) as store:
+        assert len(store.export().nodes["Activity"]) == 0
+        assert len(store.history()) == 2          # the seeded state is still there to restore
+    assert sorted(p.name for p in (root / ".venv").iterdir()) == venv_before
+
+
+# -- Neo4j: the same stamp check; a read-only open runs read transactions only ------------------------
+
+class _Spy:
+    """The real driver, with every transaction's access mode written down."""
+
+    def __init__(self, driver, seen):
+        self._driver, self._seen = driver, seen
+
+    def execute_query(self, *args, **kwargs):
+        self._seen.append(str(kwargs.get("routing_", "w")).lower())
+        return self._driver.execute_query(*args, **kwargs)
+
+    def session(self, *args, **kwargs):
+        self._seen.append(str(kwargs.get("default_access_mode", "WRITE")).lower())
+        return self._driver.session(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._driver, name)
+
+
+def _reads(mode: str) -> bool:
+    return mode in ("r", "read") or mode.endswith(".read")
+
+
+def _spied(monkeypatch):
+    import ropa.backends.neo4j_backend as nb
+    seen: list[str] = []
+    real = nb.GraphDatabase.driver
+    monkeypatch.setattr(nb.GraphDatabase, "driver", lambda *a, **k: _Spy(real(*a, **k), seen))
+    return seen
+
+
+def test_a_read_only_neo4j_open_runs_no_write_transaction(neo4j_server, monkeypatch):
+    from conftest import open_neo4j
+    from ropa.backends.neo4j_backend import Neo4jBackend
+    from ropa.rules import evaluate
+    with open_neo4j(neo4j_server, clear=True) as store:
+        store.replace(example_graph())
+    seen = _spied(monkeypatch)
+    conn = {k: neo4j_server[k] for k in ("uri", "user", "password", "database")}
+    with Neo4jBackend(**conn, read_only=True) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        assert evaluate(store)
+    assert seen and all(_reads(mode) for mode in seen), seen
+    seen.clear()
+    Neo4jBackend(**conn).close()    # the spy sees writes: a writable open makes sure of the constraints
+    assert not all(_reads(mode) for mode in seen)
+
+
+def test_an_outdated_neo4j_database_is_refused_then_upgraded_by_the_command(neo4j_server, neo4j_env, capsys):
+    from neo4j import GraphDatabase
+    from conftest import open_neo4j
+    from ropa.backends.neo4j_backend import Neo4jBackend
+    with open_neo4j(neo4j_server, clear=True) as store:
+        store.replace(example_graph())
+    auth = (neo4j_server["user"], neo4j_server["password"])
+    with GraphDatabase.driver(neo4j_server["uri"], auth=auth) as driver:   # as an older version wrote it
+        driver.execute_query("MATCH ()-[r:DISCLOSES_TO|ENGAGES]->() REMOVE r.chain",
+                             database_=neo4j_server["database"])
+    conn = {k: neo4j_server[k] for k in ("uri", "user", "password", "database")}
+    for read_only in (True, False):
+        with pytest.raises(StoreOutdatedError, match="store schema 1.*ropa store upgrade --backend neo4j"):
+            Neo4jBackend(**conn, read_only=read_only)
+    assert main(["store", "upgrade", "--backend", "neo4j"]) == 0
+    assert "from store schema 1 to 2" in capsys.readouterr().out
+    with Neo4jBackend(**conn, read_only=True) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        assert store.export().fingerprint() == example_graph().fingerprint()
