@@ -375,7 +375,7 @@ def cmd_report(args) -> int:
 
 def cmd_transfers(args) -> int:
     """Print or write the register of restricted transfers with their verdicts (the report's CSV columns)."""
-    from .report.model import _scope
+    from .report.content import _scope
     from .rules import evaluate
     from .tables import write_csv_rows
     from .transfers import REGISTER_HEADERS, build_register, register_rows
@@ -491,9 +491,9 @@ def cmd_extract(args) -> int:
 def cmd_generate(args) -> int:
     """Write a synthetic RoPA of about N relationships (deterministic for a seed)."""
     import time
-    from .generate import REGISTER_NAME, write_register
+    from .generate import REGISTER_NAME, write_generated
     t0 = time.perf_counter()
-    stats = write_register(args.out, args.relationships, args.seed)
+    stats = write_generated(args.out, args.relationships, args.seed)
     print(f"Wrote {Path(args.out) / REGISTER_NAME}: {stats.rows} rows, {stats.activities} activities of "
           f"{stats.controllers} controllers, {stats.organisations} organisations, "
           f"{stats.relationships} relationships when imported (seed {args.seed}, "

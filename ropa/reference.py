@@ -33,7 +33,7 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "reference"
 __all__ = [
     "DATA_DIR",
     "load_countries", "load_country_aliases", "load_adequacy", "load_mechanisms",
-    "load_mechanism_aliases", "load_special_categories", "load_law", "gdpr_applies_from", "check_evaluation_date",
+    "load_mechanism_aliases", "mechanism_labels", "load_special_categories", "load_law", "gdpr_applies_from", "check_evaluation_date",
     "struck_down_mechanisms",
     "resolve_country", "resolve_mechanism", "parse_bool", "classify_category", "is_eea",
 ]
@@ -193,6 +193,16 @@ def load_mechanisms() -> pd.DataFrame:
     ('invalidated', datetime.date(2020, 7, 16))
     """
     return _read("mechanisms.csv").copy()
+
+
+def mechanism_labels() -> dict[str, str]:
+    """Mechanism id -> its label, for the texts that name a mechanism.
+
+    >>> mechanism_labels()["privacy_shield"]
+    'EU-US Privacy Shield (invalidated)'
+    """
+    m = _read("mechanisms.csv")
+    return dict(zip(m["id"], m["label"]))
 
 
 def load_mechanism_aliases() -> pd.DataFrame:

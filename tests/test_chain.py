@@ -24,7 +24,7 @@ from ropa.findings import finalise
 from ropa.formats.register import read_register
 from ropa.generate import generate
 from ropa.model import CHAIN_LIMIT, RopaGraph, engagement_chains
-from ropa.report.model import load_query
+from ropa.report.content import load_query
 from ropa.transfers import _columns, _transfers
 from ropa.rules import evaluate, load_rules, run_rule
 from ropa.samples import example_graph, sample_graph

@@ -13,7 +13,7 @@ import pandas as pd
 from ..findings import Finding
 from ..art30 import CONTROLLER_COLUMNS as CONTROLLER_RECORD_COLUMNS, controller_rows as controller_rows_of
 from ..transfers import REGISTER_COLUMNS, human, register_rows
-from .model import VERDICTS, Report
+from .content import VERDICTS, Report
 
 TRANSFER_COLUMNS = REGISTER_COLUMNS  # the register's columns (ropa.transfers), the same in `ropa transfers`
 

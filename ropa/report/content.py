@@ -1,4 +1,4 @@
-"""The report model: everything a DPO report shows, built once, rendered many ways.
+"""The report's content: everything a DPO report shows, built once, rendered many ways.
 
 :func:`build_report` reads a backend three ways and keeps the results as plain
 data that every renderer (HTML, PDF, XLSX, CSV, Markdown) formats without
