@@ -1,7 +1,6 @@
 """Findings: what a rule reports, in one shape for every output."""
 from __future__ import annotations
 
-import datetime as dt
 import gc
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -151,18 +150,11 @@ def findings_frame(findings: list[Finding]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=FINDING_COLUMNS)
 
 
-def worst(findings: list[Finding]) -> str | None:
-    """The worst severity among findings, or None."""
-    return max((f.severity for f in findings), key=SEVERITY_RANK.get, default=None)
-
 
 def at_or_above(findings: list[Finding], threshold: str) -> list[Finding]:
     """Findings whose severity is at least ``threshold``."""
     return [f for f in findings if SEVERITY_RANK[f.severity] >= SEVERITY_RANK[threshold]]
 
-
-def as_of_label(d: dt.date) -> str:
-    return d.isoformat()
 
 
 @contextmanager
