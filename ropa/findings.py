@@ -162,9 +162,8 @@ def paused_gc():
     """Pause Python's cycle collector while many small objects are made or walked (findings, the
     report's rows, a neighbourhood's edges).
 
-    With hundreds of thousands of findings alive, every full collection walks all of them again (a
-    third of the report model's time at 100k relationships; 0.6 -> 1.3 s, at random, for one
-    neighbourhood at 1M). These objects form no reference cycles, and whatever cycles a library makes
+    With hundreds of thousands of findings alive, every full collection walks all of them again, at
+    random moments (so a report or a neighbourhood takes a varying, large share longer). These objects form no reference cycles, and whatever cycles a library makes
     meanwhile are collected when the collector runs again afterwards.
     """
     was = gc.isenabled()

@@ -1,7 +1,7 @@
 """The embedded store: LadybugDB, in-process, on disk or in memory.
 
-Bulk loads go through LadybugDB's ``COPY ... FROM`` an Arrow table (measured
-~30x faster than batched MERGE). On disk the store is a directory of whole
+Bulk loads go through LadybugDB's ``COPY ... FROM`` an Arrow table (far faster
+than batched MERGE). On disk the store is a directory of whole
 states, one of them current (:mod:`ropa.backends.statedir`): a write builds a
 new database beside the current one and switches to it by renaming a pointer,
 so a kill or a full disk at any instant leaves the old state or the new one,
