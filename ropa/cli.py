@@ -34,8 +34,11 @@ def _date(text: str) -> dt.date:
 def _add_store_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=["embedded", "neo4j"], default="embedded",
                    help="graph store (default: embedded LadybugDB)")
-    p.add_argument("--store", metavar="PATH",
-                   help="embedded store location (default: $ROPA_STORE or .ropa/ropa.lbdb)")
+    _add_store_path(p)
+
+
+def _add_store_path(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", metavar="PATH", help="embedded store location (default: $ROPA_STORE or .ropa/ropa.lbdb)")
 
 
 def open_store(args, *, read_only: bool = False, to_write: bool = False, upgrade: bool = False):
@@ -614,14 +617,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "previous state staying restorable.")
     sosub = so.add_subparsers(dest="action", metavar="ACTION", required=True)
     sh = sosub.add_parser("history", help="list the states the store keeps")
-    sh.add_argument("--store", metavar="PATH", help="embedded store location (default: $ROPA_STORE or .ropa/ropa.lbdb)")
+    _add_store_path(sh)
     sr = sosub.add_parser("restore", help="make state N current again (as a new state)")
     sr.add_argument("number", type=_positive, metavar="N", help="a state number from `ropa store history`")
-    sr.add_argument("--store", metavar="PATH", help="embedded store location (default: $ROPA_STORE or .ropa/ropa.lbdb)")
+    _add_store_path(sr)
     su = sosub.add_parser("upgrade", help="bring a store written by an older version up to date (a new state)")
     _add_store_options(su)
     sz = sosub.add_parser("reset", help="start from an empty store (a new state; `ropa store restore` undoes it)")
-    sz.add_argument("--store", metavar="PATH", help="embedded store location (default: $ROPA_STORE or .ropa/ropa.lbdb)")
+    _add_store_path(sz)
     so.set_defaults(func=cmd_store)
 
     hi = sub.add_parser("history", help="the revisions of the stored RoPA: who changed what, when, why",
