@@ -54,9 +54,13 @@ def _export_sample():
 
 
 def readme_queries() -> list[str]:
-    """The ```cypher blocks of the README's Neo4j section."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("\n## Neo4j\n", 1)[1].split("\n## ", 1)[0]
+    """The ```cypher blocks of the Neo4j documentation (docs/neo4j.md; before it, the README's Neo4j section)."""
+    doc = ROOT / "docs" / "neo4j.md"
+    if doc.exists():
+        section = doc.read_text(encoding="utf-8")
+    else:
+        parts = (ROOT / "README.md").read_text(encoding="utf-8").split("\n## Neo4j\n", 1)
+        section = parts[1].split("\n## ", 1)[0] if len(parts) > 1 else ""
     return re.findall(r"```cypher\n(.*?)```", section, re.S)
 
 
