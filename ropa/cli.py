@@ -2,6 +2,9 @@
 
 Every command translates library errors into one-line messages (exit 2);
 ``ropa check`` exits 1 when a finding reaches ``--fail-on``.
+
+Why one module over 600 lines: the parser and the commands' translations stand together, so each
+command is one short function next to its options; the work is in the library.
 """
 from __future__ import annotations
 

@@ -25,6 +25,9 @@ file, so memory stays small (the vendor pool and the per-pair contract details o
 >>> stats = generate(buf, relationships=500, seed=1)
 >>> stats.relationships >= 500 and buf.getvalue().startswith("controller,")
 True
+
+Why one module over 600 lines: one generator whose steps (group, vendors, sub-processor trees,
+destinations, mechanisms) share its random stream and its state; it reads as one recipe.
 """
 from __future__ import annotations
 

@@ -15,6 +15,9 @@ The resolvers (:func:`resolve_country`, :func:`resolve_mechanism`,
 :func:`classify_category`) compare text case-, accent- and
 punctuation-insensitively, against lookup tables built once from the CSVs.
 Nothing here prints, exits or needs a network.
+
+Why one module over 600 lines: the one entry point to the legal facts; each loader is short, and the
+resolvers share the normalisation of names.
 """
 from __future__ import annotations
 

@@ -9,6 +9,10 @@ and the last few states can be restored. An old single-file store is moved
 into a store directory by its first write. In memory an import is one
 transaction. One process writes a store at a time; a second one gets
 :class:`StoreLockedError` with the way out; readers are never locked out.
+
+Why one module over 600 lines: every write path (import, restore, upgrade) shares the handle's state
+(the current state, the writer's lock, the connection a write goes to); the file-system part is
+already apart (:mod:`ropa.backends.statedir`), and so is the child that writes a state (builder.py).
 """
 from __future__ import annotations
 
