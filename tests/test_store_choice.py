@@ -253,3 +253,25 @@ def test_an_outdated_neo4j_database_is_refused_then_upgraded_by_the_command(neo4
     with Neo4jBackend(**conn, read_only=True) as store:
         assert store.schema_version() == SCHEMA_VERSION
         assert store.export().fingerprint() == example_graph().fingerprint()
+
+
+def test_the_explorer_on_an_older_store_says_how_to_upgrade_and_writes_nothing(tmp_path):
+    from streamlit.testing.v1 import AppTest
+    from conftest import explorer_on
+    path = tmp_path / "s.lbdb"
+    with EmbeddedBackend(path) as store:
+        store.replace(example_graph())
+        meta_file = store._dir.state_dir(store._dir.current()) / "state.json"
+    meta_file.write_text(json.dumps({**json.loads(meta_file.read_text()), "schema": 1}))
+    before = _files(path)
+    fixture = explorer_on(path)
+    next(fixture)
+    try:
+        at = AppTest.from_string("from ropa.ui.pages import run\nrun(default='overview')", default_timeout=180).run()
+        shown = " ".join(str(e.value) for e in list(at.error) + list(at.warning) + list(at.exception)
+                         + list(at.sidebar.markdown) + list(at.markdown))
+        assert "ropa store upgrade" in shown
+        assert not at.exception, [e.value for e in at.exception]
+    finally:
+        next(fixture, None)
+    assert _files(path) == before

@@ -39,9 +39,13 @@ def _opened() -> tuple[Workspace, tuple[str, ...], list[str]]:
     ws, notes = open_workspace(secrets=_streamlit_secrets())
     untold = []  # what happened once to the store: told to the first session that asks, then never again
     if isinstance(ws, EmbeddedWorkspace):
+        from ..errors import StoreOutdatedError
         from ..samples import sample_graph
-        if ws.ensure_seeded(sample_graph):
-            untold.append(SEEDED)
+        try:
+            if ws.ensure_seeded(sample_graph):
+                untold.append(SEEDED)
+        except StoreOutdatedError as exc:  # said in the sidebar; nothing is written to an older store
+            notes.append(str(exc))
     return ws, tuple(notes), untold
 
 
