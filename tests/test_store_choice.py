@@ -100,6 +100,15 @@ def _files(root: Path) -> dict:
     return {str(p): (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+def _store_stamped(path: Path, version: int) -> Path:
+    """A store of the example whose current state says it was written with schema ``version``."""
+    with EmbeddedBackend(path) as store:
+        store.replace(example_graph())
+        meta_file = store._dir.state_dir(store._dir.current()) / "state.json"
+    meta_file.write_text(json.dumps({**json.loads(meta_file.read_text()), "schema": version}))
+    return path
+
+
 def test_every_state_carries_the_schema_stamp(tmp_path):
     path = tmp_path / "s.lbdb"
     with EmbeddedBackend(path) as store:
@@ -121,11 +130,7 @@ def test_a_read_only_open_and_read_change_no_byte_of_the_store(tmp_path):
 
 
 def test_an_outdated_stamp_is_refused_and_upgraded_only_by_the_command(tmp_path, capsys):
-    path = tmp_path / "s.lbdb"
-    with EmbeddedBackend(path) as store:
-        store.replace(example_graph())
-        meta_file = store._dir.state_dir(store._dir.current()) / "state.json"
-    meta_file.write_text(json.dumps({**json.loads(meta_file.read_text()), "schema": 1}))
+    path = _store_stamped(tmp_path / "s.lbdb", 1)
     before = _files(path)
     assert main(["check", "--store", str(path)]) == 2
     err = capsys.readouterr().err
@@ -258,11 +263,7 @@ def test_an_outdated_neo4j_database_is_refused_then_upgraded_by_the_command(neo4
 def test_the_explorer_on_an_older_store_says_how_to_upgrade_and_writes_nothing(tmp_path):
     from streamlit.testing.v1 import AppTest
     from conftest import explorer_on
-    path = tmp_path / "s.lbdb"
-    with EmbeddedBackend(path) as store:
-        store.replace(example_graph())
-        meta_file = store._dir.state_dir(store._dir.current()) / "state.json"
-    meta_file.write_text(json.dumps({**json.loads(meta_file.read_text()), "schema": 1}))
+    path = _store_stamped(tmp_path / "s.lbdb", 1)
     before = _files(path)
     fixture = explorer_on(path)
     next(fixture)
