@@ -206,7 +206,7 @@ def cmd_store(args) -> int:
     if args.action == "reset":
         return _store_reset(path)
     if args.action == "history":
-        with EmbeddedBackend(path, read_only=True) as store:
+        with EmbeddedBackend(path, read_only=True, upgrade=True) as store:  # any version: its states
             for note in store.notices:
                 print(f"note: {note}", file=sys.stderr)
             states, rolled_back, keep = store.history(), store.rolled_back(), store.keep
@@ -220,7 +220,7 @@ def cmd_store(args) -> int:
             print(f"rolled back: the interrupted {r.get('what', 'write')} (started {r.get('started') or '?'}, "
                   f"found {r.get('time', '?')}); the store kept state {r.get('kept')}")
         return 0
-    with EmbeddedBackend(path) as store:
+    with EmbeddedBackend(path, upgrade=True) as store:  # restoring an earlier state is a way out, too
         for note in store.notices:
             print(f"note: {note}", file=sys.stderr)
         before = store.history()[-1].number

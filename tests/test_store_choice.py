@@ -136,6 +136,9 @@ def test_an_outdated_stamp_is_refused_and_upgraded_only_by_the_command(tmp_path,
     err = capsys.readouterr().err
     assert "store schema 1" in err and f"ropa store upgrade --store {path}" in err
     assert _files(path) == before
+    assert main(["store", "history", "--store", str(path)]) == 0   # its states can still be listed
+    assert "* " in capsys.readouterr().out
+    assert _files(path) == before
     assert main(["store", "upgrade", "--store", str(path)]) == 0
     assert "from store schema 1 to 2" in capsys.readouterr().out
     with EmbeddedBackend(path, read_only=True) as store:

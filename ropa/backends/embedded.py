@@ -47,7 +47,7 @@ class EmbeddedBackend(Backend):
 
     An open checks the store's schema stamp (:data:`ropa.schema.SCHEMA_VERSION`) and refuses a store
     of another version with :class:`StoreOutdatedError`, changing nothing; ``upgrade=True`` opens an
-    older one writable for :meth:`upgrade` (``ropa store upgrade``) to bring it up to date, as a new state.
+    older one anyway, for :meth:`upgrade` (``ropa store upgrade``: a new state) and the store's history.
     A ``read_only`` open writes nothing.
 
     >>> from ropa.model import RopaGraph
@@ -203,13 +203,13 @@ class EmbeddedBackend(Backend):
             raise StoreOutdatedError(
                 f"the store {self.path} was written by a newer version of this tool (store schema {found}; this "
                 f"one reads {SCHEMA_VERSION}): use that version, or point this one at another store with --store")
-        if not upgrade or self.read_only:
+        if not upgrade:
             raise StoreOutdatedError(
                 f"the store {self.path} was written by an older version of this tool (store schema {found}; this "
                 f"one reads {SCHEMA_VERSION}): its hops lack the sub-processor chain the rules read. Nothing was "
                 f"changed. Run `ropa store upgrade --store {self.path}` once (a new state: the old one stays "
                 "restorable), or start afresh with `ropa store reset` and import your register again")
-        # upgrade=True: opened to be upgraded by the caller (ropa store upgrade), through upgrade()
+        # upgrade=True: opened anyway, for the store's own commands (upgrade(), history, restore)
 
     def upgrade(self) -> int:
         """Bring a store written by an older version up to date; the version it had. The derived properties
