@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup clean bench lint-deps fuzz faults eval eval-test bench-extract neo4j-up neo4j-down
+.PHONY: run test setup clean bench lint-deps fuzz faults eval eval-test bench-extract neo4j-up neo4j-down reset
 LINT := tools/cypher-lint
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
@@ -68,6 +68,12 @@ neo4j-up:
 neo4j-down:
 	$(PYTHON) tools/neo4j/neo4jctl.py down --dir .ropa
 
+# Start from an empty store (--store / $ROPA_STORE, else .ropa/ropa.lbdb): a new state, so `ropa store restore N`
+# brings the old one back; .venv stays. The explorer leaves an emptied store empty (no sample).
+reset: setup
+	$(BIN)/ropa store reset
+
+# Everything this checkout made, the virtual environment and the store included (not undoable).
 clean:
 	-$(PYTHON) tools/neo4j/neo4jctl.py down --dir .ropa
 	rm -rf $(VENV) .ropa .pytest_cache .faults

@@ -579,14 +579,14 @@ def ensure_data(base: Path, n: int, seed: int) -> tuple[Path, float]:
     import hashlib
 
     from ropa import generate
-    from ropa.generate import write_register
+    from ropa.generate import write_generated
     version = hashlib.sha256(Path(generate.__file__).read_bytes()).hexdigest()[:8]  # a new generator: new data
     d = base / "data" / f"n{n}-s{seed}-{version}"
     info = d / "bench.json"
     if info.exists() and (d / "register.csv").exists():
         return d, json.loads(info.read_text())["generate_s"]
     t = time.perf_counter()
-    write_register(d, n, seed)
+    write_generated(d, n, seed)
     took = time.perf_counter() - t
     info.write_text(json.dumps({"generate_s": took}))
     return d, took

@@ -12,7 +12,7 @@
 // onward transfer (y.id <> c.id); an activity with two controllers gives each its own finding.
 // Adequacy depends only on the destination and on whether the importer is DPF-certified (a
 // 'dpf_certified' decision covers certified importers only), so it is decided once per country,
-// for both cases, not once per hop (a per-hop EXISTS was a third of this rule at 1M relationships).
+// for both cases, not once per hop.
 MATCH (k:Country) WHERE k.eea = false
 WITH k,
      EXISTS {

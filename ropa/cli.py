@@ -2,6 +2,9 @@
 
 Every command translates library errors into one-line messages (exit 2);
 ``ropa check`` exits 1 when a finding reaches ``--fail-on``.
+
+Why one module over 600 lines: the parser and the commands' translations stand together, so each
+command is one short function next to its options; the work is in the library.
 """
 from __future__ import annotations
 
@@ -35,30 +38,29 @@ def _date(text: str) -> dt.date:
 def _add_store_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=["embedded", "neo4j"], default="embedded",
                    help="graph store (default: embedded LadybugDB)")
-    p.add_argument("--store", metavar="PATH",
-                   help="embedded store location (default: $ROPA_STORE or .ropa/ropa.lbdb)")
+    _add_store_path(p)
 
 
-def open_store(args, *, memory: bool = False, read_only: bool = False, to_write: bool = False):
+def _add_store_path(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", metavar="PATH", help="embedded store location (default: $ROPA_STORE or .ropa/ropa.lbdb)")
+
+
+def open_store(args, *, read_only: bool = False, to_write: bool = False, upgrade: bool = False):
     """Open the backend the arguments ask for (``to_write``: an import, which may start a store afresh)."""
-    from .backends import open_backend
-    if args.backend == "neo4j":
-        from .backends.neo4j_config import neo4j_settings
-        return open_backend("neo4j", **neo4j_settings())
-    if memory:
-        return open_backend("embedded", path=None)
-    path = _store_path(args)
-    if not to_write:
-        _refuse_empty_store_file(path)
-    store = open_backend("embedded", path=path, read_only=read_only)
+    from .backends.choice import choose_store
+    choice = choose_store(backend=getattr(args, "backend", None) or "embedded", store=getattr(args, "store", None))
+    if choice.kind == "embedded" and not to_write:
+        _refuse_empty_store_file(choice.path)
+    store = choice.open(read_only=read_only, upgrade=upgrade)
     for note in store.notices:  # e.g. an interrupted import found and rolled back
         print(f"note: {note}", file=sys.stderr)
     return store
 
 
 def _store_path(args) -> Path:
-    from .backends.embedded import default_store_path
-    return Path(args.store or default_store_path())
+    """The embedded store the arguments name (``--store``, else ``$ROPA_STORE``, else the default)."""
+    from .backends.choice import choose_store
+    return choose_store(backend="embedded", store=getattr(args, "store", None)).path
 
 
 def _refuse_empty_store_file(path: Path) -> None:
@@ -119,8 +121,7 @@ def _say_source(src, args) -> None:
     """Tell the user (on stderr, so pipes stay clean) which RoPA a command read, and any warnings."""
     _print_warnings(src.warnings)
     if src.kind == "sample" and args.backend == "embedded":
-        from .backends.embedded import default_store_path
-        path = Path(args.store or default_store_path())
+        path = _store_path(args)
         if not path.exists():
             src.note = f"there is no store at {path}"
     if src.kind == "sample":
@@ -211,10 +212,14 @@ def cmd_export(args) -> int:
 
 def cmd_store(args) -> int:
     """Show the states the embedded store keeps, or make an earlier one current again."""
-    from .backends.embedded import EmbeddedBackend, default_store_path
-    path = args.store or default_store_path()
+    from .backends.embedded import EmbeddedBackend
+    path = _store_path(args)
+    if args.action == "upgrade":
+        return _store_upgrade(args)
+    if args.action == "reset":
+        return _store_reset(path)
     if args.action == "history":
-        with EmbeddedBackend(path, read_only=True) as store:
+        with EmbeddedBackend(path, read_only=True, upgrade=True) as store:  # any version: its states
             for note in store.notices:
                 print(f"note: {note}", file=sys.stderr)
             states, rolled_back, keep = store.history(), store.rolled_back(), store.keep
@@ -229,7 +234,7 @@ def cmd_store(args) -> int:
                   f"found {r.get('time', '?')}); the store kept state {r.get('kept')}")
         return 0
     from . import revisions
-    with EmbeddedBackend(path) as store:
+    with EmbeddedBackend(path, upgrade=True) as store:  # restoring an earlier state is a way out, too
         for note in store.notices:
             print(f"note: {note}", file=sys.stderr)
         before = store.history()[-1].number
@@ -242,6 +247,40 @@ def cmd_store(args) -> int:
     print(f"Restored state {args.number} as the new state {info.number}: {info.summary()}. Recorded as revision "
           f"{rev.number} by {rev.author} ({a} added, {r} removed, {c} changed); the revisions before it stay in "
           f"`ropa history`. To undo: ropa revert {rev.number} (or ropa store restore {before} --store {path})")
+    return 0
+
+
+def _store_upgrade(args) -> int:
+    """``ropa store upgrade``: the one place a store is upgraded (an open never does it)."""
+    from .schema import SCHEMA_VERSION
+    with open_store(args, to_write=True, upgrade=True) as store:
+        found = store.upgrade()
+        where = store.describe()
+    if found >= SCHEMA_VERSION:
+        print(f"The store {where} is up to date (store schema {found}); nothing changed.")
+        return 0
+    undo = (f" The state before it stays: `ropa store history --store {_store_path(args)}` lists it."
+            if args.backend == "embedded" else "")
+    print(f"Upgraded the store {where} from store schema {found} to {SCHEMA_VERSION}.{undo}")
+    return 0
+
+
+def _store_reset(path: Path) -> int:
+    """``ropa store reset``: an empty store, as a new state (the explorer does not fill it with the sample)."""
+    from . import revisions
+    from .backends.embedded import EmbeddedBackend
+    from .model import RopaGraph
+    if not path.exists():
+        print(f"There is no store at {path}; nothing to reset.")
+        return 0
+    with EmbeddedBackend(path) as store:
+        for note in store.notices:
+            print(f"note: {note}", file=sys.stderr)
+        before = store.history()[-1].number if store.history() else None
+        revisions.commit(store, RopaGraph.empty(), author=revisions.default_author(), kind="edit",
+                         reason="ropa store reset: start from an empty store", origin="reset: an empty store")
+    back = f" To undo: ropa store restore {before} --store {path}" if before is not None else ""
+    print(f"The store {path} is empty now (the explorer will not fill it with the sample).{back}")
     return 0
 
 
@@ -329,8 +368,7 @@ def _open_report_source(args):
     if args.backend == "neo4j":
         opener = lambda: open_store(args)  # noqa: E731
     else:
-        from .backends.embedded import default_store_path
-        path = Path(args.store or default_store_path())
+        path = _store_path(args)
         _refuse_empty_store_file(path)
         if path.exists():
             opener = lambda: open_store(args, read_only=True)  # noqa: E731
@@ -377,7 +415,7 @@ def cmd_report(args) -> int:
 
 def cmd_transfers(args) -> int:
     """Print or write the register of restricted transfers with their verdicts (the report's CSV columns)."""
-    from .report.model import _scope
+    from .report.content import _scope
     from .rules import evaluate
     from .tables import write_csv_rows
     from .transfers import REGISTER_HEADERS, build_register, register_rows
@@ -493,9 +531,9 @@ def cmd_extract(args) -> int:
 def cmd_generate(args) -> int:
     """Write a synthetic RoPA of about N relationships (deterministic for a seed)."""
     import time
-    from .generate import REGISTER_NAME, write_register
+    from .generate import REGISTER_NAME, write_generated
     t0 = time.perf_counter()
-    stats = write_register(args.out, args.relationships, args.seed)
+    stats = write_generated(args.out, args.relationships, args.seed)
     print(f"Wrote {Path(args.out) / REGISTER_NAME}: {stats.rows} rows, {stats.activities} activities of "
           f"{stats.controllers} controllers, {stats.organisations} organisations, "
           f"{stats.relationships} relationships when imported (seed {args.seed}, "
@@ -612,18 +650,24 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", required=True, metavar="DIR", help="output folder")
     g.set_defaults(func=cmd_generate)
 
-    so = sub.add_parser("store", help="the embedded store's history: list its states, restore one",
+    so = sub.add_parser("store", help="the store itself: its states, restore one, upgrade it, reset it to empty",
                         description="The embedded store keeps its last states (5, or $ROPA_STORE_KEEP): every "
-                        "import, restore or upgrade makes a new one. List them, or make an earlier one current "
-                        "again (itself a new state and a new revision in `ropa history`, so a restore can be undone too).")
+                        "import, restore, upgrade or reset makes a new one. List them, or make an earlier one current "
+                        "again (itself a new state and a new revision in `ropa history`, so a restore can be undone "
+                        "too). `upgrade` brings a store written by an older version up to date; `reset` starts from "
+                        "an empty store, the previous state staying restorable.")
     sosub = so.add_subparsers(dest="action", metavar="ACTION", required=True)
     sh = sosub.add_parser("history", help="list the states the store keeps")
-    sh.add_argument("--store", metavar="PATH", help="embedded store location (default: $ROPA_STORE or .ropa/ropa.lbdb)")
+    _add_store_path(sh)
     sr = sosub.add_parser("restore", help="make state N's RoPA current again (a new state and a new revision)")
     sr.add_argument("number", type=_positive, metavar="N", help="a state number from `ropa store history`")
     sr.add_argument("--author", help="who restores (the revision's author; default: the OS user)")
     sr.add_argument("--reason", help="why (the revision's reason; default: 'restore of state N')")
-    sr.add_argument("--store", metavar="PATH", help="embedded store location (default: $ROPA_STORE or .ropa/ropa.lbdb)")
+    _add_store_path(sr)
+    su = sosub.add_parser("upgrade", help="bring a store written by an older version up to date (a new state)")
+    _add_store_options(su)
+    sz = sosub.add_parser("reset", help="start from an empty store (a new state; `ropa store restore` undoes it)")
+    _add_store_path(sz)
     so.set_defaults(func=cmd_store)
 
     hi = sub.add_parser("history", help="the revisions of the stored RoPA: who changed what, when, why",

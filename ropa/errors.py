@@ -13,6 +13,7 @@
     │   └── PdfEngineMissing       no headless Chromium to print the PDF with
     └── BackendError               the graph store failed or refused
         ├── StoreLockedError       the on-disk store is held by another process
+        ├── StoreOutdatedError     the store was written by another version: `ropa store upgrade`
         ├── ConflictError          someone else changed the RoPA since the change was prepared
         ├── ReadOnlyError          a write was attempted through the read-only console
         ├── BackendUnavailable     the server cannot be reached
@@ -114,6 +115,10 @@ class BackendError(RopaError):
 
 class StoreLockedError(BackendError):
     """The on-disk embedded store is locked by another process."""
+
+
+class StoreOutdatedError(BackendError):
+    """The store was written by another version of this tool (its schema stamp differs); nothing was changed."""
 
 
 class ConflictError(BackendError):

@@ -1,7 +1,6 @@
 """Findings: what a rule reports, in one shape for every output."""
 from __future__ import annotations
 
-import datetime as dt
 import gc
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -154,18 +153,11 @@ def findings_frame(findings: list[Finding]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=FINDING_COLUMNS)
 
 
-def worst(findings: list[Finding]) -> str | None:
-    """The worst severity among findings, or None."""
-    return max((f.severity for f in findings), key=SEVERITY_RANK.get, default=None)
-
 
 def at_or_above(findings: list[Finding], threshold: str) -> list[Finding]:
     """Findings whose severity is at least ``threshold``."""
     return [f for f in findings if SEVERITY_RANK[f.severity] >= SEVERITY_RANK[threshold]]
 
-
-def as_of_label(d: dt.date) -> str:
-    return d.isoformat()
 
 
 @contextmanager
@@ -173,9 +165,8 @@ def paused_gc():
     """Pause Python's cycle collector while many small objects are made or walked (findings, the
     report's rows, a neighbourhood's edges).
 
-    With hundreds of thousands of findings alive, every full collection walks all of them again (a
-    third of the report model's time at 100k relationships; 0.6 -> 1.3 s, at random, for one
-    neighbourhood at 1M). These objects form no reference cycles, and whatever cycles a library makes
+    With hundreds of thousands of findings alive, every full collection walks all of them again, at
+    random moments (so a report or a neighbourhood takes a varying, large share longer). These objects form no reference cycles, and whatever cycles a library makes
     meanwhile are collected when the collector runs again afterwards.
     """
     was = gc.isenabled()

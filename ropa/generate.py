@@ -10,7 +10,7 @@ unrecognised places) and so do mechanisms, including stale ones (Privacy Shield,
 Harbor, the 2010 SCCs, "none") with their dates. A minority of activities process
 special-category (Art. 9) or criminal (Art. 10) data.
 
-``relationships`` is the size of the *imported* graph: :func:`write_register` keeps
+``relationships`` is the size of the *imported* graph: :func:`write_generated` keeps
 adding activities until the relationships the importer will build from the rows
 (CONTROLS, PROCESSES, CONCERNS, DISCLOSES_TO, ENGAGES, ESTABLISHED_IN, PROCESSES_IN,
 EVIDENCED_BY; reference data not counted) reach it, so the imported count is that
@@ -25,6 +25,9 @@ file, so memory stays small (the vendor pool and the per-pair contract details o
 >>> stats = generate(buf, relationships=500, seed=1)
 >>> stats.relationships >= 500 and buf.getvalue().startswith("controller,")
 True
+
+Why one module over 600 lines: one generator whose steps (group, vendors, sub-processor trees,
+destinations, mechanisms) share its random stream and its state; it reads as one recipe.
 """
 from __future__ import annotations
 
@@ -589,7 +592,7 @@ def generate(out: TextIO, relationships: int, seed: int = 0) -> Stats:
     return stats
 
 
-def write_register(out_dir: str | Path, relationships: int, seed: int = 0) -> Stats:
+def write_generated(out_dir: str | Path, relationships: int, seed: int = 0) -> Stats:
     """Write ``register.csv`` and ``manifest.json`` (parameters and expected counts) into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -115,10 +115,10 @@ class RopaGraph:
         """A plain, sorted, JSON-able form: equal graphs give equal canonical forms."""
         out: dict = {"nodes": {}, "rels": {}}
         for label, df in self.nodes.items():
-            recs = [_plain(r) for r in df.to_dict("records")]
+            recs = [_hashable_record(r) for r in df.to_dict("records")]
             out["nodes"][label] = sorted(recs, key=lambda r: str(r.get("id")))
         for rt, df in self.rels.items():
-            recs = [_plain(r) for r in df.to_dict("records")]
+            recs = [_hashable_record(r) for r in df.to_dict("records")]
             out["rels"][rt] = sorted(recs, key=lambda r: json.dumps(r, sort_keys=True, default=str))
         return out
 
@@ -200,11 +200,13 @@ def _conform(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return df.where(pd.notna(df), None)
 
 
-def _plain(rec: dict) -> dict:
-    return {k: _plain_value(v) for k, v in rec.items()}
+def _hashable_record(rec: dict) -> dict:
+    """A table row with every value as :func:`_hashable_value` gives it (what the fingerprint hashes)."""
+    return {k: _hashable_value(v) for k, v in rec.items()}
 
 
-def _plain_value(v):
+def _hashable_value(v):
+    """A cell as the fingerprint hashes it: None for NaN, dates as ISO text, numpy scalars as Python."""
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return None
     if isinstance(v, (_dt.date, _dt.datetime)):
@@ -219,7 +221,7 @@ _json_string = json.encoder.encode_basestring_ascii  # what json.dumps writes fo
 
 
 def _json_records(columns) -> tuple[list[str], list]:
-    """Each row of a table (``columns``: name -> list of values) as ``json.dumps(_plain(row),
+    """Each row of a table (``columns``: name -> list of values) as ``json.dumps(_hashable_record(row),
     sort_keys=True, default=str)`` would write it, and the rows' plain ``id`` values (None without
     that column). A column's texts are encoded once each and shared by the rows that hold them."""
     keys = sorted(columns)
@@ -242,10 +244,10 @@ def _json_records(columns) -> tuple[list[str], list]:
             elif t is bool:
                 e = "true" if v else "false"
             else:
-                e = json.dumps(_plain_value(v), sort_keys=True, default=str)
+                e = json.dumps(_hashable_value(v), sort_keys=True, default=str)
             column.append(e)
         if key == "id":
-            ids = [_plain_value(v) for v in values]
+            ids = [_hashable_value(v) for v in values]
         encoded.append(column)
         del values
     if not keys:
@@ -260,7 +262,7 @@ def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     A column here is a few distinct Python objects repeated (``uniques[codes]``), so the
     objects are first told apart by identity (their addresses, as integers: a hash table of
-    int64, ~6x faster than hashing strings), and only the few distinct objects are then
+    int64, much faster than hashing strings), and only the few distinct objects are then
     compared by value. Same codes, same order of first appearance, as factorizing by value.
     """
     values = np.asarray(values)
@@ -271,7 +273,7 @@ def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                                       (len(values),))
     # ``values`` stays alive meanwhile (``addresses`` is a view of its pointers). Every object is at least
     # 16 bytes long (its header), so two live ones start 16 bytes apart or more: address >> 4 still tells
-    # them apart, and without the (mostly zero) low bits they hash better (~1.4x at 1M).
+    # them apart, and without the (mostly zero) low bits they hash better.
     by_id, _ = pd.factorize(addresses >> 4)
     # the distinct objects, in order of first appearance, then told apart by value
     firsts = np.flatnonzero(~pd.Series(by_id).duplicated().to_numpy())
@@ -486,7 +488,7 @@ def engagement_chains(graph: RopaGraph) -> pa.ListArray:
 
 def _dense_rank(values: np.ndarray) -> np.ndarray:
     """0 for the smallest value, 1 for the next distinct one, ... (by sorting: numpy's hash-based
-    ``unique`` was 3.8 s of 4.4 at 1M relationships)."""
+    ``unique`` is far slower on these columns)."""
     if not len(values):
         return values.astype(np.int64)
     order = np.argsort(values, kind="stable")

@@ -15,6 +15,9 @@ The resolvers (:func:`resolve_country`, :func:`resolve_mechanism`,
 :func:`classify_category`) compare text case-, accent- and
 punctuation-insensitively, against lookup tables built once from the CSVs.
 Nothing here prints, exits or needs a network.
+
+Why one module over 600 lines: the one entry point to the legal facts; each loader is short, and the
+resolvers share the normalisation of names.
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "reference"
 __all__ = [
     "DATA_DIR",
     "load_countries", "load_country_aliases", "load_adequacy", "load_mechanisms",
-    "load_mechanism_aliases", "load_special_categories", "load_law", "gdpr_applies_from", "check_evaluation_date",
+    "load_mechanism_aliases", "mechanism_labels", "load_special_categories", "load_law", "gdpr_applies_from", "check_evaluation_date",
     "struck_down_mechanisms",
     "resolve_country", "resolve_mechanism", "parse_bool", "classify_category", "is_eea",
 ]
@@ -193,6 +196,16 @@ def load_mechanisms() -> pd.DataFrame:
     ('invalidated', datetime.date(2020, 7, 16))
     """
     return _read("mechanisms.csv").copy()
+
+
+def mechanism_labels() -> dict[str, str]:
+    """Mechanism id -> its label, for the texts that name a mechanism.
+
+    >>> mechanism_labels()["privacy_shield"]
+    'EU-US Privacy Shield (invalidated)'
+    """
+    m = _read("mechanisms.csv")
+    return dict(zip(m["id"], m["label"]))
 
 
 def load_mechanism_aliases() -> pd.DataFrame:

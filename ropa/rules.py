@@ -122,7 +122,7 @@ def evaluate(backend, as_of: dt.date | None = None, rules: list[Rule] | None = N
     rules = rules if rules is not None else load_rules()
     findings: list[Finding] = []
     # Hundreds of thousands of small acyclic objects: the cyclic garbage collector would
-    # rescan them again and again while they are made (a third of the Python time at 100k).
+    # rescan them again and again while they are made.
     with paused_gc():
         # The store may give back each rule's working memory (a read-only LadybugDB store: the peak is
         # then the largest rule's, not the pack's; see EmbeddedBackend.release_memory).

@@ -41,6 +41,12 @@ HOP_PROPERTIES: tuple[tuple[LiteralString, str], ...] = (
     ("row", INT64),              # row number in that document (header = 1)
 )
 
+#: The version of the store's shape that this code reads and writes, stamped into every state of an
+#: embedded store (``state.json``) and checked at every open. 1: hops without their derived properties
+#: (``HOP_DERIVED``); 2: hops carry them. A store of another version is refused with the way out
+#: (``ropa store upgrade``), never changed by an open.
+SCHEMA_VERSION = 2
+
 # Properties a store adds to every hop, computed from the whole RoPA by
 # ropa.model.derived_properties whenever a store is written (never read from a file,
 # never part of a RopaGraph, left out of exports):

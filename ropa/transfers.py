@@ -341,7 +341,7 @@ def _transfers(cols: dict[str, list], as_of: dt.date | None = None) -> list[Tran
     return [t for _, t in sorted(best.items(), key=order)]
 
 
-_HOP = attrgetter("controller", "activity", "exporter", "importer")  # of a finding, as Transfer.hop
+_hop_key = attrgetter("controller", "activity", "exporter", "importer")  # of a finding, as Transfer.hop
 
 
 def judge(transfers: list[Transfer], findings: Iterable[Finding]) -> None:
@@ -364,7 +364,7 @@ def judge(transfers: list[Transfer], findings: Iterable[Finding]) -> None:
                 for t in unresolved.get(f.subject, ()):
                     t.findings.append(f)
             continue
-        key = _HOP(f)
+        key = _hop_key(f)
         hop = by_hop.get(key)
         if hop is None:
             continue

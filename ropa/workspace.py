@@ -28,9 +28,9 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import Callable, Iterator, Mapping, TypeVar
 
-from .backends.base import Backend
+from .backends.base import Backend, has_activities
 from .errors import BackendError, RopaError, StoreLockedError
 from .model import RopaGraph
 
@@ -85,8 +85,8 @@ class EmbeddedWorkspace(Workspace):
     >>> ws.ensure_seeded(example_graph)
     True
     >>> with ws.reading() as store:
-    ...     store.run("MATCH (a:Activity) RETURN count(a) AS n")[0]["n"]
-    3
+    ...     has_activities(store)
+    True
     >>> ws.ensure_seeded(example_graph)
     False
     """
@@ -219,14 +219,17 @@ class EmbeddedWorkspace(Workspace):
                 store.close()
 
     def ensure_seeded(self, make_graph: Callable[[], RopaGraph]) -> bool:
-        """Load ``make_graph()`` when the store is new or holds no activity; True when it did."""
+        """Load ``make_graph()`` when the store was never written (no revision) and holds no activity; True
+        when it did. A store emptied on purpose (``ropa store reset``) has a revision and stays empty."""
+        def written(store: Backend) -> bool:
+            return bool(store.revisions()) or has_activities(store)
         if self.exists():
             with self.reading() as store:
-                if store.run("MATCH (a:Activity) RETURN count(a) AS n")[0]["n"]:
+                if written(store):
                     return False
         graph = make_graph()
         with self.writing() as store:
-            if store.history() and store.run("MATCH (a:Activity) RETURN count(a) AS n")[0]["n"]:
+            if store.history() and written(store):
                 return False  # someone else filled it meanwhile
             from . import revisions
             revisions.commit(store, graph, author="explorer", reason="the store was empty: the bundled sample data",
@@ -268,28 +271,24 @@ class ServerWorkspace(Workspace):
         self.backend.close()
 
 
-def open_workspace(env: dict[str, str] | None = None) -> tuple[Workspace, list[str]]:
-    """The workspace the environment asks for, and notes for the user.
+def open_workspace(env: Mapping[str, str] | None = None, secrets: Mapping[str, object] | None = None,
+                   ) -> tuple[Workspace, list[str]]:
+    """The workspace that the environment (``env``, default ``os.environ``, only read) and the explorer's
+    ``secrets`` ask for (:func:`ropa.backends.choice.choose_store`), and notes for the user.
 
-    ``ROPA_BACKEND=neo4j`` (or ``NEO4J_URI`` set) selects Neo4j through
-    ``ropa.backends.open_backend``; otherwise the embedded store at
-    ``$ROPA_STORE`` or ``.ropa/ropa.lbdb``. When Neo4j is asked for but cannot
-    be used, the embedded store is used and the note says why.
+    ``ROPA_BACKEND=neo4j`` (or ``NEO4J_URI`` set) selects Neo4j; otherwise the embedded store at
+    ``$ROPA_STORE`` or ``.ropa/ropa.lbdb``. When Neo4j is asked for but cannot be used, the embedded
+    store is used and the note says why.
     """
-    env = dict(os.environ if env is None else env)
+    from .backends.choice import choose_store
+    choice = choose_store(env=env, secrets=secrets)
     notes: list[str] = []
-    wants_neo4j = env.get("ROPA_BACKEND", "").lower() == "neo4j" or (
-        bool(env.get("NEO4J_URI")) and env.get("ROPA_BACKEND", "").lower() != "embedded")
-    if wants_neo4j:
+    if choice.kind == "neo4j":
         try:
-            from .backends import open_backend
-            from .backends.neo4j_config import neo4j_settings  # type: ignore[import-not-found]
-            return ServerWorkspace(open_backend("neo4j", **neo4j_settings())), notes
+            return ServerWorkspace(choice.open()), notes
         except ImportError:
-            notes.append("Neo4j was asked for (ROPA_BACKEND / NEO4J_URI), but this installation has no "
-                         "Neo4j backend yet; showing the embedded store instead.")
+            notes.append("Neo4j was asked for (ROPA_BACKEND / NEO4J_URI), but the Neo4j driver is not installed "
+                         "(pip install -r requirements.txt); showing the embedded store instead.")
         except (RopaError, ValueError, KeyError, OSError) as exc:  # bad settings, server down, wrong password
             notes.append(f"Neo4j could not be used ({exc}); showing the embedded store instead.")
-    from .backends.embedded import default_store_path
-    path = Path(env.get("ROPA_STORE") or default_store_path())
-    return EmbeddedWorkspace(path), notes
+    return EmbeddedWorkspace(choice.path), notes

@@ -116,10 +116,10 @@ def _width(header: str, rows: Sequence[Sequence], j: int) -> float:
     return min(MAX_WIDTH, max(MIN_WIDTH, longest + 2))
 
 
-def _plain(v):
+def _cell_value(v):
     """A cell value as one of ``str``, ``int``, ``float``, ``date``, ``datetime`` or ``None`` (an empty cell).
 
-    >>> _plain(True), _plain(float("nan")), _plain(["a", "b"]), _plain(3)
+    >>> _cell_value(True), _cell_value(float("nan")), _cell_value(["a", "b"]), _cell_value(3)
     ('yes', None, 'a → b', 3)
     """
     if isinstance(v, bool):
@@ -131,7 +131,7 @@ def _plain(v):
     if isinstance(v, (list, tuple)):
         return " → ".join(map(str, v))
     if hasattr(v, "item"):  # a numpy scalar
-        return _plain(v.item())
+        return _cell_value(v.item())
     try:
         if v != v:  # NaN-like (pandas NA, NaT)
             return None
@@ -207,7 +207,7 @@ def _sheet_xml(fp, header: Sequence[str], rows: Sequence[Sequence], widths: list
             if v is None:
                 continue
             if type(v) is not str:
-                v = _plain(v)
+                v = _cell_value(v)
                 if v is None:
                     continue
             if isinstance(v, str):

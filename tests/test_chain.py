@@ -8,6 +8,7 @@ chains through the controller, chains longer than the reach, ties between names,
 engagements and activities with two controllers, and many random small graphs."""
 import dataclasses
 import io
+import json
 import random
 import subprocess
 import sys
@@ -18,16 +19,16 @@ import pytest
 
 from conftest import SHARED, TODAY
 from ropa.backends.embedded import EmbeddedBackend
-from ropa.errors import StoreLockedError
+from ropa.errors import StoreLockedError, StoreOutdatedError
 from ropa.findings import finalise
 from ropa.formats.register import read_register
 from ropa.generate import generate
 from ropa.model import CHAIN_LIMIT, RopaGraph, engagement_chains
-from ropa.report.model import load_query
+from ropa.report.content import load_query
 from ropa.transfers import _columns, _transfers
 from ropa.rules import evaluate, load_rules, run_rule
 from ropa.samples import example_graph, sample_graph
-from ropa.schema import REL_TYPES
+from ropa.schema import REL_TYPES, SCHEMA_VERSION
 
 ORACLES = Path(__file__).resolve().parent / "oracles"
 CHAIN_RULE = next(r for r in load_rules() if r.id == "onward_transfer_chain")
@@ -246,8 +247,28 @@ def _old_store(path, g: RopaGraph, monkeypatch) -> None:
     assert "chain" not in columns
 
 
+def _files(root):
+    """Every file under ``root`` (or the file itself): path -> (bytes, mtime)."""
+    root = Path(root)
+    paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+    return {str(p): (p.read_bytes(), p.stat().st_mtime_ns) for p in paths}
+
+
 @pytest.mark.parametrize("read_only", [False, True])
-def test_an_older_store_is_upgraded_when_opened(tmp_path, monkeypatch, read_only):
+def test_an_older_store_is_refused_unchanged_with_the_way_out(tmp_path, monkeypatch, read_only):
+    """An open never upgrades: it names the stamp and `ropa store upgrade`; a read-only open writes nothing."""
+    path = tmp_path / "old.lbdb"
+    _old_store(path, example_graph(), monkeypatch)
+    before = _files(path)
+    with pytest.raises(StoreOutdatedError, match=r"store schema 1; this one reads 2.*ropa store upgrade"):
+        EmbeddedBackend(path, read_only=read_only)
+    if read_only:
+        assert _files(path) == before
+    with pytest.raises(StoreOutdatedError):   # still refused: nothing was upgraded behind the user's back
+        EmbeddedBackend(path, read_only=True)
+
+
+def test_an_older_store_is_upgraded_on_request(tmp_path, monkeypatch):
     g = example_graph()
     with EmbeddedBackend(None) as fresh:
         fresh.replace(g)
@@ -256,27 +277,53 @@ def test_an_older_store_is_upgraded_when_opened(tmp_path, monkeypatch, read_only
     assert expected
     path = tmp_path / "old.lbdb"
     _old_store(path, g, monkeypatch)
-    with EmbeddedBackend(path, read_only=read_only) as store:
+    with EmbeddedBackend(path, upgrade=True) as store:
+        assert store.upgrade() == 1 and store.schema_version() == SCHEMA_VERSION
+        assert "from store schema 1" in store.history()[-1].what
+    with EmbeddedBackend(path, read_only=True) as store:
+        assert store.history()[-1].schema == SCHEMA_VERSION   # the stamp, in the state's description
         assert _findings(store, CHAIN_RULE) == expected
         assert sorted((f.to_dict() for f in evaluate(store, TODAY)), key=repr) == everything
         assert store.export().fingerprint() == g.fingerprint()
 
 
-def test_an_older_store_held_by_another_program_is_refused_with_the_reason(tmp_path, monkeypatch):
+def test_a_read_only_open_of_a_current_store_writes_nothing(tmp_path):
+    path = tmp_path / "s.lbdb"
+    with EmbeddedBackend(path) as store:
+        store.replace(example_graph())
+    before = _files(path)
+    with EmbeddedBackend(path, read_only=True) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        assert evaluate(store, TODAY)
+    assert _files(path) == before
+
+
+def test_a_store_of_a_newer_version_is_refused(tmp_path):
+    path = tmp_path / "s.lbdb"
+    with EmbeddedBackend(path) as store:
+        store.replace(example_graph())
+        meta = store._dir.state_dir(store._dir.current()) / "state.json"
+    data = json.loads(meta.read_text())
+    meta.write_text(json.dumps({**data, "schema": SCHEMA_VERSION + 1}))
+    with pytest.raises(StoreOutdatedError, match="newer version"):
+        EmbeddedBackend(path, read_only=True)
+
+
+def test_an_older_store_held_by_another_program_is_not_upgraded_under_it(tmp_path, monkeypatch):
     path = tmp_path / "old.lbdb"
     _old_store(path, example_graph(), monkeypatch)
-    # another program (a writer) keeps it open: the upgrade cannot take it, and says why
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time, ladybug as lb; "
                                "db = lb.Database(sys.argv[1]); print('open', flush=True); "
                                "time.sleep(120)", str(path)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "open"
-        with pytest.raises(StoreLockedError, match="older version"):
-            EmbeddedBackend(path, read_only=True)
+        with pytest.raises(StoreLockedError):
+            EmbeddedBackend(path, upgrade=True)
     finally:
         holder.kill()
         holder.wait()
-    with EmbeddedBackend(path, read_only=True) as store:   # once free, it is upgraded
+    with EmbeddedBackend(path, upgrade=True) as store:   # once free, it is upgraded
+        store.upgrade()
         assert _findings(store, CHAIN_RULE)
 
 

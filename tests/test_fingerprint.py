@@ -85,7 +85,7 @@ def test_a_store_read_table_by_table_has_the_fingerprint_of_its_export(store, na
 
 
 def test_the_report_prints_the_fingerprint_of_the_stored_data(store):
-    from ropa.report.model import build_report
+    from ropa.report.content import build_report
     store.replace(generated_graph(800, seed=5))
     r = build_report(store, dt.date(2026, 11, 22))
     assert r.fingerprint == store.export().fingerprint()[:12]

@@ -6,7 +6,7 @@ from collections import defaultdict
 import pytest
 
 from ropa.formats.register import read_register
-from ropa.generate import generate, write_register
+from ropa.generate import generate, write_generated
 from ropa.rules import evaluate, load_rules, run_rule
 
 AS_OF = dt.date(2026, 12, 1)
@@ -30,7 +30,7 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
     c, _ = _csv(2000, 6)
     assert a == b
     assert a != c
-    write_register(tmp_path / "x", 2000, 5)
+    write_generated(tmp_path / "x", 2000, 5)
     assert (tmp_path / "x" / "register.csv").read_bytes() == a
 
 

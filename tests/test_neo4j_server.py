@@ -24,9 +24,9 @@ DATES = [dt.date(2020, 7, 1), dt.date.today()]
 
 @pytest.fixture(scope="module")
 def generated_10k(tmp_path_factory):
-    from ropa.generate import REGISTER_NAME, write_register
+    from ropa.generate import REGISTER_NAME, write_generated
     out = tmp_path_factory.mktemp("generated")
-    write_register(out, 10_000, seed=0)
+    write_generated(out, 10_000, seed=0)
     return out / REGISTER_NAME
 
 

@@ -16,7 +16,7 @@ from ropa.errors import InputError, PdfEngineMissing
 from ropa.reference import is_eea
 from ropa.report import FORMATS, build_report, format_for_path, render
 from ropa.report.frames import TRANSFER_HEADERS
-from ropa.report.model import VERDICTS, load_query
+from ropa.report.content import VERDICTS, load_query
 
 PS_RECIPIENTS = ["DigitalOcean", "Amazon Web Services", "Google", "Microsoft", "Facebook", "Twitter",
                  "Intercom", "HubSpot", "Rollbar", "ActiveCampaign"]
@@ -254,7 +254,7 @@ def test_a_large_register_lists_the_worst_in_html_and_markdown_and_everything_in
 
     from openpyxl import load_workbook
 
-    from ropa.report import model
+    from ropa.report import content as model
     for name in ("REGISTER_LIMIT", "RULE_LIMIT", "UNLOCATED_LIMIT", "ANNEX_LIMIT"):
         monkeypatch.setattr(model, name, 4)
     register = seed.register_excerpt()

@@ -141,7 +141,7 @@ def _typed(columns):
 def test_run_columns_takes_dates_and_other_plain_types_through_arrow_exactly_as_run(store, monkeypatch):
     import datetime as dt
 
-    from ropa.report.model import load_query
+    from ropa.report.content import load_query
     store.replace(sample_graph())
     queries = [
         # a DATE column with nulls (most mechanisms never became invalid)

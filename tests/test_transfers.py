@@ -216,8 +216,8 @@ def test_the_transfers_page_agrees_with_the_report(explorer, path, as_of, capsys
 def test_a_generated_register_agrees_on_every_surface_and_on_the_page(explorer, tmp_path, capsysbinary):
     """A generated group RoPA (sub-processor trees, shared vendors), as of 2020-07-01 and today."""
     pytest.importorskip("streamlit")
-    from ropa.generate import REGISTER_NAME, write_register
-    write_register(tmp_path, 3000, 7)
+    from ropa.generate import REGISTER_NAME, write_generated
+    write_generated(tmp_path, 3000, 7)
     path = tmp_path / REGISTER_NAME
     seed_explorer(explorer, read_path(str(path)))
     for as_of in DATES[:2]:
@@ -234,9 +234,9 @@ def test_a_generated_register_agrees_on_every_surface_and_on_the_page(explorer, 
        as_of=hs.sampled_from([dt.date(2018, 5, 25), dt.date(2020, 7, 15), dt.date(2020, 7, 16),
                               dt.date(2022, 12, 28), dt.date(2023, 7, 10), TODAY]))
 def test_generated_registers_agree_between_ropa_transfers_and_the_report(tmp_path_factory, seed, size, as_of):
-    from ropa.generate import REGISTER_NAME, write_register
+    from ropa.generate import REGISTER_NAME, write_generated
     d = tmp_path_factory.mktemp("gen")
-    write_register(d, size, seed)
+    write_generated(d, size, seed)
     g = read_path(str(d / REGISTER_NAME))
     with EmbeddedBackend(None) as s:
         s.replace(g)

@@ -19,15 +19,5 @@ def open_backend(kind: str = "embedded", **options) -> Backend:
     raise ValueError(f"unknown backend {kind!r}; use 'embedded' or 'neo4j'")
 
 
-def configured_backends() -> list[str]:
-    """The backends a user can pick now: ``embedded`` always, ``neo4j`` once NEO4J_URI is set
-    (environment or ``.streamlit/secrets.toml``).
 
-    >>> configured_backends()[0]
-    'embedded'
-    """
-    from .neo4j_config import is_configured
-    return ["embedded"] + (["neo4j"] if is_configured() else [])
-
-
-__all__ = ["Backend", "configured_backends", "open_backend"]
+__all__ = ["Backend", "open_backend"]

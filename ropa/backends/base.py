@@ -43,6 +43,11 @@ def assert_read_only(query: str) -> None:
         raise ReadOnlyError(f"the query console is read-only: {m.group(1).upper()!r} is not allowed")
 
 
+def has_activities(backend: "Backend") -> bool:
+    """True when the store holds at least one processing activity."""
+    return bool(backend.run("MATCH (a:Activity) RETURN count(a) AS n")[0]["n"])
+
+
 class Backend(ABC):
     """A graph store holding one RoPA plus the reference data.
 

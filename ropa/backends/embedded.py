@@ -1,7 +1,7 @@
 """The embedded store: LadybugDB, in-process, on disk or in memory.
 
-Bulk loads go through LadybugDB's ``COPY ... FROM`` an Arrow table (measured
-~30x faster than batched MERGE). On disk the store is a directory of whole
+Bulk loads go through LadybugDB's ``COPY ... FROM`` an Arrow table (far faster
+than batched MERGE). On disk the store is a directory of whole
 states, one of them current (:mod:`ropa.backends.statedir`): a write builds a
 new database beside the current one and switches to it by renaming a pointer,
 so a kill or a full disk at any instant leaves the old state or the new one,
@@ -9,6 +9,10 @@ and the last few states can be restored. An old single-file store is moved
 into a store directory by its first write. In memory an import is one
 transaction. One process writes a store at a time; a second one gets
 :class:`StoreLockedError` with the way out; readers are never locked out.
+
+Why one module over 600 lines: every write path (import, restore, upgrade) shares the handle's state
+(the current state, the writer's lock, the connection a write goes to); the file-system part is
+already apart (:mod:`ropa.backends.statedir`), and so is the child that writes a state (builder.py).
 """
 from __future__ import annotations
 
@@ -26,26 +30,25 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import BackendError, ReadOnlyError, StoreLockedError
+from ..errors import BackendError, ReadOnlyError, StoreLockedError, StoreOutdatedError
 from . import statedir
 from ..model import RopaGraph, derived_properties
 from ..reference_graph import reference_graph
-from ..schema import BOOLEAN, DATE, INT64, NODE_TYPES, REL_TYPES, REVISION, ROPA_LABELS, STRING_LIST
+from ..schema import BOOLEAN, DATE, INT64, NODE_TYPES, REL_TYPES, REVISION, ROPA_LABELS, SCHEMA_VERSION, STRING_LIST
 from .base import Backend, Progress
 from .dialect import to_ladybug
 
 ARROW_TYPES = {"STRING": pa.string(), BOOLEAN: pa.bool_(), DATE: pa.date32(), INT64: pa.int64(),
                STRING_LIST: pa.list_(pa.string())}
-DEFAULT_STORE = Path(".ropa") / "ropa.lbdb"
-
-
-def default_store_path() -> Path:
-    """``$ROPA_STORE`` if set, else ``.ropa/ropa.lbdb`` under the working directory."""
-    return Path(os.environ.get("ROPA_STORE") or DEFAULT_STORE)
 
 
 class EmbeddedBackend(Backend):
     """LadybugDB store. ``path=None`` or ``":memory:"`` keeps it in memory.
+
+    An open checks the store's schema stamp (:data:`ropa.schema.SCHEMA_VERSION`) and refuses a store
+    of another version with :class:`StoreOutdatedError`, changing nothing; ``upgrade=True`` opens an
+    older one anyway, for :meth:`upgrade` (``ropa store upgrade``: a new state) and the store's history.
+    A ``read_only`` open writes nothing.
 
     >>> from ropa.model import RopaGraph
     >>> with EmbeddedBackend(":memory:") as store:
@@ -56,7 +59,8 @@ class EmbeddedBackend(Backend):
 
     kind = "embedded"
 
-    def __init__(self, path: str | Path | None = None, read_only: bool = False, keep: int | None = None):
+    def __init__(self, path: str | Path | None = None, read_only: bool = False, keep: int | None = None,
+                 upgrade: bool = False):
         self.path = ":memory:" if path in (None, ":memory:") else str(path)
         self.read_only = read_only
         self._lock = threading.RLock()
@@ -71,10 +75,13 @@ class EmbeddedBackend(Backend):
             self._connect(":memory:", read_only=False)
         else:
             self._open_on_disk(Path(self.path), keep)
-        if not read_only:
-            self.ensure_schema()
-        elif self._missing_derived():
-            self._upgrade_from_read_only()
+        try:
+            self._check_schema(upgrade)
+            if not read_only:
+                self.ensure_schema()
+        except BaseException:
+            self.close()
+            raise
 
     def _connect(self, where: str, read_only: bool) -> None:
         try:
@@ -149,18 +156,15 @@ class EmbeddedBackend(Backend):
     def ensure_schema(self) -> None:
         """Create the tables; a new store gets the reference data with its first write (every
         :meth:`replace` writes them), else before its first query, else when it is closed: so a first
-        import writes the store once, not the reference data and then everything again. A store written
-        by an older version is upgraded (on disk: into a new state)."""
+        import writes the store once, not the reference data and then everything again. A store of
+        another schema version never gets here (see :meth:`_check_schema`)."""
         with self._lock:
             if self._dir is not None and self._state is None:  # nothing stored yet: an empty schema in memory
                 self._create_schema()
                 self._unseeded = True
                 return
-            missing = self._missing_derived()
             if self._dir is None:
                 self._create_schema()
-            if missing:
-                self._upgrade(missing)
             self._unseeded = not self._exec("MATCH (m:Mechanism) RETURN count(m)")[0][0]
 
     def _seed(self) -> None:
@@ -179,31 +183,52 @@ class EmbeddedBackend(Backend):
                 out += [(t.type, n, ty) for n, ty in t.derived if n not in have]
         return out
 
-    def _upgrade(self, missing: list[tuple[str, str, str]]) -> None:
-        """Bring a store written by an older version up to date: add the derived properties and
-        compute them over the stored RoPA, all or nothing (on disk a new state, with the new tables; in
-        memory one transaction, DDL included: a failed upgrade leaves the store as it was, to be
-        upgraded at the next open, never with the property half there)."""
-        stored = self.export()
-        self._origin, self._counts = f"upgrade of state {self._state} (the hops' chains added)", _counts(stored)
-        try:
-            self._replace_in_transaction(_with_reference(stored), None, [f"ALTER TABLE {rel_type} ADD {name} {kind}"
-                                                                         for rel_type, name, kind in missing])
-        finally:
-            self._origin = None
+    def schema_version(self) -> int:
+        """The schema version of what the store holds: the stamp of its current state (``state.json``);
+        for a state written before the stamps, what its tables show (1: hops without their chain)."""
+        if self.path == ":memory:" or (self._dir is not None and self._state is None):
+            return SCHEMA_VERSION  # nothing stored: written by this version when it is
+        if self._dir is not None:
+            stamp = self._dir.meta(self._state).schema
+            if stamp is not None:
+                return stamp
+        return 1 if self._missing_derived() else SCHEMA_VERSION
 
-    def _upgrade_from_read_only(self) -> None:
-        """An older store opened read-only: upgrade it through a brief writable handle, then read on."""
-        self._close_handle()
-        try:
-            EmbeddedBackend(self.path).close()  # ensure_schema upgrades it (and moves a single file into a directory)
-        except StoreLockedError as exc:
-            raise StoreLockedError(
-                f"the store {self.path} was written by an older version and must be upgraded once "
-                f"(its hops lack the sub-processor chain the rules read), which needs it to itself: {exc}") from exc
-        self._dir = self._dir or statedir.StateDir(self.path)
-        if self._open_current() is None:
-            raise BackendError(f"there is no store at {self.path} yet; import a file first")
+    def _check_schema(self, upgrade: bool) -> None:
+        """Refuse a store of another schema version, or (``upgrade``, a writable open) upgrade an older one."""
+        found = self.schema_version()
+        if found == SCHEMA_VERSION:
+            return
+        if found > SCHEMA_VERSION:
+            raise StoreOutdatedError(
+                f"the store {self.path} was written by a newer version of this tool (store schema {found}; this "
+                f"one reads {SCHEMA_VERSION}): use that version, or point this one at another store with --store")
+        if not upgrade:
+            raise StoreOutdatedError(
+                f"the store {self.path} was written by an older version of this tool (store schema {found}; this "
+                f"one reads {SCHEMA_VERSION}): its hops lack the sub-processor chain the rules read. Nothing was "
+                f"changed. Run `ropa store upgrade --store {self.path}` once (a new state: the old one stays "
+                "restorable), or start afresh with `ropa store reset` and import your register again")
+        # upgrade=True: opened anyway, for the store's own commands (upgrade(), history, restore)
+
+    def upgrade(self) -> int:
+        """Bring a store written by an older version up to date; the version it had. The derived properties
+        are added and computed over the stored RoPA, all or nothing: a new state, stamped, with the new
+        tables; the old one stays restorable (an in-memory store is always current)."""
+        if self.read_only:
+            raise ReadOnlyError("the store was opened read-only")
+        with self._lock:
+            found = self.schema_version()
+            if found >= SCHEMA_VERSION:
+                return found
+            stored = self.export()
+            self._origin, self._counts = (f"upgrade of state {self._state} from store schema {found} to "
+                                          f"{SCHEMA_VERSION} (the hops' chains added)"), _counts(stored)
+            try:  # a writable open moved an old single file into a store directory: this is a new state
+                self._replace_in_transaction(_with_reference(stored), None)
+            finally:
+                self._origin = None
+            return found
 
     def _create_schema(self) -> None:
         for t in NODE_TYPES.values():
@@ -260,6 +285,7 @@ class EmbeddedBackend(Backend):
         return merged
 
     _counts: dict = {}
+    _writes_schema: int | None = SCHEMA_VERSION  # the stamp of the state being written (a restore: the old one's)
     _revision: dict | None = None  # the revision the write under way adds to the journal
 
     def revisions(self) -> list[dict]:
@@ -295,15 +321,13 @@ class EmbeddedBackend(Backend):
                 self._copy_rels(name, full)
         self._copy_journal()
 
-    def _replace_in_transaction(self, full: RopaGraph, progress: Progress | None, ddl: list[str] = ()) -> None:
+    def _replace_in_transaction(self, full: RopaGraph, progress: Progress | None) -> None:
         """The write itself: a new state on disk, one transaction in memory."""
         if self._dir is not None:
             self._write_state(lambda data: self._build(data, full, progress), progress)
             return
         self._exec("BEGIN TRANSACTION")
         try:
-            for statement in ddl:
-                self._exec(statement)
             for label in NODE_TYPES:
                 self._exec(f"MATCH (n:{label}) DETACH DELETE n")
             self._load_all(full, progress)
@@ -367,7 +391,7 @@ class EmbeddedBackend(Backend):
         """Make a new state with ``build(data_path)`` and switch to it; on any failure or interruption
         before the switch, throw it away and keep the current state (and say why, naming the real cause)."""
         d = self._dir
-        n = d.begin(self._origin or "a write", self._counts)
+        n = d.begin(self._origin or "a write", self._counts, self._writes_schema)
         try:
             build(d.data_path(n))
             if progress:

@@ -41,10 +41,10 @@ from neo4j import exceptions as neo4j_errors
 from neo4j.graph import Node, Path, Relationship
 
 from ..errors import (AuthenticationFailed, BackendError, BackendUnavailable, ConflictError, ReadOnlyError,
-                      UnsupportedServer)
+                      StoreOutdatedError, UnsupportedServer)
 from ..model import RopaGraph, derived_properties
 from ..reference_graph import reference_graph
-from ..schema import HOP_TYPES, JOURNAL_LABEL, NODE_TYPES, REL_TYPES, REVISION, ROPA_LABELS, STRING
+from ..schema import HOP_TYPES, JOURNAL_LABEL, NODE_TYPES, REL_TYPES, REVISION, ROPA_LABELS, SCHEMA_VERSION, STRING
 from .base import Backend, Progress
 from .neo4j_cypher import (ADD_REVISION, MECHANISM_COUNT, OUTDATED_HOPS, PING, REVISIONS, LiteralString,
                            delete_ropa_statements, export_statements, hop_create_statement, hop_delete_statement,
@@ -194,8 +194,11 @@ def translate_error(exc: BaseException, uri: str, user: str | None, database: st
 class Neo4jBackend(Backend):
     """A RoPA in a Neo4j 5 database (server, cluster or Aura).
 
-    ``prepare=False`` skips the server check and the schema set-up (for a
-    user who may only read, or to inspect a connection without I/O).
+    ``prepare=False`` skips the server check and the schema set-up (to inspect a connection without
+    I/O). ``read_only=True`` checks the server and the database's schema version in read transactions
+    only: it never writes (no constraints, no reference data). A database written by an older version is
+    refused (:class:`StoreOutdatedError`) unless ``upgrade=True``: opened for :meth:`upgrade` (``ropa store
+    upgrade --backend neo4j``).
 
     >>> b = Neo4jBackend("neo4j://localhost:7687", "neo4j", "s3cret", prepare=False)
     >>> b.describe()
@@ -209,7 +212,7 @@ class Neo4jBackend(Backend):
 
     def __init__(self, uri: str, user: str | None = "neo4j", password: str | None = None,
                  database: str | None = None, *, prepare: bool = True, batch_size: int = BATCH_SIZE,
-                 **driver_config: Any):
+                 read_only: bool = False, upgrade: bool = False, **driver_config: Any):
         self.uri = uri
         self.user = user
         self.database = database or None
@@ -219,10 +222,13 @@ class Neo4jBackend(Backend):
             self.driver = GraphDatabase.driver(uri, auth=auth, **{**DRIVER_CONFIG, **driver_config})
         except Exception as exc:  # a malformed URI or option; never echo the auth
             raise self._error(exc) from None
+        self.read_only = read_only
         if prepare:
             try:
                 self.check_server()
-                self.ensure_schema()
+                self._check_schema(upgrade)
+                if not read_only:
+                    self.ensure_schema()
             except BaseException:
                 self.driver.close()
                 raise
@@ -265,14 +271,31 @@ class Neo4jBackend(Backend):
                     f"{self.database or 'the default database'}: ask an administrator to run "
                     "`ropa import FILE --backend neo4j` once, or to grant the architect role")
             self.load(RopaGraph.empty())  # reference data only; a RoPA already there is kept
-        elif self._read(OUTDATED_HOPS)[0]["outdated"]:
-            try:  # written by an older version: compute the hops' chains (schema.HOP_DERIVED)
-                self.replace(self.export())
-            except BackendError as exc:
-                raise BackendError(
-                    f"the RoPA in {self.database or 'the default database'} was written by an older version "
-                    "(its hops lack the sub-processor chain the rules read) and could not be upgraded: "
-                    f"{exc}; run `ropa import FILE --backend neo4j` once as a user who may write") from exc
+
+    def schema_version(self) -> int:
+        """The schema version of the stored RoPA, read from the data (a read transaction): 1 when its
+        hops lack the chain (``schema.HOP_DERIVED``), else the current one."""
+        return 1 if self._read(OUTDATED_HOPS)[0]["outdated"] else SCHEMA_VERSION
+
+    def _check_schema(self, upgrade: bool) -> None:
+        found = self.schema_version()
+        if found == SCHEMA_VERSION:
+            return
+        if not upgrade or self.read_only:
+            raise StoreOutdatedError(
+                f"the RoPA in {self.database or 'the default database'} was written by an older version of this "
+                f"tool (store schema {found}; this one reads {SCHEMA_VERSION}): its hops lack the sub-processor "
+                "chain the rules read. Nothing was changed. Run `ropa store upgrade --backend neo4j` once as a "
+                "user who may write, or import your register again")
+        # upgrade=True: opened to be upgraded by the caller (ropa store upgrade), through upgrade()
+
+    def upgrade(self) -> int:
+        """Compute the hops' chains of a RoPA written by an older version (one write transaction); the
+        version it had."""
+        found = self.schema_version()
+        if found < SCHEMA_VERSION:
+            self.replace(self.export())
+        return found
 
     def _schema_write(self, statement: LiteralString) -> bool:
         """Run one schema statement; False if the user may not (a prepared database still reads)."""

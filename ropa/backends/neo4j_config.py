@@ -88,16 +88,3 @@ def neo4j_settings(environ: Mapping[str, str] | None = None,
     out["uri"] = check_uri(out["uri"])
     out["user"] = out["user"] or "neo4j"
     return out
-
-
-def is_configured(environ: Mapping[str, str] | None = None, secrets: Path | str | None = SECRETS_FILE) -> bool:
-    """True when a Neo4j URI is set (environment or secrets file).
-
-    >>> is_configured({}, secrets=None)
-    False
-    """
-    try:
-        neo4j_settings(environ, secrets)
-    except BackendError:
-        return False
-    return True

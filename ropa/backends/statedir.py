@@ -69,6 +69,7 @@ class StateInfo:
     what: str = ""
     counts: dict = field(default_factory=dict)
     current: bool = False
+    schema: int | None = None   # the schema version stamped by the writer (None: written before stamps)
 
     def summary(self) -> str:
         c = self.counts
@@ -186,7 +187,9 @@ class StateDir:
             raw = json.loads((self.state_dir(n) / META).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             raw = {}
-        return StateInfo(n, str(raw.get("created", "")), str(raw.get("what", "")), dict(raw.get("counts") or {}))
+        schema = raw.get("schema")
+        return StateInfo(n, str(raw.get("created", "")), str(raw.get("what", "")), dict(raw.get("counts") or {}),
+                         schema=schema if isinstance(schema, int) else None)
 
     def history(self) -> list[StateInfo]:
         """The published states, oldest first; the current one flagged."""
@@ -268,8 +271,9 @@ class StateDir:
             return False
 
     # -- writing a state ---------------------------------------------------------------------------
-    def begin(self, what: str, counts: dict) -> int:
-        """Make the directory of the next state and its description (under the lock); its number."""
+    def begin(self, what: str, counts: dict, schema: int | None = None) -> int:
+        """Make the directory of the next state and its description (under the lock); its number.
+        ``schema`` is the schema version stamp of what will be written into it."""
         assert self.locked, "begin() needs the writers' lock"
         n = max(self.numbers() + [self.current() or 0]) + 1
         d = self.state_dir(n)
@@ -277,7 +281,7 @@ class StateDir:
             self.states.mkdir(parents=True, exist_ok=True)
             d.mkdir()
             meta = {"created": dt.datetime.now().astimezone().isoformat(timespec="seconds"), "what": what,
-                    "counts": counts, "pid": os.getpid()}
+                    "counts": counts, "pid": os.getpid(), **({"schema": schema} if schema is not None else {})}
             write_durably(d / META, json.dumps(meta, ensure_ascii=False, sort_keys=True) + "\n")
             fsync_path(self.states)
         except OSError as exc:

@@ -287,17 +287,6 @@ def read_register_rows(fp: BinaryIO, name: str = "register.csv") -> tuple[list[t
     return [(int(r), dict(zip(names, vals))) for r, *vals in zip(rownums, *(cols[c] for c in names))], problems
 
 
-def read_register_columns(fp: BinaryIO, name: str = "register.csv") -> tuple[dict[str, np.ndarray], np.ndarray, list[Problem]]:
-    """A register CSV or XLSX as whole columns: {canonical column: texts}, the row numbers, problems.
-
-    Every canonical column is there (empty texts where the file lacks it); cells are
-    stripped and un-neutralised; rows with nothing in them are left out, but count
-    for the row numbers. Raises FormatError when the file cannot be read or lacks
-    required columns.
-    """
-    cols, rownums, problems, _ = _read_columns(fp, name)
-    return cols, rownums, problems
-
 
 def _read_columns(fp: BinaryIO, name: str, also_stripped: bool = False):
     """The register's steps, each a function: read the cells (XLSX, CSV by pyarrow, else by the csv

@@ -1,11 +1,11 @@
-"""DPO transfer-risk reports: one model, five formats.
+"""DPO transfer-risk reports: one content, five formats.
 
 ::
 
     report = build_report(backend, as_of, controllers=None, source="...", since=snapshot)
     data = render(report, "pdf")          # html | pdf | xlsx | csv | md -> bytes
 
-The model (:mod:`ropa.report.model`) is built from the backend: the rule pack's
+The content (:mod:`ropa.report.content`) is built from the backend: the rule pack's
 findings, the report queries in ``ropa/report/queries/`` (every restricted
 transfer, fine ones too) and the graph export (the Art. 30 records).
 Renderers return bytes and never touch the store.
@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import InputError, Problem
-from .model import Report, build_report
+from .content import Report, build_report
 
 FORMATS = ("html", "pdf", "xlsx", "csv", "md")
 EXTENSIONS = {".html": "html", ".htm": "html", ".pdf": "pdf", ".xlsx": "xlsx", ".csv": "csv", ".md": "md",
@@ -46,7 +46,7 @@ def format_for_path(path: str | Path, fmt: str | None = None) -> str:
 
 def render(report: Report, fmt: str) -> bytes:
     """The report in one of :data:`FORMATS`, as bytes."""
-    from .model import paused_gc
+    from .content import paused_gc
     with paused_gc():
         return _render(report, fmt)
 

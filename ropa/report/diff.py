@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 
 from ..findings import Finding
 from ..model import RopaGraph
+from ..reference import mechanism_labels
 from ..schema import HOP_TYPES
+from ..transfers import mechanism_summary
 
 
 @dataclass(frozen=True)
@@ -112,17 +114,10 @@ def diff_findings(before: list[Finding], after: list[Finding]):
     return sorted(new, key=order), sorted(resolved, key=order), sorted(changed, key=lambda p: order(p[1]))
 
 
-def _mechanism_labels() -> dict[str, str]:
-    from ..reference import load_mechanisms
-    return dict(zip(load_mechanisms()["id"], load_mechanisms()["label"]))
-
-
 def _mechanism_text(r: dict, labels: dict[str, str]) -> str:
+    """A hop's mechanism and its date, in the words of the register and the Art. 30 record."""
     m = r.get("mechanism")
-    text = labels.get(m, m) if m and m != "none" else "none recorded"
-    if r.get("mechanism_date"):
-        text += f", dated {str(r['mechanism_date'])[:10]}"
-    return text
+    return mechanism_summary(m, labels.get(m), r.get("mechanism_date"), False, None)
 
 
 def _countries(graph: RopaGraph) -> dict[str, str]:
@@ -164,7 +159,7 @@ def _hops(graph: RopaGraph, scope: set[str], labels: dict[str, str]) -> tuple[di
 
 def diff_graphs(before: RopaGraph, after: RopaGraph, scope: list[str]):
     """RoPA changes: (recipients added, removed, mechanisms changed, countries changed)."""
-    labels = _mechanism_labels()
+    labels = mechanism_labels()
     s = set(scope)
     old, old_mech = _hops(before, s, labels)
     new, new_mech = _hops(after, s, labels)
@@ -188,7 +183,7 @@ def diff_against(snapshot, graph: RopaGraph, findings: list[Finding], scope: lis
     """The changes from ``snapshot`` to (``graph``, ``findings``), within the controllers in scope."""
     s = set(scope)
     before_graph = snapshot.graph
-    labels = _mechanism_labels()
+    labels = mechanism_labels()
     recipients = {h.importer for g in (before_graph, graph) for h in _hops(g, s, labels)[0].values()}
     old = [f for f in snapshot.findings if f.controller in s or (not f.controller and f.subject in recipients)]
     new, resolved, changed = diff_findings(old, findings)

@@ -13,7 +13,7 @@ import pandas as pd
 from ..findings import Finding
 from ..art30 import CONTROLLER_COLUMNS as CONTROLLER_RECORD_COLUMNS, controller_rows as controller_rows_of
 from ..transfers import REGISTER_COLUMNS, human, register_rows
-from .model import VERDICTS, Report
+from .content import VERDICTS, Report
 
 TRANSFER_COLUMNS = REGISTER_COLUMNS  # the register's columns (ropa.transfers), the same in `ropa transfers`
 
@@ -59,19 +59,11 @@ def summary_rows(r: Report, notes: list[tuple[str, str]] = ()) -> list[list]:
     return rows
 
 
-def summary_frame(r: Report) -> pd.DataFrame:
-    """The cover page as (item, value) rows."""
-    return _frame(SUMMARY_COLUMNS, summary_rows(r))
-
 
 def transfer_rows(r: Report) -> list[list]:
     """The restricted-transfer register, one row per transfer (columns: :data:`TRANSFER_COLUMNS`)."""
     return register_rows(r.transfers)
 
-
-def transfers_frame(r: Report) -> pd.DataFrame:
-    """The restricted-transfer register, one row per transfer."""
-    return _frame(TRANSFER_COLUMNS, transfer_rows(r))
 
 
 def _unique_rules(findings: list[Finding]) -> list[str]:
@@ -87,9 +79,6 @@ def unlocated_rows(r: Report) -> list[list]:
             for u in r.unlocated]
 
 
-def unlocated_frame(r: Report) -> pd.DataFrame:
-    return _frame(UNLOCATED_COLUMNS, unlocated_rows(r))
-
 
 def finding_rows(findings: list[Finding]) -> list[list]:
     """One row per finding (columns: :data:`FINDING_COLUMNS`)."""
@@ -101,9 +90,6 @@ def finding_rows(findings: list[Finding]) -> list[list]:
         rows.append(row)
     return rows
 
-
-def findings_frame(findings: list[Finding]) -> pd.DataFrame:
-    return _frame(FINDING_COLUMNS, finding_rows(findings))
 
 
 CONTROLLER_COLUMNS = ["controller", "activities", "restricted transfers", "no valid basis", "high", "medium", "low"]
@@ -124,10 +110,6 @@ def record_rows(r: Report) -> list[list]:
     """The Art. 30(1) records, one row per activity, as the Record page shows them (:func:`ropa.art30.controller_rows`)."""
     return controller_rows_of(r.records).values.tolist()
 
-
-def records_frame(r: Report) -> pd.DataFrame:
-    """The Art. 30(1) records, one row per activity."""
-    return _frame(RECORD_COLUMNS, record_rows(r))
 
 
 RULE_COLUMNS = ["rule", "title", "severity", "article", "legal_source", "remediation", "findings"]
@@ -152,9 +134,6 @@ def reference_rows(r: Report) -> list[list]:
     return rows + [["rule pack", len(r.rules), "", f"version {r.rule_pack_version}"]]
 
 
-def reference_frame(r: Report) -> pd.DataFrame:
-    return _frame(REFERENCE_COLUMNS, reference_rows(r))
-
 
 NOT_CHECKED_COLUMNS = ["what this report does not check"]
 
@@ -162,9 +141,6 @@ NOT_CHECKED_COLUMNS = ["what this report does not check"]
 def not_checked_rows(r: Report) -> list[list]:
     return [[x] for x in r.not_checked] + [[r.disclaimer]]
 
-
-def not_checked_frame(r: Report) -> pd.DataFrame:
-    return _frame(NOT_CHECKED_COLUMNS, not_checked_rows(r))
 
 
 CHANGE_COLUMNS = ["change", "severity", "rule", "controller", "activity", "subject", "before", "now"]
@@ -216,8 +192,3 @@ def tables(r: Report, notes: list[tuple[str, str]] = ()) -> list[tuple[str, list
         ("Not checked", NOT_CHECKED_COLUMNS, not_checked_rows(r)),
     ]
     return [(name, [human(c) for c in cols], rows) for name, cols, rows in out]
-
-
-def sheets(r: Report) -> dict[str, pd.DataFrame]:
-    """Every section as a named DataFrame with human headers, in report order."""
-    return {name: pd.DataFrame(rows, columns=cols).astype(object) for name, cols, rows in tables(r)}

@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from ..worldmap import world_svg
 from .chart import COLOURS, bar_chart
-from .model import VERDICTS, Report
+from .content import VERDICTS, Report
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 from ..transfers import VERDICT_HELP  # noqa: E402  the words are the register's
@@ -46,7 +46,7 @@ def render_html(report: Report) -> bytes:
     >>> import datetime as dt
     >>> from ropa.backends.embedded import EmbeddedBackend
     >>> from ropa.samples import example_graph
-    >>> from ropa.report.model import build_report
+    >>> from ropa.report.content import build_report
     >>> with EmbeddedBackend() as store:
     ...     store.replace(example_graph())
     ...     html = render_html(build_report(store, dt.date(2026, 11, 22), source="example"))

@@ -11,7 +11,7 @@ import re
 import pandas as pd
 
 from .frames import changes_frame, controllers_frame, rules_frame, with_headers
-from .model import VERDICTS, Report
+from .content import VERDICTS, Report
 
 MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ..backends.base import Backend
+from ..backends.base import Backend, has_activities
 from ..errors import Problem
+
+__all__ = ["Source", "has_activities", "open_source"]
 
 
 @dataclass
@@ -61,11 +63,6 @@ def _scratch(graph) -> Iterator[Backend]:
             store.close()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def has_activities(backend: Backend) -> bool:
-    """True when the store holds at least one processing activity."""
-    return bool(backend.run("MATCH (a:Activity) RETURN count(a) AS n")[0]["n"])
 
 
 @contextmanager

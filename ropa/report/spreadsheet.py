@@ -16,7 +16,7 @@ import io
 from ..tables import write_csv_rows
 from .. import xlsx
 from .frames import TRANSFER_HEADERS, tables, transfer_rows
-from .model import Report
+from .content import Report
 
 
 def render_xlsx(report: Report) -> bytes:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import threading
 from typing import Any, Callable
 
@@ -21,22 +20,15 @@ import networkx as nx
 import streamlit as st
 
 from .. import browse
+from ..backends.choice import KEYS
 from ..workspace import EmbeddedWorkspace, Workspace, open_workspace
 
-NEO4J_KEYS = ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE", "ROPA_BACKEND")
-
-
-def _secrets_env() -> dict[str, str]:
-    """The environment, completed by Streamlit secrets for the Neo4j settings (environment wins)."""
-    env = dict(os.environ)
+def _streamlit_secrets() -> dict[str, str]:
+    """The store settings among Streamlit's secrets (the environment wins over them: see choose_store)."""
     try:
-        secrets = {k: str(st.secrets[k]) for k in NEO4J_KEYS if k in st.secrets}
+        return {k: str(st.secrets[k]) for k in KEYS if k in st.secrets}
     except Exception:  # no secrets.toml: Streamlit raises its own error type on access
-        secrets = {}
-    for k, v in secrets.items():
-        env.setdefault(k, v)
-        os.environ.setdefault(k, v)  # ropa.backends.neo4j_config reads the environment
-    return env
+        return {}
 
 
 SEEDED = ("The store was empty, so it now holds the bundled sample data (the register built from five real "
@@ -45,12 +37,16 @@ SEEDED = ("The store was empty, so it now holds the bundled sample data (the reg
 
 @st.cache_resource(show_spinner="Opening the store…")
 def _opened() -> tuple[Workspace, tuple[str, ...], list[str]]:
-    ws, notes = open_workspace(_secrets_env())
+    ws, notes = open_workspace(secrets=_streamlit_secrets())
     untold = []  # what happened once to the store: told to the first session that asks, then never again
     if isinstance(ws, EmbeddedWorkspace):
+        from ..errors import StoreOutdatedError
         from ..samples import sample_graph
-        if ws.ensure_seeded(sample_graph):
-            untold.append(SEEDED)
+        try:
+            if ws.ensure_seeded(sample_graph):
+                untold.append(SEEDED)
+        except StoreOutdatedError as exc:  # said in the sidebar; nothing is written to an older store
+            notes.append(str(exc))
     return ws, tuple(notes), untold
 
 

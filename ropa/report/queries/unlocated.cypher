@@ -2,7 +2,7 @@
 // Whether their data leave the EEA cannot be told; the report lists them apart from
 // the restricted-transfer register (the unknown_country rule reports them as findings).
 // The WITHs between the joins on ids keep LadybugDB from planning a cross product of
-// activities and organisations first (3.3 s at 100k relationships and unfinished after 14 min at 1M; 0.06 s at 100k with them).
+// activities and organisations first (which does not finish on a large store).
 MATCH (imp:Organisation)
 WHERE NOT EXISTS { MATCH (imp)-[:ESTABLISHED_IN|PROCESSES_IN]->(:Country) }
 MATCH (src)-[h:DISCLOSES_TO|ENGAGES]->(imp)

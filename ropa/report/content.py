@@ -1,4 +1,4 @@
-"""The report model: everything a DPO report shows, built once, rendered many ways.
+"""The report's content: everything a DPO report shows, built once, rendered many ways.
 
 :func:`build_report` reads a backend three ways and keeps the results as plain
 data that every renderer (HTML, PDF, XLSX, CSV, Markdown) formats without
@@ -288,7 +288,7 @@ def _build_report(backend, as_of: dt.date | None = None, controllers: list[str] 
     all_controllers = _controllers(tables)
     scope = _scope(controllers, all_controllers)
     # The store's memory is given back after each big step: the peak is then the largest step's,
-    # not their sum (LadybugDB: 5.4 GB -> 3.3 GB at 1M relationships, see EmbeddedBackend.release_memory).
+    # not their sum (see EmbeddedBackend.release_memory).
     backend.release_memory()
     findings = evaluate(backend, as_of, progress=progress)
     backend.release_memory()
