@@ -5,7 +5,7 @@ import bisect
 from functools import lru_cache
 
 from . import vocab
-from .patterns import _sentence_mechanisms, detect_language
+from .patterns import _sentence_mechanisms, detect_language, link_text_view
 from .draft import Mention
 from .document import Document
 from .segment import Sentence, segment
@@ -24,8 +24,15 @@ class Context:
         self.claims: list[dict] = []
         self._mech_cache: dict[int, list] = {}
         self._sections_cache: dict[tuple[int, int], dict[int, int]] = {}
+        self._view: str | None = None
 
     # -- small lookups ------------------------------------------------------
+    def _link_view(self) -> str:
+        """The text with Markdown link syntax and URLs blanked, offsets unchanged (:func:`.patterns.link_text_view`)."""
+        if self._view is None:
+            self._view = link_text_view(self.text)
+        return self._view
+
     def sentence_at(self, pos: int) -> Sentence:
         i = max(0, bisect.bisect_right(self.sent_starts, pos) - 1)
         return self.lay.sentences[i]

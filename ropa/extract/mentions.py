@@ -9,10 +9,10 @@ from .. import reference
 from . import vocab
 from .patterns import _EMAIL_OR_URL, _REGIONAL_SUFFIX, _cell_text, _masked, _name_stops, _places_in
 from .draft import Mention
-from .context import Context
+from .prose import ProseStage
 
 
-class MentionStage(Context):
+class MentionStage(ProseStage):
     # -- mentions ---------------------------------------------------------------
     def find_mentions(self) -> None:
         lay, text = self.lay, self.text
@@ -52,6 +52,7 @@ class MentionStage(Context):
             if blk.kind == "item" and self.recipient_list(blk.idx):
                 self._item_mentions(blk, add)
         self._example_mentions(add)
+        self._prose_mentions(add)
         self._brand_links(add)
         self.mentions.sort(key=lambda m: m.start)
 
@@ -118,19 +119,25 @@ class MentionStage(Context):
 
     def _item_mentions(self, blk, add) -> None:
         """A recipients-list item that opens with a name: 'Twikey, die ons ...' / 'Acme (hosting)'."""
-        text = self.text
+        text = self._link_view()  # "- [Acme](https://acme.example)" is an item naming Acme
         s = self.lay.sentences_of_block(blk.idx)[0]
-        m = re.match(r"([^\s,(:–—-][^,(:–—]{0,60}?)\s*(?:,|\(|:|\s[–—-]\s|\.$|$)", text[blk.start:blk.end])
+        body = text[blk.start:blk.end]
+        skip = len(body) - len(body.lstrip())
+        m = re.match(r"([^\s,(:–—-][^,(:–—]{0,60}?)\s*(?:,|\(|:|\s[–—-]\s|\.$|$|(?<=\S)\s\s)", body[skip:])
         if not m:
             return
-        name = m.group(1).strip().rstrip(".")
+        name_end = m.end(1)
+        gap = re.search(r"\s{2,}", m.group(1))  # where a link's target was blanked: "[Acme](https://…). Hosting."
+        if gap:
+            name_end = m.start(1) + gap.start()
+        name = body[skip + m.start(1):skip + name_end].strip().rstrip(".")
         lead = re.match(r"(?:the|de|het|die|der|das|den)\s+", name, re.I)  # "die DATEV eG"
         if lead:
             name = name[lead.end():]
         words = name.split()
         if not words or len(words) > 5:
             return
-        rest = text[blk.start + m.end(1):blk.end]
+        rest = text[blk.start + skip + name_end:blk.end]
         apposition = re.match(r"\s*(?:,\s*(?:die|dat|which|who|that|der|das|welche|een|a|an|ein|eine|our|onze|unser|"
                               r"is|provides|biedt|levert)\b|\(|\s[–—-]\s)", rest, re.I)
         stops = set().union(*vocab.stopwords().values())
@@ -138,10 +145,12 @@ class MentionStage(Context):
         brandlike = (any(re.search(r"[a-z][A-Z]|\d|\.\w", w) or re.fullmatch(r"[A-Z]{3,}", w) for w in words)
                      or (self.language != "de"  # German capitalises every noun
                          and all(w[0].isupper() for w in words if w[0].isalpha()) and len(words) <= 3
-                         and not any(w.casefold() in stops for w in words) and apposition is not None))
+                         and not any(w.casefold() in stops for w in words)
+                         and (apposition is not None or not rest.strip()  # an item that is the name alone
+                              or re.match(r"\s*\.\s", rest))))  # or the name, then a sentence about it
         if not brandlike:
             return
-        start = blk.start + m.start(1) + (lead.end() if lead else 0)
+        start = blk.start + skip + m.start(1) + (lead.end() if lead else 0)
         add(Mention(name, start, start + len(name), s.idx, "list_item", legal_form=bool(vocab.legal_forms().search(name)),
                     vendor=vocab.vendor_near(name)))
 

@@ -229,3 +229,16 @@ def _name_stops() -> tuple[frozenset[str], re.Pattern]:
     descriptive = re.compile(r"(dienstleister|anbieter|verarbeiter|unternehmen|provider|betreiber|hoster|"
                              r"dienst|plattform|leverancier|verwerker|aanbieder|firma)$", re.I)
     return frozenset(stops), descriptive
+
+
+_MD_LINK = re.compile(r"\[([^\]\n]{1,80})\](\([^)\s]*\)|\[[^\]\n]{0,80}\])?")
+
+
+def link_text_view(text: str) -> str:
+    """``text`` with Markdown link syntax and URLs blanked (same length): "[giscus](https://…)" reads "giscus"."""
+    view = list(text)
+    for m in _MD_LINK.finditer(text):
+        view[m.start()] = " "
+        for i in range(m.end(1), m.end()):
+            view[i] = " "
+    return _masked("".join(view), _EMAIL_OR_URL)
