@@ -61,12 +61,16 @@ class ProseStage(Context):
         found = [(kind, a, b) for kind, before, after in phrases for a, b in self._phrase_names(view, before, after)]
         # "the privacy policy of supabase": a name with a policy of its own (no article between: "… of the provider")
         with_policy = {text[a:b].casefold() for kind, a, b in found if kind == "policy"}
+        judged: dict[str, tuple[str | None, bool]] = {}  # a long notice names the same vendors again and again
         for kind, a, b in found:
             name = text[a:b]
-            vendor = vocab.vendor_near(name)
-            if vendor is None and (re.sub(r"\W", "", name.casefold()) in own  # the notice's own name
-                                   or not (name.casefold() in with_policy
-                                           or self._brand_evidence(name, domains, headings))):
+            if name not in judged:
+                vendor = vocab.vendor_near(name)
+                judged[name] = vendor, vendor is not None or (
+                    re.sub(r"\W", "", name.casefold()) not in own  # the notice's own name
+                    and (name.casefold() in with_policy or self._brand_evidence(name, domains, headings)))
+            vendor, keep = judged[name]
+            if not keep:
                 continue
             s = self.sentence_at(a)
             add(Mention(name, a, b, s.idx, "prose", vendor=vendor, legal_form=bool(vocab.legal_forms().search(name))))
