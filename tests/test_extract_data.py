@@ -12,7 +12,8 @@ from ropa.extract import vocab
 
 COUNTRIES = set(reference.load_countries()["code"])
 MECHANISMS = set(reference.load_mechanisms()["id"])
-SOURCE = Path(vocab.__file__).with_name("extractor.py").read_text(encoding="utf-8")
+# every module of the extractor (its stages are modules of their own)
+SOURCE = "\n".join(p.read_text(encoding="utf-8") for p in sorted(Path(vocab.__file__).parent.glob("*.py")))
 
 
 def test_every_cue_kind_the_extractor_uses_exists():
@@ -21,7 +22,7 @@ def test_every_cue_kind_the_extractor_uses_exists():
 
 
 @pytest.mark.parametrize("name", ["cues.csv", "section_headings.csv", "table_columns.csv", "legal_bases.csv",
-                                  "mechanism_cues.csv", "recipient_categories.csv"])
+                                  "mechanism_cues.csv", "recipient_categories.csv", "service_phrases.csv"])
 def test_patterns_compile(name):
     for r in vocab.rows(name):
         re.compile(r["pattern"])
@@ -61,3 +62,9 @@ def test_mechanism_cues_use_canonical_ids():
 
 def test_legal_bases_are_art_6_letters():
     assert {r["letter"] for r in vocab.rows("legal_bases.csv")} <= set("abcdef")
+
+
+def test_service_phrases_hold_one_name_slot_and_known_kinds():
+    phrases = vocab.service_phrases()
+    assert phrases and {k for k, _, _ in phrases} == {"use", "service_noun", "example", "policy"}
+    assert {r["lang"] for r in vocab.rows("service_phrases.csv")} == set(vocab.LANGUAGES)

@@ -180,3 +180,63 @@ def test_near_misses_of_gazetteer_names_in_a_table_are_recognised():
 def test_a_spaced_legal_form_ends_a_name():
     d = _draft("# Privacy\n\n## Recipients\n\nOur e-mails are sent by Mailjet S. à r. l., Luxembourg, on our behalf.")
     assert [r.name for r in d.recipients] == ["Mailjet S. à r. l."]
+
+
+# --------------------------------------------------------------------------- 1. vendors named only in prose
+
+@pytest.mark.parametrize("text,vendor", [
+    ("# Privacy\n\nWe have selected Quillbarn to run our shop front.", "Quillbarn"),
+    ("# Privacy\n\nOrders placed in our shop are handled by Parcelwise.", "Parcelwise"),
+    ("# Privacy\n\nThe chat window uses Chatterloom and your messages are sent to Chatterloom.", "Chatterloom"),
+    ("# Privacyverklaring\n\nDe vereniging gebruikt Formvlieg om inschrijvingen te verzamelen.", "Formvlieg"),
+    ("# Privacyverklaring\n\nUw bericht gaat naar een automatiseringsdienst (Stroomwerk) die het doorstuurt.",
+     "Stroomwerk"),
+    ("# Privacy\n\nRange uses vendors and hosting partners, such as Nimbusio, for hosting.", "Nimbusio"),
+])
+def test_a_vendor_named_only_in_prose_is_a_recipient(text, vendor):
+    assert vendor in _names(_draft(text))
+
+
+def test_a_lower_case_vendor_counts_with_its_site_or_its_own_privacy_policy():
+    d = _draft("## Kommentare\n\nDie Kommentarfunktion wird durch [kommentio](https://kommentio.example) ermöglicht. "
+               "Es gilt die Datenschutzerklärung von kommentio.\n\nZur Statistik nutzen wir sitezahl (sitezahl.io).")
+    assert {"kommentio", "sitezahl"} <= _names(d)
+
+
+def test_a_link_target_alone_is_no_evidence_as_a_reader_does_not_see_it():
+    """Evidence is what every format of the notice shows: plain text and PDF keep no link targets."""
+    d = _draft("## Kommentare\n\nDie Kommentarfunktion wird durch [kommentio](https://kommentio.app) ermöglicht.")
+    assert "kommentio" not in _names(d)
+
+
+def test_a_lower_case_word_without_evidence_is_no_vendor():
+    d = _draft("# Privacy\n\nWe use cookies and we use plain text logs. The form uses simple fields. Wij gebruiken "
+               "jouw gegevens. Wir nutzen Cookies und wir verwenden Daten nur intern.")
+    assert _names(d) == set()
+
+
+def test_the_notices_own_name_in_prose_is_no_recipient():
+    d = _draft("# Privacy\n\nDeleting your data may stop you from using Quillbarn services. Write to "
+               "privacy@quillbarn.fyi.\n\nOur site is hosted on Hetzner.")
+    assert "Quillbarn" not in _names(d) and "Hetzner" in _names(d)
+
+
+def test_a_german_capitalised_noun_after_a_verb_is_no_vendor_without_evidence():
+    d = _draft("# Datenschutz\n\nWir nutzen Serverprotokolle zur Fehlersuche. Die Seite nutzt Schriftarten.")
+    assert _names(d) == set()
+
+
+def test_link_text_in_a_list_of_links_names_the_vendors():
+    d = _draft("# Privacy\n\nWe share your search terms with the search providers you choose:\n\n"
+               "- [Quellfinder](https://quellfinder.example)\n- [Suchwerk](https://suchwerk.example)\n")
+    assert {"Quellfinder", "Suchwerk"} <= _names(d)
+
+
+def test_prose_vendors_are_the_same_in_markdown_html_and_text():
+    md = ("# Privacy\n\nThis site is hosted on [netspan](https://netspan.io) (netspan.io). Payments are handled "
+          "by Parcelwise.\n")
+    html = ("<h1>Privacy</h1><p>This site is hosted on <a href='https://netspan.io'>netspan</a> (netspan.io). "
+            "Payments are handled by Parcelwise.</p>")
+    txt = "Privacy\n\nThis site is hosted on netspan (https://netspan.io). Payments are handled by Parcelwise.\n"
+    assert _names(_draft(md)) == _names(_draft(html, "n.html")) == _names(_draft(txt, "n.txt")) \
+        == {"netspan", "Parcelwise"}

@@ -474,5 +474,5 @@ def test_struck_down_mechanisms_come_from_the_dates_in_mechanisms_csv(mechanisms
     df = mechanisms.reset_index() if "id" not in mechanisms.columns else mechanisms
     expected = {r["id"] for _, r in df.iterrows() if r["invalid_from"] is not None and r["new_contracts_until"] is None}
     assert ref.struck_down_mechanisms() == expected == {"privacy_shield", "swiss_us_privacy_shield", "safe_harbor"}
-    from ropa.extract import extractor
-    assert extractor._INVALIDATED == expected
+    from ropa.extract import patterns
+    assert patterns._INVALIDATED == expected

@@ -138,7 +138,11 @@ def _looks_html(text: str, name: str) -> bool:
     if name.lower().endswith((".html", ".htm", ".xhtml")):
         return True
     head = text[:2000].lstrip().lower()
-    return head.startswith(("<!doctype html", "<html")) or bool(re.search(r"<(p|div|body|h[1-6]|ul|li|table)\b", head))
+    if head.startswith(("<!doctype html", "<html")):
+        return True
+    if name.lower().endswith((".md", ".markdown", ".mdx")) and re.search(r"^#{1,6}[ \t]+\S", text, re.M):
+        return False  # Markdown with some HTML in it (a Jekyll '<div markdown="1">' wrapper): its headings are Markdown
+    return bool(re.search(r"<(p|div|body|h[1-6]|ul|li|table)\b", head))
 
 
 def _pdf_text(data: bytes, name: str) -> str:

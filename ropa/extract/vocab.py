@@ -284,3 +284,24 @@ def recipient_categories() -> list[tuple[str, re.Pattern]]:
     """
     return [(r["label"], _compile("recipient_categories.csv", i, r["pattern"]))
             for i, r in enumerate(rows("recipient_categories.csv"), start=2)]
+
+
+@lru_cache(maxsize=None)
+def service_phrases() -> tuple[tuple[str, re.Pattern, re.Pattern | None], ...]:
+    """(kind, wording before the names, wording that must follow them or None) from service_phrases.csv.
+
+    A row's pattern holds ``{NAMES}`` where the vendor names stand: "we use {NAMES}", "durch {NAMES} ermöglicht".
+
+    >>> kind, before, after = service_phrases()[0]
+    >>> kind, bool(before.search("We have selected Acme")), after
+    ('use', True, None)
+    """
+    out = []
+    for i, r in enumerate(rows("service_phrases.csv"), start=2):
+        if r["pattern"].count("{NAMES}") != 1:
+            raise ReferenceDataError(f"{DATA_DIR / 'service_phrases.csv'}, row {i}, column 'pattern', value "
+                                     f"{r['pattern']!r}: needs {{NAMES}} exactly once")
+        before, after = r["pattern"].split("{NAMES}")
+        out.append((r["kind"], _compile("service_phrases.csv", i, before + r"\s*"),
+                    _compile("service_phrases.csv", i, r"\s*" + after) if after.strip() else None))
+    return tuple(out)

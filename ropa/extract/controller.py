@@ -1,0 +1,119 @@
+"""Stage of the extractor: Who the controller is: the name the notice gives itself and its country."""
+from __future__ import annotations
+
+import re
+
+from . import vocab
+from .patterns import _country_pattern, _places_in
+from .context import Context
+
+
+class ControllerStage(Context):
+    # -- controller -------------------------------------------------------------
+    def controller(self) -> dict:
+        text = self.text
+        cands: list[tuple[int, str, int]] = []
+        lf = vocab.legal_forms()
+        patterns = [
+            r"(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&./-]*){0,4}(?:\s+(?:en|and|und)\s+[A-Z][\w&./-]*(?:\s+[A-Z][\w&./-]*){0,3})?)"
+            r"\s*(?:\(|,)?\s*(?:[“\"'][^”\"'\n]{1,30}[”\"'],?\s*){0,2}(?:hereinafter|hierna|nachfolgend|[“\"'](?:we|us|wij|ons|wir|uns)[”\"'])",
+            r"(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3}(?:\s+(?:B\.V\.|BV|NV/SA|GmbH|AG|Ltd\.?|Inc\.?|LLC))?)\s+(?:is|acts as|is the|treedt op als|ist)\s+(?:the\s+|de\s+|der\s+)?"
+            r"(?:data\s+)?(?:controller|verwerkingsverantwoordelijke|verantwoordelijke|Verantwortliche)",
+            r"(?:privacy (?:policy|statement|notice) of|privacyverklaring van|Datenschutzerklärung de[rs])\s+(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3}(?:\s+(?:B\.V\.|BV|GmbH|AG|Ltd\.?|Inc\.?|LLC))?)",
+            r"(?:hoe|how|wie)\s+(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&./-]*){0,3})\s+(?:en|and|und)\s+[A-Z]",
+            r"(?:verantwoordelijke|Verantwortliche[r]?|controller)\s*(?:is|ist)?\s*:\s*\n+\s*(?P<n>[^\n]{2,60})",
+            # "verantwortliche Stelle im Sinne des Datenschutzrechts" / "Data controller" on a line, the name on the next
+            r"(?i:verantwortliche Stelle|verwerkingsverantwoordelijke|data controller)\b[^\n.:]{0,60}\n[ \t]*\n?[ \t]*"
+            r"(?P<n>[A-Z][^\n,;]{2,70}?)[ \t]*\n",
+            # a sub-processor list's opening: "Range Labs Inc. may engage and use data processors"
+            r"(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3},?\s+(?:B\.V\.|BV|GmbH|AG|Ltd\.?|Inc\.?|LLC))(?:\s*\([^)]{0,60}\))?,?"
+            r"\s+(?:may|will|currently)?\s*(?:engages?|uses?)\b[^.]{0,40}\b(?:sub-?processors?|processors|service providers)",
+        ]
+        cue = re.compile(r"\b(?:controller|verwerkingsverantwoordelijke|verantwoordelijk\w*|verantwortlich\w*|hereinafter|"
+                         r"hierna|nachfolgend|responsible)\b|[“\"'](?:we|wij|wir)[”\"']|\(\s*[“\"„'][A-Z][\w ]{1,30}[”\"“']\s*\)",
+                         re.I)
+        _, vendor_names, _ = vocab.vendors()
+        for s in self.lay.sentences[:40]:
+            c = cue.search(s.text)
+            if not c:
+                continue
+            # a defined term alone ("Google Inc. (“Google”)") defines a vendor as often as the controller
+            term_only = all(x.group(0).startswith("(") for x in cue.finditer(s.text))
+            blk = self.lay.blocks[s.block]
+            hi = max([s.end] + [b.end for b in self.lay.blocks[blk.idx + 1:blk.idx + 3] if len(b.text) <= 70])
+            for m in lf.finditer(text, s.start, hi):
+                if re.match(r"\s*\d{5}", text[m.end():m.end() + 7]):
+                    continue
+                start = self._name_before(m.start())
+                if start is not None and start >= s.start:
+                    name = text[start:m.end()].strip()
+                    if term_only and vendor_names.search(name):
+                        continue
+                    joint = re.match(r"\s+(?:en|and|und)\s+([A-Z][^,(“\"]{1,40}?" + r"(?:NV/SA|B\.V\.|BV|GmbH|Ltd|Inc\.?|SA))",
+                                     text[m.end():])
+                    if joint:
+                        name = f"{name} {text[m.end():m.end() + joint.end()].strip()}"
+                    cands.append((-1, name, start))
+                    break
+            if cands:
+                break
+        for weight, p in enumerate(patterns):
+            for m in re.finditer(p, text[:20000]):
+                name = m.group("n").strip(" ,.(")
+                if name.lower() in ("we", "wij", "wir", "this", "the", "our", "de", "die", "deze") \
+                        or name.casefold() in set().union(*vocab.stopwords().values()):  # "Waar “wij” … staat"
+                    continue
+                cands.append((weight, name, m.start("n")))
+        if not cands:
+            # The most frequent capitalised word that is no vendor: notices name their controller often.
+            _, vpattern, _ = vocab.vendors()
+            counts: dict[str, int] = {}
+            countries = _country_pattern()[0]
+            plain = countries.sub(lambda m: " " * len(m.group(0)), text)  # "United States" names no one
+            plain = vpattern.sub(lambda m: " " * len(m.group(0)), plain)  # nor does the "Analytics" of a vendor
+            for m in re.finditer(r"\b[A-Z][A-Za-z0-9]{2,}(?:\s+(?:B\.V\.|GmbH|BV|Ltd|Inc\.?))?", plain):
+                w = m.group(0)
+                if vpattern.fullmatch(w) or w.lower() in vocab.stopwords().get(self.language, ()):
+                    continue
+                counts[w] = counts.get(w, 0) + 1
+            # a name is never written in lower case ("Processing", "processing") and is no country's word ("United")
+            for w in list(counts):
+                bare = w.split()[0]
+                if re.search(r"\b" + re.escape(bare.lower()) + r"\b", text) or vocab.cue("not_a_name").fullmatch(bare) \
+                        or not re.search(r"[a-z,;]\s+" + re.escape(bare) + r"\b", text):  # a heading word only
+                    del counts[w]
+                elif self.language == "de" and not re.search(r".[A-Z0-9]", bare):
+                    del counts[w]  # German capitalises every noun: only a CamelCase, all-caps or numbered word can be a name
+            common = sorted(counts.items(), key=lambda kv: -kv[1])
+            if common and common[0][1] >= 3:
+                cands.append((9, common[0][0], text.find(common[0][0])))
+        if not cands:
+            return {"name": None, "country": None}
+        weight, name, pos = min(cands, key=lambda c: (c[0], c[2]))
+        # prefer the same name written with its legal form elsewhere
+        full = re.search(re.escape(name) + r"(?:\s*,)?\s+(?:B\.V\.|BV|N\.V\.|NV/SA|NV|GmbH|AG|Ltd\.?|Inc\.?|LLC|SA|SAS)", text)
+        if full and not lf.search(name):
+            name = full.group(0)
+        country, source = self._controller_country(name)
+        return {"name": name, "country": country, "country_source": source}
+
+    def _controller_country(self, name: str) -> tuple[str | None, str | None]:
+        text = self.text
+        for m in re.finditer(re.escape(name), text):
+            # an address right after the name: the same line and the next few short lines
+            s = self.sentence_at(m.start())
+            hi = s.end
+            blk = self.lay.blocks[s.block]
+            nxt = [b for b in self.lay.blocks[blk.idx + 1: blk.idx + 4] if len(b.text) <= 70]
+            if nxt:
+                hi = max(hi, nxt[-1].end)
+            places = [p for p in _places_in(text, m.end(), hi, []) if p[2]]
+            # an address: a street number or postcode between name and place, or the place right after
+            places = [p for p in places if p[0] - m.end() <= 160 and (re.search(r"\d", text[m.end():p[0]])
+                                                                       or len(text[m.end():p[0]].strip(" ,")) <= 2)]
+            if places:
+                return places[0][2], "address"
+        for pattern, country in vocab.authorities():
+            if pattern.search(text):
+                return country, "supervisory authority"
+        return None, None

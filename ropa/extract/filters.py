@@ -1,0 +1,79 @@
+"""A stage of the extractor. Mentions that are no disclosure: the controller itself, complaint channels, staff,
+self-hosting, removed vendors."""
+from __future__ import annotations
+
+import re
+
+from . import vocab
+from .patterns import _EMAIL_OR_URL, _GENERIC_NAME_WORDS, _masked
+from .context import Context
+
+
+class FilterStage(Context):
+    # -- filters ------------------------------------------------------------------
+    def filter_mentions(self, controller: str | None) -> None:
+        ckey = self._key(controller) if controller else None
+        lay, text = self.lay, self.text
+        for m in self.mentions:
+            s = lay.sentences[m.sentence]
+            blk = lay.blocks[s.block]
+            m.key = self._key(m.name) if not m.vendor else m.vendor
+            if ckey and (m.key == ckey or (m.key and ckey.startswith(m.key + " ")) or
+                         (ckey and m.key.startswith(ckey + " "))):
+                m.status, m.reason = "controller", "the controller itself"
+                continue
+            sent = _masked(s.text, _EMAIL_OR_URL)
+            if m.name not in sent and m.via != "table":
+                m.status, m.reason = "not_a_recipient", "named only in a URL or e-mail address"
+                continue
+            if vocab.cue("non_recipient").search(sent) and m.via in ("legal_form", "gazetteer") \
+                    and not vocab.cue("service").search(sent.replace(m.name, " ")):
+                m.status, m.reason = "not_a_recipient", "named as a complaint channel, group member or the like"
+                continue
+            role = next((c for c in vocab.cue("source_role").finditer(sent)
+                         if c.end() <= m.start - s.start <= c.end() + 160), None)
+            if role is not None and m.via != "table":
+                m.status, m.reason = "not_a_recipient", f"named as a source of data or a tool's maker ({role.group(0)!r})"
+                continue
+            if m.via == "legal_form" and not m.vendor:
+                context = sent + " " + " ".join(self.headings(s.section)[:1])
+                in_list = blk.kind in ("item", "row") and (blk.kind == "row" or self.recipient_list(blk.idx))
+                if not (in_list or vocab.cue("service").search(context) or vocab.cue("transfer").search(sent)):
+                    m.weak = True
+                if vocab.cue("non_recipient").search(sent):
+                    m.status, m.reason = "not_a_recipient", "named as a complaint channel, group member or the like"
+                    continue
+            if blk.kind == "item" and vocab.cue("staff").search(text[blk.start:blk.end][:60]) and m.via != "gazetteer":
+                m.status, m.reason = "not_a_recipient", "staff of the controller"
+                continue
+            block_text = text[blk.start:blk.end]
+            host = m.vendor is not None and "hosting" in next((v.kind for v in vocab.vendors()[0] if v.id == m.vendor), "")
+            # "self-hosted MTA on Hetzner": Hetzner hosts; a sub-processor table's row names a recipient whatever
+            # its cells say of the customer's product ("Workflows (Self-Hosted Offerings)")
+            if vocab.cue("self_hosted").search(block_text) and not host and m.via != "table":
+                m.status, m.reason = "self_hosted", "served from the controller's own server (self-hosted)"
+                continue
+            removal = vocab.cue("removed").search(sent)
+            heading_removed = any(vocab.cue("removed").search(h) for h in self.headings(s.section)[:1])
+            intro = self.list_intro_text(blk.idx) if blk.kind in ("item", "row") else ""
+            if heading_removed or (intro and vocab.cue("removed").search(intro)):
+                m.status, m.reason = "removed", "listed as removed / no longer used"
+                continue
+            if removal:
+                rep = vocab.cue("replaced").search(sent)
+                if rep and s.start + rep.end() <= m.start:
+                    continue  # the replacement is the new vendor
+                m.status, m.reason = "removed", "said to be removed / no longer used"
+
+    def _spread_self_hosting(self) -> None:
+        """"We host Matomo on our own servers" speaks for every mention of that same name."""
+        hosted = {m.name.casefold() for m in self.mentions if m.status == "self_hosted"}
+        for m in self.mentions:
+            if m.status == "active" and m.name.casefold() in hosted:
+                m.status, m.reason = "self_hosted", "said elsewhere to run on the controller's own servers"
+
+    @staticmethod
+    def _key(name: str) -> str:
+        name = vocab.legal_forms().sub(" ", name)
+        tokens = [t for t in re.findall(r"[\w.+]+", name.casefold()) if t not in _GENERIC_NAME_WORDS]
+        return " ".join(t.strip(".") for t in tokens)

@@ -1,0 +1,232 @@
+"""Stage of the extractor: Mentions grouped into recipients; recipient categories; who engaged whom."""
+from __future__ import annotations
+
+import re
+
+from .. import reference
+from . import vocab
+from .patterns import _ROLE_ORDER
+from .draft import Mention, Recipient
+from .context import Context
+
+
+class GroupingStage(Context):
+    # -- recipients ------------------------------------------------------------------
+    def cluster(self) -> list[list[Mention]]:
+        vendor_names = {v.id: v.name for v in vocab.vendors()[0]}
+        clusters: dict[str, list[Mention]] = {}
+        order: list[str] = []
+        brand_of = {}
+        for m in self.mentions:
+            if m.status != "active":
+                continue
+            if m.entity_of:
+                brand_of[m.key] = self._key(m.entity_of)
+        # each row of a table is its own recipient, even where the gazetteer files two rows under one vendor
+        # ("Slack" and "Salesforce", "Google Analytics" and "Google Cloud"); other names inside a row join it
+        row_key: dict[int, str] = {}
+        for m in self.mentions:
+            if m.status == "active" and m.via == "table" and m.vendor:
+                row_key[self.lay.sentences[m.sentence].block] = f"{m.key}/{self._key(m.name)}"
+        for m in sorted((m for m in self.mentions if m.status == "active"), key=lambda m: m.start):
+            key = brand_of.get(m.key, m.key)
+            block = self.lay.sentences[m.sentence].block
+            if block in row_key and (m.via == "table" or m.vendor):
+                key = row_key[block]
+            if not key:
+                continue
+            target = None
+            for k in order:
+                if k == key:
+                    target = k
+                    break
+                if not m.vendor and not clusters[k][0].vendor:
+                    kt, mt = k.split(), key.split()
+                    if (kt[:len(mt)] == mt or mt[:len(kt)] == kt) and min(len(kt), len(mt)) >= 1:
+                        target = k
+                        break
+            if target is None and not m.vendor:
+                # "Digital Ocean LLC" and gazetteer "DigitalOcean"; "Crazy Inc." and gazetteer "Crazy Egg"
+                flat = key.replace(" ", "")
+                for k in order:
+                    first = clusters[k][0]
+                    if not first.vendor:
+                        continue
+                    vkey = self._key(vendor_names.get(first.vendor, ""))
+                    if flat == vkey.replace(" ", "") or vkey.split()[:len(key.split())] == key.split():
+                        target = k
+                        break
+            if target is None:
+                target = key
+                order.append(key)
+                clusters[key] = []
+            clusters[target].append(m)
+        removed_sections = {}
+        for m in self.mentions:
+            if m.status == "removed":
+                removed_sections.setdefault(m.vendor or m.key, set()).add(self.lay.sentences[m.sentence].section)
+        out = []
+        for k in order:
+            ms = clusters[k]
+            gone = removed_sections.get(ms[0].vendor or k)
+            if gone and all(self.lay.sentences[m.sentence].section in gone for m in ms):
+                for m in ms:
+                    m.status, m.reason = "removed", "its section says it is removed / no longer used"
+                continue
+            if all(m.weak for m in ms):
+                for m in ms:
+                    m.status, m.reason = "not_a_recipient", "a company named without any service or disclosure"
+                continue
+            out.append(ms)
+        return out
+
+    def build_recipient(self, ms: list[Mention]) -> Recipient:
+        lay = self.lay
+        vendors = {v.id: v for v in vocab.vendors()[0]}
+        vendor = next((vendors[m.vendor] for m in ms if m.vendor), None)
+        brand = next((m for m in ms if m.via == "brand"), None)
+        entities = [m for m in ms if m.legal_form]
+        placed = [m for m in ms if m.country or m.region]
+        eu = [m for m in placed if m.eu_entity and m.country and reference.is_eea(m.country)]
+        primary = eu[0] if eu else (placed[0] if placed else None)
+        surfaces = [m.name for m in ms if m.vendor and not m.legal_form]
+        if brand:
+            name = brand.name
+        elif vendor is not None and (vendor.name in surfaces or surfaces):
+            # the brand as the text writes it; the legal entity goes to ``entity``
+            name = vendor.name if vendor.name in surfaces else surfaces[0]
+        elif primary is not None and primary.legal_form:
+            name = primary.name
+        elif entities:
+            name = entities[0].name
+        else:
+            name = ms[0].name
+        entity = next((m.entity for m in ms if m.entity), None)
+        if entity:
+            pass
+        elif brand and entities:
+            entity = entities[0].name
+        elif primary is not None and primary.legal_form:
+            entity = primary.name
+        elif entities:
+            entity = entities[0].name
+        anchor = primary or next((m for m in ms if m.via in ("list_item", "table", "legal_form")), ms[0])
+        s = lay.sentences[anchor.sentence]
+        r = Recipient(name=name, country=None, mechanism="none", role="processor", evidence=s.text,
+                      start=s.start, end=s.end, entity=entity, mentions=ms,
+                      sentences=sorted({m.sentence for m in ms}))
+        if primary is not None:
+            r.country, r.region, r.country_source = primary.country, primary.region, primary.country_source
+            if r.country and reference.is_eea(r.country) is False and r.region is None:
+                r.region = None
+        seen = set()
+        for m in placed:
+            key = (m.country, m.region)
+            if key in seen:
+                continue
+            seen.add(key)
+            ps = lay.sentences[m.place_evidence] if m.place_evidence is not None else lay.sentences[m.sentence]
+            r.locations.append({"country": m.country, "region": m.region, "source": m.country_source,
+                                "entity": m.name, "evidence": ps.text, "start": ps.start, "end": ps.end})
+            for extra in m.more_places:
+                if (extra, None) not in seen:
+                    seen.add((extra, None))
+                    r.locations.append({"country": extra, "region": None, "source": m.country_source,
+                                        "entity": m.name, "evidence": ps.text, "start": ps.start, "end": ps.end})
+        if vendor is not None:
+            r.gazetteer = {"id": vendor.id, "entity": vendor.entity or None, "country": vendor.country or None,
+                           "eu_entity": vendor.eu_entity or None, "eu_country": vendor.eu_country or None,
+                           "kind": vendor.kind}
+            if r.country is None and r.region is None and vendor.country:
+                r.country, r.country_source = vendor.country, "gazetteer"
+        cats = [m.category for m in ms if m.category]
+        r.category = cats[0] if cats else None
+        r.role = self._role(ms, vendor)
+        r.dpa = True if any(vocab.cue("dpa").search(self.block_text(lay.sentences[m.sentence].block))
+                            for m in ms) else None
+        return r
+
+    def _role(self, ms: list[Mention], vendor) -> str:
+        found = set()
+        for m in ms:
+            s = self.lay.sentences[m.sentence]
+            blk = self.lay.blocks[s.block]
+            texts = [s.text]
+            if blk.kind in ("item", "row"):
+                texts.append(self.list_intro_text(blk.idx))
+            for t in texts:
+                for role, kind in (("joint_controller", "role_joint"), ("independent_controller", "role_controller"),
+                                   ("subprocessor", "role_subprocessor"), ("processor", "role_processor")):
+                    if vocab.cue(kind).search(t):
+                        found.add(role)
+                        break
+        for role in _ROLE_ORDER:
+            if role in found:
+                return role
+        if vendor is not None and vendor.default_role:
+            return vendor.default_role
+        return "processor"
+
+    # -- categories ---------------------------------------------------------------------
+    def categories(self, recipients: list[Recipient]) -> list[Recipient]:
+        """Recipients-list items that name a kind of recipient rather than an organisation."""
+        lay, text = self.lay, self.text
+        named_blocks = {self.lay.sentences[i].block for r in recipients for i in r.sentences}
+        example_blocks = {lay.sentences[m.sentence].block for m in self.mentions if m.via == "example"}
+        ignored_blocks = {lay.sentences[m.sentence].block for m in self.mentions if m.status != "active"
+                          and m.status != "controller"}
+        parents = {g.parent_item for g in lay.lists if g.parent_item is not None}
+        parents |= {g.intro for g in lay.lists if g.intro is not None}
+        out = []
+        for blk in lay.blocks:
+            if blk.kind != "item" or blk.idx in parents or blk.idx in named_blocks or blk.idx in example_blocks \
+                    or blk.idx in ignored_blocks:
+                continue
+            if not self.recipient_list(blk.idx):
+                continue
+            body = text[blk.start:blk.end]
+            if vocab.cue("staff").search(body[:60]) or len(body) > 220:
+                continue
+            if vocab.cue("clause_item").match(body) or (self.language == "de" and body[:1].islower()):
+                continue  # "(a) comply with applicable law", "im Zusammenhang mit der Vertragsabwicklung"
+            name = self._category_name(body)
+            examples = re.search(r"\(([^)]*)\)", body)
+            if examples and not vocab.cue("example").search(examples.group(1)) and len(examples.group(1)) < 60:
+                name = f"{name} ({examples.group(1)})"
+            else:
+                em = vocab.cue("example").search(body)
+                if em and em.start() < 80:
+                    tail = re.split(r"[,;.]", body[em.end():].strip(), maxsplit=1)[0].strip()
+                    if tail and len(tail) < 40:
+                        name = f"{name} ({em.group(0)} {tail})"
+            if not name or len(name) > 120:
+                continue
+            phrase = name
+            label = next((lab for lab, p in vocab.recipient_categories() if p.search(name.split(" (")[0])), None) \
+                or next((lab for lab, p in vocab.recipient_categories() if p.search(body)), None)
+            if label and self.language != "en":
+                name = f"{label} ({phrase})"  # an English label for the register, the text's words kept
+            s = lay.sentences_of_block(blk.idx)[0]
+            role = self._role([Mention(name, blk.start, blk.end, s.idx, "category")], None)
+            if re.search(r"\b(authorit|overheid|regelgev|Behörde|police|politie|Polizei|government)", body, re.I):
+                role = "authority"
+            out.append(Recipient(name=name, country=None, mechanism="none", role=role, evidence=s.text,
+                                 start=s.start, end=s.end, is_category=True, category=label or phrase,
+                                 sentences=[s.idx]))
+        return out
+
+    # -- engaged_by ----------------------------------------------------------------------
+    def engagements(self, recipients: list[Recipient]) -> None:
+        for r in recipients:
+            for si in r.sentences:
+                s = self.lay.sentences[si]
+                m = vocab.cue("engaged_by").search(s.text)
+                if not m:
+                    continue
+                after = s.start + m.end()
+                for other in recipients:
+                    if other is r:
+                        continue
+                    if any(x.sentence == si and 0 <= x.start - after <= 5 for x in other.mentions):
+                        r.engaged_by = other.name
+                        r.role = "subprocessor"

@@ -1,0 +1,260 @@
+"""A stage of the extractor. Organisation mentions: gazetteer names, names with a legal form, list items,
+examples, tables, links."""
+from __future__ import annotations
+
+import bisect
+import re
+
+from .. import reference
+from . import vocab
+from .patterns import _EMAIL_OR_URL, _REGIONAL_SUFFIX, _cell_text, _masked, _name_stops, _places_in
+from .draft import Mention
+from .prose import ProseStage
+
+
+class MentionStage(ProseStage):
+    # -- mentions ---------------------------------------------------------------
+    def find_mentions(self) -> None:
+        lay, text = self.lay, self.text
+        _, vpattern, by_name = vocab.vendors()
+        lf = vocab.legal_forms()
+        starts: list[int] = []  # the taken spans never overlap, so sorted by start they are sorted by end
+        ends: list[int] = []
+
+        def add(m: Mention) -> None:
+            i = bisect.bisect_left(starts, m.end)  # spans starting before m ends: only the last can reach m
+            if i and ends[i - 1] > m.start:
+                return
+            starts.insert(i, m.start)
+            ends.insert(i, m.end)
+            self.mentions.append(m)
+
+        # tables first: their cells say exactly what is what
+        for group in lay.lists:
+            if group.kind == "table":
+                self._table_mentions(group, add)
+        url_masked = _masked(text, _EMAIL_OR_URL)
+        for m in vpattern.finditer(url_masked):
+            s = self.sentence_at(m.start())
+            full = self._extend_legal_form(m.start(), m.end())
+            add(Mention(text[m.start():full], m.start(), full, s.idx, "gazetteer", vendor=by_name[m.group(0)],
+                        legal_form=full > m.end()))
+        for m in lf.finditer(url_masked):
+            if re.match(r"\s*\d{5}\b", url_masked[m.end():m.end() + 7]):
+                continue  # "Reno, NV 89511": a US state, not a legal form
+            start = self._name_before(m.start())
+            if start is None:
+                continue
+            s = self.sentence_at(start)
+            name = text[start:m.end()].strip()
+            add(Mention(name, start, m.end(), s.idx, "legal_form", legal_form=True))
+        for blk in lay.blocks:
+            if blk.kind == "item" and self.recipient_list(blk.idx):
+                self._item_mentions(blk, add)
+        self._example_mentions(add)
+        self._prose_mentions(add)
+        self._brand_links(add)
+        self.mentions.sort(key=lambda m: m.start)
+
+    def _extend_legal_form(self, start: int, end: int) -> int:
+        j = end
+        while j < len(self.text) and self.text[j] == " ":
+            j += 1
+        m = vocab.legal_forms().match(self.text, j) or _REGIONAL_SUFFIX.match(self.text, end)
+        return end if m is None else m.end()
+
+    def _name_before(self, pos: int) -> int | None:
+        """Start of the organisation name that ends right before a legal form at ``pos``."""
+        text = self.text
+        stops, descriptive = _name_stops()
+        i = pos
+        while i > 0 and text[i - 1] in " ,\t":
+            i -= 1
+        start = None
+        lowercase_used = False
+        count = 0
+        while count < 5:
+            m = re.search(r"([\w&][\w.&+'’/-]*)$", text[max(0, i - 60):i])
+            if not m:
+                break
+            word = m.group(1)
+            if word == "&":  # "Müller & Partner GmbH"
+                i -= 2
+                continue
+            wstart = i - len(word)
+            low = word.casefold()
+            if low in stops and word[:1].isupper() and count > 0:
+                # "Bakkerij De Gouden Korst B.V.": a capitalised article inside a name
+                prev = re.search(r"([\w][\w.&+'’/-]*)\s+$", text[max(0, wstart - 40):wstart])
+                if prev and prev.group(1)[:1].isupper() and prev.group(1).casefold() not in stops:
+                    low = ""
+            if low in stops or descriptive.search(low) or re.fullmatch(r"\d+(e|de|ste|th|st|nd|rd)?\.?", low):
+                break
+            if not (word[0].isupper() or word[0].isdigit() or re.search(r"[A-Z]", word[1:]) or "." in word):
+                # one lower-case word, as brands write themselves: "dogado GmbH", "envia TEL GmbH"; never before a
+                # lower-case form ("in limited circumstances" names no one)
+                after = text[start:pos].split()[0] if start is not None else ""
+                if lowercase_used or count > 1 or (count == 1 and not re.fullmatch(r"[A-Z]{2,}", after)) \
+                        or text[pos:pos + 1].islower():
+                    break
+                lowercase_used = True
+            start = wstart
+            count += 1
+            j = wstart
+            if j > 0 and text[j - 1] == " ":
+                i = j - 1
+            else:
+                break
+        if start is None:
+            return None
+        name = text[start:pos].strip(" ,")
+        while name.split() and name.split()[0] in ("The", "De", "Die", "Der", "Het", "Das"):
+            start = text.index(name.split()[1], start) if len(name.split()) > 1 else None
+            if start is None:
+                return None
+            name = text[start:pos].strip(" ,")
+        if not name or not re.search(r"[A-Za-z]", name):
+            return None
+        return start
+
+    def _item_mentions(self, blk, add) -> None:
+        """A recipients-list item that opens with a name: 'Twikey, die ons ...' / 'Acme (hosting)'."""
+        text = self._link_view()  # "- [Acme](https://acme.example)" is an item naming Acme
+        s = self.lay.sentences_of_block(blk.idx)[0]
+        body = text[blk.start:blk.end]
+        skip = len(body) - len(body.lstrip())
+        m = re.match(r"([^\s,(:–—-][^,(:–—]{0,60}?)\s*(?:,|\(|:|\s[–—-]\s|\.$|$|(?<=\S)\s\s)", body[skip:])
+        if not m:
+            return
+        name_end = m.end(1)
+        gap = re.search(r"\s{2,}", m.group(1))  # where a link's target was blanked: "[Acme](https://…). Hosting."
+        if gap:
+            name_end = m.start(1) + gap.start()
+        name = body[skip + m.start(1):skip + name_end].strip().rstrip(".")
+        lead = re.match(r"(?:the|de|het|die|der|das|den)\s+", name, re.I)  # "die DATEV eG"
+        if lead:
+            name = name[lead.end():]
+        words = name.split()
+        if not words or len(words) > 5:
+            return
+        rest = text[blk.start + skip + name_end:blk.end]
+        apposition = re.match(r"\s*(?:,\s*(?:die|dat|which|who|that|der|das|welche|een|a|an|ein|eine|our|onze|unser|"
+                              r"is|provides|biedt|levert)\b|\(|\s[–—-]\s)", rest, re.I)
+        stops = set().union(*vocab.stopwords().values())
+        # CamelCase, digits, a domain or an all-caps word are brands; "IT-Dienstleister" is not
+        brandlike = (any(re.search(r"[a-z][A-Z]|\d|\.\w", w) or re.fullmatch(r"[A-Z]{3,}", w) for w in words)
+                     or (self.language != "de"  # German capitalises every noun
+                         and all(w[0].isupper() for w in words if w[0].isalpha()) and len(words) <= 3
+                         and not any(w.casefold() in stops for w in words)
+                         and (apposition is not None or not rest.strip()  # an item that is the name alone
+                              or re.match(r"\s*\.\s", rest))))  # or the name, then a sentence about it
+        if not brandlike:
+            return
+        start = blk.start + skip + m.start(1) + (lead.end() if lead else 0)
+        add(Mention(name, start, start + len(name), s.idx, "list_item", legal_form=bool(vocab.legal_forms().search(name)),
+                    vendor=vocab.vendor_near(name)))
+
+    def _example_mentions(self, add) -> None:
+        """Names given as examples of a recipient category: 'Advertising platforms (such as Google, TikTok)'."""
+        text = self.text
+        for blk in self.lay.blocks:
+            if blk.kind != "item" or not self.recipient_list(blk.idx):
+                continue
+            body = text[blk.start:blk.end]
+            for m in re.finditer(r"\((?P<ex>[^)]*)\)", body):
+                inner = m.group("ex")
+                em = vocab.cue("example").search(inner)
+                if not em:
+                    continue
+                pos = blk.start + m.start("ex") + em.end()
+                for part in re.finditer(r"[^,;]+", inner[em.end():]):
+                    chunk = part.group(0)
+                    for sub in re.finditer(r"[^/]+", re.sub(r"\b(and|or|en|of|und|oder)\b", ",", chunk)):
+                        word = sub.group(0).strip(" .")
+                        if not word or not word[0].isupper() or len(word.split()) > 3:
+                            continue
+                        a = text.find(word, pos)
+                        if a < 0:
+                            continue
+                        s = self.sentence_at(a)
+                        add(Mention(word, a, a + len(word), s.idx, "example",
+                                    category=self._category_name(body)))
+
+    def _brand_links(self, add) -> None:
+        """'mailbox.org (Heinlein Support GmbH, …)': the legal entity belongs to the brand before the bracket."""
+        text = self.text
+        for m in list(self.mentions):
+            if not m.legal_form or m.start == 0:
+                continue
+            before = text[max(0, m.start - 40):m.start]
+            b = re.search(r"([\w][\w.-]*\.[a-z]{2,}|[A-Z][\w]*[A-Z][\w]*)\s*\($", before)
+            if b:
+                brand = b.group(1)
+                a = m.start - len(before) + b.start(1)
+                s = self.sentence_at(a)
+                add(Mention(brand, a, a + len(brand), s.idx, "brand"))
+                m.entity_of = brand
+
+    def _table_mentions(self, group, add) -> None:
+        text = self.text
+        roles: dict[int, str] = {}
+        for i, head in enumerate(group.header):
+            for role, pattern in vocab.table_columns():
+                if role not in roles.values() and i not in roles and pattern.search(head):
+                    roles[i] = role
+        if "name" not in roles.values():
+            if not group.header:
+                return
+            roles.setdefault(0, "name")
+        for item in group.items:
+            blk = self.lay.blocks[item]
+            cells = blk.cells
+            col = {roles[i]: cells[i] for i in roles if i < len(cells)}
+            if "name" not in col:
+                continue
+            a, b = col["name"]
+            name = text[a:b].strip()
+            clean = _cell_text(name)
+            if clean != name and clean:
+                a += max(name.find(clean.split()[0]), 0)
+                name = clean
+                b = a + len(name) if text[a:a + len(name)] == name else b
+            paren = re.match(r"(.+?)\s*\((.+)\)$", name)
+            s = self.sentence_at(a)
+            mention = Mention(name, a, b, s.idx, "table", legal_form=bool(vocab.legal_forms().search(name)))
+            _, vpattern, by_name = vocab.vendors()
+            v = vpattern.search(name)
+            if v:
+                mention.vendor = by_name[v.group(0)]
+            else:
+                mention.vendor = vocab.vendor_near(name.split(" (")[0])  # "Sendgrid, Inc.", "Sentry.io"
+            if paren:
+                mention.name = paren.group(1)
+                mention.entity = paren.group(2)
+                mention.end = a + len(paren.group(1))
+            if "location" in col:
+                x, y = col["location"]
+                cell = text[x:y]
+                places = _places_in(text, x, y, [])
+                code = next((p[2] for p in places if p[2]), None) or reference.resolve_country(cell)
+                if code and code != "EEA":
+                    mention.country, mention.country_source = code, "text"
+                elif places and places[0][2]:
+                    mention.country, mention.country_source = places[0][2], "address"
+                elif code == "EEA" or any(p[3] == "EEA" for p in places) or re.search(r"\b(EEA|EU|EER|EWR)\b", cell):
+                    mention.region, mention.country_source = "EEA", "text"
+                mention.place_evidence = s.idx
+                mention.more_places = [p[2] for p in places if p[2] and p[2] != mention.country]
+            if "mechanism" in col:
+                x, y = col["mechanism"]
+                mech = reference.resolve_mechanism(_masked(text[x:y]))
+                if mech and mech != "none":
+                    mention.mechanism, mention.mechanism_sentence = mech, s.idx
+            add(mention)
+
+    def _category_name(self, body: str) -> str:
+        name = re.split(r"\s*[(,:;]|\.$|\s+[–—-]\s+", body.strip(), maxsplit=1)[0].strip().rstrip(".")
+        # drop a trailing clause: "Authorities in accordance with our legal obligations" -> "Authorities"
+        name = re.split(r"\s+(?:in accordance|in overeenstemming|gemäß|entsprechend|if|indien|wanneer|when|where|"
+                        r"wenn|sofern|insofar|voor zover|who|which|that|die|dat|welche)\b", name, maxsplit=1)[0]
+        return name.strip()

@@ -1,0 +1,136 @@
+"""A stage of the extractor. Vendors named only in prose or link text, with no legal form and perhaps not in
+the gazetteer: "We have selected Acme to run our shop front", "X gebruikt Formstack om …", "wird durch
+[giscus](…) ermöglicht", "een automatiseringsdienst (Make)", "hosting partners, such as Amazon".
+
+The wording around a name is data (``data/extract/service_phrases.csv``); what counts as a name is structure,
+here: a run of capitalised words (or one lower-case word) after that wording, several joined by commas or
+"and". A name found this way is kept only with evidence that it is a brand: the gazetteer knows it (case
+and ``.io`` aside), the notice links a domain of that name, a heading names it, it is written like a brand
+(CamelCase, a digit, a dot), or, in English and Dutch, where common nouns are lower-case, it is capitalised.
+German capitalises every noun, so there a capitalised word alone is no evidence.
+"""
+from __future__ import annotations
+
+import re
+
+from .. import reference
+from . import vocab
+from .context import Context
+from .draft import Mention
+from .patterns import _places_in
+
+_TOKEN = re.compile(r"[\w][\w&+'’-]*(?:\.(?=\w)[\w&+'’-]+)*")
+_LEAD = re.compile(r"[ \t*_\"“„‘'`]*(?:(?:the|de|het|die|der|den|das|dem)\s+)?", re.I)
+_JOIN = re.compile(r"[*_\"”“'`]*(?:\s*,\s*(?:and\s+|und\s+|en\s+|or\s+|oder\s+|of\s+)?|\s+(?:and|und|en|or|oder|of)\s+)",
+                   re.I)
+_ARTICLE = re.compile(r"\b(?:the|de|het|die|der|den|das|dem|des)\b", re.I)
+_REF_DEFINITION = re.compile(r"^[ \t]{0,3}\[[^\]\n]{1,80}\]:[ \t]*\S+.*$", re.M)
+_LINK_TARGET = re.compile(r"(?<=\])\([^)\s]*\)|\bhref\s*=\s*(?:\"[^\"]*\"|'[^']*')", re.I)
+_HOST = re.compile(r"(?<![\w.-])(?:https?://)?(?:www\.)?((?:[a-z0-9-]+\.)+)(?:[a-z]{2,6})\b", re.I)
+_MAIL_HOST = re.compile(r"[\w.+-]{1,64}@(?:[\w-]{1,63}\.)*?([\w-]{1,63})\.[a-z]{2,6}\b", re.I)
+# how brands name their sites: "usefathom.com", "getsentry.com", "giscus.app", "stamphq.com"
+_SITE_AFFIXES = (("", ""), ("use", ""), ("get", ""), ("try", ""), ("", "app"), ("", "hq"), ("", "io"))
+_MAX_NAMES = 8
+
+
+def visible_text(text: str) -> str:
+    """``text`` without what a reader does not see: Markdown link targets and reference definitions, HTML hrefs.
+    Evidence read from it is the same whatever the format of the notice."""
+    return _LINK_TARGET.sub(" ", _REF_DEFINITION.sub(" ", text))
+
+
+def domain_labels(text: str) -> frozenset[str]:
+    """The labels of the host names the text writes out, without the top-level domain ("giscus.app" -> "giscus")."""
+    return frozenset(label.casefold() for m in _HOST.finditer(text) for label in m.group(1).split(".")
+                     if label and label.casefold() != "www")
+
+
+def mail_labels(text: str) -> frozenset[str]:
+    """The names of the domains of the e-mail addresses in the text: the notice's own ("privacy@acme.io" -> "acme")."""
+    return frozenset(m.group(1).casefold() for m in _MAIL_HOST.finditer(text))
+
+
+class ProseStage(Context):
+    def _prose_mentions(self, add) -> None:
+        text = self.text
+        phrases = vocab.service_phrases()
+        view = self._link_view()
+        domains = domain_labels(visible_text(text))
+        own = mail_labels(text)
+        headings = [t for t in (s.title for s in self.lay.sections) if t and len(t.split()) <= 5]
+        found = [(kind, a, b) for kind, before, after in phrases for a, b in self._phrase_names(view, before, after)]
+        # "the privacy policy of supabase": a name with a policy of its own (no article between: "… of the provider")
+        with_policy = {text[a:b].casefold() for kind, a, b in found if kind == "policy"}
+        judged: dict[str, tuple[str | None, bool]] = {}  # a long notice names the same vendors again and again
+        for kind, a, b in found:
+            name = text[a:b]
+            if name not in judged:
+                vendor = vocab.vendor_near(name)
+                judged[name] = vendor, vendor is not None or (
+                    re.sub(r"\W", "", name.casefold()) not in own  # the notice's own name
+                    and (name.casefold() in with_policy or self._brand_evidence(name, domains, headings)))
+            vendor, keep = judged[name]
+            if not keep:
+                continue
+            s = self.sentence_at(a)
+            add(Mention(name, a, b, s.idx, "prose", vendor=vendor, legal_form=bool(vocab.legal_forms().search(name))))
+
+    def _phrase_names(self, view: str, before: re.Pattern, after: re.Pattern | None) -> list[tuple[int, int]]:
+        out = []
+        for m in before.finditer(view):
+            names = self._names_from(view, m.end())
+            here = self.sentence_at(m.start()).idx
+            names = [(a, b) for a, b in names if self.sentence_at(a).idx == here  # never past a sentence end
+                     and not _ARTICLE.search(view, m.end(), a)]
+            if after is not None:
+                names = names[:1] if names and after.match(view, names[0][1]) else []
+            out += names
+        return out
+
+    def _names_from(self, view: str, pos: int) -> list[tuple[int, int]]:
+        """Spans of the names that start at ``pos``: "Jekyll, Crisp, Formspree and CloudCannon" gives four."""
+        stops = set().union(*vocab.stopwords().values())
+        out: list[tuple[int, int]] = []
+        while len(out) < _MAX_NAMES:
+            pos = _LEAD.match(view, pos).end()
+            start = end = pos
+            count = 0
+            while count < 4:
+                t = _TOKEN.match(view, end if count == 0 else end + 1)
+                if t is None or (count and view[end] != " "):
+                    break
+                word = t.group(0)
+                lower = not (word[0].isupper() or word[0].isdigit())
+                if word.casefold() in stops or (lower and count) or vocab.cue("pronoun").fullmatch(word):
+                    break
+                end = t.end()
+                count += 1
+                if lower:
+                    break  # one lower-case word, as brands write themselves ("plausible", "giscus")
+            if not count:
+                break
+            out.append((start, end))
+            if vocab.legal_forms().search(view[start:end]) or re.match(r"\s*,\s*\d", view[end:end + 8]):
+                break  # "Acme Ltd, 1 Main Street, Dublin": what follows a legal entity's name is its address
+            j = _JOIN.match(view, end)
+            if j is None or j.end() == end:
+                break
+            pos = j.end()
+        return out
+
+    def _brand_evidence(self, name: str, domains: frozenset[str], headings: list[str]) -> bool:
+        low = name.casefold()
+        if vocab.cue("not_a_name").fullmatch(name) or vocab.data_categories()[0].fullmatch(name):
+            return False
+        for key in {re.sub(r"\W", "", low), re.sub(r"\W", "", low.split()[0])}:
+            if len(key) >= 4 and any(f"{a}{key}{b}" in domains for a, b in _SITE_AFFIXES):
+                return True
+        # a heading naming it, as written ("Third Parties" names no "third"); a lower-case word needs a site
+        word = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
+        if not name[0].islower() and any(word.search(h) for h in headings):
+            return True
+        if re.search(r"\s\d+\w?$", name) or _places_in(name, 0, len(name), []) or reference.resolve_country(name):
+            return False  # "Dublin 4", "Ireland": a place, not a vendor
+        if re.search(r"[a-z][A-Z]|[A-Za-z]\d|\d[A-Za-z]|\w\.\w", name):
+            return True
+        return name[0].isupper() and self.language != "de"
