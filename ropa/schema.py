@@ -39,6 +39,7 @@ HOP_PROPERTIES: tuple[tuple[LiteralString, str], ...] = (
     ("evidence", STRING),        # quote or note supporting the row
     ("source", STRING),          # Document id the row came from
     ("row", INT64),              # row number in that document (header = 1)
+    ("evidence_at", STRING),     # where the quote stands in its document: section, line, characters
 )
 
 # Properties a store adds to every hop, computed from the whole RoPA by
@@ -105,8 +106,10 @@ NODE_TYPES: dict[LiteralString, NodeType] = {t.label: t for t in (
             "`article` is 9 or 10 when it is special."),
     NodeType("DataSubject", (("id", STRING), ("name", STRING)),
              doc="A category of data subjects."),
-    NodeType("Document", (("id", STRING), ("name", STRING), ("kind", STRING)),
-             doc="A source of the record: a register file, a privacy notice (provenance)."),
+    NodeType("Document", (("id", STRING), ("name", STRING), ("kind", STRING), ("title", STRING),
+                          ("location", STRING)),
+             doc="A source of the record: a register file, a privacy notice (provenance); `title` is the "
+                 "document's own title, `location` its file name or URL (both null when not known)."),
     NodeType("Country", (
         ("id", STRING), ("name", STRING), ("eea", BOOLEAN), ("resolved", BOOLEAN)),
         reference=True,

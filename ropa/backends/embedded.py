@@ -65,6 +65,7 @@ class EmbeddedBackend(Backend):
         self._state: int | None = None  # the state the handle reads, in a store directory
         self._wconn = None  # the connection a write goes to: a new state's (on disk), self.conn (in memory)
         self._origin: str | None = None  # what the next state is made by, for its history entry
+        self._absent: set[tuple[str, str]] = set()  # (table, property) an older store lacks, until upgraded
         self._unseeded = False  # a new store whose reference data are not written yet (see ensure_schema)
         self.db = self.conn = None
         if self.path == ":memory:":
@@ -169,14 +170,18 @@ class EmbeddedBackend(Backend):
             self.replace(RopaGraph.empty())
 
     def _missing_derived(self) -> list[tuple[str, str, str]]:
-        """(type, property, kind) of every derived property (``schema.HOP_DERIVED``) that the tables
-        of a store written by an older version lack. Empty for a new or current store."""
+        """(table, property, kind) of every property of the schema that the tables of a store written by
+        an older version lack: a derived one (``schema.HOP_DERIVED``, computed on the upgrade) or one added
+        since (e.g. the provenance of evidence: ``Document.title``, the hops' ``evidence_at``; null in the
+        upgraded store). Empty for a new or current store."""
         tables = {r[0] for r in self._exec("CALL show_tables() RETURN name")}
         out = []
-        for t in REL_TYPES.values():
-            if t.derived and t.type in tables:
-                have = {r[0] for r in self._exec(f"CALL table_info('{t.type}') RETURN name")}
-                out += [(t.type, n, ty) for n, ty in t.derived if n not in have]
+        for name, props in ([(t.label, t.properties) for t in NODE_TYPES.values()]
+                            + [(t.type, t.stored) for t in REL_TYPES.values()]):
+            if name in tables:
+                have = {r[0] for r in self._exec(f"CALL table_info('{name}') RETURN name")}
+                out += [(name, n, ty) for n, ty in props if n not in have]
+        self._absent = {(name, n) for name, n, _ in out}
         return out
 
     def _upgrade(self, missing: list[tuple[str, str, str]]) -> None:
@@ -184,13 +189,15 @@ class EmbeddedBackend(Backend):
         compute them over the stored RoPA, all or nothing (on disk a new state, with the new tables; in
         memory one transaction, DDL included: a failed upgrade leaves the store as it was, to be
         upgraded at the next open, never with the property half there)."""
-        stored = self.export()
-        self._origin, self._counts = f"upgrade of state {self._state} (the hops' chains added)", _counts(stored)
+        stored = self.export()  # reads null for the properties the old tables lack (self._absent)
+        added = ", ".join(sorted({f"{t}.{n}" for t, n, _ in missing}))
+        self._origin, self._counts = f"upgrade of state {self._state} ({added} added)", _counts(stored)
         try:
             self._replace_in_transaction(_with_reference(stored), None, [f"ALTER TABLE {rel_type} ADD {name} {kind}"
                                                                          for rel_type, name, kind in missing])
         finally:
             self._origin = None
+            self._absent = set()
 
     def _upgrade_from_read_only(self) -> None:
         """An older store opened read-only: upgrade it through a brief writable handle, then read on."""
@@ -469,7 +476,7 @@ class EmbeddedBackend(Backend):
         for label in ROPA_LABELS + ["Country"]:
             cols = NODE_TYPES[label].columns
             where = " WHERE n.resolved = false" if label == "Country" else ""
-            rows = self._exec(f"MATCH (n:{label}){where} RETURN " + ", ".join(f"n.{c}" for c in cols))
+            rows = self._exec(f"MATCH (n:{label}){where} RETURN " + ", ".join(self._prop("n", label, c) for c in cols))
             nodes[label] = [dict(zip(cols, r)) for r in rows]
         rels: dict[str, list[dict]] = {}
         for t in REL_TYPES.values():
@@ -477,12 +484,16 @@ class EmbeddedBackend(Backend):
                 continue
             out = []
             for a, b in t.pairs:
-                ret = ", ".join(["s.id", "d.id"] + [f"r.{c}" for c in t.columns])
+                ret = ", ".join(["s.id", "d.id"] + [self._prop("r", t.type, c) for c in t.columns])
                 for r in self._exec(f"MATCH (s:{a})-[r:{t.type}]->(d:{b}) RETURN {ret}"):
                     out.append({"src": r[0], "dst": r[1], "src_label": a, "dst_label": b,
                                 **dict(zip(t.columns, r[2:]))})
             rels[t.type] = out
         return RopaGraph.from_records(nodes, rels)
+
+    def _prop(self, var: str, table: str, name: str) -> str:
+        """``var.name`` in a RETURN, or null for a property an older store's table lacks (read before an upgrade)."""
+        return "NULL" if (table, name) in getattr(self, "_absent", ()) else f"{var}.{name}"
 
     def export_tables(self):
         """:meth:`export` a table at a time, each read column by column through Arrow (see
