@@ -187,7 +187,8 @@ def page() -> None:
                                       lambda: _with_special(version, table, transfers), keep=4)
     st.caption(f"As of {as_of.isoformat()}. Select a row to see its route in the graph and its evidence; "
                f"click a column header to sort the page. {PAGE_SIZE} rows a page.")
-    tab_f, tab_t = st.tabs([f"Findings ({len(findings)})", f"Restricted transfers ({len(transfers)})"])
+    # keyed: the open tab survives a rerun (without a key, selecting a transfer's row switched back to Findings)
+    tab_f, tab_t = st.tabs([f"Findings ({len(findings)})", f"Restricted transfers ({len(transfers)})"], key="tf_tabs")
 
     with tab_f:
         if not findings:

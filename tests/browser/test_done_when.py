@@ -18,6 +18,23 @@ from test_browser import (ARGS, CHROMIUM, OUT, _graph_frame, _local, _settle, st
 MAX_INTERACTIONS = 3
 
 
+def _steady(page, quiet_ms: int = 1500) -> None:
+    """Wait until the page's elements stop changing (Streamlit draws a page progressively, and replaces a
+    widget drawn early, e.g. the tabs, when its run ends: a click on the early one is lost)."""
+    _settle(page)
+    last, since = None, 0
+    for _ in range(200):
+        now = page.evaluate("() => document.querySelectorAll('[data-testid=\"stElementContainer\"]').length "
+                            "+ ':' + document.querySelectorAll('[data-stale=\"true\"]').length")
+        if now == last:
+            since += 250
+            if since >= quiet_ms:
+                return
+        else:
+            last, since = now, 0
+        page.wait_for_timeout(250)
+
+
 class Asker:
     """One question at a time: back to the landing page, then count the interactions."""
 
@@ -32,7 +49,7 @@ class Asker:
         self.page.goto(self.base + "/")
         self.page.get_by_role("heading", name="Overview", exact=True).wait_for()
         self.page.wait_for_load_state("networkidle")
-        _settle(self.page)
+        _steady(self.page)
 
     def _one(self) -> None:
         self.counts[self.question] += 1
@@ -43,12 +60,16 @@ class Asker:
         self._one()
         self.page.locator('[data-testid="stSidebarNavLink"]').filter(has_text=link).first.click()
         self.page.get_by_role("heading", name=heading, exact=True).wait_for()
+        self.page.wait_for_load_state("networkidle")
         _settle(self.page)
+        _steady(self.page)  # the page has finished its run: a click now is not lost to a late redraw
 
     def tab(self, name: str) -> None:
         self._one()
-        self.page.get_by_role("tab", name=re.compile("^" + re.escape(name))).click()
-        _settle(self.page)
+        tab = self.page.get_by_role("tab", name=re.compile("^" + re.escape(name)))
+        tab.click()
+        _steady(self.page)
+        assert tab.get_attribute("aria-selected") == "true"
 
     def choose(self, label: str, value: str, multi: bool = True) -> None:
         """Choose one value in a picker (open it, type to find, pick the option: one choice)."""
@@ -61,7 +82,7 @@ class Asker:
         self.page.get_by_role("option", name=re.compile(re.escape(value))).first.click()
         if multi:
             self.page.keyboard.press("Escape")
-        _settle(self.page)
+        _steady(self.page)
 
     def first_row(self, table: int = 0) -> None:
         """Select the first row of a selectable table."""
@@ -72,7 +93,7 @@ class Asker:
         grid.wait_for()
         b = grid.bounding_box()
         self.page.mouse.click(b["x"] + 16, b["y"] + 35 + 17)
-        _settle(self.page)
+        _steady(self.page)
 
     def type_date(self, text: str) -> None:
         self._one()
