@@ -208,7 +208,9 @@ def page() -> None:
                 acts, orgs = browse.finding_scope(state.catalogue(version), f)
                 net = state.network(version, as_of, acts, orgs)
                 _details(net, views.finding_route(net, f),
-                         [("Finding", f.get("title") or f["rule"]), ("Reason", f["reason"]),
+                         [("Finding", f.get("title") or f["rule"]),
+                          ("Path", " → ".join(f.get("path") or []) if len(f.get("path") or []) > 2 else ""),
+                          ("Reason", f["reason"]),
                           ("Legal source", f["legal_source"]), ("Article", f.get("article", "")),
                           ("Remediation", f["remediation"])],
                          f.get("evidence") or "", where, finding=f)

@@ -109,12 +109,13 @@ class Asker:
         return dl.value.path().read_bytes()
 
     def shot(self, name: str) -> None:
-        self.page.screenshot(path=str(OUT / f"done-{name}.png"), full_page=True)
+        self.page.screenshot(path=str(OUT / f"done-{name}.png"))  # what is on screen (the evidence scrolled to)
 
     def evidence(self) -> str:
         """The first evidence quote shown (with its source line): must not be empty."""
         quote = self.page.locator("blockquote").first
         quote.wait_for()
+        quote.scroll_into_view_if_needed()
         text = quote.inner_text().strip()
         assert text and "Source:" in text, text
         return text
