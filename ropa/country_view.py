@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-COLUMNS = ["verdict", "importer", "activity", "mechanism", "controller", "rules"]  # the verdict first: it is what one looks for
+# the verdict first: it is what one looks for; the data categories and subjects are those of the transfer's activity
+COLUMNS = ["verdict", "importer", "activity", "mechanism", "data categories", "data subjects", "controller", "rules",
+           "evidence"]
+FROM_TABLE = {"data categories": "data_categories", "data subjects": "data_subjects"}  # the transfer table's names
 
 
 def country_choices(cat, transfers: pd.DataFrame) -> list[tuple[str, str]]:
@@ -34,11 +37,20 @@ def country_flows(cat, transfers: pd.DataFrame, code: str) -> pd.DataFrame:
     if len(transfers):
         hit = transfers[[code in str(d).split(", ") for d in transfers["destination"]]]
         if len(hit):
-            return hit[COLUMNS].reset_index(drop=True)
+            return hit[[FROM_TABLE.get(c, c) for c in COLUMNS]].set_axis(COLUMNS, axis=1).reset_index(drop=True)
     places = cat.places
     orgs = set(places["org"][(places["country"] == code) & places["processing"].astype(bool)])
     hops = cat.hops[cat.hops["importer_id"].isin(orgs)]
     out = pd.DataFrame({"verdict": ["inside the EEA"] * len(hops), "importer": hops["importer"],
                         "activity": hops["activity"], "mechanism": ["not needed: inside the EEA"] * len(hops),
-                        "controller": hops["controller"], "rules": [""] * len(hops)})
+                        "data categories": [""] * len(hops), "data subjects": [""] * len(hops),
+                        "controller": hops["controller"], "rules": [""] * len(hops), "evidence": [""] * len(hops)})
     return out.drop_duplicates().sort_values(["importer", "activity"]).reset_index(drop=True)
+
+
+def data_summary(rows: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """The data categories and the data subjects of a country's rows, each once, by name."""
+    def each(column: str) -> list[str]:
+        found = {v for cell in rows[column] for v in str(cell).split("; ") if v}
+        return sorted(found, key=str.casefold)
+    return each("data categories"), each("data subjects")

@@ -39,13 +39,22 @@ HOP_PROPERTIES: tuple[tuple[LiteralString, str], ...] = (
     ("evidence", STRING),        # quote or note supporting the row
     ("source", STRING),          # Document id the row came from
     ("row", INT64),              # row number in that document (header = 1)
+    ("evidence_at", STRING),     # where the quote stands in its document: section, line, characters
 )
 
 #: The version of the store's shape that this code reads and writes, stamped into every state of an
-#: embedded store (``state.json``) and checked at every open. 1: hops without their derived properties
-#: (``HOP_DERIVED``); 2: hops carry them. A store of another version is refused with the way out
-#: (``ropa store upgrade``), never changed by an open.
-SCHEMA_VERSION = 2
+#: embedded store (``state.json``) and checked at every open. A store of another version is refused
+#: with the way out (``ropa store upgrade``), never changed by an open. What each version added:
+SCHEMA_CHANGES = {
+    2: "the hops' derived properties (HOP_DERIVED: the sub-processor chain the rules read)",
+    3: "the provenance of evidence (Document.title and .location, the hops' evidence_at)",
+}
+SCHEMA_VERSION = max(SCHEMA_CHANGES)
+
+
+def schema_changes_since(version: int) -> str:
+    """What a store of ``version`` lacks, in words (for the message that asks for an upgrade)."""
+    return "; ".join(text for v, text in sorted(SCHEMA_CHANGES.items()) if v > version)
 
 # Properties a store adds to every hop, computed from the whole RoPA by
 # ropa.model.derived_properties whenever a store is written (never read from a file,
@@ -111,8 +120,10 @@ NODE_TYPES: dict[LiteralString, NodeType] = {t.label: t for t in (
             "`article` is 9 or 10 when it is special."),
     NodeType("DataSubject", (("id", STRING), ("name", STRING)),
              doc="A category of data subjects."),
-    NodeType("Document", (("id", STRING), ("name", STRING), ("kind", STRING)),
-             doc="A source of the record: a register file, a privacy notice (provenance)."),
+    NodeType("Document", (("id", STRING), ("name", STRING), ("kind", STRING), ("title", STRING),
+                          ("location", STRING)),
+             doc="A source of the record: a register file, a privacy notice (provenance); `title` is the "
+                 "document's own title, `location` its file name or URL (both null when not known)."),
     NodeType("Country", (
         ("id", STRING), ("name", STRING), ("eea", BOOLEAN), ("resolved", BOOLEAN)),
         reference=True,

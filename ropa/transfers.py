@@ -34,6 +34,7 @@ from .findings import SEVERITY_RANK, Finding
 from .palette import VERDICT_LABELS as _LABELS, VERDICTS as _PALETTE_VERDICTS
 
 QUERY = Path(__file__).resolve().parent / "report" / "queries" / "transfers.cypher"
+DATA_QUERY = QUERY.with_name("transfer_data.cypher")  # the data categories and subjects of the activities
 
 # Verdict id -> label, worst first. A transfer that cannot be judged ranks above one whose basis is recorded:
 # a DPO must look at it.
@@ -177,6 +178,10 @@ class Transfer:
     src_id: str = ""
     findings: list[Finding] = field(default_factory=list)
     verdict: str = "basis_recorded"
+    data_categories: list[str] = field(default_factory=list)  # of the activity (the register records them there)
+    data_subjects: list[str] = field(default_factory=list)
+    evidence_at: str = ""         # where the quote stands in its document (section, line, characters)
+    source_name: str = ""         # the document as a reader names it: “title” (file or URL), else its id
 
     @property
     def hop(self) -> tuple[str, str, str, str]:
@@ -224,10 +229,12 @@ class Transfer:
 
     @property
     def source_ref(self) -> str:
-        """Where the row came from: document and row number."""
+        """Where the row came from: the document (its title and file or URL when known, else its id) and the
+        quote's place in it, else the row number (:meth:`ropa.provenance.Provenance.cite`)."""
         if not self.source:
             return ""
-        return f"{self.source}, row {self.row}" if self.row is not None else self.source
+        where = self.evidence_at or (f"row {self.row}" if self.row is not None else "")
+        return ", ".join(x for x in (self.source_name or self.source, where) if x)
 
 
 def mechanism_summary(mechanism: str | None, label: str | None, date, requires_tia: bool, tia) -> str:
@@ -277,12 +284,37 @@ FIELDS = ("controller", "activity", "exporter", "importer", "role", "path", "des
           "destination_name", "resolved", "mechanism", "mechanism_raw", "mechanism_date", "mechanism_label",
           "mechanism_kind", "mechanism_legal_source", "requires_tia", "tia", "adequacy", "adequacy_scope",
           "adequacy_legal_source", "evidence", "source", "row", "activity_id", "exporter_id", "importer_id",
-          "hop_type", "src_id", "mechanism_invalid_from")
+          "hop_type", "src_id", "mechanism_invalid_from", "evidence_at")
 
 
 def read_transfers(backend, as_of: dt.date) -> list[Transfer]:
-    """Every restricted transfer in a store (not yet judged: see :func:`judge`), in a fixed order."""
-    return _transfers(_columns(backend, QUERY.read_text(encoding="utf-8"), {"asOf": as_of}), as_of)
+    """Every restricted transfer in a store (not yet judged: see :func:`judge`), in a fixed order, with the
+    data categories and subjects of its activity."""
+    transfers = _transfers(_columns(backend, QUERY.read_text(encoding="utf-8"), {"asOf": as_of}), as_of)
+    _lay_data(backend, transfers)
+    return transfers
+
+
+def _lay_data(backend, transfers: list[Transfer]) -> None:
+    """Give each transfer its activity's data categories and subjects (sorted, each once: one query for the
+    activities that have a transfer) and its document's name as a reader knows it (:mod:`ropa.provenance`)."""
+    ids = sorted({t.activity_id for t in transfers})
+    if not ids:
+        return
+    cols = _columns(backend, DATA_QUERY.read_text(encoding="utf-8"), {"ids": ids})
+    found: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for act, kind, name in zip(cols.get("activity_id", ()), cols.get("kind", ()), cols.get("name", ())):
+        if name:
+            found[(act, kind)].add(str(name))
+    from .provenance import read_provenance
+    prov = read_provenance(backend)
+    for t in transfers:
+        t.source_name = prov.document(t.source)
+    cats = {a: sorted(v, key=str.casefold) for (a, k), v in found.items() if k == "category"}
+    subjects = {a: sorted(v, key=str.casefold) for (a, k), v in found.items() if k == "subject"}
+    for t in transfers:
+        t.data_categories = cats.get(t.activity_id, [])
+        t.data_subjects = subjects.get(t.activity_id, [])
 
 
 @lru_cache(maxsize=1)
@@ -302,7 +334,7 @@ def _transfers(cols: dict[str, list], as_of: dt.date | None = None) -> list[Tran
     for (controller, activity, exporter, importer, role, path, destination, destination_name, resolved, mechanism,
          mechanism_raw, mechanism_date, mechanism_label, kind, mechanism_legal_source, requires_tia, tia, adequacy,
          adequacy_scope, adequacy_legal_source, evidence, source, row, activity_id, exporter_id, importer_id,
-         hop_type, src_id, invalid_from) in zip(*(cols[f] for f in FIELDS)):
+         hop_type, src_id, invalid_from, evidence_at) in zip(*(cols[f] for f in FIELDS)):
         dest = _name(destination)
         if kind == "invalidated" and as_of is not None and invalid_from is not None and as_of < invalid_from:
             # still valid on the date (the Privacy Shield on 2020-07-01): cite the instrument, not its later fall
@@ -332,7 +364,7 @@ def _transfers(cols: dict[str, list], as_of: dt.date | None = None) -> list[Tran
             adequacy_scope=_name(adequacy_scope), basis_legal_source=basis_source, evidence=_name(evidence),
             source=_name(source), row=int(row) if row is not None else None, activity_id=_name(activity_id),
             exporter_id=_name(exporter_id), importer_id=_name(importer_id), hop_type=_name(hop_type),
-            src_id=_name(src_id))
+            src_id=_name(src_id), evidence_at=_name(evidence_at))
 
     def order(item):
         key, t = item
@@ -471,8 +503,8 @@ def register_rows(transfers: Iterable[Transfer]) -> list[list]:
 
 # The explorer's table: the register's columns it shows, plus the hop's ids to find its route in the graph.
 EXPLORER_COLUMNS = ["verdict", "severity", "controller", "activity", "exporter", "importer", "path", "destination",
-                    "destination_names", "mechanism", "rules", "reason", "legal_source", "remediation", "evidence",
-                    "source", "row", "activity_id", "type", "src_id", "importer_id"]
+                    "destination_names", "mechanism", "data_categories", "data_subjects", "rules", "reason", "legal_source", "remediation", "evidence",
+                    "source", "evidence_at", "row", "activity_id", "type", "src_id", "importer_id"]
 
 
 def register_frame(transfers: Iterable[Transfer]):
@@ -482,9 +514,12 @@ def register_frame(transfers: Iterable[Transfer]):
     rows = [{
         "verdict": t.verdict_label, "severity": t.severity, "controller": t.controller, "activity": t.activity,
         "exporter": t.exporter, "importer": t.importer, "path": " → ".join(t.path), "destination": t.destination,
-        "destination_names": t.destination_name, "mechanism": t.mechanism_text, "rules": t.rules_text,
+        "destination_names": t.destination_name, "mechanism": t.mechanism_text,
+        "data_categories": "; ".join(t.data_categories), "data_subjects": "; ".join(t.data_subjects),
+        "rules": t.rules_text,
         "reason": " ".join(t.reasons), "legal_source": t.legal_source, "remediation": t.remediation,
-        "evidence": t.evidence, "source": t.source, "row": t.row, "activity_id": t.activity_id,
+        "evidence": t.evidence, "source": t.source_name or t.source, "evidence_at": t.evidence_at, "row": t.row,
+        "activity_id": t.activity_id,
         "type": t.hop_type, "src_id": t.src_id, "importer_id": t.importer_id,
     } for t in transfers]
     return pd.DataFrame(rows, columns=EXPLORER_COLUMNS)

@@ -150,10 +150,13 @@ class _Builder:
             self.err(row, col, v, str(exc))
             return None
 
-    def document(self, source: str) -> str:
+    def document(self, source: str, title: str = "", location: str = "") -> str:
         did = source or self.name
         kind = "notice" if did.startswith(("seed:", "notice:")) else "register"
-        self.documents.setdefault(did, {"id": did, "name": did, "kind": kind})
+        doc = self.documents.setdefault(did, {"id": did, "name": did, "kind": kind, "title": None, "location": None})
+        # the first row of a document that gives its title (file or URL) sets it
+        doc["title"] = doc["title"] or title or None
+        doc["location"] = doc["location"] or location or None
         return did
 
     # -- one row -------------------------------------------------------------
@@ -169,7 +172,8 @@ class _Builder:
         cid = self.org(controller, row)
         ccode = self.country(rec.get("controller_country", ""), row, "controller_country")
         self.org_prop(cid, "country", ccode, row, "controller_country")
-        doc = self.document(rec.get("source", "").strip())
+        doc = self.document(rec.get("source", "").strip(), rec.get("source_title", "").strip(),
+                            rec.get("source_location", "").strip())
 
         aid = f"{cid}::{_key(activity)}"
         act = self.activities.setdefault(aid, {"id": aid, "name": " ".join(activity.split()),
@@ -255,7 +259,7 @@ class _Builder:
             "mechanism_raw": mech_text or None, "mechanism_date": self.date_cell(rec, "mechanism_date", row),
             "tia": self.bool_cell(rec, "tia", row), "dpa": self.bool_cell(rec, "dpa", row),
             "occasional": self.bool_cell(rec, "occasional", row), "evidence": evidence or None,
-            "source": doc, "row": row,
+            "source": doc, "row": row, "evidence_at": rec.get("evidence_at", "").strip() or None,
         }
         if engager is None:
             rt, key = "DISCLOSES_TO", (aid, rid)
@@ -266,7 +270,7 @@ class _Builder:
             self.pending_engaged.append((row, aid, engager, engaged_by))
         old = self.rels[rt].get(key)
         if old is not None:
-            same = all(old[k] == hop[k] for k in hop if k not in ("row", "evidence", "source"))
+            same = all(old[k] == hop[k] for k in hop if k not in ("row", "evidence", "source", "evidence_at"))
             if same:
                 self.err(row, "recipient", recipient, f"duplicate of row {old['row']}; ignored", "warning")
             else:

@@ -75,8 +75,13 @@ def ropas(draw, max_controllers: int = 2, max_vendors: int = 5, tricky: bool = F
                              "mechanism": draw(st.sampled_from(MECHANISMS)),
                              "mechanism_date": draw(st.sampled_from(["", "2019-05-01", "2021-10-01", "2023-01-15"])),
                              "tia": draw(yn), "dpa": draw(yn), "occasional": draw(yn),
-                             "evidence": draw(st.sampled_from(["", "We use them.", "<b>x</b>", "=1+1"]))})
+                             "evidence": draw(st.sampled_from(["", "We use them.", "<b>x</b>", "=1+1"])),
+                             "evidence_at": draw(st.sampled_from(["", "line 3, characters 10–40",
+                                                                  "section “Recipients”, line 12", "=1+1"])),
+                             "source_title": draw(st.sampled_from(["", "Privacy notice", "'=x"])),
+                             "source_location": draw(st.sampled_from(["", "https://example.com/privacy",
+                                                                      "notice.html"]))})
     return rows
 
 
-EXTRA = ("recipient_sector", "occasional", "dpf_checked", "joint")
+EXTRA = ("recipient_sector", "occasional", "dpf_checked", "joint", "source_title", "source_location", "evidence_at")

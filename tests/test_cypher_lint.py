@@ -68,8 +68,9 @@ def _statements() -> list[dict]:
            for r in load_rules()]
     # The report's own read queries run on both backends too.
     for path in sorted((ROOT / "ropa" / "report" / "queries").glob("*.cypher")):
-        out.append({"id": f"report/{path.name}", "text": path.read_text(encoding="utf-8"),
-                    "parameters": {"asOf": PARAM_SAMPLES["asOf"]}})
+        text = path.read_text(encoding="utf-8")
+        out.append({"id": f"report/{path.name}", "text": text,
+                    "parameters": {p: PARAM_SAMPLES[p] for p in ("asOf", "ids") if p == "asOf" or f"${p}" in text}})
     # The explorer's read queries (ropa/browse) too, with the parameters they take.
     browse_params = {"ids": [], "src": [], "dst": [], "text": "shield", "limit": 50}
     queries = ROOT / "ropa" / "browse" / "queries"

@@ -133,8 +133,8 @@ def test_overview_country_view_lists_transfers_and_the_eea_inset():
     assert pick.options[0].startswith("United States: 26 restricted transfers")
     pick.select("US").run()
     rows = ok(at).dataframe[0].value
-    assert len(rows) == 26 and list(rows.columns) == ["verdict", "importer", "activity", "mechanism", "controller",
-                                                     "rules"]
+    assert len(rows) == 26 and list(rows.columns) == ["verdict", "importer", "activity", "mechanism", "data categories",
+                                                     "data subjects", "controller", "rules", "evidence"]
     assert "ActiveCampaign" in set(rows["importer"]) and "No valid basis" in set(rows["verdict"])
     assert any(o.startswith("Germany (EEA)") for o in pick.options)
     pick.select("DE").run()
@@ -443,3 +443,48 @@ def test_import_lands_a_valid_file_whole(scratch_store):
     assert at.success and "Imported 3 activities" in unmark(at.success[0].value)
     after = ok(app("overview"))
     assert {m.label: m.value for m in after.metric}["Processing activities"] == "53"
+
+
+def test_which_data_categories_go_to_the_us_is_two_choices_on_the_transfers_page(downloads):
+    """Data categories and subjects of each transfer (its activity's), with filters: choosing the US as
+    destination lists the categories that go there (the table's column and a summary line); choosing a
+    category keeps the transfers that carry it. The download carries both columns."""
+    at = ok(app("transfers"))
+    at.multiselect(key="tf_destination").select("US").run()
+    ok(at)
+    table = next(d.value for d in at.dataframe if "verdict" in d.value.columns)
+    assert {"data_categories", "data_subjects"} <= set(table.columns)
+    assert len(table) and sum(map(bool, table["data_categories"])) > len(table) / 2
+    assert "e-mail address" in "; ".join(table["data_categories"])
+    summary = next(c.value for c in at.caption if c.value.startswith("Data categories in these"))
+    assert "e-mail address" in unmark(summary)
+    at.multiselect(key="tf_data_categories").select("IP address").run()
+    ok(at)
+    narrowed = next(d.value for d in at.dataframe if "verdict" in d.value.columns)
+    assert 0 < len(narrowed) < len(table)
+    assert all("IP address" in c.split("; ") for c in narrowed["data_categories"])
+    at.multiselect(key="tf_data_subjects").select("website visitors").run()
+    ok(at)
+    rows = read_csv(downloads["transfers.csv"]())
+    assert rows and {"data_categories", "data_subjects"} <= set(rows[0])
+    assert all("IP address" in r["data_categories"].split("; ") and "website visitors" in r["data_subjects"].split("; ")
+               for r in rows)
+    sheet = next(iter(read_xlsx(downloads["transfers.xlsx"]()).values()))
+    assert [r["importer"] for r in sheet] == [r["importer"] for r in rows]
+
+
+def test_the_country_view_lists_the_data_categories_and_subjects_going_there():
+    at = ok(app("overview"))
+    at.selectbox(key="map_country").select("US").run()
+    rows = ok(at).dataframe[0].value
+    assert {"data categories", "data subjects"} <= set(rows.columns)
+    assert "e-mail address" in "; ".join(rows["data categories"])
+    summary = next(c.value for c in at.caption if c.value.startswith("Data categories going to United States"))
+    assert "e-mail address" in unmark(summary)
+
+
+def test_the_overviews_worst_findings_show_their_evidence_and_source():
+    at = ok(app("overview", as_of=BEFORE_SCHREMS_II))
+    lines = [h.proto.body for h in at.html if "worst-evidence" in h.proto.body]
+    assert lines and all("Source: " in b and "<q lang=" in b for b in lines)
+    assert any("lang='nl'" in b and "[Dutch]" in b for b in lines)

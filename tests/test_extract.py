@@ -282,7 +282,9 @@ def test_register_output_is_canonical_and_safe():
     d = extract("Privacy\n\nAcme BV is the controller. We use =cmd|' /C calc'!A0 GmbH, Berlin, for hosting.", "n.txt")
     text = write_register(d)
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert list(rows[0]) == COLUMNS
+    from ropa.extract.output import PROVENANCE_COLUMNS
+    assert list(rows[0]) == COLUMNS + PROVENANCE_COLUMNS  # the register's columns and the evidence's provenance
+    assert rows[0]["source_location"] == "n.txt" and rows[0]["evidence_at"].startswith("line ")
     assert all(not v.startswith(("=", "+", "@")) for r in rows for v in r.values())
 
 

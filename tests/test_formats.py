@@ -131,3 +131,31 @@ def test_a_quote_before_a_formula_starter_survives_a_spreadsheet_format(fmt, val
     write_file(g, buf, fmt)
     back = read_file(io.BytesIO(buf.getvalue()), "out." + EXT[fmt])
     assert list(back.nodes["Organisation"]["name"]) == [value]
+
+
+@pytest.mark.parametrize("fmt", list(EXT))
+def test_evidence_provenance_survives_every_format_and_the_store(fmt, tmp_path):
+    """The document's title and file name or URL and the quote's place (from a notice import) come back
+    from every export format and from the store (embedded); a register without them still reads (None)."""
+    from conftest import row
+    from ropa.backends.embedded import EmbeddedBackend
+    cols = ("source_title", "source_location", "evidence_at")
+    rows = [row(recipient="Mail Inc", recipient_role="processor", recipient_country="US", mechanism="scc_2021",
+                evidence="Wir nutzen Mail Inc.", source="notice:acme.html", source_title="Datenschutz bei Acme",
+                source_location="acme.html", evidence_at="section “Empfänger”, line 12, characters 340–360"),
+            row(activity="Payroll", recipient="Bank AG", recipient_role="processor", source="notice:acme.html")]
+    g = read_register(io.BytesIO(register_bytes(*rows, extra_columns=cols)), "in.csv")
+    docs = g.nodes["Document"].set_index("id")
+    assert docs.loc["notice:acme.html", "title"] == "Datenschutz bei Acme"
+    assert docs.loc["notice:acme.html", "location"] == "acme.html"
+    assert set(g.rels["DISCLOSES_TO"]["evidence_at"]) == {"section “Empfänger”, line 12, characters 340–360", None}
+    buf = io.BytesIO()
+    write_file(g, buf, fmt)
+    back = read_file(io.BytesIO(buf.getvalue()), "out." + EXT[fmt])
+    assert_same(g, back, register_like=fmt in ("csv", "xlsx"))
+    with EmbeddedBackend(tmp_path / "s.lbdb") as s:
+        s.replace(back)
+    with EmbeddedBackend(tmp_path / "s.lbdb", read_only=True) as s:
+        assert_same(g, s.export(), register_like=False)
+    old = read_register(io.BytesIO(register_bytes(*rows)), "in.csv")
+    assert old.nodes["Document"]["title"].isna().all()

@@ -244,3 +244,34 @@ def test_the_console_keyword_check_knows_gql_and_administration_writes(query):
 def test_the_new_keywords_do_not_refuse_reads(query):
     from ropa.backends.base import assert_read_only
     assert_read_only(query)
+
+
+def test_the_explorers_transfer_downloads_carry_the_data_categories_inert(store):
+    """The Transfers page's and the country view's CSV/XLSX: the data categories and subjects (payloads
+    here) are there, as text, never a formula."""
+    from openpyxl import load_workbook
+
+    from ropa import browse
+    from ropa.country_view import country_flows
+    from ropa.rules import evaluate
+    from ropa.tables import csv_bytes, xlsx_bytes
+    from ropa.transfers import build_register
+    from ropa.ui.transfers import TRANSFER_ORDER, _csv, _xlsx
+    with EmbeddedBackend(store, read_only=True) as s:
+        found = evaluate(s, TODAY)
+        ev = browse.evaluate(browse.read_catalogue(s), [f.to_dict() for f in found], build_register(s, TODAY, found))
+    table = ev.transfers.assign(special="")
+    assert set(table["data_categories"]) >= set(PAYLOADS) and set(table["data_subjects"]) >= set(PAYLOADS)
+    cmd = ev.transfers[ev.transfers["data_categories"] == PAYLOADS[0]]
+    country = country_flows(None, ev.transfers, str(cmd["destination"].iloc[0]))
+    for name, data in (("transfers.csv", _csv(table, TRANSFER_ORDER)), ("country.csv", csv_bytes(country))):
+        cells = _cells_csv(data)
+        _no_formula(cells, name)
+        assert "'=cmd|' /C calc'!A0" in cells
+    for name, data in (("transfers.xlsx", _xlsx(table, TRANSFER_ORDER)),
+                       ("country.xlsx", xlsx_bytes({"Transfers": country}))):
+        ws = load_workbook(io.BytesIO(data)).worksheets[0]
+        cells = [c.value for r in ws.iter_rows() for c in r]
+        assert not any(c.data_type == "f" for r in ws.iter_rows() for c in r), name
+        _no_formula(cells, name)
+        assert "'=cmd|' /C calc'!A0" in cells

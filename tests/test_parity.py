@@ -127,3 +127,29 @@ def test_the_cypher_shell_script_recreates_the_graph(neo4j_store):
     with_script = neo4j_store.export().fingerprint()
     neo4j_store.replace(g)
     assert with_script == neo4j_store.export().fingerprint()
+
+
+def test_the_register_of_transfers_is_the_same_on_both_stores(neo4j_store, embedded_store):
+    """The transfer read model (ropa/transfers.py) gives the same transfers, verdicts, data categories,
+    data subjects and evidence provenance on both backends."""
+    from ropa.samples import sample_graph
+    from ropa.transfers import build_register
+
+    def rows(store):
+        store.replace(sample_graph())
+        return [(t.controller, t.activity, t.exporter, t.importer, t.destination, t.verdict, t.data_categories,
+                 t.data_subjects, t.evidence, t.source, t.row, t.evidence_at, t.source_name)
+                for t in build_register(store, TODAY)]
+    embedded, neo4j = rows(embedded_store), rows(neo4j_store)
+    assert embedded == neo4j
+    assert any(r[6] for r in embedded) and any(r[7] for r in embedded)
+    # a notice import's provenance (document title, file, the quote's place) on both
+    from test_evidence import notice_graph
+
+    def cited(store):
+        store.replace(notice_graph("en_clinic.txt", "clinic.html"))
+        return [(t.importer, t.source_name, t.evidence_at, t.source_ref) for t in build_register(store, TODAY)]
+    assert cited(neo4j_store) == cited(embedded_store) == [
+        ("Xero Limited", "“Privacy notice” (clinic.html)", cited(embedded_store)[0][2],
+         "“Privacy notice” (clinic.html), " + cited(embedded_store)[0][2])]
+    assert cited(embedded_store)[0][2].startswith("section “Who receives your data”, line 13")

@@ -265,3 +265,24 @@ def test_one_art30_builder_for_the_record_page_and_the_report_annex(path):
     (t, *_) = report.transfers
     line = art30.transfer_line(t.destination_name, t.importer, t.mechanism_text)
     assert any(line in cell for cell in page["(e) transfers to third countries (country: safeguard)"])
+
+
+# -- what a transfer carries: the activity's data categories and subjects (issue 16) ----------------------
+
+def test_a_transfer_carries_its_activitys_data_categories_and_subjects():
+    """Every transfer of an activity carries that activity's data categories and subjects (the register
+    records them per activity), sorted; another activity's stay with it. The explorer's table and the
+    map's country view read them from here."""
+    g = graph_of(US_SCC_TIA_NO_DPA,
+                 row(activity="Newsletter", data_subjects="customers;prospects", data_categories="email address;name",
+                     recipient="Mail Inc", recipient_role="processor", recipient_country="US", mechanism="scc_2021",
+                     tia="yes"))
+    by_importer = {t.importer: t for t in register_of(g)}
+    assert by_importer["Cloud Inc"].data_categories == ["bank account", "name"]
+    assert by_importer["Cloud Inc"].data_subjects == ["employees"]
+    assert by_importer["Mail Inc"].data_categories == ["email address", "name"]
+    assert by_importer["Mail Inc"].data_subjects == ["customers", "prospects"]
+    from ropa.transfers import register_frame
+    frame = register_frame([by_importer["Cloud Inc"], by_importer["Mail Inc"]])
+    assert list(frame["data_categories"]) == ["bank account; name", "email address; name"]
+    assert list(frame["data_subjects"]) == ["employees", "customers; prospects"]

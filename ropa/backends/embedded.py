@@ -34,7 +34,8 @@ from ..errors import BackendError, ReadOnlyError, StoreLockedError, StoreOutdate
 from . import statedir
 from ..model import RopaGraph, derived_properties
 from ..reference_graph import reference_graph
-from ..schema import BOOLEAN, DATE, INT64, NODE_TYPES, REL_TYPES, REVISION, ROPA_LABELS, SCHEMA_VERSION, STRING_LIST
+from ..schema import (BOOLEAN, DATE, INT64, NODE_TYPES, REL_TYPES, REVISION, ROPA_LABELS, SCHEMA_VERSION, STRING_LIST,
+                      schema_changes_since)
 from .base import Backend, Progress
 from .dialect import to_ladybug
 
@@ -69,6 +70,7 @@ class EmbeddedBackend(Backend):
         self._state: int | None = None  # the state the handle reads, in a store directory
         self._wconn = None  # the connection a write goes to: a new state's (on disk), self.conn (in memory)
         self._origin: str | None = None  # what the next state is made by, for its history entry
+        self._absent: set[tuple[str, str]] = set()  # (table, property) an older store lacks, until upgraded
         self._unseeded = False  # a new store whose reference data are not written yet (see ensure_schema)
         self.db = self.conn = None
         if self.path == ":memory:":
@@ -173,26 +175,33 @@ class EmbeddedBackend(Backend):
             self.replace(RopaGraph.empty())
 
     def _missing_derived(self) -> list[tuple[str, str, str]]:
-        """(type, property, kind) of every derived property (``schema.HOP_DERIVED``) that the tables
-        of a store written by an older version lack. Empty for a new or current store."""
+        """(table, property, kind) of every property of the schema that the tables of a store written by
+        an older version lack: a derived one (``schema.HOP_DERIVED``, computed on the upgrade) or one added
+        since (e.g. the provenance of evidence: ``Document.title``, the hops' ``evidence_at``; null in the
+        upgraded store). Empty for a new or current store."""
         tables = {r[0] for r in self._exec("CALL show_tables() RETURN name")}
         out = []
-        for t in REL_TYPES.values():
-            if t.derived and t.type in tables:
-                have = {r[0] for r in self._exec(f"CALL table_info('{t.type}') RETURN name")}
-                out += [(t.type, n, ty) for n, ty in t.derived if n not in have]
+        for name, props in ([(t.label, t.properties) for t in NODE_TYPES.values()]
+                            + [(t.type, t.stored) for t in REL_TYPES.values()]):
+            if name in tables:
+                have = {r[0] for r in self._exec(f"CALL table_info('{name}') RETURN name")}
+                out += [(name, n, ty) for n, ty in props if n not in have]
+        self._absent = {(name, n) for name, n, _ in out}
         return out
 
     def schema_version(self) -> int:
         """The schema version of what the store holds: the stamp of its current state (``state.json``);
-        for a state written before the stamps, what its tables show (1: hops without their chain)."""
+        for a state written before the stamps, what its tables show (1: hops without their chain; 2: no
+        provenance of evidence, ``Document.title`` and the hops' ``evidence_at``)."""
         if self.path == ":memory:" or (self._dir is not None and self._state is None):
             return SCHEMA_VERSION  # nothing stored: written by this version when it is
         if self._dir is not None:
             stamp = self._dir.meta(self._state).schema
             if stamp is not None:
                 return stamp
-        return 1 if self._missing_derived() else SCHEMA_VERSION
+        missing = {(t, n) for t, n, _ in self._missing_derived()}
+        derived = {(t.type, n) for t in REL_TYPES.values() for n, _ in t.derived}
+        return 1 if missing & derived else 2 if missing else SCHEMA_VERSION
 
     def _check_schema(self, upgrade: bool) -> None:
         """Refuse a store of another schema version, or (``upgrade``, a writable open) upgrade an older one."""
@@ -206,10 +215,11 @@ class EmbeddedBackend(Backend):
         if not upgrade:
             raise StoreOutdatedError(
                 f"the store {self.path} was written by an older version of this tool (store schema {found}; this "
-                f"one reads {SCHEMA_VERSION}): its hops lack the sub-processor chain the rules read. Nothing was "
+                f"one reads {SCHEMA_VERSION}): it lacks {schema_changes_since(found)}. Nothing was "
                 f"changed. Run `ropa store upgrade --store {self.path}` once (a new state: the old one stays "
                 "restorable), or start afresh with `ropa store reset` and import your register again")
         # upgrade=True: opened anyway, for the store's own commands (upgrade(), history, restore)
+        self._missing_derived()  # read what the old tables lack as null meanwhile
 
     def upgrade(self) -> int:
         """Bring a store written by an older version up to date; the version it had. The derived properties
@@ -221,13 +231,14 @@ class EmbeddedBackend(Backend):
             found = self.schema_version()
             if found >= SCHEMA_VERSION:
                 return found
-            stored = self.export()
+            added = ", ".join(sorted({f"{t}.{n}" for t, n, _ in self._missing_derived()}))  # sets _absent
+            stored = self.export()  # reads null for the properties the old tables lack
             self._origin, self._counts = (f"upgrade of state {self._state} from store schema {found} to "
-                                          f"{SCHEMA_VERSION} (the hops' chains added)"), _counts(stored)
+                                          f"{SCHEMA_VERSION} ({added or 'stamp'} added)"), _counts(stored)
             try:  # a writable open moved an old single file into a store directory: this is a new state
                 self._replace_in_transaction(_with_reference(stored), None)
             finally:
-                self._origin = None
+                self._origin, self._absent = None, set()
             return found
 
     def _create_schema(self) -> None:
@@ -441,12 +452,13 @@ class EmbeddedBackend(Backend):
                 db = lb.Database(str(self._dir.data_path(number)), read_only=True)
             except RuntimeError as exc:
                 raise _translate(exc, self.path) from exc
-            saved = self.db, self.conn
+            saved = self.db, self.conn, self._absent
             self.db, self.conn = db, lb.Connection(db)
             try:
+                self._missing_derived()  # an older state's tables may lack properties: read them as null
                 return states[number], self.export()
             finally:
-                conn, self.db, self.conn = self.conn, *saved
+                conn, self.db, self.conn, self._absent = self.conn, *saved
                 conn.close()
                 db.close()
 
@@ -501,7 +513,7 @@ class EmbeddedBackend(Backend):
         for label in ROPA_LABELS + ["Country"]:
             cols = NODE_TYPES[label].columns
             where = " WHERE n.resolved = false" if label == "Country" else ""
-            rows = self._exec(f"MATCH (n:{label}){where} RETURN " + ", ".join(f"n.{c}" for c in cols))
+            rows = self._exec(f"MATCH (n:{label}){where} RETURN " + ", ".join(self._prop("n", label, c) for c in cols))
             nodes[label] = [dict(zip(cols, r)) for r in rows]
         rels: dict[str, list[dict]] = {}
         for t in REL_TYPES.values():
@@ -509,12 +521,16 @@ class EmbeddedBackend(Backend):
                 continue
             out = []
             for a, b in t.pairs:
-                ret = ", ".join(["s.id", "d.id"] + [f"r.{c}" for c in t.columns])
+                ret = ", ".join(["s.id", "d.id"] + [self._prop("r", t.type, c) for c in t.columns])
                 for r in self._exec(f"MATCH (s:{a})-[r:{t.type}]->(d:{b}) RETURN {ret}"):
                     out.append({"src": r[0], "dst": r[1], "src_label": a, "dst_label": b,
                                 **dict(zip(t.columns, r[2:]))})
             rels[t.type] = out
         return RopaGraph.from_records(nodes, rels)
+
+    def _prop(self, var: str, table: str, name: str) -> str:
+        """``var.name`` in a RETURN, or null for a property an older store's table lacks (read before an upgrade)."""
+        return "NULL" if (table, name) in getattr(self, "_absent", ()) else f"{var}.{name}"
 
     def export_tables(self):
         """:meth:`export` a table at a time, each read column by column through Arrow (see

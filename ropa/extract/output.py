@@ -99,22 +99,64 @@ def _evidence(r: Recipient) -> str:
     return ev
 
 
+PROVENANCE_COLUMNS = ["source_title", "source_location", "evidence_at"]  # register.OPTIONAL_COLUMNS: ropa.provenance
+
+
+def document_title(d: Draft) -> str:
+    """The notice's own title: its first heading, else its first line when short; "" when it has none.
+
+    >>> from ropa.extract import extract
+    >>> document_title(extract("# Privacy at Acme\\nWe use Mailchimp (USA).", "n.md"))
+    'Privacy at Acme'
+    """
+    for line in d.document.text.splitlines():
+        line = line.strip()
+        if line.startswith("#"):
+            return line.lstrip("#").strip()[:200]
+    first = next((x.strip() for x in d.document.text.splitlines() if x.strip()), "")
+    return first if len(first) <= 120 else ""
+
+
+def evidence_place(d: Draft, start: int, end: int) -> str:
+    """Where ``text[start:end]`` of the notice stands, for a reader of the notice: the section (the heading
+    above it), the line in the text as read, and the characters of the input file it comes from.
+
+    >>> from ropa.extract import extract
+    >>> dr = extract("# Notice\\n## Who receives\\nWe use Mailchimp (USA).", "n.md")
+    >>> at = dr.document.text.index("We use"); evidence_place(dr, at, at + 6)
+    'section “Who receives”, line 3, characters 26–31'
+    """
+    text = d.document.text
+    if not (0 <= start < end <= len(text)):
+        return ""
+    section = ""
+    for line in text[:start].splitlines():
+        if line.lstrip().startswith("#"):
+            section = line.strip().lstrip("#").strip()
+    a, b = d.span(start, end)
+    parts = [f"section “{section}”"] if section else []
+    parts += [f"line {text.count(chr(10), 0, start) + 1}", f"characters {a + 1}–{b}"]
+    return ", ".join(parts)
+
+
 def register_rows(d: Draft, source: str | None = None) -> list[dict]:
     """Canonical register rows (``ropa.formats.register.COLUMNS``): one per (activity, recipient).
 
     Only what the text says goes in: a country known only from the gazetteer
     is left out (the JSON keeps it, marked). ``evidence`` is the quoted sentence,
-    ``source`` the document (``notice:<file name>``).
+    ``source`` the document (``notice:<file name>``), ``source_title`` / ``source_location`` its title and file
+    name, ``evidence_at`` the quote's place in it (:func:`evidence_place`).
     """
     source = source or f"notice:{d.document.name}"
+    provenance = {"source_title": document_title(d), "source_location": d.document.name}
     # "CodaBox NV/SA en Isabel NV/SA": the register has one controller per row; the first named
     controller = re.split(r"\s+(?:en|and|und)\s+", d.controller.get("name") or "Unknown controller")[0]
     ccountry = d.controller.get("country") or ""
     by_name = {r.name: r for r in d.recipients}
     rows = []
     for a in d.activities:
-        base = {c: "" for c in COLUMNS}
-        base.update(controller=controller, controller_country=ccountry, activity=a.name, purpose=a.purpose or "",
+        base = {c: "" for c in COLUMNS + PROVENANCE_COLUMNS}
+        base.update(**provenance, evidence_at=evidence_place(d, a.start, a.end),controller=controller, controller_country=ccountry, activity=a.name, purpose=a.purpose or "",
                     legal_basis="; ".join(a.legal_basis), data_subjects="; ".join(a.data_subjects),
                     data_categories="; ".join(a.data_categories), retention=a.retention or "", source=source,
                     evidence=a.evidence)
@@ -134,7 +176,8 @@ def register_rows(d: Draft, source: str | None = None) -> list[dict]:
             rows.append({**base, "recipient": r.name, "recipient_role": role, "engaged_by": engaged,
                          "recipient_country": country or "", "processing_countries": "; ".join(_processing(r)),
                          "mechanism": "" if r.mechanism == "none" else r.mechanism,
-                         "dpa": "yes" if r.dpa else "", "evidence": _evidence(r)})
+                         "dpa": "yes" if r.dpa else "", "evidence": _evidence(r),
+                         "evidence_at": evidence_place(d, r.start, r.end)})
     return rows
 
 
@@ -154,7 +197,7 @@ def write_csv(d: Draft) -> str:
 
 def write_register(d: Draft, source: str | None = None) -> str:
     """The draft as register CSV text, ready for ``ropa import`` / ``ropa check``."""
-    return _write(register_rows(d, source), COLUMNS)
+    return _write(register_rows(d, source), COLUMNS + PROVENANCE_COLUMNS)
 
 
 def apply_review(rows: list[dict], decisions: dict[str, dict | None]) -> list[dict]:

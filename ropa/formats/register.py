@@ -46,7 +46,10 @@ COLUMNS = [
     "recipient_country", "processing_countries", "mechanism", "mechanism_date",
     "tia", "dpa", "dpf_certified", "evidence", "source",
 ]
-OPTIONAL_COLUMNS = ["recipient_sector", "occasional", "dpf_checked", "joint"]
+OPTIONAL_COLUMNS = ["recipient_sector", "occasional", "dpf_checked", "joint", "source_title", "source_location",
+                    "evidence_at"]
+# source_title / source_location: the title and the file name or URL of the row's document (the first row of a
+# document that gives one sets it); evidence_at: where the row's quote stands in it (section, line, characters).
 REQUIRED_COLUMNS = ["controller", "activity"]
 RECIPIENT_COLUMNS = ["recipient_role", "engaged_by", "recipient_country", "processing_countries",
                      "mechanism", "mechanism_date", "tia", "dpa", "dpf_certified"]
@@ -884,6 +887,7 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
         "role": role, "mechanism": mechanism, "mechanism_raw": _umap(mech_text, lambda s: s or None),
         "mechanism_date": mechanism_date, "tia": tia, "dpa": dpa, "occasional": occasional,
         "evidence": _umap(t["evidence"][h], lambda s: s or None), "source": doc[h], "row": hrows,
+        "evidence_at": _umap(t["evidence_at"][h], lambda s: s or None),
     }
     hop_first = _check_repeated_hops(found, _group_codes(engaged, aid[h], engager, rid), hop, hpos, hrows,
                                      recipient_text, haid, act_label)
@@ -896,7 +900,7 @@ def columns_to_graph(cols: dict[str, np.ndarray], rownums: np.ndarray, name: str
     orgs = _organisation_nodes(org_ids, org_names, org_country, org_sector, org_dpf, org_dpf_checked)
     nodes = {"Organisation": orgs,
              "Activity": _activity_nodes(act_ids, act_first, act_label, act_props, cid, org_label, doc, rows),
-             "Document": _document_nodes(doc),
+             "Document": _document_nodes(doc, t),
              "Country": _unresolved_country_nodes(unknown_places)}
     rels = {}
     for label, rel, col in (("DataCategory", "PROCESSES", "data_categories"), ("DataSubject", "CONCERNS", "data_subjects")):
@@ -933,12 +937,16 @@ def _activity_nodes(act_ids, act_first, act_label, act_props, cid, org_label, do
         "source": doc[act_first], "row": rows[act_first]}, dtype=object)
 
 
-def _document_nodes(doc) -> pd.DataFrame:
-    """The documents rows come from (the source column, else the file), in order of first use."""
+def _document_nodes(doc, t) -> pd.DataFrame:
+    """The documents rows come from (the source column, else the file), in order of first use, with the
+    title and location (file or URL) the first row that gives them gives."""
     doc_first = _firsts(_codes(doc)[0]) if len(doc) else np.zeros(0, np.int64)
     return pd.DataFrame({"id": doc[doc_first], "name": doc[doc_first],
                          "kind": _umap(doc[doc_first], lambda d: "notice" if d.startswith(("seed:", "notice:"))
-                                       else "register")}, dtype=object)
+                                       else "register"),
+                         **{prop: _obj(_first_given(doc, t[col]).get(d) for d in doc[doc_first])
+                            for prop, col in (("title", "source_title"), ("location", "source_location"))}},
+                        dtype=object)
 
 
 def _unresolved_country_nodes(unknown_places) -> pd.DataFrame:
@@ -1034,6 +1042,19 @@ def _place_rels(orgs, org_ids, place_owner, place_code) -> tuple[pd.DataFrame, p
     return established, processes_in
 
 
+def _text(v) -> str:
+    """A stored text as a cell: "" for a missing one (None or NaN)."""
+    return "" if v is None or v != v else str(v)
+
+
+def _first_given(doc, cells) -> dict:
+    """Document id -> the first non-empty cell given for it (only the rows that give one are looked at)."""
+    out: dict = {}
+    for i in np.flatnonzero(cells != ""):
+        out.setdefault(doc[i], cells[i])
+    return out
+
+
 # -- writing -------------------------------------------------------------------
 
 def graph_to_rows(graph: RopaGraph) -> list[dict]:
@@ -1059,6 +1080,11 @@ def graph_to_rows(graph: RopaGraph) -> list[dict]:
     sub_names = graph.nodes["DataSubject"].set_index("id")["name"].to_dict() if len(graph.nodes["DataSubject"]) else {}
     for r in graph.rels["CONCERNS"].to_dict("records"):
         subs[r["src"]].append(sub_names.get(r["dst"], r["dst"]))
+    docs = graph.nodes["Document"].set_index("id").to_dict("index") if len(graph.nodes["Document"]) else {}
+
+    def provenance(source) -> dict:
+        d = docs.get(source) or {}
+        return {"source_title": _text(d.get("title")), "source_location": _text(d.get("location"))}
     explicit = defaultdict(list)
     for r in graph.rels["PROCESSES_IN"].to_dict("records"):
         if not r.get("inferred"):
@@ -1084,7 +1110,7 @@ def graph_to_rows(graph: RopaGraph) -> list[dict]:
         hops = sorted(by_act.get(act["id"], []), key=lambda x: (x[0] != "DISCLOSES_TO", x[1].get("row") or 0))
         if not hops:
             rows.append({**{c: "" for c in COLUMNS + OPTIONAL_COLUMNS}, **base,
-                         "source": act.get("source") or ""})
+                         "source": act.get("source") or "", **provenance(act.get("source"))})
             continue
         for rt, h in hops:
             org = orgs.get(h["dst"], {})
@@ -1101,6 +1127,7 @@ def graph_to_rows(graph: RopaGraph) -> list[dict]:
                 "evidence": h.get("evidence") or "", "source": h.get("source") or act.get("source") or "",
                 "recipient_sector": org.get("sector") or "", "occasional": yn(h.get("occasional")),
                 "dpf_checked": dpf_checked.isoformat() if dpf_checked else "",
+                "evidence_at": _text(h.get("evidence_at")), **provenance(h.get("source") or act.get("source")),
             })
     return rows
 

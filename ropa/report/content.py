@@ -31,6 +31,7 @@ from ..reference import DATA_DIR as REFERENCE_DIR
 from ..art30 import RECORD_COLUMNS, Record, build_records, transfer_lines  # noqa: F401  one Art. 30 builder
 from ..reference import check_evaluation_date
 from ..rules import Rule, evaluate, load_rules, rule_pack_version
+from ..provenance import Provenance, read_provenance
 from ..transfers import (VERDICTS, Transfer, _columns, judge, read_transfers, sort_worst_first,  # noqa: F401
                          transfer_rules)
 
@@ -158,6 +159,7 @@ class Report:
     reference: list[ReferenceFile]
     not_checked: tuple[str, ...] = NOT_CHECKED
     disclaimer: str = DISCLAIMER
+    provenance: Provenance = field(default_factory=Provenance)  # cites evidence by document title, file, place
     diff: object | None = None   # ropa.report.diff.Diff when --diff-against is given
 
     @property
@@ -315,7 +317,7 @@ def _build_report(backend, as_of: dt.date | None = None, controllers: list[str] 
         fingerprint=fingerprint[:12], controllers=scope, scoped=controllers is not None and
         bool(controllers), rule_pack_version=rule_pack_version(), tool_version=__version__,
         rules=load_rules(), findings=findings, transfers=transfers, unlocated=unlocated, records=records,
-        reference=reference_files())
+        reference=reference_files(), provenance=read_provenance(backend))
     if since is not None:
         from .diff import diff_against
         report.diff = diff_against(since, backend.export(), findings, scope)

@@ -72,7 +72,8 @@ def render_html(report: Report) -> bytes:
         verdict_help=VERDICT_HELP, verdict_chart=Markup(verdict_chart), severity_chart=Markup(severity_chart),
         map_svg=Markup(_map(report)), destinations=report.destinations(), rule_counts=rule_counts,
         rule_severity=rule_severity, records_by_controller=records_by_controller, register=register,
-        unlocated=unlocated, annex=annex, rule_sections=report.findings_by_rule_excerpt())
+        unlocated=unlocated, annex=annex, rule_sections=report.findings_by_rule_excerpt(),
+        cite=report.provenance.cite)
     return html.encode("utf-8")
 
 

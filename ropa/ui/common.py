@@ -169,6 +169,9 @@ def _session() -> str:
     return ctx.session_id if ctx is not None else ""
 
 
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def download(where, label: str, build: Callable[[], bytes], file_name: str, mime: str, key: str,
              rows: int | None = None, **kw) -> None:
     """A download button for ``build()`` (a function of values bound now, never of page variables that a

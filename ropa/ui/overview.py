@@ -1,16 +1,18 @@
 """Overview: how much there is, how bad it is, and where the data go (world map)."""
 from __future__ import annotations
 
+import functools
 import html
 from collections import Counter
 
 import streamlit as st
 
 from ..palette import SEVERITY_COLOURS
-from ..country_view import country_choices, country_flows
+from ..country_view import country_choices, country_flows, data_summary
+from ..tables import csv_bytes, xlsx_bytes
 from ..worldmap import EUROPE, world_svg
 from . import state
-from .common import as_of_picker, badge_html, guarded, plain, store_caption, table_height
+from .common import XLSX_MIME, as_of_picker, badge_html, download, guarded, plain, store_caption, table_height
 
 
 MAP_HEIGHT = 340
@@ -43,7 +45,35 @@ def _country_view(version: str, as_of, ev) -> None:
     if code is None:
         return
     rows = state.memo("country flows", (version, as_of, code), lambda: country_flows(cat, ev.transfers, code), keep=8)
-    st.dataframe(rows, hide_index=True, width="stretch", height=table_height(len(rows)), key="map_country_table")
+    cats, subjects = data_summary(rows)
+    if cats or subjects:
+        name = labels[code].split(":")[0].removesuffix(" (EEA)")
+        st.caption(plain(f"Data categories going to {name}: {', '.join(cats) or 'none recorded'}. "
+                         f"Data subjects: {', '.join(subjects) or 'none recorded'}."))
+    st.dataframe(rows, hide_index=True, width="stretch", height=table_height(len(rows)), key="map_country_table",
+                 column_config={"evidence": st.column_config.TextColumn("evidence", width="large"),
+                                "data categories": st.column_config.TextColumn("data categories", width="large")})
+    left, right = st.columns(2)
+    download(left, "Download this country's list (CSV)", functools.partial(csv_bytes, rows),
+             f"transfers-{code.lower()}.csv", "text/csv", "dl_country_csv", rows=len(rows),
+             icon=":material/download:")
+    download(right, "Download this country's list (XLSX)", functools.partial(xlsx_bytes, {"Transfers": rows}),
+             f"transfers-{code.lower()}.xlsx", XLSX_MIME, "dl_country_xlsx", rows=len(rows),
+             icon=":material/download:")
+
+
+def _evidence_line(f: dict, prov) -> str:
+    """A finding's quote, marked with its language when not English, and where it comes from (one line)."""
+    quote = f.get("evidence") or ""
+    if not quote:
+        return ""
+    from .common import LANGUAGE_NAMES, quote_language
+    lang = quote_language(quote)
+    mark = "" if lang == "en" else f"[{html.escape(LANGUAGE_NAMES.get(lang, lang))}] "
+    where = prov.cite(f.get("source"), f.get("row"))
+    return (f"<div data-testid='worst-evidence' style='color:#556;font-size:.85em;margin-left:4px'>{mark}"
+            f"<q lang='{html.escape(lang)}'>{html.escape(quote)}</q>"
+            + (f" · Source: {html.escape(where)}" if where else "") + "</div>")
 
 
 @guarded
@@ -105,10 +135,12 @@ def page() -> None:
     worst = [f for f in findings if f["severity"] == "high"][:8]
     if worst:
         st.subheader("Worst findings")
+        prov = state.provenance(version)
         for f in worst:
             st.html(f"<div style='margin:2px 0'>{badge_html(f['severity'])} <b>{html.escape(f.get('title') or f['rule'])}</b> · "
                     f"{html.escape(f.get('controller') or '')} → {html.escape(f['subject'])}"
-                    f"<div style='color:#445;font-size:.9em;margin-left:4px'>{html.escape(f['reason'])}</div></div>")
+                    f"<div style='color:#445;font-size:.9em;margin-left:4px'>{html.escape(f['reason'])}</div>"
+                    f"{_evidence_line(f, prov)}</div>")
         more = by_sev["high"] - len(worst)
         from .pages import page_for
         st.page_link(page_for("transfers"), label=f"All findings and transfers{f' ({more} more high)' if more > 0 else ''}",

@@ -83,7 +83,8 @@ def page() -> None:
     served = hops[hops["role"].isin(["processor", "subprocessor"])]
     processors = sorted({(i, n) for i, n in zip(served["importer_id"], served["importer"])},
                         key=lambda kv: (str(kv[1]).casefold(), kv[0]))
-    tab1, tab2 = st.tabs([f"Art. 30(1) controllers ({len(controllers)})", f"Art. 30(2) processors ({len(processors)})"])
+    tab1, tab2 = st.tabs([f"Art. 30(1) controllers ({len(controllers)})", f"Art. 30(2) processors ({len(processors)})"],
+                         key="rec_tabs")  # the open tab survives a rerun
     with tab1:
         chosen = _choose("Controller", controllers, "rec_controller")
         if chosen is not None:

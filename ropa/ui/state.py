@@ -142,6 +142,14 @@ def catalogue(version: str) -> browse.Catalogue:
     return _memo("catalogue", (version,), read, keep=2)
 
 
+def provenance(version: str):
+    """The store's documents (title, file or URL) and quote places: how evidence is cited (ropa.provenance)."""
+    def read():
+        from ..provenance import read_provenance
+        return _opened()[0].read(read_provenance)
+    return _memo("provenance", (version,), read, keep=2)
+
+
 def special(version: str):
     """The activities' special-category (Art. 9) and criminal (Art. 10) data, one row per (activity, category)."""
     def read():

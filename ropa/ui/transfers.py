@@ -14,7 +14,7 @@ from ..render import network_html
 from ..palette import SEVERITY_COLOURS, VERDICT_COLOURS, VERDICT_LABELS
 from ..tables import write_csv
 from . import edit, state
-from .common import (as_of_picker, download, graph_frame, guarded, many_multiselect, plain, quote, store_caption,
+from .common import (XLSX_MIME, as_of_picker, download, graph_frame, guarded, many_multiselect, plain, quote, store_caption,
                      table_height)
 
 SUBGRAPH_HEIGHT = 340
@@ -27,19 +27,53 @@ def _csv(df: pd.DataFrame, columns: list[str]) -> bytes:
     return buf.getvalue()
 
 
+LIST_SEP = "; "  # between the values of a many-valued column (data categories, data subjects)
+MANY_VALUED = frozenset({"data_categories", "data_subjects"})
+
+
+def _values(series: pd.Series, many: bool) -> list[str]:
+    """The distinct values of a column (of each cell's list for a many-valued one), worst first, then by name."""
+    if many:
+        found = {v for cell in series.dropna().astype(str).unique() for v in cell.split(LIST_SEP) if v}
+    else:
+        found = {v for v in series.dropna().astype(str).unique() if v}
+    return sorted(found, key=lambda v: (SEVERITY_ORDER.index(v) if v in SEVERITY_ORDER else 9, v.casefold()))
+
+
+def _xlsx(df: pd.DataFrame, columns: list[str]) -> bytes:
+    from ..tables import xlsx_bytes
+    return xlsx_bytes({"Transfers": df[columns]})
+
+
+SUMMARY_ROWS = 5000  # up to this many rows, the categories line shows unfiltered too (a filter always shows it)
+
+
+def _data_summary(df: pd.DataFrame) -> None:
+    """One line over a filtered table: the data categories and subjects its transfers carry (each once)."""
+    cats, subjects = _values(df["data_categories"], True), _values(df["data_subjects"], True)
+    st.caption(plain(f"Data categories in these {len(df)} transfers: {', '.join(cats) or 'none recorded'}. "
+                     f"Data subjects: {', '.join(subjects) or 'none recorded'}."))
+
+
 def _filter_bar(df: pd.DataFrame, prefix: str, columns: list[tuple[str, str]],
                 haystack: Callable[[], pd.Series]):
     """Multiselects over some columns plus a free-text search; the matching rows, and the slot at the
     row's end for the pager (one row of widgets above the table, so the table starts higher).
 
-    ``haystack`` gives each row's text in lower case (built once per table, only when someone searches)."""
-    cols = st.columns([3] * (len(columns) + 1) + [1])
+    A many-valued column (:data:`MANY_VALUED`, values joined by "; ") offers each value once and keeps the rows
+    that hold any chosen one. ``haystack`` gives each row's text in lower case (built once per table, only when
+    someone searches)."""
+    cols = st.columns([3] * (len(columns) + 1) + [2])
     for col, (name, title) in zip(cols, columns):
-        values = sorted((v for v in df[name].dropna().astype(str).unique() if v),
-                        key=lambda v: (SEVERITY_ORDER.index(v) if v in SEVERITY_ORDER else 9, v.casefold()))
+        many = name in MANY_VALUED
+        values = _values(df[name], many)
         chosen = many_multiselect(col, title, [(v, v) for v in values], f"{prefix}_{name}")
         if chosen:
-            df = df[df[name].astype(str).isin(chosen)]
+            if many:
+                wanted = set(chosen)
+                df = df[[not wanted.isdisjoint(str(c).split(LIST_SEP)) for c in df[name]]]
+            else:
+                df = df[df[name].astype(str).isin(chosen)]
     text = cols[-2].text_input("Search", key=f"{prefix}_search", placeholder="any word, e.g. Shield")
     if text.strip():
         hay = haystack()
@@ -77,8 +111,15 @@ def _table(df: pd.DataFrame, key: str, order: list[str]) -> int | None:
         "path": st.column_config.TextColumn("path", width="large"),
         "reason": st.column_config.TextColumn("reason", width="large"),
         "evidence": st.column_config.TextColumn("evidence", width="large"),
+        "evidence_at": st.column_config.TextColumn("where in the source", width="medium",
+                                                   help="Where the quote stands in its document: section, line, "
+                                                        "characters"),
         "legal_source": st.column_config.TextColumn("legal source", width="medium"),
         "row": st.column_config.NumberColumn("row", format="%d", width="small"),
+        "data_categories": st.column_config.TextColumn("data categories", width="large",
+                                                       help="The data categories of the transfer's activity"),
+        "data_subjects": st.column_config.TextColumn("data subjects", width="medium",
+                                                     help="The data subjects of the transfer's activity"),
         "special": st.column_config.TextColumn("special data", width="small",
                                                help="Special-category (Art. 9) or criminal (Art. 10) data of the "
                                                     "activity"),
@@ -112,17 +153,21 @@ def _details(net, route: list[str], lines: list[tuple[str, str]], evidence: str,
 
 
 FINDING_ORDER = ["severity", "title", "rule", "controller", "exporter", "importer", "destination", "mechanism", "path",
-                 "activity", "special", "reason", "legal_source", "remediation", "evidence", "source", "row"]
+                 "activity", "special", "reason", "legal_source", "remediation", "evidence", "source", "evidence_at", "row"]
 TRANSFER_ORDER = ["verdict", "severity", "controller", "exporter", "importer", "destination", "mechanism", "path",
-                  "activity", "special", "rules", "reason", "legal_source", "remediation", "evidence", "source", "row"]
+                  "activity", "data_categories", "data_subjects", "special", "rules", "reason", "legal_source", "remediation", "evidence", "source", "evidence_at", "row"]
 
 
 def _with_special(version: str, table: pd.DataFrame, transfers: pd.DataFrame):
-    """The two tables as shown: a "special" column, the Art. 9/10 data of the row's activity (empty if none).
+    """The two tables as shown: a "special" column, the Art. 9/10 data of the row's activity (empty if none); the
+    findings' evidence cited by its document's title and file or URL and the quote's place (the register's are).
     Rules already come by their titles (the findings' "title", the register's "rules")."""
     from ..special import activity_flags
     by_id, by_name = activity_flags(state.special(version))
-    table = table.assign(special=[by_name.get((c, a), "") for c, a in zip(table["controller"], table["activity"])])
+    prov = state.provenance(version)  # evidence cited by document title and file, and the quote's place
+    table = table.assign(special=[by_name.get((c, a), "") for c, a in zip(table["controller"], table["activity"])],
+                         evidence_at=[prov.place(s, r) for s, r in zip(table["source"], table["row"])],
+                         source=[prov.document(s) for s in table["source"]])
     transfers = transfers.assign(special=[by_id.get(a, "") for a in transfers["activity_id"]])
     return table, transfers
 
@@ -142,7 +187,8 @@ def page() -> None:
                                       lambda: _with_special(version, table, transfers), keep=4)
     st.caption(f"As of {as_of.isoformat()}. Select a row to see its route in the graph and its evidence; "
                f"click a column header to sort the page. {PAGE_SIZE} rows a page.")
-    tab_f, tab_t = st.tabs([f"Findings ({len(findings)})", f"Restricted transfers ({len(transfers)})"])
+    # keyed: the open tab survives a rerun (without a key, selecting a transfer's row switched back to Findings)
+    tab_f, tab_t = st.tabs([f"Findings ({len(findings)})", f"Restricted transfers ({len(transfers)})"], key="tf_tabs")
 
     with tab_f:
         if not findings:
@@ -158,11 +204,13 @@ def page() -> None:
             if picked is not None:
                 f = findings[picked]
                 st.subheader(overlay.finding_label(f))
-                where = ", ".join(x for x in (f.get("source"), f"row {f['row']}" if f.get("row") else "") if x)
+                where = state.provenance(version).cite(f.get("source"), f.get("row"))
                 acts, orgs = browse.finding_scope(state.catalogue(version), f)
                 net = state.network(version, as_of, acts, orgs)
                 _details(net, routes.finding_route(net, f),
-                         [("Finding", f.get("title") or f["rule"]), ("Reason", f["reason"]),
+                         [("Finding", f.get("title") or f["rule"]),
+                          ("Path", " → ".join(f.get("path") or []) if len(f.get("path") or []) > 2 else ""),
+                          ("Reason", f["reason"]),
                           ("Legal source", f["legal_source"]), ("Article", f.get("article", "")),
                           ("Remediation", f["remediation"])],
                          f.get("evidence") or "", where, finding=f)
@@ -172,16 +220,25 @@ def page() -> None:
             st.success("No transfers outside the EEA: every recipient processes data inside the EEA.")
         else:
             shown, slot = _filter_bar(transfers, "tf", [("verdict", "Verdict"), ("controller", "Controller"),
-                                                        ("destination", "Destination"), ("special", "Special data")],
+                                                        ("destination", "Destination"),
+                                                        ("data_categories", "Data category"),
+                                                        ("data_subjects", "Data subject"),
+                                                        ("special", "Special data")],
                                       lambda: state.haystack("transfers", version, as_of, transfers, TRANSFER_ORDER))
+            if len(shown) != len(transfers) or len(shown) <= SUMMARY_ROWS:
+                _data_summary(shown)
             part = _pager(shown, "tf_page", "Restricted transfers", len(transfers), slot)
             picked = _table(part, "transfers_table", TRANSFER_ORDER)
-            download(st, "Download these transfers (CSV)", functools.partial(_csv, shown, TRANSFER_ORDER),
+            left, right = st.columns(2)
+            download(left, "Download these transfers (CSV)", functools.partial(_csv, shown, TRANSFER_ORDER),
                      "transfers.csv", "text/csv", "dl_transfers", rows=len(shown), icon=":material/download:")
+            download(right, "Download these transfers (XLSX)", functools.partial(_xlsx, shown, TRANSFER_ORDER),
+                     "transfers.xlsx", XLSX_MIME, "dl_transfers_xlsx", rows=len(shown), icon=":material/download:")
             if picked is not None:
                 t = transfers.loc[picked]
                 st.subheader(f"{t['exporter']} → {t['importer']} ({t['destination_names']})")
-                where = ", ".join(x for x in (t["source"], f"row {int(t['row'])}" if pd.notna(t["row"]) else "") if x)
+                where = ", ".join(x for x in (t["source"], t["evidence_at"] or (
+                    f"row {int(t['row'])}" if pd.notna(t["row"]) else "")) if x)
                 net = state.network(version, as_of, [t["activity_id"]])
                 edge = browse.hop_edge(net, t)
                 _details(net, routes.hop_route(net, edge) if edge else [],

@@ -245,6 +245,17 @@ def _download(page, button: str) -> list[dict]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
+def _pick(page, label: str, value: str):
+    """Choose ``value`` in the visible multiselect labelled ``label``."""
+    box = page.locator('[data-testid="stMultiSelect"]:visible').filter(
+        has=page.get_by_text(label, exact=True)).first
+    box.click()
+    page.keyboard.type(value)
+    page.get_by_role("option", name=value, exact=True).click()
+    page.keyboard.press("Escape")
+    _settle(page)
+
+
 def _shot(page, name: str):
     page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
 
@@ -276,6 +287,7 @@ def test_the_explorer_in_a_browser(server, server_log, browser_page):
     country = page.locator('[data-testid="stDataFrame"]').last
     country.wait_for()
     assert country.bounding_box()["height"] >= 38 + 35 * 15
+    assert "e-mail address" in page.get_by_text("Data categories going to United States").inner_text()
     _shot(page, "1b-overview-country")
 
     # The evaluation date, typed: Enter applies it (no calendar click needed).
@@ -331,6 +343,18 @@ def test_the_explorer_in_a_browser(server, server_log, browser_page):
     _shot(page, "4-transfers-row")
     findings = _download(page, "Download these findings (CSV)")
     assert findings and "rule" in findings[0] and findings[0]["severity"] in {"high", "medium", "low"}
+    # ... the restricted transfers: which data categories go to the US (destination filter), then one category.
+    page.get_by_role("tab", name=re.compile(r"^Restricted transfers")).click()
+    _settle(page)
+    _pick(page, "Destination", "US")
+    summary = page.get_by_text(re.compile(r"^Data categories in these \d+ transfers"))
+    assert "e-mail address" in summary.inner_text()
+    _pick(page, "Data category", "IP address")
+    _shot(page, "4b-transfers-data-categories")
+    rows = _download(page, "Download these transfers (CSV)")
+    assert rows and all("IP address" in r["data_categories"].split("; ") for r in rows)
+    page.get_by_role("tab", name=re.compile(r"^Findings")).click()
+    _settle(page)
     page.get_by_role("button", name=re.compile("Open this route in the Graph page")).click()
     page.get_by_role("heading", name="The highlighted finding").wait_for()
     _settle(page)

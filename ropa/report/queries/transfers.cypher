@@ -20,7 +20,7 @@ RETURN c.name AS controller, act.name AS activity, exp.name AS exporter, imp.nam
        m.label AS mechanism_label, m.kind AS mechanism_kind, m.legal_source AS mechanism_legal_source,
        m.requires_tia AS requires_tia, h.tia AS tia,
        ad.instrument AS adequacy, ad.scope AS adequacy_scope, ad.legal_source AS adequacy_legal_source,
-       h.evidence AS evidence, h.source AS source, h.row AS row,
+       h.evidence AS evidence, h.source AS source, h.row AS row, h.evidence_at AS evidence_at,
        act.id AS activity_id, h.exporter AS exporter_id, imp.id AS importer_id, 'DISCLOSES_TO' AS hop_type,
        act.id AS src_id, m.invalid_from AS mechanism_invalid_from
 UNION ALL
@@ -41,6 +41,6 @@ RETURN c.name AS controller, act.name AS activity, exp.name AS exporter, imp.nam
        m.label AS mechanism_label, m.kind AS mechanism_kind, m.legal_source AS mechanism_legal_source,
        m.requires_tia AS requires_tia, h.tia AS tia,
        ad.instrument AS adequacy, ad.scope AS adequacy_scope, ad.legal_source AS adequacy_legal_source,
-       h.evidence AS evidence, h.source AS source, h.row AS row,
+       h.evidence AS evidence, h.source AS source, h.row AS row, h.evidence_at AS evidence_at,
        act.id AS activity_id, h.exporter AS exporter_id, imp.id AS importer_id, 'ENGAGES' AS hop_type,
        e.id AS src_id, m.invalid_from AS mechanism_invalid_from
