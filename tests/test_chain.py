@@ -260,7 +260,7 @@ def test_an_older_store_is_refused_unchanged_with_the_way_out(tmp_path, monkeypa
     path = tmp_path / "old.lbdb"
     _old_store(path, example_graph(), monkeypatch)
     before = _files(path)
-    with pytest.raises(StoreOutdatedError, match=r"store schema 1; this one reads 2.*ropa store upgrade"):
+    with pytest.raises(StoreOutdatedError, match=rf"store schema 1; this one reads {SCHEMA_VERSION}.*ropa store upgrade"):
         EmbeddedBackend(path, read_only=read_only)
     if read_only:
         assert _files(path) == before

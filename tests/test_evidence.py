@@ -56,8 +56,8 @@ def test_the_cli_draft_carries_the_provenance_into_ropa_import(tmp_path, capsys)
 
 
 def test_an_older_store_without_provenance_is_read_and_cites_the_id_and_row(tmp_path, monkeypatch):
-    """A store written before documents had a title and hops a quote place: opened (and upgraded), it reads
-    as before, evidence cited by document id and row."""
+    """A store written before documents had a title and hops a quote place (store schema 2): refused by an
+    open, unchanged; once upgraded it reads as before, evidence cited by document id and row."""
     import ladybug as lb
     from conftest import single_file_store
     from ropa import schema
@@ -77,11 +77,20 @@ def test_an_older_store_without_provenance_is_read_and_cites_the_id_and_row(tmp_
     assert "title" not in {r[0] for r in conn.execute("CALL table_info('Document') RETURN name").get_all()}
     conn.close()
     db.close()
-    for read_only in (True, False):
-        with EmbeddedBackend(path, read_only=read_only) as s:
-            register = build_register(s, TODAY)
-            assert s.export().fingerprint() == g.fingerprint()
-        assert register and register[0].source_ref == f"{register[0].source}, row {register[0].row}"
+    from ropa.errors import StoreOutdatedError
+    original = path.read_bytes()  # an old single-file store
+    for read_only in (True, False):  # an open never upgrades: refused, with the way out
+        with pytest.raises(StoreOutdatedError, match=r"store schema 2;.*provenance of evidence.*ropa store upgrade"):
+            EmbeddedBackend(path, read_only=read_only)
+        if read_only:
+            assert path.read_bytes() == original  # not a byte changed
+    with EmbeddedBackend(path, upgrade=True) as s:  # what `ropa store upgrade` does
+        assert s.schema_version() == 2
+        assert s.upgrade() == 2 and s.schema_version() == schema.SCHEMA_VERSION
+    with EmbeddedBackend(path, read_only=True) as s:
+        register = build_register(s, TODAY)
+        assert s.export().fingerprint() == g.fingerprint()
+    assert register and register[0].source_ref == f"{register[0].source}, row {register[0].row}"
 
 
 @pytest.fixture
