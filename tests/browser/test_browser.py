@@ -414,6 +414,16 @@ def test_the_explorer_in_a_browser(server, server_log, browser_page):
     page.get_by_text(re.compile(r"Imported \d+ recipient rows from clinic.html")).wait_for()
     _shot(page, "7b-import-notice")
 
+    # A notice's draft waits for review on the Record page; accepting it (a revision) lets it into the record.
+    _open(page, base, "record", "Record of processing activities (Art. 30)")
+    page.get_by_text(re.compile(r"Needs review: \d+ drafted record")).wait_for()
+    page.get_by_label("Reason (required)").fill("checked against the clinic's notice")
+    page.get_by_role("button", name="Accept the chosen drafts").click()
+    page.get_by_text(re.compile(r"Saved as revision \d+ by .*draft\(s\) accepted")).wait_for()
+    _settle(page)
+    assert page.get_by_text(re.compile(r"Needs review: \d+ drafted record")).count() == 0
+    _shot(page, "7c-drafts-accepted")
+
     # Special categories: the clinic's health data, its condition, where the data go.
     _open(page, base, "special", "Special categories (Art. 9/10)")
     page.get_by_text("Activities with Art. 9/10 data").wait_for()
