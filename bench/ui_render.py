@@ -204,7 +204,7 @@ def store_library_times(store: Path) -> dict[str, float]:
         n = s.run("MATCH ()-[r]->() RETURN count(r) AS n")[0]["n"]
         cat = timed("catalogue (hops, places, names)", lambda: browse.read_catalogue(s))
         findings = timed("evaluate the rule pack", lambda: [f.to_dict() for f in evaluate(s, dt.date.today())])
-    ev = timed("lay findings, counts, map", lambda: browse.evaluate(cat, findings))
+    ev = timed("lay findings, counts, map", lambda: browse.lay_findings(cat, findings))
     timed("findings table", lambda: ev.table)
     timed("transfer table", lambda: ev.transfers)
     ctrl = cat.activities["controller_id"].iloc[0]

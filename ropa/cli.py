@@ -512,7 +512,7 @@ def cmd_snapshot(args) -> int:
 
 def cmd_extract(args) -> int:
     """Draft a RoPA from a privacy notice and print it."""
-    from .extract import extract, to_json, write_csv, write_register
+    from .extract import extract, to_json, write_csv, draft_register_csv
     from .extract.document import MAX_NOTICE_BYTES, too_long
     path = input_file(args.file)
     size = path.stat().st_size
@@ -524,7 +524,7 @@ def cmd_extract(args) -> int:
     elif args.format == "csv":
         sys.stdout.write(write_csv(draft))
     else:
-        sys.stdout.write(write_register(draft))
+        sys.stdout.write(draft_register_csv(draft))
     return 0
 
 

@@ -22,7 +22,7 @@ def sample():
         found = evaluate(store, AS_OF)
         findings = [f.to_dict() for f in found]
         register = build_register(store, AS_OF, found)
-        ev = browse.evaluate(browse.read_catalogue(store), findings, register)
+        ev = browse.lay_findings(browse.read_catalogue(store), findings, register)
         full = overlay.annotate(network.build_network(store.export()), findings, verdicts=ev.verdicts)
         yield store, findings, full, ev.catalogue, ev
 

@@ -80,7 +80,7 @@ def test_the_corpus_covers_every_importer_and_both_outcomes():
 def test_reader_outcome(case):
     name, data = case_bytes(case)
     if case["importer"] == "notice":
-        from ropa.extract import extract, write_register
+        from ropa.extract import extract, draft_register_csv
         read = lambda: extract(data, name)  # noqa: E731
     else:
         read = lambda: read_file(io.BytesIO(data), name)  # noqa: E731
@@ -94,7 +94,7 @@ def test_reader_outcome(case):
         return
     result = read()
     if case["importer"] == "notice":
-        text = write_register(result)
+        text = draft_register_csv(result)
         for n in case.get("names", []):
             assert n in text, (n, text[:500])
         for bad in case.get("absent", []):

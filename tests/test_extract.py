@@ -14,7 +14,7 @@ import pytest
 
 from conftest import ROOT, SHARED, TODAY, seeds_dir
 from ropa.cli import main
-from ropa.extract import extract, register_rows, to_json, write_register
+from ropa.extract import extract, register_rows, to_json, draft_register_csv
 from ropa.extract.document import read_document
 from ropa.extract.score import score_document, total
 from ropa.extract.segment import segment
@@ -280,7 +280,7 @@ def test_seed_drafts_reproduce_the_sample_findings(seeds, tmp_path, capsys, stem
 
 def test_register_output_is_canonical_and_safe():
     d = extract("Privacy\n\nAcme BV is the controller. We use =cmd|' /C calc'!A0 GmbH, Berlin, for hosting.", "n.txt")
-    text = write_register(d)
+    text = draft_register_csv(d)
     rows = list(csv.DictReader(io.StringIO(text)))
     from ropa.extract.output import PROVENANCE_COLUMNS
     assert list(rows[0]) == COLUMNS + PROVENANCE_COLUMNS  # the register's columns and the evidence's provenance

@@ -259,7 +259,7 @@ def test_the_explorers_transfer_downloads_carry_the_data_categories_inert(store)
     from ropa.ui.transfers import TRANSFER_ORDER, _csv, _xlsx
     with EmbeddedBackend(store, read_only=True) as s:
         found = evaluate(s, TODAY)
-        ev = browse.evaluate(browse.read_catalogue(s), [f.to_dict() for f in found], build_register(s, TODAY, found))
+        ev = browse.lay_findings(browse.read_catalogue(s), [f.to_dict() for f in found], build_register(s, TODAY, found))
     table = ev.transfers.assign(special="")
     assert set(table["data_categories"]) >= set(PAYLOADS) and set(table["data_subjects"]) >= set(PAYLOADS)
     cmd = ev.transfers[ev.transfers["data_categories"] == PAYLOADS[0]]

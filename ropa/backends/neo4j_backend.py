@@ -35,21 +35,20 @@ import re
 from typing import Any, Callable, Iterator, cast
 
 import neo4j
-import pyarrow as pa
 from neo4j import READ_ACCESS, WRITE_ACCESS, GraphDatabase, RoutingControl
 from neo4j import exceptions as neo4j_errors
 from neo4j.graph import Node, Path, Relationship
 
 from ..errors import (AuthenticationFailed, BackendError, BackendUnavailable, ConflictError, ReadOnlyError,
                       StoreOutdatedError, UnsupportedServer)
-from ..model import RopaGraph, derived_properties
+from ..model import RopaGraph
 from ..reference_graph import reference_graph
 from ..schema import HOP_TYPES, JOURNAL_LABEL, NODE_TYPES, REL_TYPES, REVISION, ROPA_LABELS, SCHEMA_VERSION, STRING
 from .base import Backend, Progress
 from .neo4j_cypher import (ADD_REVISION, MECHANISM_COUNT, OUTDATED_HOPS, PING, REVISIONS, LiteralString,
                            delete_ropa_statements, export_statements, hop_create_statement, hop_delete_statement,
                            node_merge_statement, refresh_reference_statements, rel_merge_statement,
-                           schema_statements, typed)
+                           rels_by_ends, schema_statements, typed)
 
 BATCH_SIZE = 10_000      # rows per UNWIND (fewer round trips); one import is still one transaction
 MIN_MAJOR_VERSION = 5
@@ -348,14 +347,9 @@ class Neo4jBackend(Backend):
             for batch in _batches(rows, self.batch_size):
                 plan.append((node_merge_statement(t.label), {"rows": batch}, len(batch), label))
         for t in REL_TYPES.values():
-            df = full.rels[t.type]
-            extra = derived_properties(full, t.type)
-            for a, b in t.pairs:
-                mask = ((df["src_label"] == a) & (df["dst_label"] == b)).to_numpy()
-                part = df[mask]
-                stored = {n: extra[n].filter(pa.array(mask)).to_pylist() for n, _ in t.derived}
+            for a, b, records, stored in rels_by_ends(full, t):
                 rows: list[dict] = []
-                for i, rec in enumerate(part.to_dict("records")):
+                for i, rec in enumerate(records):
                     props = {c: typed(rec[c], kind) for c, kind in t.properties}
                     props.update({n: stored[n][i] for n, _ in t.derived})
                     rows.append({"src": typed(rec["src"], STRING), "dst": typed(rec["dst"], STRING), "props": props})

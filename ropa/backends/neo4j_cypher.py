@@ -18,9 +18,11 @@ else:  # Python 3.10: type checkers know it from typing_extensions
     LiteralString = str
 
 import math
-from typing import Any
+from typing import Any, Iterator
 
-from ..model import coerce
+import pyarrow as pa
+
+from ..model import RopaGraph, coerce, derived_properties
 from ..schema import HOP_TYPES, NODE_TYPES, REFERENCE_LABELS, REL_TYPES, ROPA_LABELS, STRING
 
 def constraint_name(label: LiteralString) -> LiteralString:
@@ -182,3 +184,15 @@ def typed(value: Any, kind: str) -> Any:
         return str(value)
     return coerce(value, kind)
 
+
+def rels_by_ends(full: RopaGraph, t) -> Iterator[tuple[str, str, list[dict], dict[str, list]]]:
+    """Each (source label, destination label) pair of relationship type ``t`` (a :mod:`ropa.schema` type) with
+    its relationships in ``full`` as records and its derived properties (name -> one value per record): what
+    the backend writes and the export script repeats, split the same way for both.
+    """
+    df = full.rels[t.type]
+    extra = derived_properties(full, t.type)
+    for a, b in t.pairs:
+        mask = ((df["src_label"] == a) & (df["dst_label"] == b)).to_numpy()
+        stored = {n: extra[n].filter(pa.array(mask)).to_pylist() for n, _ in t.derived}
+        yield a, b, df[mask].to_dict("records"), stored

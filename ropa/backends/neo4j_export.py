@@ -20,12 +20,11 @@ import math
 import re
 from typing import Any, BinaryIO
 
-import pyarrow as pa
 
-from ..model import RopaGraph, derived_properties
+from ..model import RopaGraph
 from ..reference_graph import reference_graph
 from ..schema import HOP_TYPES, NODE_TYPES, REL_TYPES, STRING
-from .neo4j_cypher import node_merge_statement, rel_merge_statement, schema_statements, typed
+from .neo4j_cypher import node_merge_statement, rel_merge_statement, rels_by_ends, schema_statements, typed
 
 ROWS_PER_STATEMENT = 200
 BEGIN, COMMIT = ":begin", ":commit"   # cypher-shell commands: one transaction for all the data
@@ -116,14 +115,9 @@ def generate_cypher(graph: RopaGraph, rows_per_statement: int = ROWS_PER_STATEME
         for i in range(0, len(rows), rows_per_statement):
             lines.append(_inline(node_merge_statement(NODE_TYPES[label].label), rows[i:i + rows_per_statement]))
     for t in REL_TYPES.values():
-        df = full.rels[t.type]
-        extra = derived_properties(full, t.type)
-        for a, b in t.pairs:
-            mask = ((df["src_label"] == a) & (df["dst_label"] == b)).to_numpy()
-            part = df[mask]
-            stored = {n: extra[n].filter(pa.array(mask)).to_pylist() for n, _ in t.derived}
+        for a, b, records, stored in rels_by_ends(full, t):
             keyed, unkeyed = [], []
-            for i, rec in enumerate(part.to_dict("records")):
+            for i, rec in enumerate(records):
                 props = _compact({c: typed(rec[c], kind) for c, kind in t.properties})
                 props.update({n: stored[n][i] for n, _ in t.derived if stored[n][i] is not None})
                 row = {"src": typed(rec["src"], STRING), "dst": typed(rec["dst"], STRING), "props": props}

@@ -12,13 +12,13 @@ Queries live in ``ropa/browse/queries/`` as ``.cypher`` files and run with param
 * :mod:`.neighbourhood` - the nodes within a few hops of one node, for a node too connected to draw
   with all its activities.
 """
-from .catalogue import PAGE_SIZE, TRANSFER_COLUMNS, Catalogue, Evaluation, evaluate, page_of, read_catalogue
+from .catalogue import PAGE_SIZE, TRANSFER_COLUMNS, Catalogue, Evaluation, lay_findings, page_of, read_catalogue
 from .cypher import QUERIES_DIR, query_text, run
 from .filters import candidate_activities, detail_options, search, touching
 from .subnetwork import finding_scope, findings_about, hop_edge, network, subnetwork
 
 __all__ = [
-    "PAGE_SIZE", "TRANSFER_COLUMNS", "Catalogue", "Evaluation", "evaluate", "page_of", "read_catalogue",
+    "PAGE_SIZE", "TRANSFER_COLUMNS", "Catalogue", "Evaluation", "lay_findings", "page_of", "read_catalogue",
     "QUERIES_DIR", "query_text", "run", "candidate_activities", "detail_options", "search", "touching",
     "finding_scope", "findings_about", "hop_edge", "network", "subnetwork",
 ]

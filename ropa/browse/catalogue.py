@@ -4,7 +4,7 @@ rule pack's findings laid on it (:class:`Evaluation`), once per store version an
 At a million relationships the explorer cannot export the store into pandas, build one networkx
 graph of it and lay every finding on it for each page: :func:`read_catalogue` reads one row per hop
 (controller, activity, exporter, importer, mechanism, evidence), where each recipient processes
-data, the organisations and activities by name, and the counts; :func:`evaluate` lays the findings on
+data, the organisations and activities by name, and the counts; :func:`lay_findings` lays the findings on
 it with the same matching as :func:`ropa.overlay.annotate`, and gives each hop's severity and
 verdict (read from the register of :mod:`ropa.transfers`, never decided here), the
 restricted-transfer table (:func:`ropa.transfers.register_frame`), the world map (through
@@ -153,7 +153,7 @@ def _lay(cat: Catalogue, findings: list[dict]) -> tuple[list[list[int]], dict[st
     return on_hop, on_act
 
 
-def evaluate(cat: Catalogue, findings: list[dict], transfers: list | None = None) -> Evaluation:
+def lay_findings(cat: Catalogue, findings: list[dict], transfers: list | None = None) -> Evaluation:
     """Lay ``findings`` (dicts, worst first, as :func:`ropa.rules.evaluate` gives them) on the catalogue,
     with the register of restricted transfers judged from them (:func:`ropa.transfers.build_register`),
     which gives the transfer table and each hop's verdict.
@@ -168,7 +168,7 @@ def evaluate(cat: Catalogue, findings: list[dict], transfers: list | None = None
     ...     c = read_catalogue(s)
     ...     found = rule_pack(s, dt.date(2026, 11, 22))
     ...     reg = build_register(s, dt.date(2026, 11, 22), found)
-    >>> e = evaluate(c, [f.to_dict() for f in found], reg)
+    >>> e = lay_findings(c, [f.to_dict() for f in found], reg)
     >>> e.counts["restricted_transfers"], e.transfers["verdict"].tolist()
     (2, ['No valid basis', 'Action needed'])
     """

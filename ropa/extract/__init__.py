@@ -6,7 +6,7 @@ are data files in ``data/extract/``. ``extract(data, name)`` returns a
 CSV or canonical register rows.
 """
 from .extractor import Activity, Draft, Recipient, detect_language, extract, extract_text
-from .output import apply_review, recipient_rows, register_rows, to_json, write_csv, write_register
+from .output import apply_review, recipient_rows, register_rows, to_json, write_csv, draft_register_csv
 
 __all__ = ["Activity", "Draft", "Recipient", "apply_review", "detect_language", "extract", "extract_text", "recipient_rows",
-           "register_rows", "to_json", "write_csv", "write_register"]
+           "register_rows", "to_json", "write_csv", "draft_register_csv"]

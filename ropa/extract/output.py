@@ -9,7 +9,7 @@ from ..formats.register import COLUMNS
 from ..formats.text import neutralise
 from .extractor import Draft, Recipient
 
-__all__ = ["to_json", "recipient_rows", "register_rows", "apply_review", "write_csv", "write_register",
+__all__ = ["to_json", "recipient_rows", "register_rows", "apply_review", "write_csv", "draft_register_csv",
            "RECIPIENT_COLUMNS"]
 
 RECIPIENT_COLUMNS = ["name", "entity", "country", "country_source", "region", "processing_countries", "mechanism",
@@ -195,7 +195,7 @@ def write_csv(d: Draft) -> str:
     return _write(recipient_rows(d), RECIPIENT_COLUMNS)
 
 
-def write_register(d: Draft, source: str | None = None) -> str:
+def draft_register_csv(d: Draft, source: str | None = None) -> str:
     """The draft as register CSV text, ready for ``ropa import`` / ``ropa check``."""
     return _write(register_rows(d, source), COLUMNS + PROVENANCE_COLUMNS)
 

@@ -76,9 +76,10 @@ DISCLAIMER = ("This report is produced by software from the Record of Processing
               "recorded; it supports, and does not replace, legal advice.")
 
 
-@dataclass
-class Unlocated:
-    """A recipient with no recorded country: its transfers cannot be judged."""
+@dataclass(frozen=True)
+class HopParties:
+    """Who sends to whom in one recipient link of one activity, and on what basis: what the report shows of
+    every hop (the unlocated recipients here, the hops a diff adds or removes in :mod:`ropa.report.diff`)."""
 
     controller: str
     activity: str
@@ -86,6 +87,12 @@ class Unlocated:
     importer: str
     role: str
     mechanism: str
+
+
+@dataclass(frozen=True)
+class Unlocated(HopParties):
+    """A recipient with no recorded country: its transfers cannot be judged."""
+
     evidence: str
     source: str
     row: int | None

@@ -20,18 +20,13 @@ from ..model import RopaGraph
 from ..reference import mechanism_labels
 from ..schema import HOP_TYPES
 from ..transfers import mechanism_summary
+from .content import HopParties
 
 
 @dataclass(frozen=True)
-class Hop:
+class Hop(HopParties):
     """One recipient link of one activity, with what the report shows about it."""
 
-    controller: str
-    activity: str
-    exporter: str
-    importer: str
-    role: str
-    mechanism: str
     countries: str
 
 

@@ -184,7 +184,7 @@ def evaluation(version: str, as_of: dt.date) -> browse.Evaluation:
         with st.spinner("Judging the restricted transfers…"):
             objects = [Finding(**f) for f in fs]
             register = _read(lambda store: build_register(store, as_of, objects))
-            return browse.evaluate(cat, fs, register)
+            return browse.lay_findings(cat, fs, register)
     return _memo("evaluation", (version, as_of), lay, keep=8)
 
 
