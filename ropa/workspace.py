@@ -13,7 +13,8 @@ new data through :meth:`Workspace.version` (the number of the current state) and
 re-reads. A writer waits for another one (``retry_for``, 30 s by default: a
 write of a large store takes that long) and then gets
 :class:`~ropa.errors.StoreLockedError` with a clear message. An
-interrupted import found at an open is rolled back and said in :attr:`notices`.
+interrupted import found by a read is said in :attr:`notices` (and left alone: a
+read-only open writes nothing); the next write rolls it back and says so there.
 A server backend (Neo4j) is simply held open and shared.
 
 An old single-file store (written before the store directories) is read as it is
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Mapping, TypeVar
 
 from .backends.base import Backend, has_activities
+from .backends.statedir import IGNORED_TAIL
 from .errors import BackendError, RopaError, StoreLockedError
 from .model import RopaGraph
 
@@ -97,7 +99,7 @@ class EmbeddedWorkspace(Workspace):
         self.path = Path(path)
         self.retry_for = retry_for
         self._lock = threading.Lock()   # one store handle at a time within this process
-        self.notices: list[str] = []    # what an open found and the user must hear (an import rolled back)
+        self.notices: list[str] = []    # what an open found and the user must hear (an import rolled back, or found)
 
     def describe(self) -> str:
         return f"embedded LadybugDB store at {self.path}"
@@ -122,6 +124,8 @@ class EmbeddedWorkspace(Workspace):
         while True:
             try:
                 store = EmbeddedBackend(self.path, read_only=read_only)
+                # "found and is ignored" holds only while the debris is there: a later open says again or not
+                self.notices = [n for n in self.notices if not n.endswith(IGNORED_TAIL) or n in store.notices]
                 self.notices += [n for n in store.notices if n not in self.notices]
                 return store
             except StoreLockedError:

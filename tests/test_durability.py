@@ -135,23 +135,76 @@ def test_a_ladybug_write_failure_in_the_child_is_reported_and_the_old_state_kept
         assert s.export().fingerprint() == example_graph().fingerprint()
 
 
-def test_the_next_open_after_an_interrupted_import_rolls_it_back_and_says_so(tmp_path, capsys):
-    """A write killed before its switch leaves a state directory above `current`: any next open that can
-    take the lock removes it, says which import was rolled back, and the history lists it."""
-    path = _store(tmp_path)
+def _interrupted_import(path, what="import of big.csv (merge)"):
+    """What a write killed before its switch leaves: a state directory above `current`, lock released."""
     d = statedir.StateDir(path)
     d.lock()
-    n = d.begin("import of big.csv (merge)", {"activities": 9})
+    n = d.begin(what, {"activities": 9})
     d.data_path(n).write_bytes(b"half a database")
     d.unlock()  # as a killed writer's lock goes with its process
+    return d, n
+
+
+def _on_disk(path):
+    """Every entry under the store (and the store directory itself): its kind, bytes and mtime."""
+    import os
+    entries = {".": ("dir", None, os.stat(path).st_mtime_ns)}
+    for p in sorted(path.rglob("*")):
+        st = os.stat(p)
+        entries[str(p.relative_to(path))] = ("dir", None, st.st_mtime_ns) if p.is_dir() else \
+            ("file", p.read_bytes(), st.st_mtime_ns)
+    return entries
+
+
+def test_a_read_only_open_after_an_interrupted_import_writes_nothing_and_says_what_it_found(tmp_path, capsys):
+    """A read-only open (`ropa check` on the store, EmbeddedBackend(read_only=True)) after a killed import
+    reads the last whole state and says what it found, and leaves every file's bytes and mtime and every
+    directory's listing as they were; the next writable open removes the debris and says it was rolled back."""
+    import time
+    path = _store(tmp_path)
+    d, n = _interrupted_import(path)
+    before = _on_disk(path)
+    time.sleep(0.02)  # an mtime changed by the opens below would differ
+    assert main(["check", "--store", str(path), "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)  # the findings of the last whole state (the example register has some)
+    assert ("note: the interrupted import of big.csv (merge), started " in err and "was found and is ignored: "
+            "the store reads state 1, the last whole one; the next write to the store removes what it left" in err)
+    assert "rolled back" not in err
+    with EmbeddedBackend(path, read_only=True) as s:
+        assert len(s.notices) == 1 and "the interrupted import of big.csv (merge)" in s.notices[0]
+        assert "was found and is ignored" in s.notices[0]
+        assert s.export().fingerprint() == example_graph().fingerprint()
     assert main(["store", "history", "--store", str(path)]) == 0
+    assert "was found and is ignored" in capsys.readouterr().err
+    assert _on_disk(path) == before  # nothing written, removed, renamed or touched
+    assert d.state_dir(n).exists() and d.journal() == []
+    with EmbeddedBackend(path) as s:  # the next writable open cleans up, as before
+        assert len(s.notices) == 1 and "big.csv (merge)" in s.notices[0] and "was rolled back" in s.notices[0]
+    assert not d.state_dir(n).exists() and [e["what"] for e in d.journal()] == ["import of big.csv (merge)"]
+    with EmbeddedBackend(path, read_only=True) as s:
+        assert s.notices == []
+
+
+def test_the_next_writable_open_after_an_interrupted_import_rolls_it_back_and_says_so(tmp_path, capsys):
+    """A write killed before its switch leaves a state directory above `current`: the next open that
+    writes (here `ropa store reset`) removes it, says which import was rolled back, and the history lists
+    it; `ropa store history` before it (read-only) only says what it found."""
+    path = _store(tmp_path)
+    d, n = _interrupted_import(path)
+    assert main(["store", "history", "--store", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert "note: the interrupted import of big.csv (merge), started " in err and "was found and is ignored" in err
+    assert "rolled back" not in out and d.state_dir(n).exists()
+    assert main(["store", "reset", "--store", str(path)]) == 0
     out, err = capsys.readouterr()
     assert "note: the interrupted import of big.csv (merge), started " in err and "was rolled back" in err
     assert "the store holds state 1, as before it" in err
-    assert "rolled back: the interrupted import of big.csv (merge)" in out
-    assert not d.state_dir(n).exists()
+    assert d.meta(n).what == "reset: an empty store"  # the killed import's place, taken by the reset's whole state
     assert main(["store", "history", "--store", str(path)]) == 0  # said once
-    assert "note:" not in capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert "note:" not in err
+    assert "rolled back: the interrupted import of big.csv (merge)" in out
 
 
 def test_a_reader_leaves_a_running_writers_new_state_alone(tmp_path):
@@ -217,19 +270,24 @@ def test_states_are_whole_closed_databases_and_a_switch_is_one_rename(tmp_path, 
     assert json.loads((path / "states" / "2" / "state.json").read_text())["what"] == "import of nothing (replace)"
 
 
-def test_the_explorer_workspace_hears_of_a_rolled_back_import(tmp_path):
-    """The explorer reads through its workspace: the first read after an interrupted import cleans it up
-    and keeps the sentence for the sidebar (ropa/ui/state.py shows the workspace's notices)."""
+def test_the_explorer_workspace_hears_of_an_interrupted_import(tmp_path):
+    """The explorer reads through its workspace: a read after an interrupted import leaves it alone and
+    keeps the sentence for the sidebar (ropa/ui/state.py shows the workspace's notices); the workspace's
+    next write rolls it back, and the sidebar then says that instead."""
     from ropa.workspace import EmbeddedWorkspace
     path = _store(tmp_path)
-    d = statedir.StateDir(path)
-    d.lock()
-    d.begin("import of killed.csv (replace, explorer)", {})
-    d.unlock()
+    _interrupted_import(path, "import of killed.csv (replace, explorer)")
     ws = EmbeddedWorkspace(path)
     assert ws.read(lambda s: s.export().fingerprint()) == example_graph().fingerprint()
+    assert ws.read(lambda s: s.export().fingerprint()) == example_graph().fingerprint()
     assert len(ws.notices) == 1 and "the interrupted import of killed.csv (replace, explorer)" in ws.notices[0]
-    assert [p.name for p in (path / "states").iterdir()] == ["1"]
+    assert "was found and is ignored" in ws.notices[0]
+    assert sorted(p.name for p in (path / "states").iterdir()) == ["1", "2"]
+    with ws.writing() as s:
+        s.load(example_graph(), origin="import of example.csv (merge)")
+    assert len(ws.notices) == 1 and "killed.csv (replace, explorer), started " in ws.notices[0]
+    assert "was rolled back" in ws.notices[0]
+    assert statedir.StateDir(path).meta(2).what == "import of example.csv (merge)"  # the killed one's place, now whole
 
 
 def test_a_store_without_its_pointer_is_refused_and_nothing_of_it_removed(tmp_path, capsys):

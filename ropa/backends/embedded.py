@@ -65,7 +65,7 @@ class EmbeddedBackend(Backend):
         self.path = ":memory:" if path in (None, ":memory:") else str(path)
         self.read_only = read_only
         self._lock = threading.RLock()
-        self.notices: list[str] = []  # what the user must hear about this store (an import rolled back)
+        self.notices: list[str] = []  # what the user must hear about this store (an import rolled back, or found)
         self._dir: statedir.StateDir | None = None  # a store directory (None: in memory, or an old single file)
         self._state: int | None = None  # the state the handle reads, in a store directory
         self._wconn = None  # the connection a write goes to: a new state's (on disk), self.conn (in memory)
@@ -95,7 +95,10 @@ class EmbeddedBackend(Backend):
     def _open_on_disk(self, path: Path, keep: int | None) -> None:
         """A store directory (made, or moved into from an old single file, when opened for writing);
         an old single-file store opened read-only is read as it is."""
-        _finish_migration(path)
+        if self.read_only:
+            path = _migration_to_read(path)
+        else:
+            _finish_migration(path)
         if path.is_file():
             if self.read_only:
                 self._connect(str(path), read_only=True)  # read as it is; its first write moves it
@@ -105,7 +108,7 @@ class EmbeddedBackend(Backend):
             raise BackendError(f"there is no store at {path} yet; import a file first")
         self._dir = statedir.StateDir(path, keep)
         if self.read_only:
-            self.notices += self._dir.recover_if_free()
+            self.notices += self._dir.interrupted()  # said, not removed: a read-only open writes nothing
         else:
             self._dir.lock()
             try:
@@ -742,6 +745,15 @@ def _finish_migration(path: Path) -> None:
                 leftover.unlink(missing_ok=True)
         if staged.is_dir():
             shutil.rmtree(staged, ignore_errors=True)
+
+
+def _migration_to_read(path: Path) -> Path:
+    """For a read-only open (which must not finish it): where a move into a store directory that was cut
+    short between its two renames left the whole store (the staged directory); else ``path``."""
+    staged, old = path.with_name(path.name + ".migrating"), path.with_name(path.name + ".single-file")
+    if not path.exists() and staged.is_dir() and (staged / "current").is_file() and old.exists():
+        return staged
+    return path
 
 
 def _migrate_single_file(path: Path) -> None:

@@ -22,8 +22,10 @@ meanwhile. The writer's lock is a file of ours (``LOCK``), not LadybugDB's lock 
 database is never renamed under a handle, so no closing handle can drop its WAL beside another database
 (what broke an earlier attempt that renamed a fresh database over the store file).
 
-The next open after an interrupted write (any open that can take the lock) finds the state directory
-above ``current``, removes it, and says so: "the interrupted import of FILE was rolled back". The last
+The next writable open after an interrupted write finds the state directory above ``current``, removes
+it, and says so: "the interrupted import of FILE was rolled back". A read-only open writes nothing: it
+reads ``current`` (a state above it is never read) and only says what it found ("... was found and is
+ignored"); the debris stays until the next writer's open. The last
 ``keep`` states (default 5, ``$ROPA_STORE_KEEP``) stay, so a wrong import can be undone
 (``ropa store history``, ``ropa store restore N``; a restore is itself a new state).
 
@@ -49,6 +51,8 @@ except ImportError:  # pragma: no cover - not POSIX
 DATA = "data.lbdb"
 META = "state.json"
 DEFAULT_KEEP = 5
+#: how a read-only open's sentence about an interrupted write ends (it stays until a writer removes it)
+IGNORED_TAIL = "the next write to the store removes what it left"
 
 
 def keep_from_env() -> int:
@@ -351,18 +355,47 @@ class StateDir:
                 tmp.unlink(missing_ok=True)
         return notes
 
-    def recover_if_free(self) -> list[str]:
-        """For a reader: when an interrupted write left something and no writer is at work, clean it up
-        (briefly taking the lock); else nothing. Readers never wait for the lock."""
+    def interrupted(self) -> list[str]:
+        """For a reader: what interrupted writes left above ``current``, said in words, changing nothing
+        (no file is written, removed or touched; the next writer's :meth:`recover` removes it). A state
+        above ``current`` while a writer holds the lock is that writer's work in progress: not said.
+        Readers never wait for the lock."""
         cur = self.current()
-        if not any(cur is None or n > cur for n in self.numbers()):
+        above = [n for n in self.numbers() if cur is None or n > cur]
+        if not above or self._writer_at_work():
             return []
-        if not self.try_lock():
-            return []  # a writer is at work: the state above current is its own
+        notes = []
+        for n in above:
+            info = self.meta(n)
+            when = f", started {info.created}," if info.created else ""
+            held = (f"the store reads state {cur}, the last whole one" if cur is not None
+                    else "the store holds no whole state yet")
+            notes.append(f"the interrupted {info.what or 'write'}{when} was found and is ignored: {held}; "
+                         + IGNORED_TAIL)
+        return notes
+
+    def _writer_at_work(self) -> bool:
+        """Whether a process holds the writers' lock, asked without taking it for more than an instant and
+        without writing: a shared flock on a read-only descriptor (kernel state only; nothing on disk)."""
+        if self.locked:
+            return True
         try:
-            return self.recover()
+            fd = os.open(self.root / "LOCK", os.O_RDONLY)
+        except FileNotFoundError:
+            return False  # no writer ever took it
+        except OSError:
+            return True   # cannot tell: say nothing rather than call a live write interrupted
+        try:
+            if fcntl is None:  # pragma: no cover - not POSIX
+                return False
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                return True
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
         finally:
-            self.unlock()
+            os.close(fd)
 
     def _journal(self, event: dict) -> None:
         try:  # best effort: a full disk must not stop the clean-up that frees it
