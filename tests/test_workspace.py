@@ -313,9 +313,10 @@ def test_single_file_store_keeps_working_and_moves_into_a_directory_on_its_first
     assert ws.read(lambda s: s.export().fingerprint()) == example_graph().fingerprint()
 
 
-def test_an_interrupted_single_file_move_is_finished_at_the_next_open(tmp_path):
-    """Killed between its two renames, the move of a single-file store into a directory is finished by the
-    next open: the staged directory is whole (its pointer was written before the file was renamed aside)."""
+def test_an_interrupted_single_file_move_is_read_as_it_is_and_finished_at_the_next_writable_open(tmp_path):
+    """Killed between its two renames, the move of a single-file store into a directory leaves a whole
+    staged directory (its pointer was written before the file was renamed aside): a read-only open reads
+    it and renames nothing (a read-only open writes nothing); the next writable open finishes the move."""
     import os
     from conftest import single_file_store
     from ropa.backends.embedded import EmbeddedBackend
@@ -324,6 +325,12 @@ def test_an_interrupted_single_file_move_is_finished_at_the_next_open(tmp_path):
         pass
     os.rename(path, path.with_name(path.name + ".migrating"))  # as if killed after the first rename
     path.with_name(path.name + ".single-file").write_bytes(b"the old file")
+    left = sorted(p.name for p in tmp_path.iterdir())
     with EmbeddedBackend(path, read_only=True) as s:
         assert s.export().fingerprint() == example_graph().fingerprint()
+    assert sorted(p.name for p in tmp_path.iterdir()) == left and not path.exists()
+    with EmbeddedBackend(path):
+        pass
     assert path.is_dir() and sorted(p.name for p in tmp_path.iterdir()) == ["old.lbdb"]
+    with EmbeddedBackend(path, read_only=True) as s:
+        assert s.export().fingerprint() == example_graph().fingerprint()

@@ -58,7 +58,8 @@ def workspace() -> tuple[Workspace, tuple[str, ...]]:
             st.toast(untold.pop())
         except IndexError:  # another session took it meanwhile
             break
-    # what an open of the store found: an import interrupted (killed, disk full) and rolled back
+    # what an open of the store found: an import interrupted (killed, disk full), found by a read and left
+    # alone, or rolled back by a write
     return ws, notes + tuple(getattr(ws, "notices", ()))
 
 
