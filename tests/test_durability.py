@@ -303,3 +303,28 @@ def test_a_store_without_its_pointer_is_refused_and_nothing_of_it_removed(tmp_pa
     (path / "current").write_text("1\n")
     with EmbeddedBackend(path, read_only=True) as s:
         assert s.export().fingerprint() == example_graph().fingerprint()
+
+
+def test_the_explorer_sidebar_says_an_interrupted_import_was_found_and_the_store_is_untouched(tmp_path, monkeypatch):
+    """The explorer (Streamlit AppTest, Overview page) on a store a killed import left: the sidebar says the
+    import was found and is ignored, the page shows the last whole state, and no file of the store changed."""
+    import time
+    st = pytest.importorskip("streamlit")
+    from conftest import explorer_on
+    from streamlit.testing.v1 import AppTest
+    path = _store(tmp_path)
+    _interrupted_import(path, "import of killed.csv (merge)")
+    before = _on_disk(path)
+    time.sleep(0.02)
+    monkeypatch.setenv("ROPA_SNAPSHOTS", str(tmp_path / "snapshots"))
+    env = explorer_on(path)
+    next(env)
+    try:
+        at = AppTest.from_string("from ropa.ui.pages import run\nrun(default='overview')", default_timeout=180).run()
+        assert not at.exception, [e.value for e in at.exception]
+        said = [i.value.replace("\\", "") for i in at.sidebar.info]  # shown as Markdown, escaped
+        assert any("the interrupted import of killed.csv (merge)" in s and "was found and is ignored" in s
+                   and "the next write to the store removes what it left" in s for s in said), said
+    finally:
+        next(env, None)
+    assert st is not None and _on_disk(path) == before
