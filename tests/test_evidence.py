@@ -148,3 +148,60 @@ def test_the_report_cites_the_document_title_file_and_place(clinic_explorer):
     with EmbeddedBackend(clinic_explorer, read_only=True) as s:
         html = render(build_report(s, TODAY), "html").decode("utf-8")
     assert "Source: “Privacy notice” (clinic.html), section “Who receives your data”, line 13, characters " in html
+
+
+def test_the_graph_pages_highlighted_finding_cites_the_document_title_file_and_place(clinic_explorer):
+    at = _page("graph")
+    pick = at.selectbox(key="g_highlight")
+    choice = next(o for o in pick.options if "Cliniko" in o)
+    pick.select(choice).run()
+    assert not at.exception, [e.value for e in at.exception]
+    import html as htmllib
+    (quote,) = [htmllib.unescape(h.proto.body) for h in at.html if "<blockquote" in h.proto.body]
+    assert "Source: “Privacy notice” (clinic.html), section " in quote  # not the bare document id
+    assert "notice:" not in quote
+
+
+def test_the_graph_focus_lists_the_activitys_flows_with_cited_evidence_and_its_language(clinic_explorer):
+    at = _page("graph")
+    focus = at.selectbox(key="g_focus")
+    from ropa import browse, network
+    with EmbeddedBackend(clinic_explorer, read_only=True) as s:
+        acts = browse.read_catalogue(s).activities
+    (dutch,) = acts["id"][acts["controller"].str.contains("Tandartspraktijk")]
+    focus.set_value(network.node_key("Activity", dutch)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    flows = at.table[0].value
+    assert len(flows) and all("tandarts.html" in s for s in flows["source"])
+    assert set(flows["language"]) == {"Dutch (nl)"} and all(flows["evidence"])
+    assert any(s.value == "Where this activity's data flow" for s in at.subheader)
+
+
+def test_the_special_categories_page_shows_each_flows_evidence_cited_with_its_language(tmp_path):
+    pytest.importorskip("streamlit")
+    from conftest import explorer_on, register_bytes, row
+    from ropa.cli import main
+    register = tmp_path / "zorg.csv"
+    register.write_bytes(register_bytes(
+        row(controller="Zorg BV", activity="Fysiotherapie", special_condition="9(2)(h)",
+            data_categories="name;health data", recipient="Arbo Dienst BV", recipient_role="processor",
+            recipient_country="NL", source="notice:zorg", source_title="Privacyverklaring",
+            source_location="zorg.html", evidence_at="section “Ontvangers”, line 7",
+            evidence="Uw gezondheidsgegevens worden verwerkt door Arbo Dienst BV in Nederland."),
+        extra_columns=("source_title", "source_location", "evidence_at")))
+    store = tmp_path / "zorg.lbdb"
+    assert main(["import", str(register), "--store", str(store)]) == 0
+    gen = explorer_on(store)
+    next(gen)
+    try:
+        at = _page("special")
+        at.session_state["special_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        import html as htmllib
+        (quote,) = [htmllib.unescape(h.proto.body) for h in at.html if "<blockquote" in h.proto.body]
+        assert "Uw gezondheidsgegevens worden verwerkt" in quote
+        assert 'lang="nl"' in quote and "Quoted in Dutch (nl)" in quote
+        assert "Source: “Privacyverklaring” (zorg.html), section “Ontvangers”, line 7" in quote
+    finally:
+        next(gen, None)

@@ -195,6 +195,14 @@ def test_graph_focus_on_an_activity_follows_its_data_downstream_left_to_right(sc
     assert by_label["RAIDBOXES GmbH"]["x"] < by_label["Newsletter"]["x"] < by_label["ActiveCampaign"]["x"] \
         < by_label["United States"]["x"]
     assert 'id="fit"' in frames(at)[0]
+    # under the drawing, the activity's hops with their evidence and its cited source
+    flows = at.table[0].value
+    us = flows.loc["ActiveCampaign"]
+    assert us["country"] == "United States" and us["mechanism"] == "privacy_shield"
+    assert us["verdict"] and us["verdict"] != "no restricted transfer"
+    assert "ActiveCampaign is gecertificeerd onder de Privacy Shield" in us["evidence"]
+    assert us["language"] == "Dutch (nl)" and us["source"].startswith("seed")
+    assert us["sub-processor chain"] == "RAIDBOXES GmbH → ActiveCampaign"
     at.toggle(key="g_flow").set_value(False).run()
     around = drawn_nodes(frames(ok(at))[0])  # every node within 2 hops: sibling activities too, still left to right
     assert len([n for n in around if n["shape"] == "diamond"]) > 1 and len(around) > len(nodes)
@@ -356,6 +364,11 @@ def test_special_categories_page_lists_art9_activities_with_their_condition(tmp_
         at.run()
         ok(at)
         assert any(s.value == "Occupational health checks · Voorbeeld Zorg BV" for s in at.subheader)
+        import html as htmllib
+        quotes = [htmllib.unescape(h.proto.body) for h in at.html if "<blockquote" in h.proto.body]
+        assert len(quotes) == 1 and "Health checks are carried out by Arbo Dienst BV." in quotes[0]
+        assert "Source: example, row 5" in quotes[0]  # the flow's evidence, cited (this register has no titles)
+        assert any("Voorbeeld Zorg BV → Arbo Dienst BV" in c.value for c in at.caption)
         flagged = ok(app("transfers"))
         everything = flagged.dataframe[0].value
         flagged.multiselect(key="ff_special").select("Art. 9: health").run()
@@ -390,7 +403,8 @@ def test_changes_since_a_snapshot_saved_in_the_explorer(tmp_path, monkeypatch, d
         more = tmp_path / "more.csv"
         more.write_bytes(register_bytes(row(controller="Voorbeeld Zorg BV", activity="Patient appointments",
                                             recipient="Cloud Analytics Inc", recipient_role="processor",
-                                            recipient_country="US")))
+                                            recipient_country="US",
+                                            evidence="Usage statistics go to Cloud Analytics Inc in the US.")))
         assert main(["import", str(more), "--store", str(store)]) == 0
         at = ok(app("changes"))
         metrics = {m.label: int(m.value) for m in at.metric}
@@ -405,8 +419,13 @@ def test_changes_since_a_snapshot_saved_in_the_explorer(tmp_path, monkeypatch, d
         (sheet,) = read_xlsx(downloads["changes-since-before-cloud.xlsx"]()).values()
         assert len(sheet) == len(table)
         new = list(table["change"]).index("new finding")
+        assert table["source"][new] == "fixture, row 2"  # the new finding's evidence and its cited source
+        assert all(table["source"][table["change"] == "recipient added"] == "")
         at.session_state["chg_table"] = {"selection": {"rows": [new], "columns": [], "cells": []}}
         at.run()
+        import html as htmllib
+        (shown,) = [htmllib.unescape(h.proto.body) for h in at.html if "<blockquote" in h.proto.body]
+        assert table["evidence"][new] == "Usage statistics go to Cloud Analytics Inc in the US." in shown and "Source: fixture, row 2" in shown
         at.button(key="chg_to_graph").click().run()
         ok(at)
         assert at.title[0].value == "Graph" and any(s.value == "The highlighted finding" for s in at.subheader)

@@ -17,7 +17,7 @@ from ..rules import load_rules, rule_pack_version
 from ..snapshots import list_snapshots, save_snapshot, snapshot_dir
 from ..tables import csv_bytes, xlsx_bytes
 from . import state
-from .common import as_of_picker, download, guarded, plain, store_caption, table_height
+from .common import as_of_picker, download, guarded, plain, quote, store_caption, table_height
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -44,6 +44,13 @@ def _changes(version: str, as_of, snap) -> tuple[pd.DataFrame, object]:
         titles = {r.id: r.title or r.id for r in load_rules()}
         table = pd.DataFrame(rows, columns=CHANGE_COLUMNS)
         table.insert(table.columns.get_loc("rule"), "finding", [titles.get(r, r) for r in table["rule"]])
+        # the findings' evidence and its cited source (change_rows lists new, resolved, then changed findings first)
+        prov = state.provenance(version)
+        cited = [(f.evidence, prov.cite(f.source, f.row)) for f in [*diff.new, *diff.resolved,
+                                                                  *(n for _, n in diff.changed)]]
+        cited += [("", "")] * (len(table) - len(cited))
+        table["evidence"] = [e for e, _ in cited]
+        table["source"] = [c for _, c in cited]
         return table, diff
     return state.memo("changes", (version, as_of, str(snap.path), snap.created), build, keep=4)
 
@@ -132,4 +139,8 @@ def page() -> None:
              XLSX, "dl_changes_xlsx", rows=len(shown), icon=":material/download:")
     picked = event.selection.rows if event is not None else []
     if picked:
-        _open(shown.iloc[picked[0]])
+        row = shown.iloc[picked[0]]
+        if row["change"].endswith("finding"):
+            st.markdown("**Evidence:**")
+            quote(row["evidence"] or "", row["source"])
+        _open(row)

@@ -16,7 +16,10 @@ from .. import browse, narrow, network, overlay, routes, views
 from ..browse.neighbourhood import neighbourhood
 from ..render import network_html
 from . import state
-from .common import as_of_picker, graph_frame, guarded, many_multiselect, plain, quote, store_caption
+import pandas as pd
+
+from .common import (LANGUAGE_NAMES, as_of_picker, graph_frame, guarded, many_multiselect, plain, quote,
+                     quote_language, store_caption)
 
 HEIGHT = 620
 SEVERITY_CHOICES = ["any", "low", "medium", "high"]
@@ -217,14 +220,57 @@ def page() -> None:
         return
     st.caption(f"{n} nodes, {m} relationships. Drag to move, scroll to zoom, hover for details.")
     graph_frame(page_html, HEIGHT)
+    if focus and focus.startswith("Activity:"):
+        _flows(version, as_of, cat, ev, focus.split(":", 1)[1])
     if finding:
         st.subheader("The highlighted finding")
         st.markdown(f"**{plain(finding['title'] or finding['rule'])}** ({plain(finding['severity'])}): "
                     f"{plain(finding['reason'])}")
         st.markdown(f"**Legal source:** {plain(finding['legal_source'] or 'see the rule file')}  \n"
                     f"**Remediation:** {plain(finding['remediation'])}")
-        where = ", ".join(x for x in (finding.get("source"), f"row {finding['row']}" if finding.get("row") else "") if x)
+        where = state.provenance(version).cite(finding.get("source"), finding.get("row"))  # as the Transfers page
         quote(finding.get("evidence") or "", where)
+
+
+FLOW_COLUMNS = ["recipient", "sub-processor chain", "country", "mechanism", "verdict", "evidence", "language", "source"]
+
+
+def _flows(version, as_of, cat, ev, act_id: str) -> None:
+    """The focused activity's hops as a table under the drawing: who receives its data, through which chain, where,
+    on which mechanism, the verdict (the register's, as the Transfers page) and the evidence with its cited source."""
+    def build():
+        hops = cat.hops[cat.hops["activity_id"] == act_id]
+        prov = state.provenance(version)
+        tr = ev.transfers
+        judged: dict[tuple, tuple[str, str]] = {}
+        if len(tr):
+            mine = tr[tr["activity_id"] == act_id]
+            for s, i, v, p in zip(mine["src_id"], mine["importer_id"], mine["verdict"], mine["path"]):
+                judged.setdefault((s, i), (v, p))  # worst first
+        pl = cat.places
+        rows = []
+        for src, exp, imp_id, imp, mech, text, source, at_row in zip(
+                hops["src_id"], hops["exporter"], hops["importer_id"], hops["importer"], hops["mechanism"],
+                hops["evidence"], hops["source"], hops["row"]):
+            where = pl[pl["org"] == imp_id]
+            proc = where[where["processing"].astype(bool)]
+            names = sorted({str(n if n is not None else c) for c, n in zip((proc if len(proc) else where)["country"],
+                                                                          (proc if len(proc) else where)["name"])})
+            verdict, path = judged.get((src, imp_id), ("" if names else "country not recorded", ""))
+            lang = quote_language(text) if text else "en"
+            rows.append({"recipient": imp, "sub-processor chain": path or f"{exp} → {imp}",
+                         "country": ", ".join(names), "mechanism": mech or "", "verdict": verdict or
+                         "no restricted transfer", "evidence": text or "",
+                         "language": "" if lang == "en" else f"{LANGUAGE_NAMES.get(lang, lang)} ({lang})",
+                         "source": prov.cite(source, at_row)})
+        return pd.DataFrame(rows, columns=FLOW_COLUMNS)
+    table = state.memo("activity flows", (version, as_of, act_id), build, keep=8)
+    if table.empty:
+        return
+    st.subheader("Where this activity's data flow")
+    st.caption("Each recipient of the focused activity's data, with its chain, country, mechanism, verdict and "
+               "the evidence quoted from its source.")
+    st.table(table.set_index("recipient"))
 
 
 def _around(version, as_of, cat, focus: str, depth: int | None, details: bool, touching: int) -> None:

@@ -11,7 +11,7 @@ import streamlit as st
 from ..special import NOT_RECORDED, special_activities
 from ..tables import write_csv
 from . import state
-from .common import as_of_picker, download, guarded, plain, store_caption, table_height
+from .common import as_of_picker, download, guarded, plain, quote, store_caption, table_height
 
 SHOWN = ["controller", "activity", "article", "special data", "condition", "recipients", "countries",
          "restricted transfers", "worst verdict"]
@@ -60,6 +60,16 @@ def page() -> None:
     st.subheader(f"{row['activity']} · {row['controller']}")
     st.markdown(f"**Special data:** {plain(row['special data'])}  \n**Condition:** {plain(row['condition'])}"
                 f"  \n**Recipients:** {plain(row['recipients'] or 'none recorded')}")
+    # the evidence of each of its data flows, cited like the Transfers page (document, place, language)
+    prov = state.provenance(version)
+    mine = cat.hops[cat.hops["activity_id"] == row["activity_id"]]
+    st.markdown("**Evidence:**")
+    if mine.empty:
+        quote("")
+    for exporter, importer, text, source, at_row in zip(mine["exporter"], mine["importer"], mine["evidence"],
+                                                        mine["source"], mine["row"]):
+        st.caption(plain(f"{exporter} → {importer}"))
+        quote(text or "", prov.cite(source, at_row))
     carried = ev.transfers[ev.transfers["activity_id"] == row["activity_id"]]
     if carried.empty:
         st.success("No restricted transfer carries this activity's data: its recipients process them in the EEA.")

@@ -84,15 +84,15 @@ class Asker:
             self.page.keyboard.press("Escape")
         _steady(self.page)
 
-    def first_row(self, table: int = 0) -> None:
-        """Select the first row of a selectable table."""
+    def first_row(self, table: int = 0, row: int = 0) -> None:
+        """Select the first row (or the ``row``-th) of a selectable table."""
         self._one()
         panel = self.page.get_by_role("tabpanel")  # the open tab's (hidden tabs are not in the role tree)
         scope = panel.first if panel.count() else self.page
         grid = scope.locator('[data-testid="stDataFrame"]:visible').nth(table)
         grid.wait_for()
         b = grid.bounding_box()
-        self.page.mouse.click(b["x"] + 16, b["y"] + 35 + 17)
+        self.page.mouse.click(b["x"] + 16, b["y"] + 35 + 35 * row + 17)
         _steady(self.page)
 
     def type_date(self, text: str) -> None:
@@ -210,6 +210,8 @@ def _ask_all(ask: Asker, page) -> None:
     page.get_by_text("Activities with Art. 9/10 data").wait_for()
     ask.first_row(0)
     page.get_by_text(re.compile(r"Condition:.*Art\. 9\(2\)\(h\)")).wait_for()
+    said = ask.evidence()  # the activity's flow, quoted with its cited source
+    assert "Health checks are carried out by Arbo Dienst BV." in said and "Source: example, row 5" in said
     ask.shot("05-art9-activities")
 
     # 6. What changed since the last snapshot.
@@ -220,6 +222,9 @@ def _ask_all(ask: Asker, page) -> None:
     changes = page.locator('[data-testid="stDataFrame"]').first
     changes.wait_for()
     assert changes.bounding_box()["height"] > 100
+    ask.first_row(0, row=1)  # a new finding of the clinic (the first, an incomplete record, quotes nothing)
+    said = ask.evidence()
+    assert "SMS Relay Inc" in said and "Source: example, row 3" in said
     ask.shot("06-changes-since-the-snapshot")
 
     # 7. Which processors lack a DPA.
@@ -260,4 +265,8 @@ def _ask_all(ask: Asker, page) -> None:
     focused = _graph_frame(page, lambda d: 0 < d["nodes"] < 12)
     x = focused["x"]
     assert x["RAIDBOXES GmbH"] < x["Newsletter"] < x["ActiveCampaign"] < x["United States"]
+    flows = page.locator('[data-testid="stTable"]').first  # under the drawing: the hops with their evidence
+    flows.scroll_into_view_if_needed()
+    text = flows.inner_text()
+    assert "ActiveCampaign is gecertificeerd" in text and "Dutch (nl)" in text and "United States" in text
     ask.shot("10-activity-data-flow")
