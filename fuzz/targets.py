@@ -97,13 +97,13 @@ def node_link(data: bytes):
 def notice(data: bytes):
     """The notice extractor, what ``ropa extract`` prints from it, and that register read back."""
     import json
-    from ropa.extract import extract, to_json, write_csv, write_register
+    from ropa.extract import draft_register_csv, extract, to_json, write_csv
     name = "notice.html" if data[:1] == b"<" else ("notice.md" if data[:1] == b"#" else "notice.txt")
     draft = extract(data, name)
     json.dumps(to_json(draft), ensure_ascii=False)
     write_csv(draft)
     # `ropa extract --format register notice > draft.csv && ropa check draft.csv`
-    _register(write_register(draft, f"notice:{name}").encode("utf-8"), "draft.csv")
+    _register(draft_register_csv(draft, f"notice:{name}").encode("utf-8"), "draft.csv")
     return draft
 
 
