@@ -15,7 +15,7 @@
         ├── StoreLockedError       the on-disk store is held by another process
         ├── StoreOutdatedError     the store was written by another version: `ropa store upgrade`
         ├── ConflictError          someone else changed the RoPA since the change was prepared
-        ├── ReadOnlyError          a write was attempted through the read-only console
+        ├── ReadOnlyError          a write through the read-only console or a read-only handle
         ├── BackendUnavailable     the server cannot be reached
         ├── AuthenticationFailed   wrong credentials
         └── UnsupportedServer      the server is too old or not the kind we speak to

@@ -279,3 +279,60 @@ def test_the_explorer_on_an_older_store_says_how_to_upgrade_and_writes_nothing(t
     finally:
         next(fixture, None)
     assert _files(path) == before
+
+
+# -- a read-only handle refuses every write itself ------------------------------------------------
+
+def _every_write(store):
+    """Each way a caller could write through a handle: (what, call)."""
+    from ropa.revisions import commit
+    changed = example_graph().merge(sample_graph())
+    return [("replace", lambda: store.replace(changed)),
+            ("replace with a revision", lambda: commit(store, changed, author="t", reason="read-only test")),
+            ("load", lambda: store.load(sample_graph())),
+            ("upgrade", store.upgrade),
+            ("ensure_schema", store.ensure_schema),
+            ("a query that writes", lambda: store.run("MATCH (a:Activity) SET a.name = 'changed'")),
+            ("a query that creates", lambda: store.run_columns("CREATE (:Activity {id: 'x', name: 'x'})"))]
+
+
+def _refuses_every_write(store):
+    from ropa.errors import ReadOnlyError
+    for what, call in _every_write(store):
+        try:
+            call()
+        except ReadOnlyError as exc:
+            assert "read-only" in str(exc) and "nothing was written" in str(exc), (what, str(exc))
+        else:
+            pytest.fail(f"{what} through a read-only handle was not refused")
+
+
+@pytest.mark.parametrize("layout", ["directory", "single file"])
+def test_a_read_only_embedded_handle_refuses_every_write_and_changes_no_byte(tmp_path, layout):
+    from conftest import single_file_store
+    if layout == "directory":
+        path = tmp_path / "s.lbdb"
+        with EmbeddedBackend(path) as store:
+            store.replace(example_graph())
+    else:
+        path = single_file_store(tmp_path, example_graph())
+    before = _files(tmp_path)
+    with EmbeddedBackend(path, read_only=True) as store:
+        _refuses_every_write(store)
+        assert store.export().fingerprint() == example_graph().fingerprint()
+    assert _files(tmp_path) == before
+
+
+def test_a_read_only_neo4j_handle_refuses_every_write_and_sends_none(neo4j_server, monkeypatch):
+    from conftest import open_neo4j
+    from ropa.backends.neo4j_backend import Neo4jBackend
+    with open_neo4j(neo4j_server, clear=True) as store:
+        store.replace(example_graph())
+        revisions = store.revisions()
+    conn = {k: neo4j_server[k] for k in ("uri", "user", "password", "database")}
+    seen = _spied(monkeypatch)
+    with Neo4jBackend(**conn, read_only=True) as store:
+        _refuses_every_write(store)
+        assert store.export().fingerprint() == example_graph().fingerprint()
+        assert store.revisions() == revisions
+    assert seen and all(_reads(mode) for mode in seen), seen   # not one write transaction was opened

@@ -56,6 +56,15 @@ class Backend(ABC):
     """
 
     kind: str = "?"
+    #: opened to read only: every write through the handle is refused by :meth:`_refuse_if_read_only`
+    read_only: bool = False
+
+    def _refuse_if_read_only(self, what: str) -> None:
+        """The wall every write of a handle passes first: a read-only handle refuses ``what`` itself, so
+        no caller has to remember never to write through it."""
+        if self.read_only:
+            raise ReadOnlyError(f"{self.describe()} was opened read-only: it refuses {what}; nothing was written "
+                                "(open the store without read-only to change it)")
 
     @abstractmethod
     def ensure_schema(self) -> None:
@@ -70,6 +79,7 @@ class Backend(ABC):
 
     def load(self, graph: RopaGraph, progress: Progress | None = None, origin: str | None = None) -> RopaGraph:
         """Merge ``graph`` into what the store holds; all or nothing. Returns the merged RoPA."""
+        self._refuse_if_read_only("an import")
         merged = self.export().merge(graph)
         self.replace(merged, progress, origin)
         return merged

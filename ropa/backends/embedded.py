@@ -163,6 +163,7 @@ class EmbeddedBackend(Backend):
         :meth:`replace` writes them), else before its first query, else when it is closed: so a first
         import writes the store once, not the reference data and then everything again. A store of
         another schema version never gets here (see :meth:`_check_schema`)."""
+        self._refuse_if_read_only("to create its tables")
         with self._lock:
             if self._dir is not None and self._state is None:  # nothing stored yet: an empty schema in memory
                 self._create_schema()
@@ -228,8 +229,7 @@ class EmbeddedBackend(Backend):
         """Bring a store written by an older version up to date; the version it had. The derived properties
         are added and computed over the stored RoPA, all or nothing: a new state, stamped, with the new
         tables; the old one stays restorable (an in-memory store is always current)."""
-        if self.read_only:
-            raise ReadOnlyError("the store was opened read-only")
+        self._refuse_if_read_only("an upgrade")
         with self._lock:
             found = self.schema_version()
             if found >= SCHEMA_VERSION:
@@ -276,8 +276,7 @@ class EmbeddedBackend(Backend):
         fresh database beside the store file and renaming it over it (the rename took the file from
         under LadybugDB's lock, and the closing handle wrote its WAL beside the new file).
         """
-        if self.read_only:
-            raise ReadOnlyError("the store was opened read-only")
+        self._refuse_if_read_only("an import or an edit")
         full = _with_reference(graph)
         with self._lock:
             if origin:
@@ -294,6 +293,7 @@ class EmbeddedBackend(Backend):
 
     def load(self, graph: RopaGraph, progress: Progress | None = None, origin: str | None = None) -> RopaGraph:
         """Merge ``graph`` into what the store holds; all or nothing. Returns the merged RoPA."""
+        self._refuse_if_read_only("an import")
         merged = self.export().merge(graph)
         self.replace(merged, progress, origin)
         return merged
@@ -871,6 +871,9 @@ LOCK_RE = re.compile(r"Could not set lock on file.*?(?:PID\D*(\d+))?", re.S)
 
 def _translate(exc: RuntimeError, path: str) -> Exception:
     msg = str(exc)
+    if "write operations in a read-only database" in msg:
+        return ReadOnlyError(f"the store {path} refused a query that writes: queries read it read-only (imports "
+                             "and edits write it, as a new state); nothing was written")
     if "lock" in msg.lower():
         pid = re.search(r"PID\D*(\d+)", msg)
         who = f" (process {pid.group(1)})" if pid else ""

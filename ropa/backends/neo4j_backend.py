@@ -168,7 +168,8 @@ def translate_error(exc: BaseException, uri: str, user: str | None, database: st
             f"Neo4j at {uri} has no database {db}: set NEO4J_DATABASE to an existing database "
             "(SHOW DATABASES lists them) or leave it unset for the server's default")
     if code == "Neo.ClientError.Statement.AccessMode" or isinstance(exc, neo4j_errors.ForbiddenOnReadOnlyDatabase):
-        return ReadOnlyError(f"Neo4j refused a write in a read-only transaction: {_first_line(exc)}")
+        return ReadOnlyError(f"Neo4j refused a write in a read-only transaction: {_first_line(exc)}; "
+                             "nothing was written")
     if isinstance(exc, neo4j_errors.Forbidden):
         return BackendError(f"Neo4j user {user!r} is not allowed to do this on {db}: {_first_line(exc)}; "
                             "ask the database administrator for a role that may (editor, or architect "
@@ -261,6 +262,7 @@ class Neo4jBackend(Backend):
 
     # -- schema ------------------------------------------------------------------------------
     def ensure_schema(self) -> None:
+        self._refuse_if_read_only("to create its constraints and reference data")
         # Schema changes cannot share a transaction with data writes; each is idempotent.
         allowed = all([self._schema_write(statement) for statement in schema_statements()])
         if not self._read(MECHANISM_COUNT)[0]["mechanisms"]:
@@ -291,6 +293,7 @@ class Neo4jBackend(Backend):
     def upgrade(self) -> int:
         """Compute the hops' chains of a RoPA written by an older version (one write transaction); the
         version it had."""
+        self._refuse_if_read_only("an upgrade")
         found = self.schema_version()
         if found < SCHEMA_VERSION:
             self.replace(self.export())
@@ -298,6 +301,7 @@ class Neo4jBackend(Backend):
 
     def _schema_write(self, statement: LiteralString) -> bool:
         """Run one schema statement; False if the user may not (a prepared database still reads)."""
+        self._refuse_if_read_only("a schema change")
         try:
             self.driver.execute_query(statement, database_=self.database, routing_=RoutingControl.WRITE)
         except neo4j_errors.Forbidden:
@@ -312,6 +316,7 @@ class Neo4jBackend(Backend):
         """One transaction; the server keeps no states, only the journal (``revision`` joins it in the
         same transaction, or nothing is written: :class:`ConflictError` when another writer's revision
         took its number meanwhile); tests/test_revisions_neo4j.py runs it on a real server."""
+        self._refuse_if_read_only("an import or an edit")
         plan = self._import_plan(graph, replace=True)
         if revision is not None:
             rev = {c: typed(revision.get(c), kind) for c, kind in REVISION.properties}
@@ -323,6 +328,7 @@ class Neo4jBackend(Backend):
 
     def load(self, graph: RopaGraph, progress: Progress | None = None, origin: str | None = None) -> RopaGraph:
         """MERGE ``graph`` into the stored RoPA in one transaction; returns the stored RoPA."""
+        self._refuse_if_read_only("an import")
         self._import(graph, replace=False, progress=progress)
         return self.export()
 
@@ -368,7 +374,9 @@ class Neo4jBackend(Backend):
 
     def _write_plan(self, plan: list[tuple[LiteralString, dict, int | None, str]],
                     progress: Progress | None = None) -> None:
-        """Run every statement of ``plan`` in one managed write transaction (all or nothing)."""
+        """Run every statement of ``plan`` in one managed write transaction (all or nothing); the last wall
+        of a read-only handle (every write goes through here or :meth:`_schema_write`)."""
+        self._refuse_if_read_only("a write")
 
         def work(tx: neo4j.ManagedTransaction) -> None:
             for i, (statement, params, expected, label) in enumerate(plan):
