@@ -25,7 +25,8 @@ database is never renamed under a handle, so no closing handle can drop its WAL 
 The next writable open after an interrupted write finds the state directory above ``current``, removes
 it, and says so: "the interrupted import of FILE was rolled back". A read-only open writes nothing: it
 reads ``current`` (a state above it is never read) and only says what it found ("... was found and is
-ignored"); the debris stays until the next writer's open. The last
+ignored"); the debris stays until the next writer's open. To tell debris from a writer at work it holds
+``LOCK`` shared for an instant; a writer that meets that instant waits it out (``READERS_WAIT``). The last
 ``keep`` states (default 5, ``$ROPA_STORE_KEEP``) stay, so a wrong import can be undone
 (``ropa store history``, ``ropa store restore N``; a restore is itself a new state).
 
@@ -38,6 +39,7 @@ import errno
 import json
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +53,9 @@ except ImportError:  # pragma: no cover - not POSIX
 DATA = "data.lbdb"
 META = "state.json"
 DEFAULT_KEEP = 5
+#: seconds a writer waits out readers that check the lock for an instant (:meth:`StateDir._writer_at_work`);
+#: a writer that holds the lock turns the next one away at once
+READERS_WAIT = 2.0
 #: how a read-only open's sentence about an interrupted write ends (it stays until a writer removes it)
 IGNORED_TAIL = "the next write to the store removes what it left"
 
@@ -230,20 +235,23 @@ class StateDir:
             fd = os.open(self.root / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise disk_error(exc, self.root, "cannot open the store") from exc
-        if fcntl is not None:
+        refused = _lock_waiting_out_readers(fd) if fcntl is not None else None
+        if refused == "readers":
+            os.close(fd)
+            raise StoreLockedError(
+                f"the store {self.root} is busy: readers kept checking its lock for {READERS_WAIT:g} s (they do "
+                "while a killed import's leftovers wait to be removed); try again in a moment")
+        if refused == "writer":
+            holder = ""
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                holder = ""
-                try:
-                    holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-                finally:
-                    os.close(fd)
-                who = f" (process {holder})" if holder.isdigit() else ""
-                raise StoreLockedError(
-                    f"the store {self.root} is in use by another program{who}, probably a running explorer "
-                    "or another import; wait for it, stop it, or point this command at another store with "
-                    "--store PATH") from None
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            finally:
+                os.close(fd)
+            who = f" (process {holder})" if holder.isdigit() else ""
+            raise StoreLockedError(
+                f"the store {self.root} is in use by another program{who}, probably a running explorer "
+                "or another import; wait for it, stop it, or point this command at another store with "
+                "--store PATH")
         try:  # who holds it, for the message above; a full disk must not stop a writer that frees space
             os.ftruncate(fd, 0)
             os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
@@ -403,3 +411,25 @@ class StateDir:
                 fp.write(json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n")
         except OSError:
             pass
+
+
+def _lock_waiting_out_readers(fd: int) -> str | None:
+    """Take the writers' lock on ``fd`` (None), else say who holds it: "writer" at once, "readers" when
+    only readers kept it for :data:`READERS_WAIT` seconds. A reader holds it shared for an instant only
+    (:meth:`StateDir._writer_at_work`): a writer that meets one tries again; a shared flock granted, and
+    given back at once, tells readers from a writer."""
+    deadline = time.monotonic() + READERS_WAIT
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return None
+        except OSError:
+            pass
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return "writer"
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        if time.monotonic() >= deadline:
+            return "readers"
+        time.sleep(0.001)
