@@ -256,14 +256,15 @@ def _files(root):
 
 @pytest.mark.parametrize("read_only", [False, True])
 def test_an_older_store_is_refused_unchanged_with_the_way_out(tmp_path, monkeypatch, read_only):
-    """An open never upgrades: it names the stamp and `ropa store upgrade`; a read-only open writes nothing."""
+    """An open never upgrades: it names the stamp and `ropa store upgrade`. A refused store is left exactly as
+    it was, by a writable open too: the schema is checked before the old single file would be moved into a
+    store directory, so no byte, time or name under its folder changes."""
     path = tmp_path / "old.lbdb"
     _old_store(path, example_graph(), monkeypatch)
-    before = _files(path)
+    before = _files(tmp_path), sorted(p.name for p in tmp_path.iterdir()), path.stat().st_ino
     with pytest.raises(StoreOutdatedError, match=rf"store schema 1; this one reads {SCHEMA_VERSION}.*ropa store upgrade"):
         EmbeddedBackend(path, read_only=read_only)
-    if read_only:
-        assert _files(path) == before
+    assert (_files(tmp_path), sorted(p.name for p in tmp_path.iterdir()), path.stat().st_ino) == before
     with pytest.raises(StoreOutdatedError):   # still refused: nothing was upgraded behind the user's back
         EmbeddedBackend(path, read_only=True)
 

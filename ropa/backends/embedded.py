@@ -76,7 +76,7 @@ class EmbeddedBackend(Backend):
         if self.path == ":memory:":
             self._connect(":memory:", read_only=False)
         else:
-            self._open_on_disk(Path(self.path), keep)
+            self._open_on_disk(Path(self.path), keep, upgrade)
         try:
             self._check_schema(upgrade)
             if not read_only:
@@ -92,17 +92,22 @@ class EmbeddedBackend(Backend):
             raise _translate(exc, self.path) from exc
         self.conn = lb.Connection(self.db)
 
-    def _open_on_disk(self, path: Path, keep: int | None) -> None:
+    def _open_on_disk(self, path: Path, keep: int | None, upgrade: bool) -> None:
         """A store directory (made, or moved into from an old single file, when opened for writing);
-        an old single-file store opened read-only is read as it is."""
+        an old single-file store opened read-only is read as it is. A writable open checks the old
+        file's schema before it moves it: a store the open refuses is left exactly as it was."""
         if self.read_only:
             path = _migration_to_read(path)
         else:
             _finish_migration(path)
         if path.is_file():
+            self._connect(str(path), read_only=True)  # read as it is; its first write moves it
             if self.read_only:
-                self._connect(str(path), read_only=True)  # read as it is; its first write moves it
                 return
+            try:
+                self._check_schema(upgrade)
+            finally:
+                self._close_handle()
             _migrate_single_file(path)
         elif not path.exists() and self.read_only:
             raise BackendError(f"there is no store at {path} yet; import a file first")
