@@ -361,18 +361,19 @@ def cmd_rules(args) -> int:
     return 0
 
 
+@contextlib.contextmanager
 def _open_report_source(args):
-    """The RoPA for `report` / `snapshot save`: the files, else the store if it has data, else the sample."""
+    """The RoPA for `check` / `report` / `snapshot save`: the files, else the store chosen if it has data
+    (read-only), else the sample."""
+    from .backends.choice import choose_store
     from .report.source import open_source
-    opener = None
-    if args.backend == "neo4j":
-        opener = lambda: open_store(args)  # noqa: E731
-    else:
-        path = _store_path(args)
-        _refuse_empty_store_file(path)
-        if path.exists():
-            opener = lambda: open_store(args, read_only=True)  # noqa: E731
-    return open_source(args.files, opener)
+    choice = choose_store(backend=getattr(args, "backend", None) or "embedded", store=getattr(args, "store", None))
+    if choice.kind == "embedded":
+        _refuse_empty_store_file(choice.path)
+    with open_source(args.files, choice) as src:
+        for note in src.notices:  # e.g. an interrupted import found and ignored
+            print(f"note: {note}", file=sys.stderr)
+        yield src
 
 
 @contextlib.contextmanager

@@ -336,3 +336,30 @@ def test_a_read_only_neo4j_handle_refuses_every_write_and_sends_none(neo4j_serve
         assert store.export().fingerprint() == example_graph().fingerprint()
         assert store.revisions() == revisions
     assert seen and all(_reads(mode) for mode in seen), seen   # not one write transaction was opened
+
+
+# -- the report's source is given the store chosen, and reads it read-only --------------------------
+
+def test_the_report_source_takes_the_store_choice_and_opens_it_read_only(tmp_path):
+    from ropa.report.source import open_source
+    path = tmp_path / "s.lbdb"
+    with EmbeddedBackend(path) as store:
+        store.replace(example_graph())
+    before = _files(path)
+    with open_source(None, choose_store(backend="embedded", store=path, env={}, secrets={})) as src:
+        assert (src.kind, src.backend.read_only) == ("store", True)
+        assert src.backend.export().fingerprint() == example_graph().fingerprint()
+    assert _files(path) == before
+    with open_source(None, choose_store(store=tmp_path / "none.lbdb", env={}, secrets={})) as src:
+        assert src.kind == "sample"                      # no store there: the sample, and no store made
+    assert not (tmp_path / "none.lbdb").exists()
+
+
+def test_ropa_check_on_neo4j_runs_no_write_transaction(neo4j_server, neo4j_env, monkeypatch, capsys):
+    from conftest import open_neo4j
+    with open_neo4j(neo4j_server, clear=True) as store:
+        store.replace(example_graph())
+    seen = _spied(monkeypatch)
+    assert main(["check", "--backend", "neo4j", "--format", "json"]) in (0, 1)
+    assert json.loads(capsys.readouterr().out)
+    assert seen and all(_reads(mode) for mode in seen), seen

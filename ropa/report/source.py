@@ -10,10 +10,13 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from ..backends.base import Backend, has_activities
 from ..errors import Problem
+
+if TYPE_CHECKING:
+    from ..backends.choice import StoreChoice
 
 __all__ = ["Source", "has_activities", "open_source"]
 
@@ -27,6 +30,7 @@ class Source:
     kind: str  # "files", "store" or "sample"
     warnings: list[Problem] = field(default_factory=list)
     note: str = ""  # why the sample was read: the store that was asked for and found empty
+    notices: list[str] = field(default_factory=list)  # what the store said when opened (a killed import found)
 
 
 # Above this many relationships the files are checked in a temporary store on disk, read-only, so that
@@ -66,12 +70,11 @@ def _scratch(graph) -> Iterator[Backend]:
 
 
 @contextmanager
-def open_source(files: list[str] | None = None,
-                open_store: Callable[[], Backend] | None = None) -> Iterator[Source]:
+def open_source(files: list[str] | None = None, store: StoreChoice | None = None) -> Iterator[Source]:
     """Open the RoPA to report on; the backend is closed on exit.
 
-    ``open_store`` opens the persistent store (read-only is enough); pass
-    ``None`` when there is none.
+    ``store`` is the store chosen (:func:`ropa.backends.choice.choose_store`), opened read-only when it
+    is there (an embedded store that does not exist yet is not made); ``None``: no store.
 
     >>> with open_source() as src:
     ...     src.kind, has_activities(src.backend)
@@ -90,16 +93,18 @@ def open_source(files: list[str] | None = None,
             yield Source(store, "files: " + ", ".join(Path(f).name for f in files), "files", warnings)
         return
     note = "no store holds a RoPA yet"
-    if open_store is not None:
-        store = open_store()
+    notices: list[str] = []
+    if store is not None and (store.kind != "embedded" or store.path.exists()):
+        backend = store.open(read_only=True)
+        notices = list(backend.notices)
         try:
-            if has_activities(store):
-                yield Source(store, f"store: {store.describe()}", "store")
+            if has_activities(backend):
+                yield Source(backend, f"store: {backend.describe()}", "store", notices=notices)
                 return
-            note = f"the store {store.describe()} holds no processing activity"
+            note = f"the store {backend.describe()} holds no processing activity"
         finally:
-            store.close()
+            backend.close()
     from ..samples import SEED_REGISTER, sample_graph
     with _scratch(sample_graph()) as store:
         yield Source(store, f"bundled sample data ({SEED_REGISTER.name}, built from five public privacy notices)",
-                     "sample", note=note)
+                     "sample", note=note, notices=notices)
