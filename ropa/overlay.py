@@ -8,7 +8,6 @@ of findings the pages show.
 """
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, Iterable
 
 import networkx as nx
@@ -148,13 +147,6 @@ class FindingIndex:
 
 
 
-@lru_cache(maxsize=1)
-def _mechanism_labels() -> dict[str, str]:
-    from .reference import load_mechanisms
-    m = load_mechanisms()
-    return dict(zip(m["id"], m["label"]))
-
-
 def mechanism_text(hop: dict) -> str:
     """A hop's safeguard as the record states it: the wording as written, else the mechanism's label.
 
@@ -165,10 +157,11 @@ def mechanism_text(hop: dict) -> str:
     >>> mechanism_text({})
     'no safeguard recorded'
     """
+    from .reference import mechanism_labels
     canonical, raw = hop.get("mechanism"), hop.get("mechanism_raw")
     if raw and raw != canonical:
         return raw
-    return _mechanism_labels().get(canonical) or canonical or "no safeguard recorded"
+    return mechanism_labels().get(canonical) or canonical or "no safeguard recorded"
 
 
 

@@ -26,6 +26,8 @@ import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
 
 import pandas as pd
 
@@ -198,14 +200,15 @@ def load_mechanisms() -> pd.DataFrame:
     return _read("mechanisms.csv").copy()
 
 
-def mechanism_labels() -> dict[str, str]:
-    """Mechanism id -> its label, for the texts that name a mechanism.
+@lru_cache(maxsize=1)
+def mechanism_labels() -> Mapping[str, str]:
+    """Mechanism id -> its label, for the texts that name a mechanism (read once; read-only).
 
     >>> mechanism_labels()["privacy_shield"]
     'EU-US Privacy Shield (invalidated)'
     """
     m = _read("mechanisms.csv")
-    return dict(zip(m["id"], m["label"]))
+    return MappingProxyType(dict(zip(m["id"], m["label"])))
 
 
 def load_mechanism_aliases() -> pd.DataFrame:
