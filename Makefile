@@ -18,7 +18,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 setup: $(STAMP)
 
-# Loopback only unless ADDRESS names an interface to serve on (README, "Serving to a network").
+# Loopback only unless ADDRESS names an interface to serve on (docs/explorer.md, "Serving to a network").
 ADDRESS ?= 127.0.0.1
 PORT ?= 8501
 run: setup
