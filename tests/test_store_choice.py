@@ -363,3 +363,24 @@ def test_ropa_check_on_neo4j_runs_no_write_transaction(neo4j_server, neo4j_env, 
     assert main(["check", "--backend", "neo4j", "--format", "json"]) in (0, 1)
     assert json.loads(capsys.readouterr().out)
     assert seen and all(_reads(mode) for mode in seen), seen
+
+
+def test_a_read_only_open_of_a_single_file_store_with_a_pending_wal_reads_it_and_changes_neither_file(tmp_path):
+    """An old single-file store whose writer was killed before closing keeps its last write in the WAL
+    beside it: a read-only open reads that write too, and leaves the file and its WAL as they were (the
+    next writable open replays it into the file, when it moves the store into a directory)."""
+    import subprocess
+    import sys
+    from conftest import single_file_store
+    path = single_file_store(tmp_path, example_graph())
+    killed = ("import ladybug as lb, os, sys\n"
+              "db = lb.Database(sys.argv[1]); conn = lb.Connection(db)\n"
+              "conn.execute(\"MATCH (a:Activity) SET a.purpose = 'changed, only in the WAL'\")\n"
+              "os._exit(0)\n")
+    subprocess.run([sys.executable, "-c", killed, str(path)], check=True, timeout=120)
+    wal = Path(str(path) + ".wal")
+    assert wal.exists()
+    before = _files(tmp_path)
+    with EmbeddedBackend(path, read_only=True) as store:
+        assert set(store.export().nodes["Activity"]["purpose"]) == {"changed, only in the WAL"}
+    assert _files(tmp_path) == before
