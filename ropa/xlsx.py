@@ -200,16 +200,31 @@ def _sheet_xml(fp, header: Sequence[str], rows: Sequence[Sequence], widths: list
     buf = [f'<row r="1">{head}</row>']
     string_style = [S_WRAP if wr else S_TOP for wr in wrap]
     sid, wrapped = strings.id, strings.wrapped_lines
+    # Per column, each distinct text's cell once (the end of its <c> element after the row number, and
+    # the lines it wraps to): a column repeats its texts (controllers, countries, verdicts, reasons), and
+    # a cell is then a lookup and a join. The shared strings get their numbers in the same order as
+    # cell by cell (a text's number is given where it first occurs), so the file is the same.
+    starts = [f'<c r="{letters[j]}' for j in range(ncol)]
+    known: list[dict[str, tuple[str, int]]] = [{} for _ in range(ncol)]
     for n, row in enumerate(rows, start=2):
         cells = []
         lines = 1
+        num = str(n)
         for j, v in enumerate(row):
+            if type(v) is str:
+                hit = known[j].get(v)
+                if hit is None:
+                    hit = known[j][v] = (f'" t="s" s="{string_style[j]}"><v>{sid(v)}</v></c>',
+                                         wrapped(v) if wrap[j] else 1)
+                cells.append(starts[j] + num + hit[0])
+                if hit[1] > lines:
+                    lines = hit[1]
+                continue
             if v is None:
                 continue
-            if type(v) is not str:
-                v = _cell_value(v)
-                if v is None:
-                    continue
+            v = _cell_value(v)
+            if v is None:
+                continue
             if isinstance(v, str):
                 if wrap[j]:
                     n_lines = wrapped(v)

@@ -348,3 +348,31 @@ def test_the_journal_keeps_a_change_compressed_and_reads_plain_json_of_older_rev
     assert revisions.history(disk)[0].change == expected
     assert len(stored["change"]) < len(json.dumps(expected, sort_keys=True))
     assert revisions.unpack_change(json.dumps(expected)) == expected  # a revision written before packing
+
+
+def test_the_change_tables_hold_the_canonical_records_in_their_order(tmp_path):
+    """A revision's tables (made a column at a time for speed) are graph.canonical()'s records, value for
+    value and type for type, in its order: a revert rebuilds the RoPA from them, and a revision lists them."""
+    from ropa.model import NODE_TYPES, REL_TYPES, rel_key
+    from ropa.samples import example_graph
+    with EmbeddedBackend(tmp_path / "s.lbdb") as store:
+        store.replace(example_graph())
+        exported = store.export()  # the store's own types (dates, ints, booleans, nulls)
+    for g in (example_graph(), graph(), exported):
+        canon = g.canonical()
+        want = {}
+        for label, recs in canon["nodes"].items():
+            if NODE_TYPES[label].reference and label != "Country":
+                continue
+            recs = [r for r in recs if label != "Country" or r.get("resolved") is False]
+            want[f"nodes/{label}"] = (["id"], [((r["id"],), r) for r in recs])
+        for rt, recs in canon["rels"].items():
+            if not REL_TYPES[rt].reference:
+                want[f"rels/{rt}"] = (rel_key(rt), [(tuple(r.get(k) for k in rel_key(rt)), r) for r in recs])
+        got = revisions._tables(g)
+        assert sorted(got) == sorted(want)
+        for name, (key, recs) in want.items():
+            assert got[name][0] == key
+            assert list(got[name][1].items()) == recs, name
+            for (_, a), (_, b) in zip(got[name][1].items(), recs):
+                assert [(k, type(v)) for k, v in a.items()] == [(k, type(v)) for k, v in b.items()], name
