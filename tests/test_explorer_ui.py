@@ -420,10 +420,20 @@ def test_changes_since_a_snapshot_saved_in_the_explorer(tmp_path, monkeypatch, d
         assert len(sheet) == len(table)
         new = list(table["change"]).index("new finding")
         assert table["source"][new] == "fixture, row 2"  # the new finding's evidence and its cited source
-        assert all(table["source"][table["change"] == "recipient added"] == "")
-        at.session_state["chg_table"] = {"selection": {"rows": [new], "columns": [], "cells": []}}
+        # a recipient added carries its hop's evidence and cited source too, and so do both downloads
+        quote = "Usage statistics go to Cloud Analytics Inc in the US."
+        assert list(added["evidence"]) == [quote] and list(added["source"]) == ["fixture, row 2"]
+        (csv_added,) = [r for r in rows if r["change"] == "recipient added"]
+        (xlsx_added,) = [r for r in sheet if r["change"] == "recipient added"]
+        assert csv_added["evidence"] == xlsx_added["evidence"] == quote
+        assert csv_added["source"] == xlsx_added["source"] == "fixture, row 2"
+        at.session_state["chg_table"] = {"selection": {"rows": [int(added.index[0])], "columns": [], "cells": []}}
         at.run()
         import html as htmllib
+        (shown,) = [htmllib.unescape(h.proto.body) for h in at.html if "<blockquote" in h.proto.body]
+        assert quote in shown and "Source: fixture, row 2" in shown
+        at.session_state["chg_table"] = {"selection": {"rows": [new], "columns": [], "cells": []}}
+        at.run()
         (shown,) = [htmllib.unescape(h.proto.body) for h in at.html if "<blockquote" in h.proto.body]
         assert table["evidence"][new] == "Usage statistics go to Cloud Analytics Inc in the US." in shown and "Source: fixture, row 2" in shown
         at.button(key="chg_to_graph").click().run()

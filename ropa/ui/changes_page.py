@@ -34,24 +34,23 @@ def _graph(version: str):
     return state.memo("export", (version,), read, keep=1)
 
 
+def changes_table(diff) -> pd.DataFrame:
+    """The report's "changes since" rows (each change with its evidence and cited source,
+    :func:`ropa.report.frames.change_rows`), with the rule's title next to its id: what the page shows and
+    downloads."""
+    titles = {r.id: r.title or r.id for r in load_rules()}
+    table = pd.DataFrame(change_rows(types.SimpleNamespace(diff=diff)), columns=CHANGE_COLUMNS)
+    table.insert(table.columns.get_loc("rule"), "finding", [titles.get(r, r) for r in table["rule"]])
+    return table
+
+
 def _changes(version: str, as_of, snap) -> tuple[pd.DataFrame, object]:
-    """The changes since ``snap`` as the report's "changes since" table, and the diff itself."""
+    """The changes since ``snap`` as :func:`changes_table`, and the diff itself."""
     def build():
         cat = state.catalogue(version)
         scope = sorted(set(cat.activities["controller"]))
         diff = diff_against(snap, _graph(version), _findings(version, as_of), scope)
-        rows = change_rows(types.SimpleNamespace(diff=diff))
-        titles = {r.id: r.title or r.id for r in load_rules()}
-        table = pd.DataFrame(rows, columns=CHANGE_COLUMNS)
-        table.insert(table.columns.get_loc("rule"), "finding", [titles.get(r, r) for r in table["rule"]])
-        # the findings' evidence and its cited source (change_rows lists new, resolved, then changed findings first)
-        prov = state.provenance(version)
-        cited = [(f.evidence, prov.cite(f.source, f.row)) for f in [*diff.new, *diff.resolved,
-                                                                  *(n for _, n in diff.changed)]]
-        cited += [("", "")] * (len(table) - len(cited))
-        table["evidence"] = [e for e, _ in cited]
-        table["source"] = [c for _, c in cited]
-        return table, diff
+        return changes_table(diff), diff
     return state.memo("changes", (version, as_of, str(snap.path), snap.created), build, keep=4)
 
 
@@ -140,7 +139,7 @@ def page() -> None:
     picked = event.selection.rows if event is not None else []
     if picked:
         row = shown.iloc[picked[0]]
-        if row["change"].endswith("finding"):
+        if row["evidence"] or row["source"]:
             st.markdown("**Evidence:**")
             quote(row["evidence"] or "", row["source"])
         _open(row)
