@@ -294,12 +294,31 @@ def test_findings_and_transfers_downloads_hold_the_filtered_tables(downloads):
     assert transfers and "verdict" in transfers[0]
 
 
+def test_a_rerun_reuses_the_downloads_built_for_the_same_rows(monkeypatch, downloads):
+    """The files of a table are built once per (store version, date, rows shown), not on every rerun (a row
+    click, another session): a warm page does not rebuild them; another filter builds its own, filtered."""
+    import ropa.ui.transfers as page
+    built = []
+    real = page._csv
+    monkeypatch.setattr(page, "_csv", lambda df, columns: built.append(len(df)) or real(df, columns))
+    at = ok(app("transfers"))
+    before = len(built)
+    ok(app("transfers"))
+    at.run()
+    assert len(built) == before  # a new session and a rerun: nothing rebuilt
+    at.multiselect(key="ff_severity").select("low").run()
+    ok(at)
+    assert len(built) == before + 1  # the findings filtered to "low": one new file, of those rows only
+    assert {r["severity"] for r in read_csv(downloads["findings.csv"]())} == {"low"}
+
+
 def test_a_download_that_cannot_be_built_says_so(monkeypatch):
     import ropa.ui.transfers as page
 
     def broken(df, fp):
         raise OSError("disk full")
     monkeypatch.setattr(page, "write_csv", broken)
+    st.cache_resource.clear()  # files already built (by another test) would be reused: this one builds anew
     at = app("transfers")
     assert not at.exception
     assert any("findings.csv" in unmark(e.value) and "disk full" in unmark(e.value) for e in at.error)

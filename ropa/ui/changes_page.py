@@ -17,7 +17,7 @@ from ..rules import load_rules, rule_pack_version
 from ..snapshots import list_snapshots, save_snapshot, snapshot_dir
 from ..tables import csv_bytes, xlsx_bytes
 from . import state
-from .common import as_of_picker, download, guarded, plain, quote, store_caption, table_height
+from .common import as_of_picker, download, guarded, plain, quote, rows_key, store_caption, table_height
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -132,10 +132,11 @@ def page() -> None:
     event = st.dataframe(shown, key="chg_table", on_select="rerun", selection_mode="single-row", hide_index=True,
                          width="stretch", height=table_height(len(shown)))
     c1, c2 = st.columns(2)
+    reuse = (version, as_of, str(snap.path), snap.created, rows_key(shown))
     download(c1, "Download the changes (CSV)", functools.partial(csv_bytes, shown), f"changes-since-{snap.name}.csv",
-             "text/csv", "dl_changes_csv", rows=len(shown), icon=":material/download:")
+             "text/csv", "dl_changes_csv", rows=len(shown), icon=":material/download:", reuse=reuse)
     download(c2, "Download the changes (XLSX)", functools.partial(_xlsx, shown), f"changes-since-{snap.name}.xlsx",
-             XLSX, "dl_changes_xlsx", rows=len(shown), icon=":material/download:")
+             XLSX, "dl_changes_xlsx", rows=len(shown), icon=":material/download:", reuse=reuse)
     picked = event.selection.rows if event is not None else []
     if picked:
         row = shown.iloc[picked[0]]
