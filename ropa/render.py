@@ -166,6 +166,8 @@ def node_tooltip(d: dict) -> str:
         if k in ("id", "name") or v in (None, ""):
             continue
         lines.append(f"{k.replace('_', ' ')}: {_short(v, TIP_MAX)}")
+    if d.get("special"):
+        lines.append(f"special data: {_short(d['special'], TIP_MAX)}")
     if d.get("categories"):
         lines.append("data categories: " + _short(", ".join(d["categories"]), TIP_MAX * 2))
     if d.get("subjects"):

@@ -397,6 +397,34 @@ def test_special_categories_page_lists_art9_activities_with_their_condition(tmp_
         next(gen, None)
 
 
+def test_the_graph_flags_and_filters_the_activities_with_special_data(tmp_path):
+    """Art. 9/10 data flagged where the Graph page names an activity (the activity filter, the focus picker, the
+    drawn node's tooltip), and a switch that keeps only the activities processing them."""
+    from ropa.cli import main
+    from ropa.samples import EXAMPLE_REGISTER
+    store = tmp_path / "clinic.lbdb"
+    assert main(["import", str(EXAMPLE_REGISTER), "--store", str(store)]) == 0
+    gen = explorer_on(store)
+    next(gen)
+    try:
+        at = ok(app("graph", f_details=True))
+        flagged = [o for o in at.multiselect(key="f_activities").options if "Art. 9" in o]
+        assert flagged == ["Occupational health checks (Voorbeeld Zorg BV) · Art. 9: health"]
+        assert [o for o in at.selectbox(key="g_focus").options if "Art. 9" in o] == [
+            "Occupational health checks (activity of Voorbeeld Zorg BV) · Art. 9: health"]
+        everything = {n["label"] for n in drawn_nodes(frames(at)[0])}
+        assert {"Patient appointments", "Occupational health checks"} <= everything
+        at.toggle(key="f_special").set_value(True).run()
+        drawn = drawn_nodes(frames(ok(at))[0])
+        labels = {n["label"] for n in drawn}
+        assert "Occupational health checks" in labels and "Patient appointments" not in labels
+        assert "Arbo Dienst BV" in labels and "Agenda Cloud GmbH" not in labels
+        (node,) = [n for n in drawn if n["label"] == "Occupational health checks"]
+        assert "special data: Art. 9: health" in node["title"]
+    finally:
+        next(gen, None)
+
+
 def test_special_categories_page_on_a_ropa_without_them():
     at = ok(app("special"))
     assert at.info and "No activity" in unmark(at.info[0].value)
@@ -458,6 +486,29 @@ def test_changes_since_a_snapshot_saved_in_the_explorer(tmp_path, monkeypatch, d
         at.button(key="chg_to_graph").click().run()
         ok(at)
         assert at.title[0].value == "Graph" and any(s.value == "The highlighted finding" for s in at.subheader)
+    finally:
+        next(gen, None)
+
+
+def test_the_changes_flag_the_activities_with_special_data(tmp_path, monkeypatch):
+    """A change about an activity that processes Art. 9/10 data says so in the Changes table and its files."""
+    from ropa.cli import main
+    from ropa.samples import EXAMPLE_REGISTER
+    monkeypatch.setenv("ROPA_SNAPSHOTS", str(tmp_path / "snapshots"))
+    lines = EXAMPLE_REGISTER.read_text(encoding="utf-8").splitlines(keepends=True)
+    without = tmp_path / "without-health-checks.csv"
+    without.write_text("".join(x for x in lines if "Occupational health checks" not in x), encoding="utf-8")
+    store = tmp_path / "clinic.lbdb"
+    assert main(["import", str(without), "--store", str(store)]) == 0
+    assert main(["snapshot", "save", "before-health-checks", "--store", str(store)]) == 0
+    assert main(["import", str(EXAMPLE_REGISTER), "--store", str(store)]) == 0
+    gen = explorer_on(store)
+    next(gen)
+    try:
+        table = ok(app("changes")).dataframe[0].value
+        health = table[table["activity"] == "Occupational health checks"]
+        assert len(health) and set(health["special data"]) == {"Art. 9: health"}
+        assert set(table[table["activity"] != "Occupational health checks"]["special data"]) <= {""}
     finally:
         next(gen, None)
 

@@ -34,13 +34,17 @@ def _graph(version: str):
     return state.memo("export", (version,), read, keep=1)
 
 
-def changes_table(diff) -> pd.DataFrame:
+def changes_table(diff, special: dict[tuple[str, str], str] | None = None) -> pd.DataFrame:
     """The report's "changes since" rows (each change with its evidence and cited source,
-    :func:`ropa.report.frames.change_rows`), with the rule's title next to its id: what the page shows and
-    downloads."""
+    :func:`ropa.report.frames.change_rows`), with the rule's title next to its id and, next to the activity,
+    its special data (``special``: (controller, activity) -> "Art. 9: health", :func:`ropa.special.activity_flags`):
+    what the page shows and downloads."""
     titles = {r.id: r.title or r.id for r in load_rules()}
     table = pd.DataFrame(change_rows(types.SimpleNamespace(diff=diff)), columns=CHANGE_COLUMNS)
     table.insert(table.columns.get_loc("rule"), "finding", [titles.get(r, r) for r in table["rule"]])
+    flags = special or {}
+    table.insert(table.columns.get_loc("activity") + 1, "special data",
+                 [flags.get((c, a), "") for c, a in zip(table["controller"], table["activity"])])
     return table
 
 
@@ -50,7 +54,8 @@ def _changes(version: str, as_of, snap) -> tuple[pd.DataFrame, object]:
         cat = state.catalogue(version)
         scope = sorted(set(cat.activities["controller"]))
         diff = diff_against(snap, _graph(version), _findings(version, as_of), scope)
-        return changes_table(diff), diff
+        from ..special import activity_flags
+        return changes_table(diff, activity_flags(state.special(version))[1]), diff
     return state.memo("changes", (version, as_of, str(snap.path), snap.created), build, keep=4)
 
 
