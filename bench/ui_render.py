@@ -176,6 +176,44 @@ def render_times(base: str, timeout: float = 180, rounds=("cold", "warm")) -> di
     return out
 
 
+SCRIPT_TIMER = """import json, time
+t = time.perf_counter()
+from ropa.ui.pages import run
+run(default={page!r})
+with open({out!r}, "a") as fp:
+    fp.write(json.dumps([{page!r}, time.perf_counter() - t]) + "\\n")
+"""
+
+
+def script_times(runs: int = 3) -> dict[str, float]:
+    """The server's share of a warm page: the page script's run time (median of ``runs``), under Streamlit's
+    AppTest on a fresh sample store with the bench snapshot, after a first run of every page filled the caches.
+    The browser figures above add Streamlit's front end and the drawing to it, and vary much more."""
+    import json
+    import statistics
+    from streamlit.testing.v1 import AppTest
+    keys = [path or "overview" for path, *_ in PAGES]
+    with tempfile.TemporaryDirectory() as d:
+        old = {k: os.environ.get(k) for k in ("ROPA_STORE", "ROPA_SNAPSHOTS")}
+        os.environ["ROPA_STORE"], os.environ["ROPA_SNAPSHOTS"] = str(Path(d) / "s.lbdb"), str(Path(d) / "snaps")
+        try:
+            save_bench_snapshot(Path(d) / "snaps")
+            out = Path(d) / "times.jsonl"
+            for i in range(runs + 1):
+                for k in keys:
+                    AppTest.from_string(SCRIPT_TIMER.format(page=k, out=str(out)), default_timeout=600).run()
+                if i == 0:
+                    out.unlink()  # the first round filled the caches
+            got: dict[str, list[float]] = {}
+            for line in out.read_text().splitlines():
+                k, t = json.loads(line)
+                got.setdefault(k, []).append(t)
+        finally:
+            for k, v in old.items():
+                os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+    return {k: statistics.median(got[k]) for k in keys}
+
+
 def library_times() -> dict[str, float]:
     from ropa import art30, network, overlay, views
     from ropa.render import network_html
@@ -291,6 +329,10 @@ def main() -> None:
             continue
         print(f"  {k:22} " + (f"{v:6.2f} s   {v / ref:5.1f}x {'warm overview' if 'warm overview' in pages else 'cold import'}"
                                if v is not None else f"> {args.timeout:.0f} s (did not render)"), flush=True)
+    if not args.store:
+        print("Page script, warm (the server's share; AppTest, median of 3)")
+        for k, v in script_times().items():
+            print(f"  {k:22} {1000 * v:7.1f} ms", flush=True)
     if args.no_library:
         return
     lib = store_library_times(args.store) if args.store else library_times()
