@@ -486,6 +486,11 @@ def test_changes_since_a_snapshot_saved_in_the_explorer(tmp_path, monkeypatch, d
         at.button(key="chg_to_graph").click().run()
         ok(at)
         assert at.title[0].value == "Graph" and any(s.value == "The highlighted finding" for s in at.subheader)
+        # the other way out of a change: the Transfers page, searching for what the change is about
+        at = ok(app("changes", chg_table={"selection": {"rows": [int(added.index[0])], "columns": [], "cells": []}}))
+        at.button(key="chg_to_transfers").click().run()
+        ok(at)
+        assert at.title[0].value == "Transfers & findings" and at.text_input(key="tf_search").value == "Cloud Analytics Inc"
     finally:
         next(gen, None)
 

@@ -332,6 +332,14 @@ def test_the_explorer_in_a_browser(server, server_log, browser_page):
     assert focused["labels"].count("Newsletter") == 1 and focused["in_view"]
     _readable(focused)
     _shot(page, "3b-graph-focus-flow")
+    # ... zoomed in, part of it leaves the frame; the Fit button brings all of it back.
+    frame = next(f for f in reversed(page.frames) if f is not page.main_frame and not f.is_detached()
+                 and f.evaluate("() => document.body && document.body.getAttribute('data-ready') === '1'"))
+    frame.evaluate("() => network.moveTo({scale: 4 * network.getScale()})")
+    assert not _drawn(frame)["in_view"]
+    frame.locator("#fit").click()
+    page.wait_for_timeout(300)
+    assert _drawn(frame)["in_view"]
 
     # Transfers & findings: pick the first finding; its route and evidence appear; open it in the graph.
     _open(page, base, "transfers", "Transfers & findings")
