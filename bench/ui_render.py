@@ -7,13 +7,19 @@ With ``--store`` the server reads that store (it is not changed) and the library
 steps are those of ropa.browse on it; a page that does not render within
 ``--timeout`` seconds is printed as such and the next one is opened.
 
-Starts `streamlit run` on a free port with a fresh store, then drives Debian's
-chromium (Playwright) through every page twice: cold (a new server: the store
-is seeded, the rules run, the caches fill) and warm (the same pages again in a
-new tab). A page counts as rendered when Streamlit has finished the script
-and, on pages with a drawing, vis-network has laid the graph out. Then the
-library steps behind the pages are timed on their own. Prints seconds and
-ratios; asserts nothing.
+Starts `streamlit run` on a free port with a fresh store (and, on the sample, a
+snapshot of an older version of it, so the Changes page has changes to show),
+then drives Debian's chromium (Playwright) through every page twice: cold (a
+new server: the store is seeded, the rules run, the caches fill) and warm (the
+same pages again in a new tab of the same browser: a new session, the server's
+caches and the browser's cache filled, as for someone who opened the explorer
+before). Each page is opened by its URL, so each time the browser starts
+Streamlit's front end again. Then, apart, the first page in a browser with an
+empty cache (the Query page, the lightest): Streamlit's front end (about 20 MB of
+JavaScript) downloaded and started. A page counts as rendered when Streamlit
+has finished the script and, on pages with a drawing, vis-network has laid the
+graph out. Then the library steps behind the pages are timed on their own.
+Prints seconds, ratios and the load average; asserts nothing.
 """
 from __future__ import annotations
 
@@ -43,12 +49,31 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(store: Path) -> tuple[subprocess.Popen, str]:
+def save_bench_snapshot(directory: Path) -> None:
+    """A snapshot of an older version of the sample (a few recipients fewer, one mechanism other), with its
+    findings, so that the Changes page compares the sample with it: recipients added, a mechanism changed,
+    new and resolved findings."""
+    from ropa.backends.embedded import EmbeddedBackend
+    from ropa.rules import evaluate
+    from ropa.samples import sample_graph
+    from ropa.snapshots import save_snapshot
+    g = sample_graph()
+    hops = g.rels["DISCLOSES_TO"]
+    older = hops.iloc[3:].copy()
+    older.loc[older.index[0], "mechanism"] = "scc_2021" if older["mechanism"].iloc[0] != "scc_2021" else "bcr"
+    g.rels["DISCLOSES_TO"] = older
+    today = dt.date.today()
+    with EmbeddedBackend(None) as s:
+        s.replace(g)
+        save_snapshot(s.export(), evaluate(s, today), "older-sample", today, directory=directory)
+
+
+def start_server(store: Path, snapshots: Path | None = None) -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true"],
                             cwd=ROOT, env={**os.environ, "ROPA_STORE": str(store),
-                                           "ROPA_SNAPSHOTS": str(Path(tempfile.mkdtemp()) / "snapshots")},
+                                           "ROPA_SNAPSHOTS": str(snapshots or Path(tempfile.mkdtemp()) / "snapshots")},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -103,36 +128,90 @@ def _drawn(page) -> bool:
     return False
 
 
+def _open(page, base: str, path: str, heading: str, drawing: bool, timeout: float) -> float:
+    """Seconds from asking for a page's URL to its first render (see :func:`settled`)."""
+    t = time.perf_counter()
+    page.goto(f"{base}/{path}")
+    page.get_by_role("heading", name=heading, exact=True).wait_for()
+    # a drawing, or the page's note that there are too many nodes to draw
+    return settled(page, t, timeout, drawn=(lambda: _drawn(page)) if drawing else None) - t
+
+
 def render_times(base: str, timeout: float = 180, rounds=("cold", "warm")) -> dict[str, float | str | None]:
     """Seconds to first render per page and round; None when a page did not render within ``timeout``;
-    the text of any error a page shows under "<round> <page>: error"."""
+    the text of any error a page shows under "<round> <page>: error". Both rounds in one browser (a new tab
+    each: a new session); then "front end, empty cache": the Query page in a browser that never saw the
+    explorer."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
     out: dict[str, float | None] = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
         for round_ in rounds:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
             page.set_default_timeout(timeout * 1000)
             for path, heading, drawing in PAGES:
-                t = time.perf_counter()
                 try:
-                    page.goto(f"{base}/{path}")
-                    page.get_by_role("heading", name=heading, exact=True).wait_for()
-                    # a drawing, or the page's note that there are too many nodes to draw
-                    done = settled(page, t, timeout, drawn=(lambda: _drawn(page)) if drawing else None)
-                    out[f"{round_} {path or 'overview'}"] = done - t
+                    out[f"{round_} {path or 'overview'}"] = _open(page, base, path, heading, drawing, timeout)
                     alerts = page.locator('[data-testid="stAlertContentError"], [data-testid="stException"]')
                     for i in range(alerts.count()):  # a page that "renders" an error has not rendered
                         out[f"{round_} {path or 'overview'}: error"] = alerts.nth(i).inner_text()[:300]
                 except PlaywrightTimeout:
                     out[f"{round_} {path or 'overview'}"] = None
                     page.close()
-                    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                    page = context.new_page()
                     page.set_default_timeout(timeout * 1000)
             page.close()
+        context.close()
+        fresh = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = fresh.new_page()
+        page.set_default_timeout(timeout * 1000)
+        try:
+            out["front end, empty cache"] = _open(page, base, "query", "Query", False, timeout)
+        except PlaywrightTimeout:
+            out["front end, empty cache"] = None
+        fresh.close()
         browser.close()
     return out
+
+
+SCRIPT_TIMER = """import json, time
+t = time.perf_counter()
+from ropa.ui.pages import run
+run(default={page!r})
+with open({out!r}, "a") as fp:
+    fp.write(json.dumps([{page!r}, time.perf_counter() - t]) + "\\n")
+"""
+
+
+def script_times(runs: int = 3) -> dict[str, float]:
+    """The server's share of a warm page: the page script's run time (median of ``runs``), under Streamlit's
+    AppTest on a fresh sample store with the bench snapshot, after a first run of every page filled the caches.
+    The browser figures above add Streamlit's front end and the drawing to it, and vary much more."""
+    import json
+    import statistics
+    from streamlit.testing.v1 import AppTest
+    keys = [path or "overview" for path, *_ in PAGES]
+    with tempfile.TemporaryDirectory() as d:
+        old = {k: os.environ.get(k) for k in ("ROPA_STORE", "ROPA_SNAPSHOTS")}
+        os.environ["ROPA_STORE"], os.environ["ROPA_SNAPSHOTS"] = str(Path(d) / "s.lbdb"), str(Path(d) / "snaps")
+        try:
+            save_bench_snapshot(Path(d) / "snaps")
+            out = Path(d) / "times.jsonl"
+            for i in range(runs + 1):
+                for k in keys:
+                    AppTest.from_string(SCRIPT_TIMER.format(page=k, out=str(out)), default_timeout=600).run()
+                if i == 0:
+                    out.unlink()  # the first round filled the caches
+            got: dict[str, list[float]] = {}
+            for line in out.read_text().splitlines():
+                k, t = json.loads(line)
+                got.setdefault(k, []).append(t)
+        finally:
+            for k, v in old.items():
+                os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+    return {k: statistics.median(got[k]) for k in keys}
 
 
 def library_times() -> dict[str, float]:
@@ -225,8 +304,12 @@ def main() -> None:
     ap.add_argument("--no-library", action="store_true", help="skip the library steps")
     args = ap.parse_args()
     rounds = ("cold",) if args.cold_only else ("cold", "warm")
+    load = os.getloadavg()
     with tempfile.TemporaryDirectory() as d:
-        proc, base = start_server(args.store or Path(d) / "store.lbdb")
+        snapshots = Path(d) / "snapshots"
+        if not args.store:
+            save_bench_snapshot(snapshots)
+        proc, base = start_server(args.store or Path(d) / "store.lbdb", snapshots)
         try:
             pages = render_times(base, args.timeout, rounds)
         finally:
@@ -238,13 +321,18 @@ def main() -> None:
                 proc.wait(10)
     ref = pages.get("warm overview") or pages.get("cold import") or 1.0
     ref = ref if isinstance(ref, float) else 1.0
-    print(f"Time to first render (browser, {args.store or 'sample data'})")
+    print(f"Time to first render (browser, {args.store or 'sample data'}); load average "
+          f"{load[0]:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores")
     for k, v in pages.items():
         if isinstance(v, str):
             print(f"    {k}: {' '.join(v.split())}")
             continue
         print(f"  {k:22} " + (f"{v:6.2f} s   {v / ref:5.1f}x {'warm overview' if 'warm overview' in pages else 'cold import'}"
                                if v is not None else f"> {args.timeout:.0f} s (did not render)"), flush=True)
+    if not args.store:
+        print("Page script, warm (the server's share; AppTest, median of 3)")
+        for k, v in script_times().items():
+            print(f"  {k:22} {1000 * v:7.1f} ms", flush=True)
     if args.no_library:
         return
     lib = store_library_times(args.store) if args.store else library_times()

@@ -62,8 +62,35 @@ class Provenance:
         return f"{doc}, row {int(row)}" if row is not None and row == row else doc
 
 
+    def merged(self, other: "Provenance") -> "Provenance":
+        """Both stores' documents and places, ``other``'s where both know one (a document id names one document).
+
+        >>> a = Provenance({"d1": ("Old", "a.html")}, {("d1", 2): "line 2"})
+        >>> b = Provenance({"d2": ("New", "b.html")})
+        >>> m = a.merged(b)
+        >>> m.cite("d1", 2), m.cite("d2", 5)
+        ('“Old” (a.html), line 2', '“New” (b.html), row 5')
+        """
+        return Provenance({**self.documents, **other.documents}, {**self.places, **other.places})
+
+
 def _text(v) -> str:
     return "" if v is None or v != v else str(v)
+
+
+def graph_provenance(graph) -> Provenance:
+    """The documents and quote places of a RoPA in memory (a :class:`ropa.model.RopaGraph`, e.g. a snapshot's):
+    the same as :func:`read_provenance` reads from a store."""
+    from .schema import HOP_TYPES
+    docs = graph.nodes["Document"]
+    places = {}
+    for rt in HOP_TYPES:
+        hops = graph.rels[rt]
+        for s, r, a in zip(hops["source"], hops["row"], hops["evidence_at"]):
+            if _text(s) and r is not None and r == r and _text(a):
+                places[(s, int(r))] = a
+    return Provenance({i: (_text(t), _text(loc)) for i, t, loc in zip(docs["id"], docs["title"], docs["location"])},
+                      places)
 
 
 def read_provenance(backend) -> Provenance:

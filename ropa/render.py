@@ -166,6 +166,8 @@ def node_tooltip(d: dict) -> str:
         if k in ("id", "name") or v in (None, ""):
             continue
         lines.append(f"{k.replace('_', ' ')}: {_short(v, TIP_MAX)}")
+    if d.get("special"):
+        lines.append(f"special data: {_short(d['special'], TIP_MAX)}")
     if d.get("categories"):
         lines.append("data categories: " + _short(", ".join(d["categories"]), TIP_MAX * 2))
     if d.get("subjects"):
@@ -244,6 +246,18 @@ def legend_html(g: nx.MultiDiGraph) -> str:
     return "".join(parts)
 
 
+def _canonical(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """The same graph with its nodes and edges in the order of their keys: a drawing (the places of the flow
+    layout, the order vis-network gets) then depends on what the graph holds, not on the order it was read in
+    (which follows Python's per-process ordering of sets of names)."""
+    h = nx.MultiDiGraph()
+    h.graph.update(g.graph)
+    h.add_nodes_from(sorted(g.nodes(data=True), key=lambda nd: str(nd[0])))
+    h.add_edges_from(sorted(g.edges(keys=True, data=True),
+                            key=lambda e: (str(e[0]), str(e[1]), str(e[3].get("type", "")), str(e[2]))))
+    return h
+
+
 def network_html(g: nx.MultiDiGraph, height: int = 640, legend: bool = True, layout: str = "force") -> str:
     """One self-contained HTML page drawing ``g`` (no external resource).
 
@@ -267,7 +281,7 @@ def network_html(g: nx.MultiDiGraph, height: int = 640, legend: bool = True, lay
     """
     if layout not in ("force", "flow"):
         raise ValueError(f"layout is 'force' or 'flow', not {layout!r}")
-    g = collapse(g)
+    g = _canonical(collapse(g))
     levels = flow_levels(g) if layout == "flow" else {}
     pos = flow_positions(g, levels, {k: _row(d) for k, d in g.nodes(data=True)}) if levels else {}
     highlighted = any(d.get("highlight") for _, d in g.nodes(data=True))

@@ -294,12 +294,31 @@ def test_findings_and_transfers_downloads_hold_the_filtered_tables(downloads):
     assert transfers and "verdict" in transfers[0]
 
 
+def test_a_rerun_reuses_the_downloads_built_for_the_same_rows(monkeypatch, downloads):
+    """The files of a table are built once per (store version, date, rows shown), not on every rerun (a row
+    click, another session): a warm page does not rebuild them; another filter builds its own, filtered."""
+    import ropa.ui.transfers as page
+    built = []
+    real = page._csv
+    monkeypatch.setattr(page, "_csv", lambda df, columns: built.append(len(df)) or real(df, columns))
+    at = ok(app("transfers"))
+    before = len(built)
+    ok(app("transfers"))
+    at.run()
+    assert len(built) == before  # a new session and a rerun: nothing rebuilt
+    at.multiselect(key="ff_severity").select("low").run()
+    ok(at)
+    assert len(built) == before + 1  # the findings filtered to "low": one new file, of those rows only
+    assert {r["severity"] for r in read_csv(downloads["findings.csv"]())} == {"low"}
+
+
 def test_a_download_that_cannot_be_built_says_so(monkeypatch):
     import ropa.ui.transfers as page
 
     def broken(df, fp):
         raise OSError("disk full")
     monkeypatch.setattr(page, "write_csv", broken)
+    st.cache_resource.clear()  # files already built (by another test) would be reused: this one builds anew
     at = app("transfers")
     assert not at.exception
     assert any("findings.csv" in unmark(e.value) and "disk full" in unmark(e.value) for e in at.error)
@@ -378,6 +397,34 @@ def test_special_categories_page_lists_art9_activities_with_their_condition(tmp_
         next(gen, None)
 
 
+def test_the_graph_flags_and_filters_the_activities_with_special_data(tmp_path):
+    """Art. 9/10 data flagged where the Graph page names an activity (the activity filter, the focus picker, the
+    drawn node's tooltip), and a switch that keeps only the activities processing them."""
+    from ropa.cli import main
+    from ropa.samples import EXAMPLE_REGISTER
+    store = tmp_path / "clinic.lbdb"
+    assert main(["import", str(EXAMPLE_REGISTER), "--store", str(store)]) == 0
+    gen = explorer_on(store)
+    next(gen)
+    try:
+        at = ok(app("graph", f_details=True))
+        flagged = [o for o in at.multiselect(key="f_activities").options if "Art. 9" in o]
+        assert flagged == ["Occupational health checks (Voorbeeld Zorg BV) · Art. 9: health"]
+        assert [o for o in at.selectbox(key="g_focus").options if "Art. 9" in o] == [
+            "Occupational health checks (activity of Voorbeeld Zorg BV) · Art. 9: health"]
+        everything = {n["label"] for n in drawn_nodes(frames(at)[0])}
+        assert {"Patient appointments", "Occupational health checks"} <= everything
+        at.toggle(key="f_special").set_value(True).run()
+        drawn = drawn_nodes(frames(ok(at))[0])
+        labels = {n["label"] for n in drawn}
+        assert "Occupational health checks" in labels and "Patient appointments" not in labels
+        assert "Arbo Dienst BV" in labels and "Agenda Cloud GmbH" not in labels
+        (node,) = [n for n in drawn if n["label"] == "Occupational health checks"]
+        assert "special data: Art. 9: health" in node["title"]
+    finally:
+        next(gen, None)
+
+
 def test_special_categories_page_on_a_ropa_without_them():
     at = ok(app("special"))
     assert at.info and "No activity" in unmark(at.info[0].value)
@@ -420,15 +467,53 @@ def test_changes_since_a_snapshot_saved_in_the_explorer(tmp_path, monkeypatch, d
         assert len(sheet) == len(table)
         new = list(table["change"]).index("new finding")
         assert table["source"][new] == "fixture, row 2"  # the new finding's evidence and its cited source
-        assert all(table["source"][table["change"] == "recipient added"] == "")
-        at.session_state["chg_table"] = {"selection": {"rows": [new], "columns": [], "cells": []}}
+        # a recipient added carries its hop's evidence and cited source too, and so do both downloads
+        quote = "Usage statistics go to Cloud Analytics Inc in the US."
+        assert list(added["evidence"]) == [quote] and list(added["source"]) == ["fixture, row 2"]
+        (csv_added,) = [r for r in rows if r["change"] == "recipient added"]
+        (xlsx_added,) = [r for r in sheet if r["change"] == "recipient added"]
+        assert csv_added["evidence"] == xlsx_added["evidence"] == quote
+        assert csv_added["source"] == xlsx_added["source"] == "fixture, row 2"
+        at.session_state["chg_table"] = {"selection": {"rows": [int(added.index[0])], "columns": [], "cells": []}}
         at.run()
         import html as htmllib
+        (shown,) = [htmllib.unescape(h.proto.body) for h in at.html if "<blockquote" in h.proto.body]
+        assert quote in shown and "Source: fixture, row 2" in shown
+        at.session_state["chg_table"] = {"selection": {"rows": [new], "columns": [], "cells": []}}
+        at.run()
         (shown,) = [htmllib.unescape(h.proto.body) for h in at.html if "<blockquote" in h.proto.body]
         assert table["evidence"][new] == "Usage statistics go to Cloud Analytics Inc in the US." in shown and "Source: fixture, row 2" in shown
         at.button(key="chg_to_graph").click().run()
         ok(at)
         assert at.title[0].value == "Graph" and any(s.value == "The highlighted finding" for s in at.subheader)
+        # the other way out of a change: the Transfers page, searching for what the change is about
+        at = ok(app("changes", chg_table={"selection": {"rows": [int(added.index[0])], "columns": [], "cells": []}}))
+        at.button(key="chg_to_transfers").click().run()
+        ok(at)
+        assert at.title[0].value == "Transfers & findings" and at.text_input(key="tf_search").value == "Cloud Analytics Inc"
+    finally:
+        next(gen, None)
+
+
+def test_the_changes_flag_the_activities_with_special_data(tmp_path, monkeypatch):
+    """A change about an activity that processes Art. 9/10 data says so in the Changes table and its files."""
+    from ropa.cli import main
+    from ropa.samples import EXAMPLE_REGISTER
+    monkeypatch.setenv("ROPA_SNAPSHOTS", str(tmp_path / "snapshots"))
+    lines = EXAMPLE_REGISTER.read_text(encoding="utf-8").splitlines(keepends=True)
+    without = tmp_path / "without-health-checks.csv"
+    without.write_text("".join(x for x in lines if "Occupational health checks" not in x), encoding="utf-8")
+    store = tmp_path / "clinic.lbdb"
+    assert main(["import", str(without), "--store", str(store)]) == 0
+    assert main(["snapshot", "save", "before-health-checks", "--store", str(store)]) == 0
+    assert main(["import", str(EXAMPLE_REGISTER), "--store", str(store)]) == 0
+    gen = explorer_on(store)
+    next(gen)
+    try:
+        table = ok(app("changes")).dataframe[0].value
+        health = table[table["activity"] == "Occupational health checks"]
+        assert len(health) and set(health["special data"]) == {"Art. 9: health"}
+        assert set(table[table["activity"] != "Occupational health checks"]["special data"]) <= {""}
     finally:
         next(gen, None)
 

@@ -275,3 +275,31 @@ def test_the_explorers_transfer_downloads_carry_the_data_categories_inert(store)
         assert not any(c.data_type == "f" for r in ws.iter_rows() for c in r), name
         _no_formula(cells, name)
         assert "'=cmd|' /C calc'!A0" in cells
+
+
+def test_the_explorers_changes_download_carries_the_evidence_inert(store, tmp_path):
+    """The Changes page's CSV/XLSX against an empty snapshot: every payload recipient is added and every
+    finding new, each with its evidence (a payload here) and cited source, as text, never a formula."""
+    from openpyxl import load_workbook
+
+    from ropa.model import RopaGraph
+    from ropa.report.diff import diff_against
+    from ropa.rules import evaluate
+    from ropa.snapshots import save_snapshot
+    from ropa.tables import csv_bytes
+    from ropa.ui.changes_page import _xlsx, changes_table
+    snap = save_snapshot(RopaGraph.empty(), [], "empty", TODAY, directory=tmp_path)
+    with EmbeddedBackend(store, read_only=True) as s:
+        graph, found = s.export(), evaluate(s, TODAY)
+    diff = diff_against(snap, graph, found, sorted(set(graph.nodes["Activity"]["controller"])))
+    table = changes_table(diff)
+    added = table[table["change"] == "recipient added"]
+    assert set(added["evidence"]) == set(PAYLOADS) and set(added["source"]) >= {f"{PAYLOADS[0]} src, row 2"}
+    cells = _cells_csv(csv_bytes(table))
+    _no_formula(cells, "changes.csv")
+    assert "'=cmd|' /C calc'!A0" in cells
+    ws = load_workbook(io.BytesIO(_xlsx(table))).worksheets[0]
+    assert not any(c.data_type == "f" for r in ws.iter_rows() for c in r)
+    values = [c.value for r in ws.iter_rows() for c in r]
+    _no_formula(values, "changes.xlsx")
+    assert "'=cmd|' /C calc'!A0" in values and "'=cmd|' /C calc'!A0 src, row 2" in values

@@ -157,3 +157,65 @@ def test_cli_report_reads_the_store_else_the_sample(tmp_path, capsys, monkeypatc
     assert main(["report", "--out", str(out), "--as-of", "2026-11-22", "--controller", "acme bv"]) == 0
     assert f"store: embedded ({store})" in capsys.readouterr().out
     assert "Cloud Inc" in out.read_text(encoding="utf-8-sig")
+
+
+PROVENANCE = ("source_title", "source_location", "evidence_at")
+ACME = {"source": "notice:acme.html", "source_title": "Privacy at Acme", "source_location": "https://acme.example/privacy"}
+MAILER = {"source": "notice:mail.html", "source_title": "Mail Inc notice", "source_location": "mail.html"}
+
+
+def evidenced(recipient, country, quote, at, doc=ACME, **kw):
+    return row(**{"activity": "Payroll", "recipient": recipient, "recipient_role": "processor",
+                  "recipient_country": country, "mechanism": "scc_2021", "tia": "yes", "evidence": quote,
+                  "evidence_at": at, **doc, **kw})
+
+
+def test_every_ropa_change_carries_its_evidence_and_cited_source(tmp_path):
+    """A recipient added or removed, a mechanism and a country changed: each change row quotes the evidence of
+    the hop (or organisation) it is about and cites its document and place, like a finding's row. A removed
+    recipient is cited from the snapshot (its document may be gone from the RoPA now); a payload stays text."""
+    from ropa.report import render
+    from ropa.report.frames import CHANGE_COLUMNS, change_rows
+    then = [evidenced("Cloud Inc", "US", "Cloud Inc hosts payroll under SCCs.", "line 3"),
+            evidenced("Agenda GmbH", "DE", "Agenda GmbH plans shifts in Germany.", "line 5"),
+            evidenced("Mail Inc", "US", "Mail Inc sends the payslips.", "line 9", doc=MAILER)]
+    g = graph_of_with(then)
+    snap = save_snapshot(g, evaluate_graph(g), "then", TODAY, directory=tmp_path)
+    now = [evidenced("Cloud Inc", "US", "Cloud Inc is certified under the Privacy Shield.", "line 4",
+                     mechanism="privacy shield"),
+           evidenced("Agenda GmbH", "JP", "Agenda GmbH now plans shifts from Tokyo.", "line 6"),
+           evidenced("Survey Inc", "US", '=HYPERLINK("http://x")', "line 12")]
+    r = report_since_with(now, snap)
+    rows = {(x[0], x[5]): dict(zip(CHANGE_COLUMNS, x)) for x in change_rows(r)}
+    cited = lambda quote, at, doc="“Privacy at Acme” (https://acme.example/privacy)": (quote, f"{doc}, {at}")
+    got = lambda kind, subject: (rows[(kind, subject)]["evidence"], rows[(kind, subject)]["source"])
+    assert got("recipient added", "Survey Inc") == cited('=HYPERLINK("http://x")', "line 12")
+    assert got("recipient removed", "Mail Inc") == cited("Mail Inc sends the payslips.", "line 9",
+                                                         "“Mail Inc notice” (mail.html)")
+    assert got("mechanism changed", "Acme BV → Cloud Inc") == cited(
+        "Cloud Inc is certified under the Privacy Shield.", "line 4")
+    assert got("countries changed", "Agenda GmbH") == cited("Agenda GmbH now plans shifts from Tokyo.", "line 6")
+    assert got("new finding", "Cloud Inc")[1] == "“Privacy at Acme” (https://acme.example/privacy), line 4"
+    # the report's formats carry them: Markdown and HTML show the quote and the citation, CSV/XLSX keep it text
+    md = render(r, "md").decode()
+    assert "Mail Inc sends the payslips." in md and "“Mail Inc notice” (mail.html), line 9" in md
+    html = render(r, "html").decode()
+    assert "Agenda GmbH now plans shifts from Tokyo." in html and "“Mail Inc notice” (mail.html), line 9" in html
+    from openpyxl import load_workbook
+    sheet = load_workbook(io.BytesIO(render(r, "xlsx")))["Changes"]
+    values = [c.value for line in sheet.iter_rows() for c in line]
+    assert "Evidence" in values and "'=HYPERLINK(\"http://x\")" in values
+    assert not [c for line in sheet.iter_rows() for c in line if c.data_type == "f"]
+
+
+def graph_of_with(rows):
+    from ropa.formats.register import read_register
+    return read_register(io.BytesIO(register_bytes(*rows, extra_columns=PROVENANCE)), "fixture.csv")
+
+
+def report_since_with(rows, snapshot, as_of=TODAY):
+    from ropa.backends.embedded import EmbeddedBackend
+    from ropa.report import build_report
+    with EmbeddedBackend(None) as s:
+        s.replace(graph_of_with(rows))
+        return build_report(s, as_of, since=snapshot)

@@ -447,3 +447,28 @@ def test_neighbourhoods_and_stored_chains_read_the_same_from_neo4j(neo4j_store):
     chains = lambda g: sorted((u, v, str(d.get("activity")), tuple(d["chain"] or ()))  # noqa: E731
                               for u, v, d in g.edges(data=True) if d["type"] in HOP_TYPES)
     assert chains(got) == chains(want) and any(c for *_, c in chains(want))
+
+
+DRAW_SAMPLE = """
+import hashlib
+from ropa import browse, views
+from ropa.backends.embedded import EmbeddedBackend
+from ropa.render import network_html
+from ropa.samples import sample_graph
+with EmbeddedBackend(None) as s:
+    s.replace(sample_graph())
+    net = browse.network(s, list(browse.read_catalogue(s).activities["id"]), [], [], None)
+folded, _ = views.fold_activities(views.without_details(net))
+print(hashlib.sha256(network_html(folded, layout="flow").encode()).hexdigest())
+"""
+
+
+def test_the_same_ropa_is_drawn_the_same_in_every_server_process():
+    """Python orders sets of names differently in each process (hash randomisation); the drawing of a RoPA must
+    not follow: the same nodes in the same places, whichever process draws it."""
+    import os
+    import subprocess
+    import sys
+    drawn = {subprocess.run([sys.executable, "-c", DRAW_SAMPLE], env={**os.environ, "PYTHONHASHSEED": seed},
+                            capture_output=True, text=True, check=True).stdout for seed in ("1", "2", "3")}
+    assert len(drawn) == 1

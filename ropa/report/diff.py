@@ -9,6 +9,10 @@ Two kinds of change:
 * **the RoPA**: recipients added or removed (a hop: exporter -> importer for one
   activity), mechanisms changed on a hop that stayed, and countries changed for
   an organisation present in both.
+
+Every change carries its evidence, like a finding: a hop's quote and source (a removed hop's from the
+snapshot, the others' from now), an organisation's quote for a country change; :meth:`Diff.cite` names the
+document and the quote's place from both RoPAs' documents (a removed recipient's document may be gone now).
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from dataclasses import dataclass, field
 
 from ..findings import Finding
 from ..model import RopaGraph
+from ..provenance import Provenance, graph_provenance
 from ..reference import mechanism_labels
 from ..schema import HOP_TYPES
 from ..transfers import mechanism_summary
@@ -28,6 +33,10 @@ class Hop(HopParties):
     """One recipient link of one activity, with what the report shows about it."""
 
     countries: str
+    evidence: str = ""       # the hop's quote
+    source: str = ""         # its document's id
+    row: int | None = None   # its row in that document
+    at: str = ""             # the quote's place in it (section, line, characters), when known
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,9 @@ class CountryChange:
     organisation: str
     before: str
     after: str
+    evidence: str = ""       # the organisation's quote (what the RoPA took it from), now
+    source: str = ""
+    row: int | None = None
 
 
 @dataclass
@@ -60,6 +72,11 @@ class Diff:
     recipients_removed: list[Hop] = field(default_factory=list)
     mechanisms_changed: list[MechanismChange] = field(default_factory=list)
     countries_changed: list[CountryChange] = field(default_factory=list)
+    provenance: Provenance = field(default_factory=Provenance)  # both RoPAs' documents and quote places
+
+    def cite(self, source: str | None, row=None, at: str | None = None) -> str:
+        """A change's source as a reader follows it: the document's title, file or URL and the quote's place."""
+        return self.provenance.cite(source, row, at or None)
 
     @property
     def empty(self) -> bool:
@@ -132,6 +149,26 @@ def _countries(graph: RopaGraph) -> dict[str, str]:
     return out
 
 
+def _text(v) -> str:
+    return "" if v is None or v != v else str(v)
+
+
+def _row(v) -> int | None:
+    return None if v is None or v != v else int(v)
+
+
+def _org_evidence(graph: RopaGraph) -> dict[str, tuple[str, str, int | None]]:
+    """Organisation id -> (quote, document id, row) it was taken from (the first one with a quote)."""
+    out: dict[str, tuple[str, str, int | None]] = {}
+    for r in graph.rels["EVIDENCED_BY"].to_dict("records"):
+        if r.get("src_label") != "Organisation":
+            continue
+        known = out.get(r["src"])
+        if known is None or (not known[0] and _text(r.get("quote"))):
+            out[r["src"]] = (_text(r.get("quote")), _text(r["dst"]), _row(r.get("row")))
+    return out
+
+
 def _hops(graph: RopaGraph, scope: set[str], labels: dict[str, str]) -> tuple[dict[tuple, Hop], dict[tuple, str]]:
     """In-scope hops keyed by (activity id, exporter id, importer id), and their mechanism texts."""
     acts = {r["id"]: r for r in graph.nodes["Activity"].to_dict("records")}
@@ -147,7 +184,9 @@ def _hops(graph: RopaGraph, scope: set[str], labels: dict[str, str]) -> tuple[di
             mech = _mechanism_text(r, labels)
             hops[key] = Hop(act.get("controller") or "", act.get("name") or r["activity"],
                             orgs.get(r["exporter"], r["exporter"]), orgs.get(r["dst"], r["dst"]),
-                            r.get("role") or "", mech, countries.get(r["dst"], "no country recorded"))
+                            r.get("role") or "", mech, countries.get(r["dst"], "no country recorded"),
+                            _text(r.get("evidence")), _text(r.get("source")), _row(r.get("row")),
+                            _text(r.get("evidence_at")))
             mechanisms[key] = mech
     return hops, mechanisms
 
@@ -167,8 +206,9 @@ def diff_graphs(before: RopaGraph, after: RopaGraph, scope: list[str]):
     old_c, new_c = _countries(before), _countries(after)
     names = {r["id"]: r["name"] for r in after.nodes["Organisation"].to_dict("records")}
     old_orgs = set(before.nodes["Organisation"]["id"])
+    evidence = _org_evidence(after)
     countries = sorted((CountryChange(names.get(o, o), old_c.get(o, "no country recorded"),
-                                      new_c.get(o, "no country recorded"))
+                                      new_c.get(o, "no country recorded"), *evidence.get(o, ("", "", None)))
                         for o in involved & old_orgs & set(names)
                         if old_c.get(o, "") != new_c.get(o, "")), key=lambda c: c.organisation)
     return added, removed, mechanisms, countries
@@ -184,4 +224,5 @@ def diff_against(snapshot, graph: RopaGraph, findings: list[Finding], scope: lis
     new, resolved, changed = diff_findings(old, findings)
     added, removed, mechanisms, countries = diff_graphs(before_graph, graph, scope)
     return Diff(snapshot.name, snapshot.as_of.isoformat(), snapshot.created, snapshot.rule_pack_version,
-                snapshot.fingerprint, new, resolved, changed, added, removed, mechanisms, countries)
+                snapshot.fingerprint, new, resolved, changed, added, removed, mechanisms, countries,
+                graph_provenance(before_graph).merged(graph_provenance(graph)))

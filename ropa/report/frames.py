@@ -143,11 +143,14 @@ def not_checked_rows(r: Report) -> list[list]:
 
 
 
-CHANGE_COLUMNS = ["change", "severity", "rule", "controller", "activity", "subject", "before", "now"]
+CHANGE_COLUMNS = ["change", "severity", "rule", "controller", "activity", "subject", "before", "now", "evidence",
+                  "source"]
 
 
 def change_rows(r: Report) -> list[list]:
-    """Every change since the snapshot, one row each."""
+    """Every change since the snapshot, one row each, with its evidence (the quote) and its source (the document
+    and the quote's place, cited by :meth:`ropa.report.diff.Diff.cite`): a finding's, the hop's of a recipient
+    added or removed or of a mechanism changed, the organisation's of a country change."""
     d = r.diff
     rows = []
     if d is None:
@@ -155,20 +158,25 @@ def change_rows(r: Report) -> list[list]:
     for kind, items in (("new finding", d.new), ("resolved finding", d.resolved)):
         for f in items:
             rows.append([kind, f.severity, f.rule, f.controller, f.activity, f.subject,
-                         "" if kind == "new finding" else f.reason, f.reason if kind == "new finding" else ""])
+                         "" if kind == "new finding" else f.reason, f.reason if kind == "new finding" else "",
+                         f.evidence or "", d.cite(f.source, f.row)])
     for o, n in d.changed:
         rows.append(["changed finding", n.severity, n.rule, n.controller, n.activity, n.subject,
-                     f"{o.severity}: {o.reason}", f"{n.severity}: {n.reason}"])
+                     f"{o.severity}: {o.reason}", f"{n.severity}: {n.reason}", n.evidence or "",
+                     d.cite(n.source, n.row)])
     for kind, items in (("recipient added", d.recipients_added), ("recipient removed", d.recipients_removed)):
         for h in items:
             desc = f"{h.exporter} → {h.importer} ({h.role}; {h.mechanism}; {h.countries})"
             rows.append([kind, "", "", h.controller, h.activity, h.importer,
-                         desc if kind == "recipient removed" else "", desc if kind == "recipient added" else ""])
+                         desc if kind == "recipient removed" else "", desc if kind == "recipient added" else "",
+                         h.evidence, d.cite(h.source, h.row, h.at)])
     for c in d.mechanisms_changed:
         rows.append(["mechanism changed", "", "", c.hop.controller, c.hop.activity,
-                     f"{c.hop.exporter} → {c.hop.importer}", c.before, c.after])
+                     f"{c.hop.exporter} → {c.hop.importer}", c.before, c.after, c.hop.evidence,
+                     d.cite(c.hop.source, c.hop.row, c.hop.at)])
     for c in d.countries_changed:
-        rows.append(["countries changed", "", "", "", "", c.organisation, c.before, c.after])
+        rows.append(["countries changed", "", "", "", "", c.organisation, c.before, c.after, c.evidence,
+                     d.cite(c.source, c.row)])
     return rows
 
 

@@ -17,7 +17,7 @@ from ..rules import load_rules, rule_pack_version
 from ..snapshots import list_snapshots, save_snapshot, snapshot_dir
 from ..tables import csv_bytes, xlsx_bytes
 from . import state
-from .common import as_of_picker, download, guarded, plain, quote, store_caption, table_height
+from .common import as_of_picker, download, guarded, plain, quote, rows_key, store_caption, table_height
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -34,24 +34,28 @@ def _graph(version: str):
     return state.memo("export", (version,), read, keep=1)
 
 
+def changes_table(diff, special: dict[tuple[str, str], str] | None = None) -> pd.DataFrame:
+    """The report's "changes since" rows (each change with its evidence and cited source,
+    :func:`ropa.report.frames.change_rows`), with the rule's title next to its id and, next to the activity,
+    its special data (``special``: (controller, activity) -> "Art. 9: health", :func:`ropa.special.activity_flags`):
+    what the page shows and downloads."""
+    titles = {r.id: r.title or r.id for r in load_rules()}
+    table = pd.DataFrame(change_rows(types.SimpleNamespace(diff=diff)), columns=CHANGE_COLUMNS)
+    table.insert(table.columns.get_loc("rule"), "finding", [titles.get(r, r) for r in table["rule"]])
+    flags = special or {}
+    table.insert(table.columns.get_loc("activity") + 1, "special data",
+                 [flags.get((c, a), "") for c, a in zip(table["controller"], table["activity"])])
+    return table
+
+
 def _changes(version: str, as_of, snap) -> tuple[pd.DataFrame, object]:
-    """The changes since ``snap`` as the report's "changes since" table, and the diff itself."""
+    """The changes since ``snap`` as :func:`changes_table`, and the diff itself."""
     def build():
         cat = state.catalogue(version)
         scope = sorted(set(cat.activities["controller"]))
         diff = diff_against(snap, _graph(version), _findings(version, as_of), scope)
-        rows = change_rows(types.SimpleNamespace(diff=diff))
-        titles = {r.id: r.title or r.id for r in load_rules()}
-        table = pd.DataFrame(rows, columns=CHANGE_COLUMNS)
-        table.insert(table.columns.get_loc("rule"), "finding", [titles.get(r, r) for r in table["rule"]])
-        # the findings' evidence and its cited source (change_rows lists new, resolved, then changed findings first)
-        prov = state.provenance(version)
-        cited = [(f.evidence, prov.cite(f.source, f.row)) for f in [*diff.new, *diff.resolved,
-                                                                  *(n for _, n in diff.changed)]]
-        cited += [("", "")] * (len(table) - len(cited))
-        table["evidence"] = [e for e, _ in cited]
-        table["source"] = [c for _, c in cited]
-        return table, diff
+        from ..special import activity_flags
+        return changes_table(diff, activity_flags(state.special(version))[1]), diff
     return state.memo("changes", (version, as_of, str(snap.path), snap.created), build, keep=4)
 
 
@@ -133,14 +137,15 @@ def page() -> None:
     event = st.dataframe(shown, key="chg_table", on_select="rerun", selection_mode="single-row", hide_index=True,
                          width="stretch", height=table_height(len(shown)))
     c1, c2 = st.columns(2)
+    reuse = (version, as_of, str(snap.path), snap.created, rows_key(shown))
     download(c1, "Download the changes (CSV)", functools.partial(csv_bytes, shown), f"changes-since-{snap.name}.csv",
-             "text/csv", "dl_changes_csv", rows=len(shown), icon=":material/download:")
+             "text/csv", "dl_changes_csv", rows=len(shown), icon=":material/download:", reuse=reuse)
     download(c2, "Download the changes (XLSX)", functools.partial(_xlsx, shown), f"changes-since-{snap.name}.xlsx",
-             XLSX, "dl_changes_xlsx", rows=len(shown), icon=":material/download:")
+             XLSX, "dl_changes_xlsx", rows=len(shown), icon=":material/download:", reuse=reuse)
     picked = event.selection.rows if event is not None else []
     if picked:
         row = shown.iloc[picked[0]]
-        if row["change"].endswith("finding"):
+        if row["evidence"] or row["source"]:
             st.markdown("**Evidence:**")
             quote(row["evidence"] or "", row["source"])
         _open(row)

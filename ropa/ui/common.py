@@ -172,21 +172,34 @@ def _session() -> str:
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def rows_key(df) -> str:
+    """Which rows of a table a page shows (after its filters), in a few bytes: part of a download's memo key."""
+    import hashlib
+    import numpy as np
+    return f"{len(df)}:" + hashlib.blake2b(np.asarray(df.index).tobytes(), digest_size=16).hexdigest()
+
+
 def download(where, label: str, build: Callable[[], bytes], file_name: str, mime: str, key: str,
-             rows: int | None = None, **kw) -> None:
+             rows: int | None = None, reuse: tuple | None = None, **kw) -> None:
     """A download button for ``build()`` (a function of values bound now, never of page variables that a
     later part of the page rebinds: Streamlit calls a deferred ``data`` after the script run ends).
 
     Up to :data:`EAGER_ROWS` rows the file is built with the page and a failure is an error on the page,
     with no button. Larger (or ``rows=None``), it is built on click; a failure there is logged and shown
-    as an error on the next run of the page."""
+    as an error on the next run of the page. ``reuse`` (what the file's content depends on: the store
+    version, the date, :func:`rows_key` of the rows shown) keeps a file built with the page for the next
+    runs and sessions that show the same, instead of building it again on every rerun."""
     session = _session()
     failed = _FAILED.pop((session, key), None)
     if failed:
         where.error(plain(f"The download {file_name} could not be built: {failed}"))
     if rows is not None and rows <= EAGER_ROWS:
         try:
-            data = build()
+            if reuse is None:
+                data = build()
+            else:
+                from . import state
+                data = state.memo("download", (key, file_name, *reuse), build, keep=32)
         except Exception as exc:
             log.exception("download %s failed", file_name)
             where.error(plain(f"The download {file_name} could not be built ({type(exc).__name__}: {exc}). "

@@ -26,14 +26,29 @@ SEVERITY_CHOICES = ["any", "low", "medium", "high"]
 HIGHLIGHT_CAP = 500     # findings offered for highlighting
 
 
+def _special(version: str) -> dict[str, str]:
+    """Node key of each activity with special-category (Art. 9) or criminal (Art. 10) data -> its flag
+    ("Art. 9: health data")."""
+    def read():
+        from ..special import activity_flags
+        return {network.node_key("Activity", i): flag for i, flag in activity_flags(state.special(version))[0].items()}
+    return state.memo("special flags", (version,), read, keep=2)
+
+
+def _flagged(label: str, flag: str | None) -> str:
+    return f"{label} · {flag}" if flag else label
+
+
 def _filter_options(version: str) -> dict[str, list[tuple[str, str]]]:
     def read():
         cat = state.catalogue(version)
         acts = cat.activities
+        flags = _special(version)
         ctrl = sorted({(network.node_key("Organisation", i), n) for i, n in zip(acts["controller_id"], acts["controller"])},
                       key=lambda kv: (str(kv[1]).casefold(), kv[0]))
-        activities = sorted(((network.node_key("Activity", i), f"{n} ({c})")
-                             for i, n, c in zip(acts["id"], acts["name"], acts["controller"])),
+        activities = sorted(((k, _flagged(f"{n} ({c})", flags.get(k)))
+                             for k, n, c in zip((network.node_key("Activity", i) for i in acts["id"]), acts["name"],
+                                                acts["controller"])),
                             key=lambda kv: (kv[1].casefold(), kv[0]))
         pl = cat.places
         countries = sorted({(c, n if n is not None else c) for c, n in zip(pl["country"], pl["name"])},
@@ -50,7 +65,8 @@ def _pick(name: str, title: str, options: list[tuple[str, str]], within: set[str
     return tuple(many_multiselect(st.sidebar, title, options, f"f_{name}"))
 
 
-def _filters(options: dict, cat: browse.Catalogue) -> narrow.GraphFilter:
+def _filters(options: dict, cat: browse.Catalogue, special: dict[str, str]) -> narrow.GraphFilter | None:
+    """The sidebar's filters; None when they leave nothing to draw (only special data asked for, and none)."""
     st.sidebar.subheader("Filters")
     controllers = _pick("controllers", "Controller", options["controllers"])
     within = None
@@ -58,9 +74,19 @@ def _filters(options: dict, cat: browse.Catalogue) -> narrow.GraphFilter:
         ids = {k.split(":", 1)[1] for k in controllers}
         acts = cat.activities
         within = {network.node_key("Activity", i) for i in acts["id"][acts["controller_id"].isin(ids)]}
+    only_special = st.sidebar.toggle("Only activities with special data (Art. 9/10)", value=False, key="f_special",
+                                     help="Keep the activities that process special categories of data (Art. 9) or "
+                                          "data on criminal offences (Art. 10), and where those data go.")
+    if only_special:
+        within = set(special) if within is None else within & set(special)
+    activities = _pick("activities", "Processing activity", options["activities"], within)
+    if only_special and not activities:
+        activities = tuple(sorted(within))
+        if not activities:
+            return None
     flt = narrow.GraphFilter(
         controllers=controllers,
-        activities=_pick("activities", "Processing activity", options["activities"], within),
+        activities=activities,
         categories=_pick("categories", "Data category", options["categories"]),
         subjects=_pick("subjects", "Data subject", options["subjects"]),
         countries=_pick("countries", "Country (where data go)", options["countries"]),
@@ -74,14 +100,25 @@ def _filters(options: dict, cat: browse.Catalogue) -> narrow.GraphFilter:
     return flt
 
 
-def _node_name(g, n: str, d: dict) -> str:
+def _node_name(g, n: str, d: dict, special: dict[str, str] | None = None) -> str:
     """A node as the focus picker names it: an activity with its controller (many controllers have a
-    "Newsletter"), anything else with its type."""
+    "Newsletter") and its special data, anything else with its type."""
     if d["label"] == "Activity":
         owners = [g.nodes[u]["name"] for u, _, e in g.in_edges(n, data=True) if e["type"] == "CONTROLS"]
         if owners:
-            return f"{d['name']} (activity of {', '.join(sorted(owners))})"
+            return _flagged(f"{d['name']} (activity of {', '.join(sorted(owners))})", (special or {}).get(n))
     return f"{d['name']} ({d['label']})"
+
+
+def _with_special(g, special: dict[str, str]):
+    """A copy of a drawing's network whose activity nodes carry their special data (their tooltip says it)."""
+    if not any(n in special for n in g):
+        return g
+    g = g.copy()
+    for n in g:
+        if n in special:
+            g.nodes[n]["special"] = special[n]
+    return g
 
 
 def _shown(net, flt: narrow.GraphFilter, details: bool):
@@ -110,6 +147,7 @@ def _drawing(version, as_of, flt, details, universe, focus, depth, route_scope, 
         if not focus and not route:  # the whole RoPA (or a filtered part): readable at a glance
             limited, folded = views.fold_activities(limited)
             note = " ".join(x for x in (note, folded) if x) or None
+        limited = _with_special(limited, _special(version))
         return (network_html(limited, height=HEIGHT, layout="flow"), note,
                 limited.number_of_nodes(), limited.number_of_edges())
     key = (version, as_of, flt, details, universe, focus, depth, route_scope, route, only_route)
@@ -128,7 +166,12 @@ def page() -> None:
         st.info("The store holds no RoPA yet. Import a register or a graph file on the Import page.")
         return
     ev = state.evaluation(version, as_of)
-    flt = _filters(_filter_options(version), cat)
+    special = _special(version)
+    flt = _filters(_filter_options(version), cat, special)
+    if flt is None:
+        st.info("No activity in the stored RoPA processes special-category (Art. 9) or criminal-offence (Art. 10) "
+                "data. Switch off *Only activities with special data* in the sidebar to see the others.")
+        return
     details = st.sidebar.toggle("Show data categories and subjects", value=False, key="f_details",
                                 help="Off, they are listed in each activity's tooltip instead.")
     candidates = state.memo("candidates", (version, as_of, flt),
@@ -139,7 +182,7 @@ def page() -> None:
     c1, c2, c3 = st.columns([3, 2, 4])
     if small:
         shown_nodes = _shown(state.network(version, as_of, candidates), flt, details)
-        names = {n: _node_name(shown_nodes, n, d) for n, d in shown_nodes.nodes(data=True)}
+        names = {n: _node_name(shown_nodes, n, d, special) for n, d in shown_nodes.nodes(data=True)}
     else:  # the focus is found by name in the store
         text = c1.text_input("Find a node to focus on", key="g_focus_q", placeholder="a few letters of a name")
         with state.reading() as store:

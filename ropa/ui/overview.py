@@ -56,10 +56,10 @@ def _country_view(version: str, as_of, ev) -> None:
     left, right = st.columns(2)
     download(left, "Download this country's list (CSV)", functools.partial(csv_bytes, rows),
              f"transfers-{code.lower()}.csv", "text/csv", "dl_country_csv", rows=len(rows),
-             icon=":material/download:")
+             icon=":material/download:", reuse=(version, as_of, code))
     download(right, "Download this country's list (XLSX)", functools.partial(xlsx_bytes, {"Transfers": rows}),
              f"transfers-{code.lower()}.xlsx", XLSX_MIME, "dl_country_xlsx", rows=len(rows),
-             icon=":material/download:")
+             icon=":material/download:", reuse=(version, as_of, code))
 
 
 def _evidence_line(f: dict, prov) -> str:

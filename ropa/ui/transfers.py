@@ -14,8 +14,8 @@ from ..render import network_html
 from ..palette import SEVERITY_COLOURS, VERDICT_COLOURS, VERDICT_LABELS
 from ..tables import write_csv
 from . import edit, state
-from .common import (XLSX_MIME, as_of_picker, download, graph_frame, guarded, many_multiselect, plain, quote, store_caption,
-                     table_height)
+from .common import (XLSX_MIME, as_of_picker, download, graph_frame, guarded, many_multiselect, plain, quote, rows_key,
+                     store_caption, table_height)
 
 SUBGRAPH_HEIGHT = 340
 SEVERITY_ORDER = ["high", "medium", "low", ""] + [VERDICT_LABELS[v] for v in VERDICT_COLOURS]  # worst first
@@ -200,7 +200,8 @@ def page() -> None:
             part = _pager(shown, "ff_page", "Findings", len(table), slot)
             picked = _table(part, "findings_table", FINDING_ORDER)
             download(st, "Download these findings (CSV)", functools.partial(_csv, shown, FINDING_ORDER),
-                     "findings.csv", "text/csv", "dl_findings", rows=len(shown), icon=":material/download:")
+                     "findings.csv", "text/csv", "dl_findings", rows=len(shown), icon=":material/download:",
+                     reuse=(version, as_of, rows_key(shown)))
             if picked is not None:
                 f = findings[picked]
                 st.subheader(overlay.finding_label(f))
@@ -230,10 +231,13 @@ def page() -> None:
             part = _pager(shown, "tf_page", "Restricted transfers", len(transfers), slot)
             picked = _table(part, "transfers_table", TRANSFER_ORDER)
             left, right = st.columns(2)
+            reuse = (version, as_of, rows_key(shown))
             download(left, "Download these transfers (CSV)", functools.partial(_csv, shown, TRANSFER_ORDER),
-                     "transfers.csv", "text/csv", "dl_transfers", rows=len(shown), icon=":material/download:")
+                     "transfers.csv", "text/csv", "dl_transfers", rows=len(shown), icon=":material/download:",
+                     reuse=reuse)
             download(right, "Download these transfers (XLSX)", functools.partial(_xlsx, shown, TRANSFER_ORDER),
-                     "transfers.xlsx", XLSX_MIME, "dl_transfers_xlsx", rows=len(shown), icon=":material/download:")
+                     "transfers.xlsx", XLSX_MIME, "dl_transfers_xlsx", rows=len(shown), icon=":material/download:",
+                     reuse=reuse)
             if picked is not None:
                 t = transfers.loc[picked]
                 st.subheader(f"{t['exporter']} → {t['importer']} ({t['destination_names']})")

@@ -296,10 +296,16 @@ def test_the_explorer_in_a_browser(server, server_log, browser_page):
     field.press("Enter")
     _settle(page)
     page.get_by_text("Evaluated as of 2020-07-01").wait_for()
+    # ... and the Report page reports as of the sidebar's date (it has no date of its own).
+    page.locator('[data-testid="stSidebarNavLink"]').filter(has_text="Report").first.click()
+    page.get_by_role("heading", name="Transfer-risk report", exact=True).wait_for()
+    page.get_by_text(re.compile(r"^As of 2020-07-01 \(the date in the sidebar\)")).wait_for()
+    assert page.get_by_label("Evaluate as of", exact=True).count() == 1  # the sidebar's only
+    field = page.get_by_label("Evaluate as of", exact=True)
     field.fill(TODAY)
     field.press("Enter")
     _settle(page)
-    page.get_by_text(f"Evaluated as of {TODAY}").wait_for()
+    page.get_by_text(re.compile(rf"^As of {TODAY} \(the date in the sidebar\)")).wait_for()
 
     # Graph: the canvas draws every node; a controller filter draws fewer.
     _open(page, base, "graph", "Graph")
@@ -326,6 +332,14 @@ def test_the_explorer_in_a_browser(server, server_log, browser_page):
     assert focused["labels"].count("Newsletter") == 1 and focused["in_view"]
     _readable(focused)
     _shot(page, "3b-graph-focus-flow")
+    # ... zoomed in, part of it leaves the frame; the Fit button brings all of it back.
+    frame = next(f for f in reversed(page.frames) if f is not page.main_frame and not f.is_detached()
+                 and f.evaluate("() => document.body && document.body.getAttribute('data-ready') === '1'"))
+    frame.evaluate("() => network.moveTo({scale: 4 * network.getScale()})")
+    assert not _drawn(frame)["in_view"]
+    frame.locator("#fit").click()
+    page.wait_for_timeout(300)
+    assert _drawn(frame)["in_view"]
 
     # Transfers & findings: pick the first finding; its route and evidence appear; open it in the graph.
     _open(page, base, "transfers", "Transfers & findings")
@@ -430,6 +444,17 @@ def test_the_explorer_in_a_browser(server, server_log, browser_page):
     page.locator('[data-testid="stDataFrame"]').first.wait_for()
     _settle(page)
     _shot(page, "7c-special-categories")
+    # ... and on the Graph page: a switch keeps only the activities with special data, flagged in the pickers.
+    _open(page, base, "graph", "Graph")
+    page.get_by_text("Only activities with special data (Art. 9/10)").click()
+    _settle(page)
+    special = _graph_frame(page, lambda d: 0 < d["nodes"] < 10)
+    assert {"Example Physio Ltd", "Appointments"} <= set(special["labels"])
+    assert "RAIDBOXES GmbH" not in special["labels"]
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Focus on").first.click()
+    page.get_by_role("option", name=re.compile(r"^Appointments \(activity of Example Physio Ltd\) · Art\. 9")).wait_for()
+    page.keyboard.press("Escape")
+    _shot(page, "7c-graph-special-data")
 
     # Changes: save a snapshot; right after, nothing has changed since it.
     _open(page, base, "changes", "Changes since a snapshot")
@@ -450,6 +475,14 @@ def test_the_explorer_in_a_browser(server, server_log, browser_page):
     result = _graph_frame(page)
     assert result["nodes"] > 0
     _shot(page, "8-query")
+    page.get_by_label("Cypher", exact=True).fill("MATCH (o:Organisation) DETACH DELETE o")
+    page.get_by_role("button", name=re.compile("Run")).click()
+    _settle(page)
+    refusal = page.locator('[data-testid="stAlertContentError"]').first
+    refusal.wait_for()
+    said = refusal.inner_text()
+    assert "ropa import" in said and "`" not in said  # the command is shown as code, not with literal backticks
+    _shot(page, "8b-query-refused")
 
     outside = sorted({u for u in requests if not _local(u, base)})
     assert outside == [], f"requests left the machine: {outside}"

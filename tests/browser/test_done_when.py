@@ -226,6 +226,21 @@ def _ask_all(ask: Asker, page) -> None:
     said = ask.evidence()
     assert "SMS Relay Inc" in said and "Source: example, row 3" in said
     ask.shot("06-changes-since-the-snapshot")
+    # Beyond the question: a recipient added carries its evidence too (the kind filter, then its first row).
+    box = page.locator('[data-testid="stMultiSelect"]:visible').filter(has=page.get_by_text("Kind of change", exact=True)).first
+    box.click()
+    page.get_by_role("option", name="recipient added", exact=True).click()
+    page.keyboard.press("Escape")
+    _steady(page)
+    grid = page.locator('[data-testid="stDataFrame"]:visible').first
+    b = grid.bounding_box()
+    page.mouse.click(b["x"] + 16, b["y"] + 35 + 17)
+    _steady(page)
+    quote = page.locator("blockquote").first
+    quote.wait_for()
+    added = quote.inner_text()
+    assert "Source: example, row" in added and len(added.split("Source:")[0].strip()) > 10, added
+    ask.shot("06b-changes-recipient-added")
 
     # 7. Which processors lack a DPA.
     ask.start("processors without a DPA")
