@@ -43,6 +43,37 @@ def test_the_company_opening_a_subprocessor_list_is_the_controller_not_a_recipie
     assert not any("Acme" in n for n in _names(d))
 
 
+def test_a_vendor_named_often_in_prose_is_not_taken_for_the_controller_and_dropped():
+    # no wording names the owner: the controller stays unknown rather than being guessed from the most
+    # frequent name, which is the vendor's, and which was then dropped as "the controller itself"
+    d = _draft("# Privacy\n\nThis site is hosted on Netlify.\n\nAll forms on this site are handled by Formzilla. "
+               "Formzilla stores what you type. Formzilla deletes it after 30 days. Read the privacy policy of "
+               "Formzilla for more.")
+    assert d.controller["name"] is None
+    assert {"Netlify", "Formzilla"} <= _names(d)
+
+
+@pytest.mark.parametrize("text,owner", [
+    ("# Privacy\n\nWe are Kettlewick Ltd. We use Mailchimp for our newsletter. Kettlewick Ltd sends it monthly. "
+     "Kettlewick Ltd keeps your address.", "Kettlewick Ltd"),
+    ("# Privacy\n\nThis website is operated by Blue Heron Studio. Blue Heron Studio uses Mailchimp for its "
+     "newsletter.", "Blue Heron Studio"),
+    ("# Privacyverklaring\n\nPannekoek Verhuur is verantwoordelijk voor de verwerking van persoonsgegevens. "
+     "Wij gebruiken Mailchimp voor de nieuwsbrief.", "Pannekoek Verhuur"),
+    ("# Datenschutz\n\nDiese Website wird von der Bäckerei Sonnenschein betrieben. Wir nutzen Mailchimp für den "
+     "Newsletter.", "Bäckerei Sonnenschein"),
+    ("# Impressum\n\nAngaben gemäß § 5 TMG:\n\nKlara Beispiel\nMusterweg 1\n12345 Musterstadt\n\n"
+     "# Datenschutz\n\nWir nutzen Mailchimp für den Newsletter.", "Klara Beispiel"),
+    ("# Sub-processors\n\ntinyforms.io uses the following third-party sub-processors to provide its service.\n\n"
+     "| Company | Purpose |\n| --- | --- |\n| Mailgun | e-mail |", "tinyforms.io"),
+])
+def test_wording_that_names_the_owner_gives_the_controller(text, owner):
+    d = _draft(text)
+    assert d.controller["name"] == owner
+    assert "Mailchimp" in _names(d) or "Mailgun" in _names(d)
+    assert owner not in _names(d)
+
+
 def test_a_vendor_defined_as_a_term_is_not_the_controller():
     d = _draft("Deze website maakt gebruik van Google Analytics, een webanalyse-service die wordt aangeboden door "
                "Google Inc. (“Google”). De informatie wordt door Google opgeslagen op servers in de Verenigde Staten.")

@@ -286,6 +286,32 @@ def recipient_categories() -> list[tuple[str, re.Pattern]]:
             for i, r in enumerate(rows("recipient_categories.csv"), start=2)]
 
 
+# A name where controller_phrases.csv says {NAME}: capitalised words (or a domain such as "acme.io"), with
+# "&", "and", "van", … between them; Markdown emphasis or a link's brackets around it are allowed.
+_NAME = (r"(?P<n>(?:\*\*|\[)?(?:[A-Z0-9][\w&+'’.-]*|[a-z][a-z0-9]*[A-Z][\w&+.-]*|[a-z0-9-]+\.[a-z]{2,})"
+         r"(?:[ \t]+(?:[A-Z0-9(][\w&+'’.()-]*|&|and|und|en|of|van|von|der|de|du|den)){0,5}(?:\*\*|\])?)")
+
+
+@lru_cache(maxsize=None)
+def controller_phrases() -> tuple[re.Pattern, ...]:
+    """Wording that names the notice's own controller, from controller_phrases.csv; group ``n`` is the name.
+
+    The wording matches in any case; the name must be written as a name (capitalised, or a domain).
+
+    >>> [m.group("n") for p in controller_phrases() if (m := p.search("Hello. We are Acme Labs and we care."))]
+    ['Acme Labs and']
+    """
+    out = []
+    for i, r in enumerate(rows("controller_phrases.csv"), start=2):
+        if r["pattern"].count("{NAME}") != 1:
+            raise ReferenceDataError(f"{DATA_DIR / 'controller_phrases.csv'}, row {i}, column 'pattern', value "
+                                     f"{r['pattern']!r}: needs {{NAME}} exactly once")
+        before, after = r["pattern"].split("{NAME}")
+        _compile("controller_phrases.csv", i, before + after)
+        out.append(re.compile((f"(?im:{before})" if before else "") + _NAME + (f"(?im:{after})" if after else ""), re.M))
+    return tuple(out)
+
+
 @lru_cache(maxsize=None)
 def service_phrases() -> tuple[tuple[str, re.Pattern, re.Pattern | None], ...]:
     """(kind, wording before the names, wording that must follow them or None) from service_phrases.csv.
