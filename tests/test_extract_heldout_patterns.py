@@ -96,6 +96,22 @@ def test_clause_items_are_not_kinds_of_recipient():
     assert [r.name for r in d.recipients] == ["our accountant"]
 
 
+def test_how_we_notify_you_is_no_list_of_recipients():
+    d = _draft("# Sub-processors\n\n| Company | Purpose |\n| --- | --- |\n| Mailgun | e-mail |\n\n"
+               "We will notify you before adding or changing sub-processors:\n\n"
+               "- **A notice on this page** at least 30 days before the change\n"
+               "- **An e-mail** to the account owner\n")
+    assert _names(d) == {"Mailgun"}
+
+
+def test_numbered_steps_under_a_subprocessor_intro_are_not_kinds_of_recipient():
+    d = _draft("# Sub-processors\n\n| Company | Purpose |\n| --- | --- |\n| Mailgun | e-mail |\n\n"
+               "## Changes to the list of sub-processors:\n\nChanges to the list of sub-processors:\n\n"
+               "1. **Update this page** at least 30 days before the change\n"
+               "2. **Right to object** within 30 days of notification\n")
+    assert _names(d) == {"Mailgun"}
+
+
 def test_circumstances_after_a_case_intro_are_not_recipients():
     d = _draft("## Empfänger\n\nEine Weitergabe an externe Stellen erfolgt ausschließlich in diesen Fällen:\n\n"
                "* im Zusammenhang mit der Vertragsabwicklung;\n* wenn Sie eingewilligt haben.\n")
@@ -136,6 +152,43 @@ def test_a_vendor_sections_transfer_subheading_speaks_for_that_vendor():
 
 
 # --------------------------------------------------------------------------- 10. hard-wrapped Markdown
+
+def test_a_vendors_own_section_joins_its_table_row_with_its_mechanism():
+    d = _draft("# Sub-processors\n\n| Company | Purpose | Location |\n| --- | --- | --- |\n"
+               "| **GitHub** | code hosting | USA |\n| **Hetzner** | servers | Germany |\n| **Rollbar** | errors | USA |\n\n"
+               "## Details\n\n### GitHub\nGitHub hosts our repositories.\n\n"
+               "**Transfer Mechanism:** EU-US Data Privacy Framework\n\n"
+               "### Hetzner\nHetzner runs our servers in Germany.\n\n"
+               "### Rollbar\nRollbar monitors errors.\n\n**Transfer Mechanism:** Standard Contractual Clauses\n")
+    assert [(r.name, r.mechanism) for r in d.recipients] == [("GitHub", "dpf"), ("Hetzner", "none"), ("Rollbar", "scc")]
+
+
+_PROVIDERS = ("# Datenschutzerklärung\n\n## Newsletter\n\nWir nutzen Mailchimp für den Versand des Newsletters. Anbieter "
+              "ist die Rocket Science Group LLC, 675 Ponce de Leon Ave NE, Atlanta, GA 30308, USA.\n\n"
+              "Standardvertragsklauseln: https://mailchimp.com/legal/data-processing-addendum/\n\n"
+              "## Videos\n\nWir binden Videos von Vimeo ein. Anbieter ist die Vimeo Inc., 555 West 18th Street, New "
+              "York 10011, USA. Die Übermittlung in die USA stützt sich auf Ihre Einwilligung.\n\n"
+              "## YouTube\n\nWir binden Videos von YouTube ein. Anbieter ist die Google Ireland Limited, Gordon House, "
+              "Barrow Street, Dublin 4, Irland, eine Tochtergesellschaft der Alphabet Inc.\n")
+
+
+def test_the_provider_of_a_service_is_its_entity_not_a_second_recipient():
+    d = _draft(_PROVIDERS)
+    assert [(r.name, r.entity) for r in d.recipients] == [
+        ("Mailchimp", "Rocket Science Group LLC"), ("Vimeo", "Vimeo Inc."), ("YouTube", "Google Ireland Limited")]
+
+
+def test_a_mechanism_line_in_a_vendors_section_is_that_vendors():
+    mech = {r.name: r.mechanism for r in _draft(_PROVIDERS).recipients}
+    assert mech["Mailchimp"] == "scc" and mech["Vimeo"] != "scc"
+
+
+def test_a_parent_company_named_in_a_section_is_no_recipient():
+    assert "Alphabet Inc." not in _names(_draft(_PROVIDERS))
+    d = _draft("# Privacy\n\nWe use Brightwave Mail, provided by Brightwave Ltd, a subsidiary of Brightwave Holdings Inc., "
+               "to send our newsletter.")
+    assert [(r.name, r.entity) for r in d.recipients] == [("Brightwave Mail", "Brightwave Ltd")]
+
 
 def test_a_hard_wrapped_paragraph_is_one_paragraph():
     one = extract("We host the site on Hetzner Online GmbH in Germany and send our newsletters through\n"

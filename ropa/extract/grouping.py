@@ -28,11 +28,18 @@ class GroupingStage(Context):
         for m in self.mentions:
             if m.status == "active" and m.via == "table" and m.vendor:
                 row_key[self.lay.sentences[m.sentence].block] = f"{m.key}/{self._key(m.name)}"
+        # a vendor's own section or sentence outside the table joins its row when one row only is that vendor
+        # ("### GitHub" under a table with a GitHub row); two rows of one vendor stay apart and take nothing
+        rows_of: dict[str, set[str]] = {}
+        for rk in row_key.values():
+            rows_of.setdefault(rk.split("/")[0], set()).add(rk)
         for m in sorted((m for m in self.mentions if m.status == "active"), key=lambda m: m.start):
             key = brand_of.get(m.key, m.key)
             block = self.lay.sentences[m.sentence].block
             if block in row_key and (m.via == "table" or m.vendor):
                 key = row_key[block]
+            elif m.vendor and len(rows_of.get(m.key, ())) == 1:
+                key = next(iter(rows_of[m.key]))
             if not key:
                 continue
             target = None
@@ -90,8 +97,11 @@ class GroupingStage(Context):
         eu = [m for m in placed if m.eu_entity and m.country and reference.is_eea(m.country)]
         primary = eu[0] if eu else (placed[0] if placed else None)
         surfaces = [m.name for m in ms if m.vendor and not m.legal_form]
+        linked = next((m for m in ms if m.entity_of and m.legal_form), None)  # "Acme Mail, provided by Acme Ltd"
         if brand:
             name = brand.name
+        elif linked is not None and vendor is None:
+            name = linked.entity_of
         elif vendor is not None and (vendor.name in surfaces or surfaces):
             # the brand as the text writes it; the legal entity goes to ``entity``
             name = vendor.name if vendor.name in surfaces else surfaces[0]
@@ -104,6 +114,8 @@ class GroupingStage(Context):
         entity = next((m.entity for m in ms if m.entity), None)
         if entity:
             pass
+        elif linked is not None:
+            entity = linked.name
         elif brand and entities:
             entity = entities[0].name
         elif primary is not None and primary.legal_form:
@@ -204,6 +216,8 @@ class GroupingStage(Context):
             phrase = name
             label = next((lab for lab, p in vocab.recipient_categories() if p.search(name.split(" (")[0])), None) \
                 or next((lab for lab, p in vocab.recipient_categories() if p.search(body)), None)
+            if not label and re.fullmatch(r"\(?(?:\d{1,2}|[a-zA-Z]|[ivxIVX]{1,5})[.)]", blk.marker.strip()):
+                continue  # a numbered or lettered step or clause ("1. Update this page 30 days before"), no kind
             if label and self.language != "en":
                 name = f"{label} ({phrase})"  # an English label for the register, the text's words kept
             s = lay.sentences_of_block(blk.idx)[0]
