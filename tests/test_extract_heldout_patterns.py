@@ -244,6 +244,22 @@ def test_an_abbreviation_in_an_address_does_not_cut_off_the_country(text, countr
 
 # --------------------------------------------------------------------------- 5/7. table rows
 
+@pytest.mark.parametrize("text,name", [
+    ("# Cookies\n\nWij gebruiken de statistiekdienst van Google. Google kan deze gegevens aan derden geven indien "
+     "Google hiertoe wettelijk wordt verplicht.", "Google"),
+    ("# Privacy\n\nOur newsletter is sent with Mailchimp. Mailchimp's office on Rhode Island handles support.", "Mailchimp"),
+])
+def test_a_country_name_that_is_another_word_in_the_notices_language_is_no_country(text, name):
+    r = next(r for r in _draft(text).recipients if r.name.startswith(name.split()[0]))
+    assert r.country not in ("IN", "IS")
+    assert not any(loc["country"] in ("IN", "IS") for loc in r.locations)
+
+
+def test_a_country_name_still_counts_in_the_language_it_belongs_to():
+    d = _draft("# Datenschutz\n\nFür den Support nutzen wir die Kaltmail Ltd., 12 MG Road, Indien.")
+    assert [(r.name, r.country) for r in d.recipients] == [("Kaltmail Ltd.", "IN")]
+
+
 def test_each_table_row_is_its_own_recipient_without_its_markup():
     d = _draft("| Subprocessor | Purpose |\n|---|---|\n| **Google Cloud Services**<br/>(GCP) | Hosting |\n"
                "| **Google Analytics** | Analytics |\n| **Salesforce** | CRM |\n| **Slack** | Chat |\n"

@@ -117,7 +117,7 @@ class ControllerStage(Context):
             nxt = [b for b in self.lay.blocks[blk.idx + 1: blk.idx + 4] if len(b.text) <= 70]
             if nxt:
                 hi = max(hi, nxt[-1].end)
-            places = [p for p in _places_in(text, m.end(), hi, []) if p[2]]
+            places = [p for p in _places_in(text, m.end(), hi, [], self.language) if p[2]]
             # an address: a street number or postcode between name and place, or the place right after
             places = [p for p in places if p[0] - m.end() <= 160 and (re.search(r"\d", text[m.end():p[0]])
                                                                        or len(text[m.end():p[0]].strip(" ,")) <= 2)]

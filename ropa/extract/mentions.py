@@ -266,7 +266,7 @@ class MentionStage(ProseStage):
             if "location" in col:
                 x, y = col["location"]
                 cell = text[x:y]
-                places = _places_in(text, x, y, [])
+                places = _places_in(text, x, y, [], self.language)
                 code = next((p[2] for p in places if p[2]), None) or reference.resolve_country(cell)
                 if code and code != "EEA":
                     mention.country, mention.country_source = code, "text"

@@ -64,8 +64,9 @@ def _country_pattern() -> tuple[re.Pattern, dict[str, str]]:
     for name, code in zip(countries["name"], countries["code"]):
         if len(name) >= 4 and code.isalpha() and len(code) == 2:
             names[name.casefold()] = code
-    for bad in ("jersey", "georgia", "turkey", "chad", "man", "guinea", "america", "jordan", "niger"):
-        names.pop(bad, None)
+    for bad, langs in vocab.country_false_friends().items():  # another word in every language ("Jersey")
+        if "all" in langs:
+            names.pop(bad, None)
     alternation = vocab.trie_alternation(names)
     short = "|".join(re.escape(s) for s in sorted(_SHORT_COUNTRY, key=len, reverse=True))
     pattern = re.compile(r"(?<![\w-])(?:(?i:" + alternation + r")|" + short + r")(?![\w]|-\w)")
@@ -169,14 +170,18 @@ def _sentence_mechanisms(text: str) -> list[tuple[int, int, str, bool]]:
 
 
 @lru_cache(maxsize=8192)
-def _place_matches(span: str) -> tuple[list, list, list, list]:
+def _place_matches(span: str, lang: str | None = None) -> tuple[list, list, list, list]:
     """Every country, city, US address and region word in ``span`` (offsets into it), before any skipping;
-    cached, as the same sentence or block is asked about once per name in it."""
+    cached, as the same sentence or block is asked about once per name in it. A country name that is
+    another word in the notice's language ``lang`` (Dutch "indien" = "if") is no country there."""
     masked = _masked(span, _EMAIL_OR_URL)
     pattern, names = _country_pattern()
+    friends = vocab.country_false_friends()
     countries = []
     for m in pattern.finditer(masked):
         word = m.group(0)
+        if lang and lang in friends.get(word.casefold(), ()):
+            continue
         code = _SHORT_COUNTRY.get(word) or names.get(word.casefold())
         if code:
             countries.append((m.start(), m.end(), code))
@@ -193,14 +198,16 @@ def _place_matches(span: str) -> tuple[list, list, list, list]:
     return countries, city, us, regions
 
 
-def _places_in(text: str, lo: int, hi: int, skip: list[tuple[int, int]]) -> list[tuple[int, int, str | None, str | None, str]]:
-    """Places stated in text[lo:hi]: (start, end, country, region, how) sorted by position."""
+def _places_in(text: str, lo: int, hi: int, skip: list[tuple[int, int]],
+               lang: str | None = None) -> list[tuple[int, int, str | None, str | None, str]]:
+    """Places stated in text[lo:hi]: (start, end, country, region, how) sorted by position (``lang``: the
+    notice's language, for country names that are other words in it)."""
     out = []
 
     def free(a: int, b: int) -> bool:
         return not any(x < b and a < y for x, y in skip)
 
-    countries, city, us, regions = _place_matches(text[lo:hi])
+    countries, city, us, regions = _place_matches(text[lo:hi], lang)
     for a, b, code in countries:
         if free(lo + a, lo + b):
             out.append((lo + a, lo + b, code, None, "country"))

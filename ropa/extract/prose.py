@@ -131,7 +131,7 @@ class ProseStage(Context):
         word = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
         if not name[0].islower() and any(word.search(h) for h in headings):
             return True
-        if re.search(r"\s\d+\w?$", name) or _places_in(name, 0, len(name), []) or reference.resolve_country(name):
+        if re.search(r"\s\d+\w?$", name) or _places_in(name, 0, len(name), [], self.language) or reference.resolve_country(name):
             return False  # "Dublin 4", "Ireland": a place, not a vendor
         if re.search(r"[a-z][A-Z]|[A-Za-z]\d|\d[A-Za-z]|\w\.\w", name):
             return True

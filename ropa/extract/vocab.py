@@ -313,6 +313,19 @@ def controller_phrases() -> tuple[re.Pattern, ...]:
 
 
 @lru_cache(maxsize=None)
+def country_false_friends() -> dict[str, frozenset[str]]:
+    """word -> the notice languages in which that country name is another word (``all``: every language).
+
+    >>> sorted(country_false_friends()["indien"])
+    ['nl']
+    """
+    out: dict[str, set[str]] = {}
+    for r in rows("country_false_friends.csv"):
+        out.setdefault(r["word"].casefold(), set()).add(r["lang"])
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+@lru_cache(maxsize=None)
 def service_phrases() -> tuple[tuple[str, re.Pattern, re.Pattern | None], ...]:
     """(kind, wording before the names, wording that must follow them or None) from service_phrases.csv.
 
