@@ -17,10 +17,15 @@ class GroupingStage(Context):
         clusters: dict[str, list[Mention]] = {}
         order: list[str] = []
         brand_of = {}
+        own_brand: dict[int, str] = {}  # a gazetteer company that runs another's service: this mention only
         for m in self.mentions:
             if m.status != "active":
                 continue
-            if m.entity_of:
+            if m.entity_of and m.vendor:
+                prev = [x for x in self.mentions if x.status == "active" and x.name == m.entity_of and x.start < m.start]
+                if prev:
+                    own_brand[id(m)] = prev[-1].key
+            elif m.entity_of:
                 brand_of[m.key] = self._key(m.entity_of)
         # each row of a table is its own recipient, even where the gazetteer files two rows under one vendor
         # ("Slack" and "Salesforce", "Google Analytics" and "Google Cloud"); other names inside a row join it
@@ -34,7 +39,7 @@ class GroupingStage(Context):
         for rk in row_key.values():
             rows_of.setdefault(rk.split("/")[0], set()).add(rk)
         for m in sorted((m for m in self.mentions if m.status == "active"), key=lambda m: m.start):
-            key = brand_of.get(m.key, m.key)
+            key = own_brand.get(id(m)) or brand_of.get(m.key, m.key)
             block = self.lay.sentences[m.sentence].block
             if block in row_key and (m.via == "table" or m.vendor):
                 key = row_key[block]
@@ -68,6 +73,8 @@ class GroupingStage(Context):
                 order.append(key)
                 clusters[key] = []
             clusters[target].append(m)
+        # the company alone ("Google", "Google Ireland Limited") where products of it are named: it joins the
+        # product named nearest before it (else the first after it), so no extra recipient is made of it
         removed_sections = {}
         for m in self.mentions:
             if m.status == "removed":

@@ -223,7 +223,8 @@ class MentionStage(ProseStage):
                 if ps.section != section or m.start - prev.end > 1500:
                     break
                 if prev.status == "active" and not prev.legal_form and prev.via != "table":
-                    m.entity_of = prev.name
+                    if not (m.vendor and prev.vendor == m.vendor):  # one vendor's product: joined when grouped
+                        m.entity_of = prev.name
                     break
 
     def _table_mentions(self, group, add) -> None:
