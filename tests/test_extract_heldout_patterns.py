@@ -340,3 +340,26 @@ def test_prose_vendors_are_the_same_in_markdown_html_and_text():
     txt = "Privacy\n\nThis site is hosted on netspan (https://netspan.io). Payments are handled by Parcelwise.\n"
     assert _names(_draft(md)) == _names(_draft(html, "n.html")) == _names(_draft(txt, "n.txt")) \
         == {"netspan", "Parcelwise"}
+
+
+def test_standardschutzklauseln_are_standard_contractual_clauses():
+    d = _draft("# Datenschutz\n\n## Newsletter\n\nWir nutzen Mailchimp für den Newsletter. Die Übermittlung in die USA "
+               "erfolgt auf Grundlage der Standardschutzklauseln der EU-Kommission.")
+    assert [(r.name, r.mechanism) for r in d.recipients] == [("Mailchimp", "scc")]
+
+
+@pytest.mark.parametrize("clause", [
+    "Where we transfer personal data outside the EEA, we rely on an adequacy decision, the standard contractual "
+    "clauses or your explicit consent.",
+    "Sofern wir Daten in ein Drittland übermitteln, erfolgt dies auf Grundlage eines Angemessenheitsbeschlusses, von "
+    "Standardvertragsklauseln oder Ihrer ausdrücklichen Einwilligung.",
+])
+def test_a_general_clause_listing_alternative_mechanisms_is_no_recipients_mechanism(clause):
+    d = _draft("# Privacy\n\nWe use Mailchimp for our newsletter and Hotjar for analytics.\n\n## Transfers\n\n" + clause)
+    assert {r.name: r.mechanism for r in d.recipients} == {"Mailchimp": "none", "Hotjar": "none"}
+
+
+def test_a_general_clause_with_privacy_shield_among_alternatives_still_relies_on_it():
+    d = _draft("# Privacy\n\nWe use Mailchimp for our newsletter.\n\n## Transfers\n\nTransfers to the United States "
+               "rely on the EU-US Privacy Shield or on standard contractual clauses.")
+    assert d.recipients[0].mechanism == "privacy_shield"

@@ -58,6 +58,12 @@ class MechanismStage(Context):
                                     "end": s.end, "recipients": []})
                 continue
             targets, kind = self._claim_targets(s, recipients, by_sentence)
+            if kind == "blanket" and len({x[2] for x in mechs}) >= 2 and not {x[2] for x in mechs} & _INVALIDATED \
+                    and re.search(r"\b(?:or|oder|of|bzw|ou)\b", _masked(s.text)):
+                # "we rely on an adequacy decision, standard contractual clauses or your consent": alternatives,
+                # none of which the notice says applies to a given recipient (a struck-down one among them is
+                # still relied on, and stays)
+                kind, targets = "alternatives", []
             self.claims.append({"kind": kind, "mechanism": mech, "evidence": s.text, "start": s.start, "end": s.end,
                                 "recipients": [r.name for r in targets]})
             for r in targets:
