@@ -363,3 +363,8 @@ def test_a_general_clause_with_privacy_shield_among_alternatives_still_relies_on
     d = _draft("# Privacy\n\nWe use Mailchimp for our newsletter.\n\n## Transfers\n\nTransfers to the United States "
                "rely on the EU-US Privacy Shield or on standard contractual clauses.")
     assert d.recipients[0].mechanism == "privacy_shield"
+
+
+def test_the_software_a_site_is_built_with_is_no_recipient():
+    d = _draft("# Privacy\n\nThis website is powered by Jekyll and hosted on Netlify. Forms are handled by Formzilla.")
+    assert _names(d) == {"Netlify", "Formzilla"}

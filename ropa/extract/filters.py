@@ -22,6 +22,9 @@ class FilterStage(Context):
                          (ckey and m.key.startswith(ckey + " "))):
                 m.status, m.reason = "controller", "the controller itself"
                 continue
+            if vocab.cue("software").fullmatch(m.name) and not m.vendor:
+                m.status, m.reason = "not_a_recipient", "software the site is built with (\"powered by Jekyll\")"
+                continue
             sent = _masked(s.text, _EMAIL_OR_URL)
             if m.name not in sent and m.via != "table":
                 m.status, m.reason = "not_a_recipient", "named only in a URL or e-mail address"
