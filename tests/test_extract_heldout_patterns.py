@@ -368,3 +368,11 @@ def test_a_general_clause_with_privacy_shield_among_alternatives_still_relies_on
 def test_the_software_a_site_is_built_with_is_no_recipient():
     d = _draft("# Privacy\n\nThis website is powered by Jekyll and hosted on Netlify. Forms are handled by Formzilla.")
     assert _names(d) == {"Netlify", "Formzilla"}
+
+
+def test_a_mechanism_in_a_vendors_section_is_not_given_to_another_company_the_sentence_names():
+    d = _draft("# Datenschutz\n\n## Hosting\n\nWir nutzen die Serverhaus GmbH, Hauptstraße 1, 76185 Karlsruhe, als "
+               "Hosting-Provider.\n\n## Mailgun\n\nWir nutzen Mailgun von Mailgun Technologies, Inc., San Francisco, "
+               "USA. Wir haben mit Mailgun die EU-Standardvertragsklauseln abgeschlossen und setzen die Anforderungen "
+               "bei der Nutzung der Dienste durch die Serverhaus GmbH um.")
+    assert {r.name: r.mechanism for r in d.recipients} == {"Serverhaus GmbH": "none", "Mailgun": "scc"}

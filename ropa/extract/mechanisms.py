@@ -43,6 +43,14 @@ class MechanismStage(Context):
             if s.kind == "row":
                 continue
             named = by_sentence.get(s.idx, [])
+            if len(named) > 1:
+                # in a vendor's own section ("### Mailgun") its mechanism sentence speaks for that vendor, not for
+                # another company the sentence also names
+                title = (self.headings(s.section) or [""])[0].casefold()
+                own = [r for r in named if r.name.casefold() in title
+                       or any(m.name.casefold() in title for m in r.mentions if m.sentence == s.idx)]
+                if own:
+                    named = own
             if named:
                 for r in named:
                     best = self._nearest(r, s, mechs)
