@@ -376,3 +376,20 @@ def test_a_mechanism_in_a_vendors_section_is_not_given_to_another_company_the_se
                "USA. Wir haben mit Mailgun die EU-Standardvertragsklauseln abgeschlossen und setzen die Anforderungen "
                "bei der Nutzung der Dienste durch die Serverhaus GmbH um.")
     assert {r.name: r.mechanism for r in d.recipients} == {"Serverhaus GmbH": "none", "Mailgun": "scc"}
+
+
+_GOOGLE = ("# Privacy\n\n## Statistics\n\nWe use Google Analytics to count visits. Google Analytics sets cookies. The data "
+           "is processed by Google Ireland Limited, Gordon House, Dublin 4, Ireland.\n\n## Fonts\n\nOur pages load fonts "
+           "from Google Fonts. Google receives your IP address when the fonts load.\n")
+
+
+def test_products_of_one_vendor_in_sections_of_their_own_are_separate_recipients():
+    d = _draft(_GOOGLE)
+    assert [r.name for r in d.recipients] == ["Google Analytics", "Google Fonts"]
+    assert d.recipients[0].country == "IE"  # the company named in the analytics section is that product's entity
+
+
+def test_products_of_one_vendor_in_one_section_stay_one_recipient():
+    d = _draft("# Privacy\n\n## Marketing\n\nWe use Google Ads for remarketing.\n\nWe also use Google Tag Manager "
+               "to load the tags.\n\n## Hosting\n\nOur site is hosted on Netlify.\n")
+    assert len([r for r in d.recipients if r.name.startswith("Google")]) == 1

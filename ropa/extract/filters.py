@@ -18,6 +18,10 @@ class FilterStage(Context):
             s = lay.sentences[m.sentence]
             blk = lay.blocks[s.block]
             m.key = self._key(m.name) if not m.vendor else m.vendor
+            if m.vendor:  # "Google Fonts" and "Google Analytics": products of one vendor (grouped later)
+                product = vocab.vendor_products().get(vocab.legal_forms().sub("", m.name).strip(" ,").casefold())
+                if product and product.startswith(m.vendor + ":"):
+                    m.key = product
             if ckey and (m.key == ckey or (m.key and ckey.startswith(m.key + " ")) or
                          (ckey and m.key.startswith(ckey + " "))):
                 m.status, m.reason = "controller", "the controller itself"

@@ -75,6 +75,7 @@ class GroupingStage(Context):
             clusters[target].append(m)
         # the company alone ("Google", "Google Ireland Limited") where products of it are named: it joins the
         # product named nearest before it (else the first after it), so no extra recipient is made of it
+        self._join_products(clusters, order)
         removed_sections = {}
         for m in self.mentions:
             if m.status == "removed":
@@ -94,6 +95,56 @@ class GroupingStage(Context):
             out.append(ms)
         return out
 
+    def _join_products(self, clusters: dict[str, list[Mention]], order: list[str]) -> None:
+        """Products of one vendor ("google:analytics", "google:fonts") are separate recipients when the notice
+        treats each in a section of its own. Products whose home section (where most of their mentions are) is
+        the same are one recipient; the company named alone ("Google", "Google Ireland Limited") joins the product
+        of its own section (the nearest), else the product named nearest before it; it is a recipient of its own
+        only when no product of it is named."""
+        def sec(m: Mention) -> int:
+            return self.lay.sentences[m.sentence].section
+
+        home: dict[tuple[str, int], str] = {}
+        home_of: dict[str, int] = {}
+        for k in list(order):
+            if ":" not in k or "/" in k:
+                continue
+            counts: dict[int, int] = {}
+            for m in clusters[k]:
+                counts[sec(m)] = counts.get(sec(m), 0) + 1
+            h = (k.split(":")[0], max(counts, key=lambda x: (counts[x], -min(m.start for m in clusters[k] if sec(m) == x))))
+            titled = self.lay.sections[h[1]].title and len(self.lay.section_chain(h[1])) > 1
+            if h in home and titled:  # the document as a whole (or a text without headings) is no shared section
+                clusters[home[h]].extend(clusters.pop(k))
+                order.remove(k)
+            else:
+                home.setdefault(h, k)
+                home_of[k] = h[1]
+
+        def chain(section: int) -> set[int]:  # the section and its ancestors, without the document's own title
+            c = self.lay.section_chain(section)
+            return set(c[:-1] or c)
+        products: dict[str, list[str]] = {}
+        for k in order:
+            if ":" in k and "/" not in k:
+                products.setdefault(k.split(":")[0], []).append(k)
+        for vendor, keys in products.items():
+            if vendor not in clusters:
+                continue
+            for m in clusters.pop(vendor):
+                def near(pk: str, m: Mention = m) -> tuple[int, int, int]:
+                    if home_of[pk] in chain(sec(m)) or sec(m) in chain(home_of[pk]):
+                        return 0, 0, min(abs(x.start - m.start) for x in clusters[pk])  # the product's own section
+                    same = [abs(x.start - m.start) for x in clusters[pk] if sec(x) == sec(m)]
+                    if same:
+                        return 0, 1, min(same)
+                    before = [x.start for x in clusters[pk] if x.start <= m.start]
+                    return (1, 0, m.start - max(before)) if before else (1, 1, min(x.start for x in clusters[pk]))
+                clusters[min(keys, key=near)].append(m)
+            order.remove(vendor)
+        for k in order:
+            clusters[k].sort(key=lambda m: m.start)
+
     def build_recipient(self, ms: list[Mention]) -> Recipient:
         lay = self.lay
         vendors = {v.id: v for v in vocab.vendors()[0]}
@@ -109,6 +160,8 @@ class GroupingStage(Context):
             name = brand.name
         elif linked is not None and vendor is None:
             name = linked.entity_of
+        elif vendor is not None and any(":" in m.key for m in ms):
+            name = next(m.name for m in ms if ":" in m.key and not m.legal_form)  # "Google Fonts", one of the vendor's
         elif vendor is not None and (vendor.name in surfaces or surfaces):
             # the brand as the text writes it; the legal entity goes to ``entity``
             name = vendor.name if vendor.name in surfaces else surfaces[0]

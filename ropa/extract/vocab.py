@@ -313,6 +313,24 @@ def controller_phrases() -> tuple[re.Pattern, ...]:
 
 
 @lru_cache(maxsize=None)
+def vendor_products() -> dict[str, str]:
+    """A product's name (case-folded) -> "vendor:product", from vendor_products.csv.
+
+    >>> vendor_products()["google fonts"], vendor_products()["ga4"]
+    ('google:fonts', 'google:analytics')
+    """
+    ids = {v.id for v in vendors()[0]}
+    out: dict[str, str] = {}
+    for i, r in enumerate(rows("vendor_products.csv"), start=2):
+        if r["vendor"] not in ids:
+            raise ReferenceDataError(f"{DATA_DIR / 'vendor_products.csv'}, row {i}, column 'vendor', value "
+                                     f"{r['vendor']!r}: no such vendor in vendors.csv")
+        for name in r["names"].split(";"):
+            out[name.strip().casefold()] = f"{r['vendor']}:{r['product']}"
+    return out
+
+
+@lru_cache(maxsize=None)
 def country_false_friends() -> dict[str, frozenset[str]]:
     """word -> the notice languages in which that country name is another word (``all``: every language).
 
