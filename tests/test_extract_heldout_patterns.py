@@ -393,3 +393,13 @@ def test_products_of_one_vendor_in_one_section_stay_one_recipient():
     d = _draft("# Privacy\n\n## Marketing\n\nWe use Google Ads for remarketing.\n\nWe also use Google Tag Manager "
                "to load the tags.\n\n## Hosting\n\nOur site is hosted on Netlify.\n")
     assert len([r for r in d.recipients if r.name.startswith("Google")]) == 1
+
+
+@pytest.mark.parametrize("text", [
+    "# Privacy\n\nWe use Supabase to store your notes. You can share a note with friends via the share button (e.g. via "
+    "WhatsApp or Signal).",
+    "# Privacy\n\nWe use Supabase to store your notes. Je kunt er zelf voor kiezen om een notitie te delen via de "
+    "Deel-knop (bijv. via WhatsApp). Dit gebeurt uitsluitend op jouw initiatief.",
+])
+def test_a_service_the_user_shares_through_by_choice_is_no_recipient(text):
+    assert _names(_draft(text)) == {"Supabase"}

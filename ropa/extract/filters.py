@@ -37,6 +37,9 @@ class FilterStage(Context):
                     and not vocab.cue("service").search(sent.replace(m.name, " ")):
                 m.status, m.reason = "not_a_recipient", "named as a complaint channel, group member or the like"
                 continue
+            if vocab.cue("user_share").search(sent) and m.via != "table":
+                m.status, m.reason = "not_a_recipient", "a channel the user shares through at their own initiative"
+                continue
             role = next((c for c in vocab.cue("source_role").finditer(sent)
                          if c.end() <= m.start - s.start <= c.end() + 160), None)
             if role is not None and m.via != "table":
