@@ -403,3 +403,14 @@ def test_products_of_one_vendor_in_one_section_stay_one_recipient():
 ])
 def test_a_service_the_user_shares_through_by_choice_is_no_recipient(text):
     assert _names(_draft(text)) == {"Supabase"}
+
+
+@pytest.mark.parametrize("address,country", [
+    ("Hauptstraße 5, 74889 Sinsheim", "DE"),
+    ("Nibelungenstr. 28, 65428 Rüsselsheim", "DE"),
+    ("Dorpsstraat 12, 7431 AB Diepenveen", "NL"),
+    ("1 Market Street, Leeds LS1 6DT", "GB"),
+])
+def test_an_address_gives_its_country_where_the_town_is_in_no_list(address, country):
+    d = _draft(f"# Datenschutz\n\nDie Serverhaus GmbH, {address}, betreibt für uns die Server.")
+    assert [(r.name, r.country) for r in d.recipients] == [("Serverhaus GmbH", country)]

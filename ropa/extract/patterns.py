@@ -187,7 +187,9 @@ def _place_matches(span: str, lang: str | None = None) -> tuple[list, list, list
             countries.append((m.start(), m.end(), code))
     city_re, cities, us_re = vocab.places()
     city = [(m.start(), m.end(), cities[m.group(0).casefold()]) for m in city_re.finditer(masked)]
-    us = [(m.start(), m.end()) for m in us_re.finditer(masked)]
+    us = [(m.start(), m.end(), "US") for m in us_re.finditer(masked)]
+    for pattern, code in vocab.address_formats():  # "Heilbronner Straße 20, 01189 Dresden"
+        us += [(m.start(), m.end(), code) for m in pattern.finditer(masked)]
     regions = []
     for m in _region_pattern().finditer(masked):
         before = masked[:m.start()]
@@ -215,9 +217,9 @@ def _places_in(text: str, lo: int, hi: int, skip: list[tuple[int, int]],
         a, b = lo + a, lo + b
         if free(a, b) and not any(x <= a < y for x, y, *_ in out):
             out.append((a, b, code, None, "city"))
-    for a, b in us:
-        if free(lo + a, lo + b):
-            out.append((lo + a, lo + b, "US", None, "address"))
+    for a, b, code in us:
+        if free(lo + a, lo + b) and not any(x <= lo + a < y or lo + a <= x < lo + b for x, y, *_ in out):
+            out.append((lo + a, lo + b, code, None, "address"))
     for a, b, region in regions:
         if free(lo + a, lo + b):
             out.append((lo + a, lo + b, None, region, "region"))

@@ -191,6 +191,24 @@ def places() -> tuple[re.Pattern, dict[str, str], re.Pattern]:
 
 
 @lru_cache(maxsize=None)
+def address_formats() -> tuple[tuple[re.Pattern, str], ...]:
+    """[(pattern, country)]: the shape of an address that gives its country where the town is in no list
+    (address_formats.csv; matched with case as written).
+
+    >>> [c for p, c in address_formats() if p.search("Heilbronner Straße 20,01189 Dresden")]
+    ['DE']
+    """
+    out = []
+    for i, r in enumerate(rows("address_formats.csv"), start=2):
+        try:
+            out.append((re.compile(r["pattern"]), r["country"]))
+        except re.error as e:
+            raise ReferenceDataError(f"{DATA_DIR / 'address_formats.csv'}, row {i}, column 'pattern', value "
+                                     f"{r['pattern']!r}: {e}") from None
+    return tuple(out)
+
+
+@lru_cache(maxsize=None)
 def legal_bases() -> list[tuple[str, re.Pattern]]:
     """[(Art. 6(1) letter, wording pattern)]."""
     return [(r["letter"], _compile("legal_bases.csv", i, r["pattern"]))
