@@ -414,3 +414,11 @@ def test_a_service_the_user_shares_through_by_choice_is_no_recipient(text):
 def test_an_address_gives_its_country_where_the_town_is_in_no_list(address, country):
     d = _draft(f"# Datenschutz\n\nDie Serverhaus GmbH, {address}, betreibt für uns die Server.")
     assert [(r.name, r.country) for r in d.recipients] == [("Serverhaus GmbH", country)]
+
+
+def test_the_controllers_affiliate_engaged_as_a_subprocessor_is_a_recipient():
+    d = _draft("# Sub-processors\n\nAcme Labs, Inc. uses the following sub-processors.\n\n| Company | Purpose |\n"
+               "| --- | --- |\n| Mailgun | e-mail |\n\n## Affiliates\n\nAcme Labs may also engage its Affiliate, Acme Labs "
+               "UK Limited, as Subprocessor to deliver the Services.")
+    assert d.controller["name"].startswith("Acme Labs, Inc")
+    assert _names(d) == {"Mailgun", "Acme Labs UK Limited"}

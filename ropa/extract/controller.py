@@ -62,7 +62,7 @@ class ControllerStage(Context):
                 break
         for weight, p in enumerate(patterns):
             for m in re.finditer(p, text[:20000]):
-                name = m.group("n").strip(" ,.(")
+                name = m.group("n").strip(" ,.(").split("\n")[-1].strip(" ,.(")  # a name never spans lines
                 if name.lower() in ("we", "wij", "wir", "this", "the", "our", "de", "die", "deze") \
                         or name.casefold() in set().union(*vocab.stopwords().values()):  # "Waar “wij” … staat"
                     continue

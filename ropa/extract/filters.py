@@ -24,8 +24,12 @@ class FilterStage(Context):
                     m.key = product
             if ckey and (m.key == ckey or (m.key and ckey.startswith(m.key + " ")) or
                          (ckey and m.key.startswith(ckey + " "))):
-                m.status, m.reason = "controller", "the controller itself"
-                continue
+                words = lambda x: re.findall(r"\w+", x.casefold())  # noqa: E731
+                affiliate = m.legal_form and words(m.name) != words(controller) and m.key != m.vendor \
+                    and vocab.cue("affiliate").search(s.text) and not vocab.cue("non_recipient").search(s.text)
+                if not affiliate:  # "Retool may also engage its Affiliate, Retool UK Limited": a recipient
+                    m.status, m.reason = "controller", "the controller itself"
+                    continue
             if vocab.cue("software").fullmatch(m.name) and not m.vendor:
                 m.status, m.reason = "not_a_recipient", "software the site is built with (\"powered by Jekyll\")"
                 continue
