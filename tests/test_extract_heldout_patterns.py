@@ -43,6 +43,37 @@ def test_the_company_opening_a_subprocessor_list_is_the_controller_not_a_recipie
     assert not any("Acme" in n for n in _names(d))
 
 
+def test_a_vendor_named_often_in_prose_is_not_taken_for_the_controller_and_dropped():
+    # no wording names the owner: the controller stays unknown rather than being guessed from the most
+    # frequent name, which is the vendor's, and which was then dropped as "the controller itself"
+    d = _draft("# Privacy\n\nThis site is hosted on Netlify.\n\nAll forms on this site are handled by Formzilla. "
+               "Formzilla stores what you type. Formzilla deletes it after 30 days. Read the privacy policy of "
+               "Formzilla for more.")
+    assert d.controller["name"] is None
+    assert {"Netlify", "Formzilla"} <= _names(d)
+
+
+@pytest.mark.parametrize("text,owner", [
+    ("# Privacy\n\nWe are Kettlewick Ltd. We use Mailchimp for our newsletter. Kettlewick Ltd sends it monthly. "
+     "Kettlewick Ltd keeps your address.", "Kettlewick Ltd"),
+    ("# Privacy\n\nThis website is operated by Blue Heron Studio. Blue Heron Studio uses Mailchimp for its "
+     "newsletter.", "Blue Heron Studio"),
+    ("# Privacyverklaring\n\nPannekoek Verhuur is verantwoordelijk voor de verwerking van persoonsgegevens. "
+     "Wij gebruiken Mailchimp voor de nieuwsbrief.", "Pannekoek Verhuur"),
+    ("# Datenschutz\n\nDiese Website wird von der Bäckerei Sonnenschein betrieben. Wir nutzen Mailchimp für den "
+     "Newsletter.", "Bäckerei Sonnenschein"),
+    ("# Impressum\n\nAngaben gemäß § 5 TMG:\n\nKlara Beispiel\nMusterweg 1\n12345 Musterstadt\n\n"
+     "# Datenschutz\n\nWir nutzen Mailchimp für den Newsletter.", "Klara Beispiel"),
+    ("# Sub-processors\n\ntinyforms.io uses the following third-party sub-processors to provide its service.\n\n"
+     "| Company | Purpose |\n| --- | --- |\n| Mailgun | e-mail |", "tinyforms.io"),
+])
+def test_wording_that_names_the_owner_gives_the_controller(text, owner):
+    d = _draft(text)
+    assert d.controller["name"] == owner
+    assert "Mailchimp" in _names(d) or "Mailgun" in _names(d)
+    assert owner not in _names(d)
+
+
 def test_a_vendor_defined_as_a_term_is_not_the_controller():
     d = _draft("Deze website maakt gebruik van Google Analytics, een webanalyse-service die wordt aangeboden door "
                "Google Inc. (“Google”). De informatie wordt door Google opgeslagen op servers in de Verenigde Staten.")
@@ -63,6 +94,22 @@ def test_clause_items_are_not_kinds_of_recipient():
     d = _draft("## Sharing with third parties\n\nWe share personal data with third parties to:\n\n"
                "- (a) comply with any applicable law;\n- (b) protect our rights;\n- our accountant.\n")
     assert [r.name for r in d.recipients] == ["our accountant"]
+
+
+def test_how_we_notify_you_is_no_list_of_recipients():
+    d = _draft("# Sub-processors\n\n| Company | Purpose |\n| --- | --- |\n| Mailgun | e-mail |\n\n"
+               "We will notify you before adding or changing sub-processors:\n\n"
+               "- **A notice on this page** at least 30 days before the change\n"
+               "- **An e-mail** to the account owner\n")
+    assert _names(d) == {"Mailgun"}
+
+
+def test_numbered_steps_under_a_subprocessor_intro_are_not_kinds_of_recipient():
+    d = _draft("# Sub-processors\n\n| Company | Purpose |\n| --- | --- |\n| Mailgun | e-mail |\n\n"
+               "## Changes to the list of sub-processors:\n\nChanges to the list of sub-processors:\n\n"
+               "1. **Update this page** at least 30 days before the change\n"
+               "2. **Right to object** within 30 days of notification\n")
+    assert _names(d) == {"Mailgun"}
 
 
 def test_circumstances_after_a_case_intro_are_not_recipients():
@@ -105,6 +152,43 @@ def test_a_vendor_sections_transfer_subheading_speaks_for_that_vendor():
 
 
 # --------------------------------------------------------------------------- 10. hard-wrapped Markdown
+
+def test_a_vendors_own_section_joins_its_table_row_with_its_mechanism():
+    d = _draft("# Sub-processors\n\n| Company | Purpose | Location |\n| --- | --- | --- |\n"
+               "| **GitHub** | code hosting | USA |\n| **Hetzner** | servers | Germany |\n| **Rollbar** | errors | USA |\n\n"
+               "## Details\n\n### GitHub\nGitHub hosts our repositories.\n\n"
+               "**Transfer Mechanism:** EU-US Data Privacy Framework\n\n"
+               "### Hetzner\nHetzner runs our servers in Germany.\n\n"
+               "### Rollbar\nRollbar monitors errors.\n\n**Transfer Mechanism:** Standard Contractual Clauses\n")
+    assert [(r.name, r.mechanism) for r in d.recipients] == [("GitHub", "dpf"), ("Hetzner", "none"), ("Rollbar", "scc")]
+
+
+_PROVIDERS = ("# Datenschutzerklärung\n\n## Newsletter\n\nWir nutzen Mailchimp für den Versand des Newsletters. Anbieter "
+              "ist die Rocket Science Group LLC, 675 Ponce de Leon Ave NE, Atlanta, GA 30308, USA.\n\n"
+              "Standardvertragsklauseln: https://mailchimp.com/legal/data-processing-addendum/\n\n"
+              "## Videos\n\nWir binden Videos von Vimeo ein. Anbieter ist die Vimeo Inc., 555 West 18th Street, New "
+              "York 10011, USA. Die Übermittlung in die USA stützt sich auf Ihre Einwilligung.\n\n"
+              "## YouTube\n\nWir binden Videos von YouTube ein. Anbieter ist die Google Ireland Limited, Gordon House, "
+              "Barrow Street, Dublin 4, Irland, eine Tochtergesellschaft der Alphabet Inc.\n")
+
+
+def test_the_provider_of_a_service_is_its_entity_not_a_second_recipient():
+    d = _draft(_PROVIDERS)
+    assert [(r.name, r.entity) for r in d.recipients] == [
+        ("Mailchimp", "Rocket Science Group LLC"), ("Vimeo", "Vimeo Inc."), ("YouTube", "Google Ireland Limited")]
+
+
+def test_a_mechanism_line_in_a_vendors_section_is_that_vendors():
+    mech = {r.name: r.mechanism for r in _draft(_PROVIDERS).recipients}
+    assert mech["Mailchimp"] == "scc" and mech["Vimeo"] != "scc"
+
+
+def test_a_parent_company_named_in_a_section_is_no_recipient():
+    assert "Alphabet Inc." not in _names(_draft(_PROVIDERS))
+    d = _draft("# Privacy\n\nWe use Brightwave Mail, provided by Brightwave Ltd, a subsidiary of Brightwave Holdings Inc., "
+               "to send our newsletter.")
+    assert [(r.name, r.entity) for r in d.recipients] == [("Brightwave Mail", "Brightwave Ltd")]
+
 
 def test_a_hard_wrapped_paragraph_is_one_paragraph():
     one = extract("We host the site on Hetzner Online GmbH in Germany and send our newsletters through\n"
@@ -159,6 +243,22 @@ def test_an_abbreviation_in_an_address_does_not_cut_off_the_country(text, countr
 
 
 # --------------------------------------------------------------------------- 5/7. table rows
+
+@pytest.mark.parametrize("text,name", [
+    ("# Cookies\n\nWij gebruiken de statistiekdienst van Google. Google kan deze gegevens aan derden geven indien "
+     "Google hiertoe wettelijk wordt verplicht.", "Google"),
+    ("# Privacy\n\nOur newsletter is sent with Mailchimp. Mailchimp's office on Rhode Island handles support.", "Mailchimp"),
+])
+def test_a_country_name_that_is_another_word_in_the_notices_language_is_no_country(text, name):
+    r = next(r for r in _draft(text).recipients if r.name.startswith(name.split()[0]))
+    assert r.country not in ("IN", "IS")
+    assert not any(loc["country"] in ("IN", "IS") for loc in r.locations)
+
+
+def test_a_country_name_still_counts_in_the_language_it_belongs_to():
+    d = _draft("# Datenschutz\n\nFür den Support nutzen wir die Kaltmail Ltd., 12 MG Road, Indien.")
+    assert [(r.name, r.country) for r in d.recipients] == [("Kaltmail Ltd.", "IN")]
+
 
 def test_each_table_row_is_its_own_recipient_without_its_markup():
     d = _draft("| Subprocessor | Purpose |\n|---|---|\n| **Google Cloud Services**<br/>(GCP) | Hosting |\n"
@@ -240,3 +340,85 @@ def test_prose_vendors_are_the_same_in_markdown_html_and_text():
     txt = "Privacy\n\nThis site is hosted on netspan (https://netspan.io). Payments are handled by Parcelwise.\n"
     assert _names(_draft(md)) == _names(_draft(html, "n.html")) == _names(_draft(txt, "n.txt")) \
         == {"netspan", "Parcelwise"}
+
+
+def test_standardschutzklauseln_are_standard_contractual_clauses():
+    d = _draft("# Datenschutz\n\n## Newsletter\n\nWir nutzen Mailchimp für den Newsletter. Die Übermittlung in die USA "
+               "erfolgt auf Grundlage der Standardschutzklauseln der EU-Kommission.")
+    assert [(r.name, r.mechanism) for r in d.recipients] == [("Mailchimp", "scc")]
+
+
+@pytest.mark.parametrize("clause", [
+    "Where we transfer personal data outside the EEA, we rely on an adequacy decision, the standard contractual "
+    "clauses or your explicit consent.",
+    "Sofern wir Daten in ein Drittland übermitteln, erfolgt dies auf Grundlage eines Angemessenheitsbeschlusses, von "
+    "Standardvertragsklauseln oder Ihrer ausdrücklichen Einwilligung.",
+])
+def test_a_general_clause_listing_alternative_mechanisms_is_no_recipients_mechanism(clause):
+    d = _draft("# Privacy\n\nWe use Mailchimp for our newsletter and Hotjar for analytics.\n\n## Transfers\n\n" + clause)
+    assert {r.name: r.mechanism for r in d.recipients} == {"Mailchimp": "none", "Hotjar": "none"}
+
+
+def test_a_general_clause_with_privacy_shield_among_alternatives_still_relies_on_it():
+    d = _draft("# Privacy\n\nWe use Mailchimp for our newsletter.\n\n## Transfers\n\nTransfers to the United States "
+               "rely on the EU-US Privacy Shield or on standard contractual clauses.")
+    assert d.recipients[0].mechanism == "privacy_shield"
+
+
+def test_the_software_a_site_is_built_with_is_no_recipient():
+    d = _draft("# Privacy\n\nThis website is powered by Jekyll and hosted on Netlify. Forms are handled by Formzilla.")
+    assert _names(d) == {"Netlify", "Formzilla"}
+
+
+def test_a_mechanism_in_a_vendors_section_is_not_given_to_another_company_the_sentence_names():
+    d = _draft("# Datenschutz\n\n## Hosting\n\nWir nutzen die Serverhaus GmbH, Hauptstraße 1, 76185 Karlsruhe, als "
+               "Hosting-Provider.\n\n## Mailgun\n\nWir nutzen Mailgun von Mailgun Technologies, Inc., San Francisco, "
+               "USA. Wir haben mit Mailgun die EU-Standardvertragsklauseln abgeschlossen und setzen die Anforderungen "
+               "bei der Nutzung der Dienste durch die Serverhaus GmbH um.")
+    assert {r.name: r.mechanism for r in d.recipients} == {"Serverhaus GmbH": "none", "Mailgun": "scc"}
+
+
+_GOOGLE = ("# Privacy\n\n## Statistics\n\nWe use Google Analytics to count visits. Google Analytics sets cookies. The data "
+           "is processed by Google Ireland Limited, Gordon House, Dublin 4, Ireland.\n\n## Fonts\n\nOur pages load fonts "
+           "from Google Fonts. Google receives your IP address when the fonts load.\n")
+
+
+def test_products_of_one_vendor_in_sections_of_their_own_are_separate_recipients():
+    d = _draft(_GOOGLE)
+    assert [r.name for r in d.recipients] == ["Google Analytics", "Google Fonts"]
+    assert d.recipients[0].country == "IE"  # the company named in the analytics section is that product's entity
+
+
+def test_products_of_one_vendor_in_one_section_stay_one_recipient():
+    d = _draft("# Privacy\n\n## Marketing\n\nWe use Google Ads for remarketing.\n\nWe also use Google Tag Manager "
+               "to load the tags.\n\n## Hosting\n\nOur site is hosted on Netlify.\n")
+    assert len([r for r in d.recipients if r.name.startswith("Google")]) == 1
+
+
+@pytest.mark.parametrize("text", [
+    "# Privacy\n\nWe use Supabase to store your notes. You can share a note with friends via the share button (e.g. via "
+    "WhatsApp or Signal).",
+    "# Privacy\n\nWe use Supabase to store your notes. Je kunt er zelf voor kiezen om een notitie te delen via de "
+    "Deel-knop (bijv. via WhatsApp). Dit gebeurt uitsluitend op jouw initiatief.",
+])
+def test_a_service_the_user_shares_through_by_choice_is_no_recipient(text):
+    assert _names(_draft(text)) == {"Supabase"}
+
+
+@pytest.mark.parametrize("address,country", [
+    ("Hauptstraße 5, 74889 Sinsheim", "DE"),
+    ("Nibelungenstr. 28, 65428 Rüsselsheim", "DE"),
+    ("Dorpsstraat 12, 7431 AB Diepenveen", "NL"),
+    ("1 Market Street, Leeds LS1 6DT", "GB"),
+])
+def test_an_address_gives_its_country_where_the_town_is_in_no_list(address, country):
+    d = _draft(f"# Datenschutz\n\nDie Serverhaus GmbH, {address}, betreibt für uns die Server.")
+    assert [(r.name, r.country) for r in d.recipients] == [("Serverhaus GmbH", country)]
+
+
+def test_the_controllers_affiliate_engaged_as_a_subprocessor_is_a_recipient():
+    d = _draft("# Sub-processors\n\nAcme Labs, Inc. uses the following sub-processors.\n\n| Company | Purpose |\n"
+               "| --- | --- |\n| Mailgun | e-mail |\n\n## Affiliates\n\nAcme Labs may also engage its Affiliate, Acme Labs "
+               "UK Limited, as Subprocessor to deliver the Services.")
+    assert d.controller["name"].startswith("Acme Labs, Inc")
+    assert _names(d) == {"Mailgun", "Acme Labs UK Limited"}

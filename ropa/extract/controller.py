@@ -19,7 +19,10 @@ class ControllerStage(Context):
             r"\s*(?:\(|,)?\s*(?:[“\"'][^”\"'\n]{1,30}[”\"'],?\s*){0,2}(?:hereinafter|hierna|nachfolgend|[“\"'](?:we|us|wij|ons|wir|uns)[”\"'])",
             r"(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3}(?:\s+(?:B\.V\.|BV|NV/SA|GmbH|AG|Ltd\.?|Inc\.?|LLC))?)\s+(?:is|acts as|is the|treedt op als|ist)\s+(?:the\s+|de\s+|der\s+)?"
             r"(?:data\s+)?(?:controller|verwerkingsverantwoordelijke|verantwoordelijke|Verantwortliche)",
-            r"(?:privacy (?:policy|statement|notice) of|privacyverklaring van|Datenschutzerklärung de[rs])\s+(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3}(?:\s+(?:B\.V\.|BV|GmbH|AG|Ltd\.?|Inc\.?|LLC))?)",
+            # the notice's own title ("# Privacy Policy of Acme", "This is the privacy statement of Acme"), not a
+            # pointer to a vendor's policy ("read the privacy policy of Formzilla")
+            r"(?:(?m:^)[ \t#*]*(?:[Tt]he\s+|[Dd]e\s+)?|\b(?:[Tt]his is the|[Dd]it is de|[Dd]ies ist die)\s+)"
+            r"(?i:privacy (?:policy|statement|notice) of|privacyverklaring van|Datenschutzerklärung de[rs])\s+(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3}(?:\s+(?:B\.V\.|BV|GmbH|AG|Ltd\.?|Inc\.?|LLC))?)",
             r"(?:hoe|how|wie)\s+(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&./-]*){0,3})\s+(?:en|and|und)\s+[A-Z]",
             r"(?:verantwoordelijke|Verantwortliche[r]?|controller)\s*(?:is|ist)?\s*:\s*\n+\s*(?P<n>[^\n]{2,60})",
             # "verantwortliche Stelle im Sinne des Datenschutzrechts" / "Data controller" on a line, the name on the next
@@ -59,34 +62,22 @@ class ControllerStage(Context):
                 break
         for weight, p in enumerate(patterns):
             for m in re.finditer(p, text[:20000]):
-                name = m.group("n").strip(" ,.(")
+                name = m.group("n").strip(" ,.(").split("\n")[-1].strip(" ,.(")  # a name never spans lines
                 if name.lower() in ("we", "wij", "wir", "this", "the", "our", "de", "die", "deze") \
                         or name.casefold() in set().union(*vocab.stopwords().values()):  # "Waar “wij” … staat"
                     continue
                 cands.append((weight, name, m.start("n")))
         if not cands:
-            # The most frequent capitalised word that is no vendor: notices name their controller often.
-            _, vpattern, _ = vocab.vendors()
-            counts: dict[str, int] = {}
-            countries = _country_pattern()[0]
-            plain = countries.sub(lambda m: " " * len(m.group(0)), text)  # "United States" names no one
-            plain = vpattern.sub(lambda m: " " * len(m.group(0)), plain)  # nor does the "Analytics" of a vendor
-            for m in re.finditer(r"\b[A-Z][A-Za-z0-9]{2,}(?:\s+(?:B\.V\.|GmbH|BV|Ltd|Inc\.?))?", plain):
-                w = m.group(0)
-                if vpattern.fullmatch(w) or w.lower() in vocab.stopwords().get(self.language, ()):
-                    continue
-                counts[w] = counts.get(w, 0) + 1
-            # a name is never written in lower case ("Processing", "processing") and is no country's word ("United")
-            for w in list(counts):
-                bare = w.split()[0]
-                if re.search(r"\b" + re.escape(bare.lower()) + r"\b", text) or vocab.cue("not_a_name").fullmatch(bare) \
-                        or not re.search(r"[a-z,;]\s+" + re.escape(bare) + r"\b", text):  # a heading word only
-                    del counts[w]
-                elif self.language == "de" and not re.search(r".[A-Z0-9]", bare):
-                    del counts[w]  # German capitalises every noun: only a CamelCase, all-caps or numbered word can be a name
-            common = sorted(counts.items(), key=lambda kv: -kv[1])
-            if common and common[0][1] >= 3:
-                cands.append((9, common[0][0], text.find(common[0][0])))
+            # Wording that names the notice's owner ("we are Acme", "Acme uses the following sub-processors",
+            # the imprint's "Angaben gemäß § 5 TMG"). No such wording: the controller stays unknown. (A guess
+            # such as the most frequent capitalised word took a vendor named in prose, then dropped that
+            # vendor as "the controller itself".)
+            for p in vocab.controller_phrases():
+                for m in p.finditer(text[:20000]):
+                    name = self._phrase_name(m.group("n"))
+                    if name:
+                        cands.append((7, name, m.start("n")))
+                        break
         if not cands:
             return {"name": None, "country": None}
         weight, name, pos = min(cands, key=lambda c: (c[0], c[2]))
@@ -96,6 +87,25 @@ class ControllerStage(Context):
             name = full.group(0)
         country, source = self._controller_country(name)
         return {"name": name, "country": country, "country_source": source}
+
+    _LEAD = re.compile(r"^(?:(?:De|Het|Die|Der|Das|The|Dit|Deze|This)\s+)+")
+    _TRAIL = re.compile(r"(?:[\s,;:.]+|\s+(?:and|und|en|of|van|von|der|de|du|den|&))+$")
+
+    def _phrase_name(self, raw: str) -> str | None:
+        """The name a controller phrase captured, trimmed; None when it is no name ("We", "Company", a vendor)."""
+        raw = raw.replace("**", "").strip("[] ")
+        for m in re.finditer(r"\.\s", raw):  # a full stop ends the name unless it ends a legal form ("Ltd.")
+            if not re.search(r"\b(?:Ltd|Inc|Co|Corp|B\.V|N\.V|e\.V|e\.K|S\.A|S\.L)$", raw[:m.start()]):
+                raw = raw[:m.start()]
+                break
+            raw = raw[:m.start() + 1]
+            break
+        name = self._TRAIL.sub("", self._LEAD.sub("", raw))
+        if len(name) < 2 or name.casefold() in {"we", "wij", "wir", "company", "the company", "us", "our"}:
+            return None
+        if name.casefold() in set().union(*vocab.stopwords().values()) or vocab.cue("not_a_name").fullmatch(name):
+            return None
+        return name
 
     def _controller_country(self, name: str) -> tuple[str | None, str | None]:
         text = self.text
@@ -107,7 +117,7 @@ class ControllerStage(Context):
             nxt = [b for b in self.lay.blocks[blk.idx + 1: blk.idx + 4] if len(b.text) <= 70]
             if nxt:
                 hi = max(hi, nxt[-1].end)
-            places = [p for p in _places_in(text, m.end(), hi, []) if p[2]]
+            places = [p for p in _places_in(text, m.end(), hi, [], self.language) if p[2]]
             # an address: a street number or postcode between name and place, or the place right after
             places = [p for p in places if p[0] - m.end() <= 160 and (re.search(r"\d", text[m.end():p[0]])
                                                                        or len(text[m.end():p[0]].strip(" ,")) <= 2)]

@@ -18,9 +18,20 @@ class FilterStage(Context):
             s = lay.sentences[m.sentence]
             blk = lay.blocks[s.block]
             m.key = self._key(m.name) if not m.vendor else m.vendor
+            if m.vendor:  # "Google Fonts" and "Google Analytics": products of one vendor (grouped later)
+                product = vocab.vendor_products().get(vocab.legal_forms().sub("", m.name).strip(" ,").casefold())
+                if product and product.startswith(m.vendor + ":"):
+                    m.key = product
             if ckey and (m.key == ckey or (m.key and ckey.startswith(m.key + " ")) or
                          (ckey and m.key.startswith(ckey + " "))):
-                m.status, m.reason = "controller", "the controller itself"
+                words = lambda x: re.findall(r"\w+", x.casefold())  # noqa: E731
+                affiliate = m.legal_form and words(m.name) != words(controller) and m.key != m.vendor \
+                    and vocab.cue("affiliate").search(s.text) and not vocab.cue("non_recipient").search(s.text)
+                if not affiliate:  # "Retool may also engage its Affiliate, Retool UK Limited": a recipient
+                    m.status, m.reason = "controller", "the controller itself"
+                    continue
+            if vocab.cue("software").fullmatch(m.name) and not m.vendor:
+                m.status, m.reason = "not_a_recipient", "software the site is built with (\"powered by Jekyll\")"
                 continue
             sent = _masked(s.text, _EMAIL_OR_URL)
             if m.name not in sent and m.via != "table":
@@ -29,6 +40,9 @@ class FilterStage(Context):
             if vocab.cue("non_recipient").search(sent) and m.via in ("legal_form", "gazetteer") \
                     and not vocab.cue("service").search(sent.replace(m.name, " ")):
                 m.status, m.reason = "not_a_recipient", "named as a complaint channel, group member or the like"
+                continue
+            if vocab.cue("user_share").search(sent) and m.via != "table":
+                m.status, m.reason = "not_a_recipient", "a channel the user shares through at their own initiative"
                 continue
             role = next((c for c in vocab.cue("source_role").finditer(sent)
                          if c.end() <= m.start - s.start <= c.end() + 160), None)

@@ -17,10 +17,15 @@ class GroupingStage(Context):
         clusters: dict[str, list[Mention]] = {}
         order: list[str] = []
         brand_of = {}
+        own_brand: dict[int, str] = {}  # a gazetteer company that runs another's service: this mention only
         for m in self.mentions:
             if m.status != "active":
                 continue
-            if m.entity_of:
+            if m.entity_of and m.vendor:
+                prev = [x for x in self.mentions if x.status == "active" and x.name == m.entity_of and x.start < m.start]
+                if prev:
+                    own_brand[id(m)] = prev[-1].key
+            elif m.entity_of:
                 brand_of[m.key] = self._key(m.entity_of)
         # each row of a table is its own recipient, even where the gazetteer files two rows under one vendor
         # ("Slack" and "Salesforce", "Google Analytics" and "Google Cloud"); other names inside a row join it
@@ -28,11 +33,18 @@ class GroupingStage(Context):
         for m in self.mentions:
             if m.status == "active" and m.via == "table" and m.vendor:
                 row_key[self.lay.sentences[m.sentence].block] = f"{m.key}/{self._key(m.name)}"
+        # a vendor's own section or sentence outside the table joins its row when one row only is that vendor
+        # ("### GitHub" under a table with a GitHub row); two rows of one vendor stay apart and take nothing
+        rows_of: dict[str, set[str]] = {}
+        for rk in row_key.values():
+            rows_of.setdefault(rk.split("/")[0], set()).add(rk)
         for m in sorted((m for m in self.mentions if m.status == "active"), key=lambda m: m.start):
-            key = brand_of.get(m.key, m.key)
+            key = own_brand.get(id(m)) or brand_of.get(m.key, m.key)
             block = self.lay.sentences[m.sentence].block
             if block in row_key and (m.via == "table" or m.vendor):
                 key = row_key[block]
+            elif m.vendor and len(rows_of.get(m.key, ())) == 1:
+                key = next(iter(rows_of[m.key]))
             if not key:
                 continue
             target = None
@@ -61,6 +73,9 @@ class GroupingStage(Context):
                 order.append(key)
                 clusters[key] = []
             clusters[target].append(m)
+        # the company alone ("Google", "Google Ireland Limited") where products of it are named: it joins the
+        # product named nearest before it (else the first after it), so no extra recipient is made of it
+        self._join_products(clusters, order)
         removed_sections = {}
         for m in self.mentions:
             if m.status == "removed":
@@ -80,6 +95,56 @@ class GroupingStage(Context):
             out.append(ms)
         return out
 
+    def _join_products(self, clusters: dict[str, list[Mention]], order: list[str]) -> None:
+        """Products of one vendor ("google:analytics", "google:fonts") are separate recipients when the notice
+        treats each in a section of its own. Products whose home section (where most of their mentions are) is
+        the same are one recipient; the company named alone ("Google", "Google Ireland Limited") joins the product
+        of its own section (the nearest), else the product named nearest before it; it is a recipient of its own
+        only when no product of it is named."""
+        def sec(m: Mention) -> int:
+            return self.lay.sentences[m.sentence].section
+
+        home: dict[tuple[str, int], str] = {}
+        home_of: dict[str, int] = {}
+        for k in list(order):
+            if ":" not in k or "/" in k:
+                continue
+            counts: dict[int, int] = {}
+            for m in clusters[k]:
+                counts[sec(m)] = counts.get(sec(m), 0) + 1
+            h = (k.split(":")[0], max(counts, key=lambda x: (counts[x], -min(m.start for m in clusters[k] if sec(m) == x))))
+            titled = self.lay.sections[h[1]].title and len(self.lay.section_chain(h[1])) > 1
+            if h in home and titled:  # the document as a whole (or a text without headings) is no shared section
+                clusters[home[h]].extend(clusters.pop(k))
+                order.remove(k)
+            else:
+                home.setdefault(h, k)
+                home_of[k] = h[1]
+
+        def chain(section: int) -> set[int]:  # the section and its ancestors, without the document's own title
+            c = self.lay.section_chain(section)
+            return set(c[:-1] or c)
+        products: dict[str, list[str]] = {}
+        for k in order:
+            if ":" in k and "/" not in k:
+                products.setdefault(k.split(":")[0], []).append(k)
+        for vendor, keys in products.items():
+            if vendor not in clusters:
+                continue
+            for m in clusters.pop(vendor):
+                def near(pk: str, m: Mention = m) -> tuple[int, int, int]:
+                    if home_of[pk] in chain(sec(m)) or sec(m) in chain(home_of[pk]):
+                        return 0, 0, min(abs(x.start - m.start) for x in clusters[pk])  # the product's own section
+                    same = [abs(x.start - m.start) for x in clusters[pk] if sec(x) == sec(m)]
+                    if same:
+                        return 0, 1, min(same)
+                    before = [x.start for x in clusters[pk] if x.start <= m.start]
+                    return (1, 0, m.start - max(before)) if before else (1, 1, min(x.start for x in clusters[pk]))
+                clusters[min(keys, key=near)].append(m)
+            order.remove(vendor)
+        for k in order:
+            clusters[k].sort(key=lambda m: m.start)
+
     def build_recipient(self, ms: list[Mention]) -> Recipient:
         lay = self.lay
         vendors = {v.id: v for v in vocab.vendors()[0]}
@@ -90,8 +155,13 @@ class GroupingStage(Context):
         eu = [m for m in placed if m.eu_entity and m.country and reference.is_eea(m.country)]
         primary = eu[0] if eu else (placed[0] if placed else None)
         surfaces = [m.name for m in ms if m.vendor and not m.legal_form]
+        linked = next((m for m in ms if m.entity_of and m.legal_form), None)  # "Acme Mail, provided by Acme Ltd"
         if brand:
             name = brand.name
+        elif linked is not None and vendor is None:
+            name = linked.entity_of
+        elif vendor is not None and any(":" in m.key for m in ms):
+            name = next(m.name for m in ms if ":" in m.key and not m.legal_form)  # "Google Fonts", one of the vendor's
         elif vendor is not None and (vendor.name in surfaces or surfaces):
             # the brand as the text writes it; the legal entity goes to ``entity``
             name = vendor.name if vendor.name in surfaces else surfaces[0]
@@ -104,6 +174,8 @@ class GroupingStage(Context):
         entity = next((m.entity for m in ms if m.entity), None)
         if entity:
             pass
+        elif linked is not None:
+            entity = linked.name
         elif brand and entities:
             entity = entities[0].name
         elif primary is not None and primary.legal_form:
@@ -204,6 +276,8 @@ class GroupingStage(Context):
             phrase = name
             label = next((lab for lab, p in vocab.recipient_categories() if p.search(name.split(" (")[0])), None) \
                 or next((lab for lab, p in vocab.recipient_categories() if p.search(body)), None)
+            if not label and re.fullmatch(r"\(?(?:\d{1,2}|[a-zA-Z]|[ivxIVX]{1,5})[.)]", blk.marker.strip()):
+                continue  # a numbered or lettered step or clause ("1. Update this page 30 days before"), no kind
             if label and self.language != "en":
                 name = f"{label} ({phrase})"  # an English label for the register, the text's words kept
             s = lay.sentences_of_block(blk.idx)[0]

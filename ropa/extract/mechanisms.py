@@ -43,6 +43,14 @@ class MechanismStage(Context):
             if s.kind == "row":
                 continue
             named = by_sentence.get(s.idx, [])
+            if len(named) > 1:
+                # in a vendor's own section ("### Mailgun") its mechanism sentence speaks for that vendor, not for
+                # another company the sentence also names
+                title = (self.headings(s.section) or [""])[0].casefold()
+                own = [r for r in named if r.name.casefold() in title
+                       or any(m.name.casefold() in title for m in r.mentions if m.sentence == s.idx)]
+                if own:
+                    named = own
             if named:
                 for r in named:
                     best = self._nearest(r, s, mechs)
@@ -58,6 +66,12 @@ class MechanismStage(Context):
                                     "end": s.end, "recipients": []})
                 continue
             targets, kind = self._claim_targets(s, recipients, by_sentence)
+            if kind == "blanket" and len({x[2] for x in mechs}) >= 2 and not {x[2] for x in mechs} & _INVALIDATED \
+                    and re.search(r"\b(?:or|oder|of|bzw|ou)\b", _masked(s.text)):
+                # "we rely on an adequacy decision, standard contractual clauses or your consent": alternatives,
+                # none of which the notice says applies to a given recipient (a struck-down one among them is
+                # still relied on, and stays)
+                kind, targets = "alternatives", []
             self.claims.append({"kind": kind, "mechanism": mech, "evidence": s.text, "start": s.start, "end": s.end,
                                 "recipients": [r.name for r in targets]})
             for r in targets:

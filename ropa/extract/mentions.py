@@ -55,6 +55,7 @@ class MentionStage(ProseStage):
         self._prose_mentions(add)
         self._brand_links(add)
         self.mentions.sort(key=lambda m: m.start)
+        self._provider_links()
 
     def _extend_legal_form(self, start: int, end: int) -> int:
         j = end
@@ -195,6 +196,37 @@ class MentionStage(ProseStage):
                 add(Mention(brand, a, a + len(brand), s.idx, "brand"))
                 m.entity_of = brand
 
+    def _provider_links(self) -> None:
+        """The legal entity that runs a service, and a recipient's parent company.
+
+        "Wir nutzen Mailchimp. Anbieter ist die Rocket Science Group LLC": the entity belongs to the service
+        named before it in its section (one recipient, not two). "…, a subsidiary of Acme Holdings Inc.": the
+        parent is named, not disclosed to (cue kinds ``provider_intro`` and ``parent_ref``).
+        """
+        text, lay = self.text, self.lay
+        provider, parent = vocab.cue("provider_intro"), vocab.cue("parent_ref")
+        for i, m in enumerate(self.mentions):
+            if not m.legal_form or m.via == "table" or m.status != "active":
+                continue
+            s = lay.sentences[m.sentence]
+            lo = max(s.start, m.start - 80)
+            before = re.sub(r"[*_]+", "", text[lo:m.start]).rstrip(" ,:")
+            before_colon = re.sub(r"[*_]+", "", text[lo:m.start]).rstrip(" ")
+            if parent.search(before) or parent.search(before_colon):
+                m.status, m.reason = "not_a_recipient", "the parent company of a recipient"
+                continue
+            if not (provider.search(before) or provider.search(before_colon)) or m.entity_of:
+                continue
+            section = s.section
+            for prev in reversed(self.mentions[:i]):
+                ps = lay.sentences[prev.sentence]
+                if ps.section != section or m.start - prev.end > 1500:
+                    break
+                if prev.status == "active" and not prev.legal_form and prev.via != "table":
+                    if not (m.vendor and prev.vendor == m.vendor):  # one vendor's product: joined when grouped
+                        m.entity_of = prev.name
+                    break
+
     def _table_mentions(self, group, add) -> None:
         text = self.text
         roles: dict[int, str] = {}
@@ -235,7 +267,7 @@ class MentionStage(ProseStage):
             if "location" in col:
                 x, y = col["location"]
                 cell = text[x:y]
-                places = _places_in(text, x, y, [])
+                places = _places_in(text, x, y, [], self.language)
                 code = next((p[2] for p in places if p[2]), None) or reference.resolve_country(cell)
                 if code and code != "EEA":
                     mention.country, mention.country_source = code, "text"

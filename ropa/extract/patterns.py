@@ -64,8 +64,9 @@ def _country_pattern() -> tuple[re.Pattern, dict[str, str]]:
     for name, code in zip(countries["name"], countries["code"]):
         if len(name) >= 4 and code.isalpha() and len(code) == 2:
             names[name.casefold()] = code
-    for bad in ("jersey", "georgia", "turkey", "chad", "man", "guinea", "america", "jordan", "niger"):
-        names.pop(bad, None)
+    for bad, langs in vocab.country_false_friends().items():  # another word in every language ("Jersey")
+        if "all" in langs:
+            names.pop(bad, None)
     alternation = vocab.trie_alternation(names)
     short = "|".join(re.escape(s) for s in sorted(_SHORT_COUNTRY, key=len, reverse=True))
     pattern = re.compile(r"(?<![\w-])(?:(?i:" + alternation + r")|" + short + r")(?![\w]|-\w)")
@@ -169,20 +170,26 @@ def _sentence_mechanisms(text: str) -> list[tuple[int, int, str, bool]]:
 
 
 @lru_cache(maxsize=8192)
-def _place_matches(span: str) -> tuple[list, list, list, list]:
+def _place_matches(span: str, lang: str | None = None) -> tuple[list, list, list, list]:
     """Every country, city, US address and region word in ``span`` (offsets into it), before any skipping;
-    cached, as the same sentence or block is asked about once per name in it."""
+    cached, as the same sentence or block is asked about once per name in it. A country name that is
+    another word in the notice's language ``lang`` (Dutch "indien" = "if") is no country there."""
     masked = _masked(span, _EMAIL_OR_URL)
     pattern, names = _country_pattern()
+    friends = vocab.country_false_friends()
     countries = []
     for m in pattern.finditer(masked):
         word = m.group(0)
+        if lang and lang in friends.get(word.casefold(), ()):
+            continue
         code = _SHORT_COUNTRY.get(word) or names.get(word.casefold())
         if code:
             countries.append((m.start(), m.end(), code))
     city_re, cities, us_re = vocab.places()
     city = [(m.start(), m.end(), cities[m.group(0).casefold()]) for m in city_re.finditer(masked)]
-    us = [(m.start(), m.end()) for m in us_re.finditer(masked)]
+    us = [(m.start(), m.end(), "US") for m in us_re.finditer(masked)]
+    for pattern, code in vocab.address_formats():  # "Heilbronner Straße 20, 01189 Dresden"
+        us += [(m.start(), m.end(), code) for m in pattern.finditer(masked)]
     regions = []
     for m in _region_pattern().finditer(masked):
         before = masked[:m.start()]
@@ -193,14 +200,16 @@ def _place_matches(span: str) -> tuple[list, list, list, list]:
     return countries, city, us, regions
 
 
-def _places_in(text: str, lo: int, hi: int, skip: list[tuple[int, int]]) -> list[tuple[int, int, str | None, str | None, str]]:
-    """Places stated in text[lo:hi]: (start, end, country, region, how) sorted by position."""
+def _places_in(text: str, lo: int, hi: int, skip: list[tuple[int, int]],
+               lang: str | None = None) -> list[tuple[int, int, str | None, str | None, str]]:
+    """Places stated in text[lo:hi]: (start, end, country, region, how) sorted by position (``lang``: the
+    notice's language, for country names that are other words in it)."""
     out = []
 
     def free(a: int, b: int) -> bool:
         return not any(x < b and a < y for x, y in skip)
 
-    countries, city, us, regions = _place_matches(text[lo:hi])
+    countries, city, us, regions = _place_matches(text[lo:hi], lang)
     for a, b, code in countries:
         if free(lo + a, lo + b):
             out.append((lo + a, lo + b, code, None, "country"))
@@ -208,9 +217,9 @@ def _places_in(text: str, lo: int, hi: int, skip: list[tuple[int, int]]) -> list
         a, b = lo + a, lo + b
         if free(a, b) and not any(x <= a < y for x, y, *_ in out):
             out.append((a, b, code, None, "city"))
-    for a, b in us:
-        if free(lo + a, lo + b):
-            out.append((lo + a, lo + b, "US", None, "address"))
+    for a, b, code in us:
+        if free(lo + a, lo + b) and not any(x <= lo + a < y or lo + a <= x < lo + b for x, y, *_ in out):
+            out.append((lo + a, lo + b, code, None, "address"))
     for a, b, region in regions:
         if free(lo + a, lo + b):
             out.append((lo + a, lo + b, None, region, "region"))

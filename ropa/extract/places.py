@@ -24,7 +24,7 @@ class PlaceStage(Context):
             eu = vocab.cue("eu_users")
             skip += [(s.start + e.start(), s.start + e.end()) for e in eu.finditer(s.text)]
             names = [(m.start, m.end) for m in ms]
-            places = _places_in(text, s.start, s.end, skip + names)
+            places = _places_in(text, s.start, s.end, skip + names, self.language)
             for k, m in enumerate(sorted(ms, key=lambda x: x.start)):
                 if m.country or m.region:
                     continue
@@ -51,7 +51,7 @@ class PlaceStage(Context):
                     m.country_source = "text" if pick[4] in ("country", "region") else "address"
                     m.place_evidence = sidx
                     continue
-                inside = _places_in(text, m.start, m.end, [])
+                inside = _places_in(text, m.start, m.end, [], self.language)
                 if inside and inside[0][2]:
                     m.country, m.country_source, m.place_evidence = inside[0][2], "entity name", sidx
                     continue
@@ -65,7 +65,7 @@ class PlaceStage(Context):
                             intro_blocks.append(pg.intro)
                     for ib in intro_blocks:
                         b = lay.blocks[ib]
-                        pl = [p for p in _places_in(text, b.start, b.end, []) if p[2] or p[3]]
+                        pl = [p for p in _places_in(text, b.start, b.end, [], self.language) if p[2] or p[3]]
                         if pl:
                             m.country, m.region, m.country_source = pl[0][2], pl[0][3], "list introduction"
                             m.place_evidence = lay.sentences_of_block(ib)[0].idx
@@ -75,7 +75,7 @@ class PlaceStage(Context):
                 sec = lay.sections[s.section]
                 if sec.heading_block is not None and len(sec.title) <= 40:
                     hb = lay.blocks[sec.heading_block]
-                    pl = [p for p in _places_in(text, hb.start, hb.end, []) if p[2]]
+                    pl = [p for p in _places_in(text, hb.start, hb.end, [], self.language) if p[2]]
                     if pl:
                         m.country, m.country_source = pl[0][2], "section heading"
                         m.place_evidence = lay.sentences_of_block(hb.idx)[0].idx

@@ -62,6 +62,8 @@ class ProseStage(Context):
         # "the privacy policy of supabase": a name with a policy of its own (no article between: "… of the provider")
         with_policy = {text[a:b].casefold() for kind, a, b in found if kind == "policy"}
         judged: dict[str, tuple[str | None, bool]] = {}  # a long notice names the same vendors again and again
+        # "het script van Analytics" after "Google Analytics": a short form of a service already named
+        tails = {m.name.split()[-1].casefold() for m in self.mentions if m.vendor and len(m.name.split()) > 1}
         for kind, a, b in found:
             name = text[a:b]
             if name not in judged:
@@ -70,7 +72,7 @@ class ProseStage(Context):
                     re.sub(r"\W", "", name.casefold()) not in own  # the notice's own name
                     and (name.casefold() in with_policy or self._brand_evidence(name, domains, headings)))
             vendor, keep = judged[name]
-            if not keep:
+            if not keep or (vendor is None and name.casefold() in tails):
                 continue
             s = self.sentence_at(a)
             add(Mention(name, a, b, s.idx, "prose", vendor=vendor, legal_form=bool(vocab.legal_forms().search(name))))
@@ -129,7 +131,7 @@ class ProseStage(Context):
         word = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
         if not name[0].islower() and any(word.search(h) for h in headings):
             return True
-        if re.search(r"\s\d+\w?$", name) or _places_in(name, 0, len(name), []) or reference.resolve_country(name):
+        if re.search(r"\s\d+\w?$", name) or _places_in(name, 0, len(name), [], self.language) or reference.resolve_country(name):
             return False  # "Dublin 4", "Ireland": a place, not a vendor
         if re.search(r"[a-z][A-Z]|[A-Za-z]\d|\d[A-Za-z]|\w\.\w", name):
             return True

@@ -191,6 +191,24 @@ def places() -> tuple[re.Pattern, dict[str, str], re.Pattern]:
 
 
 @lru_cache(maxsize=None)
+def address_formats() -> tuple[tuple[re.Pattern, str], ...]:
+    """[(pattern, country)]: the shape of an address that gives its country where the town is in no list
+    (address_formats.csv; matched with case as written).
+
+    >>> [c for p, c in address_formats() if p.search("Heilbronner Straße 20,01189 Dresden")]
+    ['DE']
+    """
+    out = []
+    for i, r in enumerate(rows("address_formats.csv"), start=2):
+        try:
+            out.append((re.compile(r["pattern"]), r["country"]))
+        except re.error as e:
+            raise ReferenceDataError(f"{DATA_DIR / 'address_formats.csv'}, row {i}, column 'pattern', value "
+                                     f"{r['pattern']!r}: {e}") from None
+    return tuple(out)
+
+
+@lru_cache(maxsize=None)
 def legal_bases() -> list[tuple[str, re.Pattern]]:
     """[(Art. 6(1) letter, wording pattern)]."""
     return [(r["letter"], _compile("legal_bases.csv", i, r["pattern"]))
@@ -284,6 +302,63 @@ def recipient_categories() -> list[tuple[str, re.Pattern]]:
     """
     return [(r["label"], _compile("recipient_categories.csv", i, r["pattern"]))
             for i, r in enumerate(rows("recipient_categories.csv"), start=2)]
+
+
+# A name where controller_phrases.csv says {NAME}: capitalised words (or a domain such as "acme.io"), with
+# "&", "and", "van", … between them; Markdown emphasis or a link's brackets around it are allowed.
+_NAME = (r"(?P<n>(?:\*\*|\[)?(?:[A-Z0-9][\w&+'’.-]*|[a-z][a-z0-9]*[A-Z][\w&+.-]*|[a-z0-9-]+\.[a-z]{2,})"
+         r"(?:[ \t]+(?:[A-Z0-9(][\w&+'’.()-]*|&|and|und|en|of|van|von|der|de|du|den)){0,5}(?:\*\*|\])?)")
+
+
+@lru_cache(maxsize=None)
+def controller_phrases() -> tuple[re.Pattern, ...]:
+    """Wording that names the notice's own controller, from controller_phrases.csv; group ``n`` is the name.
+
+    The wording matches in any case; the name must be written as a name (capitalised, or a domain).
+
+    >>> [m.group("n") for p in controller_phrases() if (m := p.search("Hello. We are Acme Labs and we care."))]
+    ['Acme Labs and']
+    """
+    out = []
+    for i, r in enumerate(rows("controller_phrases.csv"), start=2):
+        if r["pattern"].count("{NAME}") != 1:
+            raise ReferenceDataError(f"{DATA_DIR / 'controller_phrases.csv'}, row {i}, column 'pattern', value "
+                                     f"{r['pattern']!r}: needs {{NAME}} exactly once")
+        before, after = r["pattern"].split("{NAME}")
+        _compile("controller_phrases.csv", i, before + after)
+        out.append(re.compile((f"(?im:{before})" if before else "") + _NAME + (f"(?im:{after})" if after else ""), re.M))
+    return tuple(out)
+
+
+@lru_cache(maxsize=None)
+def vendor_products() -> dict[str, str]:
+    """A product's name (case-folded) -> "vendor:product", from vendor_products.csv.
+
+    >>> vendor_products()["google fonts"], vendor_products()["ga4"]
+    ('google:fonts', 'google:analytics')
+    """
+    ids = {v.id for v in vendors()[0]}
+    out: dict[str, str] = {}
+    for i, r in enumerate(rows("vendor_products.csv"), start=2):
+        if r["vendor"] not in ids:
+            raise ReferenceDataError(f"{DATA_DIR / 'vendor_products.csv'}, row {i}, column 'vendor', value "
+                                     f"{r['vendor']!r}: no such vendor in vendors.csv")
+        for name in r["names"].split(";"):
+            out[name.strip().casefold()] = f"{r['vendor']}:{r['product']}"
+    return out
+
+
+@lru_cache(maxsize=None)
+def country_false_friends() -> dict[str, frozenset[str]]:
+    """word -> the notice languages in which that country name is another word (``all``: every language).
+
+    >>> sorted(country_false_friends()["indien"])
+    ['nl']
+    """
+    out: dict[str, set[str]] = {}
+    for r in rows("country_false_friends.csv"):
+        out.setdefault(r["word"].casefold(), set()).add(r["lang"])
+    return {k: frozenset(v) for k, v in out.items()}
 
 
 @lru_cache(maxsize=None)

@@ -2,6 +2,7 @@
 
     python tests/heldout/fetch.py                  # from raw.githubusercontent.com
     python tests/heldout/fetch.py --clone-root DIR # from local clones DIR/<owner>/<name>
+    python tests/heldout/fetch.py --mirror-root DIR  # from bare mirrors DIR/<owner>+<name>/repo
 
 Each text lands in tests/heldout/cache/<id>.txt (git-ignored) and is checked against the sha256 in
 sources.csv, so a moved or rewritten file is reported rather than scored. Tests never call this:
@@ -31,6 +32,12 @@ def _from_clone(root: Path, s: dict) -> bytes:
                           check=True, capture_output=True).stdout
 
 
+def _from_mirror(root: Path, s: dict) -> bytes:
+    git_dir = root / s["repo"].replace("/", "+") / "repo"
+    return subprocess.run(["git", "--git-dir", str(git_dir), "show", f"{s['commit']}:{s['path']}"],
+                          check=True, capture_output=True).stdout
+
+
 def _from_github(s: dict) -> bytes:
     url = f"https://raw.githubusercontent.com/{s['repo']}/{s['commit']}/{s['path']}"
     with urllib.request.urlopen(url, timeout=30) as r:  # noqa: S310 (a fixed https host)
@@ -40,6 +47,7 @@ def _from_github(s: dict) -> bytes:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clone-root", type=Path, help="read from local clones DIR/<owner>/<name> instead of GitHub")
+    ap.add_argument("--mirror-root", type=Path, help="read from bare mirrors DIR/<owner>+<name>/repo")
     ap.add_argument("--all", action="store_true", help="also fetch the texts we ship")
     a = ap.parse_args(argv)
     cache = HERE / "cache"
@@ -49,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         if s["shipped"] == "yes" and not a.all:
             continue
         try:
-            data = _from_clone(a.clone_root, s) if a.clone_root else _from_github(s)
+            data = (_from_clone(a.clone_root, s) if a.clone_root else
+                    _from_mirror(a.mirror_root, s) if a.mirror_root else _from_github(s))
         except Exception as e:  # noqa: BLE001 (report and go on with the others)
             print(f"{s['id']}: not fetched ({s['repo']}@{s['commit'][:10]}:{s['path']}): {e}", file=sys.stderr)
             bad += 1
