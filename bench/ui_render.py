@@ -177,18 +177,19 @@ def render_times(base: str, timeout: float = 180, rounds=("cold", "warm")) -> di
 
 
 SCRIPT_TIMER = """import json, time
-t = time.perf_counter()
+t, cpu = time.perf_counter(), time.thread_time()
 from ropa.ui.pages import run
 run(default={page!r})
 with open({out!r}, "a") as fp:
-    fp.write(json.dumps([{page!r}, time.perf_counter() - t]) + "\\n")
+    fp.write(json.dumps([{page!r}, time.perf_counter() - t, time.thread_time() - cpu]) + "\\n")
 """
 
 
-def script_times(runs: int = 3) -> dict[str, float]:
-    """The server's share of a warm page: the page script's run time (median of ``runs``), under Streamlit's
-    AppTest on a fresh sample store with the bench snapshot, after a first run of every page filled the caches.
-    The browser figures above add Streamlit's front end and the drawing to it, and vary much more."""
+def script_times(runs: int = 5) -> dict[str, tuple[float, float]]:
+    """The server's share of a warm page: the page script's run time and its CPU time (medians of ``runs``;
+    the CPU time hardly moves with the machine's load), under Streamlit's AppTest on a fresh sample store with
+    the bench snapshot, after a first run of every page filled the caches. The browser figures add Streamlit's
+    front end and the drawing to it, and vary much more."""
     import json
     import statistics
     from streamlit.testing.v1 import AppTest
@@ -204,14 +205,14 @@ def script_times(runs: int = 3) -> dict[str, float]:
                     AppTest.from_string(SCRIPT_TIMER.format(page=k, out=str(out)), default_timeout=600).run()
                 if i == 0:
                     out.unlink()  # the first round filled the caches
-            got: dict[str, list[float]] = {}
+            got: dict[str, list[tuple[float, float]]] = {}
             for line in out.read_text().splitlines():
-                k, t = json.loads(line)
-                got.setdefault(k, []).append(t)
+                k, t, cpu = json.loads(line)
+                got.setdefault(k, []).append((t, cpu))
         finally:
             for k, v in old.items():
                 os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
-    return {k: statistics.median(got[k]) for k in keys}
+    return {k: (statistics.median(t for t, _ in got[k]), statistics.median(c for _, c in got[k])) for k in keys}
 
 
 def library_times() -> dict[str, float]:
@@ -330,9 +331,9 @@ def main() -> None:
         print(f"  {k:22} " + (f"{v:6.2f} s   {v / ref:5.1f}x {'warm overview' if 'warm overview' in pages else 'cold import'}"
                                if v is not None else f"> {args.timeout:.0f} s (did not render)"), flush=True)
     if not args.store:
-        print("Page script, warm (the server's share; AppTest, median of 3)")
-        for k, v in script_times().items():
-            print(f"  {k:22} {1000 * v:7.1f} ms", flush=True)
+        print("Page script, warm (the server's share; AppTest, medians of 5): run time, CPU time")
+        for k, (t, cpu) in script_times().items():
+            print(f"  {k:22} {1000 * t:7.1f} ms {1000 * cpu:7.1f} ms", flush=True)
     if args.no_library:
         return
     lib = store_library_times(args.store) if args.store else library_times()

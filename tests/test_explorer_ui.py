@@ -457,6 +457,9 @@ def test_changes_since_a_snapshot_saved_in_the_explorer(tmp_path, monkeypatch, d
         metrics = {m.label: int(m.value) for m in at.metric}
         assert metrics["recipients added"] == 1 and metrics["new findings"] >= 1
         table = at.dataframe[0].value
+        shown = list(at.dataframe[0].proto.column_order)  # what changed and its evidence first, no column left out
+        assert shown[:2] == ["change", "subject"] and shown.index("evidence") < shown.index("finding")
+        assert sorted(shown) == sorted(table.columns)
         added = table[table["change"] == "recipient added"]
         assert list(added["subject"]) == ["Cloud Analytics Inc"]
         assert set(table["change"]) >= {"new finding", "recipient added"}

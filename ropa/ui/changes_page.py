@@ -20,6 +20,8 @@ from . import state
 from .common import as_of_picker, download, guarded, plain, quote, rows_key, store_caption, table_height
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SHOWN_ORDER = ["change", "subject", "controller", "activity", "special data", "before", "now", "evidence", "source",
+               "severity", "finding", "rule"]
 
 
 def _findings(version: str, as_of) -> list[Finding]:
@@ -134,8 +136,12 @@ def page() -> None:
         return
     kinds = st.multiselect("Kind of change", sorted(set(changes["change"])), key="chg_kinds", placeholder="all")
     shown = changes[changes["change"].isin(kinds)] if kinds else changes
+    # what changed and its evidence first; the finding's severity and rule (empty for a RoPA change) after them
     event = st.dataframe(shown, key="chg_table", on_select="rerun", selection_mode="single-row", hide_index=True,
-                         width="stretch", height=table_height(len(shown)))
+                         width="stretch", height=table_height(len(shown)), column_order=SHOWN_ORDER,
+                         column_config={"evidence": st.column_config.TextColumn("evidence", width="large"),
+                                        "before": st.column_config.TextColumn("before", width="medium"),
+                                        "now": st.column_config.TextColumn("now", width="medium")})
     c1, c2 = st.columns(2)
     reuse = (version, as_of, str(snap.path), snap.created, rows_key(shown))
     download(c1, "Download the changes (CSV)", functools.partial(csv_bytes, shown), f"changes-since-{snap.name}.csv",
