@@ -476,3 +476,23 @@ def test_struck_down_mechanisms_come_from_the_dates_in_mechanisms_csv(mechanisms
     assert ref.struck_down_mechanisms() == expected == {"privacy_shield", "swiss_us_privacy_shield", "safe_harbor"}
     from ropa.extract import patterns
     assert patterns._INVALIDATED == expected
+
+
+@pytest.mark.parametrize("loader, name, slot", [("controller_phrases", "controller_phrases.csv", "{NAME}"),
+                                                ("service_phrases", "service_phrases.csv", "{NAMES}")])
+def test_a_phrase_without_its_name_slot_is_refused_with_file_row_column_and_value(monkeypatch, loader, name, slot):
+    from ropa.errors import ReferenceDataError
+    from ropa.extract import vocab
+    real_rows = vocab.rows
+    good = dict(real_rows(name)[0])
+    bad = dict(good, pattern="we are the controller")
+    monkeypatch.setattr(vocab, "rows", lambda n: (good, bad) if n == name else real_rows(n))
+    getattr(vocab, loader).cache_clear()
+    try:
+        with pytest.raises(ReferenceDataError) as err:
+            getattr(vocab, loader)()
+        message = str(err.value)
+        assert name in message and "row 3" in message and "'pattern'" in message
+        assert "'we are the controller'" in message and f"needs {slot} exactly once" in message
+    finally:
+        getattr(vocab, loader).cache_clear()

@@ -75,6 +75,17 @@ def _compile(name: str, row: int, pattern: str, flags=re.I) -> re.Pattern:
         raise ReferenceDataError(f"{DATA_DIR / name}, row {row}, column 'pattern', value {pattern!r}: {exc}") from None
 
 
+def _templates(name: str, slot: str):
+    """Each row of ``name`` as (row number, row, text before ``slot``, text after it); a pattern without
+    ``slot`` exactly once is refused with its file, row, column and value."""
+    for i, r in enumerate(rows(name), start=2):
+        if r["pattern"].count(slot) != 1:
+            raise ReferenceDataError(f"{DATA_DIR / name}, row {i}, column 'pattern', value "
+                                     f"{r['pattern']!r}: needs {slot} exactly once")
+        before, after = r["pattern"].split(slot)
+        yield i, r, before, after
+
+
 @lru_cache(maxsize=None)
 def _cues() -> dict[str, re.Pattern]:
     """kind -> one compiled alternation of that kind's patterns in every language."""
@@ -320,11 +331,7 @@ def controller_phrases() -> tuple[re.Pattern, ...]:
     ['Acme Labs and']
     """
     out = []
-    for i, r in enumerate(rows("controller_phrases.csv"), start=2):
-        if r["pattern"].count("{NAME}") != 1:
-            raise ReferenceDataError(f"{DATA_DIR / 'controller_phrases.csv'}, row {i}, column 'pattern', value "
-                                     f"{r['pattern']!r}: needs {{NAME}} exactly once")
-        before, after = r["pattern"].split("{NAME}")
+    for i, r, before, after in _templates("controller_phrases.csv", "{NAME}"):
         _compile("controller_phrases.csv", i, before + after)
         out.append(re.compile((f"(?im:{before})" if before else "") + _NAME + (f"(?im:{after})" if after else ""), re.M))
     return tuple(out)
@@ -372,11 +379,7 @@ def service_phrases() -> tuple[tuple[str, re.Pattern, re.Pattern | None], ...]:
     ('use', True, None)
     """
     out = []
-    for i, r in enumerate(rows("service_phrases.csv"), start=2):
-        if r["pattern"].count("{NAMES}") != 1:
-            raise ReferenceDataError(f"{DATA_DIR / 'service_phrases.csv'}, row {i}, column 'pattern', value "
-                                     f"{r['pattern']!r}: needs {{NAMES}} exactly once")
-        before, after = r["pattern"].split("{NAMES}")
+    for i, r, before, after in _templates("service_phrases.csv", "{NAMES}"):
         out.append((r["kind"], _compile("service_phrases.csv", i, before + r"\s*"),
                     _compile("service_phrases.csv", i, r"\s*" + after) if after.strip() else None))
     return tuple(out)
