@@ -70,6 +70,9 @@ class FilterStage(Context):
             removal = vocab.cue("removed").search(sent)
             heading_removed = any(vocab.cue("removed").search(h) for h in self.headings(s.section)[:1])
             intro = self.list_intro_text(blk.idx) if blk.kind in ("item", "row") else ""
+            if any(vocab.cue("not_recipient_heading").search(h) for h in self.headings(s.section)[:1]):
+                m.status, m.reason = "not_a_recipient", "listed under a heading that puts it outside the recipients"
+                continue
             if heading_removed or (intro and vocab.cue("removed").search(intro)):
                 m.status, m.reason = "removed", "listed as removed / no longer used"
                 continue

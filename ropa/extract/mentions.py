@@ -39,6 +39,13 @@ class MentionStage(ProseStage):
             full = self._extend_legal_form(m.start(), m.end())
             add(Mention(text[m.start():full], m.start(), full, s.idx, "gazetteer", vendor=by_name[m.group(0)],
                         legal_form=full > m.end()))
+        ipattern, by_fold = vocab.vendors_inner_case()
+        for m in ipattern.finditer(url_masked):
+            word = m.group(0)
+            if word in by_name or not word[0].isupper() or not word[1:].islower():
+                continue  # listed spelling (taken above), or not a capitalised word
+            s = self.sentence_at(m.start())
+            add(Mention(word, m.start(), m.end(), s.idx, "gazetteer", vendor=by_fold[word.casefold()]))
         for m in lf.finditer(url_masked):
             if re.match(r"\s*\d{5}\b", url_masked[m.end():m.end() + 7]):
                 continue  # "Reno, NV 89511": a US state, not a legal form
@@ -149,6 +156,10 @@ class MentionStage(ProseStage):
                          and not any(w.casefold() in stops for w in words)
                          and (apposition is not None or not rest.strip()  # an item that is the name alone
                               or re.match(r"\s*\.\s", rest))))  # or the name, then a sentence about it
+        if not brandlike:  # "- [Postmark](https://postmarkapp.com), e-mail": a brand link
+            raw = re.match(r"\s*\[([^\]]+)\]\((?:https?://)?(?:www\.)?([^/)\s]+)", self.text[blk.start:blk.end])
+            brandlike = bool(raw) and raw.group(1).strip() == name and any(
+                w in raw.group(2).casefold() for w in re.findall(r"[a-z0-9]{3,}", name.casefold()))
         if not brandlike:
             return
         start = blk.start + skip + m.start(1) + (lead.end() if lead else 0)
@@ -222,6 +233,8 @@ class MentionStage(ProseStage):
                 ps = lay.sentences[prev.sentence]
                 if ps.section != section or m.start - prev.end > 1500:
                     break
+                if ps.block != s.block and "item" in (ps.kind, s.kind) and ps.kind != "heading":
+                    break  # a bullet's provider belongs to that bullet's service, never to the bullet before
                 if prev.status == "active" and not prev.legal_form and prev.via != "table":
                     if not (m.vendor and prev.vendor == m.vendor):  # one vendor's product: joined when grouped
                         m.entity_of = prev.name
