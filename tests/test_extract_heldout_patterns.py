@@ -487,3 +487,9 @@ def test_one_country_stated_for_all_listed_recipients_places_each():
                "Our partners.\n\n- [Quillsoft](https://quillsoft.io), forms.\n"
                "- [Stripe](https://stripe.com), payments.\n- [Brightpost](https://brightpost.io), e-mail.\n")
     assert {(r.name, r.country) for r in d.recipients} >= {("Quillsoft", "US"), ("Brightpost", "US")}
+
+
+def test_a_brand_link_in_brackets_after_a_service_names_it():
+    d = _draft("# Datenschutz\n\nFür die Kommentare wird ein externer Dienstleister genutzt ([Talkyard](https://www.talkyard.io)). "
+               "Mehr dazu finden Sie in unserer [Erklärung](https://example.org/erklaerung).")
+    assert _names(d) == {"Talkyard"}

@@ -59,6 +59,7 @@ class MentionStage(ProseStage):
             if blk.kind == "item" and self.recipient_list(blk.idx):
                 self._item_mentions(blk, add)
         self._example_mentions(add)
+        self._bracketed_links(add)
         self._prose_mentions(add)
         self._brand_links(add)
         self.mentions.sort(key=lambda m: m.start)
@@ -191,6 +192,19 @@ class MentionStage(ProseStage):
                         s = self.sentence_at(a)
                         add(Mention(word, a, a + len(word), s.idx, "example",
                                     category=self._category_name(body)))
+
+    def _bracketed_links(self, add) -> None:
+        """'... ein externer Dienstleister genutzt ([Disqus](https://www.disqus.com))': a link in brackets whose
+        text is the linked site's name names the service the sentence speaks of."""
+        text = self.text
+        for m in re.finditer(r"\(\s*\[([A-Z][\w.-]{1,30})\]\((?:https?://)?(?:www\.)?([\w-]+)\.[^)\s]*\)\s*\)", text):
+            name, label = m.group(1), m.group(2)
+            if re.sub(r"\W", "", name.casefold()) != label.casefold():
+                continue
+            s = self.sentence_at(m.start(1))
+            if not vocab.cue("service").search(text[s.start:m.start()]):
+                continue
+            add(Mention(name, m.start(1), m.end(1), s.idx, "prose", vendor=vocab.vendor_near(name)))
 
     def _brand_links(self, add) -> None:
         """'mailbox.org (Heinlein Support GmbH, …)': the legal entity belongs to the brand before the bracket."""
