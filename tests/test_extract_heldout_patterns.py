@@ -493,3 +493,11 @@ def test_a_brand_link_in_brackets_after_a_service_names_it():
     d = _draft("# Datenschutz\n\nFür die Kommentare wird ein externer Dienstleister genutzt ([Talkyard](https://www.talkyard.io)). "
                "Mehr dazu finden Sie in unserer [Erklärung](https://example.org/erklaerung).")
     assert _names(d) == {"Talkyard"}
+
+
+def test_the_front_matter_title_naming_the_owner_gives_the_controller():
+    d = _draft("---\nlayout: page\ntitle: Privacyverklaring van Yogastudio Zonnedauw\n---\n### Nieuwsbrief\n\n"
+               "Je gegevens gebruik ik alleen voor mijn nieuwsbrief (via Mailchimp). Yogastudio Zonnedauw deelt ze met "
+               "niemand anders.")
+    assert d.controller["name"] == "Yogastudio Zonnedauw"
+    assert _names(d) == {"Mailchimp"}
