@@ -501,3 +501,14 @@ def test_the_front_matter_title_naming_the_owner_gives_the_controller():
                "niemand anders.")
     assert d.controller["name"] == "Yogastudio Zonnedauw"
     assert _names(d) == {"Mailchimp"}
+
+
+@pytest.mark.parametrize("text", [
+    "# Privacy\n\nWe gebruiken Mailchimp voor de nieuwsbrief. Deze website linkt naar externe diensten, zoals een "
+    "routebeschrijving via Google Maps. Daar geldt hun eigen privacyverklaring.",
+    "# Privacy\n\nWe use Mailchimp for the newsletter. This site links to external websites such as Google Maps for "
+    "directions; their own policies apply there.",
+    "# Datenschutz\n\nWir nutzen Mailchimp für den Newsletter. Diese Seite verlinkt auf externe Angebote wie Google Maps.",
+])
+def test_a_site_only_linked_to_is_no_recipient(text):
+    assert _names(_draft(text)) == {"Mailchimp"}

@@ -41,6 +41,9 @@ class FilterStage(Context):
                     and not vocab.cue("service").search(sent.replace(m.name, " ")):
                 m.status, m.reason = "not_a_recipient", "named as a complaint channel, group member or the like"
                 continue
+            if vocab.cue("linked_only").search(sent) and m.via != "table":
+                m.status, m.reason = "not_a_recipient", "a site the notice only links to"
+                continue
             if vocab.cue("user_share").search(sent) and m.via != "table":
                 m.status, m.reason = "not_a_recipient", "a channel the user shares through at their own initiative"
                 continue
