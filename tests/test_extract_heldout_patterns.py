@@ -459,8 +459,10 @@ def test_self_hosted_software_is_no_recipient(text):
 def test_an_out_of_scope_list_names_no_recipients():
     d = _draft("# Subprocessors\n\n| Subprocessor | Purpose | Location |\n| --- | --- | --- |\n"
                "| Hetzner | hosting | Germany |\n\n## Out-of-scope tools (not subprocessors)\n\n"
-               "These tools never receive customer data:\n\n- **Linear** (issue tracking)\n- **Figma** (design)\n")
+               "Vendors we use internally that never receive customer data:\n\n- **Linear** (issue tracking)\n- **Figma** (design)\n"
+               "- **Package registry**: dependency source.\n")
     assert _names(d) == {"Hetzner"}
+    assert [r.name for r in d.recipients] == ["Hetzner"]  # no kind of recipient taken from that list either
 
 
 def test_credits_and_sources_of_a_blog_name_no_recipients():

@@ -69,10 +69,12 @@ class Context:
         own_intro = self._own_intro(block)
         if own_intro and vocab.cue("not_recipient_intro").search(own_intro):
             return False  # "… insbesondere für Zwecke:", "… only in these cases:"
-        if intro and vocab.cue("share_intro").search(intro):
-            return True
         blk = self.lay.blocks[block]
         heads = self.headings(blk.section)
+        if heads and vocab.cue("not_recipient_heading").search(heads[0]):
+            return False  # "Out-of-scope tools (not subprocessors)", "Credits", whatever the list's introduction
+        if intro and vocab.cue("share_intro").search(intro):
+            return True
         if heads and self._heading_field(heads[0]) in ("purpose", "legal_basis", "categories", "retention", "rights"):
             return False  # "Purposes based on our or third parties' legitimate interests" is about purposes
         if blk.list_id is not None and self._vendor_link_list(blk.list_id):
