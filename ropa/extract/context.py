@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 from functools import lru_cache
 
 from . import vocab
@@ -68,13 +69,36 @@ class Context:
         own_intro = self._own_intro(block)
         if own_intro and vocab.cue("not_recipient_intro").search(own_intro):
             return False  # "… insbesondere für Zwecke:", "… only in these cases:"
-        if intro and vocab.cue("share_intro").search(intro):
-            return True
         blk = self.lay.blocks[block]
         heads = self.headings(blk.section)
-        if not heads or self._heading_field(heads[0]) in ("purpose", "legal_basis", "categories", "retention", "rights"):
+        if heads and vocab.cue("not_recipient_heading").search(heads[0]):
+            return False  # "Out-of-scope tools (not subprocessors)", "Credits", whatever the list's introduction
+        if intro and vocab.cue("share_intro").search(intro):
+            return True
+        if heads and self._heading_field(heads[0]) in ("purpose", "legal_basis", "categories", "retention", "rights"):
             return False  # "Purposes based on our or third parties' legitimate interests" is about purposes
-        return bool(vocab.cue("recipient_heading").search(heads[0]))
+        if blk.list_id is not None and self._vendor_link_list(blk.list_id):
+            return True  # "- [Stripe](https://stripe.com), payments" under any heading ("Web Beacons")
+        return bool(heads) and bool(vocab.cue("recipient_heading").search(heads[0]))
+
+    def _vendor_link_list(self, list_id: int) -> bool:
+        """A list whose items open with brand links (the link text names the linked site: "[Postmark](https://
+        postmarkapp.com)"), at least one of them a gazetteer vendor: a list of vendors whatever its heading."""
+        cache = self.__dict__.setdefault("_vendor_link_lists", {})
+        if list_id not in cache:
+            items = self.lay.lists[list_id].items
+            brands, known = 0, False
+            for b in items:
+                m = re.match(r"\s*\[([^\]]{2,60})\]\((?:https?://)?(?:www\.)?([^/)\s]+)", self.block_text(b))
+                if not m:
+                    continue
+                words = [w for w in re.findall(r"[a-z0-9]{3,}", m.group(1).casefold())]
+                host = m.group(2).casefold()
+                if words and any(w in host for w in words):
+                    brands += 1
+                    known = known or vocab.vendor_near(m.group(1)) is not None
+            cache[list_id] = len(items) >= 2 and known and brands * 3 >= len(items) * 2
+        return cache[list_id]
 
     def _own_intro(self, block: int) -> str:
         blk = self.lay.blocks[block]

@@ -21,7 +21,7 @@ class ControllerStage(Context):
             r"(?:data\s+)?(?:controller|verwerkingsverantwoordelijke|verantwoordelijke|Verantwortliche)",
             # the notice's own title ("# Privacy Policy of Acme", "This is the privacy statement of Acme"), not a
             # pointer to a vendor's policy ("read the privacy policy of Formzilla")
-            r"(?:(?m:^)[ \t#*]*(?:[Tt]he\s+|[Dd]e\s+)?|\b(?:[Tt]his is the|[Dd]it is de|[Dd]ies ist die)\s+)"
+            r"(?:(?m:^)(?:title:[ \t]*[\"']?)?[ \t#*]*(?:[Tt]he\s+|[Dd]e\s+)?|\b(?:[Tt]his is the|[Dd]it is de|[Dd]ies ist die)\s+)"
             r"(?i:privacy (?:policy|statement|notice) of|privacyverklaring van|Datenschutzerklärung de[rs])\s+(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3}(?:\s+(?:B\.V\.|BV|GmbH|AG|Ltd\.?|Inc\.?|LLC))?)",
             r"(?:hoe|how|wie)\s+(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&./-]*){0,3})\s+(?:en|and|und)\s+[A-Z]",
             r"(?:verantwoordelijke|Verantwortliche[r]?|controller)\s*(?:is|ist)?\s*:\s*\n+\s*(?P<n>[^\n]{2,60})",

@@ -41,6 +41,9 @@ class FilterStage(Context):
                     and not vocab.cue("service").search(sent.replace(m.name, " ")):
                 m.status, m.reason = "not_a_recipient", "named as a complaint channel, group member or the like"
                 continue
+            if vocab.cue("linked_only").search(sent) and m.via != "table":
+                m.status, m.reason = "not_a_recipient", "a site the notice only links to"
+                continue
             if vocab.cue("user_share").search(sent) and m.via != "table":
                 m.status, m.reason = "not_a_recipient", "a channel the user shares through at their own initiative"
                 continue
@@ -70,6 +73,9 @@ class FilterStage(Context):
             removal = vocab.cue("removed").search(sent)
             heading_removed = any(vocab.cue("removed").search(h) for h in self.headings(s.section)[:1])
             intro = self.list_intro_text(blk.idx) if blk.kind in ("item", "row") else ""
+            if any(vocab.cue("not_recipient_heading").search(h) for h in self.headings(s.section)[:1]):
+                m.status, m.reason = "not_a_recipient", "listed under a heading that puts it outside the recipients"
+                continue
             if heading_removed or (intro and vocab.cue("removed").search(intro)):
                 m.status, m.reason = "removed", "listed as removed / no longer used"
                 continue

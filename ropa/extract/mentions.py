@@ -39,6 +39,13 @@ class MentionStage(ProseStage):
             full = self._extend_legal_form(m.start(), m.end())
             add(Mention(text[m.start():full], m.start(), full, s.idx, "gazetteer", vendor=by_name[m.group(0)],
                         legal_form=full > m.end()))
+        ipattern, by_fold = vocab.vendors_inner_case()
+        for m in ipattern.finditer(url_masked):
+            word = m.group(0)
+            if word in by_name or not word[0].isupper() or not word[1:].islower():
+                continue  # listed spelling (taken above), or not a capitalised word
+            s = self.sentence_at(m.start())
+            add(Mention(word, m.start(), m.end(), s.idx, "gazetteer", vendor=by_fold[word.casefold()]))
         for m in lf.finditer(url_masked):
             if re.match(r"\s*\d{5}\b", url_masked[m.end():m.end() + 7]):
                 continue  # "Reno, NV 89511": a US state, not a legal form
@@ -52,6 +59,7 @@ class MentionStage(ProseStage):
             if blk.kind == "item" and self.recipient_list(blk.idx):
                 self._item_mentions(blk, add)
         self._example_mentions(add)
+        self._bracketed_links(add)
         self._prose_mentions(add)
         self._brand_links(add)
         self.mentions.sort(key=lambda m: m.start)
@@ -149,6 +157,10 @@ class MentionStage(ProseStage):
                          and not any(w.casefold() in stops for w in words)
                          and (apposition is not None or not rest.strip()  # an item that is the name alone
                               or re.match(r"\s*\.\s", rest))))  # or the name, then a sentence about it
+        if not brandlike:  # "- [Postmark](https://postmarkapp.com), e-mail": a brand link
+            raw = re.match(r"\s*\[([^\]]+)\]\((?:https?://)?(?:www\.)?([^/)\s]+)", self.text[blk.start:blk.end])
+            brandlike = bool(raw) and raw.group(1).strip() == name and any(
+                w in raw.group(2).casefold() for w in re.findall(r"[a-z0-9]{3,}", name.casefold()))
         if not brandlike:
             return
         start = blk.start + skip + m.start(1) + (lead.end() if lead else 0)
@@ -180,6 +192,19 @@ class MentionStage(ProseStage):
                         s = self.sentence_at(a)
                         add(Mention(word, a, a + len(word), s.idx, "example",
                                     category=self._category_name(body)))
+
+    def _bracketed_links(self, add) -> None:
+        """'... ein externer Dienstleister genutzt ([Disqus](https://www.disqus.com))': a link in brackets whose
+        text is the linked site's name names the service the sentence speaks of."""
+        text = self.text
+        for m in re.finditer(r"\(\s*\[([A-Z][\w.-]{1,30})\]\((?:https?://)?(?:www\.)?([\w-]+)\.[^)\s]*\)\s*\)", text):
+            name, label = m.group(1), m.group(2)
+            if re.sub(r"\W", "", name.casefold()) != label.casefold():
+                continue
+            s = self.sentence_at(m.start(1))
+            if not vocab.cue("service").search(text[s.start:m.start()]):
+                continue
+            add(Mention(name, m.start(1), m.end(1), s.idx, "prose", vendor=vocab.vendor_near(name)))
 
     def _brand_links(self, add) -> None:
         """'mailbox.org (Heinlein Support GmbH, …)': the legal entity belongs to the brand before the bracket."""
@@ -222,6 +247,8 @@ class MentionStage(ProseStage):
                 ps = lay.sentences[prev.sentence]
                 if ps.section != section or m.start - prev.end > 1500:
                     break
+                if ps.block != s.block and "item" in (ps.kind, s.kind) and ps.kind != "heading":
+                    break  # a bullet's provider belongs to that bullet's service, never to the bullet before
                 if prev.status == "active" and not prev.legal_form and prev.via != "table":
                     if not (m.vendor and prev.vendor == m.vendor):  # one vendor's product: joined when grouped
                         m.entity_of = prev.name

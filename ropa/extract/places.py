@@ -79,3 +79,24 @@ class PlaceStage(Context):
                     if pl:
                         m.country, m.country_source = pl[0][2], "section heading"
                         m.place_evidence = lay.sentences_of_block(hb.idx)[0].idx
+                if m.country or m.region:
+                    continue
+                every = self._all_located()
+                if every and blk.kind in ("item", "row"):
+                    m.country, m.country_source, m.place_evidence = every[0], "statement about all recipients", every[1]
+
+    def _all_located(self) -> tuple[str, int] | None:
+        """"These subprocessors are all headquartered in the United States": the country of every listed recipient
+        the text places nowhere else (cue kind ``all_located``)."""
+        if "_every" not in self.__dict__:
+            self._every = None
+            cue = vocab.cue("all_located")
+            for s in self.lay.sentences:
+                c = cue.search(s.text)
+                if not c:
+                    continue
+                pl = [p for p in _places_in(self.text, s.start + c.end(), s.end, [], self.language) if p[2]]
+                if pl:
+                    self._every = (pl[0][2], s.idx)
+                    break
+        return self._every

@@ -181,6 +181,22 @@ def vendors() -> tuple[tuple[Vendor, ...], re.Pattern, dict[str, str]]:
 
 
 @lru_cache(maxsize=None)
+def vendors_inner_case() -> tuple[re.Pattern, dict[str, str]]:
+    """(pattern, case-folded name -> vendor id) for gazetteer names with an inner capital ("GitHub", "YouTube"),
+    which prose often writes capitalised only ("Github", "Youtube"). A match must still start with a capital
+    and differ from the listed name, so plain words ("slack", "stripe") stay words.
+
+    >>> pattern, by_fold = vendors_inner_case()
+    >>> by_fold[pattern.search("hosted on Github Pages").group(0).casefold()]
+    'github'
+    """
+    _, _, by_name = vendors()
+    by_fold = {n.casefold(): v for n, v in by_name.items() if re.search(r"[a-z][A-Z]", n) and " " not in n}
+    pattern = re.compile(r"(?<![\w.@/-])(?:" + trie_alternation(sorted(by_fold)) + r")(?![\w@]|\.\w)", re.I)
+    return pattern, by_fold
+
+
+@lru_cache(maxsize=None)
 def places() -> tuple[re.Pattern, dict[str, str], re.Pattern]:
     """(city pattern, city -> country, US 'ST 12345' address pattern).
 
