@@ -74,7 +74,8 @@ class Provenance:
         return Provenance({**self.documents, **other.documents}, {**self.places, **other.places})
 
 
-def _text(v) -> str:
+def cell_text(v) -> str:
+    """A stored value as text: "" for a missing one (None or NaN)."""
     return "" if v is None or v != v else str(v)
 
 
@@ -87,9 +88,10 @@ def graph_provenance(graph) -> Provenance:
     for rt in HOP_TYPES:
         hops = graph.rels[rt]
         for s, r, a in zip(hops["source"], hops["row"], hops["evidence_at"]):
-            if _text(s) and r is not None and r == r and _text(a):
+            if cell_text(s) and r is not None and r == r and cell_text(a):
                 places[(s, int(r))] = a
-    return Provenance({i: (_text(t), _text(loc)) for i, t, loc in zip(docs["id"], docs["title"], docs["location"])},
+    return Provenance({i: (cell_text(t), cell_text(loc))
+                       for i, t, loc in zip(docs["id"], docs["title"], docs["location"])},
                       places)
 
 
@@ -99,7 +101,7 @@ def read_provenance(backend) -> Provenance:
     docs = _columns(backend, (QUERIES / "documents.cypher").read_text(encoding="utf-8"), {})
     places = _columns(backend, (QUERIES / "evidence_places.cypher").read_text(encoding="utf-8"), {})
     return Provenance(
-        {i: (_text(t), _text(loc)) for i, t, loc in zip(docs.get("id", ()), docs.get("title", ()),
-                                                          docs.get("location", ()))},
+        {i: (cell_text(t), cell_text(loc))
+         for i, t, loc in zip(docs.get("id", ()), docs.get("title", ()), docs.get("location", ()))},
         {(s, int(r)): a for s, r, a in zip(places.get("source", ()), places.get("row", ()), places.get("at", ()))
          if s and r is not None and a})

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ..findings import Finding
 from ..model import RopaGraph
-from ..provenance import Provenance, graph_provenance
+from ..provenance import Provenance, cell_text, graph_provenance
 from ..reference import mechanism_labels
 from ..schema import HOP_TYPES
 from ..transfers import mechanism_summary
@@ -149,10 +149,6 @@ def _countries(graph: RopaGraph) -> dict[str, str]:
     return out
 
 
-def _text(v) -> str:
-    return "" if v is None or v != v else str(v)
-
-
 def _row(v) -> int | None:
     return None if v is None or v != v else int(v)
 
@@ -164,8 +160,8 @@ def _org_evidence(graph: RopaGraph) -> dict[str, tuple[str, str, int | None]]:
         if r.get("src_label") != "Organisation":
             continue
         known = out.get(r["src"])
-        if known is None or (not known[0] and _text(r.get("quote"))):
-            out[r["src"]] = (_text(r.get("quote")), _text(r["dst"]), _row(r.get("row")))
+        if known is None or (not known[0] and cell_text(r.get("quote"))):
+            out[r["src"]] = (cell_text(r.get("quote")), cell_text(r["dst"]), _row(r.get("row")))
     return out
 
 
@@ -185,8 +181,8 @@ def _hops(graph: RopaGraph, scope: set[str], labels: dict[str, str]) -> tuple[di
             hops[key] = Hop(act.get("controller") or "", act.get("name") or r["activity"],
                             orgs.get(r["exporter"], r["exporter"]), orgs.get(r["dst"], r["dst"]),
                             r.get("role") or "", mech, countries.get(r["dst"], "no country recorded"),
-                            _text(r.get("evidence")), _text(r.get("source")), _row(r.get("row")),
-                            _text(r.get("evidence_at")))
+                            cell_text(r.get("evidence")), cell_text(r.get("source")), _row(r.get("row")),
+                            cell_text(r.get("evidence_at")))
             mechanisms[key] = mech
     return hops, mechanisms
 
