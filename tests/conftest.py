@@ -148,7 +148,8 @@ def neo4j_server(tmp_path_factory):
     else:
         server = ctl.Server(tmp_path_factory.mktemp("neo4j-server"))
         try:
-            env = server.up(heap=os.environ.get("ROPA_TEST_NEO4J_HEAP", "1g"))
+            # owner_pid: a session killed with SIGKILL cannot call down(); the server then stops itself
+            env = server.up(heap=os.environ.get("ROPA_TEST_NEO4J_HEAP", "1g"), owner_pid=os.getpid())
         except ctl.Unavailable as exc:
             pytest.skip(f"no Neo4j server for the Neo4j tests: {exc}")
     try:

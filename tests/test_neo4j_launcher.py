@@ -8,6 +8,7 @@ import socket
 import stat
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -106,3 +107,39 @@ def test_without_java_neo4j_tests_skip_locally_and_fail_under_ci(tmp_path, ci):
         assert "a Neo4j test was skipped under CI (CI=true)" in out.stdout and "no Java found" in out.stdout
     else:
         assert out.returncode == 0 and "1 skipped" in out.stdout and "no Java found" in out.stdout
+
+
+def test_a_server_stops_itself_once_its_owner_has_gone(tmp_path):
+    """A test session killed with SIGKILL cannot stop its server: the server watches the session's process
+    and shuts down cleanly when it has gone, instead of living on as an orphaned JVM. The server
+    without an owner (`make neo4j-up`) is the session's own here: it must keep running."""
+    ctl = _neo4jctl()
+    owner = subprocess.Popen(["sleep", "600"])
+    server = ctl.Server(tmp_path)
+    try:
+        settings = server.up(heap="256m", pagecache_mb=16, owner_pid=owner.pid)
+    except ctl.Unavailable as exc:
+        owner.kill()
+        pytest.skip(f"no Neo4j here: {exc}")
+    pid, port = server.pid(), int(settings["NEO4J_URI"].rsplit(":", 1)[1])
+    try:
+        time.sleep(2.5)  # a few watch periods with the owner alive: still up
+        assert server.pid() == pid and ctl.bolt_answers(port)
+        owner.kill()
+        owner.wait()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and os.path.exists(f"/proc/{pid}"):
+            try:
+                os.waitpid(pid, os.WNOHANG)  # our child here: reap it so /proc/PID goes
+            except ChildProcessError:
+                pass
+            time.sleep(0.2)
+        assert not os.path.exists(f"/proc/{pid}"), "the server outlived its owner"
+        assert not ctl.bolt_answers(port)
+        log = server.log_file.read_text(errors="replace")
+        assert f"owner process {owner.pid} has gone: stopping" in log
+    finally:
+        if server.pid():
+            server.down()
+        if owner.poll() is None:
+            owner.kill()

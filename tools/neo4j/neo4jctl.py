@@ -134,7 +134,10 @@ class Server:
                 return env
         return None
 
-    def up(self, heap: str = "1g", pagecache_mb: int = 256, timeout: float = 180.0) -> dict[str, str]:
+    def up(self, heap: str = "1g", pagecache_mb: int = 256, timeout: float = 180.0,
+           owner_pid: int | None = None) -> dict[str, str]:
+        """Start the server (or return the running one's settings). With ``owner_pid`` the server stops
+        by itself once that process has gone (a test session killed before it could call ``down``)."""
         running = self.settings()
         if running:
             return running
@@ -148,6 +151,9 @@ class Server:
         self.port_file.unlink(missing_ok=True)
         password = secrets.token_urlsafe(24)
         env = {**os.environ, "ROPA_NEO4J_PASSWORD": password}
+        env.pop("ROPA_NEO4J_OWNER_PID", None)
+        if owner_pid is not None:
+            env["ROPA_NEO4J_OWNER_PID"] = str(owner_pid)
         cmd = [java, f"-Xms{heap}", f"-Xmx{heap}", *JVM_FLAGS, "-cp", os.pathsep.join(classpath),
                MAIN_CLASS, str(self.home), str(self.port_file), str(pagecache_mb)]
         with open(self.log_file, "ab") as log:

@@ -29,6 +29,11 @@ import org.neo4j.kernel.internal.GraphDatabaseAPI;
  *
  * When Bolt listens, the port is written to READY_FILE (atomically); the process then runs
  * until it is sent SIGTERM, and shuts the databases down cleanly.
+ *
+ * <p>If ROPA_NEO4J_OWNER_PID names a process (a test session), the server also stops, the same
+ * clean way, once that process has gone: a test run killed with SIGKILL cannot stop its server,
+ * and a 1 GB JVM would otherwise outlive it. {@link ProcessHandle#isAlive()} compares the
+ * process's start time, so an id reused by a later process does not keep the server alive.
  */
 public final class Launcher {
     private Launcher() {}
@@ -46,6 +51,8 @@ public final class Launcher {
             System.err.println("ROPA_NEO4J_PASSWORD must be set (8 characters or more)");
             System.exit(2);
         }
+
+        watchOwner(System.getenv("ROPA_NEO4J_OWNER_PID"));
 
         DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(home)
                 .setConfig(BoltConnector.enabled, true)
@@ -73,6 +80,27 @@ public final class Launcher {
                 + " listening on bolt://127.0.0.1:" + port + " (home " + home + ")");
         System.out.flush();
         stopped.await();
+    }
+
+    private static void watchOwner(String owner) {
+        if (owner == null || owner.isBlank()) {
+            return;
+        }
+        ProcessHandle handle = ProcessHandle.of(Long.parseLong(owner.trim())).orElse(null);
+        Thread watch = new Thread(() -> {
+            while (handle != null && handle.isAlive()) {
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+            System.out.println("owner process " + owner.trim() + " has gone: stopping");
+            System.out.flush();
+            System.exit(0); // runs the shutdown hook: the databases close cleanly
+        }, "ropa-neo4j-owner-watch");
+        watch.setDaemon(true);
+        watch.start();
     }
 
     private static void writeAtomically(Path target, String text) throws IOException {
