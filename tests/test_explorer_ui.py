@@ -57,6 +57,16 @@ def frames(at: AppTest) -> list[str]:
     return [e.proto.srcdoc for e in at.get("iframe")]
 
 
+def maps(at: AppTest) -> dict[str, str]:
+    """The Overview's maps (ropa.ui.mapview): their SVG by container id (worldmap, europemap)."""
+    out = {}
+    for e in at.get("bidi_component"):
+        if e.proto.component_name.endswith("ropa_worldmap"):
+            data = json.loads(e.proto.json)
+            out[data["id"]] = data["svg"]
+    return out
+
+
 def drawn_nodes(page_html: str) -> list[dict]:
     data = page_html.split("new vis.DataSet(", 1)[1].split(");\n", 1)[0]
     return json.loads(data)
@@ -118,7 +128,7 @@ def test_overview_counts_map_and_as_of():
     assert metrics["Processing activities"] == "50" and metrics["Restricted transfers"] == "26"
     cards = " ".join(h.proto.body for h in at.html)
     high_now = int(re.search(r'data-testid="sev-high">(\d+)<', cards).group(1))
-    (world,) = [f for f in frames(at) if "worldmap" in f]
+    world = maps(at)["worldmap"]
     assert re.search(r'fill="#c62828" data-iso="US"><title>United States: 26 restricted transfer\(s\); worst finding '
                      r'high \(Transfer relies on the invalidated Privacy Shield ×15', world)
     before = ok(app("overview", as_of=BEFORE_SCHREMS_II))
@@ -128,7 +138,7 @@ def test_overview_counts_map_and_as_of():
 
 def test_overview_country_view_lists_transfers_and_the_eea_inset():
     at = ok(app("overview"))
-    assert any("europemap" in f for f in frames(at))
+    assert 'data-iso="NL"' in maps(at)["europemap"]
     pick = at.selectbox(key="map_country")
     assert pick.options[0].startswith("United States: 26 restricted transfers")
     pick.select("US").run()
@@ -140,6 +150,23 @@ def test_overview_country_view_lists_transfers_and_the_eea_inset():
     pick.select("DE").run()
     rows = ok(at).dataframe[0].value
     assert len(rows) and set(rows["verdict"]) == {"inside the EEA"}
+
+
+def test_a_click_on_the_map_chooses_the_country_under_it():
+    """The map component's trigger hands the clicked code to the picker (the click itself is in the browser
+    test): a country data go to is chosen and listed; one they do not go to says so and chooses nothing."""
+    from ropa.ui import mapview
+    at = ok(app("overview"))
+    assert at.selectbox(key="map_country").value is None
+    at.session_state[mapview.CLICKED] = "US"
+    at.run()
+    assert ok(at).selectbox(key="map_country").value == "US"
+    rows = at.dataframe[0].value
+    assert len(rows) == 26 and "ActiveCampaign" in set(rows["importer"])
+    at.session_state[mapview.CLICKED] = "MN"  # Mongolia: nothing in the sample goes there
+    at.run()
+    assert any("Nothing in this RoPA goes to Mongolia." in unmark(c.value) for c in ok(at).caption)
+    assert at.selectbox(key="map_country").value == "US"
 
 
 def test_a_typed_evaluation_date_applies_and_a_wrong_one_is_refused():

@@ -10,16 +10,9 @@ import streamlit as st
 from ..palette import SEVERITY_COLOURS
 from ..country_view import country_choices, country_flows, data_summary
 from ..tables import csv_bytes, xlsx_bytes
-from ..worldmap import EUROPE, world_svg
-from . import state
+from ..worldmap import EUROPE, country_names, world_svg
+from . import mapview, state
 from .common import XLSX_MIME, as_of_picker, badge_html, download, guarded, plain, store_caption, table_height
-
-
-MAP_HEIGHT = 340
-MAP_PAGE = ("<!DOCTYPE html><html><head><meta charset='utf-8'><meta http-equiv='Content-Security-Policy' "
-            "content=\"default-src 'none'; style-src 'unsafe-inline'\"><style>html,body{{margin:0;height:100%}} "
-            "svg{{width:100%!important;height:100%!important;max-width:none!important}} "
-            "path:hover{{stroke:#111;stroke-width:1.2}}</style></head><body id='worldmap'>{svg}</body></html>")
 
 
 def _severity_cards(counts: Counter) -> str:
@@ -40,6 +33,11 @@ def _country_view(version: str, as_of, ev) -> None:
     if not choices:
         return
     labels = dict(choices)
+    clicked = st.session_state.pop(mapview.CLICKED, None)
+    if clicked in labels:  # a click on the map chooses the country here, as choosing it in the list would
+        st.session_state["map_country"] = clicked
+    elif clicked:
+        st.caption(plain(f"Nothing in this RoPA goes to {country_names().get(clicked, clicked)}."))
     code = st.selectbox("What goes to a country", list(labels), format_func=labels.get, index=None,
                         key="map_country", placeholder="choose a country…")
     if code is None:
@@ -121,12 +119,12 @@ def page() -> None:
         world_svg(layers["fill"], layers["labels"], width=520, focus=EUROPE,
                   title="The EEA, zoomed in: recipients inside the EEA in light blue")), keep=4)
     world_col, europe_col = st.columns([3, 2])
-    # An iframe, not st.html: Streamlit's HTML sanitiser drops inline SVG, and the tooltips need it live.
     with world_col:
-        st.iframe(MAP_PAGE.format(svg=svg), height=MAP_HEIGHT)
+        mapview.world_map(svg, "worldmap", key="worldmap")
     with europe_col:
-        st.iframe(MAP_PAGE.format(svg=inset).replace("id='worldmap'", "id='europemap'"), height=MAP_HEIGHT)
-    st.caption("Hover a country for its transfers; the EEA is zoomed in on the right. Countries outside the EEA "
+        mapview.world_map(inset, "europemap", key="europemap")
+    st.caption("Hover a country for its transfers, click it to list them; the EEA is zoomed in on the right. "
+               "Countries outside the EEA "
                "are coloured by the worst finding on the transfers to them; light blue: recipients inside the EEA.")
     _country_view(version, as_of, ev)
     for text in layers["unplaced"]:
