@@ -59,8 +59,11 @@ def test_the_split_is_by_round():
         assert s["split"] == ("test" if s["round"] == "5" else "dev"), s["id"]
     fresh = [s for s in SOURCES if s["round"] == "5"]
     langs = [s["language"] for s in fresh]
-    assert len(fresh) >= 11 and langs.count("de") >= 6 and langs.count("en") >= 5
+    # the test half: 20 or more notices, at least 5 of each language family beyond English
+    assert len(fresh) >= 20 and langs.count("de") >= 5 and langs.count("nl") >= 5 and langs.count("en") >= 5
     assert not {s["repo"] for s in fresh} & {s["repo"] for s in SOURCES if s["round"] != "5"}
+    assert len({s["repo"] for s in fresh}) == len(fresh)  # one notice per repository: no project weighs twice
+    assert len({s["id"] for s in SOURCES}) == len(SOURCES)
 
 
 # --------------------------------------------------------------------------- the scorer
