@@ -82,7 +82,18 @@ def html_to_text(source: str) -> tuple[str, list[tuple[int, int]]]:
         if out and out[-1] != "\n":
             emit("\n", at)
 
+    def cell_break() -> None:
+        """A line break inside a table cell (an address over several lines): a comma, the row stays one line."""
+        while out and out[-1] in " \t":
+            out.pop()
+            offs.pop()
+        if out and out[-1] not in ",;:|\n":
+            emit(",", at)
+        if out and out[-1] != " ":
+            emit(" ", at)
+
     in_pre = 0
+    in_cell = 0
     for m in _TOKEN.finditer(source):
         tok = m.group(0)
         at = m.start()
@@ -94,14 +105,24 @@ def html_to_text(source: str) -> tuple[str, list[tuple[int, int]]]:
             closing = bool(m.group("close"))
             if tag == "pre":
                 in_pre += -1 if closing else 1
+            if tag in ("td", "th"):
+                in_cell = 0 if closing else 1
+            if tag == "tr":
+                in_cell = 0
+            if in_cell and tag in _BLOCK_TAGS | {"li"} and tag not in ("table", "thead", "tbody", "tfoot"):
+                cell_break()
+                continue
             if tag == "li" and not closing:
                 newline(at)
                 emit("- ", at)
             elif tag in ("tr",):
-                newline(at)
                 if closing:
-                    emit("|", at)
-                    newline(at)
+                    while out and out[-1] in " \t":
+                        out.pop()
+                        offs.pop()
+                    if out and out[-1] != "\n":
+                        emit(" |", at)
+                newline(at)
             elif tag in ("td", "th") and not closing:
                 if out and out[-1] != "\n":
                     emit(" ", at)
@@ -143,6 +164,30 @@ def _looks_html(text: str, name: str) -> bool:
     if name.lower().endswith((".md", ".markdown", ".mdx")) and re.search(r"^#{1,6}[ \t]+\S", text, re.M):
         return False  # Markdown with some HTML in it (a Jekyll '<div markdown="1">' wrapper): its headings are Markdown
     return bool(re.search(r"<(p|div|body|h[1-6]|ul|li|table)\b", head))
+
+
+_EMBEDDED_TABLE = re.compile(r"<table\b.*?</table\s*>", re.S | re.I)
+
+
+def _render_embedded_tables(text: str) -> tuple[str, list[tuple[int, int]] | None]:
+    """Markdown or text carrying HTML ``<table>`` elements: each table rendered as ``| cell | cell |`` rows
+    (as an HTML page's tables are), the rest left as it is; offsets map back to the input (None: no table)."""
+    tables = list(_EMBEDDED_TABLE.finditer(text))
+    if not tables:
+        return text, None
+    parts: list[str] = []
+    offs: list[tuple[int, int]] = []
+    pos = 0
+    for m in tables:
+        parts.append(text[pos:m.start()])
+        offs.extend((i, i + 1) for i in range(pos, m.start()))
+        rendered, spans = html_to_text(m.group(0))
+        parts.append(rendered)
+        offs.extend((m.start() + a, m.start() + b) for a, b in spans)
+        pos = m.end()
+    parts.append(text[pos:])
+    offs.extend((i, i + 1) for i in range(pos, len(text)))
+    return "".join(parts), offs
 
 
 def _pdf_text(data: bytes, name: str) -> str:
@@ -207,4 +252,5 @@ def read_document(data: bytes | str, name: str = "notice.txt") -> Document:
         return Document(rendered, name, "html", offsets)
     _check_length(text, name)
     kind = "markdown" if name.lower().endswith((".md", ".markdown")) or re.search(r"(?m)^#{1,6} \S", text) else "text"
-    return Document(text, name, kind)
+    text, offsets = _render_embedded_tables(text)
+    return Document(text, name, kind, offsets)

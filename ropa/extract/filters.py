@@ -30,6 +30,11 @@ class FilterStage(Context):
                 if not affiliate:  # "Retool may also engage its Affiliate, Retool UK Limited": a recipient
                     m.status, m.reason = "controller", "the controller itself"
                     continue
+            if blk.kind == "row" and m.via != "table" and any(
+                    o.via == "table" and o.sentence == m.sentence and o.status == "active" for o in self.mentions):
+                # "| Slack | Team chat (Zendesk tickets are sent to Slack) |": the row's recipient is its name cell
+                m.status, m.reason = "not_a_recipient", "named in another cell of a recipient's table row"
+                continue
             if vocab.cue("software").fullmatch(m.name) and not m.vendor:
                 m.status, m.reason = "not_a_recipient", "software the site is built with (\"powered by Jekyll\")"
                 continue
