@@ -565,3 +565,41 @@ def test_an_html_table_inside_markdown_keeps_offsets_into_the_input():
     r = next(r for r in d.recipients if r.name == "Nimbusly, Inc.")
     a, b = d.span(r.start, r.end)
     assert "Nimbusly, Inc." in _HTML_TABLE_MD[a:b] and "<table" not in _HTML_TABLE_MD[a:b]
+
+
+def test_the_company_keeping_the_subprocessor_list_is_the_controller_not_a_recipient():
+    d = _draft("# Subprocessors\n\nIn accordance with §4.1 of Quillmark Inc.'s Data Processing Addendum, Quillmark "
+               "maintains a list of authorized subprocessors.\n\n| Entity Name | Purpose | Location |\n| --- | --- | --- |\n"
+               "| Stripe, Inc. | Payments | United States |\n")
+    assert d.controller["name"].startswith("Quillmark")
+    assert _names(d) == {"Stripe, Inc."}
+
+
+def test_a_product_named_in_its_vendors_table_row_joins_that_row():
+    d = _draft("# Subprocessors\n\n| Entity Name | Purpose | Location |\n| --- | --- | --- |\n"
+               "| Google Inc.* | G Suite* | United States |\n| Rollbar Inc. | Errors | United States |\n\n"
+               "### Notes\n\n*Google: Our subprocessor DPA with Google Inc. covers our use of the G Suite tools for "
+               "e-mail support.\n")
+    assert len(d.recipients) == 2 and "G Suite" not in _names(d)
+    google = next(r for r in d.recipients if r.name != "Rollbar Inc.")
+    assert "Google Inc." in (google.name, google.entity)
+
+
+def test_services_the_processing_agreement_does_not_cover_are_no_processors():
+    d = _draft("# Subprocessors\n\n| Entity Name | Purpose | Location |\n| --- | --- | --- |\n"
+               "| Rollbar Inc. | Errors | United States |\n\n### Controller-Controller Relationships\n\n"
+               "Our agreement with Rollbar covers error reports. It does **not**, however, include use of reCAPTCHA "
+               "(enabled by customers). We use the Google Maps API to render maps.\n")
+    names = _names(d)
+    assert "reCAPTCHA" not in names and "Google Maps" in names
+    maps = next(r for r in d.recipients if r.name == "Google Maps")
+    assert maps.role == "independent_controller"
+
+
+@pytest.mark.parametrize("text", [
+    "# Embeds\n\nThis feature can be used by customers to include rich media embeds from a large number of third "
+    "party services including YouTube, Vimeo and the like.",
+    "# Integrations\n\nCustomers may choose to connect third-party tools such as Vimeo or YouTube to their pages.",
+])
+def test_services_a_customer_chooses_to_embed_are_no_recipients_of_ours(text):
+    assert not {"YouTube", "Vimeo"} & _names(_draft(text))

@@ -49,6 +49,12 @@ class FilterStage(Context):
             if vocab.cue("linked_only").search(sent) and m.via != "table":
                 m.status, m.reason = "not_a_recipient", "a site the notice only links to"
                 continue
+            if vocab.cue("not_covered").search(sent) and m.via != "table":
+                m.status, m.reason = "not_a_recipient", "a service the processing agreement does not cover"
+                continue
+            if vocab.cue("customer_choice").search(sent) and m.via != "table":
+                m.status, m.reason = "not_a_recipient", "a service a customer chooses to embed or connect"
+                continue
             if vocab.cue("user_share").search(sent) and m.via != "table":
                 m.status, m.reason = "not_a_recipient", "a channel the user shares through at their own initiative"
                 continue
