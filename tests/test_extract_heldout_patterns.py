@@ -603,3 +603,50 @@ def test_services_the_processing_agreement_does_not_cover_are_no_processors():
 ])
 def test_services_a_customer_chooses_to_embed_are_no_recipients_of_ours(text):
     assert not {"YouTube", "Vimeo"} & _names(_draft(text))
+
+
+_BOLD_BLOCKS = """# Privacy Policy
+
+## Services We Use
+
+**Contact Form**
+
+We may request your personal information via our contact form. It may include:
+
+- Email address
+- Phone number
+
+Any data you submit in this form may be shared with 3rd party service providers. These providers include:
+
+- [Formzilla](https://formzilla.io/legal/privacy/)
+- [Netlify](https://www.netlify.com/privacy/)
+
+**Comments**
+
+When posting comments on this site, your data may be shared with a 3rd party service. These providers include:
+
+- [Chatterbox](https://chatterbox.example/privacy-policy/)
+"""
+
+
+def test_a_paragraph_between_two_lists_ends_the_first():
+    from ropa.extract.segment import segment
+    lay = segment(_BOLD_BLOCKS)
+    lists = [g for g in lay.lists if g.kind == "bullet"]
+    assert len(lists) == 3 and all(g.intro is not None for g in lists)
+
+
+def test_a_bold_line_on_its_own_is_a_heading():
+    from ropa.extract.segment import segment
+    lay = segment(_BOLD_BLOCKS)
+    assert {"Contact Form", "Comments"} <= {b.text for b in lay.blocks if b.kind == "heading"}
+
+
+def test_link_items_under_bold_pseudo_headings_are_recipients():
+    assert {"Formzilla", "Netlify", "Chatterbox"} <= _names(_draft(_BOLD_BLOCKS))
+
+
+def test_a_bold_vendor_opening_its_own_section_is_a_recipient():
+    d = _draft("# Privacy\n\n## How we process your data\n\n#### Chatterbox\n\n**Chatterbox** is used to have a "
+               "commenting feature. More information on [their site](https://chatterbox.example/privacy).\n")
+    assert _names(d) == {"Chatterbox"}
