@@ -180,13 +180,13 @@ def _render_embedded_tables(text: str) -> tuple[str, list[tuple[int, int]] | Non
     pos = 0
     for m in tables:
         parts.append(text[pos:m.start()])
-        offs.extend((i, i + 1) for i in range(pos, m.start()))
+        offs.extend(zip(range(pos, m.start()), range(pos + 1, m.start() + 1)))
         rendered, spans = html_to_text(m.group(0))
         parts.append(rendered)
         offs.extend((m.start() + a, m.start() + b) for a, b in spans)
         pos = m.end()
     parts.append(text[pos:])
-    offs.extend((i, i + 1) for i in range(pos, len(text)))
+    offs.extend(zip(range(pos, len(text)), range(pos + 1, len(text) + 1)))
     return "".join(parts), offs
 
 

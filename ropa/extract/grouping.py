@@ -223,15 +223,24 @@ class GroupingStage(Context):
                             for m in ms) else None
         return r
 
+    def _role_heading(self, section: int) -> str:
+        """The section's own heading when it names a controller role ("Controller-Controller Relationships")."""
+        cache = self.__dict__.setdefault("_role_headings", {})
+        if section not in cache:
+            heads = self.headings(section)
+            cache[section] = heads[0] if heads and (vocab.cue("role_controller").search(heads[0])
+                                                    or vocab.cue("role_joint").search(heads[0])) else ""
+        return cache[section]
+
     def _role(self, ms: list[Mention], vendor) -> str:
         found = set()
         for m in ms:
             s = self.lay.sentences[m.sentence]
             blk = self.lay.blocks[s.block]
             texts = [s.text]
-            heads = self.headings(s.section)
-            if heads and (vocab.cue("role_controller").search(heads[0]) or vocab.cue("role_joint").search(heads[0])):
-                texts.append(heads[0])  # "### Controller-Controller Relationships"
+            head = self._role_heading(s.section)
+            if head:
+                texts.append(head)  # "### Controller-Controller Relationships"
             if blk.kind in ("item", "row"):
                 texts.append(self.list_intro_text(blk.idx))
             for t in texts:

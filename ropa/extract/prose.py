@@ -79,9 +79,18 @@ class ProseStage(Context):
 
     def _phrase_names(self, view: str, before: re.Pattern, after: re.Pattern | None) -> list[tuple[int, int]]:
         out = []
-        for m in before.finditer(view):
-            names = self._names_from(view, m.end())
+        # wording after the names ("… is used to"): only sentences that have it are read (a phrase that opens with
+        # the names would otherwise start at every sentence)
+        starts = before.finditer(view)
+        if after is not None and before.fullmatch("") is not None:
+            # searched without its leading spaces and emphasis marks, which would make it start everywhere
+            probe = re.compile(re.sub(r"^(?:\\s[*+]|\[\*_\][*+])+", "", after.pattern), after.flags)
+            hits = sorted({self.sentence_at(x.start()).idx for x in probe.finditer(view)})
+            sents = self.lay.sentences
+            starts = (m for i in hits for m in before.finditer(view, sents[i].start, sents[i].end))
+        for m in starts:
             here = self.sentence_at(m.start()).idx
+            names = self._names_from(view, m.end())
             names = [(a, b) for a, b in names if self.sentence_at(a).idx == here  # never past a sentence end
                      and not _ARTICLE.search(view, m.end(), a)]
             if after is not None:
