@@ -650,3 +650,45 @@ def test_a_bold_vendor_opening_its_own_section_is_a_recipient():
     d = _draft("# Privacy\n\n## How we process your data\n\n#### Chatterbox\n\n**Chatterbox** is used to have a "
                "commenting feature. More information on [their site](https://chatterbox.example/privacy).\n")
     assert _names(d) == {"Chatterbox"}
+
+
+def test_a_german_compound_cut_before_und_names_no_vendor():
+    d = _draft("# Datenschutz\n\n## Hosting\n\nWir nutzen Cloudflare. Hierbei kann es sich um IP-Adressen, Meta- und "
+               "Kommunikationsdaten, Vertragsdaten und Namen handeln.", "d.md")
+    assert _names(d) == {"Cloudflare"}
+
+
+@pytest.mark.parametrize("text", [
+    "# Privacy\n\n### Analytics\n\nThis site uses Plausible Analytics, a privacy focused analytics alternative to "
+    "Google Analytics.",
+    "# Privacy\n\n### Analytics\n\nWe use Plausible Analytics instead of Google Analytics.",
+    "# Datenschutz\n\n### Statistik\n\nWir nutzen Plausible Analytics als Alternative zu Google Analytics.",
+])
+def test_the_service_another_is_an_alternative_to_is_no_recipient(text):
+    assert _names(_draft(text)) == {"Plausible Analytics"}
+
+
+def test_the_authors_own_linked_accounts_are_no_recipients():
+    d = _draft("# Datenschutz\n\n## Kommentare\n\nKommentare werden über GitHub gespeichert.\n\n## Soziale Medien\n\n"
+               "Die Autoren dieses Blogs verfügen über persönliche Social-Media-Accounts (z. B. auf Twitter, Xing und "
+               "Google+), die auch hier im Blog verlinkt sind. Wenn Sie uns dort kontaktieren, gelten die "
+               "Datenschutzbestimmungen der jeweiligen Plattform.", "d.md")
+    assert _names(d) == {"GitHub"}
+
+
+@pytest.mark.parametrize("text", [
+    "# Privacybeleid\n\n## Ontvangers\n\nWij delen gegevens met Mailchimp. In sommige gevallen kunnen wij openbaar "
+    "beschikbare informatie over uw organisatie raadplegen, bijvoorbeeld via de website van uw bedrijf of via LinkedIn.",
+    "# Privacy\n\n## Recipients\n\nWe share data with Mailchimp. We may consult publicly available information about "
+    "your company, for example on your website or on LinkedIn.",
+])
+def test_a_public_source_consulted_is_no_recipient(text):
+    assert _names(_draft(text)) == {"Mailchimp"}
+
+
+def test_a_list_of_safeguards_is_no_list_of_recipients():
+    d = _draft("# Privacybeleid\n\n## Doorgifte naar derde landen\n\nWij zorgen voor passende waarborgen. Deze "
+               "waarborgen kunnen bijvoorbeeld bestaan uit:\n\n* **Een adequaatheidsbesluit van de Europese "
+               "Commissie:** Waarbij de Commissie een passend niveau vaststelt.\n* **Modelcontractbepalingen:** "
+               "goedgekeurd door de Commissie.\n")
+    assert not d.recipients

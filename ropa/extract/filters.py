@@ -60,6 +60,11 @@ class FilterStage(Context):
                 continue
             role = next((c for c in vocab.cue("source_role").finditer(sent)
                          if c.end() <= m.start - s.start <= c.end() + 160), None)
+            alt = next((c for c in vocab.cue("alternative_to").finditer(sent)
+                        if c.end() <= m.start - s.start <= c.end() + 12), None)
+            if alt is not None and m.via != "table":
+                m.status, m.reason = "not_a_recipient", f"named as what another service replaces ({alt.group(0)!r})"
+                continue
             if role is not None and m.via != "table":
                 m.status, m.reason = "not_a_recipient", f"named as a source of data or a tool's maker ({role.group(0)!r})"
                 continue
