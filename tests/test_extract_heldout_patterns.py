@@ -692,3 +692,26 @@ def test_a_list_of_safeguards_is_no_list_of_recipients():
                "Commissie:** Waarbij de Commissie een passend niveau vaststelt.\n* **Modelcontractbepalingen:** "
                "goedgekeurd door de Commissie.\n")
     assert not d.recipients
+
+
+@pytest.mark.parametrize("clause", [
+    "Indien er sprake is van een doorgifte naar een derde land zonder adequaatheidsbesluit en zonder passende "
+    "waarborgen, zullen wij dit alleen doen indien een van de uitzonderingen van artikel 49 AVG geldt (bijvoorbeeld uw "
+    "uitdrukkelijke toestemming).",
+    "Indien het noodzakelijk mocht zijn om persoonsgegevens door te geven naar landen buiten de EER, zullen wij "
+    "ervoor zorgen dat er passende waarborgen zijn getroffen om een passend beschermingsniveau te garanderen.",
+    "Where we transfer data outside the EEA without an adequacy decision and without appropriate safeguards, we do so "
+    "only with your explicit consent under Art. 49 GDPR.",
+])
+def test_a_fallback_or_a_promise_of_safeguards_is_no_recipients_mechanism(clause):
+    d = _draft("# Privacy\n\n## Recipients\n\nWe share your data with Mailchimp for our newsletter.\n\n"
+               "## Transfers\n\n" + clause + "\n")
+    assert [(r.name, r.mechanism) for r in d.recipients] == [("Mailchimp", "none")]
+
+
+def test_a_list_of_possible_safeguards_gives_no_recipient_a_mechanism():
+    d = _draft("# Privacybeleid\n\n## Ontvangers\n\nWij delen gegevens met Mailchimp.\n\n## Doorgifte naar derde landen\n\n"
+               "Deze waarborgen kunnen bijvoorbeeld bestaan uit:\n\n* **Een adequaatheidsbesluit van de Europese "
+               "Commissie:** Waarbij de Commissie heeft vastgesteld dat het derde land een passend beschermingsniveau "
+               "biedt.\n* **Modelcontractbepalingen** van de Commissie.\n")
+    assert [(r.name, r.mechanism) for r in d.recipients] == [("Mailchimp", "none")]
