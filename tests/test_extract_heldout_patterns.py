@@ -715,3 +715,10 @@ def test_a_list_of_possible_safeguards_gives_no_recipient_a_mechanism():
                "Commissie:** Waarbij de Commissie heeft vastgesteld dat het derde land een passend beschermingsniveau "
                "biedt.\n* **Modelcontractbepalingen** van de Commissie.\n")
     assert [(r.name, r.mechanism) for r in d.recipients] == [("Mailchimp", "none")]
+
+
+@pytest.mark.parametrize("site", ["soundvault.org", "vault.org"])
+def test_a_named_host_after_an_article_counts_where_its_site_is_shown(site):
+    d = _draft("# Privacy\n\n### Podcasts\n\nPodcast episodes are hosted on the Sound Vault: [" + site + "]"
+               "(https://" + site + ").\n\n### Files\n\nFiles are stored on the Server of our office.\n")
+    assert _names(d) == {"Sound Vault"}
