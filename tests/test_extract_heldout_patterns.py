@@ -722,3 +722,21 @@ def test_a_named_host_after_an_article_counts_where_its_site_is_shown(site):
     d = _draft("# Privacy\n\n### Podcasts\n\nPodcast episodes are hosted on the Sound Vault: [" + site + "]"
                "(https://" + site + ").\n\n### Files\n\nFiles are stored on the Server of our office.\n")
     assert _names(d) == {"Sound Vault"}
+
+
+def test_self_hosting_said_before_a_service_in_a_paragraph_does_not_cover_it():
+    d = _draft("# Disclosure\n\nThis is my personal site, which I'm self-hosting on a server in Germany. It uses a "
+               "Cloudflare proxy, to speed up the site. I'm using a self-hosted instance of Umami for statistics.\n")
+    assert _names(d) == {"Cloudflare"}
+
+
+def test_a_german_common_noun_in_a_heading_of_several_nouns_is_no_vendor():
+    d = _draft("# Datenschutz\n\n## Blogs und Publikationsmedien\n\nWir nutzen Blogs oder vergleichbare Mittel der "
+               "Onlinekommunikation. Wir nutzen Mailchimp für den Newsletter.", "d.md")
+    assert _names(d) == {"Mailchimp"}
+
+
+def test_where_the_sites_source_code_is_public_is_no_recipient():
+    d = _draft("# Privacy\n\nThis site uses Netlify for hosting. The source code of this site is public on GitHub: "
+               "https://github.com/example/site\n")
+    assert _names(d) == {"Netlify"}

@@ -83,7 +83,17 @@ class FilterStage(Context):
             host = m.vendor is not None and "hosting" in next((v.kind for v in vocab.vendors()[0] if v.id == m.vendor), "")
             # "self-hosted MTA on Hetzner": Hetzner hosts; a sub-processor table's row names a recipient whatever
             # its cells say of the customer's product ("Workflows (Self-Hosted Offerings)")
-            if vocab.cue("self_hosted").search(block_text) and not host and m.via != "table":
+            # in a paragraph, self-hosting speaks for the name in its own sentence or in the next one that goes on
+            # about it ("We use Matomo. It runs on our own servers"), not for a name in another sentence ("I'm
+            # self-hosting on a server in Germany. It uses a Cloudflare proxy"); in a list item, for the item
+            scope = block_text
+            if blk.kind == "para":
+                scope = s.text
+                nxt = lay.sentences[s.idx + 1] if s.idx + 1 < len(lay.sentences) else None
+                if nxt is not None and nxt.block == s.block and re.match(r"\W*(\w+)", nxt.text) \
+                        and vocab.cue("anaphor").fullmatch(re.match(r"\W*(\w+)", nxt.text).group(1)):
+                    scope += " " + nxt.text
+            if vocab.cue("self_hosted").search(scope) and not host and m.via != "table":
                 m.status, m.reason = "self_hosted", "served from the controller's own server (self-hosted)"
                 continue
             removal = vocab.cue("removed").search(sent)

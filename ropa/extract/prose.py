@@ -151,8 +151,9 @@ class ProseStage(Context):
                 return True
         # a heading naming it, as written ("Third Parties" names no "third"); a lower-case word needs a site
         word = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
-        if not name[0].islower() and any(word.search(h) for h in headings):
-            return True
+        if not name[0].islower() and any(word.search(h) and not (self.language == "de" and re.search(
+                r"\b(?:und|oder|sowie)\b", h)) for h in headings):
+            return True  # (German capitalises nouns: "Blogs und Publikationsmedien" is a heading of common nouns)
         if re.search(r"\s\d+\w?$", name) or _places_in(name, 0, len(name), [], self.language) or reference.resolve_country(name):
             return False  # "Dublin 4", "Ireland": a place, not a vendor
         if re.search(r"[a-z][A-Z]|[A-Za-z]\d|\d[A-Za-z]|\w\.\w", name):
