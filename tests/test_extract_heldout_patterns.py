@@ -652,9 +652,10 @@ def test_a_bold_vendor_opening_its_own_section_is_a_recipient():
     assert _names(d) == {"Chatterbox"}
 
 
-def test_a_german_compound_cut_before_und_names_no_vendor():
-    d = _draft("# Datenschutz\n\n## Hosting\n\nWir nutzen Cloudflare. Hierbei kann es sich um IP-Adressen, Meta- und "
-               "Kommunikationsdaten, Vertragsdaten und Namen handeln.", "d.md")
+@pytest.mark.parametrize("data", ["Meta- und Kommunikationsdaten", "Meta-, Kommunikations- und Verfahrensdaten"])
+def test_a_german_compound_cut_before_und_names_no_vendor(data):
+    d = _draft("# Datenschutz\n\n## Hosting\n\nWir nutzen Cloudflare. Hierbei kann es sich um IP-Adressen, " + data +
+               ", Vertragsdaten und Namen handeln.", "d.md")
     assert _names(d) == {"Cloudflare"}
 
 
@@ -740,3 +741,18 @@ def test_where_the_sites_source_code_is_public_is_no_recipient():
     d = _draft("# Privacy\n\nThis site uses Netlify for hosting. The source code of this site is public on GitHub: "
                "https://github.com/example/site\n")
     assert _names(d) == {"Netlify"}
+
+
+def test_the_provider_of_a_bullets_service_joins_it_with_every_mention_in_the_bullet():
+    d = _draft("# Datenschutz\n\nVerantwortlicher im Sinne der DSGVO ist die Beispielhaus GmbH.\n\n"
+               "## Plugins\n\n- **Instagram-Plugins und -Inhalte:** Inhalte von Instagram. Wir sind "
+               "gemeinsam mit Meta Platforms Ireland Limited verantwortlich. " + "Die Verarbeitung erfolgt zur Anzeige "
+               "von Inhalten sowie zur Verbesserung der Auslieferung und Personalisierung von Funktionen. " * 15 +
+               "Wir haben mit Facebook eine spezielle Vereinbarung abgeschlossen, in der geregelt wird, welche "
+               "Sicherheitsmaßnahmen Facebook beachten muss. Nutzer können Auskünfte direkt an Facebook richten. Die "
+               "Rechte der Nutzer werden durch die Vereinbarungen mit Facebook nicht eingeschränkt; **Dienstanbieter:** Meta Platforms Ireland Limited, Merrion Road, Dublin 4, Irland; "
+               "**Grundlage Drittlandübermittlung:** Standardvertragsklauseln.\n- **YouTube-Videos:** Videoinhalte; "
+               "**Dienstanbieter:** Google Ireland Limited, Gordon House, Dublin 4, Irland.\n", "d.md")
+    assert len(d.recipients) == 2
+    insta = next(r for r in d.recipients if "Instagram" in r.name)
+    assert insta.mechanism == "scc"

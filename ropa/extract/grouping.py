@@ -27,6 +27,16 @@ class GroupingStage(Context):
                     own_brand[id(m)] = prev[-1].key
             elif m.entity_of:
                 brand_of[m.key] = self._key(m.entity_of)
+        # the provider's other names in that same bullet ("Facebook" in the Instagram bullet whose provider is Meta
+        # Platforms Ireland Limited) speak of the same service
+        provider_block = {(self.lay.sentences[m.sentence].block, m.vendor): own_brand[id(m)]
+                          for m in self.mentions if id(m) in own_brand
+                          and self.lay.sentences[m.sentence].kind == "item"}
+        for m in self.mentions:
+            if m.status == "active" and m.vendor and id(m) not in own_brand:
+                k = provider_block.get((self.lay.sentences[m.sentence].block, m.vendor))
+                if k is not None:
+                    own_brand[id(m)] = k
         # each row of a table is its own recipient, even where the gazetteer files two rows under one vendor
         # ("Slack" and "Salesforce", "Google Analytics" and "Google Cloud"); other names inside a row join it
         row_key: dict[int, str] = {}

@@ -14,7 +14,8 @@ from .prose import ProseStage
 
 # the first part of a closed compound cut short before a conjunction: "Meta- und Kommunikationsdaten" (metadata).
 # "Google- oder Apple-Konto" still names Google: there the second word is a hyphenated brand compound.
-_CUT_COMPOUND = re.compile(r"-\s+(?:und|oder|bzw\.?|sowie|and|or|en|of)\s+[^\W\d_]+(?![\w-]*-)\b", re.I)
+_CUT_COMPOUND = re.compile(r"-\s+(?:und|oder|bzw\.?|sowie|and|or|en|of)\s+[^\W\d_]+(?![\w-]*-)\b"
+                           r"|-,\s+[^\W\d_]+-(?=[\s,])", re.I)  # "Meta-, Kommunikations- und Verfahrensdaten"
 
 class MentionStage(ProseStage):
     # -- mentions ---------------------------------------------------------------
@@ -252,11 +253,14 @@ class MentionStage(ProseStage):
             section = s.section
             for prev in reversed(self.mentions[:i]):
                 ps = lay.sentences[prev.sentence]
-                if ps.section != section or m.start - prev.end > 1500:
-                    break
+                if ps.section != section or (m.start - prev.end > 1500 and not (s.kind == "item" and ps.block == s.block)):
+                    break  # (a long bullet is read to its start)
                 if ps.block != s.block and "item" in (ps.kind, s.kind) and ps.kind != "heading":
                     break  # a bullet's provider belongs to that bullet's service, never to the bullet before
                 if prev.status == "active" and not prev.legal_form and prev.via != "table":
+                    if m.vendor and prev.vendor == m.vendor and ":" not in prev.key and s.kind == "item" \
+                            and ps.block == s.block and prev.name != prev.vendor:
+                        continue  # "… mit Facebook …; Dienstanbieter: Meta Platforms": the provider's other name
                     if not (m.vendor and prev.vendor == m.vendor):  # one vendor's product: joined when grouped
                         m.entity_of = prev.name
                     break
