@@ -756,3 +756,11 @@ def test_the_provider_of_a_bullets_service_joins_it_with_every_mention_in_the_bu
     assert len(d.recipients) == 2
     insta = next(r for r in d.recipients if "Instagram" in r.name)
     assert insta.mechanism == "scc"
+
+
+def test_text_after_an_html_table_in_markdown_keeps_its_offsets():
+    text = _HTML_TABLE_MD + "\n### Newsletter\n\nWe also send our newsletter with Mailchimp.\n"
+    d = _draft(text, "subprocessors.md")
+    r = next(r for r in d.recipients if r.name == "Mailchimp")
+    a, b = d.span(r.start, r.end)
+    assert text[a:b] == "We also send our newsletter with Mailchimp."

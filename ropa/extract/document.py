@@ -10,6 +10,7 @@ text (a PDF has no character offsets of its own).
 """
 from __future__ import annotations
 
+import bisect
 import html
 import io
 import re
@@ -48,12 +49,27 @@ class Document:
     name: str
     kind: str
     offsets: list[tuple[int, int]] | None = field(default=None, repr=False)
+    # Markdown with HTML tables rendered in place: (text start, input start, offsets of a rendered table or None
+    # where text and input are the same), sorted; ``offsets`` stays None (a per-character list would cost a
+    # megabyte notice a million tuples)
+    pieces: list[tuple[int, int, list[tuple[int, int]] | None]] | None = field(default=None, repr=False)
+
+    def _char(self, i: int) -> tuple[int, int]:
+        if self.offsets is not None:
+            return self.offsets[i]
+        if not self.pieces:
+            return i, i + 1
+        k = max(0, bisect.bisect_right([p[0] for p in self.pieces], i) - 1)
+        ts, ss, offs = self.pieces[k]
+        if offs is None:
+            return ss + i - ts, ss + i - ts + 1
+        return offs[min(i - ts, len(offs) - 1)]
 
     def source_span(self, start: int, end: int) -> tuple[int, int]:
         """The input span that ``text[start:end]`` was rendered from."""
-        if self.offsets is None or start >= end:
+        if (self.offsets is None and not self.pieces) or start >= end:
             return start, end
-        return self.offsets[start][0], self.offsets[end - 1][1]
+        return self._char(start)[0], self._char(end - 1)[1]
 
 
 def html_to_text(source: str) -> tuple[str, list[tuple[int, int]]]:
@@ -169,25 +185,27 @@ def _looks_html(text: str, name: str) -> bool:
 _EMBEDDED_TABLE = re.compile(r"<table\b.*?</table\s*>", re.S | re.I)
 
 
-def _render_embedded_tables(text: str) -> tuple[str, list[tuple[int, int]] | None]:
+def _render_embedded_tables(text: str) -> tuple[str, list[tuple[int, int, list[tuple[int, int]] | None]] | None]:
     """Markdown or text carrying HTML ``<table>`` elements: each table rendered as ``| cell | cell |`` rows
-    (as an HTML page's tables are), the rest left as it is; offsets map back to the input (None: no table)."""
+    (as an HTML page's tables are), the rest left as it is; the pieces map back to the input (None: no table)."""
     tables = list(_EMBEDDED_TABLE.finditer(text))
     if not tables:
         return text, None
     parts: list[str] = []
-    offs: list[tuple[int, int]] = []
-    pos = 0
+    pieces: list[tuple[int, int, list[tuple[int, int]] | None]] = []
+    pos = at = 0
     for m in tables:
+        pieces.append((at, pos, None))
         parts.append(text[pos:m.start()])
-        offs.extend(zip(range(pos, m.start()), range(pos + 1, m.start() + 1)))
+        at += m.start() - pos
         rendered, spans = html_to_text(m.group(0))
+        pieces.append((at, m.start(), [(m.start() + a, m.start() + b) for a, b in spans]))
         parts.append(rendered)
-        offs.extend((m.start() + a, m.start() + b) for a, b in spans)
+        at += len(rendered)
         pos = m.end()
+    pieces.append((at, pos, None))
     parts.append(text[pos:])
-    offs.extend(zip(range(pos, len(text)), range(pos + 1, len(text) + 1)))
-    return "".join(parts), offs
+    return "".join(parts), pieces
 
 
 def _pdf_text(data: bytes, name: str) -> str:
@@ -252,5 +270,5 @@ def read_document(data: bytes | str, name: str = "notice.txt") -> Document:
         return Document(rendered, name, "html", offsets)
     _check_length(text, name)
     kind = "markdown" if name.lower().endswith((".md", ".markdown")) or re.search(r"(?m)^#{1,6} \S", text) else "text"
-    text, offsets = _render_embedded_tables(text)
-    return Document(text, name, kind, offsets)
+    text, pieces = _render_embedded_tables(text)
+    return Document(text, name, kind, pieces=pieces)
