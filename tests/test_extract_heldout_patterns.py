@@ -764,3 +764,11 @@ def test_text_after_an_html_table_in_markdown_keeps_its_offsets():
     r = next(r for r in d.recipients if r.name == "Mailchimp")
     a, b = d.span(r.start, r.end)
     assert text[a:b] == "We also send our newsletter with Mailchimp."
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("# Privacy\n\nSoms laat ik iets zien van andere sites als Youtube en Klankbord. Zij kunnen cookies plaatsen.", "nl"),
+    ("# Privacy\n\nSometimes I show content from other sites like YouTube and Klankbord. They may set cookies.", "en"),
+])
+def test_other_sites_like_these_name_their_examples(text, lang):
+    assert {"Klankbord"} <= _names(_draft(text))
