@@ -152,4 +152,4 @@ def test_the_register_of_transfers_is_the_same_on_both_stores(neo4j_store, embed
     assert cited(neo4j_store) == cited(embedded_store) == [
         ("Xero Limited", "“Privacy notice” (clinic.html)", cited(embedded_store)[0][2],
          "“Privacy notice” (clinic.html), " + cited(embedded_store)[0][2])]
-    assert cited(embedded_store)[0][2].startswith("section “Who receives your data”, line 13")
+    assert cited(embedded_store)[0][2].startswith("section “Who receives your data”, line 12")

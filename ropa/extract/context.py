@@ -67,7 +67,7 @@ class Context:
         """Whether a list item sits in a list that names recipients (not purposes, cases or data)."""
         intro = self.list_intro_text(block)
         own_intro = self._own_intro(block)
-        if own_intro and vocab.cue("not_recipient_intro").search(own_intro):
+        if own_intro and (vocab.cue("not_recipient_intro").search(own_intro) or vocab.cue("safeguard_intro").search(own_intro)):
             return False  # "… insbesondere für Zwecke:", "… only in these cases:"
         blk = self.lay.blocks[block]
         heads = self.headings(blk.section)

@@ -10,6 +10,7 @@ text (a PDF has no character offsets of its own).
 """
 from __future__ import annotations
 
+import bisect
 import html
 import io
 import re
@@ -48,12 +49,27 @@ class Document:
     name: str
     kind: str
     offsets: list[tuple[int, int]] | None = field(default=None, repr=False)
+    # Markdown with HTML tables rendered in place: (text start, input start, offsets of a rendered table or None
+    # where text and input are the same), sorted; ``offsets`` stays None (a per-character list would cost a
+    # megabyte notice a million tuples)
+    pieces: list[tuple[int, int, list[tuple[int, int]] | None]] | None = field(default=None, repr=False)
+
+    def _char(self, i: int) -> tuple[int, int]:
+        if self.offsets is not None:
+            return self.offsets[i]
+        if not self.pieces:
+            return i, i + 1
+        k = max(0, bisect.bisect_right([p[0] for p in self.pieces], i) - 1)
+        ts, ss, offs = self.pieces[k]
+        if offs is None:
+            return ss + i - ts, ss + i - ts + 1
+        return offs[min(i - ts, len(offs) - 1)]
 
     def source_span(self, start: int, end: int) -> tuple[int, int]:
         """The input span that ``text[start:end]`` was rendered from."""
-        if self.offsets is None or start >= end:
+        if (self.offsets is None and not self.pieces) or start >= end:
             return start, end
-        return self.offsets[start][0], self.offsets[end - 1][1]
+        return self._char(start)[0], self._char(end - 1)[1]
 
 
 def html_to_text(source: str) -> tuple[str, list[tuple[int, int]]]:
@@ -82,7 +98,18 @@ def html_to_text(source: str) -> tuple[str, list[tuple[int, int]]]:
         if out and out[-1] != "\n":
             emit("\n", at)
 
+    def cell_break() -> None:
+        """A line break inside a table cell (an address over several lines): a comma, the row stays one line."""
+        while out and out[-1] in " \t":
+            out.pop()
+            offs.pop()
+        if out and out[-1] not in ",;:|\n":
+            emit(",", at)
+        if out and out[-1] != " ":
+            emit(" ", at)
+
     in_pre = 0
+    in_cell = 0
     for m in _TOKEN.finditer(source):
         tok = m.group(0)
         at = m.start()
@@ -94,14 +121,24 @@ def html_to_text(source: str) -> tuple[str, list[tuple[int, int]]]:
             closing = bool(m.group("close"))
             if tag == "pre":
                 in_pre += -1 if closing else 1
+            if tag in ("td", "th"):
+                in_cell = 0 if closing else 1
+            if tag == "tr":
+                in_cell = 0
+            if in_cell and tag in _BLOCK_TAGS | {"li"} and tag not in ("table", "thead", "tbody", "tfoot"):
+                cell_break()
+                continue
             if tag == "li" and not closing:
                 newline(at)
                 emit("- ", at)
             elif tag in ("tr",):
-                newline(at)
                 if closing:
-                    emit("|", at)
-                    newline(at)
+                    while out and out[-1] in " \t":
+                        out.pop()
+                        offs.pop()
+                    if out and out[-1] != "\n":
+                        emit(" |", at)
+                newline(at)
             elif tag in ("td", "th") and not closing:
                 if out and out[-1] != "\n":
                     emit(" ", at)
@@ -143,6 +180,32 @@ def _looks_html(text: str, name: str) -> bool:
     if name.lower().endswith((".md", ".markdown", ".mdx")) and re.search(r"^#{1,6}[ \t]+\S", text, re.M):
         return False  # Markdown with some HTML in it (a Jekyll '<div markdown="1">' wrapper): its headings are Markdown
     return bool(re.search(r"<(p|div|body|h[1-6]|ul|li|table)\b", head))
+
+
+_EMBEDDED_TABLE = re.compile(r"<table\b.*?</table\s*>", re.S | re.I)
+
+
+def _render_embedded_tables(text: str) -> tuple[str, list[tuple[int, int, list[tuple[int, int]] | None]] | None]:
+    """Markdown or text carrying HTML ``<table>`` elements: each table rendered as ``| cell | cell |`` rows
+    (as an HTML page's tables are), the rest left as it is; the pieces map back to the input (None: no table)."""
+    tables = list(_EMBEDDED_TABLE.finditer(text))
+    if not tables:
+        return text, None
+    parts: list[str] = []
+    pieces: list[tuple[int, int, list[tuple[int, int]] | None]] = []
+    pos = at = 0
+    for m in tables:
+        pieces.append((at, pos, None))
+        parts.append(text[pos:m.start()])
+        at += m.start() - pos
+        rendered, spans = html_to_text(m.group(0))
+        pieces.append((at, m.start(), [(m.start() + a, m.start() + b) for a, b in spans]))
+        parts.append(rendered)
+        at += len(rendered)
+        pos = m.end()
+    pieces.append((at, pos, None))
+    parts.append(text[pos:])
+    return "".join(parts), pieces
 
 
 def _pdf_text(data: bytes, name: str) -> str:
@@ -207,4 +270,5 @@ def read_document(data: bytes | str, name: str = "notice.txt") -> Document:
         return Document(rendered, name, "html", offsets)
     _check_length(text, name)
     kind = "markdown" if name.lower().endswith((".md", ".markdown")) or re.search(r"(?m)^#{1,6} \S", text) else "text"
-    return Document(text, name, kind)
+    text, pieces = _render_embedded_tables(text)
+    return Document(text, name, kind, pieces=pieces)

@@ -30,6 +30,11 @@ class FilterStage(Context):
                 if not affiliate:  # "Retool may also engage its Affiliate, Retool UK Limited": a recipient
                     m.status, m.reason = "controller", "the controller itself"
                     continue
+            if blk.kind == "row" and m.via != "table" and any(
+                    o.via == "table" and o.sentence == m.sentence and o.status == "active" for o in self.mentions):
+                # "| Slack | Team chat (Zendesk tickets are sent to Slack) |": the row's recipient is its name cell
+                m.status, m.reason = "not_a_recipient", "named in another cell of a recipient's table row"
+                continue
             if vocab.cue("software").fullmatch(m.name) and not m.vendor:
                 m.status, m.reason = "not_a_recipient", "software the site is built with (\"powered by Jekyll\")"
                 continue
@@ -44,11 +49,22 @@ class FilterStage(Context):
             if vocab.cue("linked_only").search(sent) and m.via != "table":
                 m.status, m.reason = "not_a_recipient", "a site the notice only links to"
                 continue
+            if vocab.cue("not_covered").search(sent) and m.via != "table":
+                m.status, m.reason = "not_a_recipient", "a service the processing agreement does not cover"
+                continue
+            if vocab.cue("customer_choice").search(sent) and m.via != "table":
+                m.status, m.reason = "not_a_recipient", "a service a customer chooses to embed or connect"
+                continue
             if vocab.cue("user_share").search(sent) and m.via != "table":
                 m.status, m.reason = "not_a_recipient", "a channel the user shares through at their own initiative"
                 continue
             role = next((c for c in vocab.cue("source_role").finditer(sent)
                          if c.end() <= m.start - s.start <= c.end() + 160), None)
+            alt = next((c for c in vocab.cue("alternative_to").finditer(sent)
+                        if c.end() <= m.start - s.start <= c.end() + 12), None)
+            if alt is not None and m.via != "table":
+                m.status, m.reason = "not_a_recipient", f"named as what another service replaces ({alt.group(0)!r})"
+                continue
             if role is not None and m.via != "table":
                 m.status, m.reason = "not_a_recipient", f"named as a source of data or a tool's maker ({role.group(0)!r})"
                 continue
@@ -67,7 +83,17 @@ class FilterStage(Context):
             host = m.vendor is not None and "hosting" in next((v.kind for v in vocab.vendors()[0] if v.id == m.vendor), "")
             # "self-hosted MTA on Hetzner": Hetzner hosts; a sub-processor table's row names a recipient whatever
             # its cells say of the customer's product ("Workflows (Self-Hosted Offerings)")
-            if vocab.cue("self_hosted").search(block_text) and not host and m.via != "table":
+            # in a paragraph, self-hosting speaks for the name in its own sentence or in the next one that goes on
+            # about it ("We use Matomo. It runs on our own servers"), not for a name in another sentence ("I'm
+            # self-hosting on a server in Germany. It uses a Cloudflare proxy"); in a list item, for the item
+            scope = block_text
+            if blk.kind == "para":
+                scope = s.text
+                nxt = lay.sentences[s.idx + 1] if s.idx + 1 < len(lay.sentences) else None
+                if nxt is not None and nxt.block == s.block and re.match(r"\W*(\w+)", nxt.text) \
+                        and vocab.cue("anaphor").fullmatch(re.match(r"\W*(\w+)", nxt.text).group(1)):
+                    scope += " " + nxt.text
+            if vocab.cue("self_hosted").search(scope) and not host and m.via != "table":
                 m.status, m.reason = "self_hosted", "served from the controller's own server (self-hosted)"
                 continue
             removal = vocab.cue("removed").search(sent)

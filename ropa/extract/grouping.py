@@ -27,6 +27,16 @@ class GroupingStage(Context):
                     own_brand[id(m)] = prev[-1].key
             elif m.entity_of:
                 brand_of[m.key] = self._key(m.entity_of)
+        # the provider's other names in that same bullet ("Facebook" in the Instagram bullet whose provider is Meta
+        # Platforms Ireland Limited) speak of the same service
+        provider_block = {(self.lay.sentences[m.sentence].block, m.vendor): own_brand[id(m)]
+                          for m in self.mentions if id(m) in own_brand
+                          and self.lay.sentences[m.sentence].kind == "item"}
+        for m in self.mentions:
+            if m.status == "active" and m.vendor and id(m) not in own_brand:
+                k = provider_block.get((self.lay.sentences[m.sentence].block, m.vendor))
+                if k is not None:
+                    own_brand[id(m)] = k
         # each row of a table is its own recipient, even where the gazetteer files two rows under one vendor
         # ("Slack" and "Salesforce", "Google Analytics" and "Google Cloud"); other names inside a row join it
         row_key: dict[int, str] = {}
@@ -36,6 +46,7 @@ class GroupingStage(Context):
         # a vendor's own section or sentence outside the table joins its row when one row only is that vendor
         # ("### GitHub" under a table with a GitHub row); two rows of one vendor stay apart and take nothing
         rows_of: dict[str, set[str]] = {}
+        row_text = {rk: self.block_text(b).casefold() for b, rk in row_key.items()}
         for rk in row_key.values():
             rows_of.setdefault(rk.split("/")[0], set()).add(rk)
         for m in sorted((m for m in self.mentions if m.status == "active"), key=lambda m: m.start):
@@ -45,6 +56,9 @@ class GroupingStage(Context):
                 key = row_key[block]
             elif m.vendor and len(rows_of.get(m.key, ())) == 1:
                 key = next(iter(rows_of[m.key]))
+            elif m.vendor and ":" in m.key and len(rows_of.get(m.vendor, ())) == 1 \
+                    and m.name.casefold() in row_text.get(next(iter(rows_of[m.vendor])), ""):
+                key = next(iter(rows_of[m.vendor]))  # "G Suite" where the Google row's purpose cell says "G Suite"
             if not key:
                 continue
             target = None
@@ -160,7 +174,8 @@ class GroupingStage(Context):
             name = brand.name
         elif linked is not None and vendor is None:
             name = linked.entity_of
-        elif vendor is not None and any(":" in m.key for m in ms):
+        elif vendor is not None and any(":" in m.key for m in ms) \
+                and not any(m.via == "table" and ":" not in m.key for m in ms):  # a company's row keeps its name
             name = next(m.name for m in ms if ":" in m.key and not m.legal_form)  # "Google Fonts", one of the vendor's
         elif vendor is not None and (vendor.name in surfaces or surfaces):
             # the brand as the text writes it; the legal entity goes to ``entity``
@@ -218,12 +233,24 @@ class GroupingStage(Context):
                             for m in ms) else None
         return r
 
+    def _role_heading(self, section: int) -> str:
+        """The section's own heading when it names a controller role ("Controller-Controller Relationships")."""
+        cache = self.__dict__.setdefault("_role_headings", {})
+        if section not in cache:
+            heads = self.headings(section)
+            cache[section] = heads[0] if heads and (vocab.cue("role_controller").search(heads[0])
+                                                    or vocab.cue("role_joint").search(heads[0])) else ""
+        return cache[section]
+
     def _role(self, ms: list[Mention], vendor) -> str:
         found = set()
         for m in ms:
             s = self.lay.sentences[m.sentence]
             blk = self.lay.blocks[s.block]
             texts = [s.text]
+            head = self._role_heading(s.section)
+            if head:
+                texts.append(head)  # "### Controller-Controller Relationships"
             if blk.kind in ("item", "row"):
                 texts.append(self.list_intro_text(blk.idx))
             for t in texts:

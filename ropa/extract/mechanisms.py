@@ -38,6 +38,11 @@ class MechanismStage(Context):
                     give(r, m.mechanism, "explicit", lay.sentences[m.mechanism_sentence])
         for s in lay.sentences:
             mechs = [x for x in self.mechs(s) if not x[3]]
+            if mechs and vocab.cue("safeguard_aim").search(s.text):
+                # "passende waarborgen … om een passend beschermingsniveau te garanderen": the level is the aim of
+                # safeguards, not an adequacy decision
+                mechs = [x for x in mechs if not (x[2] == "adequacy" and not re.search(
+                    r"decision|besluit|beschluss", s.text[x[0] - s.start:x[1] - s.start], re.I))]
             if not mechs or s.idx in nt_ids:
                 continue
             if s.kind == "row":
@@ -66,8 +71,10 @@ class MechanismStage(Context):
                                     "end": s.end, "recipients": []})
                 continue
             targets, kind = self._claim_targets(s, recipients, by_sentence)
-            if kind == "blanket" and len({x[2] for x in mechs}) >= 2 and not {x[2] for x in mechs} & _INVALIDATED \
-                    and re.search(r"\b(?:or|oder|of|bzw|ou)\b", _masked(s.text)):
+            if kind == "blanket" and not {x[2] for x in mechs} & _INVALIDATED and (
+                    (len({x[2] for x in mechs}) >= 2 and re.search(r"\b(?:or|oder|of|bzw|ou)\b", _masked(s.text)))
+                    or vocab.cue("fallback").search(_masked(s.text))
+                    or (s.kind == "item" and vocab.cue("safeguard_intro").search(self._own_intro(s.block)))):
                 # "we rely on an adequacy decision, standard contractual clauses or your consent": alternatives,
                 # none of which the notice says applies to a given recipient (a struck-down one among them is
                 # still relied on, and stays)

@@ -12,6 +12,11 @@ from .draft import Mention
 from .prose import ProseStage
 
 
+# the first part of a closed compound cut short before a conjunction: "Meta- und Kommunikationsdaten" (metadata).
+# "Google- oder Apple-Konto" still names Google: there the second word is a hyphenated brand compound.
+_CUT_COMPOUND = re.compile(r"-\s+(?:und|oder|bzw\.?|sowie|and|or|en|of)\s+[^\W\d_]+(?![\w-]*-)\b"
+                           r"|-,\s+[^\W\d_]+-(?=[\s,])", re.I)  # "Meta-, Kommunikations- und Verfahrensdaten"
+
 class MentionStage(ProseStage):
     # -- mentions ---------------------------------------------------------------
     def find_mentions(self) -> None:
@@ -35,6 +40,8 @@ class MentionStage(ProseStage):
                 self._table_mentions(group, add)
         url_masked = _masked(text, _EMAIL_OR_URL)
         for m in vpattern.finditer(url_masked):
+            if _CUT_COMPOUND.match(url_masked, m.end()):
+                continue  # "Meta- und Kommunikationsdaten": the first part of a compound, no vendor
             s = self.sentence_at(m.start())
             full = self._extend_legal_form(m.start(), m.end())
             add(Mention(text[m.start():full], m.start(), full, s.idx, "gazetteer", vendor=by_name[m.group(0)],
@@ -42,7 +49,8 @@ class MentionStage(ProseStage):
         ipattern, by_fold = vocab.vendors_inner_case()
         for m in ipattern.finditer(url_masked):
             word = m.group(0)
-            if word in by_name or not word[0].isupper() or not word[1:].islower():
+            if word in by_name or not word[0].isupper() or not word[1:].islower() \
+                    or _CUT_COMPOUND.match(url_masked, m.end()):
                 continue  # listed spelling (taken above), or not a capitalised word
             s = self.sentence_at(m.start())
             add(Mention(word, m.start(), m.end(), s.idx, "gazetteer", vendor=by_fold[word.casefold()]))
@@ -245,11 +253,14 @@ class MentionStage(ProseStage):
             section = s.section
             for prev in reversed(self.mentions[:i]):
                 ps = lay.sentences[prev.sentence]
-                if ps.section != section or m.start - prev.end > 1500:
-                    break
+                if ps.section != section or (m.start - prev.end > 1500 and not (s.kind == "item" and ps.block == s.block)):
+                    break  # (a long bullet is read to its start)
                 if ps.block != s.block and "item" in (ps.kind, s.kind) and ps.kind != "heading":
                     break  # a bullet's provider belongs to that bullet's service, never to the bullet before
                 if prev.status == "active" and not prev.legal_form and prev.via != "table":
+                    if m.vendor and prev.vendor == m.vendor and ":" not in prev.key and s.kind == "item" \
+                            and ps.block == s.block and prev.name != prev.vendor:
+                        continue  # "… mit Facebook …; Dienstanbieter: Meta Platforms": the provider's other name
                     if not (m.vendor and prev.vendor == m.vendor):  # one vendor's product: joined when grouped
                         m.entity_of = prev.name
                     break
@@ -312,6 +323,7 @@ class MentionStage(ProseStage):
             add(mention)
 
     def _category_name(self, body: str) -> str:
+        body = re.sub(r"\*\*|__", "", body)  # "**IT-dienstverleners:** Voor hosting": the bold label is the name
         name = re.split(r"\s*[(,:;]|\.$|\s+[–—-]\s+", body.strip(), maxsplit=1)[0].strip().rstrip(".")
         # drop a trailing clause: "Authorities in accordance with our legal obligations" -> "Authorities"
         name = re.split(r"\s+(?:in accordance|in overeenstemming|gemäß|entsprechend|if|indien|wanneer|when|where|"

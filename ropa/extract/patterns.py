@@ -86,6 +86,7 @@ def _cell_text(cell: str) -> str:
     cell = re.sub(r"<br\s*/?>", " ", cell, flags=re.I)
     cell = re.sub(r"</?\w+[^>]*>", "", cell)
     cell = re.sub(r"(\*\*|__|`)", "", cell)
+    cell = re.sub(r"(?<=\S)\s*[*†‡]+$", "", cell.strip())  # "Google Inc.*": a footnote mark, not the name
     return " ".join(cell.split())
 
 

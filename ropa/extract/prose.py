@@ -58,14 +58,17 @@ class ProseStage(Context):
         domains = domain_labels(visible_text(text))
         own = mail_labels(text)
         headings = [t for t in (s.title for s in self.lay.sections) if t and len(t.split()) <= 5]
-        found = [(kind, a, b) for kind, before, after in phrases for a, b in self._phrase_names(view, before, after)]
+        found = [(kind, a, b, art) for kind, before, after in phrases
+                 for a, b, art in self._phrase_names(view, before, after)]
         # "the privacy policy of supabase": a name with a policy of its own (no article between: "… of the provider")
-        with_policy = {text[a:b].casefold() for kind, a, b in found if kind == "policy"}
+        with_policy = {text[a:b].casefold() for kind, a, b, art in found if kind == "policy" and not art}
         judged: dict[str, tuple[str | None, bool]] = {}  # a long notice names the same vendors again and again
         # "het script van Analytics" after "Google Analytics": a short form of a service already named
         tails = {m.name.split()[-1].casefold() for m in self.mentions if m.vendor and len(m.name.split()) > 1}
-        for kind, a, b in found:
+        for kind, a, b, art in found:
             name = text[a:b]
+            if art and not self._named_site(name, domains):
+                continue  # "hosted on the Server": after an article only a name whose site the notice shows
             if name not in judged:
                 vendor = vocab.vendor_near(name)
                 judged[name] = vendor, vendor is not None or (
@@ -77,13 +80,32 @@ class ProseStage(Context):
             s = self.sentence_at(a)
             add(Mention(name, a, b, s.idx, "prose", vendor=vendor, legal_form=bool(vocab.legal_forms().search(name))))
 
-    def _phrase_names(self, view: str, before: re.Pattern, after: re.Pattern | None) -> list[tuple[int, int]]:
+    @staticmethod
+    def _named_site(name: str, domains: frozenset[str]) -> bool:
+        """A name of two or more capitalised words one of which (or all, joined) names a site the notice shows:
+        "the Internet Archive: archive.org"."""
+        words = name.split()
+        if len(words) < 2 or not all(w[:1].isupper() for w in words):
+            return False
+        keys = {re.sub(r"\W", "", name.casefold())} | {re.sub(r"\W", "", w.casefold()) for w in words}
+        return any(len(k) >= 4 and f"{a}{k}{b}" in domains for k in keys for a, b in _SITE_AFFIXES)
+
+    def _phrase_names(self, view: str, before: re.Pattern, after: re.Pattern | None) -> list[tuple[int, int, bool]]:
         out = []
-        for m in before.finditer(view):
-            names = self._names_from(view, m.end())
+        # wording after the names ("… is used to"): only sentences that have it are read (a phrase that opens with
+        # the names would otherwise start at every sentence)
+        starts = before.finditer(view)
+        if after is not None and before.fullmatch("") is not None:
+            # searched without its leading spaces and emphasis marks, which would make it start everywhere
+            probe = re.compile(re.sub(r"^(?:\\s[*+]|\[\*_\][*+])+", "", after.pattern), after.flags)
+            hits = sorted({self.sentence_at(x.start()).idx for x in probe.finditer(view)})
+            sents = self.lay.sentences
+            starts = (m for i in hits for m in before.finditer(view, sents[i].start, sents[i].end))
+        for m in starts:
             here = self.sentence_at(m.start()).idx
-            names = [(a, b) for a, b in names if self.sentence_at(a).idx == here  # never past a sentence end
-                     and not _ARTICLE.search(view, m.end(), a)]
+            names = self._names_from(view, m.end())
+            names = [(a, b, bool(_ARTICLE.search(view, m.end(), a))) for a, b in names
+                     if self.sentence_at(a).idx == here]  # never past a sentence end
             if after is not None:
                 names = names[:1] if names and after.match(view, names[0][1]) else []
             out += names
@@ -129,8 +151,9 @@ class ProseStage(Context):
                 return True
         # a heading naming it, as written ("Third Parties" names no "third"); a lower-case word needs a site
         word = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
-        if not name[0].islower() and any(word.search(h) for h in headings):
-            return True
+        if not name[0].islower() and any(word.search(h) and not (self.language == "de" and re.search(
+                r"\b(?:und|oder|sowie)\b", h)) for h in headings):
+            return True  # (German capitalises nouns: "Blogs und Publikationsmedien" is a heading of common nouns)
         if re.search(r"\s\d+\w?$", name) or _places_in(name, 0, len(name), [], self.language) or reference.resolve_country(name):
             return False  # "Dublin 4", "Ireland": a place, not a vendor
         if re.search(r"[a-z][A-Z]|[A-Za-z]\d|\d[A-Za-z]|\w\.\w", name):

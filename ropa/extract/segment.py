@@ -20,6 +20,7 @@ _MARKER = re.compile(
 _NUMBERED_HEADING = re.compile(
     r"^(?P<num>(?:\d{1,2})(?:\.\d{1,2}){0,3}\.?|[IVX]{1,5}\.|\d{1,2}(?:e|de|ste|th|st|nd|rd)|§\s*\d+)\s+(?P<title>\S.*)$")
 _MD_HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<title>.*?)\s*#*\s*$")
+_BOLD_LINE = re.compile(r"^(\*\*|__)\s*(?P<title>[^*_\n]{2,70}?)\s*\1$")  # "**Contact Form**" alone on its line
 _TABLE_SEP = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _ROMAN = re.compile(r"^[ivx]{1,5}$", re.I)
 _TERMINAL = (".", ";", ",", ":", "!")
@@ -229,6 +230,7 @@ def segment(text: str) -> Layout:
     lists: list[ListGroup] = []
     list_stack: list[ListGroup] = []
     numbered_level = 0
+    bold_sections: set[int] = set()
     prev_blank = True
     table: ListGroup | None = None
 
@@ -292,12 +294,20 @@ def segment(text: str) -> Layout:
         # -- headings
         md = _MD_HEADING.match(line)
         num = _NUMBERED_HEADING.match(line)
+        bold = _BOLD_LINE.match(line)
         short = len(line) <= 100 and not line.endswith(_TERMINAL)
         heading_level = None
         title = line
         if md:
             heading_level = len(md.group("hashes"))
             title = md.group("title")
+        elif bold and prev_blank and nxt is not None and not bold.group("title").endswith(_TERMINAL) \
+                and bold.group("title")[:1].isupper():
+            # a bold line on its own ("**Contact Form**") heads the paragraphs and lists after it: a sibling of
+            # the bold heading before it, else a sub-heading of the section it is in
+            cur = sections[section_stack[-1]]
+            heading_level = cur.level if cur.idx in bold_sections else cur.level + 1
+            title = bold.group("title")
         elif num and short and (not intro_open or "." in num.group("num").rstrip(".")) and len(num.group("title")) >= 2 \
                 and not (in_list and list_stack[-1].kind == "number" and not num.group("num")[0] in "IVX§"
                          and "." not in num.group("num").rstrip(".")):
@@ -318,6 +328,8 @@ def segment(text: str) -> Layout:
         if heading_level is not None:
             list_stack.clear()
             sec = open_section(title.strip(), heading_level, idx, a)
+            if bold and not md:
+                bold_sections.add(sec)
             off = line.find(title) if title else 0
             blocks.append(Block(idx, a + max(off, 0), b, "heading", title.strip(), level=heading_level, section=sec))
             prev_blank = False
@@ -364,6 +376,8 @@ def segment(text: str) -> Layout:
             prev_blank = False
             continue
 
+        if list_stack and indent <= list_stack[0].indent:
+            list_stack.clear()  # a paragraph at the list's own indentation ends the list
         blocks.append(Block(idx, a, b, "para", line, indent=indent, section=section_stack[-1]))
         prev_blank = False
 
