@@ -208,6 +208,53 @@ def _render_embedded_tables(text: str) -> tuple[str, list[tuple[int, int, list[t
     return "".join(parts), pieces
 
 
+def _join_wrapped_rows(text: str) -> str:
+    """A PDF's text of a ``| a | b |`` table row longer than the page: the row starts a line with "|", goes on
+    over the next lines and ends with "|" on the last; joined back into one line. A next line that starts with
+    "|" goes on the row too while the row has fewer cells than the whole row before it (the wrap fell on a cell
+    boundary; a lone "|" closes it). Blank lines inside (a page break) are dropped. A row that gets no closing "|"
+    within seven lines is left as it is.
+
+    >>> _join_wrapped_rows("| Acme | Boston, MA\\n02111 United States |\\nNext")
+    '| Acme | Boston, MA 02111 United States |\\nNext'
+    >>> _join_wrapped_rows("| Name | Place |\\n| Acme Inc. provides\\nsupport\\n| Boston, USA |")
+    '| Name | Place |\\n| Acme Inc. provides support | Boston, USA |'
+    """
+    lines = text.split("\n")
+    out: list[str] = []
+    width = 0  # cells of the last whole row
+    k = 0
+    while k < len(lines):
+        line = lines[k].rstrip()
+        if line.strip() == "|" and out and out[-1].lstrip().startswith("|") and not out[-1].rstrip().endswith("|"):
+            out[-1] = out[-1].rstrip() + " |"  # the closing "|" alone on the next line
+            k += 1
+            continue
+        if line.lstrip().startswith("|") and line.endswith("|") and len(line.strip()) > 1:
+            width = line.strip().count("|") - 1
+        elif line.lstrip().startswith("|"):
+            row, cells, end = [line.strip()], line.count("|"), None
+            for j in range(k + 1, min(k + 8, len(lines))):
+                nxt = lines[j].strip()
+                if not nxt:
+                    continue  # a page break inside the row
+                if nxt.startswith("|") and cells >= width and nxt != "|":
+                    break
+                row.append(nxt)
+                cells += nxt.count("|") - (1 if nxt.endswith("|") else 0)
+                if nxt.endswith("|"):
+                    end = j
+                    break
+            if end is not None:
+                out.append(" ".join(row))
+                width = cells
+                k = end + 1
+                continue
+        out.append(lines[k])
+        k += 1
+    return "\n".join(out)
+
+
 def _pdf_text(data: bytes, name: str) -> str:
     try:
         from pypdf import PdfReader  # optional: only for PDF input
@@ -219,7 +266,7 @@ def _pdf_text(data: bytes, name: str) -> str:
         pages = [page.extract_text() or "" for page in reader.pages]
     except Exception as exc:  # pypdf raises many types on damaged files
         raise FormatError(Problem(name, None, None, None, f"not a readable PDF ({type(exc).__name__})")) from exc
-    text = "\n\n".join(pages)
+    text = _join_wrapped_rows("\n\n".join(pages))
     if not text.strip():
         raise FormatError(Problem(name, None, None, None, "the PDF has no extractable text (scanned?)"))
     return text
