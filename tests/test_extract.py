@@ -93,6 +93,29 @@ def test_pdf_notice():
     assert [(r.name, r.country) for r in d.recipients] == [("Hetzner Online GmbH", "DE")]
 
 
+def test_pdf_table_row_wrapped_at_the_page_edge_is_one_row():
+    """A table row longer than the page goes on over the next line in a PDF's text; the row is read whole, so the
+    vendor in its first cell gets the country at the end of its last cell, and the wrapped part names no one."""
+    d = extract(_minimal_pdf(["Subprocessors", "| Entity Name | Purpose | Corporate Location |",
+                              "| Help Scout PBC | Support tickets and help center | 68 Harrison Ave PMB 78505 Boston, MA",
+                              "02111 United States |",
+                              "| Slack Technologies Inc. | Team Communications (tickets are sent to Slack) | 500",
+                              "Howard 5th Street San Francisco, CA 94105 United States of America |"]), "n.pdf")
+    assert "| 500 Howard 5th Street" in d.document.text
+    assert sorted((r.name, r.country) for r in d.recipients) == [("Help Scout PBC", "US"),
+                                                                  ("Slack Technologies Inc.", "US")]
+
+
+def test_a_line_wrapped_inside_brackets_after_a_comma_goes_on():
+    """A page wraps "(such as Asana, Dropbox," before "Jira, etc), we may collect ...": a comma with a bracket still
+    open ends no paragraph, so the examples stay in their sentence (and Jira is no recipient of its own)."""
+    text = ("Integrations\n\nWhen you connect your account with additional third-party services (such as Asana, Dropbox,\n"
+            "Jira, etc), we may collect and store information associated with that third-party account.\n")
+    lay = segment(text)
+    assert [b.kind for b in lay.blocks] == ["heading", "para"]
+    assert "Jira" not in [r.name for r in extract(text, "n.txt").recipients]
+
+
 @pytest.mark.parametrize("data,message", [(b"", "empty"), (b"\x00\x01binary", "binary"), (b"%PDF-1.4 junk", "PDF")])
 def test_unreadable_input_names_the_file(data, message):
     from ropa.errors import FormatError
