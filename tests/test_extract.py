@@ -116,6 +116,20 @@ def test_a_line_wrapped_inside_brackets_after_a_comma_goes_on():
     assert "Jira" not in [r.name for r in extract(text, "n.txt").recipients]
 
 
+def test_pdf_table_row_wrapped_after_a_cell_is_one_row():
+    """The wrap falls right after a cell: the line ends with "|" with a cell still to come, and the next line
+    starting with "|" goes on a row that is not whole yet."""
+    d = extract(_minimal_pdf(["Subprocessors", "| Sub-Processor | Purpose | Contact Details |",
+                              "| MongoDB Limited | Database services and hosting |",
+                              "Building Two, Ballsbridge, Dublin 4, Ireland |",
+                              "| DecisionRules a.s. | Intellectual property provider",
+                              "| Anglicka 141/20 Praha 120 00 Czech republic |",
+                              "This list can change in the future."]), "n.pdf")
+    assert "| Intellectual property provider | Anglicka" in d.document.text
+    assert sorted((r.name, r.country) for r in d.recipients) == [("DecisionRules a.s.", "CZ"),
+                                                                  ("MongoDB Limited", "IE")]
+
+
 @pytest.mark.parametrize("data,message", [(b"", "empty"), (b"\x00\x01binary", "binary"), (b"%PDF-1.4 junk", "PDF")])
 def test_unreadable_input_names_the_file(data, message):
     from ropa.errors import FormatError

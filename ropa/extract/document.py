@@ -209,45 +209,47 @@ def _render_embedded_tables(text: str) -> tuple[str, list[tuple[int, int, list[t
 
 
 def _join_wrapped_rows(text: str) -> str:
-    """A PDF's text of a ``| a | b |`` table row longer than the page: the row starts a line with "|", goes on
-    over the next lines and ends with "|" on the last; joined back into one line. A next line that starts with
-    "|" goes on the row too while the row has fewer cells than the whole row before it (the wrap fell on a cell
-    boundary; a lone "|" closes it). Blank lines inside (a page break) are dropped. A row that gets no closing "|"
-    within seven lines is left as it is.
+    """A PDF's text of a ``| a | b |`` table row longer than the page: the row starts a line with "|" and goes on
+    over the next lines until it ends with "|" and has as many cells as the whole row before it (the header
+    first); joined back into one line. The wrap may fall on a cell boundary (the next line starts with "|", or
+    the line ends with "|" with cells still to come) or a page break (blank lines, dropped). A row that is not
+    whole within eight lines is left as it is.
 
     >>> _join_wrapped_rows("| Acme | Boston, MA\\n02111 United States |\\nNext")
     '| Acme | Boston, MA 02111 United States |\\nNext'
     >>> _join_wrapped_rows("| Name | Place |\\n| Acme Inc. provides\\nsupport\\n| Boston, USA |")
     '| Name | Place |\\n| Acme Inc. provides support | Boston, USA |'
+    >>> _join_wrapped_rows("| Name | What | Where |\\n| Acme | Hosting |\\nDublin, Ireland |")
+    '| Name | What | Where |\\n| Acme | Hosting | Dublin, Ireland |'
     """
+    def whole(row: str) -> int:
+        """The cells of a row that ends with "|" (0 while it does not)."""
+        return row.count("|") - 1 if row.endswith("|") and len(row) > 1 else 0
+
     lines = text.split("\n")
     out: list[str] = []
     width = 0  # cells of the last whole row
     k = 0
     while k < len(lines):
-        line = lines[k].rstrip()
-        if line.strip() == "|" and out and out[-1].lstrip().startswith("|") and not out[-1].rstrip().endswith("|"):
-            out[-1] = out[-1].rstrip() + " |"  # the closing "|" alone on the next line
-            k += 1
-            continue
-        if line.lstrip().startswith("|") and line.endswith("|") and len(line.strip()) > 1:
-            width = line.strip().count("|") - 1
-        elif line.lstrip().startswith("|"):
-            row, cells, end = [line.strip()], line.count("|"), None
+        line = lines[k].strip()
+        if line.startswith("|") and (whole(line) if width == 0 else whole(line) >= width):
+            width = whole(line)
+        elif line.startswith("|") and len(line) > 1:
+            row, end = line, None
             for j in range(k + 1, min(k + 8, len(lines))):
                 nxt = lines[j].strip()
                 if not nxt:
                     continue  # a page break inside the row
-                if nxt.startswith("|") and cells >= width and nxt != "|":
-                    break
-                row.append(nxt)
-                cells += nxt.count("|") - (1 if nxt.endswith("|") else 0)
-                if nxt.endswith("|"):
+                cells = whole(row) or row.count("|")
+                if nxt.startswith("|") and nxt != "|" and (cells >= width or row.endswith("|")):
+                    break  # the next row (a short row before it is left as it is)
+                row = row + " " + nxt
+                if whole(row) and (width == 0 or whole(row) >= width):
                     end = j
                     break
             if end is not None:
-                out.append(" ".join(row))
-                width = cells
+                out.append(row)
+                width = whole(row)
                 k = end + 1
                 continue
         out.append(lines[k])
