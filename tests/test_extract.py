@@ -86,6 +86,15 @@ def _minimal_pdf(lines: list[str]) -> bytes:
     return out.encode("latin-1")
 
 
+def test_a_line_break_in_a_table_cell_before_brackets_adds_no_comma():
+    """'Google Cloud Services<br/>(GCP, Google Workspace)' reads 'Google Cloud Services (GCP, …)' as the Markdown
+    row does, while an address over several lines keeps its commas."""
+    doc = read_document("<table><tr><th>Vendor</th><th>Address</th></tr><tr><td>Google Cloud Services<br/>"
+                        "(GCP, Google Workspace)</td><td>1 Main St<br>Denver, CO<br>United States</td></tr></table>",
+                        "n.html")
+    assert "| Google Cloud Services (GCP, Google Workspace) | 1 Main St, Denver, CO, United States |" in doc.text
+
+
 def test_pdf_notice():
     d = extract(_minimal_pdf(["Privacy notice", "Acme BV is the controller.",
                               "We host our website with Hetzner Online GmbH in Germany."]), "n.pdf")

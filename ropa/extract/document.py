@@ -105,8 +105,11 @@ def html_to_text(source: str) -> tuple[str, list[tuple[int, int]]]:
             offs.pop()
         if out and out[-1] not in ",;:|\n":
             emit(",", at)
+            pending[0] = True
         if out and out[-1] != " ":
             emit(" ", at)
+
+    pending = [False]  # a comma of cell_break(), dropped if the next line of the cell opens a bracket
 
     in_pre = 0
     in_cell = 0
@@ -165,6 +168,10 @@ def html_to_text(source: str) -> tuple[str, list[tuple[int, int]]]:
                 if out and out[-1] not in " \n":
                     emit(" ", at + k)
             else:
+                if pending[0]:
+                    pending[0] = False
+                    if ch == "(" and out[-2:] == [",", " "]:  # "Google Cloud<br>(GCP, Workspace)"
+                        del out[-2], offs[-2]
                 emit(ch, at + k)
     newline(len(source))
     text = "".join(out)
