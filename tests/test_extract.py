@@ -125,6 +125,16 @@ def test_a_line_wrapped_inside_brackets_after_a_comma_goes_on():
     assert "Jira" not in [r.name for r in extract(text, "n.txt").recipients]
 
 
+def test_pdf_table_row_with_a_long_cell_of_prose_is_one_row():
+    """A purpose cell of a dozen lines (a long sub-processor entry) still ends in one row."""
+    prose = [f"line {n} of what the vendor does with the data and why it needs it for the service" for n in range(12)]
+    d = extract(_minimal_pdf(["Subprocessors", "| Vendor | Purpose | Location |",
+                              "| Render Services Inc. | Hosting of the backend application server, and"] + prose
+                             + ["| Frankfurt, Germany (EU) |", "| Zitadel Cloud | Login | Germany |"]), "n.pdf")
+    rows = [ln for ln in d.document.text.splitlines() if ln.startswith("|")]
+    assert len(rows) == 3 and rows[1].endswith("| Frankfurt, Germany (EU) |")
+
+
 def test_pdf_table_row_wrapped_after_a_cell_is_one_row():
     """The wrap falls right after a cell: the line ends with "|" with a cell still to come, and the next line
     starting with "|" goes on a row that is not whole yet."""

@@ -220,7 +220,7 @@ def _join_wrapped_rows(text: str) -> str:
     over the next lines until it ends with "|" and has as many cells as the whole row before it (the header
     first); joined back into one line. The wrap may fall on a cell boundary (the next line starts with "|", or
     the line ends with "|" with cells still to come) or a page break (blank lines, dropped). A row that is not
-    whole within eight lines is left as it is.
+    whole within thirty lines (a long cell of prose) is left as it is.
 
     >>> _join_wrapped_rows("| Acme | Boston, MA\\n02111 United States |\\nNext")
     '| Acme | Boston, MA 02111 United States |\\nNext'
@@ -243,7 +243,7 @@ def _join_wrapped_rows(text: str) -> str:
             width = whole(line)
         elif line.startswith("|") and len(line) > 1:
             row, end = line, None
-            for j in range(k + 1, min(k + 8, len(lines))):
+            for j in range(k + 1, min(k + 30, len(lines))):
                 nxt = lines[j].strip()
                 if not nxt:
                     continue  # a page break inside the row
