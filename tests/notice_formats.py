@@ -1,11 +1,16 @@
 """One notice in the formats a user may have it in: Markdown (the source), HTML, plain text with and without
 list bullets, and PDF. A small renderer for the Markdown our notices use (headings, bullets, numbered items,
-pipe tables, links, emphasis, paragraphs), written for these tests; not a general Markdown implementation."""
+pipe tables, links, emphasis, paragraphs, raw HTML), written for these tests; not a general Markdown implementation.
+
+Raw HTML in the Markdown (a ``<table>`` block, an inline ``<a>``) passes into the HTML page as Markdown renderers
+pass it; the plain text (and the PDF made from it) is what a user copying that page from a browser gets: the
+text without tags, an HTML table as rows of cells."""
 from __future__ import annotations
 
 import html
 import re
 import textwrap
+from html.parser import HTMLParser
 
 _LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)[^)]*\)")
 _REF_DEF = re.compile(r"^\s*\[[^\]]+\]:\s*\S+.*$")
@@ -13,6 +18,42 @@ _REF = re.compile(r"\[([^\]]+)\](?:\[[^\]]*\])?")
 _EMPH = re.compile(r"(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1")
 _BULLET = re.compile(r"^(\s*)(?:[-*+•]|\d+[.)])\s+")
 _SEP = re.compile(r"^\s*\|?\s*:?-{3,}")
+_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+
+
+class _TableCells(HTMLParser):
+    """The rows of an HTML table as a browser shows them: each cell's text, white space collapsed."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[str]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "br" and self._cell is not None:
+            self._cell.append(" ")
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            if not self.rows:
+                self.rows.append([])
+            self.rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _table_rows(raw: str) -> list[list[str]]:
+    parser = _TableCells()
+    parser.feed(raw)
+    parser.close()
+    return [row for row in parser.rows if row]
 
 
 def _front_matter(md: str) -> str:
@@ -20,6 +61,8 @@ def _front_matter(md: str) -> str:
 
 
 def _inline_text(s: str) -> str:
+    s = re.sub(r"<br\s*/?>", " ", s)
+    s = html.unescape(_TAG.sub("", s)) if _TAG.search(s) else s
     s = _LINK.sub(r"\1", s)
     s = _REF.sub(r"\1", s)
     s = _EMPH.sub(r"\2", s)
@@ -28,6 +71,13 @@ def _inline_text(s: str) -> str:
 
 
 def _inline_html(s: str) -> str:
+    """Markdown inline syntax as HTML; raw HTML tags in it pass through unchanged."""
+    if _TAG.search(s):
+        parts, pos = [], 0
+        for m in _TAG.finditer(s):
+            parts.append(_inline_html(s[pos:m.start()]) + m.group(0))
+            pos = m.end()
+        return "".join(parts) + _inline_html(s[pos:])
     out, pos = [], 0
     for m in _LINK.finditer(s):
         out.append(html.escape(_EMPH.sub(r"\2", s[pos:m.start()])))
@@ -38,9 +88,10 @@ def _inline_html(s: str) -> str:
 
 
 def _blocks(md: str):
-    """(kind, payload): heading (level, text), item (text), row (cells), para (text)."""
+    """(kind, payload): heading (level, text), item (text), row (cells), para (text), table (raw HTML)."""
     para: list[str] = []
     lines = _front_matter(md).split("\n")
+    raw_table: list[str] | None = None
     for n, line in enumerate(lines):  # "3. Google Analytics" alone on its line, a blank line after: a heading
         num = re.match(r"(\d+(?:\.\d+)*)\.?\s+(\S.*)$", line)
         after = lines[n + 1] if n + 1 < len(lines) else ""
@@ -48,6 +99,17 @@ def _blocks(md: str):
             lines[n] = "#" * (num.group(1).count(".") + 2) + " " + num.group(2)
     for raw in lines:
         line = raw.rstrip()
+        if raw_table is None and re.match(r"\s*<table\b", line, re.I):
+            if para:
+                yield "para", " ".join(para)
+                para = []
+            raw_table = []
+        if raw_table is not None:
+            raw_table.append(line)
+            if re.search(r"</table\s*>", line, re.I):
+                yield "table", "\n".join(raw_table)
+                raw_table = None
+            continue
         if _REF_DEF.match(line):
             continue
         kind = None
@@ -75,6 +137,8 @@ def _blocks(md: str):
             yield "item", line[_BULLET.match(line).end():].strip()
         else:
             yield "blank", None
+    if raw_table is not None:
+        yield "table", "\n".join(raw_table)
     if para:
         yield "para", " ".join(para)
 
@@ -105,6 +169,8 @@ def to_html(md: str) -> str:
             tag = "th" if first_row else "td"
             out.append("<tr>" + "".join(f"<{tag}>{_inline_html(c)}</{tag}>" for c in payload) + "</tr>")
             first_row = False
+        elif kind == "table":
+            out.append(payload)
         elif kind == "para":
             out.append(f"<p>{_inline_html(payload)}</p>")
     out.append("</ul>" if open_list else "")
@@ -123,6 +189,8 @@ def to_text(md: str, bullets: bool = True) -> str:
             out.append(("- " if bullets else "") + _inline_text(payload))
         elif kind == "row":
             out.append("| " + " | ".join(_inline_text(c) for c in payload) + " |")
+        elif kind == "table":
+            out += ["| " + " | ".join(cells) + " |" for cells in _table_rows(payload)] + [""]
         elif kind == "para":
             out += [_inline_text(payload), ""]
         else:

@@ -86,11 +86,67 @@ def _minimal_pdf(lines: list[str]) -> bytes:
     return out.encode("latin-1")
 
 
+def test_a_line_break_in_a_table_cell_before_brackets_adds_no_comma():
+    """'Google Cloud Services<br/>(GCP, Google Workspace)' reads 'Google Cloud Services (GCP, …)' as the Markdown
+    row does, while an address over several lines keeps its commas."""
+    doc = read_document("<table><tr><th>Vendor</th><th>Address</th></tr><tr><td>Google Cloud Services<br/>"
+                        "(GCP, Google Workspace)</td><td>1 Main St<br>Denver, CO<br>United States</td></tr></table>",
+                        "n.html")
+    assert "| Google Cloud Services (GCP, Google Workspace) | 1 Main St, Denver, CO, United States |" in doc.text
+
+
 def test_pdf_notice():
     d = extract(_minimal_pdf(["Privacy notice", "Acme BV is the controller.",
                               "We host our website with Hetzner Online GmbH in Germany."]), "n.pdf")
     assert d.document.kind == "pdf"
     assert [(r.name, r.country) for r in d.recipients] == [("Hetzner Online GmbH", "DE")]
+
+
+def test_pdf_table_row_wrapped_at_the_page_edge_is_one_row():
+    """A table row longer than the page goes on over the next line in a PDF's text; the row is read whole, so the
+    vendor in its first cell gets the country at the end of its last cell, and the wrapped part names no one."""
+    d = extract(_minimal_pdf(["Subprocessors", "| Entity Name | Purpose | Corporate Location |",
+                              "| Help Scout PBC | Support tickets and help center | 68 Harrison Ave PMB 78505 Boston, MA",
+                              "02111 United States |",
+                              "| Slack Technologies Inc. | Team Communications (tickets are sent to Slack) | 500",
+                              "Howard 5th Street San Francisco, CA 94105 United States of America |"]), "n.pdf")
+    assert "| 500 Howard 5th Street" in d.document.text
+    assert sorted((r.name, r.country) for r in d.recipients) == [("Help Scout PBC", "US"),
+                                                                  ("Slack Technologies Inc.", "US")]
+
+
+def test_a_line_wrapped_inside_brackets_after_a_comma_goes_on():
+    """A page wraps "(such as Asana, Dropbox," before "Jira, etc), we may collect ...": a comma with a bracket still
+    open ends no paragraph, so the examples stay in their sentence (and Jira is no recipient of its own)."""
+    text = ("Integrations\n\nWhen you connect your account with additional third-party services (such as Asana, Dropbox,\n"
+            "Jira, etc), we may collect and store information associated with that third-party account.\n")
+    lay = segment(text)
+    assert [b.kind for b in lay.blocks] == ["heading", "para"]
+    assert "Jira" not in [r.name for r in extract(text, "n.txt").recipients]
+
+
+def test_pdf_table_row_with_a_long_cell_of_prose_is_one_row():
+    """A purpose cell of a dozen lines (a long sub-processor entry) still ends in one row."""
+    prose = [f"line {n} of what the vendor does with the data and why it needs it for the service" for n in range(12)]
+    d = extract(_minimal_pdf(["Subprocessors", "| Vendor | Purpose | Location |",
+                              "| Render Services Inc. | Hosting of the backend application server, and"] + prose
+                             + ["| Frankfurt, Germany (EU) |", "| Zitadel Cloud | Login | Germany |"]), "n.pdf")
+    rows = [ln for ln in d.document.text.splitlines() if ln.startswith("|")]
+    assert len(rows) == 3 and rows[1].endswith("| Frankfurt, Germany (EU) |")
+
+
+def test_pdf_table_row_wrapped_after_a_cell_is_one_row():
+    """The wrap falls right after a cell: the line ends with "|" with a cell still to come, and the next line
+    starting with "|" goes on a row that is not whole yet."""
+    d = extract(_minimal_pdf(["Subprocessors", "| Sub-Processor | Purpose | Contact Details |",
+                              "| MongoDB Limited | Database services and hosting |",
+                              "Building Two, Ballsbridge, Dublin 4, Ireland |",
+                              "| DecisionRules a.s. | Intellectual property provider",
+                              "| Anglicka 141/20 Praha 120 00 Czech republic |",
+                              "This list can change in the future."]), "n.pdf")
+    assert "| Intellectual property provider | Anglicka" in d.document.text
+    assert sorted((r.name, r.country) for r in d.recipients) == [("DecisionRules a.s.", "CZ"),
+                                                                  ("MongoDB Limited", "IE")]
 
 
 @pytest.mark.parametrize("data,message", [(b"", "empty"), (b"\x00\x01binary", "binary"), (b"%PDF-1.4 junk", "PDF")])

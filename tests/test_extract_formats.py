@@ -17,9 +17,15 @@ SOURCES = [p for p in sorted((ROOT / "tests" / "notices").glob("*.txt"))
            if not p.read_text(encoding="utf-8").lstrip().startswith("<")]
 SOURCES += [HELDOUT / "texts" / f"{i}.txt" for i in _DEV_SHIPPED
             if not (HELDOUT / "texts" / f"{i}.txt").read_text(encoding="utf-8").lstrip().startswith("<")]
-# A PDF keeps no table: a table row longer than the page wraps into loose lines (en_range_privacy's
-# California table), so that notice is compared in the other formats only.
-NO_PDF = {"en_range_privacy"}
+# A Markdown notice holding a raw HTML <table> (sub-processor rows with multi-line addresses); named here as well
+# because the split in sources.csv may still mark its round as test on this branch
+_EMBEDDED_HTML = HELDOUT / "texts" / "en_controlshift_subprocessors.txt"
+if _EMBEDDED_HTML not in SOURCES:
+    SOURCES.append(_EMBEDDED_HTML)
+# Notices compared in every format but PDF (none now: a table row longer than the page wraps over several lines
+# of the PDF's text and is read back as one row, en_range_privacy's California table and en_controlshift's
+# sub-processor rows included)
+NO_PDF: set[str] = set()
 
 
 def _recipients(data, name):
@@ -42,5 +48,11 @@ def test_the_renderings_really_differ():
     md = "# Privacy\n\n## Recipients\n\nWe share data with:\n\n- [Mailgun](https://mailgun.com), our mailer.\n"
     assert "<li><a href=" in to_html(md)
     assert to_text(md, bullets=False).splitlines()[-1] == "Mailgun, our mailer."
+    embedded = ("# Subprocessors\n\n<table>\n  <tr><th><b>Entity</b></th><th>Location</th></tr>\n"
+                "  <tr><td><a href=\"https://x.example\"><b>Acme, Inc.</b></a></td>\n"
+                "      <td>1 Main St<br>\n      Denver, CO<br>United States</td></tr>\n</table>\n")
+    assert "<td><a href=" in to_html(embedded)  # raw HTML passes into the page, as Markdown renderers do
+    text = to_text(embedded)  # and a copy of that page has the table's cells, not its tags
+    assert "<" not in text and "| Acme, Inc. | 1 Main St Denver, CO United States |" in text.splitlines()
     pdf = to_pdf(md)
     assert pdf.startswith(b"%PDF") and extract(pdf, "n.pdf").document.kind == "pdf"

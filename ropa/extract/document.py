@@ -105,8 +105,11 @@ def html_to_text(source: str) -> tuple[str, list[tuple[int, int]]]:
             offs.pop()
         if out and out[-1] not in ",;:|\n":
             emit(",", at)
+            pending[0] = True
         if out and out[-1] != " ":
             emit(" ", at)
+
+    pending = [False]  # a comma of cell_break(), dropped if the next line of the cell opens a bracket
 
     in_pre = 0
     in_cell = 0
@@ -165,6 +168,10 @@ def html_to_text(source: str) -> tuple[str, list[tuple[int, int]]]:
                 if out and out[-1] not in " \n":
                     emit(" ", at + k)
             else:
+                if pending[0]:
+                    pending[0] = False
+                    if ch == "(" and out[-2:] == [",", " "]:  # "Google Cloud<br>(GCP, Workspace)"
+                        del out[-2], offs[-2]
                 emit(ch, at + k)
     newline(len(source))
     text = "".join(out)
@@ -208,6 +215,55 @@ def _render_embedded_tables(text: str) -> tuple[str, list[tuple[int, int, list[t
     return "".join(parts), pieces
 
 
+def _join_wrapped_rows(text: str) -> str:
+    """A PDF's text of a ``| a | b |`` table row longer than the page: the row starts a line with "|" and goes on
+    over the next lines until it ends with "|" and has as many cells as the whole row before it (the header
+    first); joined back into one line. The wrap may fall on a cell boundary (the next line starts with "|", or
+    the line ends with "|" with cells still to come) or a page break (blank lines, dropped). A row that is not
+    whole within thirty lines (a long cell of prose) is left as it is.
+
+    >>> _join_wrapped_rows("| Acme | Boston, MA\\n02111 United States |\\nNext")
+    '| Acme | Boston, MA 02111 United States |\\nNext'
+    >>> _join_wrapped_rows("| Name | Place |\\n| Acme Inc. provides\\nsupport\\n| Boston, USA |")
+    '| Name | Place |\\n| Acme Inc. provides support | Boston, USA |'
+    >>> _join_wrapped_rows("| Name | What | Where |\\n| Acme | Hosting |\\nDublin, Ireland |")
+    '| Name | What | Where |\\n| Acme | Hosting | Dublin, Ireland |'
+    """
+    def whole(row: str) -> int:
+        """The cells of a row that ends with "|" (0 while it does not)."""
+        return row.count("|") - 1 if row.endswith("|") and len(row) > 1 else 0
+
+    lines = text.split("\n")
+    out: list[str] = []
+    width = 0  # cells of the last whole row
+    k = 0
+    while k < len(lines):
+        line = lines[k].strip()
+        if line.startswith("|") and (whole(line) if width == 0 else whole(line) >= width):
+            width = whole(line)
+        elif line.startswith("|") and len(line) > 1:
+            row, end = line, None
+            for j in range(k + 1, min(k + 30, len(lines))):
+                nxt = lines[j].strip()
+                if not nxt:
+                    continue  # a page break inside the row
+                cells = whole(row) or row.count("|")
+                if nxt.startswith("|") and nxt != "|" and (cells >= width or row.endswith("|")):
+                    break  # the next row (a short row before it is left as it is)
+                row = row + " " + nxt
+                if whole(row) and (width == 0 or whole(row) >= width):
+                    end = j
+                    break
+            if end is not None:
+                out.append(row)
+                width = whole(row)
+                k = end + 1
+                continue
+        out.append(lines[k])
+        k += 1
+    return "\n".join(out)
+
+
 def _pdf_text(data: bytes, name: str) -> str:
     try:
         from pypdf import PdfReader  # optional: only for PDF input
@@ -219,7 +275,7 @@ def _pdf_text(data: bytes, name: str) -> str:
         pages = [page.extract_text() or "" for page in reader.pages]
     except Exception as exc:  # pypdf raises many types on damaged files
         raise FormatError(Problem(name, None, None, None, f"not a readable PDF ({type(exc).__name__})")) from exc
-    text = "\n\n".join(pages)
+    text = _join_wrapped_rows("\n\n".join(pages))
     if not text.strip():
         raise FormatError(Problem(name, None, None, None, "the PDF has no extractable text (scanned?)"))
     return text

@@ -218,7 +218,9 @@ def segment(text: str) -> Layout:
             # word or a comma, followed at the same indentation by a line that is no marker, heading or table row
             wrapped = line[:1].islower() or (len(prev) > 60 and re.search(r"[\w,]$", prev) is not None
                                              and indent == pind and not line.startswith(("#", "|")))
-            if (len(prev) > 60 and not prev.endswith(_TERMINAL + ("?",)) and wrapped
+            # a comma inside an open bracket ends no block: "(such as Asana, Dropbox," wrapped before "Jira, etc)"
+            open_bracket = prev.endswith(",") and prev.count("(") > prev.count(")")
+            if (len(prev) > 60 and (not prev.endswith(_TERMINAL + ("?",)) or open_bracket) and wrapped
                     and not _MARKER.match(line) and not prev.startswith(("|", "#"))):
                 raw[-1] = (pa, b, pind)
                 continue
