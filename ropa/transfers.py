@@ -84,6 +84,11 @@ def verdict_of(findings: Iterable[Finding], resolved: bool = True) -> str:
     deciding = _transfer_rules()
     worst = max((_get(f, "severity") for f in findings if _get(f, "rule") in deciding), key=SEVERITY_RANK.get,
                 default="")
+    return _verdict(worst, resolved)
+
+
+def _verdict(worst: str, resolved: bool) -> str:
+    """The verdict from the worst severity among the deciding findings ("" for none)."""
     if worst == "high":
         return "no_valid_basis"
     if not resolved:
@@ -413,7 +418,7 @@ def judge(transfers: list[Transfer], findings: Iterable[Finding]) -> None:
     unresolved: dict[str, list[Transfer]] = defaultdict(list)
     for t in transfers:
         t.findings = []
-        by_hop.setdefault(t.hop, []).append(t)
+        by_hop.setdefault((t.controller, t.activity, t.exporter, t.importer), []).append(t)  # t.hop
         if not t.resolved:
             unresolved[t.importer].append(t)
     dests_of: dict[tuple, set[str]] = {}
@@ -440,16 +445,26 @@ def judge(transfers: list[Transfer], findings: Iterable[Finding]) -> None:
                 t.findings.append(f)
     rank = SEVERITY_RANK
     for t in transfers:
-        if len(t.findings) > 1:
-            t.findings.sort(key=lambda f: (-rank[f.severity], f.rule))
-        t.verdict = verdict_of(t.findings, t.resolved)
+        found = t.findings
+        if not found:
+            t.verdict = _verdict("", t.resolved)
+            continue
+        if len(found) > 1:
+            found.sort(key=lambda f: (-rank[f.severity], f.rule))
+        # verdict_of(found, t.resolved): worst first, so the first deciding finding has the worst severity
+        t.verdict = _verdict(next((f.severity for f in found if f.rule in deciding), ""), t.resolved)
 
 
 def sort_worst_first(transfers: list[Transfer]) -> list[Transfer]:
-    """The register's order: worst verdict first, then controller, activity, chain length, importer."""
+    """The register's order: worst verdict first, then controller, activity, chain length, importer.
+
+    Two stable sorts, the same order as one by the whole key: by the rest first (transfers as
+    :func:`read_transfers` gives them are in that order already, which a stable sort finds in one pass),
+    then by the verdict alone."""
     order = VERDICT_ORDER
-    return sorted(transfers, key=lambda t: (order[t.verdict], t.controller.casefold(), t.activity.casefold(),
-                                            len(t.path), t.importer.casefold(), t.destination))
+    by_rest = sorted(transfers, key=lambda t: (t.controller.casefold(), t.activity.casefold(), len(t.path),
+                                               t.importer.casefold(), t.destination))
+    return sorted(by_rest, key=lambda t: order[t.verdict])
 
 
 def build_register(backend, as_of: dt.date, findings: list[Finding] | None = None) -> list[Transfer]:
