@@ -84,6 +84,11 @@ def verdict_of(findings: Iterable[Finding], resolved: bool = True) -> str:
     deciding = _transfer_rules()
     worst = max((_get(f, "severity") for f in findings if _get(f, "rule") in deciding), key=SEVERITY_RANK.get,
                 default="")
+    return _verdict(worst, resolved)
+
+
+def _verdict(worst: str, resolved: bool) -> str:
+    """The verdict from the worst severity among the deciding findings ("" for none)."""
     if worst == "high":
         return "no_valid_basis"
     if not resolved:
@@ -296,20 +301,21 @@ def read_transfers(backend, as_of: dt.date) -> list[Transfer]:
 
 
 def _lay_data(backend, transfers: list[Transfer]) -> None:
-    """Give each transfer its activity's data categories and subjects (sorted, each once: one query for the
-    activities that have a transfer) and its document's name as a reader knows it (:mod:`ropa.provenance`)."""
-    ids = sorted({t.activity_id for t in transfers})
-    if not ids:
+    """Give each transfer its activity's data categories and subjects (sorted, each once: one query for every
+    activity's, those without a transfer left aside) and its document's name as a reader knows it (:mod:`ropa.provenance`)."""
+    if not transfers:
         return
-    cols = _columns(backend, DATA_QUERY.read_text(encoding="utf-8"), {"ids": ids})
+    cols = _columns(backend, DATA_QUERY.read_text(encoding="utf-8"), {})
+    ids = {t.activity_id for t in transfers}
     found: dict[tuple[str, str], set[str]] = defaultdict(set)
     for act, kind, name in zip(cols.get("activity_id", ()), cols.get("kind", ()), cols.get("name", ())):
-        if name:
+        if name and act in ids:
             found[(act, kind)].add(str(name))
     from .provenance import read_provenance
     prov = read_provenance(backend)
+    names = {s: prov.document(s) for s in {t.source for t in transfers}}  # a few documents, many transfers
     for t in transfers:
-        t.source_name = prov.document(t.source)
+        t.source_name = names[t.source]
     cats = {a: sorted(v, key=str.casefold) for (a, k), v in found.items() if k == "category"}
     subjects = {a: sorted(v, key=str.casefold) for (a, k), v in found.items() if k == "subject"}
     for t in transfers:
@@ -325,52 +331,78 @@ def _instruments() -> dict[str, str]:
     return {i: str(src).split(";")[0].strip() for i, src in zip(m["id"], m["legal_source"])}
 
 
+def _names(column) -> list[str]:
+    """:func:`_name` of every value of a column (most are already texts: no call for those)."""
+    return [v if type(v) is str else _name(v) for v in column]
+
+
 def _transfers(cols: dict[str, list], as_of: dt.date | None = None) -> list[Transfer]:
-    """Transfers from the query's columns; a hop found by several chains keeps its shortest path."""
+    """Transfers from the query's columns; a hop found by several chains keeps its shortest path.
+
+    The texts are made a column at a time (:func:`_names`), then one row at a time only what depends on
+    the row (its basis's source, its path, which of several chains is kept)."""
     if not cols:
         return []
-    best: dict[tuple, Transfer] = {}
+    n = len(cols["controller"])
+    text = {f: _names(cols[f]) for f in ("controller", "activity", "exporter", "importer", "role", "destination",
+                                          "destination_name", "mechanism", "mechanism_label", "mechanism_raw",
+                                          "adequacy", "adequacy_scope", "evidence", "source", "activity_id",
+                                          "exporter_id", "importer_id", "hop_type", "src_id", "evidence_at")}
+    instruments = _instruments() if any(k == "invalidated" for k in cols["mechanism_kind"]) else {}
+    best: dict[tuple, int] = {}    # key -> the row kept
     ranks: dict[tuple, tuple] = {}
-    for (controller, activity, exporter, importer, role, path, destination, destination_name, resolved, mechanism,
-         mechanism_raw, mechanism_date, mechanism_label, kind, mechanism_legal_source, requires_tia, tia, adequacy,
-         adequacy_scope, adequacy_legal_source, evidence, source, row, activity_id, exporter_id, importer_id,
-         hop_type, src_id, invalid_from, evidence_at) in zip(*(cols[f] for f in FIELDS)):
-        dest = _name(destination)
+    paths: list = [None] * n
+    bases: list = [None] * n
+    keys: list = [None] * n
+    for i, (controller, activity, exporter, importer, path, destination, destination_name, resolved, mechanism, kind,
+            mechanism_legal_source, adequacy_legal_source, row, activity_id, exporter_id, importer_id, src_id,
+            invalid_from) in enumerate(zip(
+                text["controller"], text["activity"], text["exporter"], text["importer"], cols["path"],
+                text["destination"], text["destination_name"], cols["resolved"], text["mechanism"],
+                cols["mechanism_kind"], cols["mechanism_legal_source"], cols["adequacy_legal_source"], cols["row"],
+                text["activity_id"], text["exporter_id"], text["importer_id"], text["src_id"],
+                cols["mechanism_invalid_from"])):
         if kind == "invalidated" and as_of is not None and invalid_from is not None and as_of < invalid_from:
             # still valid on the date (the Privacy Shield on 2020-07-01): cite the instrument, not its later fall
-            basis_source = _instruments().get(_name(mechanism), "") or mechanism_legal_source or ""
+            basis_source = instruments.get(mechanism, "") or mechanism_legal_source or ""
         elif kind in ("art46", "derogation", "invalidated"):
             basis_source = mechanism_legal_source or ""
         else:  # adequacy, DPF or nothing recorded: the decision in force is the basis, if any
             basis_source = adequacy_legal_source or ""
         path = [p if type(p) is str else _name(p) for p in (path or ())]
-        destination, destination_name = dest, _name(destination_name)
         if not resolved:
-            destination_name = destination_name or destination
-            destination = destination_name
-        key = (_name(controller), _name(activity), _name(exporter), _name(importer), destination)
+            destination = destination_name = destination_name or destination
+        key = (controller, activity, exporter, importer, destination)
         # ties between same-named organisations or activities go to the smallest ids: the same row whatever
         # order the engine returned them in
-        rank = (len(path), path, -1 if row is None else row, _name(activity_id), _name(exporter_id), _name(src_id),
-                _name(importer_id))
-        if key in best and ranks[key] <= rank:
+        rank = (len(path), path, -1 if row is None else row, activity_id, exporter_id, src_id, importer_id)
+        old = ranks.get(key)
+        if old is not None and old <= rank:
             continue  # ties between equally short chains: the first path, then row, in sort order: reports repeat
         ranks[key] = rank
-        best[key] = Transfer(
-            controller=key[0], activity=key[1], exporter=key[2], importer=key[3], role=_name(role), path=path,
-            destination=destination, destination_name=destination_name, resolved=bool(resolved),
-            mechanism=_name(mechanism), mechanism_label=_name(mechanism_label), mechanism_raw=_name(mechanism_raw),
-            mechanism_date=mechanism_date, tia=tia, requires_tia=bool(requires_tia), adequacy=_name(adequacy),
-            adequacy_scope=_name(adequacy_scope), basis_legal_source=basis_source, evidence=_name(evidence),
-            source=_name(source), row=int(row) if row is not None else None, activity_id=_name(activity_id),
-            exporter_id=_name(exporter_id), importer_id=_name(importer_id), hop_type=_name(hop_type),
-            src_id=_name(src_id), evidence_at=_name(evidence_at))
+        best[key] = i
+        paths[i], bases[i], keys[i] = path, basis_source, destination_name
 
-    def order(item):
-        key, t = item
+    resolved, dates, tias, requires, rows = (cols["resolved"], cols["mechanism_date"], cols["tia"],
+                                             cols["requires_tia"], cols["row"])
+    role, label, raw, adequacy, scope, evidence, source, act_id, exp_id, imp_id, hop_type, src_id, at = (
+        text[f] for f in ("role", "mechanism_label", "mechanism_raw", "adequacy", "adequacy_scope", "evidence",
+                          "source", "activity_id", "exporter_id", "importer_id", "hop_type", "src_id", "evidence_at"))
+    mechanism = text["mechanism"]
+    out = {key: Transfer(
+        controller=key[0], activity=key[1], exporter=key[2], importer=key[3], role=role[i], path=paths[i],
+        destination=key[4], destination_name=keys[i], resolved=bool(resolved[i]), mechanism=mechanism[i],
+        mechanism_label=label[i], mechanism_raw=raw[i], mechanism_date=dates[i], tia=tias[i],
+        requires_tia=bool(requires[i]), adequacy=adequacy[i], adequacy_scope=scope[i], basis_legal_source=bases[i],
+        evidence=evidence[i], source=source[i], row=int(rows[i]) if rows[i] is not None else None,
+        activity_id=act_id[i], exporter_id=exp_id[i], importer_id=imp_id[i], hop_type=hop_type[i],
+        src_id=src_id[i], evidence_at=at[i]) for key, i in best.items()}
+
+    def order(key):
+        t = out[key]
         return (t.controller.casefold(), t.activity.casefold(), len(t.path), t.importer.casefold(), t.destination,
                 t.exporter.casefold(), ranks[key])
-    return [t for _, t in sorted(best.items(), key=order)]
+    return [out[key] for key in sorted(out, key=order)]
 
 
 _hop_key = attrgetter("controller", "activity", "exporter", "importer")  # of a finding, as Transfer.hop
@@ -386,7 +418,7 @@ def judge(transfers: list[Transfer], findings: Iterable[Finding]) -> None:
     unresolved: dict[str, list[Transfer]] = defaultdict(list)
     for t in transfers:
         t.findings = []
-        by_hop.setdefault(t.hop, []).append(t)
+        by_hop.setdefault((t.controller, t.activity, t.exporter, t.importer), []).append(t)  # t.hop
         if not t.resolved:
             unresolved[t.importer].append(t)
     dests_of: dict[tuple, set[str]] = {}
@@ -413,16 +445,26 @@ def judge(transfers: list[Transfer], findings: Iterable[Finding]) -> None:
                 t.findings.append(f)
     rank = SEVERITY_RANK
     for t in transfers:
-        if len(t.findings) > 1:
-            t.findings.sort(key=lambda f: (-rank[f.severity], f.rule))
-        t.verdict = verdict_of(t.findings, t.resolved)
+        found = t.findings
+        if not found:
+            t.verdict = _verdict("", t.resolved)
+            continue
+        if len(found) > 1:
+            found.sort(key=lambda f: (-rank[f.severity], f.rule))
+        # verdict_of(found, t.resolved): worst first, so the first deciding finding has the worst severity
+        t.verdict = _verdict(next((f.severity for f in found if f.rule in deciding), ""), t.resolved)
 
 
 def sort_worst_first(transfers: list[Transfer]) -> list[Transfer]:
-    """The register's order: worst verdict first, then controller, activity, chain length, importer."""
+    """The register's order: worst verdict first, then controller, activity, chain length, importer.
+
+    Two stable sorts, the same order as one by the whole key: by the rest first (transfers as
+    :func:`read_transfers` gives them are in that order already, which a stable sort finds in one pass),
+    then by the verdict alone."""
     order = VERDICT_ORDER
-    return sorted(transfers, key=lambda t: (order[t.verdict], t.controller.casefold(), t.activity.casefold(),
-                                            len(t.path), t.importer.casefold(), t.destination))
+    by_rest = sorted(transfers, key=lambda t: (t.controller.casefold(), t.activity.casefold(), len(t.path),
+                                               t.importer.casefold(), t.destination))
+    return sorted(by_rest, key=lambda t: order[t.verdict])
 
 
 def build_register(backend, as_of: dt.date, findings: list[Finding] | None = None) -> list[Transfer]:
