@@ -48,3 +48,18 @@ def test_starting_from_an_empty_store_is_said_and_keeps_the_venv():
 def test_the_sample_notice_and_registers_pointed_to_exist():
     for path in re.findall(r"`((?:data|tests)/[\w/.-]+\.(?:csv|txt))`", README):
         assert (ROOT / path).is_file(), path
+
+
+def test_the_extraction_figures_are_the_last_scored_held_out_round():
+    """The README's extraction figures are the last held-out round's one scoring as docs/extraction.md
+    reports it (its last bold "scored once" row), not a dev figure or an older round."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    said = re.search(r"On (\d+) real notices it\s+was not built on \(held-out round (\d+), scored once\): "
+                     r"recall ([\d.]+), precision ([\d.]+), mechanism ([\d.]+), country ([\d.]+)", readme)
+    assert said, "the README no longer states the held-out figures"
+    docs = (ROOT / "docs" / "extraction.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| \*\*round-(\d+) test, scored once at the end\*\*[^|]*\| (\d+) \| \*\*([\d.]+)\*\*[^|]*\|"
+                      r"[^|]*\| \*\*([\d.]+)\*\*[^|]*\| \*\*([\d.]+)\*\*[^|]*\| \*\*([\d.]+)\*\*", docs, re.M)
+    assert rows
+    rnd, docs_n, recall, precision, country, mechanism = rows[-1]
+    assert said.groups() == (docs_n, rnd, recall, precision, mechanism, country)
