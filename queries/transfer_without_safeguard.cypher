@@ -26,7 +26,6 @@ MATCH (act:Activity) WHERE act.id = h.activity
 OPTIONAL MATCH (ad2:Adequacy)-[:COVERS]->(k)
 WHERE ad2.valid_from <= $asOf AND coalesce(ad2.valid_until, $asOf) >= $asOf
 OPTIONAL MATCH (m:Mechanism) WHERE m.id = h.mechanism
-WITH h, imp, k, exp, act, ad2, m
 RETURN 'transfer_without_safeguard' AS rule,
        'high' AS severity,
        imp.name AS subject,

@@ -214,9 +214,10 @@ def _phase(lines: list[str]) -> str:
     return "starting"
 
 
-# Progress lines a kill can wait for (``ropa import --progress``), so the short phases (the commit, the
-# checkpoint, the switch) are hit on every machine, however fast, not only by chance.
-ANCHORS = ["loading", "writing the new state", "committing the new state", "checkpointing the new state",
+# Progress lines a kill can wait for (``ropa import --progress``), so the short phases (the checkpoint,
+# the switch) are hit on every machine, however fast, not only by chance. (Each statement of the new state
+# commits on its own, inside "writing the new state": there is no separate commit phase.)
+ANCHORS = ["loading", "writing the new state", "checkpointing the new state",
            "switching to the new state", "done"]
 
 

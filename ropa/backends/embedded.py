@@ -388,8 +388,6 @@ class EmbeddedBackend(Backend):
                 line = line.strip()
                 if progress and line.startswith("step "):
                     progress(0.45 + 0.45 * int(line[5:]) / max(steps, 1), f"writing the new state ({line})")
-                elif progress and line == "commit":
-                    progress(0.91, "committing the new state")
                 elif progress and line == "checkpoint":
                     progress(0.93, "checkpointing the new state")
             code = child.wait()
