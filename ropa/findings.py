@@ -124,6 +124,8 @@ def finalise(findings: list[Finding]) -> list[Finding]:
     sub-processor cycle, say); the shortest path is kept, and of equally short
     ones the first in sort order, so that the result does not depend on the
     order in which the engine returned the rows (LadybugDB's varies between runs).
+    The order is total for the same reason: findings that differ only in activity or
+    exporter are sorted by them too, so an export lists its rows in the same order every run.
     """
     best: dict[tuple, Finding] = {}
     for f in findings:
@@ -134,7 +136,7 @@ def finalise(findings: list[Finding]) -> list[Finding]:
             best[k] = f
     rank = SEVERITY_RANK
     return sorted(best.values(), key=lambda f: (-rank[f.severity], f.rule, f.controller,
-                                                f.subject, f.destination, f.reason))
+                                                f.subject, f.destination, f.reason, f.activity, f.exporter))
 
 
 def _tie_key(f: Finding) -> tuple:
