@@ -47,11 +47,11 @@ NET_AUDIT = ROOT / "tests" / "netaudit"
 
 
 @contextlib.contextmanager
-def streamlit_server(store: Path, log_dir: Path, neo4j: dict | None = None):
-    """``streamlit run`` of the explorer on ``store`` (embedded), or on Neo4j with ``neo4j`` (NEO4J_*
-    settings), with the project's .streamlit/config.toml (loopback only, usage statistics off) and only a
-    port of its own; yields its base URL. Every attempt of the server to reach another host is written to
-    ``log_dir/net-audit.log`` (tests/netaudit/)."""
+def streamlit_server(store: Path, log_dir: Path, neo4j: dict | None = None, app: str = "streamlit_app.py"):
+    """``streamlit run`` of the explorer (or of another ``app`` run from the checkout) on ``store``
+    (embedded), or on Neo4j with ``neo4j`` (NEO4J_* settings), with the project's .streamlit/config.toml
+    (loopback only, usage statistics off) and only a port of its own; yields its base URL. Every attempt of
+    the server to reach another host is written to ``log_dir/net-audit.log`` (tests/netaudit/)."""
     port = _free_port()
     audit = log_dir / "net-audit.log"
     audit.touch()
@@ -63,7 +63,7 @@ def streamlit_server(store: Path, log_dir: Path, neo4j: dict | None = None):
         env.update(neo4j, ROPA_BACKEND="neo4j")
     log = open(log_dir / "streamlit.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port)],
+        [sys.executable, "-m", "streamlit", "run", app, "--server.port", str(port)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90

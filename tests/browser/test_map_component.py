@@ -4,14 +4,9 @@ country sends its code back to Python. world_svg already escapes every text; thi
 standing in for the iframe sandbox the map had before."""
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-import urllib.request
-
 import pytest
 
-from test_browser import ARGS, CHROMIUM, ROOT, _free_port, _settle, sync_api
+from test_browser import ARGS, CHROMIUM, _settle, streamlit_server, sync_api
 
 HOSTILE = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 50" onload="alert(1)">'
            '<script>alert(2)</script>'
@@ -32,30 +27,9 @@ st.write("clicked: " + str(st.session_state.get(mapview.CLICKED)))
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     d = tmp_path_factory.mktemp("mapcomponent")
-    app = d / "app.py"
-    app.write_text(APP, encoding="utf-8")
-    port = _free_port()
-    log = open(d / "streamlit.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true",
-                             "--browser.gatherUsageStats", "false"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    try:
-        while True:
-            try:
-                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start; see {log.name}")
-            time.sleep(0.3)
+    (d / "app.py").write_text(APP, encoding="utf-8")
+    with streamlit_server(d / "store.lbdb", d, app=str(d / "app.py")) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
 
 
 def test_the_map_draws_no_script_and_a_click_chooses_a_country(server):
