@@ -8,6 +8,15 @@ from . import vocab
 from .patterns import _EMAIL_OR_URL, _GENERIC_NAME_WORDS, _masked
 from .context import Context
 
+# Sentence cues (data/extract/cues.csv) that put a name outside the notice's recipients, checked in this
+# order; a table row's name is a recipient whatever its sentence says.
+_SENTENCE_ROLES = (
+    ("linked_only", "a site the notice only links to"),
+    ("not_covered", "a service the processing agreement does not cover"),
+    ("customer_choice", "a service a customer chooses to embed or connect"),
+    ("user_share", "a channel the user shares through at their own initiative"),
+)
+
 
 class FilterStage(Context):
     # -- filters ------------------------------------------------------------------
@@ -46,17 +55,10 @@ class FilterStage(Context):
                     and not vocab.cue("service").search(sent.replace(m.name, " ")):
                 m.status, m.reason = "not_a_recipient", "named as a complaint channel, group member or the like"
                 continue
-            if vocab.cue("linked_only").search(sent) and m.via != "table":
-                m.status, m.reason = "not_a_recipient", "a site the notice only links to"
-                continue
-            if vocab.cue("not_covered").search(sent) and m.via != "table":
-                m.status, m.reason = "not_a_recipient", "a service the processing agreement does not cover"
-                continue
-            if vocab.cue("customer_choice").search(sent) and m.via != "table":
-                m.status, m.reason = "not_a_recipient", "a service a customer chooses to embed or connect"
-                continue
-            if vocab.cue("user_share").search(sent) and m.via != "table":
-                m.status, m.reason = "not_a_recipient", "a channel the user shares through at their own initiative"
+            said = next((why for kind, why in _SENTENCE_ROLES if vocab.cue(kind).search(sent)), None) \
+                if m.via != "table" else None
+            if said is not None:
+                m.status, m.reason = "not_a_recipient", said
                 continue
             role = next((c for c in vocab.cue("source_role").finditer(sent)
                          if c.end() <= m.start - s.start <= c.end() + 160), None)
