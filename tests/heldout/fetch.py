@@ -34,6 +34,8 @@ def _from_clone(root: Path, s: dict) -> bytes:
 
 def _from_mirror(root: Path, s: dict) -> bytes:
     git_dir = root / s["repo"].replace("/", "+") / "repo"
+    if (git_dir / ".git").is_dir():  # some snapshots arrive as a work-tree layout with the git directory inside
+        git_dir = git_dir / ".git"
     return subprocess.run(["git", "--git-dir", str(git_dir), "show", f"{s['commit']}:{s['path']}"],
                           check=True, capture_output=True).stdout
 
