@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from . import vocab
-from .patterns import _EMAIL_OR_URL, _GENERIC_NAME_WORDS, _masked
+from .patterns import _EMAIL_OR_URL, _GENERIC_NAME_WORDS, _masked, not_recipient_name
 from .context import Context
 
 # Sentence cues (data/extract/cues.csv) that put a name outside the notice's recipients, checked in this
@@ -39,6 +39,10 @@ class FilterStage(Context):
                 if not affiliate:  # "Retool may also engage its Affiliate, Retool UK Limited": a recipient
                     m.status, m.reason = "controller", "the controller itself"
                     continue
+            if not m.vendor and not m.legal_form and not_recipient_name(m.name):
+                # "| Identity data | … |", "We use Session Cookies", "we rely on Standard Contractual Clauses"
+                m.status, m.reason = "not_a_recipient", "a kind of data, a cookie or a safeguard, not an organisation"
+                continue
             if blk.kind == "row" and m.via != "table" and any(
                     o.via == "table" and o.sentence == m.sentence and o.status == "active" for o in self.mentions):
                 # "| Slack | Team chat (Zendesk tickets are sent to Slack) |": the row's recipient is its name cell

@@ -5,7 +5,7 @@ import re
 
 from .. import reference
 from . import vocab
-from .patterns import _ROLE_ORDER
+from .patterns import _ROLE_ORDER, not_recipient_name
 from .draft import Mention, Recipient
 from .context import Context
 
@@ -298,8 +298,8 @@ class GroupingStage(Context):
                     tail = re.split(r"[,;.]", body[em.end():].strip(), maxsplit=1)[0].strip()
                     if tail and len(tail) < 40:
                         name = f"{name} ({em.group(0)} {tail})"
-            if not name or len(name) > 120:
-                continue
+            if not name or len(name) > 120 or not_recipient_name(name):
+                continue  # "EU-Standardvertragsklauseln (SCC)", "Gespreksgegevens die …": no kind of recipient
             phrase = name
             label = next((lab for lab, p in vocab.recipient_categories() if p.search(name.split(" (")[0])), None) \
                 or next((lab for lab, p in vocab.recipient_categories() if p.search(body)), None)

@@ -252,3 +252,24 @@ def link_text_view(text: str) -> str:
         for i in range(m.end(1), m.end()):
             view[i] = " "
     return _masked("".join(view), _EMAIL_OR_URL)
+
+
+def not_recipient_name(name: str) -> bool:
+    """A name that is a kind of data, a cookie, a safeguard measure or a transfer mechanism: never a recipient.
+
+    Matched against the whole name with its bracketed part left out (cue kind ``not_recipient_name``; a mechanism's
+    wording from data/reference/).
+
+    >>> [not_recipient_name(n) for n in ("Identity data", "Accountgegevens (naam, e-mail)", "_ga", "Session-Cookies",
+    ...                                  "Standard Contractual Clauses (SCCs)", "Stripe", "Autoriteit Persoonsgegevens")]
+    [True, True, True, True, True, False, False]
+    """
+    core = re.sub(r"\s*\(.*\)\s*$", "", name.replace("**", "")).strip(" :.,;")
+    if not core:
+        return False
+    if vocab.cue("not_recipient_name").fullmatch(core):
+        return True
+    if len(core.split()) <= 6:
+        mech = reference.resolve_mechanism(core)
+        return bool(mech and mech != "none")
+    return False

@@ -1,0 +1,84 @@
+"""Words that look like recipients and are none: kinds of data, cookies, purposes, safeguards, the controller
+under another spelling, a site's own social profiles (issue 18, the precision patterns of round 5).
+
+Each notice here is written for the pattern (generic, not a held-out text); the vocabulary lives in
+data/extract/ (cues.csv kind ``not_recipient_name``, table_columns.csv role ``not_name``)."""
+from __future__ import annotations
+
+import pytest
+
+from ropa.extract import extract
+
+
+def _names(text: str, name: str = "n.md") -> set[str]:
+    return {r.name for r in extract(text, name).recipients}
+
+
+SUBPROCESSORS = ("\n\n## Sub-processors\n\n| Sub-processor | Role | Location |\n|---|---|---|\n"
+                 "| Hostwerk GmbH | Hosting | Germany |\n| Postbridge Inc. | E-mail delivery | USA |\n")
+
+
+@pytest.mark.parametrize("table", [
+    "| Category | Examples |\n|---|---|\n| Identity data | Full name |\n| Contact data | Email address |\n"
+    "| Account credentials | Password (hashed) |\n| Metadata | Timestamps |\n",
+    "| Data Category | Retention Period |\n|---|---|\n| Guest messages and conversation data | 90 days |\n"
+    "| Billing and transaction records | 5 years |\n",
+    "| **Type gegevens** | **Bewaartermijn** | **Reden** |\n|---|---|---|\n| Accountgegevens (naam, e-mail) | 1 maand |"
+    " Uitvoering |\n| Betalings- en factuurgegevens | 7 jaar | Wettelijke verplichting |\n"
+    "| Communicatie met klantenservice | 2 jaar | Kwaliteit |\n",
+    "<table><thead><tr><th>Datenkategorie</th><th>Speicherdauer</th></tr></thead><tbody>"
+    "<tr><td>Account-Daten</td><td>Bis zur Löschung</td></tr><tr><td>Nutzungsstatistiken</td><td>12 Monate</td></tr>"
+    "<tr><td>KI-Anfragen</td><td>Keine Speicherung</td></tr></tbody></table>\n",
+    "<table><thead><tr><th>Doeleinde</th><th>Rechtsgrond</th></tr></thead><tbody>"
+    "<tr><td>Om te kunnen deelnemen aan activiteiten</td><td>Uitvoering overeenkomst</td></tr>"
+    "<tr><td>Voor archiefdoeleinden</td><td>Gerechtvaardigd belang</td></tr></tbody></table>\n",
+], ids=["en-category", "en-data-category", "nl-type-gegevens", "de-datenkategorie-html", "nl-doeleinde-html"])
+def test_a_table_of_data_kinds_or_purposes_names_no_recipient(table):
+    names = _names("# Privacy\n\nWhat we keep and why:\n\n" + table + SUBPROCESSORS)
+    assert names == {"Hostwerk GmbH", "Postbridge Inc."}
+
+
+def test_a_cookie_table_names_its_provider_not_its_cookies():
+    names = _names("# Privacybeleid\n\n## Cookies\n\nWij gebruiken de volgende cookies.\n\n"
+                   "| **Cookie naam** | **Doel** | **Bewaartermijn** |\n|---|---|---|\n"
+                   "| session_id | Ingelogd blijven | Tot einde sessie |\n| csrf_token | Beveiliging | Tot einde sessie |\n\n"
+                   "| **Cookie naam** | **Aanbieder** | **Doel** | **Bewaartermijn** |\n|---|---|---|---|\n"
+                   "| _ga | Google Analytics | Onderscheidt gebruikers | 2 jaar |\n"
+                   "| _gid | Google Analytics | Onderscheidt gebruikers | 24 uur |\n")
+    assert names == {"Google Analytics"}
+
+
+@pytest.mark.parametrize("sentence", [
+    "We use Session Cookies to operate our Service.",
+    "We use Preference Cookies to remember your preferences and various settings.",
+    "Wir verwenden Session-Cookies, um die Anmeldung zu halten.",
+])
+def test_a_kind_of_cookie_is_no_recipient(sentence):
+    assert _names(f"# Privacy\n\n## Cookies\n\n- {sentence}\n\nWe use Mailchimp for our newsletter.") == {"Mailchimp"}
+
+
+def test_a_safeguard_named_as_what_we_rely_on_is_no_recipient():
+    names = _names("# Privacy\n\n## International transfers\n\nWhere we transfer personal data to countries not "
+                   "recognised as adequate, we rely on **Standard Contractual Clauses (SCCs)** as approved by the "
+                   "European Commission.\n\nWe use Mailchimp for our newsletter.")
+    assert names == {"Mailchimp"}
+
+
+def test_safeguards_listed_under_a_transfer_heading_are_no_recipients():
+    names = _names("# Datenschutz\n\n## Hosting\n\nWir nutzen Hetzner Online GmbH für das Hosting.\n\n"
+                   "## Übermittlung in Drittländer\n\nEinige unserer Dienstleister haben ihren Sitz in den USA "
+                   "(Drittland). Die Übermittlung personenbezogener Daten erfolgt auf Grundlage von:\n\n"
+                   "- EU-Standardvertragsklauseln (SCC) gemäß Art. 46 Abs. 2 lit. c DSGVO\n"
+                   "- Ergänzenden technischen und organisatorischen Maßnahmen (z.B. Verschlüsselung)\n")
+    assert names == {"Hetzner Online GmbH"}
+
+
+@pytest.mark.parametrize("items", [
+    "## Other Disclosures\n\nWe may disclose personal data:\n\n- To comply with a legal obligation\n"
+    "- In connection with a merger, acquisition, or sale of assets (with appropriate notice)\n",
+    "## Persoonsgegevens van derden\n\nJe kunt informatie over anderen delen.\n\n"
+    "- Jij bent verantwoordelijk voor het waarborgen dat je toestemming hebt om gegevens te delen.\n"
+    "- Gespreksgegevens die informatie van derden bevatten, worden alleen verwerkt om de dienst te leveren.\n",
+], ids=["en-case", "nl-sentences"])
+def test_list_items_that_are_cases_or_sentences_are_no_kinds_of_recipient(items):
+    assert _names("# Privacy\n\nWe use Mailchimp for our newsletter.\n\n" + items) == {"Mailchimp"}
