@@ -82,3 +82,35 @@ def test_safeguards_listed_under_a_transfer_heading_are_no_recipients():
 ], ids=["en-case", "nl-sentences"])
 def test_list_items_that_are_cases_or_sentences_are_no_kinds_of_recipient(items):
     assert _names("# Privacy\n\nWe use Mailchimp for our newsletter.\n\n" + items) == {"Mailchimp"}
+
+
+# --------------------------------------------------------------------------- the notice's own names
+
+@pytest.mark.parametrize("text", [
+    '---\ntitle: "Privacyverklaring"\ndescription: "Privacyverklaring van Boerderijwinkel.be. Lees hoe wij omgaan met '
+    'je gegevens."\n---\n\n# Privacyverklaring\n\nBoerderijwinkel.be, geëxploiteerd door Veldwerk BV, hecht veel waarde '
+    'aan je privacy.\n\n## Analyse\n\nWe gebruiken **Google Analytics** om bezoeken te tellen.\n',
+    '+++\ntitle = "Privacybeleid"\ndescription = "Privacybeleid van Tinker Forge."\n+++\n\n## Verwerkingsverantwoordelijke'
+    '\n\nTinker Forge wordt beheerd door Anna Smit, gevestigd in Ierland.\n\n## Analyse\n\nDeze site maakt gebruik van '
+    '**Google Analytics** om bezoeken te tellen.\n',
+    '<html><body><h1>Privacyverklaring</h1><p>Deze scan en de bijhorende diensten (Bloeikracht) worden aangeboden door '
+    'Zonnewerf (Piet Peters), Dorpsstraat 1, 3583 Beringen, België.</p><h2>Analyse</h2><p>Bloeikracht werkt zonder '
+    'database. Wij gebruiken Google Analytics om bezoeken te tellen.</p></body></html>',
+    "# Privacy Policy\n\nThe Lantern Club website is run by Lantern Club, an association in Ghent.\n\n## Processing\n\n"
+    "Lantern Club processes personal data of members and their parents for the following purposes.\n\n"
+    "We use Google Analytics to count visits.\n",
+    "# Privacyverklaring\n\n## Verwerking van persoonsgegevens\n\n### Jeugdhuis De Vonk\n\nJeugdhuis De Vonk verwerkt "
+    "persoonsgegevens van leden en hun ouders voor de volgende doeleinden.\n\nWij gebruiken Google Analytics om "
+    "bezoeken te tellen.\n",
+], ids=["nl-domain-title", "nl-site-beheerd-door", "nl-aangeboden-door-html", "en-processes", "nl-verwerkt"])
+def test_the_site_or_controller_under_its_own_names_is_no_recipient(text):
+    assert _names(text, "n.html" if text.startswith("<html") else "n.md") == {"Google Analytics"}
+
+
+@pytest.mark.parametrize("spelling", ["BlueHeron", "Blueheron.nl"])
+def test_the_controller_written_joined_or_as_its_domain_is_no_recipient(spelling):
+    d = extract(f"# Privacy\n\nWe are Blue Heron. We use Mailchimp for our newsletter.\n\n"
+                f"## Contact forms\n\nThe forms of this site are handled by {spelling}.",
+                "n.md")
+    assert d.controller["name"] == "Blue Heron"
+    assert {r.name for r in d.recipients} == {"Mailchimp"}

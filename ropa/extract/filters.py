@@ -7,6 +7,7 @@ import re
 from . import vocab
 from .patterns import _EMAIL_OR_URL, _GENERIC_NAME_WORDS, _masked, not_recipient_name
 from .context import Context
+from .controller import own_key
 
 # Sentence cues (data/extract/cues.csv) that put a name outside the notice's recipients, checked in this
 # order; a table row's name is a recipient whatever its sentence says.
@@ -23,7 +24,12 @@ class FilterStage(Context):
     def filter_mentions(self, controller: str | None) -> None:
         ckey = self._key(controller) if controller else None
         lay, text = self.lay, self.text
+        # the controller and the site under other spellings ("BlueHeron", "blueheron.nl", "Acme.be, operated by …")
+        own = {own_key(n) for n in getattr(self, "_own_names", []) + ([controller] if controller else [])} - {""}
         for m in self.mentions:
+            if not m.vendor and m.via != "table" and own_key(m.name) in own:
+                m.status, m.reason = "controller", "the notice's own site or controller, spelt another way"
+                continue
             s = lay.sentences[m.sentence]
             blk = lay.blocks[s.block]
             m.key = self._key(m.name) if not m.vendor else m.vendor
