@@ -114,3 +114,27 @@ def test_the_controller_written_joined_or_as_its_domain_is_no_recipient(spelling
                 "n.md")
     assert d.controller["name"] == "Blue Heron"
     assert {r.name for r in d.recipients} == {"Mailchimp"}
+
+
+@pytest.mark.parametrize("text", [
+    "# Privacybeleid\n\n## Links\n\nDeze site bevat links naar externe websites (GitHub, LinkedIn, Instagram, YouTube). "
+    "Wij zijn niet verantwoordelijk voor hun privacypraktijken.\n\n## Analyse\n\nWij gebruiken Google Analytics.",
+    "# Privacy\n\n## Links\n\nThis site contains links to external websites (GitHub, LinkedIn, Instagram, YouTube).\n\n"
+    "## Analytics\n\nWe use Google Analytics to count visits.",
+    "# Privacy\n\n## Social media\n\nFollow us on [LinkedIn](https://linkedin.com/company/x) and "
+    "[Instagram](https://instagram.com/x).\n\n## Analytics\n\nWe use Google Analytics to count visits.",
+    "# Datenschutz\n\n## Links\n\nDiese Website enthält Links zu externen Websites wie GitHub und LinkedIn.\n\n"
+    "## Analyse\n\nWir nutzen Google Analytics.",
+], ids=["nl", "en", "en-follow", "de"])
+def test_a_sites_links_and_social_profiles_are_no_recipients(text):
+    assert _names(text) == {"Google Analytics"}
+
+
+def test_a_js_metadata_description_and_a_values_your_privacy_line_name_the_notice_itself():
+    text = ('import { type Metadata } from "next";\nexport const metadata: Metadata = {\n  title: "Privacyverklaring",\n'
+            '  description: "Lees hier de Privacyverklaring van Jeugdclub Sint-Pieter Vorst",\n};\n\n# Privacyverklaring\n\n'
+            "Jeugdclub Sint-Pieter Vorst hecht belang aan de bescherming van uw persoonsgegevens.\n\n## Analyse\n\n"
+            "Wij gebruiken Google Analytics.\n")
+    d = extract(text, "n.txt")
+    assert {r.name for r in d.recipients} == {"Google Analytics"}
+    assert d.controller["name"] == "Jeugdclub Sint-Pieter Vorst"

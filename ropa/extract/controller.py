@@ -19,7 +19,7 @@ _SITE_OPERATOR = re.compile(
 # the notice's own title in front matter or a heading: "description: "Privacyverklaring van Acme.be."",
 # "# Privacy Policy of Acme": the name is the notice's own (the site's, if not the controller's)
 _OWN_TITLE = re.compile(
-    r"(?im:^[ \t#*]*(?:(?:title|description)[ \t]*[:=][ \t]*[\"']?)?)"
+    r"(?:(?m:^)[ \t#*]*|\b(?i:title|description)[ \t]*[:=][ \t]*[\"']?(?:\w+[ \t]+){0,3}?)"
     r"(?i:privacy[ \t]*(?:policy|statement|notice)|privacyverklaring|privacybeleid|Datenschutzerklärung|Datenschutzhinweise)"
     rf"[ \t]+(?i:van|of|for|von|der|des|für)[ \t]+(?P<n>{_OWN_NAME})")
 
