@@ -138,3 +138,54 @@ def test_a_js_metadata_description_and_a_values_your_privacy_line_name_the_notic
     d = extract(text, "n.txt")
     assert {r.name for r in d.recipients} == {"Google Analytics"}
     assert d.controller["name"] == "Jeugdclub Sint-Pieter Vorst"
+
+
+# --------------------------------------------------------------------------- words, devices, parents, providers
+
+@pytest.mark.parametrize("text", [
+    "# Privacy\n\nWe use Google Analytics. We strongly advise you to review the Privacy Policy of every site you visit.",
+    "# Privacy\n\nWij gebruiken Google Analytics. Wij kunnen deze privacyverklaring van tijd tot tijd aanpassen.",
+    "# Datenschutz\n\nWir nutzen Google Analytics. Wir verarbeiten Meta-/Kommunikationsdaten (z.B., IP-Adressen).",
+    "# Datenschutz\n\nWir setzen Inhalte von Drittanbietern ein, wie z.B. Videos oder Schriftarten.\n\nWir nutzen Google Analytics.",
+    "# Datenschutz\n\n## Cookies\n\nSie können Cookies in Ihrem Browser löschen:\n\n- Microsoft Edge: "
+    "https://support.microsoft.com/edge\n- Google Chrome: https://support.google.com/chrome\n\n"
+    "## Analyse\n\nWir nutzen Google Analytics.",
+    "# Datenschutz\n\nWir nutzen Google Analytics. Bei Apple-Geräten mit neuesten iOS-Versionen wird ein Token verwendet.",
+], ids=["every", "van-tijd-tot-tijd", "meta-slash", "z.B.", "browsers", "devices"])
+def test_determiners_idioms_abbreviations_browsers_and_devices_are_no_recipients(text):
+    assert _names(text) == {"Google Analytics"}
+
+
+def test_a_recipients_parent_company_in_german_is_no_recipient():
+    names = _names("# Datenschutz\n\n## GitHub\n\nWir hosten den Code bei GitHub. Dienstanbieter ist GitHub Inc., ein "
+                   "Unternehmen der Microsoft Corporation, 88 Colin P Kelly Jr St, San Francisco, CA 94107, USA.")
+    assert names == {"GitHub"}
+
+
+@pytest.mark.parametrize("text", [
+    "# Datenschutz\n\n## Newsletter\n\nDer Versand erfolgt mittels „Mailchimp“, einer Versandplattform des US-Anbieters "
+    "Rocket Lab Group, LLC, 675 Ponce de Leon Ave NE, Atlanta, GA 30308, USA.",
+    "# Datenschutz\n\n## Captcha\n\nWir nutzen den SendMaxx-Sicherheitsdienst (nachfolgend \"SendMaxx\") auf unserer "
+    "Website. Dieser Service wird von Rocket Lab Group, LLC, einer Delaware US Corporation bereitgestellt. "
+    "SendMaxx wird verwendet, um Formulare zu schützen.",
+], ids=["des-anbieters", "wird-von-bereitgestellt"])
+def test_the_entity_that_runs_a_named_service_is_that_service_not_a_second_recipient(text):
+    d = extract(text, "n.md")
+    assert [r.name for r in d.recipients] == ["Mailchimp" if "Mailchimp" in text else "SendMaxx"]
+    assert d.recipients[0].entity == "Rocket Lab Group, LLC"
+
+
+def test_a_table_with_an_empty_header_row_reads_its_first_row_as_the_header():
+    d = extract("# Subprocessors\n\n|  |  |  |  |\n|---|---|---|---|\n| Sub-Processor | Location | Purpose | Link |\n"
+                "| Google LLC | USA | Authentication, email, workspace (G Suite) | [google.com](https://google.com/) |\n"
+                "| Hirewell Company | USA | Hiring | [hirewell.example](https://hirewell.example/) |\n"
+                "| MailDock | UK | Email | [maildock.example](https://maildock.example/) |\n", "n.md")
+    assert {r.name for r in d.recipients} == {"Google LLC", "Hirewell Company", "MailDock"}
+    assert {r.country for r in d.recipients} == {"US", "GB"}
+
+
+def test_a_legal_basis_as_a_list_label_is_no_kind_of_recipient():
+    names = _names("# Privacyverklaring\n\n## Delen met derden\n\nWij delen gegevens met:\n\n"
+                   "- **Mollie:** voor betalingen\n- **Wettelijke verplichting:** We kunnen gegevens delen indien "
+                   "wettelijk verplicht (bijvoorbeeld met de belastingdienst).\n")
+    assert names == {"Mollie"}

@@ -49,6 +49,9 @@ class FilterStage(Context):
                 # "| Identity data | … |", "We use Session Cookies", "we rely on Standard Contractual Clauses"
                 m.status, m.reason = "not_a_recipient", "a kind of data, a cookie or a safeguard, not an organisation"
                 continue
+            if m.vendor and m.via == "gazetteer" and vocab.cue("user_device").match(text, m.end):
+                m.status, m.reason = "not_a_recipient", "the user's own device or browser (\"Apple devices\", \"Microsoft Edge\")"
+                continue
             if blk.kind == "row" and m.via != "table" and any(
                     o.via == "table" and o.sentence == m.sentence and o.status == "active" for o in self.mentions):
                 # "| Slack | Team chat (Zendesk tickets are sent to Slack) |": the row's recipient is its name cell

@@ -298,7 +298,8 @@ class GroupingStage(Context):
                     tail = re.split(r"[,;.]", body[em.end():].strip(), maxsplit=1)[0].strip()
                     if tail and len(tail) < 40:
                         name = f"{name} ({em.group(0)} {tail})"
-            if not name or len(name) > 120 or not_recipient_name(name):
+            if not name or len(name) > 120 or not_recipient_name(name) or any(
+                    p.fullmatch(name.split(" (")[0]) for _, p in vocab.legal_bases()):  # "Wettelijke verplichting:"
                 continue  # "EU-Standardvertragsklauseln (SCC)", "Gespreksgegevens die …": no kind of recipient
             phrase = name
             label = next((lab for lab, p in vocab.recipient_categories() if p.search(name.split(" (")[0])), None) \

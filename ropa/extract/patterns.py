@@ -237,7 +237,7 @@ def _name_stops() -> tuple[frozenset[str], re.Pattern]:
         "tool", "software", "platform", "plugin", "foundation", "stichting", "kader", "van", "von", "des", "la"}
     # German compound nouns that describe, not name: "Hosting-Dienstleister Acme GmbH"
     descriptive = re.compile(r"(dienstleister|anbieter|verarbeiter|unternehmen|provider|betreiber|hoster|"
-                             r"dienst|plattform|leverancier|verwerker|aanbieder|firma)$", re.I)
+                             r"dienst|plattform|leverancier|verwerker|aanbieder|firma)(?:e?s)?$", re.I)  # genitive too
     return frozenset(stops), descriptive
 
 

@@ -18,6 +18,7 @@ from . import vocab
 from .context import Context
 from .draft import Mention
 from .patterns import _places_in
+from .segment import ABBREVIATIONS
 
 _TOKEN = re.compile(r"[\w][\w&+'’-]*(?:\.(?=\w)[\w&+'’-]+)*")
 _LEAD = re.compile(r"[ \t*_\"“„‘'`]*(?:(?:the|de|het|die|der|den|das|dem)\s+)?", re.I)
@@ -106,6 +107,9 @@ class ProseStage(Context):
             names = self._names_from(view, m.end())
             names = [(a, b, bool(_ARTICLE.search(view, m.end(), a))) for a, b in names
                      if self.sentence_at(a).idx == here]  # never past a sentence end
+            # "van tijd tot tijd", "from time to time", "Schritt für Schritt": an idiom, no name
+            names = [(a, b, art) for a, b, art in names
+                     if not re.match(rf"\s+(?:tot|to|zu|bis|voor|for|für|na|after|nach)\s+{re.escape(view[a:b])}\b", view[b:b + 60], re.I)]
             if after is not None:
                 names = names[:1] if names and after.match(view, names[0][1]) else []
             out += names
@@ -144,7 +148,8 @@ class ProseStage(Context):
 
     def _brand_evidence(self, name: str, domains: frozenset[str], headings: list[str]) -> bool:
         low = name.casefold()
-        if vocab.cue("not_a_name").fullmatch(name) or vocab.data_categories()[0].fullmatch(name):
+        if vocab.cue("not_a_name").fullmatch(name) or vocab.data_categories()[0].fullmatch(name) \
+                or low.rstrip(".") in ABBREVIATIONS:  # "z.B", "e.g": an abbreviation, no name
             return False
         for key in {re.sub(r"\W", "", low), re.sub(r"\W", "", low.split()[0])}:
             if len(key) >= 4 and any(f"{a}{key}{b}" in domains for a, b in _SITE_AFFIXES):
