@@ -189,3 +189,24 @@ def test_a_legal_basis_as_a_list_label_is_no_kind_of_recipient():
                    "- **Mollie:** voor betalingen\n- **Wettelijke verplichting:** We kunnen gegevens delen indien "
                    "wettelijk verplicht (bijvoorbeeld met de belastingdienst).\n")
     assert names == {"Mollie"}
+
+
+# --------------------------------------------------------------------------- recall: products with a section of their own
+
+def test_products_of_one_vendor_each_in_a_section_of_their_own_are_separate_recipients():
+    sections = "".join(f"## {p}\n\nWir verwenden den Dienst {p}. Dieser Dienst wird angeboten von der Cloudflare Germany "
+                       f"GmbH, Rosental 7, 80331 München.\n\n" for p in ("Cloudflare DNS", "Cloudflare Turnstile"))
+    sections += ("## Backup\n\nFolgenden Cloud-Backup-Service verwenden wir: Cloudflare R2.\n\n"
+                 "## Google Search Console\n\nWir binden den Dienst Google Search Console ein.\n\n"
+                 "## Google Unternehmensprofil\n\nWir verfügen über ein sogenanntes Google Unternehmensprofil.\n")
+    names = _names("# Datenschutzerklärung\n\n" + sections)
+    assert {"Cloudflare DNS", "Cloudflare Turnstile", "Cloudflare R2", "Google Search Console",
+            "Google Unternehmensprofil"} <= names
+
+
+def test_products_under_one_heading_that_names_them_together_are_one_recipient():
+    text = ("# Datenschutz\n\n## Sicherheit\n\n#### 2.5 Sicherheitstechnologien (Cloudflare DNS-Proxy, Turnstile)\n\n"
+            "##### DNS-Proxy:\nWir leiten DNS-Abfragen über den Cloudflare DNS-Proxy.\n\n##### Turnstile (Bot-Schutz):\n"
+            "Zur Abwehr von Bots setzen wir das Cloudflare Turnstile-Widget ein.\n\n##### Auftragsverarbeitung:\n"
+            "Cloudflare verarbeitet die genannten Daten als unser Auftragsverarbeiter.\n")
+    assert len(extract(text, "n.md").recipients) == 1

@@ -138,6 +138,21 @@ class GroupingStage(Context):
         def chain(section: int) -> set[int]:  # the section and its ancestors, without the document's own title
             c = self.lay.section_chain(section)
             return set(c[:-1] or c)
+        # a product whose home is a sub-section of another product's home ("#### Security (Cloudflare DNS proxy, WAF,
+        # Turnstile)" > "##### Turnstile"): one recipient, presented together under the outer heading
+        for k in list(order):
+            if k not in home_of:
+                continue
+            inner_title = (self.lay.sections[home_of[k]].title or "").casefold()
+            if any(m.name.casefold() in inner_title for m in clusters[k]):
+                continue  # "### Analytics" > "#### Google Ads": a product under a heading of its own name stays apart
+            outer = next((o for o in order if o != k and o in home_of and o.split(":")[0] == k.split(":")[0]
+                          and home_of[o] != home_of[k] and home_of[o] in chain(home_of[k])
+                          and self.lay.sections[home_of[o]].title), None)
+            if outer is not None:
+                clusters[outer].extend(clusters.pop(k))
+                order.remove(k)
+                del home_of[k]
         products: dict[str, list[str]] = {}
         for k in order:
             if ":" in k and "/" not in k:
