@@ -210,3 +210,28 @@ def test_products_under_one_heading_that_names_them_together_are_one_recipient()
             "Zur Abwehr von Bots setzen wir das Cloudflare Turnstile-Widget ein.\n\n##### Auftragsverarbeitung:\n"
             "Cloudflare verarbeitet die genannten Daten als unser Auftragsverarbeiter.\n")
     assert len(extract(text, "n.md").recipients) == 1
+
+
+def test_payment_processors_introduced_by_we_work_with_are_recipients():
+    names = _names("# Privacy\n\n## Payments\n\nThe payment processors we work with are:\n\n"
+                   "*   **Stripe:** Their Privacy Policy can be viewed at [stripe.com](https://stripe.com/privacy)\n"
+                   "*   **Paystream:** Their Privacy Policy can be viewed at [https://paystream.io/privacy]"
+                   "(https://paystream.io/privacy)\n")
+    assert names == {"Stripe", "Paystream"}
+
+
+def test_a_company_line_followed_by_its_purpose_and_transfer_items_is_a_recipient():
+    names = _names("# Datenschutz\n\n### Authentifizierung und Datenbank\n\nDatabrick Inc. (USA)\n\n"
+                   "970 Main Street, San Francisco, CA 94107\n\n- Zweck: Nutzerauthentifizierung\n"
+                   "- Datenstandort: Frankfurt, Deutschland (EU)\n- Übermittlungsgrundlage: EU-Standardvertragsklauseln (SCC)\n")
+    assert names == {"Databrick Inc."}
+
+
+def test_a_source_comment_naming_the_next_vendor_is_no_mention_of_it():
+    d = extract("# Datenschutz\n\n### Datenbank\n\nDatabrick Inc. (USA)\n\n- Zweck: Speicherung\n"
+                "- Übermittlungsgrundlage: EU-Standardvertragsklauseln (SCC)\n\n{/* Microsoft Azure */}\n\n"
+                "### KI\n\nMicrosoft Ireland Operations Limited\n\n- Zweck: KI-Anfragen\n"
+                "- Übermittlungsgrundlage: Auftragsverarbeitungsvertrag (DPA), Verarbeitung innerhalb der EU\n", "n.md")
+    mechs = {r.name: r.mechanism for r in d.recipients}
+    assert mechs["Databrick Inc."] == "scc"
+    assert all(v == "none" for k, v in mechs.items() if k != "Databrick Inc.")

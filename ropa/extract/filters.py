@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+from .. import reference
 from . import vocab
-from .patterns import _EMAIL_OR_URL, _GENERIC_NAME_WORDS, _masked, not_recipient_name
+from .patterns import _EMAIL_OR_URL, _GENERIC_NAME_WORDS, _SOURCE_COMMENT, _masked, not_recipient_name
 from .context import Context
 from .controller import own_key
 
@@ -49,6 +50,9 @@ class FilterStage(Context):
                 # "| Identity data | … |", "We use Session Cookies", "we rely on Standard Contractual Clauses"
                 m.status, m.reason = "not_a_recipient", "a kind of data, a cookie or a safeguard, not an organisation"
                 continue
+            if _SOURCE_COMMENT.fullmatch(s.text.strip()):
+                m.status, m.reason = "not_a_recipient", "named in a source comment (\"{/* Microsoft Azure */}\"), not text"
+                continue
             if m.vendor and m.via == "gazetteer" and vocab.cue("user_device").match(text, m.end):
                 m.status, m.reason = "not_a_recipient", "the user's own device or browser (\"Apple devices\", \"Microsoft Edge\")"
                 continue
@@ -86,7 +90,8 @@ class FilterStage(Context):
             if m.via == "legal_form" and not m.vendor:
                 context = sent + " " + " ".join(self.headings(s.section)[:1])
                 in_list = blk.kind in ("item", "row") and (blk.kind == "row" or self.recipient_list(blk.idx))
-                if not (in_list or vocab.cue("service").search(context) or vocab.cue("transfer").search(sent)):
+                if not (in_list or vocab.cue("service").search(context) or vocab.cue("transfer").search(sent)
+                        or self._described_below(blk)):
                     m.weak = True
                 if vocab.cue("non_recipient").search(sent):
                     m.status, m.reason = "not_a_recipient", "named as a complaint channel, group member or the like"
@@ -125,6 +130,20 @@ class FilterStage(Context):
                 if rep and s.start + rep.end() <= m.start:
                     continue  # the replacement is the new vendor
                 m.status, m.reason = "removed", "said to be removed / no longer used"
+
+    def _described_below(self, blk) -> bool:
+        """A company's line alone ("Acme Inc. (USA)"), its address and then a list whose items give its purpose or
+        transfer basis ("- Zweck: …", "- Übermittlungsgrundlage: SCC"): the company is described as a recipient."""
+        if blk.kind not in ("para", "heading") or len(blk.text) > 80:
+            return False
+        for nxt in self.lay.blocks[blk.idx + 1:blk.idx + 4]:
+            if nxt.kind in ("para", "heading") and len(nxt.text) > 80:
+                return False  # (a short line between is the address: "970 Main Street, San Francisco, CA 94107")
+            if nxt.kind == "item":
+                body = self.text[nxt.start:nxt.end]
+                return bool(vocab.cue("purpose").search(body) or vocab.cue("transfer").search(body)
+                            or reference.resolve_mechanism(body.split(":", 1)[-1]) not in (None, "none"))
+        return False
 
     def _spread_self_hosting(self) -> None:
         """"We host Matomo on our own servers" speaks for every mention of that same name."""

@@ -5,7 +5,7 @@ import re
 
 from .. import reference
 from . import vocab
-from .patterns import _ROLE_ORDER, not_recipient_name
+from .patterns import _ROLE_ORDER, _SOURCE_COMMENT, not_recipient_name
 from .draft import Mention, Recipient
 from .context import Context
 
@@ -299,7 +299,7 @@ class GroupingStage(Context):
             if not self.recipient_list(blk.idx):
                 continue
             body = text[blk.start:blk.end]
-            if vocab.cue("staff").search(body[:60]) or len(body) > 220:
+            if vocab.cue("staff").search(body[:60]) or len(body) > 220 or _SOURCE_COMMENT.fullmatch(body.strip()):
                 continue
             if vocab.cue("clause_item").match(body) or (self.language == "de" and body[:1].islower()):
                 continue  # "(a) comply with applicable law", "im Zusammenhang mit der Vertragsabwicklung"

@@ -6,7 +6,7 @@ import re
 
 from .. import reference
 from . import vocab
-from .patterns import _GENERIC_MECH, _INVALIDATED, _masked
+from .patterns import _GENERIC_MECH, _INVALIDATED, _masked, not_recipient_name
 from .draft import Recipient
 from .context import Context
 from .segment import Sentence
@@ -194,7 +194,8 @@ class MechanismStage(Context):
 
     def _section_names_no_other(self, section: int) -> bool:
         """Whether a section (a sub-heading's text) names no organisation at all, active or not."""
-        return not any(self.lay.sentences[m.sentence].section == section for m in self.mentions)
+        return not any(self.lay.sentences[m.sentence].section == section and not (
+            m.status == "not_a_recipient" and not_recipient_name(m.name)) for m in self.mentions)  # "Account-Daten" no name
 
     def _first_in_section(self, r: Recipient) -> dict[int, int]:
         """section -> the first sentence naming ``r`` in it (kept per recipient while mechanisms are placed)."""

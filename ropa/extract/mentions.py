@@ -7,7 +7,7 @@ import re
 
 from .. import reference
 from . import vocab
-from .patterns import _EMAIL_OR_URL, _REGIONAL_SUFFIX, _cell_text, _masked, _name_stops, _places_in
+from .patterns import _EMAIL_OR_URL, _REGIONAL_SUFFIX, _SOURCE_COMMENT, _cell_text, _masked, _name_stops, _places_in
 from .draft import Mention
 from .prose import ProseStage
 
@@ -39,7 +39,7 @@ class MentionStage(ProseStage):
         for group in lay.lists:
             if group.kind == "table":
                 self._table_mentions(group, add)
-        url_masked = _masked(text, _EMAIL_OR_URL)
+        url_masked = _masked(_masked(text, _EMAIL_OR_URL), _SOURCE_COMMENT)
         for m in vpattern.finditer(url_masked):
             if _CUT_COMPOUND.match(url_masked, m.end()):
                 continue  # "Meta- und Kommunikationsdaten": the first part of a compound, no vendor
@@ -149,9 +149,12 @@ class MentionStage(ProseStage):
         if gap:
             name_end = m.start(1) + gap.start()
         name = body[skip + m.start(1):skip + name_end].strip().rstrip(".")
-        lead = re.match(r"(?:the|de|het|die|der|das|den)\s+", name, re.I)  # "die DATEV eG"
-        if lead:
+        lead = re.match(r"(?:[*_]+\s*)?(?:(?:the|de|het|die|der|das|den)\s+)?", name, re.I)  # "die DATEV eG", "**Acme:**"
+        if lead and lead.end():
             name = name[lead.end():]
+        else:
+            lead = None
+        name = name.rstrip("*_ ")
         words = name.split()
         if not words or len(words) > 5:
             return
@@ -170,6 +173,10 @@ class MentionStage(ProseStage):
             raw = re.match(r"\s*\[([^\]]+)\]\((?:https?://)?(?:www\.)?([^/)\s]+)", self.text[blk.start:blk.end])
             brandlike = bool(raw) and raw.group(1).strip() == name and any(
                 w in raw.group(2).casefold() for w in re.findall(r"[a-z0-9]{3,}", name.casefold()))
+        if not brandlike and len(words) <= 3:  # "**Paystream:** … at https://paystream.io/privacy": the item links its site
+            key = re.sub(r"\W", "", name.casefold())
+            hosts = re.findall(r"(?:https?://)(?:www\.)?([^/)\s\]]+)", self.text[blk.start:blk.end])
+            brandlike = len(key) >= 4 and any(key in h.casefold().replace("-", "") for h in hosts)
         if not brandlike:
             return
         start = blk.start + skip + m.start(1) + (lead.end() if lead else 0)

@@ -11,6 +11,8 @@ _URL = re.compile(r"\b(?:https?://|www\.)\S+|[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]
                   r"|\b[\w-]{1,63}(?:\.[\w-]{1,63}){0,16}\.(?:gov|com|org|net|io|eu|de|nl|be|fr|co|ie|uk)\b(?:/\S*)?",
                   re.I)
 _EMAIL_OR_URL = re.compile(r"\b(?:https?://|www\.)\S+|[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,16}", re.I)
+# a comment of the page's source left in the copy: "{/* Microsoft Azure */}", "<!-- Mailchimp -->" (never text)
+_SOURCE_COMMENT = re.compile(r"\{\s*/\*[^\n]*?\*/\s*\}|<!--.*?-->", re.S)
 _REGION_PREFIX = re.compile(
     r"(?:\b(?:in|within|inside|binnen|innerhalb|im|in der|in de|in het|gevestigd in|located in|based in|ansässig in)"
     r"\s+(?:the\s+|de\s+|der\s+|des\s+|het\s+)?)$", re.I)
