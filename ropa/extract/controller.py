@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from . import vocab
 from .patterns import _country_pattern, _places_in
@@ -24,6 +25,7 @@ _OWN_TITLE = re.compile(
     rf"[ \t]+(?i:van|of|for|von|der|des|für)[ \t]+(?P<n>{_OWN_NAME})")
 
 
+@lru_cache(maxsize=4096)
 def own_key(name: str) -> str:
     """A name reduced for comparing spellings of one name: case, spaces, hyphens, legal form and a domain's ending.
 

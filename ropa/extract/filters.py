@@ -27,6 +27,10 @@ class FilterStage(Context):
         lay, text = self.lay, self.text
         # the controller and the site under other spellings ("BlueHeron", "blueheron.nl", "Acme.be, operated by …")
         own = {own_key(n) for n in getattr(self, "_own_names", []) + ([controller] if controller else [])} - {""}
+        table_by_sentence: dict[int, list] = {}  # a row's table mentions (their status read when asked)
+        for o in self.mentions:
+            if o.via == "table":
+                table_by_sentence.setdefault(o.sentence, []).append(o)
         for m in self.mentions:
             if not m.vendor and m.via != "table" and own_key(m.name) in own:
                 m.status, m.reason = "controller", "the notice's own site or controller, spelt another way"
@@ -57,7 +61,7 @@ class FilterStage(Context):
                 m.status, m.reason = "not_a_recipient", "the user's own device or browser (\"Apple devices\", \"Microsoft Edge\")"
                 continue
             if blk.kind == "row" and m.via != "table" and any(
-                    o.via == "table" and o.sentence == m.sentence and o.status == "active" for o in self.mentions):
+                    o.status == "active" for o in table_by_sentence.get(m.sentence, ())):
                 # "| Slack | Team chat (Zendesk tickets are sent to Slack) |": the row's recipient is its name cell
                 m.status, m.reason = "not_a_recipient", "named in another cell of a recipient's table row"
                 continue

@@ -256,6 +256,7 @@ def link_text_view(text: str) -> str:
     return _masked("".join(view), _EMAIL_OR_URL)
 
 
+@lru_cache(maxsize=4096)
 def not_recipient_name(name: str) -> bool:
     """A name that is a kind of data, a cookie, a safeguard measure or a transfer mechanism: never a recipient.
 
