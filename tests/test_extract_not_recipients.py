@@ -235,3 +235,11 @@ def test_a_source_comment_naming_the_next_vendor_is_no_mention_of_it():
     mechs = {r.name: r.mechanism for r in d.recipients}
     assert mechs["Databrick Inc."] == "scc"
     assert all(v == "none" for k, v in mechs.items() if k != "Databrick Inc.")
+
+
+def test_a_vendor_described_as_operated_by_its_company_stays_a_recipient():
+    d = extract("# Privacy\n\nWe are Blue Heron. We use Mailchimp for our newsletter.\n\n## Forms\n\nFormzilla is operated "
+                "by Formzilla Labs Inc. We use Formzilla for our contact form.\n", "n.md")
+    assert d.controller["name"] == "Blue Heron"
+    assert any(r.name.startswith("Formzilla") for r in d.recipients)
+

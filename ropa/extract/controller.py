@@ -61,7 +61,8 @@ class ControllerStage(Context):
         text = self.text
         cands: list[tuple[int, str, int]] = []
         sites, operators = self.own_names()
-        self._own_names = sites + operators
+        paired = dict(zip(sites, operators))  # (title names come after the pairs and have no operator)
+        self._own_names = sites
         lf = vocab.legal_forms()
         patterns = [
             r"(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&./-]*){0,4}(?:\s+(?:en|and|und)\s+[A-Z][\w&./-]*(?:\s+[A-Z][\w&./-]*){0,3})?)"
@@ -116,8 +117,6 @@ class ControllerStage(Context):
                         or name.casefold() in set().union(*vocab.stopwords().values()):  # "Waar “wij” … staat"
                     continue
                 cands.append((weight, name, m.start("n")))
-        if not cands and operators:
-            cands.append((7, operators[0], text.find(operators[0])))
         if not cands:
             # Wording that names the notice's owner ("we are Acme", "Acme uses the following sub-processors",
             # the imprint's "Angaben gemäß § 5 TMG"). No such wording: the controller stays unknown. (A guess
@@ -129,9 +128,15 @@ class ControllerStage(Context):
                     if name:
                         cands.append((7, name, m.start("n")))
                         break
+        if not cands and operators:  # "Tinker Forge wordt beheerd door Anna Smit": the site's operator
+            cands.append((8, operators[0], text.find(operators[0])))
         if not cands:
             return {"name": None, "country": None}
         weight, name, pos = min(cands, key=lambda c: (c[0], c[2]))
+        # a site named with its operator is the notice's own only when that operator is the controller ("Formzilla
+        # is operated by Formzilla Inc." on a page about a vendor names no site of ours)
+        self._own_names = [n for n in self._own_names if n not in paired or own_key(paired[n]) == own_key(name)
+                           or own_key(n) == own_key(name)]
         # prefer the same name written with its legal form elsewhere
         full = re.search(re.escape(name) + r"(?:\s*,)?\s+(?:B\.V\.|BV|N\.V\.|NV/SA|NV|GmbH|AG|Ltd\.?|Inc\.?|LLC|SA|SAS)", text)
         if full and not lf.search(name):
