@@ -243,3 +243,4 @@ def test_a_vendor_described_as_operated_by_its_company_stays_a_recipient():
     assert d.controller["name"] == "Blue Heron"
     assert any(r.name.startswith("Formzilla") for r in d.recipients)
 
+

@@ -275,13 +275,13 @@ class MentionStage(ProseStage):
                         m.entity_of = prev.name
                     linked = True
                     break
-            if not linked and not m.entity_of:
+            if not linked and not m.entity_of and not m.vendor:
                 # "Wir nutzen den X-Dienst. Dieser Service wird von Acme, Inc. bereitgestellt. X wird verwendet, …":
                 # the service is named (as a name of its own) only after its provider, in the same section
                 for nxt in self.mentions[i + 1:]:
                     ns = lay.sentences[nxt.sentence]
-                    if ns.section != section or nxt.start - m.end > 1500:
-                        break
+                    if ns.block != s.block or nxt.start - m.end > 1500:
+                        break  # (only in the provider's own paragraph or item)
                     if nxt.status == "active" and not nxt.legal_form and nxt.via != "table" and ns.kind != "heading" \
                             and not (m.vendor and nxt.vendor == m.vendor):
                         m.entity_of = nxt.name
