@@ -244,3 +244,26 @@ def test_a_vendor_described_as_operated_by_its_company_stays_a_recipient():
     assert any(r.name.startswith("Formzilla") for r in d.recipients)
 
 
+
+
+@pytest.mark.parametrize("text,new", [
+    ("# Privacyverklaring\n\n## Verwerkers\n\nWij werken met de volgende verwerkers:\n\n"
+     "- Het verspreiden van nieuwsbrieven: Postvlucht, Facebook en Hotmail.\n- De hosting van onze website: Vercel.\n",
+     "Postvlucht"),
+    ("# Privacy\n\n## Processors\n\nWe work with these processors:\n\n"
+     "- Sending newsletters: Postflight, Facebook and Mailchimp.\n- Hosting: Vercel.\n", "Postflight"),
+], ids=["nl", "en"])
+def test_a_name_listed_beside_known_vendors_after_a_label_is_a_recipient(text, new):
+    assert new in _names(text)
+
+
+def test_a_label_and_a_capitalised_word_beside_no_known_vendor_is_no_recipient():
+    names = _names("# Privacyverklaring\n\n## Bewaren\n\nWij bewaren gegevens:\n\n- Bewaartermijn: Zeven jaar.\n"
+                   "- Hosting: Vercel.\n")
+    assert "Zeven" not in names
+
+
+def test_an_address_after_a_known_vendors_label_names_no_one_else():
+    names = _names("# Privacy\n\n## Marketing\n\nWe use ActiveCampaign for our marketing. Contact: ActiveCampaign, "
+                   "Block D, Iveagh Court Harcourt Road, Dublin 2, Ireland. Phone: +1 (800) 357-0402.\n")
+    assert not {"Block D", "Iveagh Court Harcourt Road"} & names

@@ -70,6 +70,7 @@ class MentionStage(ProseStage):
         self._example_mentions(add)
         self._bracketed_links(add)
         self._prose_mentions(add)
+        self._co_listed(add)
         self._brand_links(add)
         self.mentions.sort(key=lambda m: m.start)
         self._provider_links()

@@ -81,6 +81,34 @@ class ProseStage(Context):
             s = self.sentence_at(a)
             add(Mention(name, a, b, s.idx, "prose", vendor=vendor, legal_form=bool(vocab.legal_forms().search(name))))
 
+    def _co_listed(self, add) -> None:
+        """"Het verspreiden van nieuwsbrieven: Resend, Facebook en Hotmail": after a label, a name listed beside a
+        vendor the gazetteer knows is a vendor too (with evidence that it is a brand, as for any name in prose)."""
+        view, text = self._link_view(), self.text
+        domains = domain_labels(visible_text(text))
+        headings = [t for t in (s.title for s in self.lay.sections) if t and len(t.split()) <= 5]
+        done: set[int] = set()
+        for m in list(self.mentions):
+            if m.via != "gazetteer" or m.status != "active" or m.sentence in done:
+                continue
+            done.add(m.sentence)
+            s = self.lay.sentences[m.sentence]
+            colon = view.rfind(":", s.start, m.start)
+            if colon < 0 or colon - s.start > 100 or ":" in view[colon + 1:m.start] or m.legal_form \
+                    or re.search(r"\d", view[colon + 1:s.end]):
+                continue  # (a legal entity and its address: "Intercom R&D Unlimited Company, 2nd Floor, Block D")
+            names = self._names_from(view, colon + 1)
+            if len(names) < 2 or not any(a <= m.start < b for a, b in names) \
+                    or view[names[-1][1]:s.end].strip(" .;*_\n"):
+                continue  # the names run from the label to the sentence's end, the known vendor among them
+            for a, b in names:
+                name = text[a:b]
+                if any(x.start < b and a < x.end for x in self.mentions) or not name[:1].isupper():
+                    continue
+                if vocab.vendor_near(name) is not None or self._brand_evidence(name, domains, headings):
+                    add(Mention(name, a, b, s.idx, "prose", vendor=vocab.vendor_near(name),
+                                legal_form=bool(vocab.legal_forms().search(name))))
+
     @staticmethod
     def _named_site(name: str, domains: frozenset[str]) -> bool:
         """A name of two or more capitalised words one of which (or all, joined) names a site the notice shows:
