@@ -59,6 +59,7 @@ class ProseStage(Context):
         domains = domain_labels(visible_text(text))
         own = mail_labels(text)
         headings = [t for t in (s.title for s in self.lay.sections) if t and len(t.split()) <= 5]
+        self._evidence = domains, headings  # read again by _co_listed
         found = [(kind, a, b, art) for kind, before, after in phrases
                  for a, b, art in self._phrase_names(view, before, after)]
         # "the privacy policy of supabase": a name with a policy of its own (no article between: "… of the provider")
@@ -85,8 +86,7 @@ class ProseStage(Context):
         """"Het verspreiden van nieuwsbrieven: Resend, Facebook en Hotmail": after a label, a name listed beside a
         vendor the gazetteer knows is a vendor too (with evidence that it is a brand, as for any name in prose)."""
         view, text = self._link_view(), self.text
-        domains = domain_labels(visible_text(text))
-        headings = [t for t in (s.title for s in self.lay.sections) if t and len(t.split()) <= 5]
+        domains, headings = self._evidence
         done: set[int] = set()
         for m in list(self.mentions):
             if m.via != "gazetteer" or m.status != "active" or m.sentence in done:
