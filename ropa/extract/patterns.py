@@ -50,8 +50,17 @@ def detect_language(text: str) -> str:
     return best
 
 
+_MAYBE_URL = re.compile(r"\.\S|@|://|<!--|/\*")  # what every URL, address, domain or source comment contains
+
+
 def _masked(text: str, pattern: re.Pattern = _URL) -> str:
-    """``text`` with URLs, e-mail addresses and domains blanked (same length)."""
+    """``text`` with URLs, e-mail addresses and domains blanked (same length).
+
+    >>> _masked("see https://acme.io/x or mail a@b.eu."), _masked("No link here.")
+    ('see                   or mail       .', 'No link here.')
+    """
+    if not _MAYBE_URL.search(text):
+        return text  # nothing to blank (most sentences): the patterns are not run
     return pattern.sub(lambda m: " " * len(m.group(0)), text)
 
 
