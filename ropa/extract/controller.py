@@ -2,17 +2,67 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from . import vocab
 from .patterns import _country_pattern, _places_in
 from .context import Context
 
 
+_OWN_NAME = r"[A-Z][\w&.-]*(?:[ \t]+[A-Z][\w&.-]*){0,3}"
+# "Acme.be, geëxploiteerd door Veldwerk BV", "Tinker Forge wordt beheerd door Anna Smit", "(Bloeikracht) worden
+# aangeboden door Zonnewerf", "Acme is operated by Acme Labs Ltd": the first name is the site's or service's own, the
+# second its operator (read near the notice's start only, and never of a gazetteer vendor)
+_SITE_OPERATOR = re.compile(
+    rf"(?:\((?P<b>{_OWN_NAME})\)|(?P<s>{_OWN_NAME}))[ \t]*,?[ \t]+(?:(?i:wordt|worden|is|are|wird|werden)[ \t]+)?"
+    r"(?i:beheerd|geëxploiteerd|uitgebaat|aangeboden|operated|run|owned|betrieben|angeboten)[ \t]+(?i:door|by|von|durch)"
+    rf"[ \t]+(?:(?i:der|die|dem|de|het|the)[ \t]+)?(?P<o>{_OWN_NAME})")
+# the notice's own title in front matter or a heading: "description: "Privacyverklaring van Acme.be."",
+# "# Privacy Policy of Acme": the name is the notice's own (the site's, if not the controller's)
+_OWN_TITLE = re.compile(
+    r"(?:(?m:^)[ \t#*]*|\b(?i:title|description)[ \t]*[:=][ \t]*[\"']?(?:\w+[ \t]+){0,3}?)"
+    r"(?i:privacy[ \t]*(?:policy|statement|notice)|privacyverklaring|privacybeleid|Datenschutzerklärung|Datenschutzhinweise)"
+    rf"[ \t]+(?i:van|of|for|von|der|des|für)[ \t]+(?P<n>{_OWN_NAME})")
+
+
+@lru_cache(maxsize=4096)
+def own_key(name: str) -> str:
+    """A name reduced for comparing spellings of one name: case, spaces, hyphens, legal form and a domain's ending.
+
+    >>> own_key("Blue Heron"), own_key("BlueHeron"), own_key("blueheron.nl"), own_key("Blue-Heron B.V.")
+    ('blueheron', 'blueheron', 'blueheron', 'blueheron')
+    """
+    name = vocab.legal_forms().sub(" ", name.replace("**", ""))
+    name = re.sub(r"\.(?:[a-z]{2}|com|org|net|info|io|app|dev|eu)\.?$", "", name.strip(" ,.").casefold())
+    return re.sub(r"[\W_]+", "", name)
+
+
 class ControllerStage(Context):
     # -- controller -------------------------------------------------------------
+    def own_names(self) -> tuple[list[str], list[str]]:
+        """(the site's own names, their operators) as the notice's start states them."""
+        head = self.text[:4000]
+        _, vendor_names, _ = vocab.vendors()
+        sites, operators = [], []
+        for m in _SITE_OPERATOR.finditer(head):
+            site = (m.group("b") or m.group("s")).strip(" ,.")
+            op = self._phrase_name(m.group("o"))
+            if vendor_names.search(site) or not op or vendor_names.search(op):
+                continue
+            sites.append(site)
+            operators.append(op)
+        for m in _OWN_TITLE.finditer(head):
+            name = m.group("n").strip(" ,.")
+            if not vendor_names.search(name):
+                sites.append(name)
+        return sites, operators
+
     def controller(self) -> dict:
         text = self.text
         cands: list[tuple[int, str, int]] = []
+        sites, operators = self.own_names()
+        paired = dict(zip(sites, operators))  # (title names come after the pairs and have no operator)
+        self._own_names = sites
         lf = vocab.legal_forms()
         patterns = [
             r"(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&./-]*){0,4}(?:\s+(?:en|and|und)\s+[A-Z][\w&./-]*(?:\s+[A-Z][\w&./-]*){0,3})?)"
@@ -78,9 +128,15 @@ class ControllerStage(Context):
                     if name:
                         cands.append((7, name, m.start("n")))
                         break
+        if not cands and operators:  # "Tinker Forge wordt beheerd door Anna Smit": the site's operator
+            cands.append((8, operators[0], text.find(operators[0])))
         if not cands:
             return {"name": None, "country": None}
         weight, name, pos = min(cands, key=lambda c: (c[0], c[2]))
+        # a site named with its operator is the notice's own only when that operator is the controller ("Formzilla
+        # is operated by Formzilla Inc." on a page about a vendor names no site of ours)
+        self._own_names = [n for n in self._own_names if n not in paired or own_key(paired[n]) == own_key(name)
+                           or own_key(n) == own_key(name)]
         # prefer the same name written with its legal form elsewhere
         full = re.search(re.escape(name) + r"(?:\s*,)?\s+(?:B\.V\.|BV|N\.V\.|NV/SA|NV|GmbH|AG|Ltd\.?|Inc\.?|LLC|SA|SAS)", text)
         if full and not lf.search(name):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
+from .. import reference
 from . import vocab
-from .patterns import _EMAIL_OR_URL, _GENERIC_NAME_WORDS, _masked
+from .patterns import _EMAIL_OR_URL, _GENERIC_NAME_WORDS, _SOURCE_COMMENT, _masked, not_recipient_name
 from .context import Context
+from .controller import own_key
 
 # Sentence cues (data/extract/cues.csv) that put a name outside the notice's recipients, checked in this
 # order; a table row's name is a recipient whatever its sentence says.
@@ -23,7 +25,16 @@ class FilterStage(Context):
     def filter_mentions(self, controller: str | None) -> None:
         ckey = self._key(controller) if controller else None
         lay, text = self.lay, self.text
+        # the controller and the site under other spellings ("BlueHeron", "blueheron.nl", "Acme.be, operated by …")
+        own = {own_key(n) for n in getattr(self, "_own_names", []) + ([controller] if controller else [])} - {""}
+        table_by_sentence: dict[int, list] = {}  # a row's table mentions (their status read when asked)
+        for o in self.mentions:
+            if o.via == "table":
+                table_by_sentence.setdefault(o.sentence, []).append(o)
         for m in self.mentions:
+            if not m.vendor and m.via != "table" and own_key(m.name) in own:
+                m.status, m.reason = "controller", "the notice's own site or controller, spelt another way"
+                continue
             s = lay.sentences[m.sentence]
             blk = lay.blocks[s.block]
             m.key = self._key(m.name) if not m.vendor else m.vendor
@@ -39,8 +50,18 @@ class FilterStage(Context):
                 if not affiliate:  # "Retool may also engage its Affiliate, Retool UK Limited": a recipient
                     m.status, m.reason = "controller", "the controller itself"
                     continue
+            if not m.vendor and not m.legal_form and not_recipient_name(m.name):
+                # "| Identity data | … |", "We use Session Cookies", "we rely on Standard Contractual Clauses"
+                m.status, m.reason = "not_a_recipient", "a kind of data, a cookie or a safeguard, not an organisation"
+                continue
+            if _SOURCE_COMMENT.fullmatch(s.text.strip()):
+                m.status, m.reason = "not_a_recipient", "named in a source comment (\"{/* Microsoft Azure */}\"), not text"
+                continue
+            if m.vendor and m.via == "gazetteer" and vocab.cue("user_device").match(text, m.end):
+                m.status, m.reason = "not_a_recipient", "the user's own device or browser (\"Apple devices\", \"Microsoft Edge\")"
+                continue
             if blk.kind == "row" and m.via != "table" and any(
-                    o.via == "table" and o.sentence == m.sentence and o.status == "active" for o in self.mentions):
+                    o.status == "active" for o in table_by_sentence.get(m.sentence, ())):
                 # "| Slack | Team chat (Zendesk tickets are sent to Slack) |": the row's recipient is its name cell
                 m.status, m.reason = "not_a_recipient", "named in another cell of a recipient's table row"
                 continue
@@ -73,7 +94,8 @@ class FilterStage(Context):
             if m.via == "legal_form" and not m.vendor:
                 context = sent + " " + " ".join(self.headings(s.section)[:1])
                 in_list = blk.kind in ("item", "row") and (blk.kind == "row" or self.recipient_list(blk.idx))
-                if not (in_list or vocab.cue("service").search(context) or vocab.cue("transfer").search(sent)):
+                if not (in_list or vocab.cue("service").search(context) or vocab.cue("transfer").search(sent)
+                        or self._described_below(blk)):
                     m.weak = True
                 if vocab.cue("non_recipient").search(sent):
                     m.status, m.reason = "not_a_recipient", "named as a complaint channel, group member or the like"
@@ -112,6 +134,20 @@ class FilterStage(Context):
                 if rep and s.start + rep.end() <= m.start:
                     continue  # the replacement is the new vendor
                 m.status, m.reason = "removed", "said to be removed / no longer used"
+
+    def _described_below(self, blk) -> bool:
+        """A company's line alone ("Acme Inc. (USA)"), its address and then a list whose items give its purpose or
+        transfer basis ("- Zweck: …", "- Übermittlungsgrundlage: SCC"): the company is described as a recipient."""
+        if blk.kind not in ("para", "heading") or len(blk.text) > 80:
+            return False
+        for nxt in self.lay.blocks[blk.idx + 1:blk.idx + 4]:
+            if nxt.kind in ("para", "heading") and len(nxt.text) > 80:
+                return False  # (a short line between is the address: "970 Main Street, San Francisco, CA 94107")
+            if nxt.kind == "item":
+                body = self.text[nxt.start:nxt.end]
+                return bool(vocab.cue("purpose").search(body) or vocab.cue("transfer").search(body)
+                            or reference.resolve_mechanism(body.split(":", 1)[-1]) not in (None, "none"))
+        return False
 
     def _spread_self_hosting(self) -> None:
         """"We host Matomo on our own servers" speaks for every mention of that same name."""

@@ -5,7 +5,7 @@ import re
 
 from .. import reference
 from . import vocab
-from .patterns import _ROLE_ORDER
+from .patterns import _ROLE_ORDER, _SOURCE_COMMENT, not_recipient_name
 from .draft import Mention, Recipient
 from .context import Context
 
@@ -138,6 +138,21 @@ class GroupingStage(Context):
         def chain(section: int) -> set[int]:  # the section and its ancestors, without the document's own title
             c = self.lay.section_chain(section)
             return set(c[:-1] or c)
+        # a product whose home is a sub-section of another product's home ("#### Security (Cloudflare DNS proxy, WAF,
+        # Turnstile)" > "##### Turnstile"): one recipient, presented together under the outer heading
+        for k in list(order):
+            if k not in home_of:
+                continue
+            inner_title = (self.lay.sections[home_of[k]].title or "").casefold()
+            if any(m.name.casefold() in inner_title for m in clusters[k]):
+                continue  # "### Analytics" > "#### Google Ads": a product under a heading of its own name stays apart
+            outer = next((o for o in order if o != k and o in home_of and o.split(":")[0] == k.split(":")[0]
+                          and home_of[o] != home_of[k] and home_of[o] in chain(home_of[k])
+                          and self.lay.sections[home_of[o]].title), None)
+            if outer is not None:
+                clusters[outer].extend(clusters.pop(k))
+                order.remove(k)
+                del home_of[k]
         products: dict[str, list[str]] = {}
         for k in order:
             if ":" in k and "/" not in k:
@@ -284,7 +299,7 @@ class GroupingStage(Context):
             if not self.recipient_list(blk.idx):
                 continue
             body = text[blk.start:blk.end]
-            if vocab.cue("staff").search(body[:60]) or len(body) > 220:
+            if vocab.cue("staff").search(body[:60]) or len(body) > 220 or _SOURCE_COMMENT.fullmatch(body.strip()):
                 continue
             if vocab.cue("clause_item").match(body) or (self.language == "de" and body[:1].islower()):
                 continue  # "(a) comply with applicable law", "im Zusammenhang mit der Vertragsabwicklung"
@@ -298,8 +313,9 @@ class GroupingStage(Context):
                     tail = re.split(r"[,;.]", body[em.end():].strip(), maxsplit=1)[0].strip()
                     if tail and len(tail) < 40:
                         name = f"{name} ({em.group(0)} {tail})"
-            if not name or len(name) > 120:
-                continue
+            if not name or len(name) > 120 or not_recipient_name(name) or any(
+                    p.fullmatch(name.split(" (")[0]) for _, p in vocab.legal_bases()):  # "Wettelijke verplichting:"
+                continue  # "EU-Standardvertragsklauseln (SCC)", "Gespreksgegevens die …": no kind of recipient
             phrase = name
             label = next((lab for lab, p in vocab.recipient_categories() if p.search(name.split(" (")[0])), None) \
                 or next((lab for lab, p in vocab.recipient_categories() if p.search(body)), None)

@@ -6,7 +6,7 @@ import re
 
 from .. import reference
 from . import vocab
-from .patterns import _GENERIC_MECH, _INVALIDATED, _masked
+from .patterns import _GENERIC_MECH, _INVALIDATED, _masked, not_recipient_name
 from .draft import Recipient
 from .context import Context
 from .segment import Sentence
@@ -71,9 +71,12 @@ class MechanismStage(Context):
                                     "end": s.end, "recipients": []})
                 continue
             targets, kind = self._claim_targets(s, recipients, by_sentence)
-            if kind == "blanket" and not {x[2] for x in mechs} & _INVALIDATED and (
+            example = vocab.cue("example").search(s.text[:max(0, mechs[0][0] - s.start)])
+            if kind == "blanket" and (not {x[2] for x in mechs} & _INVALIDATED or (
+                    example and len({x[2] for x in mechs}) >= 2)) and (
                     (len({x[2] for x in mechs}) >= 2 and re.search(r"\b(?:or|oder|of|bzw|ou)\b", _masked(s.text)))
                     or vocab.cue("fallback").search(_masked(s.text))
+                    or (vocab.cue("conditional").search(s.text) and re.search(r"\b(?:or|oder|of)\b", _masked(s.text)))
                     or (s.kind == "item" and vocab.cue("safeguard_intro").search(self._own_intro(s.block)))):
                 # "we rely on an adequacy decision, standard contractual clauses or your consent": alternatives,
                 # none of which the notice says applies to a given recipient (a struck-down one among them is
@@ -87,6 +90,9 @@ class MechanismStage(Context):
                 abroad = any(loc["country"] and not reference.is_eea(loc["country"]) for loc in r.locations)
                 if kind in ("group", "blanket") and in_eea and not abroad and mech not in _INVALIDATED:
                     continue  # "these US processors ...": not the one hosted in Frankfurt
+                placed_abroad = abroad or (r.country and r.country_source != "gazetteer" and not reference.is_eea(r.country))
+                if kind == "blanket" and not placed_abroad:
+                    continue  # a general transfer clause speaks only for recipients the text places outside the EEA
                 give(r, mech, kind, s)
 
         blanket = [c for c in self.claims if c["kind"] == "blanket"]
@@ -188,7 +194,8 @@ class MechanismStage(Context):
 
     def _section_names_no_other(self, section: int) -> bool:
         """Whether a section (a sub-heading's text) names no organisation at all, active or not."""
-        return not any(self.lay.sentences[m.sentence].section == section for m in self.mentions)
+        return not any(self.lay.sentences[m.sentence].section == section and not (
+            m.status == "not_a_recipient" and not_recipient_name(m.name)) for m in self.mentions)  # "Account-Daten" no name
 
     def _first_in_section(self, r: Recipient) -> dict[int, int]:
         """section -> the first sentence naming ``r`` in it (kept per recipient while mechanisms are placed)."""

@@ -7,7 +7,7 @@ import re
 
 from .. import reference
 from . import vocab
-from .patterns import _EMAIL_OR_URL, _REGIONAL_SUFFIX, _cell_text, _masked, _name_stops, _places_in
+from .patterns import _EMAIL_OR_URL, _REGIONAL_SUFFIX, _SOURCE_COMMENT, _cell_text, _masked, _name_stops, _places_in
 from .draft import Mention
 from .prose import ProseStage
 
@@ -15,7 +15,8 @@ from .prose import ProseStage
 # the first part of a closed compound cut short before a conjunction: "Meta- und Kommunikationsdaten" (metadata).
 # "Google- oder Apple-Konto" still names Google: there the second word is a hyphenated brand compound.
 _CUT_COMPOUND = re.compile(r"-\s+(?:und|oder|bzw\.?|sowie|and|or|en|of)\s+[^\W\d_]+(?![\w-]*-)\b"
-                           r"|-,\s+[^\W\d_]+-(?=[\s,])", re.I)  # "Meta-, Kommunikations- und Verfahrensdaten"
+                           r"|-,\s+[^\W\d_]+-(?=[\s,])"  # "Meta-, Kommunikations- und Verfahrensdaten"
+                           r"|-\s*/\s*[^\W\d_]+", re.I)  # "Meta-/Kommunikationsdaten"
 
 class MentionStage(ProseStage):
     # -- mentions ---------------------------------------------------------------
@@ -38,7 +39,7 @@ class MentionStage(ProseStage):
         for group in lay.lists:
             if group.kind == "table":
                 self._table_mentions(group, add)
-        url_masked = _masked(text, _EMAIL_OR_URL)
+        url_masked = _masked(_masked(text, _EMAIL_OR_URL), _SOURCE_COMMENT)
         for m in vpattern.finditer(url_masked):
             if _CUT_COMPOUND.match(url_masked, m.end()):
                 continue  # "Meta- und Kommunikationsdaten": the first part of a compound, no vendor
@@ -69,6 +70,7 @@ class MentionStage(ProseStage):
         self._example_mentions(add)
         self._bracketed_links(add)
         self._prose_mentions(add)
+        self._co_listed(add)
         self._brand_links(add)
         self.mentions.sort(key=lambda m: m.start)
         self._provider_links()
@@ -148,9 +150,12 @@ class MentionStage(ProseStage):
         if gap:
             name_end = m.start(1) + gap.start()
         name = body[skip + m.start(1):skip + name_end].strip().rstrip(".")
-        lead = re.match(r"(?:the|de|het|die|der|das|den)\s+", name, re.I)  # "die DATEV eG"
-        if lead:
+        lead = re.match(r"(?:[*_]+\s*)?(?:(?:the|de|het|die|der|das|den)\s+)?", name, re.I)  # "die DATEV eG", "**Acme:**"
+        if lead and lead.end():
             name = name[lead.end():]
+        else:
+            lead = None
+        name = name.rstrip("*_ ")
         words = name.split()
         if not words or len(words) > 5:
             return
@@ -169,6 +174,10 @@ class MentionStage(ProseStage):
             raw = re.match(r"\s*\[([^\]]+)\]\((?:https?://)?(?:www\.)?([^/)\s]+)", self.text[blk.start:blk.end])
             brandlike = bool(raw) and raw.group(1).strip() == name and any(
                 w in raw.group(2).casefold() for w in re.findall(r"[a-z0-9]{3,}", name.casefold()))
+        if not brandlike and len(words) <= 3:  # "**Paystream:** … at https://paystream.io/privacy": the item links its site
+            key = re.sub(r"\W", "", name.casefold())
+            hosts = re.findall(r"(?:https?://)(?:www\.)?([^/)\s\]]+)", self.text[blk.start:blk.end])
+            brandlike = len(key) >= 4 and any(key in h.casefold().replace("-", "") for h in hosts)
         if not brandlike:
             return
         start = blk.start + skip + m.start(1) + (lead.end() if lead else 0)
@@ -239,8 +248,9 @@ class MentionStage(ProseStage):
         text, lay = self.text, self.lay
         provider, parent = vocab.cue("provider_intro"), vocab.cue("parent_ref")
         for i, m in enumerate(self.mentions):
-            if not m.legal_form or m.via == "table" or m.status != "active":
-                continue
+            if not (m.legal_form or (m.vendor and vocab.legal_forms().search(m.name))) or m.via == "table" \
+                    or m.status != "active":
+                continue  # (a gazetteer name written with its legal form: "… of the Microsoft Corporation")
             s = lay.sentences[m.sentence]
             lo = max(s.start, m.start - 80)
             before = re.sub(r"[*_]+", "", text[lo:m.start]).rstrip(" ,:")
@@ -248,9 +258,10 @@ class MentionStage(ProseStage):
             if parent.search(before) or parent.search(before_colon):
                 m.status, m.reason = "not_a_recipient", "the parent company of a recipient"
                 continue
-            if not (provider.search(before) or provider.search(before_colon)) or m.entity_of:
+            if not m.legal_form or not (provider.search(before) or provider.search(before_colon)) or m.entity_of:
                 continue
             section = s.section
+            linked = False
             for prev in reversed(self.mentions[:i]):
                 ps = lay.sentences[prev.sentence]
                 if ps.section != section or (m.start - prev.end > 1500 and not (s.kind == "item" and ps.block == s.block)):
@@ -263,20 +274,39 @@ class MentionStage(ProseStage):
                         continue  # "… mit Facebook …; Dienstanbieter: Meta Platforms": the provider's other name
                     if not (m.vendor and prev.vendor == m.vendor):  # one vendor's product: joined when grouped
                         m.entity_of = prev.name
+                    linked = True
                     break
+            if not linked and not m.entity_of and not m.vendor:
+                # "Wir nutzen den X-Dienst. Dieser Service wird von Acme, Inc. bereitgestellt. X wird verwendet, …":
+                # the service is named (as a name of its own) only after its provider, in the same section
+                for nxt in self.mentions[i + 1:]:
+                    ns = lay.sentences[nxt.sentence]
+                    if ns.block != s.block or nxt.start - m.end > 1500:
+                        break  # (only in the provider's own paragraph or item)
+                    if nxt.status == "active" and not nxt.legal_form and nxt.via != "table" and ns.kind != "heading" \
+                            and not (m.vendor and nxt.vendor == m.vendor):
+                        m.entity_of = nxt.name
+                        break
 
     def _table_mentions(self, group, add) -> None:
         text = self.text
         roles: dict[int, str] = {}
-        for i, head in enumerate(group.header):
+        header, items = list(group.header), list(group.items)
+        if not any(_cell_text(h) for h in header) and items:
+            # "|  |  |  |\n|---|---|---|\n| Sub-Processor | Location | Purpose |": an empty header row, the real
+            # header in the first row
+            first = [_cell_text(text[a:b]) for a, b in self.lay.blocks[items[0]].cells]
+            if any(role == "name" and p.search(c) for c in first for role, p in vocab.table_columns()):
+                header, items = first, items[1:]
+        for i, head in enumerate(header):
             for role, pattern in vocab.table_columns():
                 if role not in roles.values() and i not in roles and pattern.search(head):
                     roles[i] = role
         if "name" not in roles.values():
-            if not group.header:
+            if not header:
                 return
             roles.setdefault(0, "name")
-        for item in group.items:
+        for item in items:
             blk = self.lay.blocks[item]
             cells = blk.cells
             col = {roles[i]: cells[i] for i in roles if i < len(cells)}

@@ -11,6 +11,8 @@ _URL = re.compile(r"\b(?:https?://|www\.)\S+|[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]
                   r"|\b[\w-]{1,63}(?:\.[\w-]{1,63}){0,16}\.(?:gov|com|org|net|io|eu|de|nl|be|fr|co|ie|uk)\b(?:/\S*)?",
                   re.I)
 _EMAIL_OR_URL = re.compile(r"\b(?:https?://|www\.)\S+|[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,16}", re.I)
+# a comment of the page's source left in the copy: "{/* Microsoft Azure */}", "<!-- Mailchimp -->" (never text)
+_SOURCE_COMMENT = re.compile(r"\{\s*/\*[^\n]*?\*/\s*\}|<!--.*?-->", re.S)
 _REGION_PREFIX = re.compile(
     r"(?:\b(?:in|within|inside|binnen|innerhalb|im|in der|in de|in het|gevestigd in|located in|based in|ansässig in)"
     r"\s+(?:the\s+|de\s+|der\s+|des\s+|het\s+)?)$", re.I)
@@ -48,8 +50,17 @@ def detect_language(text: str) -> str:
     return best
 
 
+_MAYBE_URL = re.compile(r"\.\S|@|://|<!--|/\*")  # what every URL, address, domain or source comment contains
+
+
 def _masked(text: str, pattern: re.Pattern = _URL) -> str:
-    """``text`` with URLs, e-mail addresses and domains blanked (same length)."""
+    """``text`` with URLs, e-mail addresses and domains blanked (same length).
+
+    >>> _masked("see https://acme.io/x or mail a@b.eu."), _masked("No link here.")
+    ('see                   or mail       .', 'No link here.')
+    """
+    if not _MAYBE_URL.search(text):
+        return text  # nothing to blank (most sentences): the patterns are not run
     return pattern.sub(lambda m: " " * len(m.group(0)), text)
 
 
@@ -237,7 +248,7 @@ def _name_stops() -> tuple[frozenset[str], re.Pattern]:
         "tool", "software", "platform", "plugin", "foundation", "stichting", "kader", "van", "von", "des", "la"}
     # German compound nouns that describe, not name: "Hosting-Dienstleister Acme GmbH"
     descriptive = re.compile(r"(dienstleister|anbieter|verarbeiter|unternehmen|provider|betreiber|hoster|"
-                             r"dienst|plattform|leverancier|verwerker|aanbieder|firma)$", re.I)
+                             r"dienst|plattform|leverancier|verwerker|aanbieder|firma)(?:e?s)?$", re.I)  # genitive too
     return frozenset(stops), descriptive
 
 
@@ -252,3 +263,25 @@ def link_text_view(text: str) -> str:
         for i in range(m.end(1), m.end()):
             view[i] = " "
     return _masked("".join(view), _EMAIL_OR_URL)
+
+
+@lru_cache(maxsize=4096)
+def not_recipient_name(name: str) -> bool:
+    """A name that is a kind of data, a cookie, a safeguard measure or a transfer mechanism: never a recipient.
+
+    Matched against the whole name with its bracketed part left out (cue kind ``not_recipient_name``; a mechanism's
+    wording from data/reference/).
+
+    >>> [not_recipient_name(n) for n in ("Identity data", "Accountgegevens (naam, e-mail)", "_ga", "Session-Cookies",
+    ...                                  "Standard Contractual Clauses (SCCs)", "Stripe", "Autoriteit Persoonsgegevens")]
+    [True, True, True, True, True, False, False]
+    """
+    core = re.sub(r"\s*\(.*\)\s*$", "", name.replace("**", "")).strip(" :.,;")
+    if not core:
+        return False
+    if vocab.cue("not_recipient_name").fullmatch(core):
+        return True
+    if len(core.split()) <= 6:
+        mech = reference.resolve_mechanism(core)
+        return bool(mech and mech != "none")
+    return False

@@ -18,6 +18,7 @@ from . import vocab
 from .context import Context
 from .draft import Mention
 from .patterns import _places_in
+from .segment import ABBREVIATIONS
 
 _TOKEN = re.compile(r"[\w][\w&+'’-]*(?:\.(?=\w)[\w&+'’-]+)*")
 _LEAD = re.compile(r"[ \t*_\"“„‘'`]*(?:(?:the|de|het|die|der|den|das|dem)\s+)?", re.I)
@@ -58,6 +59,7 @@ class ProseStage(Context):
         domains = domain_labels(visible_text(text))
         own = mail_labels(text)
         headings = [t for t in (s.title for s in self.lay.sections) if t and len(t.split()) <= 5]
+        self._evidence = domains, headings  # read again by _co_listed
         found = [(kind, a, b, art) for kind, before, after in phrases
                  for a, b, art in self._phrase_names(view, before, after)]
         # "the privacy policy of supabase": a name with a policy of its own (no article between: "… of the provider")
@@ -79,6 +81,33 @@ class ProseStage(Context):
                 continue
             s = self.sentence_at(a)
             add(Mention(name, a, b, s.idx, "prose", vendor=vendor, legal_form=bool(vocab.legal_forms().search(name))))
+
+    def _co_listed(self, add) -> None:
+        """"Het verspreiden van nieuwsbrieven: Resend, Facebook en Hotmail": after a label, a name listed beside a
+        vendor the gazetteer knows is a vendor too (with evidence that it is a brand, as for any name in prose)."""
+        view, text = self._link_view(), self.text
+        domains, headings = self._evidence
+        done: set[int] = set()
+        for m in list(self.mentions):
+            if m.via != "gazetteer" or m.status != "active" or m.sentence in done:
+                continue
+            done.add(m.sentence)
+            s = self.lay.sentences[m.sentence]
+            colon = view.rfind(":", s.start, m.start)
+            if colon < 0 or colon - s.start > 100 or ":" in view[colon + 1:m.start] or m.legal_form \
+                    or re.search(r"\d", view[colon + 1:s.end]):
+                continue  # (a legal entity and its address: "Intercom R&D Unlimited Company, 2nd Floor, Block D")
+            names = self._names_from(view, colon + 1)
+            if len(names) < 2 or not any(a <= m.start < b for a, b in names) \
+                    or view[names[-1][1]:s.end].strip(" .;*_\n"):
+                continue  # the names run from the label to the sentence's end, the known vendor among them
+            for a, b in names:
+                name = text[a:b]
+                if any(x.start < b and a < x.end for x in self.mentions) or not name[:1].isupper():
+                    continue
+                if vocab.vendor_near(name) is not None or self._brand_evidence(name, domains, headings):
+                    add(Mention(name, a, b, s.idx, "prose", vendor=vocab.vendor_near(name),
+                                legal_form=bool(vocab.legal_forms().search(name))))
 
     @staticmethod
     def _named_site(name: str, domains: frozenset[str]) -> bool:
@@ -106,6 +135,9 @@ class ProseStage(Context):
             names = self._names_from(view, m.end())
             names = [(a, b, bool(_ARTICLE.search(view, m.end(), a))) for a, b in names
                      if self.sentence_at(a).idx == here]  # never past a sentence end
+            # "van tijd tot tijd", "from time to time", "Schritt für Schritt": an idiom, no name
+            names = [(a, b, art) for a, b, art in names
+                     if not re.match(rf"\s+(?:tot|to|zu|bis|voor|for|für|na|after|nach)\s+{re.escape(view[a:b])}\b", view[b:b + 60], re.I)]
             if after is not None:
                 names = names[:1] if names and after.match(view, names[0][1]) else []
             out += names
@@ -144,7 +176,8 @@ class ProseStage(Context):
 
     def _brand_evidence(self, name: str, domains: frozenset[str], headings: list[str]) -> bool:
         low = name.casefold()
-        if vocab.cue("not_a_name").fullmatch(name) or vocab.data_categories()[0].fullmatch(name):
+        if vocab.cue("not_a_name").fullmatch(name) or vocab.data_categories()[0].fullmatch(name) \
+                or low.rstrip(".") in ABBREVIATIONS:  # "z.B", "e.g": an abbreviation, no name
             return False
         for key in {re.sub(r"\W", "", low), re.sub(r"\W", "", low.split()[0])}:
             if len(key) >= 4 and any(f"{a}{key}{b}" in domains for a, b in _SITE_AFFIXES):
