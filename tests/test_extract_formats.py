@@ -56,3 +56,13 @@ def test_the_renderings_really_differ():
     assert "<" not in text and "| Acme, Inc. | 1 Main St Denver, CO United States |" in text.splitlines()
     pdf = to_pdf(md)
     assert pdf.startswith(b"%PDF") and extract(pdf, "n.pdf").document.kind == "pdf"
+
+
+def test_a_title_naming_the_owner_is_read_without_its_heading_marks():
+    """A copy of the page as plain text keeps "Acme Subprocessors" as a line of its own, without "##": the owner
+    is the same as in the Markdown, so Acme's own row is not a recipient in one format and dropped in another."""
+    md = ("# Acme Subprocessor List\n\n## Acme Subprocessors\n\n| Supplier | Function | Location |\n| -- | -- | -- |\n"
+          "| Acme AB | Acme Processor | Sweden |\n| Hetzner Online GmbH | Hosting | Germany |\n")
+    assert extract(md, "notice.md").controller["name"] == "Acme"
+    assert extract(to_text(md), "notice.txt").controller["name"] == "Acme"
+    assert _recipients(to_text(md), "notice.txt") == _recipients(md, "notice.md")
