@@ -175,6 +175,22 @@ def findings(version: str, as_of: dt.date) -> list[dict]:
     return _memo("findings", (version, as_of), run_rules, keep=8)
 
 
+def held_findings(version: str, as_of: dt.date) -> list | None:
+    """The findings :func:`findings` holds for (store version, date), as :class:`ropa.findings.Finding`
+    objects in the same order, for a consumer that reads the store itself (the report); None when they
+    are not held, or when the store is no longer at ``version``. Nothing is computed.
+
+    Call it while the store the consumer reads is open (inside :func:`reading`), with the version taken
+    before opening it: a state is current from one version to the next, so the same version before the
+    open and now means the open store is that state, the one the held findings were read from (their
+    key is the version their page took before reading it)."""
+    held = peek("findings", (version, as_of))
+    if held is None or _opened()[0].version() != version:
+        return None
+    from ..findings import Finding
+    return [Finding(**f) for f in held]
+
+
 def evaluation(version: str, as_of: dt.date) -> browse.Evaluation:
     """The findings laid on the catalogue, with the register of restricted transfers (ropa.transfers: the
     one place a verdict is decided, the same as the report's): verdicts, the transfer table, the map, the counts."""
