@@ -163,13 +163,19 @@ def findings(version: str, as_of: dt.date) -> list[dict]:
     """Every finding as of a date, worst first (as plain dicts): the rule pack runs once per
     (store version, date), whichever page asks first, with a progress bar while it runs."""
     def run_rules():
+        from ..findings import paused_gc
         from ..rules import evaluate
         with st.status(f"Evaluating the rule pack as of {as_of.isoformat()}…", expanded=True) as status:
             bar = st.progress(0.0, text="starting")
 
             def progress(fraction: float, rule: str) -> None:
                 bar.progress(min(1.0, max(0.0, fraction)), text=f"rule {rule}")
-            out = _read(lambda store: [f.to_dict() for f in evaluate(store, as_of, progress=progress)])
+
+            def run(store) -> list[dict]:
+                found = evaluate(store, as_of, progress=progress)
+                with paused_gc():  # 585k dicts at 1M: 4.5 s with the collector walking them, 2.1 s without
+                    return [f.to_dict() for f in found]
+            out = _read(run)
             status.update(label=f"{len(out)} findings as of {as_of.isoformat()}", state="complete", expanded=False)
         return out
     return _memo("findings", (version, as_of), run_rules, keep=8)
@@ -187,8 +193,9 @@ def held_findings(version: str, as_of: dt.date) -> list | None:
     held = peek("findings", (version, as_of))
     if held is None or _opened()[0].version() != version:
         return None
-    from ..findings import Finding
-    return [Finding(**f) for f in held]
+    from ..findings import Finding, paused_gc
+    with paused_gc():
+        return [Finding(**f) for f in held]
 
 
 def evaluation(version: str, as_of: dt.date) -> browse.Evaluation:
