@@ -86,15 +86,19 @@ def explorer_store(tmp_path):
 
 @pytest.fixture
 def rule_pack_runs(monkeypatch):
-    """The dates the report model ran the rule pack for (the real rule pack runs; it is only counted)."""
+    """The dates the rule pack ran for, in the report model or in the explorer's pages (the real rule
+    pack runs; it is only counted)."""
     import ropa.report.content as content
+    import ropa.rules as rules
     runs: list[dt.date] = []
-    real = content.evaluate
+    real = rules.evaluate
+    assert content.evaluate is real
 
     def counted(backend, as_of=None, *args, **kw):
         runs.append(as_of)
         return real(backend, as_of, *args, **kw)
     monkeypatch.setattr(content, "evaluate", counted)
+    monkeypatch.setattr(rules, "evaluate", counted)
     return runs
 
 
@@ -139,6 +143,8 @@ def cold_report(path, as_of: dt.date, source: str):
 
 def test_the_report_page_reuses_the_findings_the_explorer_holds(explorer_store, rule_pack_runs):
     hold_findings(AS_OF)
+    assert rule_pack_runs == [AS_OF]
+    rule_pack_runs.clear()
     at = report_page(AS_OF)
     assert rule_pack_runs == []  # the rule pack did not run again for the report
     report = page_report(AS_OF)
@@ -148,6 +154,7 @@ def test_the_report_page_reuses_the_findings_the_explorer_holds(explorer_store, 
 
 def test_the_report_page_runs_the_rule_pack_for_another_date(explorer_store, rule_pack_runs):
     hold_findings(AS_OF)
+    rule_pack_runs.clear()
     other = dt.date(2020, 7, 1)  # Privacy Shield still valid: other findings
     report_page(other)
     assert rule_pack_runs == [other]
@@ -158,12 +165,30 @@ def test_the_report_page_runs_the_rule_pack_for_another_date(explorer_store, rul
 def test_the_report_page_runs_the_rule_pack_for_a_changed_state(explorer_store, rule_pack_runs):
     from ropa.backends.embedded import EmbeddedBackend
     hold_findings(AS_OF)
+    rule_pack_runs.clear()
     with EmbeddedBackend(explorer_store) as s:  # an import from elsewhere: another state of the store
         s.replace(generated_graph(2000, 11))
     report_page(AS_OF)
     assert rule_pack_runs == [AS_OF]
     report = page_report(AS_OF)
     same_renderings(cold_report(explorer_store, AS_OF, report.source), report)
+
+
+def test_the_findings_of_a_report_page_opened_first_serve_the_other_pages(explorer_store, rule_pack_runs):
+    from ropa.backends.embedded import EmbeddedBackend
+    from ropa.rules import evaluate
+    from ropa.ui import state
+    report_page(AS_OF)
+    assert rule_pack_runs == [AS_OF]
+    hold_findings(AS_OF)  # another page: the findings are there, the rule pack does not run again
+    assert rule_pack_runs == [AS_OF]
+    held = state.peek("findings", (state.version(), AS_OF))
+    with EmbeddedBackend(explorer_store, read_only=True) as store:
+        assert held == [f.to_dict() for f in evaluate(store, AS_OF)]  # what that page would have computed
+    rule_pack_runs.clear()
+    report_page(dt.date(2020, 7, 1))
+    hold_findings(dt.date(2020, 7, 1))
+    assert rule_pack_runs == [dt.date(2020, 7, 1)]
 
 
 def test_findings_read_from_another_state_than_their_key_are_not_reused(explorer_store):

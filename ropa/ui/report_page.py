@@ -2,9 +2,9 @@
 
 The report is built from the explorer's store (the bundled sample when the store is empty) once per
 (store version, date, controllers) and kept; a small RoPA's report is built when the page opens, a
-large one's when asked, with the rule pack's progress shown. The rule pack does not run again when
-another page already had it evaluated for the same store state and date (the explorer holds those
-findings). Each format is rendered on click.
+large one's when asked, with the rule pack's progress shown. The rule pack runs once per store state and
+date for this page and the others, whichever asks first (the explorer holds those findings). Each format
+is rendered on click.
 """
 from __future__ import annotations
 
@@ -24,11 +24,17 @@ BUILD_AT_ONCE = 5000  # activities: up to this many, the report is built when th
 
 def _report(data_version: str, as_of: dt.date, controllers: tuple[str, ...], progress=None):
     """The report of the store (the bundled sample when it is empty). The rule pack's findings the explorer
-    already holds for this store state and date are reused (``state.held_findings``); else it runs."""
+    already holds for this store state and date are reused (``state.held_findings``); else it runs here
+    and the explorer keeps them for the other pages (``state.keep_findings``)."""
     with state.reading() as store:
         if has_activities(store):
+            found = state.held_findings(data_version, as_of)
+            if found is None:  # the first page to ask: the rule pack runs here, and its findings are kept
+                from ..rules import evaluate
+                found = evaluate(store, as_of, progress=progress)
+                state.keep_findings(data_version, as_of, found)
             return build_report(store, as_of, list(controllers) or None, f"store: {store.describe()}",
-                                progress=progress, findings=state.held_findings(data_version, as_of))
+                                progress=progress, findings=found)
     with open_source() as src:  # the bundled sample data
         return build_report(src.backend, as_of, list(controllers) or None, src.label, progress=progress)
 

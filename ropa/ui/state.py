@@ -198,6 +198,19 @@ def held_findings(version: str, as_of: dt.date) -> list | None:
         return [Finding(**f) for f in held]
 
 
+def keep_findings(version: str, as_of: dt.date, found: list) -> None:
+    """Hold the rule pack's findings that a page evaluated itself (the report, opened first) for the other
+    pages, as :func:`findings` would have: only while the store is still at ``version`` (the version taken
+    before the store they were read from was opened: see :func:`held_findings`), and never over a result
+    already held."""
+    if peek("findings", (version, as_of)) is not None or _opened()[0].version() != version:
+        return
+    from ..findings import paused_gc
+    with paused_gc():
+        dicts = [f.to_dict() for f in found]
+    _memo("findings", (version, as_of), lambda: dicts, keep=8)
+
+
 def evaluation(version: str, as_of: dt.date) -> browse.Evaluation:
     """The findings laid on the catalogue, with the register of restricted transfers (ropa.transfers: the
     one place a verdict is decided, the same as the report's): verdicts, the transfer table, the map, the counts."""
