@@ -4,7 +4,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from itertools import repeat
 from typing import TYPE_CHECKING
 
@@ -114,7 +114,12 @@ class Finding:
                 self.destination, self.reason)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Every field by name, in field order, the path a list of its own: what ``dataclasses.asdict``
+        gives, made ~8x faster (asdict copies each value deeply, a str too; only the path is mutable).
+        The explorer turns every finding into a dict: 585k at 1M relationships, 17.7 s with asdict."""
+        d = {k: getattr(self, k) for k in FINDING_COLUMNS}
+        d["path"] = list(self.path)
+        return d
 
 
 def finalise(findings: list[Finding]) -> list[Finding]:

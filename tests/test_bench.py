@@ -54,6 +54,11 @@ def test_bench_prints_every_figure_with_exponents(tmp_path):
                                                           for figs in json.loads((tmp_path / "results.json").read_text())["embedded"].values()}
     assert findings_digest([]) != next(iter(recorded.values()))["sha256"]
     assert "Neo4j: skipped: --no-neo4j" in out.stdout
+    for n in ("150", "300"):  # how the import's parse floor was taken, with the spread of its samples
+        assert f"{n}: parse floor (CPU), the import's ratio's denominator = pyarrow.csv.read_csv on one thread, " \
+               "user CPU, best of 5" in out.stdout
+    fig = "ropa import / parse floor, threads (CPU)"  # the former definition too
+    float(lines[fig][len(fig):].split()[0].rstrip("x"))
     res = json.loads((tmp_path / "results.json").read_text())
     emb = res["embedded"]
     assert set(emb) == {"150", "300"}
@@ -124,3 +129,23 @@ def test_findings_other_than_the_baseline_are_a_miss_and_the_same_a_pass(tmp_pat
     assert [l for l in changed.stdout.splitlines() if l.startswith("findings = baseline")][-1].endswith("same MISS")
     figs = json.loads((tmp_path / "results.json").read_text())["embedded"]["150"]
     assert "transfer_without_safeguard" in figs["findings = baseline (whole pack)"]["stopped"]
+
+
+def test_the_parse_floor_is_the_least_of_five_single_threaded_parses(tmp_path):
+    """The import's parse floor in CPU: pyarrow on one thread, best of 5 samples after a warm-up parse;
+    beside it the threaded parse (the former definition), each a real parse of the file."""
+    import pyarrow.csv as pacsv
+    from run import FLOOR_SAMPLES, parse_floor_cpu
+    data = tmp_path / "r.csv"
+    data.write_text("a,b\n" + "".join(f"{i},x{i % 7}\n" for i in range(20000)))
+    seen = []
+
+    def parse(opts):
+        seen.append(None if opts is None else opts.use_threads)
+        return pacsv.read_csv(data, read_options=opts)
+    floor, threaded, (least, most) = parse_floor_cpu(parse, pacsv)
+    assert 0 < floor == least <= most and threaded > 0
+    assert seen[0] is False  # the warm-up
+    single, with_threads = seen.count(False), seen.count(None)
+    assert single >= FLOOR_SAMPLES + 1 and with_threads >= FLOOR_SAMPLES and single + with_threads == len(seen)
+    assert seen.index(None) == single  # the single-threaded samples first, then the threaded ones

@@ -267,18 +267,21 @@ def load_query(name: str) -> str:
 
 
 def build_report(backend, as_of: dt.date | None = None, controllers: list[str] | None = None,
-                 source: str = "", since=None, progress=None) -> Report:
+                 source: str = "", since=None, progress=None, findings: list[Finding] | None = None) -> Report:
     """Build the report model from a backend holding a RoPA (see :func:`_build_report`)."""
     with paused_gc():
-        return _build_report(backend, as_of, controllers, source, since, progress)
+        return _build_report(backend, as_of, controllers, source, since, progress, findings)
 
 
 def _build_report(backend, as_of: dt.date | None = None, controllers: list[str] | None = None,
-                  source: str = "", since=None, progress=None) -> Report:
+                  source: str = "", since=None, progress=None, findings: list[Finding] | None = None) -> Report:
     """Build the report model from a backend holding a RoPA.
 
     ``controllers`` narrows the scope (names, case-insensitive); ``since`` is a
-    :class:`ropa.snapshots.Snapshot` to diff against.
+    :class:`ropa.snapshots.Snapshot` to diff against. ``findings``: the rule pack's outcome
+    (:func:`ropa.rules.evaluate`) for this very backend state and ``as_of``, when the caller already
+    holds it (the explorer): the rule pack is then not run again. The caller answers for its being of
+    the same state and date; the findings are read, never changed.
 
     >>> from ropa.backends.embedded import EmbeddedBackend
     >>> from ropa.samples import example_graph
@@ -298,8 +301,9 @@ def _build_report(backend, as_of: dt.date | None = None, controllers: list[str] 
     scope = _scope(controllers, all_controllers)
     # The store's memory is given back after each big step: the peak is then the largest step's,
     # not their sum (see EmbeddedBackend.release_memory).
-    backend.release_memory()
-    findings = evaluate(backend, as_of, progress=progress)
+    if findings is None:
+        backend.release_memory()
+        findings = evaluate(backend, as_of, progress=progress)
     backend.release_memory()
     transfers = read_transfers(backend, as_of)
     backend.release_memory()

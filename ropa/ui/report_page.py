@@ -2,7 +2,9 @@
 
 The report is built from the explorer's store (the bundled sample when the store is empty) once per
 (store version, date, controllers) and kept; a small RoPA's report is built when the page opens, a
-large one's when asked, with the rule pack's progress shown. Each format is rendered on click.
+large one's when asked, with the rule pack's progress shown. The rule pack runs once per store state and
+date for this page and the others, whichever asks first (the explorer holds those findings). Each format
+is rendered on click.
 """
 from __future__ import annotations
 
@@ -20,6 +22,23 @@ BUTTONS = {"pdf": "PDF", "xlsx": "Excel (XLSX)", "html": "HTML", "csv": "CSV (tr
 BUILD_AT_ONCE = 5000  # activities: up to this many, the report is built when the page opens
 
 
+def _report(data_version: str, as_of: dt.date, controllers: tuple[str, ...], progress=None):
+    """The report of the store (the bundled sample when it is empty). The rule pack's findings the explorer
+    already holds for this store state and date are reused (``state.held_findings``); else it runs here
+    and the explorer keeps them for the other pages (``state.keep_findings``)."""
+    with state.reading() as store:
+        if has_activities(store):
+            found = state.held_findings(data_version, as_of)
+            if found is None:  # the first page to ask: the rule pack runs here, and its findings are kept
+                from ..rules import evaluate
+                found = evaluate(store, as_of, progress=progress)
+                state.keep_findings(data_version, as_of, found)
+            return build_report(store, as_of, list(controllers) or None, f"store: {store.describe()}",
+                                progress=progress, findings=found)
+    with open_source() as src:  # the bundled sample data
+        return build_report(src.backend, as_of, list(controllers) or None, src.label, progress=progress)
+
+
 def _build(data_version: str, as_of: dt.date, controllers: tuple[str, ...]):
     """Build the report (with a progress bar) or return the one built before for the same choices."""
     def build():
@@ -28,14 +47,7 @@ def _build(data_version: str, as_of: dt.date, controllers: tuple[str, ...]):
 
             def progress(fraction: float, what: str) -> None:
                 bar.progress(min(1.0, max(0.0, 0.9 * fraction)), text=f"rule {what}")
-            with state.reading() as store:
-                if has_activities(store):
-                    report = build_report(store, as_of, list(controllers) or None, f"store: {store.describe()}",
-                                          progress=progress)
-                else:
-                    with open_source() as src:  # the bundled sample data
-                        report = build_report(src.backend, as_of, list(controllers) or None, src.label,
-                                              progress=progress)
+            report = _report(data_version, as_of, controllers, progress)
             status.update(label=f"Report built: {len(report.transfers)} restricted transfers, "
                                 f"{len(report.findings)} findings", state="complete", expanded=False)
         return report
@@ -45,8 +57,7 @@ def _build(data_version: str, as_of: dt.date, controllers: tuple[str, ...]):
 def _bytes(data_version: str, as_of: dt.date, controllers: tuple[str, ...], fmt: str) -> bytes:
     report = state.peek("report", (data_version, as_of, controllers))
     if report is None:  # dropped from the memo meanwhile: build again (no progress bar on a download)
-        with state.reading() as store:
-            report = build_report(store, as_of, list(controllers) or None, f"store: {store.describe()}")
+        report = _report(data_version, as_of, controllers)
     return state.memo("report bytes", (data_version, as_of, controllers, fmt), lambda: render(report, fmt), keep=4)
 
 
