@@ -255,8 +255,11 @@ def _sheet_xml(fp, header: Sequence[str], rows: Sequence[Sequence], widths: list
 
 
 def write_workbook(fp, tables: Iterable[tuple[str, Sequence[str], Sequence[Sequence]]], title: str = "",
-                   creator: str = "", compresslevel: int = 1) -> list[str]:
+                   creator: str = "", compresslevel: int = 1, created: dt.datetime | None = None) -> list[str]:
     """Write ``(title, header, rows)`` tables as one workbook to the binary file ``fp``.
+
+    ``created``: when the content was made (a report's generation time; naive means local time), stated
+    as the workbook's created and modified properties; the time of writing when not given.
 
     Rows are sequences of ``str``, ``int``, ``float``, ``date``, ``datetime`` or ``None``.
     Returns the sheet names written (a long table gives several, see :func:`part_titles`).
@@ -281,7 +284,7 @@ def write_workbook(fp, tables: Iterable[tuple[str, Sequence[str], Sequence[Seque
         z.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(names))
         z.writestr("[Content_Types].xml", _content_types(names))
         z.writestr("_rels/.rels", ROOT_RELS)
-        z.writestr("docProps/core.xml", _core(title, creator))
+        z.writestr("docProps/core.xml", _core(title, creator, created))
         z.writestr("docProps/app.xml", APP)
     return names
 
@@ -356,8 +359,8 @@ def _content_types(names: list[str]) -> str:
             "</Types>")
 
 
-def _core(title: str, creator: str) -> str:
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _core(title: str, creator: str, created: dt.datetime | None = None) -> str:
+    now = (created or dt.datetime.now()).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
             'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '

@@ -238,6 +238,17 @@ def test_xlsx_holds_every_finding_and_splits_a_table_longer_than_a_sheet(seed, m
     assert any(f"fill {len(parts)} sheets" in v and "Findings (2)" in v for v in notes), notes
 
 
+def test_xlsx_properties_state_when_the_report_was_made_not_when_it_was_rendered(seed):
+    """A workbook saved again later (a download from the explorer, an export an hour on) says when its report was
+    generated, as the Summary sheet does: the same report renders to the same created date."""
+    from openpyxl import load_workbook
+    import dataclasses
+    old = dataclasses.replace(seed, generated=dt.datetime(2026, 3, 1, 9, 30, 0))
+    props = load_workbook(io.BytesIO(render(old, "xlsx"))).properties
+    want = old.generated.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    assert props.created == want and props.modified == want
+
+
 def test_xlsx_dates_are_dates(seed):
     from openpyxl import load_workbook
     ws = load_workbook(io.BytesIO(render(seed, "xlsx")))["Transfers"]

@@ -30,7 +30,7 @@ def render_xlsx(report: Report) -> bytes:
                                   f"a sheet holds at most {xlsx.MAX_ROWS - 1:,} rows below its header."))
     out = io.BytesIO()
     xlsx.write_workbook(out, tables(report, notes), title=f"{report.title}, as of {report.as_of}",
-                   creator=f"RoPA Graph Explorer {report.tool_version}")
+                        creator=f"RoPA Graph Explorer {report.tool_version}", created=report.generated)
     return out.getvalue()
 
 
