@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .errors import Problem
 from .schema import BOOLEAN, DATE, HOP_TYPES, INT64, NODE_TYPES, REL_TYPES
@@ -348,17 +349,52 @@ def derived_properties(graph: RopaGraph, rel_type: str) -> dict[str, pa.Array]:
     """The store-only properties of a relationship type (``schema.HOP_DERIVED`` for the hops), one
     value per row of ``graph.rels[rel_type]``: what every writer of a store adds to the rows it writes.
 
-    ``chain`` of an ENGAGES hop z -> y for activity a is :func:`engagement_chains`; of a
-    DISCLOSES_TO hop it is ``[]``: nobody stands between the controller and its recipient, so
-    ``[controller] + chain + [importer]`` is the path of either kind of hop, and ``chain IS NOT NULL``
-    reads "the activity's data reach this hop" for both (null would say they never do).
+    ``via`` of an ENGAGES hop z -> y for activity a is its :func:`engagement_chains` as one text, the
+    names joined by ``schema.CHAIN_SEPARATOR``; of a DISCLOSES_TO hop it is ``''``: nobody stands
+    between the controller and its recipient. ``via IS NOT NULL`` reads "the activity's data reach
+    this hop" for both kinds (null: they never do). A name that holds the separator is refused
+    (:class:`ropa.errors.ValidationError`): its chain could not be read back.
+
+    >>> from ropa.samples import example_graph
+    >>> derived_properties(example_graph(), "ENGAGES")["via"].to_pylist()
+    ['Agenda Cloud GmbH']
     """
     if rel_type == "ENGAGES":
-        return {"chain": engagement_chains(graph)}
+        return {"via": chain_texts(engagement_chains(graph))}
     if rel_type == "DISCLOSES_TO":
-        offsets = pa.array(np.zeros(len(graph.rels["DISCLOSES_TO"]) + 1, dtype=np.int32))
-        return {"chain": pa.ListArray.from_arrays(offsets, pa.array([], pa.string()))}
+        return {"via": pa.array([""] * len(graph.rels["DISCLOSES_TO"]), pa.string())}
     return {}
+
+
+def chain_texts(chains: pa.ListArray) -> pa.Array:
+    """Each chain (a list of names, or null) as the one text a store keeps (``schema.HOP_DERIVED``)."""
+    from .schema import CHAIN_SEPARATOR
+    if len(chains.values) and pc.any(pc.match_substring(chains.values, CHAIN_SEPARATOR)).as_py():
+        from .errors import ValidationError
+        bad = pc.filter(chains.values, pc.match_substring(chains.values, CHAIN_SEPARATOR))[0].as_py()
+        raise ValidationError(f"the organisation name {bad!r} holds the control character U+001F (unit separator), "
+                              "which the store uses between the names of a sub-processor chain: remove it "
+                              "from the name and import again (nothing was written)")
+    return pc.binary_join(chains, CHAIN_SEPARATOR)
+
+
+def chain_of(text: str | None) -> list[str] | None:
+    """A hop's stored ``via`` as the list of names it joins (None stays None).
+
+    >>> chain_of("A\x1fB"), chain_of(""), chain_of(None)
+    (['A', 'B'], [], None)
+    """
+    from .schema import CHAIN_SEPARATOR
+    if text is None:
+        return None
+    return text.split(CHAIN_SEPARATOR) if text else []
+
+
+def hop_chains(graph: RopaGraph, rel_type: str) -> list[list[str] | None]:
+    """Each hop row's chain as a list of names (what a store's ``via`` reads back as, by :func:`chain_of`)."""
+    if rel_type == "ENGAGES":
+        return [None if c is None else list(c) for c in engagement_chains(graph).to_pylist()]
+    return [[] for _ in range(len(graph.rels[rel_type]))]
 
 
 def engagement_chains(graph: RopaGraph) -> pa.ListArray:

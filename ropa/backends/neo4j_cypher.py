@@ -140,10 +140,11 @@ ADD_REVISION: LiteralString = ("OPTIONAL MATCH (old:Revision) WITH coalesce(max(
                                "WHERE head = $rev.number - 1 CREATE (r:Revision) SET r = $rev "
                                "RETURN count(r) AS written")
 MECHANISM_COUNT: LiteralString = "MATCH (m:Mechanism) RETURN count(m) AS mechanisms"
-# A database written by a version before hops stored their chain (schema.HOP_DERIVED): every
-# DISCLOSES_TO of a current one has chain = [].
-OUTDATED_HOPS: LiteralString = ("MATCH ()-[r:DISCLOSES_TO]->() WHERE r.chain IS NULL "
-                                "RETURN count(r) AS outdated")
+# A database written by a version before hops stored their chain as one text (schema.HOP_DERIVED,
+# store schema 4): every DISCLOSES_TO of a current one has via = ''; `listed` counts the hops that keep
+# it as a list (`chain`, store schema 2-3), none before that.
+OUTDATED_HOPS: LiteralString = ("MATCH ()-[r:DISCLOSES_TO]->() WHERE r.via IS NULL "
+                                "RETURN count(r) AS outdated, count(r.chain) AS listed")
 
 
 def statement_catalogue() -> list[tuple[LiteralString, tuple[str, ...]]]:
