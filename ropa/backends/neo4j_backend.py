@@ -277,7 +277,7 @@ class Neo4jBackend(Backend):
         """The schema version of the stored RoPA, read from the data (a read transaction): when its hops
         lack the chain as one text (``schema.HOP_DERIVED``), 3 if they keep it as a list (``chain``, schema
         2-3) and 1 if they keep none (an upgrade computes it either way), else the current one."""
-        row = self._read(OUTDATED_HOPS)[0]
+        row = self._read(OUTDATED_HOPS, {"listed": "chain"})[0]
         return (3 if row["listed"] else 1) if row["outdated"] else SCHEMA_VERSION
 
     def _check_schema(self, upgrade: bool) -> None:

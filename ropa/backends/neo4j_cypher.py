@@ -142,16 +142,16 @@ ADD_REVISION: LiteralString = ("OPTIONAL MATCH (old:Revision) WITH coalesce(max(
 MECHANISM_COUNT: LiteralString = "MATCH (m:Mechanism) RETURN count(m) AS mechanisms"
 # A database written by a version before hops stored their chain as one text (schema.HOP_DERIVED,
 # store schema 4): every DISCLOSES_TO of a current one has via = ''; `listed` counts the hops that keep
-# it as a list (`chain`, store schema 2-3), none before that (read through keys(): a current database
-# has no property of that name, which the linter would flag).
+# it as a list (the property $listed, `chain`, of store schema 2-3), none before that (named by a parameter
+# and read through keys(): a current database has no property of that name, which the linter would flag).
 OUTDATED_HOPS: LiteralString = ("MATCH ()-[r:DISCLOSES_TO]->() WHERE r.via IS NULL "
-                                "RETURN count(r) AS outdated, count(CASE WHEN 'chain' IN keys(r) THEN 1 END) AS listed")
+                                "RETURN count(r) AS outdated, count(CASE WHEN $listed IN keys(r) THEN 1 END) AS listed")
 
 
 def statement_catalogue() -> list[tuple[LiteralString, tuple[str, ...]]]:
     """Every statement this backend sends, with the parameters it takes (for the linter)."""
     # (explicit appends: type checkers widen LiteralString to str inside list comprehensions)
-    out: list[tuple[LiteralString, tuple[str, ...]]] = [(PING, ()), (MECHANISM_COUNT, ()), (OUTDATED_HOPS, ()),
+    out: list[tuple[LiteralString, tuple[str, ...]]] = [(PING, ()), (MECHANISM_COUNT, ()), (OUTDATED_HOPS, ("listed",)),
                                                        (REVISIONS, ()), (ADD_REVISION, ("rev",))]
     for q in schema_statements() + delete_ropa_statements():
         out.append((q, ()))
