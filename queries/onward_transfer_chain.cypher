@@ -4,7 +4,8 @@
 // legal_source: GDPR Art. 44 (onward transfers must keep the level of protection); Art. 28(4) (sub-processors); EDPB Recommendations 01/2020, step 1 (map onward transfers)
 // remediation: Check that each hop of the chain has a valid transfer basis flowed down from the processor (SCC Module 3 or adequacy) and that the sub-processor is on the approved list (SCC Annex III).
 // judges: transfer
-// The chain of each hop is stored on it (ENGAGES.chain: the organisations o1..z through which
+// The chain of each hop is stored on it (ENGAGES.via: the names of the organisations o1..z, joined by
+// U+001F into one text, through which
 // the activity's data reach the engager z, o1 a recipient the activity discloses to; the shortest,
 // then the smallest names; never through y; at most 7; null when the data never reach z), computed
 // once whenever the store is written (ropa.model.engagement_chains). So this is one scan of the
@@ -21,7 +22,7 @@ WHERE ad.valid_from <= $asOf AND coalesce(ad.valid_until, $asOf) >= $asOf
 WITH collect(CASE WHEN ad.scope_kind <> 'dpf_certified' THEN ka.id END) AS adequate_plain,
      collect(ka.id) AS adequate_certified
 MATCH (z:Organisation)-[last:ENGAGES]->(y:Organisation)-[:PROCESSES_IN]->(k:Country)
-WHERE last.chain IS NOT NULL AND k.eea = false
+WHERE last.via IS NOT NULL AND k.eea = false
 MATCH (c:Organisation)-[:CONTROLS]->(act:Activity)
 WHERE act.id = last.activity AND y.id <> c.id
 // A mechanism dated after the evaluation date was not in place then: the hop had none. (Decided in a WITH:
@@ -37,7 +38,7 @@ RETURN 'onward_transfer_chain' AS rule,
          ELSE 'medium'
        END AS severity,
        y.name AS subject,
-       [c.name] + last.chain + [y.name] AS path,
+       [c.name] + split(last.via, '\u001F') + [y.name] AS path,
        'Data of "' + act.name + '" reach ' + y.name + ' in ' + k.name + ' through the sub-processor chain of ' +
          z.name + CASE
            WHEN m IS NULL AND NOT adequate THEN '; the last hop records no transfer mechanism.'

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .errors import Problem
-from .schema import BOOLEAN, DATE, HOP_TYPES, INT64, NODE_TYPES, REL_TYPES
+from .schema import BOOLEAN, DATE, HOP_TYPES, INT64, NODE_TYPES, REL_TYPES, STRING
 
 REL_KEY_COLUMNS = ["src", "dst", "src_label", "dst_label"]
 
@@ -148,35 +149,126 @@ class _FrameColumns(dict):
 
 
 def fingerprint_of(tables) -> str:
-    """The SHA-256 of ``json.dumps(graph.canonical(), sort_keys=True, default=str)``, from the graph's
-    tables (``(part, name, columns)`` as :meth:`RopaGraph.tables` gives them: every table of the schema,
-    nodes then relationships, each in name order), made a table and a column at a time and hashed as
-    it comes, without a dict per row or the whole text in memory. Only the values count, not how a
-    table holds them: an INT64 column that pandas widened to floats (3.0 for 3) hashes as its ints.
+    """The data fingerprint of a graph given as its tables (``(part, name, columns)`` as
+    :meth:`RopaGraph.tables` or :meth:`Backend.export_tables` give them): :func:`fingerprint_of_rows`
+    of each table's :func:`row_hashes`. Only the values count, not how a table holds them (lists,
+    pandas columns, Arrow arrays; an INT64 column that pandas widened to floats hashes as its ints)
+    nor the order of its rows.
     """
-    h = hashlib.sha256()
-    h.update(b'{"nodes": {')
-    part, i = "nodes", 0
-    for kind, name, columns in tables:
-        if kind != part:
-            h.update(b'}, "rels": {')
-            part, i = kind, 0
-        recs, ids = _json_records(columns)
-        del columns
-        if kind == "nodes":
-            order = sorted(range(len(recs)), key=lambda k: str(ids[k]))
-            recs = [recs[k] for k in order]
-        else:
-            recs.sort()
-        h.update(((", " if i else "") + _json_string(name) + ": [").encode())
-        for k in range(0, len(recs), 10_000):
-            h.update(((", " if k else "") + ", ".join(recs[k:k + 10_000])).encode())
-        h.update(b"]")
-        i += 1
-    if part == "nodes":
-        h.update(b'}, "rels": {')
-    h.update(b"}}")
+    return fingerprint_of_rows((part, name, row_hashes(part, name, columns)) for part, name, columns in tables)
+
+
+#: What the fingerprint is (its version), hashed first: a change of its definition changes every fingerprint.
+FINGERPRINT_FORM = b"ropa data fingerprint 2: sha256 of each table's sorted 64-bit row hashes\n"
+
+
+def fingerprint_of_rows(parts) -> str:
+    """The SHA-256 over every non-empty table, in (part, name) order: its part, name and row count, then
+    its rows' 64-bit hashes (:func:`row_hashes`) sorted, as little-endian bytes. ``parts`` yields
+    ``(part, name, hashes)``, a table maybe in several pieces (the store writes one relationship type
+    a pair of labels at a time): the pieces of one table are hashed as one.
+
+    Sorted hashes make it a function of each table's rows as a multiset (their order in a file or a
+    store does not count, a repeated row does); 64 bits per row tell ~10^9 distinct rows apart with
+    a chance of a collision below 10^-1, and a change of any value changes its row's hash."""
+    pieces: dict[tuple[str, str], list[np.ndarray]] = {}
+    for part, name, hashes in parts:
+        if len(hashes):
+            pieces.setdefault((part, name), []).append(hashes)
+    h = hashlib.sha256(FINGERPRINT_FORM)
+    for part, name in sorted(pieces):
+        rows = np.sort(np.concatenate(pieces[(part, name)]))
+        h.update(f"{part} {name} {len(rows)}\n".encode())
+        h.update(rows.astype("<u8", copy=False).tobytes())
     return h.hexdigest()
+
+
+_NULL = np.uint64(0x6A09E667F3BCC908)   # the hash of a null, whatever the column's type
+_STEP = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser, element-wise (wrapping uint64 arithmetic): every input bit moves every output bit."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def _column_kinds(part: str, name: str) -> dict[str, str]:
+    """The schema's columns of a table and their types (a relationship's ends as text)."""
+    if part == "nodes":
+        return dict(NODE_TYPES[name].properties)
+    return {"src": STRING, "dst": STRING, "src_label": STRING, "dst_label": STRING, **dict(REL_TYPES[name].properties)}
+
+
+_ARROW = {STRING: pa.string(), INT64: pa.int64(), BOOLEAN: pa.bool_(), DATE: pa.date32()}
+
+
+def typed_column(values, kind: str) -> pa.Array:
+    """A column (a list, a pandas column or an Arrow array) as an Arrow array of its schema type (or a
+    dictionary array of it)."""
+    want = _ARROW[kind]
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    if isinstance(values, pa.Array):
+        if values.type == want or (pa.types.is_dictionary(values.type) and values.type.value_type == want):
+            return values
+        return values.cast(want)
+    if isinstance(values, pd.Series):
+        values = values.to_numpy(dtype=object)
+    try:
+        return pa.array(values, type=want, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+        plain = [None if v is None or (isinstance(v, float) and pd.isna(v)) else
+                 str(v.item() if hasattr(v, "item") else v) if kind == STRING else coerce(v, kind) for v in values]
+        return pa.array(plain, type=want)
+
+
+def _column_hashes(arr: pa.Array) -> np.ndarray:
+    """A 64-bit hash of each value of a typed column (:func:`typed_column`): a text's is the first 8
+    bytes of its BLAKE2b (each distinct text hashed once), a number's, date's (days) or boolean's is
+    :func:`_mix` of it; a null's is one constant."""
+    if pa.types.is_string(arr.type) or pa.types.is_dictionary(arr.type):
+        enc = arr if pa.types.is_dictionary(arr.type) else pc.dictionary_encode(arr)
+        texts = enc.dictionary.to_pylist()
+        table = np.fromiter((int.from_bytes(hashlib.blake2b(t.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
+                                            "little") for t in texts), dtype=np.uint64, count=len(texts))
+        table = np.append(table, _NULL)
+        return table[enc.indices.fill_null(len(texts)).to_numpy(zero_copy_only=False)]
+    if pa.types.is_boolean(arr.type):
+        ints = pc.if_else(arr, 2, 1)
+    elif pa.types.is_date(arr.type):
+        ints = arr.cast(pa.int32()).cast(pa.int64())
+    else:
+        ints = arr
+    out = _mix(ints.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64).view(np.uint64) + np.uint64(1))
+    if arr.null_count:
+        out[arr.is_null().to_numpy(zero_copy_only=False)] = _NULL
+    return out
+
+
+def row_hashes(part: str, name: str, columns) -> np.ndarray:
+    """A 64-bit hash of each row of a table (``columns``: name -> values, see :func:`typed_column`), from
+    the schema's columns in name order, each value typed as the schema types it (a column the table
+    lacks reads as nulls). Equal rows give equal hashes, whatever holds them.
+
+    >>> a = row_hashes("nodes", "DataSubject", {"id": ["s1", "s2"], "name": ["Staff", None]})
+    >>> b = row_hashes("nodes", "DataSubject", {"id": pa.array(["s2", "s1"]), "name": pa.array([None, "Staff"])})
+    >>> sorted(a) == sorted(b), len(set(a))
+    (True, 2)
+    """
+    kinds = _column_kinds(part, name)
+    present = [k for k in kinds if k in columns]
+    n = len(columns[present[0]]) if present else 0
+    if not n:
+        return np.zeros(0, np.uint64)
+    h = np.zeros(n, dtype=np.uint64)
+    for key in sorted(kinds):
+        col = _column_hashes(typed_column(columns[key], kinds[key])) if key in columns else np.full(n, _NULL)
+        h = _mix(h * _STEP + col)
+    return h
 
 
 def _union(mine: pd.DataFrame, theirs: pd.DataFrame, key: list[str]) -> pd.DataFrame:
@@ -348,17 +440,52 @@ def derived_properties(graph: RopaGraph, rel_type: str) -> dict[str, pa.Array]:
     """The store-only properties of a relationship type (``schema.HOP_DERIVED`` for the hops), one
     value per row of ``graph.rels[rel_type]``: what every writer of a store adds to the rows it writes.
 
-    ``chain`` of an ENGAGES hop z -> y for activity a is :func:`engagement_chains`; of a
-    DISCLOSES_TO hop it is ``[]``: nobody stands between the controller and its recipient, so
-    ``[controller] + chain + [importer]`` is the path of either kind of hop, and ``chain IS NOT NULL``
-    reads "the activity's data reach this hop" for both (null would say they never do).
+    ``via`` of an ENGAGES hop z -> y for activity a is its :func:`engagement_chains` as one text, the
+    names joined by ``schema.CHAIN_SEPARATOR``; of a DISCLOSES_TO hop it is ``''``: nobody stands
+    between the controller and its recipient. ``via IS NOT NULL`` reads "the activity's data reach
+    this hop" for both kinds (null: they never do). A name that holds the separator is refused
+    (:class:`ropa.errors.ValidationError`): its chain could not be read back.
+
+    >>> from ropa.samples import example_graph
+    >>> derived_properties(example_graph(), "ENGAGES")["via"].to_pylist()
+    ['Agenda Cloud GmbH']
     """
     if rel_type == "ENGAGES":
-        return {"chain": engagement_chains(graph)}
+        return {"via": chain_texts(engagement_chains(graph))}
     if rel_type == "DISCLOSES_TO":
-        offsets = pa.array(np.zeros(len(graph.rels["DISCLOSES_TO"]) + 1, dtype=np.int32))
-        return {"chain": pa.ListArray.from_arrays(offsets, pa.array([], pa.string()))}
+        return {"via": pa.array([""] * len(graph.rels["DISCLOSES_TO"]), pa.string())}
     return {}
+
+
+def chain_texts(chains: pa.ListArray) -> pa.Array:
+    """Each chain (a list of names, or null) as the one text a store keeps (``schema.HOP_DERIVED``)."""
+    from .schema import CHAIN_SEPARATOR
+    if len(chains.values) and pc.any(pc.match_substring(chains.values, CHAIN_SEPARATOR)).as_py():
+        from .errors import ValidationError
+        bad = pc.filter(chains.values, pc.match_substring(chains.values, CHAIN_SEPARATOR))[0].as_py()
+        raise ValidationError(f"the organisation name {bad!r} holds the control character U+001F (unit separator), "
+                              "which the store uses between the names of a sub-processor chain: remove it "
+                              "from the name and import again (nothing was written)")
+    return pc.binary_join(chains, CHAIN_SEPARATOR)
+
+
+def chain_of(text: str | None) -> list[str] | None:
+    """A hop's stored ``via`` as the list of names it joins (None stays None).
+
+    >>> chain_of("A\x1fB"), chain_of(""), chain_of(None)
+    (['A', 'B'], [], None)
+    """
+    from .schema import CHAIN_SEPARATOR
+    if text is None:
+        return None
+    return text.split(CHAIN_SEPARATOR) if text else []
+
+
+def hop_chains(graph: RopaGraph, rel_type: str) -> list[list[str] | None]:
+    """Each hop row's chain as a list of names (what a store's ``via`` reads back as, by :func:`chain_of`)."""
+    if rel_type == "ENGAGES":
+        return [None if c is None else list(c) for c in engagement_chains(graph).to_pylist()]
+    return [[] for _ in range(len(graph.rels[rel_type]))]
 
 
 def engagement_chains(graph: RopaGraph) -> pa.ListArray:

@@ -8,7 +8,7 @@ has ``label``, ``id``, ``name`` and ``props`` (its stored properties); every edg
 ``props``; hop edges (``DISCLOSES_TO`` / ``ENGAGES``) also ``activity`` and ``exporter`` (node keys),
 ``transfer`` (the importer processes data outside the EEA, the definition in docs/schema.md) and
 ``chain``: the names of the organisations between the controller and the hop's exporter, the
-property every store keeps on its hops (:func:`ropa.model.derived_properties`), so a route is
+property every store keeps on its hops (``via``, :func:`ropa.model.derived_properties`), so a route is
 ``[controller, activity] + chain + [importer]`` without walking the sub-processors again.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ import networkx as nx
 import pandas as pd
 
 from .findings import SEVERITY_RANK
-from .model import RopaGraph, derived_properties
+from .model import RopaGraph, hop_chains
 from .schema import HOP_TYPES, REL_TYPES
 
 GRAPH_LABELS = ("Organisation", "Activity", "DataCategory", "DataSubject")
@@ -58,10 +58,10 @@ def build_network(graph: RopaGraph, countries: pd.DataFrame | None = None,
     """The RoPA as a networkx graph (documents and reference nodes left out).
 
     ``countries`` is the reference country table (code, name, eea); by default
-    :func:`ropa.reference.load_countries`. ``chains`` holds, per hop type, the ``chain`` of each row
+    :func:`ropa.reference.load_countries`. ``chains`` holds, per hop type, the chain of each row
     of ``graph.rels[type]`` as a store keeps it (:func:`ropa.browse.subnetwork.network` passes the
     stored ones); by default they are worked out as every store works them out
-    (:func:`ropa.model.derived_properties`).
+    (:func:`ropa.model.hop_chains`).
 
     >>> from ropa.samples import example_graph
     >>> g = build_network(example_graph())
@@ -101,7 +101,7 @@ def build_network(graph: RopaGraph, countries: pd.DataFrame | None = None,
         if rt in HOP_TYPES:
             chain = (chains or {}).get(rt)
             if chain is None:
-                chain = derived_properties(graph, rt)["chain"].to_pylist()
+                chain = hop_chains(graph, rt)
         for i, rec in enumerate(graph.rels[rt].to_dict("records")):
             src = node_key(rec["src_label"], rec["src"])
             dst = country(rec["dst"]) if rec["dst_label"] == "Country" else node_key(rec["dst_label"], rec["dst"])

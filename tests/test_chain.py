@@ -1,4 +1,4 @@
-"""The sub-processor chain stored on every hop (ENGAGES.chain, ropa.model.engagement_chains).
+"""The sub-processor chain stored on every hop (ENGAGES.via, ropa.model.engagement_chains).
 
 The chain rule and the report's transfers query read the stored chain instead of walking every
 chain hop by hop. The walk they replaced is kept as a test oracle (tests/oracles/*_walk.cypher):
@@ -15,11 +15,12 @@ import sys
 from pathlib import Path
 
 import ladybug as lb
+import pyarrow as pa
 import pytest
 
 from conftest import SHARED, TODAY
 from ropa.backends.embedded import EmbeddedBackend
-from ropa.errors import StoreLockedError, StoreOutdatedError
+from ropa.errors import StoreLockedError, StoreOutdatedError, ValidationError
 from ropa.findings import finalise
 from ropa.formats.register import read_register
 from ropa.generate import generate
@@ -144,10 +145,27 @@ def test_stored_chains_of_the_hand_built_graph():
     with EmbeddedBackend(None) as store:
         store.replace(HAND)
         stored = {r["d"]: r["chain"] for r in store.run(
-            "MATCH (:Activity {id: 'A1'})-[h:DISCLOSES_TO]->(o:Organisation) RETURN o.id AS d, h.chain AS chain")}
-        assert stored == {"p": [], "a": [], "b": [], "k": []}
-        row = store.run("MATCH (:Organisation {id: 'x'})-[h:ENGAGES]->(:Organisation {id: 't'}) RETURN h.chain AS c")
-        assert row == [{"c": ["Alpha", "Xeno Inc"]}]
+            "MATCH (:Activity {id: 'A1'})-[h:DISCLOSES_TO]->(o:Organisation) RETURN o.id AS d, h.via AS chain")}
+        assert stored == {"p": "", "a": "", "b": "", "k": ""}
+        row = store.run("MATCH (:Organisation {id: 'x'})-[h:ENGAGES]->(:Organisation {id: 't'}) "
+                        "RETURN h.via AS c, split(h.via, '\\u001F') AS names")
+        assert row == [{"c": "Alpha\x1fXeno Inc", "names": ["Alpha", "Xeno Inc"]}]
+        assert store.run("MATCH (:Organisation {id: 's'})-[h:ENGAGES]->(:Organisation {id: 't'}) "
+                         "RETURN h.via AS c") == [{"c": None}]
+
+
+def test_a_name_holding_the_chain_separator_is_refused_and_nothing_is_written(tmp_path):
+    """The stored chain joins names with U+001F: a name holding it could not be split back, so the write is
+    refused whole with the name, and the store keeps what it had."""
+    nodes = HAND.nodes["Organisation"].copy()
+    nodes.loc[nodes["id"] == "a", "name"] = "Al\x1fpha"
+    bad = RopaGraph({**HAND.nodes, "Organisation": nodes}, HAND.rels)
+    with EmbeddedBackend(tmp_path / "s.lbdb") as store:
+        store.replace(example_graph())
+        before = store.export().fingerprint()
+        with pytest.raises(ValidationError, match=r"'Al\\x1fpha'.*U\+001F"):
+            store.replace(bad)
+        assert store.export().fingerprint() == before
 
 
 def _brute_chains(g: RopaGraph) -> list:
@@ -247,6 +265,50 @@ def _old_store(path, g: RopaGraph, monkeypatch) -> None:
     assert "chain" not in columns
 
 
+def _list_chain_store(path, g: RopaGraph, monkeypatch) -> None:
+    """A store as schema 3 wrote it: a store directory whose state is stamped 3 and whose hops keep their
+    chain as a list of names (``chain STRING[]``), not as one text (``via``)."""
+    import ropa.backends.embedded as embedded
+    from ropa.model import hop_chains
+    from ropa.schema import STRING_LIST
+    for rt in ("DISCLOSES_TO", "ENGAGES"):
+        monkeypatch.setitem(REL_TYPES, rt, dataclasses.replace(REL_TYPES[rt], derived=(("chain", STRING_LIST),)))
+    monkeypatch.setattr(embedded, "derived_properties", lambda graph, rt: {"chain": pa.array(
+        hop_chains(graph, rt), pa.list_(pa.string()))} if rt in ("DISCLOSES_TO", "ENGAGES") else {})
+    monkeypatch.setattr(EmbeddedBackend, "_writes_schema", 3)
+    with EmbeddedBackend(path) as store:
+        store.replace(g)
+    monkeypatch.undo()
+    with EmbeddedBackend(path, upgrade=True) as store:
+        assert store.schema_version() == 3
+        assert store.run("MATCH (:Organisation {id: 'x'})-[h:ENGAGES]->(:Organisation {id: 't'}) "
+                         "RETURN h.chain AS c") == [{"c": ["Alpha", "Xeno Inc"]}]
+
+
+def test_a_store_with_list_chains_is_refused_with_the_way_out_then_upgraded(tmp_path, monkeypatch):
+    """Schema 3 kept each hop's chain as a list; schema 4 as one text. A schema-3 store is refused (read-only
+    or not) with `ropa store upgrade`, unchanged; upgraded, it gives the rule pack's findings and the RoPA of a
+    store written afresh."""
+    with EmbeddedBackend(None) as fresh:
+        fresh.replace(HAND)
+        everything = sorted((f.to_dict() for f in evaluate(fresh, TODAY)), key=repr)
+    assert any(f["rule"] == "onward_transfer_chain" for f in everything)
+    path = tmp_path / "v3.lbdb"
+    _list_chain_store(path, HAND, monkeypatch)
+    unlocked = lambda: {k: v for k, v in _files(path).items() if not k.endswith("LOCK")}  # noqa: E731
+    before = unlocked()   # (the lock file names whoever opened the store last)
+    for read_only in (True, False):
+        with pytest.raises(StoreOutdatedError, match=rf"store schema 3; this one reads {SCHEMA_VERSION}.*"
+                                                     r"sub-processor chain as one text.*ropa store upgrade"):
+            EmbeddedBackend(path, read_only=read_only)
+    assert unlocked() == before
+    with EmbeddedBackend(path, upgrade=True) as store:
+        assert store.upgrade() == 3 and store.schema_version() == SCHEMA_VERSION
+    with EmbeddedBackend(path, read_only=True) as store:
+        assert sorted((f.to_dict() for f in evaluate(store, TODAY)), key=repr) == everything
+        assert store.export().fingerprint() == HAND.fingerprint()
+
+
 def _files(root):
     """Every file under ``root`` (or the file itself): path -> (bytes, mtime)."""
     root = Path(root)
@@ -336,9 +398,9 @@ def test_the_cypher_script_carries_the_chains():
     discloses = [line for line in lines if line.startswith("UNWIND") and ":DISCLOSES_TO" in line]
     assert engages and discloses
     text = "\n".join(engages)
-    assert "{src: 'x', dst: 't', props: {activity: 'A1', exporter: 'x', chain: ['Alpha', 'Xeno Inc']}" in text
+    assert "{src: 'x', dst: 't', props: {activity: 'A1', exporter: 'x', via: 'Alpha\\u001fXeno Inc'}" in text
     assert "{src: 's', dst: 't', props: {activity: 'A2', exporter: 's'}" in text   # null: left out
-    assert all(line.count("chain: []") == line.count("props:") for line in discloses)
+    assert all(line.count("via: ''") == line.count("props:") for line in discloses)
 
 
 def test_the_transfers_come_through_arrow_as_run_gives_them():

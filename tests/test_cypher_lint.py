@@ -20,7 +20,7 @@ from conftest import ROOT
 LINT_DIR = ROOT / "tools" / "cypher-lint"
 PACKAGE = LINT_DIR / "node_modules" / "@neo4j-cypher" / "language-support"
 CACHE = LINT_DIR / "node_modules" / ".ropa-lint-results.json"
-PARAM_SAMPLES = {"asOf": dt.date(2026, 11, 22).isoformat(), "rows": [], "ids": [], "rev": {"number": 1}}
+PARAM_SAMPLES = {"asOf": dt.date(2026, 11, 22).isoformat(), "rows": [], "ids": [], "rev": {"number": 1}, "listed": "chain"}
 CANARIES = {"canary: syntax error": "MATCH (n:Organisation) RETRUN n.id",
             "canary: undeclared parameter": "MATCH (n:Organisation) WHERE n.id = $notDeclared RETURN n",
             "canary: unknown label": "MATCH (n:Organization) RETURN n.id"}

@@ -369,7 +369,10 @@ def test_states_are_whole_closed_databases_and_a_switch_is_one_rename(tmp_path, 
     monkeypatch.setattr(os, "replace", lambda a, b: (renames.append((str(a), str(b))), real(a, b))[1])
     with EmbeddedBackend(path) as s:
         s.replace(RopaGraph.empty(), origin="import of nothing (replace)")
-    assert [os.path.basename(b) for a, b in renames] == ["state.json", "current"]
+    # the new state's description (begun, then with the data fingerprint) inside the unpublished state,
+    # then the switch
+    assert [os.path.basename(b) for a, b in renames] == ["state.json", "state.json", "current"]
+    assert all(os.path.dirname(b) == str(path / "states" / "2") for a, b in renames[:2])
     for n in (1, 2):
         assert sorted(p.name for p in (path / "states" / str(n)).iterdir()) == ["data.lbdb", "state.json"]
     assert json.loads((path / "states" / "2" / "state.json").read_text())["what"] == "import of nothing (replace)"

@@ -242,7 +242,12 @@ def test_a_read_only_neo4j_open_runs_no_write_transaction(neo4j_server, monkeypa
     assert not all(_reads(mode) for mode in seen)
 
 
-def test_an_outdated_neo4j_database_is_refused_then_upgraded_by_the_command(neo4j_server, neo4j_env, capsys):
+@pytest.mark.parametrize("found, older", [
+    (1, "REMOVE r.chain, r.via"),   # no chain at all
+    (3, "SET r.chain = CASE WHEN r.via = '' THEN [] ELSE split(r.via, '\\u001F') END REMOVE r.via"),  # a list
+])
+def test_an_outdated_neo4j_database_is_refused_then_upgraded_by_the_command(neo4j_server, neo4j_env, capsys,
+                                                                           found, older):
     from neo4j import GraphDatabase
     from conftest import open_neo4j
     from ropa.backends.neo4j_backend import Neo4jBackend
@@ -250,17 +255,18 @@ def test_an_outdated_neo4j_database_is_refused_then_upgraded_by_the_command(neo4
         store.replace(example_graph())
     auth = (neo4j_server["user"], neo4j_server["password"])
     with GraphDatabase.driver(neo4j_server["uri"], auth=auth) as driver:   # as an older version wrote it
-        driver.execute_query("MATCH ()-[r:DISCLOSES_TO|ENGAGES]->() REMOVE r.chain",
-                             database_=neo4j_server["database"])
+        driver.execute_query("MATCH ()-[r:DISCLOSES_TO|ENGAGES]->() " + older, database_=neo4j_server["database"])
     conn = {k: neo4j_server[k] for k in ("uri", "user", "password", "database")}
     for read_only in (True, False):
-        with pytest.raises(StoreOutdatedError, match="store schema 1.*ropa store upgrade --backend neo4j"):
+        with pytest.raises(StoreOutdatedError, match=f"store schema {found}.*ropa store upgrade --backend neo4j"):
             Neo4jBackend(**conn, read_only=read_only)
     assert main(["store", "upgrade", "--backend", "neo4j"]) == 0
-    assert f"from store schema 1 to {SCHEMA_VERSION}" in capsys.readouterr().out
+    assert f"from store schema {found} to {SCHEMA_VERSION}" in capsys.readouterr().out
     with Neo4jBackend(**conn, read_only=True) as store:
         assert store.schema_version() == SCHEMA_VERSION
         assert store.export().fingerprint() == example_graph().fingerprint()
+        assert store.run("MATCH ()-[r:ENGAGES]->() RETURN r.chain AS c, r.via AS v") == [
+            {"c": None, "v": "Agenda Cloud GmbH"}]
 
 
 def test_the_explorer_on_an_older_store_says_how_to_upgrade_and_writes_nothing(tmp_path):

@@ -95,13 +95,24 @@ class Backend(ABC):
     def export(self) -> RopaGraph:
         """The stored RoPA (without reference data) as a RopaGraph."""
 
-    def export_tables(self):
+    def export_tables(self, only: dict[str, tuple] | None = None):
         """:meth:`export` a table at a time: ``(part, name, columns)`` for every table of the schema,
         ``"nodes"`` then ``"rels"``, each in name order (as :meth:`RopaGraph.tables`), ``columns``
         mapping each column to a list of its values. Readers that need a few tables, or each table
-        once (:func:`ropa.model.fingerprint_of`), need not hold the whole graph. This default makes
-        the graph; a backend may read the tables one by one."""
-        yield from self.export().tables()
+        once (:func:`ropa.model.fingerprint_of`), need not hold the whole graph. ``only`` (table name
+        -> column names) reads just those tables and columns. This default makes the graph; a backend
+        may read the tables one by one."""
+        for part, name, columns in self.export().tables():
+            if only is None:
+                yield part, name, columns
+            elif name in only:
+                yield part, name, {c: columns[c] for c in only[name]}
+
+    def stored_fingerprint(self) -> str | None:
+        """The data fingerprint (:func:`ropa.model.fingerprint_of` of :meth:`export_tables`) kept with
+        what the store holds when it was written, or None when the store keeps none (then it is
+        computed from the tables). The default keeps none."""
+        return None
 
     def release_memory(self) -> None:
         """Give back, where the store can, the memory its queries took so far (between the big steps of

@@ -7,6 +7,8 @@ unchanged on Neo4j. On the embedded store, :func:`to_ladybug` adapts them:
    (trail semantics); LadybugDB walks (repeats allowed), so a sub-processor
    cycle would yield ever longer paths up to the hop limit. Every
    variable-length pattern ``*m..n`` becomes ``* TRAIL m..n``.
+2. **Splitting a text.** Neo4j's ``split(text, sep)`` is LadybugDB's ``string_split(text, sep)``
+   (the rules split a hop's stored chain, ``schema.HOP_DERIVED``).
 
 Everything else the rules use (MATCH / OPTIONAL MATCH / WITH / UNWIND /
 aggregation / CASE / coalesce / EXISTS { } / any() / none() / date() /
@@ -28,6 +30,7 @@ from __future__ import annotations
 import re
 
 VAR_LENGTH = re.compile(r"\*\s*(\d*)\s*\.\.\s*(\d*)\s*\]")
+SPLIT = re.compile(r"(?<![\w.])split\s*\(", re.I)
 UNSUPPORTED = {
     "labels()": re.compile(r"\blabels\s*\(", re.I),
     "type()": re.compile(r"\btype\s*\(", re.I),
@@ -45,8 +48,11 @@ def to_ladybug(query: str) -> str:
 
     >>> to_ladybug("MATCH p=(a)-[:ENGAGES*1..5]->(b) RETURN b")
     'MATCH p=(a)-[:ENGAGES* TRAIL 1..5]->(b) RETURN b'
+    >>> to_ladybug("RETURN split(h.via, ',') AS names, string_split('a', 'b') AS kept")
+    "RETURN string_split(h.via, ',') AS names, string_split('a', 'b') AS kept"
     """
-    return VAR_LENGTH.sub(lambda m: f"* TRAIL {m.group(1)}..{m.group(2)}]", query)
+    query = VAR_LENGTH.sub(lambda m: f"* TRAIL {m.group(1)}..{m.group(2)}]", query)
+    return SPLIT.sub("string_split(", query)
 
 
 def portability_problems(query: str) -> list[str]:

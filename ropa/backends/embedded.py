@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 
 from ..errors import BackendError, ReadOnlyError, StoreLockedError, StoreOutdatedError
 from . import statedir
-from ..model import RopaGraph, derived_properties
+from ..model import RopaGraph, derived_properties, fingerprint_of_rows, row_hashes
 from ..reference_graph import reference_graph
 from ..schema import (BOOLEAN, DATE, INT64, NODE_TYPES, REL_TYPES, REVISION, ROPA_LABELS, SCHEMA_VERSION, STRING_LIST,
                       schema_changes_since)
@@ -304,6 +304,8 @@ class EmbeddedBackend(Backend):
         return merged
 
     _counts: dict = {}
+    _row_hashes: list | None = None  # while a new state is prepared: (part, table, row hashes) of its RoPA
+    _written_fingerprint: str | None = None  # the fingerprint of the state being written
     _writes_schema: int | None = SCHEMA_VERSION  # the stamp of the state being written (a restore: the old one's)
     _revision: dict | None = None  # the revision the write under way adds to the journal
 
@@ -369,11 +371,14 @@ class EmbeddedBackend(Backend):
         load = data.parent / "load"
         recorder = PlanRecorder(load)
         try:
-            self._wconn = recorder
+            self._wconn, self._row_hashes = recorder, []
             self._create_schema()
             self._load_all(full, (lambda f, what: progress(f / 2, what)) if progress else None)
+            # the data fingerprint of the new state, from the very columns it is written from (its
+            # RoPA tables; see fingerprint_of): kept with it, so readers need not hash every table
+            self._written_fingerprint = fingerprint_of_rows(self._row_hashes)
         finally:
-            self._wconn = None
+            self._wconn, self._row_hashes = None, None
         recorder.finish()
         steps = len(recorder.steps)
         # run as a script: importing the ropa package would import pandas, for nothing (a second or two)
@@ -409,8 +414,11 @@ class EmbeddedBackend(Backend):
         before the switch, throw it away and keep the current state (and say why, naming the real cause)."""
         d = self._dir
         n = d.begin(self._origin or "a write", self._counts, self._writes_schema)
+        self._written_fingerprint = None
         try:
             build(d.data_path(n))
+            if self._written_fingerprint is not None:
+                d.note(n, fingerprint=self._written_fingerprint)
             if progress:
                 progress(0.96, "switching to the new state")
             self._close_handle()  # every handle closed before the switch
@@ -490,6 +498,9 @@ class EmbeddedBackend(Backend):
             return
         t = NODE_TYPES[label]
         rows = pa.table({n: _arrow(df[n], ARROW_TYPES[ty]) for n, ty in t.properties})
+        if self._row_hashes is not None and (label in ROPA_LABELS or label == "Country"):
+            ropa = rows.filter(pc.invert(rows.column("resolved").fill_null(True))) if label == "Country" else rows
+            self._row_hashes.append(("nodes", label, row_hashes("nodes", label, {n: ropa.column(n) for n in t.columns})))
         self._exec(f"COPY {label} FROM $rows", {"rows": rows}, conn=self._target())
 
     def _copy_rels(self, rel_type: str, graph: RopaGraph) -> None:
@@ -507,6 +518,13 @@ class EmbeddedBackend(Backend):
                 continue
             cols = {"from": _arrow(part["src"], pa.string()), "to": _arrow(part["dst"], pa.string())}
             cols.update({n: _arrow(part[n], ARROW_TYPES[ty]) for n, ty in t.properties})
+            if self._row_hashes is not None and not t.reference:
+                ends = {"src": cols["from"], "dst": cols["to"], "src_label": pa.array([src_label], pa.string()),
+                        "dst_label": pa.array([dst_label], pa.string())}
+                ends["src_label"], ends["dst_label"] = (pa.DictionaryArray.from_arrays(
+                    pa.array(np.zeros(len(part), np.int32)), e) for e in (ends["src_label"], ends["dst_label"]))
+                self._row_hashes.append(("rels", rel_type, row_hashes(
+                    "rels", rel_type, {**{n: cols[n] for n in t.columns}, **ends})))
             for n, ty in t.derived:
                 cols[n] = (derived[n] if mask is None else derived[n].filter(pa.array(mask))).cast(ARROW_TYPES[ty])
             option = f" (from='{src_label}', to='{dst_label}')" if len(t.pairs) > 1 else ""
@@ -538,11 +556,13 @@ class EmbeddedBackend(Backend):
         """``var.name`` in a RETURN, or null for a property an older store's table lacks (read before an upgrade)."""
         return "NULL" if (table, name) in getattr(self, "_absent", ()) else f"{var}.{name}"
 
-    def export_tables(self):
+    def export_tables(self, only: dict[str, tuple] | None = None):
         """:meth:`export` a table at a time, each read column by column through Arrow (see
         :meth:`Backend.export_tables`): no dict per row, each table's texts shared by its rows."""
         for label in sorted(NODE_TYPES):
-            cols = NODE_TYPES[label].columns
+            if only is not None and label not in only:
+                continue
+            cols = list(only[label]) if only is not None else NODE_TYPES[label].columns
             if label not in ROPA_LABELS and label != "Country":
                 yield "nodes", label, {c: [] for c in cols}
                 continue
@@ -550,18 +570,29 @@ class EmbeddedBackend(Backend):
             ret = ", ".join(f"n.{c} AS c{i}" for i, c in enumerate(cols))
             yield "nodes", label, self._arrow_columns(f"MATCH (n:{label}){where} RETURN {ret}", cols)
         for rt in sorted(REL_TYPES):
+            if only is not None and rt not in only:
+                continue
             t = REL_TYPES[rt]
-            names = ["src", "dst"] + t.columns
-            out: dict[str, list] = {c: [] for c in ["src", "dst", "src_label", "dst_label"] + t.columns}
+            props = [c for c in t.columns if only is None or c in only[rt]]
+            names = ["src", "dst"] + props
+            out: dict[str, list] = {c: [] for c in ["src", "dst", "src_label", "dst_label"] + props}
             for a, b in ([] if t.reference else t.pairs):
-                ret = ", ".join(f"{v} AS c{i}" for i, v in enumerate(["s.id", "d.id"] + [f"r.{c}" for c in t.columns]))
+                ret = ", ".join(f"{v} AS c{i}" for i, v in enumerate(["s.id", "d.id"] + [f"r.{c}" for c in props]))
                 part = self._arrow_columns(f"MATCH (s:{a})-[r:{t.type}]->(d:{b}) RETURN {ret}", names)
                 n = len(part["src"])
                 part["src_label"], part["dst_label"] = [a] * n, [b] * n
                 for c, values in part.items():
                     out[c] += values
                 del part
-            yield "rels", rt, out
+            yield "rels", rt, out if only is None else {c: out[c] for c in only[rt]}
+
+    def stored_fingerprint(self) -> str | None:
+        """The fingerprint written with the current state (``state.json``, see :meth:`_build`): a state
+        is never written again once it is whole, so it stays true. None in memory, for an old single
+        file, or for a state written before fingerprints were kept."""
+        if self._dir is None or self._state is None:
+            return None
+        return self._dir.meta(self._state).fingerprint
 
     def _arrow_columns(self, query: str, names: list[str]) -> dict[str, list]:
         """A read query's result as name -> list, the values :meth:`_exec` gives, through Arrow."""

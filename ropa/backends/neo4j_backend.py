@@ -274,9 +274,11 @@ class Neo4jBackend(Backend):
             self.load(RopaGraph.empty())  # reference data only; a RoPA already there is kept
 
     def schema_version(self) -> int:
-        """The schema version of the stored RoPA, read from the data (a read transaction): 1 when its
-        hops lack the chain (``schema.HOP_DERIVED``), else the current one."""
-        return 1 if self._read(OUTDATED_HOPS)[0]["outdated"] else SCHEMA_VERSION
+        """The schema version of the stored RoPA, read from the data (a read transaction): when its hops
+        lack the chain as one text (``schema.HOP_DERIVED``), 3 if they keep it as a list (``chain``, schema
+        2-3) and 1 if they keep none (an upgrade computes it either way), else the current one."""
+        row = self._read(OUTDATED_HOPS, {"listed": "chain"})[0]
+        return (3 if row["listed"] else 1) if row["outdated"] else SCHEMA_VERSION
 
     def _check_schema(self, upgrade: bool) -> None:
         found = self.schema_version()
@@ -286,7 +288,7 @@ class Neo4jBackend(Backend):
             raise StoreOutdatedError(
                 f"the RoPA in {self.database or 'the default database'} was written by an older version of this "
                 f"tool (store schema {found}; this one reads {SCHEMA_VERSION}): its hops lack the sub-processor "
-                "chain the rules read. Nothing was changed. Run `ropa store upgrade --backend neo4j` once as a "
+                "chain as the rules read it. Nothing was changed. Run `ropa store upgrade --backend neo4j` once as a "
                 "user who may write, or import your register again")
         # upgrade=True: opened to be upgraded by the caller (ropa store upgrade), through upgrade()
 
@@ -336,7 +338,7 @@ class Neo4jBackend(Backend):
         """(statement, parameters, rows expected to be written or None, progress label)."""
         reference = reference_graph()
         if not replace:
-            # the chains of hops already stored change with the new ones (ENGAGES.chain): every hop of
+            # the chains of hops already stored change with the new ones (ENGAGES.via): every hop of
             # the merged whole is written again, with its chain computed over that whole
             graph = self.export().merge(graph)
         full = graph.merge(reference)  # reference data win: a file never redefines them

@@ -38,6 +38,7 @@ import datetime as dt
 import errno
 import json
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ except ImportError:  # pragma: no cover - not POSIX
 
 DATA = "data.lbdb"
 META = "state.json"
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 DEFAULT_KEEP = 5
 #: seconds a writer waits out readers that check the lock for an instant (:meth:`StateDir._writer_at_work`);
 #: a writer that holds the lock turns the next one away at once
@@ -79,6 +81,7 @@ class StateInfo:
     counts: dict = field(default_factory=dict)
     current: bool = False
     schema: int | None = None   # the schema version stamped by the writer (None: written before stamps)
+    fingerprint: str | None = None  # the data fingerprint of what it holds (None: written before they were kept)
 
     def summary(self) -> str:
         c = self.counts
@@ -196,9 +199,11 @@ class StateDir:
             raw = json.loads((self.state_dir(n) / META).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             raw = {}
-        schema = raw.get("schema")
+        schema, fingerprint = raw.get("schema"), raw.get("fingerprint")
         return StateInfo(n, str(raw.get("created", "")), str(raw.get("what", "")), dict(raw.get("counts") or {}),
-                         schema=schema if isinstance(schema, int) else None)
+                         schema=schema if isinstance(schema, int) else None,
+                         fingerprint=fingerprint if isinstance(fingerprint, str) and _HEX64.fullmatch(fingerprint)
+                         else None)
 
     def history(self) -> list[StateInfo]:
         """The published states, oldest first; the current one flagged."""
@@ -300,6 +305,17 @@ class StateDir:
             self.discard(n)
             raise disk_error(exc, self.root, "cannot write a new state of the store") from exc
         return n
+
+    def note(self, n: int, **fields) -> None:
+        """Add ``fields`` to the description of state ``n`` before it is published (written whole
+        beside it, then renamed over it, as :meth:`begin` writes it)."""
+        assert self.locked, "note() needs the writers' lock"
+        path = self.state_dir(n) / META
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            write_durably(path, json.dumps({**meta, **fields}, ensure_ascii=False, sort_keys=True) + "\n")
+        except OSError as exc:
+            raise disk_error(exc, self.root, "cannot write a new state of the store") from exc
 
     def publish(self, n: int) -> None:
         """Make state ``n`` (whole, closed) the current one: fsync it, then swap ``current`` by rename."""

@@ -10,7 +10,7 @@ from typing import Iterable
 import networkx as nx
 import pandas as pd
 
-from ..model import RopaGraph
+from ..model import RopaGraph, chain_of
 from ..network import build_network, by_name, node_key
 from ..overlay import annotate
 from ..schema import HOP_TYPES, NODE_TYPES, REL_TYPES
@@ -76,12 +76,12 @@ def _read(store, activities: Iterable[str], organisations: Iterable[str]) -> tup
         for r in run(store, "sub_discloses", ids=ids):
             rels["DISCLOSES_TO"].append(_rel_record("DISCLOSES_TO", "Activity", r["src"], "Organisation", r["dst"],
                                                     r["rel"]))
-            chains["DISCLOSES_TO"].append(r["rel"].get("chain"))
+            chains["DISCLOSES_TO"].append(chain_of(r["rel"].get("via")))
             orgs.add(r["dst"])
         for r in run(store, "sub_engages", ids=ids):
             rels["ENGAGES"].append(_rel_record("ENGAGES", "Organisation", r["src"], "Organisation", r["dst"],
                                                r["rel"]))
-            chains["ENGAGES"].append(r["rel"].get("chain"))
+            chains["ENGAGES"].append(chain_of(r["rel"].get("via")))
             orgs |= {r["src"], r["dst"]}
     controllers: set[str] = set()
     if orgs:

@@ -293,10 +293,16 @@ def _build_report(backend, as_of: dt.date | None = None, controllers: list[str] 
     """
     as_of = as_of or dt.date.today()
     check_evaluation_date(as_of)
-    # One pass over the stored tables gives the data fingerprint and the few columns the records need,
-    # without the whole graph in memory (the diff against a snapshot still needs it).
+    # The data fingerprint kept with the stored state when it was written; else one pass over the stored
+    # tables gives it and the few columns the records need, without the whole graph in memory (the diff
+    # against a snapshot still needs it).
     tables: dict[str, dict[str, list]] = {}
-    fingerprint = fingerprint_of(_keeping(backend.export_tables(), RECORD_COLUMNS, tables))
+    fingerprint = backend.stored_fingerprint()
+    if fingerprint is None:
+        fingerprint = fingerprint_of(_keeping(backend.export_tables(), RECORD_COLUMNS, tables))
+    else:
+        for _ in _keeping(backend.export_tables(only=RECORD_COLUMNS), RECORD_COLUMNS, tables):
+            pass
     all_controllers = _controllers(tables)
     scope = _scope(controllers, all_controllers)
     # The store's memory is given back after each big step: the peak is then the largest step's,

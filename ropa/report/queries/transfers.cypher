@@ -1,7 +1,7 @@
 // Report query (not a rule): every restricted transfer, i.e. every hop on which an
 // activity's data reach an importer that processes them in a country outside the EEA
 // (or in a place that cannot be resolved), with the whole path from the controller for
-// onward transfers down a sub-processor chain (stored on each hop as `chain`), the recorded mechanism and the
+// onward transfers down a sub-processor chain (stored on each hop as `via`), the recorded mechanism and the
 // adequacy decision in force for the destination on $asOf. It judges nothing: the
 // verdict of each transfer comes from the rule pack's findings on it (ropa/transfers.py).
 // One row per (hop, non-EEA processing country), with only the columns the report shows
@@ -25,12 +25,12 @@ RETURN c.name AS controller, act.name AS activity, exp.name AS exporter, imp.nam
        act.id AS src_id, m.invalid_from AS mechanism_invalid_from
 UNION ALL
 // Onward transfers: every ENGAGES hop the activity's data reach, with the chain stored on it
-// (ENGAGES.chain, see queries/onward_transfer_chain.cypher): path = [controller] + chain + [importer].
+// (ENGAGES.via, see queries/onward_transfer_chain.cypher): path = [controller] + chain + [importer].
 MATCH (e:Organisation)-[h:ENGAGES]->(imp:Organisation)-[:PROCESSES_IN]->(k:Country)
-WHERE h.chain IS NOT NULL AND k.eea = false
+WHERE h.via IS NOT NULL AND k.eea = false
 MATCH (c:Organisation)-[:CONTROLS]->(act:Activity)
 WHERE act.id = h.activity AND imp.id <> c.id
-WITH c, act, e, h, imp, k, [c.name] + h.chain + [imp.name] AS path
+WITH c, act, e, h, imp, k, [c.name] + split(h.via, '\u001F') + [imp.name] AS path
 MATCH (exp:Organisation) WHERE exp.id = h.exporter
 OPTIONAL MATCH (m:Mechanism) WHERE m.id = h.mechanism
 OPTIONAL MATCH (ad:Adequacy)-[:COVERS]->(k)
