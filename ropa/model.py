@@ -237,7 +237,10 @@ def _column_hashes(arr: pa.Array) -> np.ndarray:
                                             "little") for t in texts), dtype=np.uint64, count=len(texts))
         table = np.append(table, _NULL)
         return table[enc.indices.fill_null(len(texts)).to_numpy(zero_copy_only=False)]
-    if pa.types.is_boolean(arr.type):
+    if pa.types.is_floating(arr.type):  # no schema column is one today; its bits, not its truncation to an int
+        ints = pa.array(arr.cast(pa.float64()).fill_null(0).to_numpy(zero_copy_only=False).view(np.int64))
+        ints = pc.if_else(arr.is_null(), None, ints)
+    elif pa.types.is_boolean(arr.type):
         ints = pc.if_else(arr, 2, 1)
     elif pa.types.is_date(arr.type):
         ints = arr.cast(pa.int32()).cast(pa.int64())
