@@ -39,3 +39,20 @@ def test_the_temporary_store_is_removed_when_the_check_fails(monkeypatch, tmp_pa
         assert any(tmp_path.iterdir()) and src.backend.read_only
         raise RuntimeError("a rule failed")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_scratch_store_on_disk_spends_nothing_on_a_fingerprint(monkeypatch, tmp_path):
+    """Only the rule pack reads it, then it is thrown away: its writer hashes no row (the persistent store's
+    writer does, tests/test_fingerprint.py), and the findings are the same."""
+    from ropa.backends import embedded
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    _, in_memory = _check(monkeypatch, 10**9)
+
+    def no_hashing(*a, **k):
+        raise AssertionError("a scratch store hashed its rows")
+    monkeypatch.setattr(embedded, "row_hashes", no_hashing)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(source, "SCRATCH_ON_DISK_ABOVE", 0)
+        with source.open_source([str(SEED_REGISTER)]) as src:
+            assert src.backend.stored_fingerprint() is None
+            assert [f.to_dict() for f in evaluate(src.backend, AS_OF)] == in_memory

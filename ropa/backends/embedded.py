@@ -304,6 +304,8 @@ class EmbeddedBackend(Backend):
         return merged
 
     _counts: dict = {}
+    #: whether a new state keeps its data fingerprint (a scratch store that only the rule pack reads does not)
+    keeps_fingerprint = True
     _row_hashes: list | None = None  # while a new state is prepared: (part, table, row hashes) of its RoPA
     _written_fingerprint: str | None = None  # the fingerprint of the state being written
     _writes_schema: int | None = SCHEMA_VERSION  # the stamp of the state being written (a restore: the old one's)
@@ -371,12 +373,13 @@ class EmbeddedBackend(Backend):
         load = data.parent / "load"
         recorder = PlanRecorder(load)
         try:
-            self._wconn, self._row_hashes = recorder, []
+            self._wconn, self._row_hashes = recorder, ([] if self.keeps_fingerprint else None)
             self._create_schema()
             self._load_all(full, (lambda f, what: progress(f / 2, what)) if progress else None)
             # the data fingerprint of the new state, from the very columns it is written from (its
             # RoPA tables; see fingerprint_of): kept with it, so readers need not hash every table
-            self._written_fingerprint = fingerprint_of_rows(self._row_hashes)
+            if self._row_hashes is not None:
+                self._written_fingerprint = fingerprint_of_rows(self._row_hashes)
         finally:
             self._wconn, self._row_hashes = None, None
         recorder.finish()

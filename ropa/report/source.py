@@ -58,6 +58,7 @@ def _scratch(graph) -> Iterator[Backend]:
     folder = Path(tempfile.mkdtemp(prefix="ropa-check-"))
     try:
         with EmbeddedBackend(folder / "scratch.lbdb") as writer:
+            writer.keeps_fingerprint = False  # read by the rule pack only, then thrown away: ~0.6 s at 1M
             writer.replace(graph, origin="ropa check of files (scratch store)")
         del graph  # the store holds it now: its memory is not needed during the rules
         store = EmbeddedBackend(folder / "scratch.lbdb", read_only=True)
