@@ -152,26 +152,26 @@ def test_the_report_page_reuses_the_findings_the_explorer_holds(explorer_store, 
     same_renderings(cold_report(explorer_store, AS_OF, report.source), report)
 
 
-def test_the_report_page_runs_the_rule_pack_for_another_date(explorer_store, rule_pack_runs):
-    hold_findings(AS_OF)
-    rule_pack_runs.clear()
-    other = dt.date(2020, 7, 1)  # Privacy Shield still valid: other findings
-    report_page(other)
-    assert rule_pack_runs == [other]
-    report = page_report(other)
-    same_renderings(cold_report(explorer_store, other, report.source), report)
+def _another_date(store) -> dt.date:
+    return dt.date(2020, 7, 1)  # Privacy Shield still valid: other findings
 
 
-def test_the_report_page_runs_the_rule_pack_for_a_changed_state(explorer_store, rule_pack_runs):
+def _another_state(store) -> dt.date:
     from ropa.backends.embedded import EmbeddedBackend
+    with EmbeddedBackend(store) as s:  # an import from elsewhere: another state of the store
+        s.replace(generated_graph(2000, 11))
+    return AS_OF
+
+
+@pytest.mark.parametrize("change", [_another_date, _another_state], ids=["another date", "a changed state"])
+def test_the_report_page_runs_the_rule_pack_again_for(change, explorer_store, rule_pack_runs):
     hold_findings(AS_OF)
     rule_pack_runs.clear()
-    with EmbeddedBackend(explorer_store) as s:  # an import from elsewhere: another state of the store
-        s.replace(generated_graph(2000, 11))
-    report_page(AS_OF)
-    assert rule_pack_runs == [AS_OF]
-    report = page_report(AS_OF)
-    same_renderings(cold_report(explorer_store, AS_OF, report.source), report)
+    as_of = change(explorer_store)
+    report_page(as_of)
+    assert rule_pack_runs == [as_of]
+    report = page_report(as_of)
+    same_renderings(cold_report(explorer_store, as_of, report.source), report)
 
 
 def test_the_findings_of_a_report_page_opened_first_serve_the_other_pages(explorer_store, rule_pack_runs):
