@@ -28,6 +28,19 @@ def test_the_set_is_as_large_and_as_mixed_as_promised():
         assert (HELDOUT / "gold" / f"{s['id']}.gold.json").exists()
 
 
+def test_the_held_out_readme_counts_what_sources_csv_holds():
+    """tests/heldout/README.md states how many notices there are, how many ship and how many are fetched."""
+    import re
+    text = (HELDOUT / "README.md").read_text(encoding="utf-8")
+    shipped = len(SHIPPED)
+    assert text.startswith(f"# Held-out notices for `ropa extract`\n\n{len(SOURCES)} real privacy notices"), text[:120]
+    assert f"| the annotation (all {len(SOURCES)}) |" in text
+    assert f"for the {shipped} whose licence allows redistribution" in text
+    assert f"fetches the other {len(SOURCES) - shipped} by commit" in text
+    test_half = [s for s in SOURCES if s["split"] == "test"]
+    assert re.search(rf"Round {test_half[0]['round']}'s {len(test_half)} notices", text)
+
+
 def test_texts_are_shipped_exactly_where_the_licence_allows():
     free = {"CC0-1.0", "CC-BY-4.0", "CC-BY-SA-4.0", "MIT", "Apache-2.0"}
     for s in SOURCES:
