@@ -110,3 +110,28 @@ def test_a_dutch_juridisch_kader_column_is_the_rows_transfer_mechanism():
             "| Wolkdoos | Back-up | EU / VS | EU-US Data Privacy Framework, SCCs |\n")
     got = _recipients(text)
     assert got["Wolkdoos"].mechanism == "dpf"
+
+
+# -- 3. precision: kinds of recipients with examples, lists of purposes -----------------------------------
+
+def test_a_kind_of_recipient_with_its_examples_in_brackets_is_no_organisation():
+    text = ("# Privacyverklaring\n\n## Delen met derden\n\nWij delen uw gegevens met:\n\n"
+            "- Hostingproviders\n- Betaaldiensten (zoals Mollie)\n- Advertentienetwerken (Google, Facebook)\n\n"
+            "Betalingen lopen via Mollie.\n")
+    names = _names(text)
+    assert "Mollie" in names and "Google" in names
+    assert not names & {"Betaaldiensten", "Advertentienetwerken"}
+
+
+@pytest.mark.parametrize("intro,items", [
+    ("Wij kunnen uw gegevens delen indien wij hiertoe wettelijk verplicht zijn of dit noodzakelijk is voor:",
+     ["Naleving van wettelijke procedures", "Bescherming van onze rechten en eigendom", "Fraudepreventie"]),
+    ("We may share your data with third parties where the law requires it or where this is necessary for:",
+     ["Compliance with legal process", "Protection of our rights and property", "Fraud Prevention"]),
+    ("Wir können Ihre Daten an Dritte weitergeben, wenn wir gesetzlich dazu verpflichtet sind oder dies erforderlich ist für:",
+     ["Einhaltung gesetzlicher Verfahren", "Schutz unserer Rechte und unseres Eigentums", "Betrugsprävention"]),
+], ids=["nl", "en", "de"])
+def test_a_list_of_what_sharing_is_necessary_for_gives_purposes_not_recipients(intro, items):
+    body = "\n".join(f"- {i}" for i in items)
+    text = f"# Privacy\n\n## Delen / Sharing / Weitergabe\n\n{intro}\n\n{body}\n\nWe host with Hostwerk GmbH in Germany.\n"
+    assert _names(text) == {"Hostwerk GmbH"}

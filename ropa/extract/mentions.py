@@ -160,6 +160,8 @@ class MentionStage(ProseStage):
         if not words or len(words) > 5:
             return
         rest = text[blk.start + skip + name_end:blk.end]
+        if not vocab.vendor_near(name) and self._examples_follow(rest):
+            return  # "Betaaldiensten (zoals Mollie)", "Advertentienetwerken (Google, Facebook)": a kind, with examples
         apposition = re.match(r"\s*(?:,\s*(?:die|dat|which|who|that|der|das|welche|een|a|an|ein|eine|our|onze|unser|"
                               r"is|provides|biedt|levert)\b|\(|\s[–—-]\s)", rest, re.I)
         stops = set().union(*vocab.stopwords().values())
@@ -183,6 +185,19 @@ class MentionStage(ProseStage):
         start = blk.start + skip + m.start(1) + (lead.end() if lead else 0)
         add(Mention(name, start, start + len(name), s.idx, "list_item", legal_form=bool(vocab.legal_forms().search(name)),
                     vendor=vocab.vendor_near(name)))
+
+    @staticmethod
+    def _examples_follow(rest: str) -> bool:
+        """Whether the brackets right after a list item's first words give examples of it: an example cue
+        ("(zoals Mollie)", "(such as …)") or two or more vendors the gazetteer knows ("(Google, Facebook)")."""
+        br = re.match(r"\s*\(([^()]{2,120})\)", rest)
+        if not br:
+            return False
+        inner = br.group(1)
+        if vocab.cue("example").match(inner.strip()):
+            return True
+        parts = [p.strip() for p in re.split(r",|\b(?:and|or|en|of|und|oder)\b", inner) if p.strip()]
+        return len(parts) >= 2 and sum(vocab.vendor_near(p) is not None for p in parts) >= 2
 
     def _example_mentions(self, add) -> None:
         """Names given as examples of a recipient category: 'Advertising platforms (such as Google, TikTok)'."""
