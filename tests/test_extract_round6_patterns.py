@@ -135,3 +135,24 @@ def test_a_list_of_what_sharing_is_necessary_for_gives_purposes_not_recipients(i
     body = "\n".join(f"- {i}" for i in items)
     text = f"# Privacy\n\n## Delen / Sharing / Weitergabe\n\n{intro}\n\n{body}\n\nWe host with Hostwerk GmbH in Germany.\n"
     assert _names(text) == {"Hostwerk GmbH"}
+
+
+def test_a_table_of_data_kinds_headed_by_a_joined_category_word_names_no_recipient():
+    text = ("# Privacyverklaring\n\n## Bewaartermijnen\n\n| Datacategorie | Bewaartermijn | Grondslag |\n|---|---|---|\n"
+            "| AI coach-gesprekken | 12 maanden | Toestemming |\n| Activiteitslog | 24 maanden | Gerechtvaardigd belang |\n"
+            "| Sessie-opnames (Clarion Replay) | 30 dagen | Toestemming |\n\n"
+            "## Verwerkers\n\n| Verwerker | Doel | Locatie |\n|---|---|---|\n| Clarion Replay | Sessie-opnames | VS |\n")
+    assert _names(text) == {"Clarion Replay"}
+
+
+def test_a_compound_of_an_acronym_and_a_common_noun_is_no_brand():
+    text = ("# Privacy\n\nWolkje maakt gebruik van AI-taalmodellen voor gepersonaliseerde coaching. "
+            "De gegevens worden gehost door Hostwerk GmbH.\n")
+    assert _names(text) == {"Hostwerk GmbH"}
+
+
+def test_a_model_and_provider_column_names_the_provider_in_brackets():
+    text = ("# Privacyverklaring\n\n## AI\n\n| Model / aanbieder | Toegang via | Data |\n|---|---|---|\n"
+            "| Lyra (Orbitwise) | Routerly | Gepseudonimiseerde berichten |\n")
+    names = _names(text)
+    assert "Orbitwise" in names and "Lyra" not in names

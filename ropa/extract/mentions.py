@@ -321,6 +321,10 @@ class MentionStage(ProseStage):
             if not header:
                 return
             roles.setdefault(0, "name")
+        name_col = next((i for i, r in roles.items() if r == "name"), None)
+        # "| Model / aanbieder |" over "| Claude (Anthropic) |": the provider is the one in brackets
+        provider_in_brackets = name_col is not None and name_col < len(header) and any(
+            r == "provider_in_brackets" and p.search(header[name_col]) for r, p in vocab.table_columns())
         for item in items:
             blk = self.lay.blocks[item]
             cells = blk.cells
@@ -343,7 +347,13 @@ class MentionStage(ProseStage):
                 mention.vendor = by_name[v.group(0)]
             else:
                 mention.vendor = vocab.vendor_near(name.split(" (")[0])  # "Sendgrid, Inc.", "Sentry.io"
-            if paren:
+            if paren and provider_in_brackets:
+                mention.name = paren.group(2)
+                mention.start = a + paren.start(2)
+                mention.end = a + paren.end(2)
+                mention.legal_form = bool(vocab.legal_forms().search(mention.name))
+                mention.vendor = vocab.vendor_near(mention.name)
+            elif paren:
                 mention.name = paren.group(1)
                 mention.entity = paren.group(2)
                 mention.end = a + len(paren.group(1))

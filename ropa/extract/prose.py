@@ -189,6 +189,8 @@ class ProseStage(Context):
             return True  # (German capitalises nouns: "Blogs und Publikationsmedien" is a heading of common nouns)
         if re.search(r"\s\d+\w?$", name) or _places_in(name, 0, len(name), [], self.language) or reference.resolve_country(name):
             return False  # "Dublin 4", "Ireland": a place, not a vendor
+        if re.fullmatch(r"[^\W\d_]+(?:-[^\W\d_]+)*-[a-zäöüß]{3,}", name):
+            return False  # "AI-taalmodellen", "E-mailproviders": a compound ending in a common noun, no brand
         if re.search(r"[a-z][A-Z]|[A-Za-z]\d|\d[A-Za-z]|\w\.\w", name):
             return True
         return name[0].isupper() and self.language != "de"
