@@ -156,3 +156,35 @@ def test_a_model_and_provider_column_names_the_provider_in_brackets():
             "| Lyra (Orbitwise) | Routerly | Gepseudonimiseerde berichten |\n")
     names = _names(text)
     assert "Orbitwise" in names and "Lyra" not in names
+
+
+def test_a_table_of_data_flows_between_own_platforms_names_no_recipient():
+    text = ("# Privacyverklaring\n\n## Datastromen tussen platforms\n\n| Van | Naar | Welke gegevens | Doel |\n"
+            "|---|---|---|---|\n| Tuinpraat | Kletskamer | E-mailadres | Inloggen (SSO) |\n"
+            "| Tuinpraat | Briefhulp | E-mailadres, abonneestatus | Toegang |\n\n"
+            "## Verwerkers\n\n| Verwerker | Dienst | Locatie |\n|---|---|---|\n| Hostwerk GmbH | Hosting | Duitsland |\n")
+    assert _names(text) == {"Hostwerk GmbH"}
+
+
+@pytest.mark.parametrize("line,new", [
+    ("AI-verwerker gewijzigd van Google (Gemini API) naar Orbitwise PBC (Lyra API).", "Orbitwise PBC"),
+    ("AI processor changed from Google (Gemini API) to Orbitwise PBC (Lyra API).", "Orbitwise PBC"),
+    ("KI-Auftragsverarbeiter gewechselt von Google (Gemini API) zu Orbitwise PBC (Lyra API).", "Orbitwise PBC"),
+], ids=["nl", "en", "de"])
+def test_a_vendor_changed_from_is_no_longer_a_recipient(line, new):
+    text = f"# Privacy\n\n## Wijzigingen / Changes\n\n- {line}\n- Hostwerk GmbH hosts our servers.\n"
+    names = _names(text)
+    assert "Google" not in names and new in names
+
+
+def test_a_phone_number_on_a_messaging_service_is_no_disclosure_to_it():
+    text = ("# Privacyverklaring\n\nWie zich aanmeldt, geeft zijn voornaam en e-mailadres (en optioneel een "
+            "telefoon- of WhatsApp-nummer) op. Onze website wordt gehost door Hostwerk GmbH.\n")
+    assert _names(text) == {"Hostwerk GmbH"}
+
+
+def test_a_known_vendor_with_its_company_in_brackets_is_one_recipient():
+    text = ("# Privacyverklaring\n\n## Doorgifte buiten de EER\n\n"
+            "- Mailchimp (Intuit Inc.) (nieuwsbrief) — gevestigd in de VS.\n"
+            "- Hostwerk GmbH (hosting) — gevestigd in Duitsland.\n")
+    assert _names(text) == {"Mailchimp", "Hostwerk GmbH"}

@@ -241,9 +241,18 @@ class MentionStage(ProseStage):
     def _brand_links(self, add) -> None:
         """'mailbox.org (Heinlein Support GmbH, …)': the legal entity belongs to the brand before the bracket."""
         text = self.text
+        ends = {x.end: x for x in self.mentions if x.vendor and not x.legal_form and x.via != "table"}
         for m in list(self.mentions):
             if not m.legal_form or m.start == 0:
                 continue
+            if m.via == "legal_form" and not m.vendor:
+                # "Mailchimp (Intuit Inc.)": the company in brackets right after a vendor the gazetteer knows is
+                # that vendor's company, one recipient
+                op = re.search(r"\s*\(\s*$", text[max(0, m.start - 4):m.start])
+                known = ends.get(m.start - len(op.group(0))) if op else None
+                if known is not None:
+                    m.entity_of = known.name
+                    continue
             before = text[max(0, m.start - 40):m.start]
             b = re.search(r"([\w][\w.-]*\.[a-z]{2,}|[A-Z][\w]*[A-Z][\w]*)\s*\($", before)
             if b:
