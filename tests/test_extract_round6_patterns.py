@@ -188,3 +188,28 @@ def test_a_known_vendor_with_its_company_in_brackets_is_one_recipient():
             "- Mailchimp (Intuit Inc.) (nieuwsbrief) — gevestigd in de VS.\n"
             "- Hostwerk GmbH (hosting) — gevestigd in Duitsland.\n")
     assert _names(text) == {"Mailchimp", "Hostwerk GmbH"}
+
+
+@pytest.mark.parametrize("heading", [
+    "C. Customer-configured third parties (optional; not “Acme subprocessors”)",
+    "Integrations you configure yourself (not Acme sub-processors)",
+])
+def test_destinations_the_customer_configures_are_no_subprocessors(heading):
+    text = (f"# Subprocessors\n\n## A. Core platform\n\n| Provider | Role |\n|---|---|\n| **Hostwerk GmbH** | Hosting |\n\n"
+            f"## {heading}\n\nWhen **your organization** turns on integrations, data may go to Slack or Zapier.\n\n"
+            "| Type | Examples | Notes |\n|---|---|---|\n| **Slack** | `hooks.slack.com` | Messages you supply |\n"
+            "| **Automation / webhooks** | Zapier, Make | Payloads you configure |\n")
+    assert _names(text) == {"Hostwerk GmbH"}
+
+
+def test_a_table_name_cell_with_an_example_provider_names_that_provider():
+    text = ("# Subprocessors\n\n| Provider / surface | Role |\n|---|---|\n| **Hostwerk GmbH** | Website hosting |\n"
+            "| **Support mailbox** ([help@acme.example](mailto:help@acme.example), e.g. **Postvogel Mail**) | Support |\n")
+    assert _names(text) == {"Hostwerk GmbH", "Postvogel Mail"}
+
+
+def test_german_nouns_given_as_examples_are_no_names():
+    # (a guard for the fix above: "z. B." now reads as an example cue, and German capitalises every noun)
+    text = ("# Datenschutz\n\n## Weitergabe an Dritte\n\nWir geben Daten weiter an:\n\n"
+            "- externe Dienstleister (z.B. Archivierung, Logistik, Telefonie)\n- Hostwerk GmbH (Hosting)\n")
+    assert _names(text) == {"Hostwerk GmbH"}

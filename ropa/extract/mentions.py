@@ -218,6 +218,9 @@ class MentionStage(ProseStage):
                         word = sub.group(0).strip(" .")
                         if not word or not word[0].isupper() or len(word.split()) > 3:
                             continue
+                        if self.language == "de" and not (vocab.vendor_near(word) or vocab.legal_forms().search(word)
+                                                          or re.search(r"[a-z][A-Z]|\d|\.\w", word)):
+                            continue  # German capitalises every noun: "(z. B. Archivierung, Logistik)" names no one
                         a = text.find(word, pos)
                         if a < 0:
                             continue
@@ -362,6 +365,8 @@ class MentionStage(ProseStage):
                 mention.end = a + paren.end(2)
                 mention.legal_form = bool(vocab.legal_forms().search(mention.name))
                 mention.vendor = vocab.vendor_near(mention.name)
+            elif paren and self._example_in_cell(paren.group(2), col["name"], mention):
+                pass  # "Support mailbox (help@…, e.g. Proton Mail)": the example names the provider
             elif paren:
                 mention.name = paren.group(1)
                 mention.entity = paren.group(2)
@@ -385,6 +390,25 @@ class MentionStage(ProseStage):
                 if mech and mech != "none":
                     mention.mechanism, mention.mechanism_sentence = mech, s.idx
             add(mention)
+
+    def _example_in_cell(self, inner: str, span: tuple[int, int], mention: Mention) -> bool:
+        """A name cell that describes a kind and gives its provider as an example in brackets ("Support mailbox
+        (help@acme.example, e.g. Proton Mail)"): the mention becomes that provider."""
+        if mention.vendor:
+            return False
+        em = vocab.cue("example").search(inner)
+        if not em:
+            return False
+        cand = re.split(r"[,;]", inner[em.end():], maxsplit=1)[0].strip(" .*_")
+        if not cand or not cand[0].isupper() or len(cand.split()) > 4:
+            return False
+        at = self.text.find(cand, span[0], span[1])
+        if at < 0:
+            return False
+        mention.name, mention.start, mention.end = cand, at, at + len(cand)
+        mention.legal_form = bool(vocab.legal_forms().search(cand))
+        mention.vendor = vocab.vendor_near(cand)
+        return True
 
     def _category_name(self, body: str) -> str:
         body = re.sub(r"\*\*|__", "", body)  # "**IT-dienstverleners:** Voor hosting": the bold label is the name
