@@ -213,3 +213,32 @@ def test_german_nouns_given_as_examples_are_no_names():
     text = ("# Datenschutz\n\n## Weitergabe an Dritte\n\nWir geben Daten weiter an:\n\n"
             "- externe Dienstleister (z.B. Archivierung, Logistik, Telefonie)\n- Hostwerk GmbH (Hosting)\n")
     assert _names(text) == {"Hostwerk GmbH"}
+
+
+# -- fragments of a generator template's vendor lines -----------------------------------------------------
+
+def test_the_company_before_its_brand_in_brackets_is_that_brand():
+    text = ("# Privacy Policy\n\nWe are Acme Podcasts.\n\n## Newsletter\n\nWe use the newsletter service MailChimp.\n\n"
+            "### What data is saved by MailChimp?\n\nRocket Science Group LLC (MailChimp) operate online platforms which "
+            "enable us to get in contact with you, provided you subscribed to our newsletter.\n")
+    assert _names(text) == {"MailChimp"}
+
+
+def test_a_vendors_company_written_with_a_comma_before_its_legal_form_joins_the_vendor():
+    text = ("# Privacy Policy\n\nThe newsletter is sent via the mailing service provider 'MailChimp', a newsletter "
+            "delivery platform of the US provider Rocket Science Group, LLC, 675 Ponce de Leon Ave NE, Atlanta, GA 30308, USA.\n")
+    assert _names(text) == {"MailChimp"}
+
+
+def test_a_company_name_wrapped_over_two_lines_is_read_whole():
+    text = ("# Datenschutz\n\n## Newsletter\n\nWir versenden den Newsletter mit Mailchimp. Anbieter ist die Rocket\n"
+            "Science Group LLC, 675 Ponce De Leon Ave NE, Suite 5000, Atlanta, GA 30308, USA.\n")
+    assert _names(text) == {"Mailchimp"}
+
+
+@pytest.mark.parametrize("sentence", [
+    "Since Mailchimp is an American company, all retained data is stored on American servers.",
+    "If you are using Chrome, you could search for “delete cookies Chrome”.",
+])
+def test_a_nationality_or_the_users_browser_is_no_recipient(sentence):
+    assert _names(f"# Privacy\n\nWe send our newsletter with Mailchimp. {sentence}\n") == {"Mailchimp"}

@@ -63,7 +63,8 @@ class MentionStage(ProseStage):
                 continue
             s = self.sentence_at(start)
             name = text[start:m.end()].strip()
-            add(Mention(name, start, m.end(), s.idx, "legal_form", legal_form=True))
+            # a known vendor's company written another way ("Rocket Science Group, LLC") is that vendor
+            add(Mention(name, start, m.end(), s.idx, "legal_form", legal_form=True, vendor=vocab.vendor_near(name)))
         for blk in lay.blocks:
             if blk.kind == "item" and self.recipient_list(blk.idx):
                 self._item_mentions(blk, add)
@@ -120,8 +121,9 @@ class MentionStage(ProseStage):
             start = wstart
             count += 1
             j = wstart
-            if j > 0 and text[j - 1] == " ":
-                i = j - 1
+            if j > 0 and (text[j - 1] == " " or (text[j - 1] == "\n" and j > 1 and text[j - 2] != "\n"
+                                                 and self.sentence_at(j - 2).block == self.sentence_at(j).block)):
+                i = j - 1  # (a name wrapped over two lines of a paragraph: "die Rocket\nScience Group LLC")
             else:
                 break
         if start is None:
@@ -244,17 +246,20 @@ class MentionStage(ProseStage):
     def _brand_links(self, add) -> None:
         """'mailbox.org (Heinlein Support GmbH, …)': the legal entity belongs to the brand before the bracket."""
         text = self.text
-        ends = {x.end: x for x in self.mentions if x.vendor and not x.legal_form and x.via != "table"}
+        known = [x for x in self.mentions if x.vendor and not x.legal_form and x.via != "table"]
+        ends, starts = {x.end: x for x in known}, {x.start: x for x in known}
         for m in list(self.mentions):
             if not m.legal_form or m.start == 0:
                 continue
             if m.via == "legal_form" and not m.vendor:
-                # "Mailchimp (Intuit Inc.)": the company in brackets right after a vendor the gazetteer knows is
-                # that vendor's company, one recipient
+                # "Mailchimp (Intuit Inc.)", "Acme Holdings LLC (Mailchimp)": a company in brackets right after a
+                # vendor the gazetteer knows, or before it, is that vendor's company: one recipient
                 op = re.search(r"\s*\(\s*$", text[max(0, m.start - 4):m.start])
-                known = ends.get(m.start - len(op.group(0))) if op else None
-                if known is not None:
-                    m.entity_of = known.name
+                after = re.match(r"\s*\(\s*", text[m.end:m.end + 4])
+                brand = (ends.get(m.start - len(op.group(0))) if op else None) \
+                    or (starts.get(m.end + after.end()) if after else None)
+                if brand is not None:
+                    m.entity_of = brand.name
                     continue
             before = text[max(0, m.start - 40):m.start]
             b = re.search(r"([\w][\w.-]*\.[a-z]{2,}|[A-Z][\w]*[A-Z][\w]*)\s*\($", before)
