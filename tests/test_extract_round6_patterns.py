@@ -242,3 +242,17 @@ def test_a_company_name_wrapped_over_two_lines_is_read_whole():
 ])
 def test_a_nationality_or_the_users_browser_is_no_recipient(sentence):
     assert _names(f"# Privacy\n\nWe send our newsletter with Mailchimp. {sentence}\n") == {"Mailchimp"}
+
+
+# -- 4. mechanisms ----------------------------------------------------------------------------------------
+
+def test_a_table_row_gives_its_address_country_and_its_transfer_protection_cell():
+    text = ("# Unterauftragnehmer\n\n| **Unterauftragnehmer** | **Aufgabe** | **Schutz Drittstaatentransfer** | Strategie |\n"
+            "| --- | --- | --- | --- |\n"
+            "| Wolkenbau EMEA SARL – Wolki, 38 Avenue John F. Kennedy, L-1855 Luxemburg | Infrastruktur | "
+            "Standarddatenschutzklauseln  (Art. 46 Abs. 2 lit. c DSGVO) | Migration zu einem Anbieter mit Sitz in der EU |\n"
+            "| Postling LLC – Postfix, 225 Chestnut Street, Philadelphia PA 19106, USA | E-Mail-Versand | "
+            "Standarddatenschutzklauseln  (Art. 46 Abs. 2 lit. c DSGVO) | Migration zu einem Anbieter mit Sitz in der EU |\n"
+            "| Zugvogel B.V.,  Baarsjesweg 285-H  1058 AE Amsterdam, Niederlande | Token | kein Transfer | |\n")
+    got = sorted((r.country, r.mechanism) for r in extract(text, "de.md").recipients)
+    assert got == [("LU", "scc"), ("NL", "none"), ("US", "scc")]
