@@ -256,3 +256,38 @@ def test_a_table_row_gives_its_address_country_and_its_transfer_protection_cell(
             "| Zugvogel B.V.,  Baarsjesweg 285-H  1058 AE Amsterdam, Niederlande | Token | kein Transfer | |\n")
     got = sorted((r.country, r.mechanism) for r in extract(text, "de.md").recipients)
     assert got == [("LU", "scc"), ("NL", "none"), ("US", "scc")]
+
+
+_PS_2019 = """# Datenschutzerklärung
+
+### Verantwortlicher
+
+Zeichenwerk GmbH, Hauptstraße 1, 10115 Berlin
+
+### Übermittlungen in Drittländer
+
+Vorbehaltlich ausdrücklicher Einwilligung verarbeiten wir die Daten nur in Drittländern mit einem anerkannten
+Datenschutzniveau, zu denen die unter dem "Privacy-Shield" zertifizierten US-Verarbeiter gehören oder auf Grundlage
+besonderer Garantien, wie z.B. vertraglicher Verpflichtung durch sogenannte Standardschutzklauseln der EU-Kommission.
+
+### Kommentarfunktion
+
+Wir setzen den Kommentardienst Plauderbox, angeboten von der Plauderbox, Inc., 301 Howard St, San Francisco, CA 94105, USA, ein. Plauderbox ist unter dem Privacy-Shield-Abkommen zertifiziert und bietet hierdurch eine Garantie, das europäische Datenschutzrecht einzuhalten.
+
+Zur Nutzung der Kommentarfunktion können Nutzer sich über ein eigenes Plauderbox-Konto oder bestehende Social-Media-Konten (z.B. OpenID, Facebook, Twitter oder Google) anmelden.
+
+### Profilbilder
+
+Wir setzen den Dienst Bildwolke der Pixelhaus Inc., 60 29th Street, San Francisco, CA 94110, USA, ein.
+"""
+
+
+def test_a_privacy_shield_clause_for_certified_processors_gives_it_to_none_it_does_not_name():
+    got = {r.name: r.mechanism for r in extract(_PS_2019, "de.md").recipients}
+    assert got.get("Pixelhaus Inc.", got.get("Bildwolke")) == "none"
+
+
+def test_sign_in_providers_named_before_a_german_verb_last_are_no_recipients_and_the_vendor_keeps_its_mechanism():
+    got = {r.name: r.mechanism for r in extract(_PS_2019, "de.md").recipients}
+    assert not {"Facebook", "Twitter", "Google"} & set(got)
+    assert got.get("Plauderbox, Inc.", got.get("Plauderbox")) == "privacy_shield"
