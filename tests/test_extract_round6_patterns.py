@@ -291,3 +291,36 @@ def test_sign_in_providers_named_before_a_german_verb_last_are_no_recipients_and
     got = {r.name: r.mechanism for r in extract(_PS_2019, "de.md").recipients}
     assert not {"Facebook", "Twitter", "Google"} & set(got)
     assert got.get("Plauderbox, Inc.", got.get("Plauderbox")) == "privacy_shield"
+
+
+# -- 2. recall: Google services known by a heading of their own; products named side by side ---------------
+
+def test_google_services_in_sections_of_their_own_are_separate_recipients():
+    text = ("# Datenschutzerklärung\n\n### Google Remarketing\n\nDiese Webseite verwendet die Remarketing-Funktion "
+            "der Google Inc.\n\n### Google Conversion-Tracking\n\nDiese Website nutzt Google Conversion Tracking. "
+            "Anbieter ist die Google Ireland Limited.\n\n### Google Web Fonts\n\nDiese Seite nutzt zur einheitlichen "
+            "Darstellung von Schriftarten so genannte Web Fonts, die von Google bereitgestellt werden.\n\n"
+            "### Google Analytics\n\nWir nutzen Google Analytics.\n")
+    names = _names(text, "de.md")
+    assert {"Google Remarketing", "Google Conversion-Tracking", "Google Web Fonts", "Google Analytics"} <= names
+
+
+def test_products_named_side_by_side_in_a_section_about_something_else_are_separate():
+    text = ("# Datenschutz\n\n## Cookies und Drittanbieter\n\nDiese Website kann Google Maps, Google Invisible "
+            "reCAPTCHA und YouTube nutzen. Diese Dienste der Google LLC verwenden Cookies.\n")
+    assert {"Google Maps", "Google Invisible reCAPTCHA", "YouTube"} <= _names(text, "de.md")
+
+
+def test_products_listed_in_their_vendors_own_section_are_that_vendor():
+    text = ("# Subprocessors\n\n### Cloudflare\n\nWe use Cloudflare to host our app.\n\nCloudflare may process data "
+            "through:\n\n- Cloudflare Workers;\n- Cloudflare R2;\n- Cloudflare Turnstile.\n")
+    assert _names(text) == {"Cloudflare"}
+
+
+def test_fonts_said_to_be_installed_locally_are_self_hosted_under_each_of_their_names():
+    # (a guard for the product names above: "Google Web Fonts" is the product "Google Fonts" is)
+    text = ("# Datenschutz\n\n### Google Web Fonts\n\nDiese Seite nutzt zur einheitlichen Darstellung von Schriftarten "
+            "so genannte Web Fonts, die von Google bereitgestellt werden. Die Google Fonts sind lokal installiert. "
+            "Eine Verbindung zu Servern von Google findet dabei nicht statt.\n\nWeitere Informationen zu Google Web "
+            "Fonts finden Sie in der Datenschutzerklärung von Google.\n\n### Hosting\n\nWir hosten bei der Hostwerk GmbH.\n")
+    assert _names(text, "de.md") == {"Hostwerk GmbH"}

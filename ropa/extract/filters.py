@@ -155,8 +155,10 @@ class FilterStage(Context):
     def _spread_self_hosting(self) -> None:
         """"We host Matomo on our own servers" speaks for every mention of that same name."""
         hosted = {m.name.casefold() for m in self.mentions if m.status == "self_hosted"}
+        # (and by product: "Google Fonts sind lokal installiert" speaks for "Google Web Fonts" too)
+        products = {m.key for m in self.mentions if m.status == "self_hosted" and ":" in m.key}
         for m in self.mentions:
-            if m.status == "active" and m.name.casefold() in hosted:
+            if m.status == "active" and (m.name.casefold() in hosted or (":" in m.key and m.key in products)):
                 m.status, m.reason = "self_hosted", "said elsewhere to run on the controller's own servers"
 
     @staticmethod

@@ -118,6 +118,8 @@ class GroupingStage(Context):
         def sec(m: Mention) -> int:
             return self.lay.sentences[m.sentence].section
 
+        vendor_names = {v.id: v.name for v in vocab.vendors()[0]}
+
         home: dict[tuple[str, int], str] = {}
         home_of: dict[str, int] = {}
         for k in list(order):
@@ -127,8 +129,17 @@ class GroupingStage(Context):
             for m in clusters[k]:
                 counts[sec(m)] = counts.get(sec(m), 0) + 1
             h = (k.split(":")[0], max(counts, key=lambda x: (counts[x], -min(m.start for m in clusters[k] if sec(m) == x))))
-            titled = self.lay.sections[h[1]].title and len(self.lay.section_chain(h[1])) > 1
-            if h in home and titled:  # the document as a whole (or a text without headings) is no shared section
+            title = (self.lay.sections[h[1]].title or "").casefold()
+            titled = title and len(self.lay.section_chain(h[1])) > 1
+            # products sharing a section whose heading names the vendor or one of them ("### Cloudflare" listing
+            # Workers, R2, …; "Sicherheitstechnologien (Cloudflare DNS-Proxy, Turnstile)") are one recipient;
+            # products named side by side in a section about something else ("## Cookies": "Google Maps, Google
+            # Invisible reCAPTCHA und YouTube") stay apart, as the notice names each
+            vname = vendor_names.get(h[0], h[0]).casefold()
+            together = titled and h in home and (re.search(rf"(?<!\w){re.escape(vname)}(?!\w)", title) is not None
+                                                 or any(m.name.casefold() in title
+                                                        for m in clusters[k] + clusters[home[h]]))
+            if h in home and together:  # the document as a whole (or a text without headings) is no shared section
                 clusters[home[h]].extend(clusters.pop(k))
                 order.remove(k)
             else:
@@ -189,6 +200,12 @@ class GroupingStage(Context):
             name = brand.name
         elif linked is not None and vendor is None:
             name = linked.entity_of
+        elif vendor is not None and len({m.key for m in ms if ":" in m.key}) > 1:
+            # several products presented together: the one a heading of theirs names ("### Google Analytics"
+            # with Google Signals), else the vendor ("### Cloudflare": Workers, R2, …)
+            titled = [m.name for m in ms if ":" in m.key and not m.legal_form
+                      and m.name.casefold() in (lay.sections[lay.sentences[m.sentence].section].title or "").casefold()]
+            name = titled[0] if titled else vendor.name
         elif vendor is not None and any(":" in m.key for m in ms) \
                 and not any(m.via == "table" and ":" not in m.key for m in ms):  # a company's row keeps its name
             name = next(m.name for m in ms if ":" in m.key and not m.legal_form)  # "Google Fonts", one of the vendor's
