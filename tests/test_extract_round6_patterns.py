@@ -324,3 +324,9 @@ def test_fonts_said_to_be_installed_locally_are_self_hosted_under_each_of_their_
             "Eine Verbindung zu Servern von Google findet dabei nicht statt.\n\nWeitere Informationen zu Google Web "
             "Fonts finden Sie in der Datenschutzerklärung von Google.\n\n### Hosting\n\nWir hosten bei der Hostwerk GmbH.\n")
     assert _names(text, "de.md") == {"Hostwerk GmbH"}
+
+
+def test_a_public_body_named_in_brackets_after_a_third_party_is_a_recipient():
+    text = ("# Privacyverklaring\n\n## Verstrekking van jouw gegevens aan anderen\n\nZo maken wij op dit moment gebruik "
+            "van een derde partij (Zorg en Welzijn) voor\n\n- het uitreiken van Luierkaarten.\n")
+    assert _names(text) == {"Zorg en Welzijn"}
