@@ -118,8 +118,6 @@ class GroupingStage(Context):
         def sec(m: Mention) -> int:
             return self.lay.sentences[m.sentence].section
 
-        vendor_names = {v.id: v.name for v in vocab.vendors()[0]}
-
         home: dict[tuple[str, int], str] = {}
         home_of: dict[str, int] = {}
         for k in list(order):
@@ -129,16 +127,13 @@ class GroupingStage(Context):
             for m in clusters[k]:
                 counts[sec(m)] = counts.get(sec(m), 0) + 1
             h = (k.split(":")[0], max(counts, key=lambda x: (counts[x], -min(m.start for m in clusters[k] if sec(m) == x))))
-            title = (self.lay.sections[h[1]].title or "").casefold()
-            titled = title and len(self.lay.section_chain(h[1])) > 1
-            # products sharing a section whose heading names the vendor or one of them ("### Cloudflare" listing
-            # Workers, R2, …; "Sicherheitstechnologien (Cloudflare DNS-Proxy, Turnstile)") are one recipient;
-            # products named side by side in a section about something else ("## Cookies": "Google Maps, Google
-            # Invisible reCAPTCHA und YouTube") stay apart, as the notice names each
-            vname = vendor_names.get(h[0], h[0]).casefold()
-            together = titled and h in home and (re.search(rf"(?<!\w){re.escape(vname)}(?!\w)", title) is not None
-                                                 or any(m.name.casefold() in title
-                                                        for m in clusters[k] + clusters[home[h]]))
+            titled = self.lay.sections[h[1]].title and len(self.lay.section_chain(h[1])) > 1
+            # products sharing a section are one recipient ("### Cloudflare" listing Workers and R2; "Google
+            # Fonts", "Google Maps" in items of an integrations section), unless the notice names each as a
+            # recipient of its own: each opens an item of its own ("- [Microsoft Azure](…) …", "**Google AdWords:**"),
+            # or they stand side by side in one sentence of a section whose headings name neither the vendor nor
+            # them ("## Cookies": "Google Maps, Google Invisible reCAPTCHA und YouTube nutzen")
+            together = titled and h in home and not self._named_apart(h, clusters[k], clusters[home[h]])
             if h in home and together:  # the document as a whole (or a text without headings) is no shared section
                 clusters[home[h]].extend(clusters.pop(k))
                 order.remove(k)
@@ -185,6 +180,29 @@ class GroupingStage(Context):
         for k in order:
             clusters[k].sort(key=lambda m: m.start)
 
+    def _named_apart(self, h: tuple[str, int], one: list[Mention], other: list[Mention]) -> bool:
+        """Whether two products of one vendor sharing a home section are named as recipients each of its own."""
+        lay, text = self.lay, self.text
+
+        def opens_item(ms: list[Mention]) -> bool:
+            for m in ms:
+                s = lay.sentences[m.sentence]
+                blk = lay.blocks[s.block]
+                if s.kind == "item" and not text[blk.start:m.start].strip(" [*_\"“'`"):
+                    return True
+            return False
+        if not (opens_item(one) and opens_item(other)) and not {m.sentence for m in one} & {m.sentence for m in other}:
+            return False
+        # a section of the vendor's or of these products ("### Cloudflare": "- Cloudflare Workers", "- Cloudflare
+        # R2"; "Google-marketing en remarketingdiensten") presents them together
+        vname = next((v.name for v in vocab.vendors()[0] if v.id == h[0]), h[0]).casefold()
+        names = {m.name.casefold() for m in one + other if not m.legal_form} | {vname}
+        for sec in lay.section_chain(h[1]):
+            title = (lay.sections[sec].title or "").casefold()
+            if any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", title) for n in names):
+                return False
+        return True
+
     def build_recipient(self, ms: list[Mention]) -> Recipient:
         lay = self.lay
         vendors = {v.id: v for v in vocab.vendors()[0]}
@@ -200,12 +218,10 @@ class GroupingStage(Context):
             name = brand.name
         elif linked is not None and vendor is None:
             name = linked.entity_of
-        elif vendor is not None and len({m.key for m in ms if ":" in m.key}) > 1:
-            # several products presented together: the one a heading of theirs names ("### Google Analytics"
-            # with Google Signals), else the vendor ("### Cloudflare": Workers, R2, …)
-            titled = [m.name for m in ms if ":" in m.key and not m.legal_form
-                      and m.name.casefold() in (lay.sections[lay.sentences[m.sentence].section].title or "").casefold()]
-            name = titled[0] if titled else vendor.name
+        elif vendor is not None and len({m.key for m in ms if ":" in m.key}) > 1 and any(
+                (lay.sections[lay.sentences[m.sentence].section].title or "").strip(" *_:").casefold()
+                == vendor.name.casefold() for m in ms):
+            name = vendor.name  # several products in the vendor's own section ("### Cloudflare": Workers, R2, …)
         elif vendor is not None and any(":" in m.key for m in ms) \
                 and not any(m.via == "table" and ":" not in m.key for m in ms):  # a company's row keeps its name
             name = next(m.name for m in ms if ":" in m.key and not m.legal_form)  # "Google Fonts", one of the vendor's
