@@ -330,3 +330,30 @@ def test_a_public_body_named_in_brackets_after_a_third_party_is_a_recipient():
     text = ("# Privacyverklaring\n\n## Verstrekking van jouw gegevens aan anderen\n\nZo maken wij op dit moment gebruik "
             "van een derde partij (Zorg en Welzijn) voor\n\n- het uitreiken van Luierkaarten.\n")
     assert _names(text) == {"Zorg en Welzijn"}
+
+
+# -- 5. the owner's own group companies engaged as sub-processors -------------------------------------------
+
+def test_the_owners_group_companies_in_a_subprocessor_table_are_recipients():
+    text = ("# Brightwave Subprocessor List\n\n## Third Party Subprocessors\n\n| Supplier | Function | Location | Legal basis |\n"
+            "| -- | -- | -- | -- |\n| Hostwerk GmbH | Hosting | Germany | GDPR |\n\n## Brightwave Subprocessors\n\n"
+            "| Supplier | Function | Location | Legal basis |\n| -- | -- | -- | -- |\n"
+            "| Brightwave AB | Brightwave Processor | Sweden | Intra-group Agreement |\n"
+            "| Brightwave Czech s.r.o. | Brightwave Processor | Czech Republic | Intra-group Agreement |\n"
+            "| Brightwave Pakistan SMC-Pvt Ltd | Brightwave Processor | Pakistan | Intra-group Agreement with SCCs |\n")
+    got = {r.name: (r.country, r.mechanism) for r in extract(text, "n.md").recipients}
+    assert got == {"Hostwerk GmbH": ("DE", "none"), "Brightwave AB": ("SE", "none"),
+                   "Brightwave Czech s.r.o.": ("CZ", "none"), "Brightwave Pakistan SMC-Pvt Ltd": ("PK", "scc")}
+
+
+def test_the_controller_itself_in_prose_is_still_no_recipient():
+    # (a guard: the table rule above is for rows; "Brightwave AB is the controller" names the owner)
+    text = ("# Privacy\n\nBrightwave AB is the controller of your personal data. We host with Hostwerk GmbH in Germany.\n")
+    assert _names(text) == {"Hostwerk GmbH"}
+
+
+def test_two_legal_entities_of_one_name_in_two_rows_are_two_recipients():
+    text = ("# Subprocessors\n\n| Entity | Purpose | Location |\n|---|---|---|\n| Hostwerk GmbH | Hosting | Germany |\n"
+            "| Tidewave Limited | Customer Support | UK |\n| Tidewave PTY LTD | Customer Support | Australia |\n")
+    got = {r.name: r.country for r in extract(text, "n.md").recipients}
+    assert got == {"Hostwerk GmbH": "DE", "Tidewave Limited": "GB", "Tidewave PTY LTD": "AU"}

@@ -45,8 +45,11 @@ class FilterStage(Context):
             if ckey and (m.key == ckey or (m.key and ckey.startswith(m.key + " ")) or
                          (ckey and m.key.startswith(ckey + " "))):
                 words = lambda x: re.findall(r"\w+", x.casefold())  # noqa: E731
+                # "Retool may also engage its Affiliate, Retool UK Limited"; a sub-processor table's row naming a
+                # group company ("| Acme Czech s.r.o. | Acme Processor | Czech Republic | Intra-group Agreement |")
                 affiliate = m.legal_form and words(m.name) != words(controller) and m.key != m.vendor \
-                    and vocab.cue("affiliate").search(s.text) and not vocab.cue("non_recipient").search(s.text)
+                    and (vocab.cue("affiliate").search(s.text) or m.via == "table") \
+                    and not vocab.cue("non_recipient").search(s.text)
                 if not affiliate:  # "Retool may also engage its Affiliate, Retool UK Limited": a recipient
                     m.status, m.reason = "controller", "the controller itself"
                     continue

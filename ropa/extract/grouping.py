@@ -61,12 +61,22 @@ class GroupingStage(Context):
                 key = next(iter(rows_of[m.vendor]))  # "G Suite" where the Google row's purpose cell says "G Suite"
             if not key:
                 continue
+            if m.via == "table" and m.legal_form and not m.vendor and key in clusters and any(
+                    x.via == "table" and x.legal_form and re.findall(r"\w+", x.name.casefold())
+                    != re.findall(r"\w+", m.name.casefold()) for x in clusters[key]):
+                # rows naming two legal entities of one name ("mParticle Limited" in the UK, "mParticle PTY LTD" in
+                # Australia): two recipients
+                key = " ".join(re.findall(r"\w+", m.name.casefold()))
             target = None
             for k in order:
                 if k == key:
                     target = k
                     break
                 if not m.vendor and not clusters[k][0].vendor:
+                    if m.via == "table" and m.legal_form and any(
+                            x.via == "table" and x.legal_form and self.lay.sentences[x.sentence].block != block
+                            for x in clusters[k]):
+                        continue  # two rows, two legal entities ("Acme AB", "Acme Czech s.r.o."): two recipients
                     kt, mt = k.split(), key.split()
                     if (kt[:len(mt)] == mt or mt[:len(kt)] == kt) and min(len(kt), len(mt)) >= 1:
                         target = k

@@ -394,6 +394,13 @@ class MentionStage(ProseStage):
                 mech = reference.resolve_mechanism(_masked(text[x:y]))
                 if mech and mech != "none":
                     mention.mechanism, mention.mechanism_sentence = mech, s.idx
+            elif "basis" in col:
+                # a "Legal basis" column names a transfer safeguard only when it says one ("Intra-group Agreement
+                # with SCCs"); its "Consent" is the Art. 6 basis, no Art. 49 derogation
+                x, y = col["basis"]
+                mech = reference.resolve_mechanism(_masked(text[x:y]))
+                if mech and mech != "none" and not mech.startswith("derogation"):
+                    mention.mechanism, mention.mechanism_sentence = mech, s.idx
             add(mention)
 
     def _example_in_cell(self, inner: str, span: tuple[int, int], mention: Mention) -> bool:
