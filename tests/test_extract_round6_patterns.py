@@ -357,3 +357,20 @@ def test_two_legal_entities_of_one_name_in_two_rows_are_two_recipients():
             "| Tidewave Limited | Customer Support | UK |\n| Tidewave PTY LTD | Customer Support | Australia |\n")
     got = {r.name: r.country for r in extract(text, "n.md").recipients}
     assert got == {"Hostwerk GmbH": "DE", "Tidewave Limited": "GB", "Tidewave PTY LTD": "AU"}
+
+
+def test_a_vendor_is_named_as_its_legal_name_writes_it_not_as_a_heading_spells_it():
+    text = ("# Datenschutz\n\n## Active Campaign (Newsletter)\n\nWir nutzen ActiveCampaign, LLC, USA, zum Versand und "
+            "zur Auswertung von Newslettern.\n")
+    assert _names(text, "de.md") == {"ActiveCampaign"}
+
+
+def test_a_hosts_defined_short_name_does_not_make_it_the_controller():
+    text = ("# Datenschutzerklärung\n\n## Hosting\n\nWir hosten die Inhalte unserer Website bei folgendem Anbieter:\n\n"
+            "### Hostwerk\n\nAnbieter ist die Hostwerk Online GmbH, Industriestr. 25, 91710 Gunzenhausen (nachfolgend "
+            "Hostwerk). Die Verwendung von Hostwerk erfolgt auf Grundlage von Art. 6 Abs. 1 lit. f DSGVO.\n\n"
+            "### Hinweis zur verantwortlichen Stelle\n\nDie verantwortliche Stelle für die Datenverarbeitung auf dieser "
+            "Website ist:\nZeichenwerk UG (haftungsbeschränkt)\nHauptstraße 1\n93497 Willmering\n")
+    d = extract(text, "de.md")
+    assert d.controller["name"] != "Hostwerk Online GmbH"
+    assert "Hostwerk Online GmbH" in {r.name for r in d.recipients} | {r.entity for r in d.recipients}

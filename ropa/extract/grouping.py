@@ -237,7 +237,10 @@ class GroupingStage(Context):
             name = next(m.name for m in ms if ":" in m.key and not m.legal_form)  # "Google Fonts", one of the vendor's
         elif vendor is not None and (vendor.name in surfaces or surfaces):
             # the brand as the text writes it; the legal entity goes to ``entity``
-            name = vendor.name if vendor.name in surfaces else surfaces[0]
+            written = vendor.name in surfaces or any(
+                m.legal_form and m.name.startswith(vendor.name) and vocab.loose_name(m.name) == vocab.loose_name(vendor.name)
+                for m in ms)
+            name = vendor.name if written else surfaces[0]  # ("ActiveCampaign, LLC" writes it as the vendor does)
         elif primary is not None and primary.legal_form:
             name = primary.name
         elif entities:
