@@ -374,3 +374,15 @@ def test_a_hosts_defined_short_name_does_not_make_it_the_controller():
     d = extract(text, "de.md")
     assert d.controller["name"] != "Hostwerk Online GmbH"
     assert "Hostwerk Online GmbH" in {r.name for r in d.recipients} | {r.entity for r in d.recipients}
+
+
+def test_an_e_mail_address_given_for_questions_is_no_recipient():
+    text = ("# Subprocessors\n\n## Providers\n\n- Hostwerk GmbH provides our hosting in Germany.\n\n## Questions\n\n"
+            "Questions about subprocessors can be sent to:\n\n[privacy@acme-app.example](mailto:privacy@acme-app.example)\n")
+    assert _names(text) == {"Hostwerk GmbH"}
+
+
+def test_a_users_history_on_a_service_is_a_kind_of_data():
+    text = ("# Datenschutz\n\n## Analyse\n\nWenn Sie unsere Website besuchen, erfasst Google Analytics u. a. Ihren "
+            "Standort, Suchverlauf und YouTube-Verlauf.\n")
+    assert _names(text, "de.md") == {"Google Analytics"}

@@ -57,8 +57,8 @@ class FilterStage(Context):
                 # "| Identity data | … |", "We use Session Cookies", "we rely on Standard Contractual Clauses"
                 m.status, m.reason = "not_a_recipient", "a kind of data, a cookie or a safeguard, not an organisation"
                 continue
-            if re.search(r"[{}<>]", m.name):
-                m.status, m.reason = "not_a_recipient", "code or markup of the page's source (\"{v.name}\", \"</p>\"), not a name"
+            if re.search(r"[{}<>@]", m.name):
+                m.status, m.reason = "not_a_recipient", "code, markup or an e-mail address (\"{v.name}\", \"</p>\", \"[a@b.eu](mailto:…)\"), not a name"
                 continue
             if _SOURCE_COMMENT.fullmatch(s.text.strip()):
                 m.status, m.reason = "not_a_recipient", "named in a source comment (\"{/* Microsoft Azure */}\"), not text"

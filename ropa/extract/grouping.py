@@ -345,8 +345,9 @@ class GroupingStage(Context):
             if not self.recipient_list(blk.idx):
                 continue
             body = text[blk.start:blk.end]
-            if vocab.cue("staff").search(body[:60]) or len(body) > 220 or _SOURCE_COMMENT.fullmatch(body.strip()):
-                continue
+            if vocab.cue("staff").search(body[:60]) or len(body) > 220 or _SOURCE_COMMENT.fullmatch(body.strip()) \
+                    or re.search(r"[\w.+-]@[\w-]", body):
+                continue  # (an e-mail address to write to: "Questions … can be sent to: [a@b.eu](mailto:…)")
             if vocab.cue("clause_item").match(body) or (self.language == "de" and body[:1].islower()):
                 continue  # "(a) comply with applicable law", "im Zusammenhang mit der Vertragsabwicklung"
             name = self._category_name(body)
