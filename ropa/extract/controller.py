@@ -76,7 +76,7 @@ class ControllerStage(Context):
             r"(?:hoe|how|wie)\s+(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&./-]*){0,3})\s+(?:en|and|und)\s+[A-Z]",
             r"(?:verantwoordelijke|Verantwortliche[r]?|controller)\s*(?:is|ist)?\s*:\s*\n+\s*(?P<n>[^\n]{2,60})",
             # "verantwortliche Stelle im Sinne des Datenschutzrechts" / "Data controller" on a line, the name on the next
-            r"(?i:verantwortliche Stelle|verwerkingsverantwoordelijke|data controller)\b[^\n.:]{0,60}\n[ \t]*\n?[ \t]*"
+            r"(?i:verantwortliche Stelle|verwerkingsverantwoordelijke|data controller)\b[^\n.:]{0,80}:?[ \t]*\n[ \t]*\n?[ \t]*"
             r"(?P<n>[A-Z][^\n,;]{2,70}?)[ \t]*\n",
             # a sub-processor list's opening: "Range Labs Inc. may engage and use data processors"
             r"(?P<n>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3},?\s+(?:B\.V\.|BV|GmbH|AG|Ltd\.?|Inc\.?|LLC))(?:\s*\([^)]{0,60}\))?,?"
@@ -100,6 +100,8 @@ class ControllerStage(Context):
                 start = self._name_before(m.start())
                 if start is not None and start >= s.start:
                     name = text[start:m.end()].strip()
+                    if vocab.cue("provider_intro").search(text[max(s.start, start - 80):start]):
+                        break  # "Anbieter ist die Hetzner Online GmbH, … (nachfolgend Hetzner)": a vendor defined
                     if term_only and vendor_names.search(name):
                         continue
                     joint = re.match(r"\s+(?:en|and|und)\s+([A-Z][^,(“\"]{1,40}?" + r"(?:NV/SA|B\.V\.|BV|GmbH|Ltd|Inc\.?|SA))",
@@ -116,6 +118,8 @@ class ControllerStage(Context):
                 if name.lower() in ("we", "wij", "wir", "this", "the", "our", "de", "die", "deze") \
                         or name.casefold() in set().union(*vocab.stopwords().values()):  # "Waar “wij” … staat"
                     continue
+                if _places_in(name, 0, len(name), [], self.language) and not lf.search(name):
+                    continue  # "…, 91710 Gunzenhausen (nachfolgend Hetzner)": the town of an address, no name
                 cands.append((weight, name, m.start("n")))
         if not cands:
             # Wording that names the notice's owner ("we are Acme", "Acme uses the following sub-processors",

@@ -193,26 +193,58 @@ _EMBEDDED_TABLE = re.compile(r"<table\b.*?</table\s*>", re.S | re.I)
 
 
 def _render_embedded_tables(text: str) -> tuple[str, list[tuple[int, int, list[tuple[int, int]] | None]] | None]:
-    """Markdown or text carrying HTML ``<table>`` elements: each table rendered as ``| cell | cell |`` rows
-    (as an HTML page's tables are), the rest left as it is; the pieces map back to the input (None: no table)."""
-    tables = list(_EMBEDDED_TABLE.finditer(text))
-    if not tables:
+    """Markdown or text carrying HTML ``<table>`` elements or a list of vendors written as source code (an array
+    of objects, :mod:`.sourcecode`): each rendered as ``| cell | cell |`` rows (as an HTML page's tables are),
+    the rest left as it is; the pieces map back to the input (None: nothing rendered)."""
+    from .sourcecode import object_arrays
+    regions: list[tuple[int, int, str, list[tuple[int, int]]]] = []
+    for m in _EMBEDDED_TABLE.finditer(text):
+        rendered, spans = html_to_text(m.group(0))
+        regions.append((m.start(), m.end(), rendered, [(m.start() + a, m.start() + b) for a, b in spans]))
+    if "{" in text:
+        regions += object_arrays(text)
+    if not regions:
         return text, None
+    regions.sort()
     parts: list[str] = []
     pieces: list[tuple[int, int, list[tuple[int, int]] | None]] = []
     pos = at = 0
-    for m in tables:
+    for start, end, rendered, spans in regions:
+        if start < pos:
+            continue  # (an array inside a table, or a table inside an array: the first one read)
         pieces.append((at, pos, None))
-        parts.append(text[pos:m.start()])
-        at += m.start() - pos
-        rendered, spans = html_to_text(m.group(0))
-        pieces.append((at, m.start(), [(m.start() + a, m.start() + b) for a, b in spans]))
+        parts.append(text[pos:start])
+        at += start - pos
+        pieces.append((at, start, spans))
         parts.append(rendered)
         at += len(rendered)
-        pos = m.end()
+        pos = end
     pieces.append((at, pos, None))
     parts.append(text[pos:])
     return "".join(parts), pieces
+
+
+def _render_object_arrays(text: str, offsets: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+    """A page's text (a web page's source read as HTML: a component whose vendors are an array of objects in its
+    code) with each such array rendered as table rows (:mod:`.sourcecode`); ``offsets`` map into the input."""
+    if "{" not in text:
+        return text, offsets
+    from .sourcecode import object_arrays
+    arrays = object_arrays(text)
+    if not arrays:
+        return text, offsets
+    parts: list[str] = []
+    offs: list[tuple[int, int]] = []
+    pos = 0
+    for start, end, rendered, spans in arrays:
+        parts.append(text[pos:start])
+        offs += offsets[pos:start]
+        parts.append(rendered)
+        offs += [(offsets[a][0], offsets[b - 1][1]) for a, b in spans]
+        pos = end
+    parts.append(text[pos:])
+    offs += offsets[pos:]
+    return "".join(parts), offs
 
 
 def _join_wrapped_rows(text: str) -> str:
@@ -320,6 +352,7 @@ def read_document(data: bytes | str, name: str = "notice.txt") -> Document:
         raise FormatError(Problem(name, None, None, None, "the notice is empty"))
     if _looks_html(text, name):
         rendered, offsets = html_to_text(text)
+        rendered, offsets = _render_object_arrays(rendered, offsets)
         if not rendered.strip():
             raise FormatError(Problem(name, None, None, None, "the HTML page has no text"))
         _check_length(rendered, name)

@@ -45,14 +45,20 @@ class FilterStage(Context):
             if ckey and (m.key == ckey or (m.key and ckey.startswith(m.key + " ")) or
                          (ckey and m.key.startswith(ckey + " "))):
                 words = lambda x: re.findall(r"\w+", x.casefold())  # noqa: E731
+                # "Retool may also engage its Affiliate, Retool UK Limited"; a sub-processor table's row naming a
+                # group company ("| Acme Czech s.r.o. | Acme Processor | Czech Republic | Intra-group Agreement |")
                 affiliate = m.legal_form and words(m.name) != words(controller) and m.key != m.vendor \
-                    and vocab.cue("affiliate").search(s.text) and not vocab.cue("non_recipient").search(s.text)
+                    and (vocab.cue("affiliate").search(s.text) or m.via == "table") \
+                    and not vocab.cue("non_recipient").search(s.text)
                 if not affiliate:  # "Retool may also engage its Affiliate, Retool UK Limited": a recipient
                     m.status, m.reason = "controller", "the controller itself"
                     continue
             if not m.vendor and not m.legal_form and not_recipient_name(m.name):
                 # "| Identity data | … |", "We use Session Cookies", "we rely on Standard Contractual Clauses"
                 m.status, m.reason = "not_a_recipient", "a kind of data, a cookie or a safeguard, not an organisation"
+                continue
+            if re.search(r"[{}<>@]", m.name):
+                m.status, m.reason = "not_a_recipient", "code, markup or an e-mail address (\"{v.name}\", \"</p>\", \"[a@b.eu](mailto:…)\"), not a name"
                 continue
             if _SOURCE_COMMENT.fullmatch(s.text.strip()):
                 m.status, m.reason = "not_a_recipient", "named in a source comment (\"{/* Microsoft Azure */}\"), not text"
@@ -152,8 +158,10 @@ class FilterStage(Context):
     def _spread_self_hosting(self) -> None:
         """"We host Matomo on our own servers" speaks for every mention of that same name."""
         hosted = {m.name.casefold() for m in self.mentions if m.status == "self_hosted"}
+        # (and by product: "Google Fonts sind lokal installiert" speaks for "Google Web Fonts" too)
+        products = {m.key for m in self.mentions if m.status == "self_hosted" and ":" in m.key}
         for m in self.mentions:
-            if m.status == "active" and m.name.casefold() in hosted:
+            if m.status == "active" and (m.name.casefold() in hosted or (":" in m.key and m.key in products)):
                 m.status, m.reason = "self_hosted", "said elsewhere to run on the controller's own servers"
 
     @staticmethod

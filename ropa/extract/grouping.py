@@ -61,12 +61,22 @@ class GroupingStage(Context):
                 key = next(iter(rows_of[m.vendor]))  # "G Suite" where the Google row's purpose cell says "G Suite"
             if not key:
                 continue
+            if m.via == "table" and m.legal_form and not m.vendor and key in clusters and any(
+                    x.via == "table" and x.legal_form and re.findall(r"\w+", x.name.casefold())
+                    != re.findall(r"\w+", m.name.casefold()) for x in clusters[key]):
+                # rows naming two legal entities of one name ("mParticle Limited" in the UK, "mParticle PTY LTD" in
+                # Australia): two recipients
+                key = " ".join(re.findall(r"\w+", m.name.casefold()))
             target = None
             for k in order:
                 if k == key:
                     target = k
                     break
                 if not m.vendor and not clusters[k][0].vendor:
+                    if m.via == "table" and m.legal_form and any(
+                            x.via == "table" and x.legal_form and self.lay.sentences[x.sentence].block != block
+                            for x in clusters[k]):
+                        continue  # two rows, two legal entities ("Acme AB", "Acme Czech s.r.o."): two recipients
                     kt, mt = k.split(), key.split()
                     if (kt[:len(mt)] == mt or mt[:len(kt)] == kt) and min(len(kt), len(mt)) >= 1:
                         target = k
@@ -128,7 +138,13 @@ class GroupingStage(Context):
                 counts[sec(m)] = counts.get(sec(m), 0) + 1
             h = (k.split(":")[0], max(counts, key=lambda x: (counts[x], -min(m.start for m in clusters[k] if sec(m) == x))))
             titled = self.lay.sections[h[1]].title and len(self.lay.section_chain(h[1])) > 1
-            if h in home and titled:  # the document as a whole (or a text without headings) is no shared section
+            # products sharing a section are one recipient ("### Cloudflare" listing Workers and R2; "Google
+            # Fonts", "Google Maps" in items of an integrations section), unless the notice names each as a
+            # recipient of its own: each opens an item of its own ("- [Microsoft Azure](…) …", "**Google AdWords:**"),
+            # or they stand side by side in one sentence of a section whose headings name neither the vendor nor
+            # them ("## Cookies": "Google Maps, Google Invisible reCAPTCHA und YouTube nutzen")
+            together = titled and h in home and not self._named_apart(h, clusters[k], clusters[home[h]])
+            if h in home and together:  # the document as a whole (or a text without headings) is no shared section
                 clusters[home[h]].extend(clusters.pop(k))
                 order.remove(k)
             else:
@@ -174,6 +190,29 @@ class GroupingStage(Context):
         for k in order:
             clusters[k].sort(key=lambda m: m.start)
 
+    def _named_apart(self, h: tuple[str, int], one: list[Mention], other: list[Mention]) -> bool:
+        """Whether two products of one vendor sharing a home section are named as recipients each of its own."""
+        lay, text = self.lay, self.text
+
+        def opens_item(ms: list[Mention]) -> bool:
+            for m in ms:
+                s = lay.sentences[m.sentence]
+                blk = lay.blocks[s.block]
+                if s.kind == "item" and not text[blk.start:m.start].strip(" [*_\"“'`"):
+                    return True
+            return False
+        if not (opens_item(one) and opens_item(other)) and not {m.sentence for m in one} & {m.sentence for m in other}:
+            return False
+        # a section of the vendor's or of these products ("### Cloudflare": "- Cloudflare Workers", "- Cloudflare
+        # R2"; "Google-marketing en remarketingdiensten") presents them together
+        vname = next((v.name for v in vocab.vendors()[0] if v.id == h[0]), h[0]).casefold()
+        names = {m.name.casefold() for m in one + other if not m.legal_form} | {vname}
+        for sec in lay.section_chain(h[1]):
+            title = (lay.sections[sec].title or "").casefold()
+            if any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", title) for n in names):
+                return False
+        return True
+
     def build_recipient(self, ms: list[Mention]) -> Recipient:
         lay = self.lay
         vendors = {v.id: v for v in vocab.vendors()[0]}
@@ -189,12 +228,19 @@ class GroupingStage(Context):
             name = brand.name
         elif linked is not None and vendor is None:
             name = linked.entity_of
+        elif vendor is not None and len({m.key for m in ms if ":" in m.key}) > 1 and any(
+                (lay.sections[lay.sentences[m.sentence].section].title or "").strip(" *_:").casefold()
+                == vendor.name.casefold() for m in ms):
+            name = vendor.name  # several products in the vendor's own section ("### Cloudflare": Workers, R2, …)
         elif vendor is not None and any(":" in m.key for m in ms) \
                 and not any(m.via == "table" and ":" not in m.key for m in ms):  # a company's row keeps its name
             name = next(m.name for m in ms if ":" in m.key and not m.legal_form)  # "Google Fonts", one of the vendor's
         elif vendor is not None and (vendor.name in surfaces or surfaces):
             # the brand as the text writes it; the legal entity goes to ``entity``
-            name = vendor.name if vendor.name in surfaces else surfaces[0]
+            written = vendor.name in surfaces or any(
+                m.legal_form and m.name.startswith(vendor.name) and vocab.loose_name(m.name) == vocab.loose_name(vendor.name)
+                for m in ms)
+            name = vendor.name if written else surfaces[0]  # ("ActiveCampaign, LLC" writes it as the vendor does)
         elif primary is not None and primary.legal_form:
             name = primary.name
         elif entities:
@@ -299,8 +345,9 @@ class GroupingStage(Context):
             if not self.recipient_list(blk.idx):
                 continue
             body = text[blk.start:blk.end]
-            if vocab.cue("staff").search(body[:60]) or len(body) > 220 or _SOURCE_COMMENT.fullmatch(body.strip()):
-                continue
+            if vocab.cue("staff").search(body[:60]) or len(body) > 220 or _SOURCE_COMMENT.fullmatch(body.strip()) \
+                    or re.search(r"[\w.+-]@[\w-]", body):
+                continue  # (an e-mail address to write to: "Questions … can be sent to: [a@b.eu](mailto:…)")
             if vocab.cue("clause_item").match(body) or (self.language == "de" and body[:1].islower()):
                 continue  # "(a) comply with applicable law", "im Zusammenhang mit der Vertragsabwicklung"
             name = self._category_name(body)

@@ -82,6 +82,10 @@ class MechanismStage(Context):
                 # none of which the notice says applies to a given recipient (a struck-down one among them is
                 # still relied on, and stays)
                 kind, targets = "alternatives", []
+            if kind == "blanket" and vocab.cue("certified_class").search(s.text):
+                # "… zu denen die unter dem Privacy-Shield zertifizierten US-Verarbeiter gehören": said of whichever
+                # processors are certified, none named: no recipient's mechanism (its own sentence says so or not)
+                kind, targets = "class", []
             self.claims.append({"kind": kind, "mechanism": mech, "evidence": s.text, "start": s.start, "end": s.end,
                                 "recipients": [r.name for r in targets]})
             for r in targets:

@@ -63,7 +63,8 @@ class MentionStage(ProseStage):
                 continue
             s = self.sentence_at(start)
             name = text[start:m.end()].strip()
-            add(Mention(name, start, m.end(), s.idx, "legal_form", legal_form=True))
+            # a known vendor's company written another way ("Rocket Science Group, LLC") is that vendor
+            add(Mention(name, start, m.end(), s.idx, "legal_form", legal_form=True, vendor=vocab.vendor_near(name)))
         for blk in lay.blocks:
             if blk.kind == "item" and self.recipient_list(blk.idx):
                 self._item_mentions(blk, add)
@@ -120,8 +121,9 @@ class MentionStage(ProseStage):
             start = wstart
             count += 1
             j = wstart
-            if j > 0 and text[j - 1] == " ":
-                i = j - 1
+            if j > 0 and (text[j - 1] == " " or (text[j - 1] == "\n" and j > 1 and text[j - 2] != "\n"
+                                                 and self.sentence_at(j - 2).block == self.sentence_at(j).block)):
+                i = j - 1  # (a name wrapped over two lines of a paragraph: "die Rocket\nScience Group LLC")
             else:
                 break
         if start is None:
@@ -160,6 +162,8 @@ class MentionStage(ProseStage):
         if not words or len(words) > 5:
             return
         rest = text[blk.start + skip + name_end:blk.end]
+        if not vocab.vendor_near(name) and self._examples_follow(rest):
+            return  # "Betaaldiensten (zoals Mollie)", "Advertentienetwerken (Google, Facebook)": a kind, with examples
         apposition = re.match(r"\s*(?:,\s*(?:die|dat|which|who|that|der|das|welche|een|a|an|ein|eine|our|onze|unser|"
                               r"is|provides|biedt|levert)\b|\(|\s[–—-]\s)", rest, re.I)
         stops = set().union(*vocab.stopwords().values())
@@ -184,6 +188,19 @@ class MentionStage(ProseStage):
         add(Mention(name, start, start + len(name), s.idx, "list_item", legal_form=bool(vocab.legal_forms().search(name)),
                     vendor=vocab.vendor_near(name)))
 
+    @staticmethod
+    def _examples_follow(rest: str) -> bool:
+        """Whether the brackets right after a list item's first words give examples of it: an example cue
+        ("(zoals Mollie)", "(such as …)") or two or more vendors the gazetteer knows ("(Google, Facebook)")."""
+        br = re.match(r"\s*\(([^()]{2,120})\)", rest)
+        if not br:
+            return False
+        inner = br.group(1)
+        if vocab.cue("example").match(inner.strip()):
+            return True
+        parts = [p.strip() for p in re.split(r",|\b(?:and|or|en|of|und|oder)\b", inner) if p.strip()]
+        return len(parts) >= 2 and sum(vocab.vendor_near(p) is not None for p in parts) >= 2
+
     def _example_mentions(self, add) -> None:
         """Names given as examples of a recipient category: 'Advertising platforms (such as Google, TikTok)'."""
         text = self.text
@@ -203,6 +220,9 @@ class MentionStage(ProseStage):
                         word = sub.group(0).strip(" .")
                         if not word or not word[0].isupper() or len(word.split()) > 3:
                             continue
+                        if self.language == "de" and not (vocab.vendor_near(word) or vocab.legal_forms().search(word)
+                                                          or re.search(r"[a-z][A-Z]|\d|\.\w", word)):
+                            continue  # German capitalises every noun: "(z. B. Archivierung, Logistik)" names no one
                         a = text.find(word, pos)
                         if a < 0:
                             continue
@@ -226,9 +246,21 @@ class MentionStage(ProseStage):
     def _brand_links(self, add) -> None:
         """'mailbox.org (Heinlein Support GmbH, …)': the legal entity belongs to the brand before the bracket."""
         text = self.text
+        known = [x for x in self.mentions if x.vendor and not x.legal_form and x.via != "table"]
+        ends, starts = {x.end: x for x in known}, {x.start: x for x in known}
         for m in list(self.mentions):
             if not m.legal_form or m.start == 0:
                 continue
+            if m.via == "legal_form" and not m.vendor:
+                # "Mailchimp (Intuit Inc.)", "Acme Holdings LLC (Mailchimp)": a company in brackets right after a
+                # vendor the gazetteer knows, or before it, is that vendor's company: one recipient
+                op = re.search(r"\s*\(\s*$", text[max(0, m.start - 4):m.start])
+                after = re.match(r"\s*\(\s*", text[m.end:m.end + 4])
+                brand = (ends.get(m.start - len(op.group(0))) if op else None) \
+                    or (starts.get(m.end + after.end()) if after else None)
+                if brand is not None:
+                    m.entity_of = brand.name
+                    continue
             before = text[max(0, m.start - 40):m.start]
             b = re.search(r"([\w][\w.-]*\.[a-z]{2,}|[A-Z][\w]*[A-Z][\w]*)\s*\($", before)
             if b:
@@ -306,6 +338,10 @@ class MentionStage(ProseStage):
             if not header:
                 return
             roles.setdefault(0, "name")
+        name_col = next((i for i, r in roles.items() if r == "name"), None)
+        # "| Model / aanbieder |" over "| Claude (Anthropic) |": the provider is the one in brackets
+        provider_in_brackets = name_col is not None and name_col < len(header) and any(
+            r == "provider_in_brackets" and p.search(header[name_col]) for r, p in vocab.table_columns())
         for item in items:
             blk = self.lay.blocks[item]
             cells = blk.cells
@@ -328,7 +364,15 @@ class MentionStage(ProseStage):
                 mention.vendor = by_name[v.group(0)]
             else:
                 mention.vendor = vocab.vendor_near(name.split(" (")[0])  # "Sendgrid, Inc.", "Sentry.io"
-            if paren:
+            if paren and provider_in_brackets:
+                mention.name = paren.group(2)
+                mention.start = a + paren.start(2)
+                mention.end = a + paren.end(2)
+                mention.legal_form = bool(vocab.legal_forms().search(mention.name))
+                mention.vendor = vocab.vendor_near(mention.name)
+            elif paren and self._example_in_cell(paren.group(2), col["name"], mention):
+                pass  # "Support mailbox (help@…, e.g. Proton Mail)": the example names the provider
+            elif paren:
                 mention.name = paren.group(1)
                 mention.entity = paren.group(2)
                 mention.end = a + len(paren.group(1))
@@ -350,7 +394,33 @@ class MentionStage(ProseStage):
                 mech = reference.resolve_mechanism(_masked(text[x:y]))
                 if mech and mech != "none":
                     mention.mechanism, mention.mechanism_sentence = mech, s.idx
+            elif "basis" in col:
+                # a "Legal basis" column names a transfer safeguard only when it says one ("Intra-group Agreement
+                # with SCCs"); its "Consent" is the Art. 6 basis, no Art. 49 derogation
+                x, y = col["basis"]
+                mech = reference.resolve_mechanism(_masked(text[x:y]))
+                if mech and mech != "none" and not mech.startswith("derogation"):
+                    mention.mechanism, mention.mechanism_sentence = mech, s.idx
             add(mention)
+
+    def _example_in_cell(self, inner: str, span: tuple[int, int], mention: Mention) -> bool:
+        """A name cell that describes a kind and gives its provider as an example in brackets ("Support mailbox
+        (help@acme.example, e.g. Proton Mail)"): the mention becomes that provider."""
+        if mention.vendor:
+            return False
+        em = vocab.cue("example").search(inner)
+        if not em:
+            return False
+        cand = re.split(r"[,;]", inner[em.end():], maxsplit=1)[0].strip(" .*_")
+        if not cand or not cand[0].isupper() or len(cand.split()) > 4:
+            return False
+        at = self.text.find(cand, span[0], span[1])
+        if at < 0:
+            return False
+        mention.name, mention.start, mention.end = cand, at, at + len(cand)
+        mention.legal_form = bool(vocab.legal_forms().search(cand))
+        mention.vendor = vocab.vendor_near(cand)
+        return True
 
     def _category_name(self, body: str) -> str:
         body = re.sub(r"\*\*|__", "", body)  # "**IT-dienstverleners:** Voor hosting": the bold label is the name

@@ -46,6 +46,13 @@ class PlaceStage(Context):
                     nxt2 = min([x.start for x in ms if x.start > chain_end] + [s.end])
                     after = [p for p in places if chain_end <= p[0] < nxt2]
                 pick = after[0] if after else (before[-1] if before else None)
+                if m.via == "table" and pick:
+                    # a table's name cell with the address ("Acme LLC, 1 Main St, Boston MA 02111, USA") places
+                    # its row before any other cell does ("Migration zu einem Anbieter in der EU" is a plan)
+                    inside = [p for p in _places_in(text, m.start, m.end, [], self.language) if p[2]]
+                    if inside:
+                        m.country, m.country_source, m.place_evidence = inside[-1][2], "address", sidx
+                        continue
                 if pick:
                     m.country, m.region = pick[2], pick[3]
                     m.country_source = "text" if pick[4] in ("country", "region") else "address"

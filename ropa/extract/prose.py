@@ -139,6 +139,11 @@ class ProseStage(Context):
             names = [(a, b, art) for a, b, art in names
                      if not re.match(rf"\s+(?:tot|to|zu|bis|voor|for|für|na|after|nach)\s+{re.escape(view[a:b])}\b", view[b:b + 60], re.I)]
             if after is not None:
+                if names and not after.match(view, names[0][1]) and after.match(view, names[-1][1]) \
+                        and len(view[names[0][0]:names[-1][1]].split()) <= 4 \
+                        and not all(vocab.vendor_near(view[a:b]) for a, b, _ in names):
+                    # "een derde partij (Kind en Gezin)": the bracket holds one name with "en" in it, not a list
+                    names = [(names[0][0], names[-1][1], names[0][2])]
                 names = names[:1] if names and after.match(view, names[0][1]) else []
             out += names
         return out
@@ -189,6 +194,8 @@ class ProseStage(Context):
             return True  # (German capitalises nouns: "Blogs und Publikationsmedien" is a heading of common nouns)
         if re.search(r"\s\d+\w?$", name) or _places_in(name, 0, len(name), [], self.language) or reference.resolve_country(name):
             return False  # "Dublin 4", "Ireland": a place, not a vendor
+        if re.fullmatch(r"[^\W\d_]+(?:-[^\W\d_]+)*-[a-zäöüß]{3,}", name):
+            return False  # "AI-taalmodellen", "E-mailproviders": a compound ending in a common noun, no brand
         if re.search(r"[a-z][A-Z]|[A-Za-z]\d|\d[A-Za-z]|\w\.\w", name):
             return True
         return name[0].isupper() and self.language != "de"

@@ -257,7 +257,10 @@ def loose_name(name: str) -> str:
     "Acme S. à r. l." -> "acme"."""
     n = re.sub(r"(?<=\w)\.(?:io|com|co|ai|app|dev|net|org)\b", "", name)
     n = legal_forms().sub(" ", re.sub(r"\bS\.\s*à\s*r\.\s*l\.", " ", n))
-    return " ".join(re.findall(r"\w+", n.casefold()))
+    words = re.findall(r"\w+", n.casefold())
+    if len(words) > 1 and words[0] == "the":
+        words = words[1:]  # "The Rocket Science Group" written "Rocket Science Group, LLC"
+    return " ".join(words)
 
 
 def vendor_near(name: str) -> str | None:

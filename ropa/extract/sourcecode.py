@@ -1,0 +1,171 @@
+"""Lists of vendors written as source code: a JavaScript/TypeScript (or JSON) array of objects.
+
+A web page's sub-processor list is often data in its source (``const subprocessors = [{ name: "Acme Inc.",
+purpose: "Hosting", location: "United States" }, …]``) rendered by a loop; no table, no list appears in the
+text. Such an array is read as the table it stands for: one ``| cell | cell |`` row per object, its keys as
+the header, so the table reader (:mod:`.mentions`) reads it as it reads any sub-processor table, with the
+same column roles (``data/extract/table_columns.csv``). Only an array whose keys name a recipient column and a
+column about it (location, mechanism or purpose) is read so: a menu of links or a team page is not a list of
+recipients. Layout only; nothing here knows a vendor.
+"""
+from __future__ import annotations
+
+import re
+
+__all__ = ["object_arrays"]
+
+_KEY = re.compile(r"""([A-Za-z_$][\w$]*)|"((?:[^"\\\n]|\\.){1,40})"|'((?:[^'\\\n]|\\.){1,40})'""")
+_STRING = re.compile(r""""((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)'|`((?:[^`\\$]|\\.|\$(?!\{))*)`""")
+_SCALAR = re.compile(r"-?\d[\w.]*|true\b|false\b|null\b|undefined\b")
+_GAP = re.compile(r"(?:\s+|//[^\n]*|/\*.*?\*/)*", re.S)
+_OPEN = re.compile(r"\[(?=(?:\s+|//[^\n]*|/\*.*?\*/)*\{)", re.S)
+
+
+class _Fail(Exception):
+    pass
+
+
+def _skip(text: str, i: int) -> int:
+    return _GAP.match(text, i).end()
+
+
+def _balanced(text: str, i: int) -> int:
+    """The end of the bracketed value that opens at ``i`` (strings inside skipped)."""
+    depth = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch in "\"'`":
+            m = _STRING.match(text, i)
+            if not m:
+                raise _Fail
+            i = m.end()
+            continue
+        if ch in "[{(":
+            depth += 1
+        elif ch in "]})":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    raise _Fail
+
+
+def _object(text: str, i: int) -> tuple[dict[str, tuple[str, int] | None], int]:
+    """One object literal at ``i`` (its ``{``): {key: (string value, offset of the value) or None}, end."""
+    fields: dict[str, tuple[str, int] | None] = {}
+    i = _skip(text, i + 1)
+    while True:
+        if text.startswith("}", i):
+            return fields, i + 1
+        k = _KEY.match(text, i)
+        if not k:
+            raise _Fail
+        key = next(g for g in k.groups() if g is not None)
+        i = _skip(text, k.end())
+        if not text.startswith(":", i):
+            raise _Fail  # a shorthand property or a method: not data
+        i = _skip(text, i + 1)
+        s = _STRING.match(text, i)
+        if s:
+            g = next(n for n in (1, 2, 3) if s.group(n) is not None)
+            fields[key] = (s.group(g), s.start(g))
+            i = s.end()
+        elif text[i:i + 1] in ("[", "{"):
+            fields[key] = None
+            i = _balanced(text, i)
+        else:
+            m = _SCALAR.match(text, i)
+            if not m:
+                raise _Fail
+            fields[key] = None
+            i = m.end()
+        i = _skip(text, i)
+        if text.startswith(",", i):
+            i = _skip(text, i + 1)
+        elif not text.startswith("}", i):
+            raise _Fail
+
+
+def _array(text: str, i: int) -> tuple[list[dict], int]:
+    """The objects of an array literal at ``i`` (its ``[``) and the offset after its ``]``."""
+    objects = []
+    i = _skip(text, i + 1)
+    while True:
+        if text.startswith("]", i):
+            return objects, i + 1
+        if not text.startswith("{", i):
+            raise _Fail
+        obj, i = _object(text, i)
+        objects.append(obj)
+        i = _skip(text, i)
+        if text.startswith(",", i):
+            i = _skip(text, i + 1)
+        elif not text.startswith("]", i):
+            raise _Fail
+
+
+def _header(key: str) -> str:
+    """"companyName" -> "company Name", "data_center" -> "data center"."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", key).replace("_", " ")
+
+
+def _is_recipient_table(headers: list[str]) -> bool:
+    from . import vocab  # (lazy: the reader does not need the vocabularies otherwise)
+    roles = vocab.table_columns()
+
+    def has(role: str, head: str) -> bool:
+        return any(r == role and p.search(head) for r, p in roles)
+    return any(has("name", h) for h in headers) and any(
+        has(role, h) for h in headers for role in ("location", "mechanism", "purpose"))
+
+
+def object_arrays(text: str) -> list[tuple[int, int, str, list[tuple[int, int]]]]:
+    """Arrays of two or more objects with string fields that read as a recipient table: (start, end, rendered
+    rows, one input span per rendered character). The rendered rows replace ``text[start:end]`` (the brackets).
+
+    >>> src = 'const v = [\\n  { name: "Acme Inc.", location: "USA", n: 1 },\\n  { name: \\'Beta\\', location: "DE" },\\n];'
+    >>> [(a, b, rows) for a, b, rows, _ in object_arrays(src)]
+    [(10, 97, '\\n| name | location |\\n| Acme Inc. | USA |\\n| Beta | DE |\\n')]
+    >>> object_arrays('const menu = [{ label: "Home", href: "/" }, { label: "Blog", href: "/blog" }];')
+    []
+    """
+    out = []
+    pos = 0
+    while True:
+        m = _OPEN.search(text, pos)
+        if not m:
+            return out
+        try:
+            objects, end = _array(text, m.start())
+        except _Fail:
+            pos = m.end()
+            continue
+        pos = end
+        keys = [k for k in objects[0] if objects[0][k] is not None] if objects else []
+        keys = [k for k in keys if all(o.get(k) is not None for o in objects)]
+        if len(objects) < 2 or not keys or not _is_recipient_table([_header(k) for k in keys]):
+            continue
+        chars: list[str] = []
+        spans: list[tuple[int, int]] = []
+
+        def emit(s: str, at: int, step: bool = False) -> None:
+            for k, ch in enumerate(s):
+                chars.append(ch)
+                spans.append((at + k, at + k + 1) if step else (at, at + 1))
+
+        emit("\n|", m.start())
+        for k in keys:
+            emit(" " + _header(k) + " |", m.start())
+        for obj in objects:
+            emit("\n|", m.start())
+            for k in keys:
+                value, at = obj[k]
+                emit(" ", at)
+                if value.strip():
+                    emit(value.replace("\n", " ").replace("|", "/"), at, step=True)
+                else:
+                    emit("-", at)
+                emit(" |", at + len(value))
+        emit("\n", end - 1)
+        out.append((m.start(), end, "".join(chars), spans))
