@@ -140,3 +140,30 @@ def test_a_loose_word_match_does_not_take_an_exact_ones_prediction():
     gold = _gold({"name": "Temporal Technologies"}, {"name": "Mailgun"})
     s = score_document("d", gold, {"recipients": [{"name": "Mailgun Technologies Inc."}]})
     assert s.missed == ["Temporal Technologies"]
+
+
+def test_the_scorer_counts_a_notice_the_extractor_fails_on_as_nothing_found(tmp_path, monkeypatch):
+    """tools/eval_extraction.py goes on past a notice whose extraction raises: it names it, scores it as an empty
+    draft (every recipient missed) and exits 1, instead of stopping with the rest of the set unscored."""
+    import importlib.util
+    import io
+    spec = importlib.util.spec_from_file_location("eval_extraction", ROOT / "tools" / "eval_extraction.py")
+    ev = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ev)
+    gold = _gold({"name": "Postmark"}, {"name": "Stripe"})
+    docs = []
+    for name, text in (("good", "We use Postmark and Stripe."), ("bad", "BOOM")):
+        (tmp_path / f"{name}.gold.json").write_text(json.dumps(gold), encoding="utf-8")
+        (tmp_path / f"{name}.txt").write_text(text, encoding="utf-8")
+    real = ev.extract
+
+    def extract(data, name):
+        if data == b"BOOM":
+            raise StopIteration
+        return real(data, name)
+    monkeypatch.setattr(ev, "extract", extract)
+    out = io.StringIO()
+    t = ev.run(ev.dir_docs(tmp_path), out=out)
+    assert t["failed"] == ["bad"] and t["docs"] == 2
+    assert "bad: extraction FAILED (StopIteration" in out.getvalue() and "FAILED 1: bad" in out.getvalue()
+    assert t["recall"] == 0.5  # the good notice's two found, the failed notice's two missed

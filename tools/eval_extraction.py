@@ -6,7 +6,8 @@
     .venv/bin/python tools/eval_extraction.py -v             # also what was missed, spurious or wrong
 
 Texts come from tests/heldout/texts/ (shipped) or tests/heldout/cache/ (``tests/heldout/fetch.py``);
-a document whose text is absent is listed as such and left out of the totals. Scoring rules:
+a document whose text is absent is listed as such and left out of the totals; a document the extractor fails on
+is named, scored as a draft with no recipients, and makes the exit status 1. Scoring rules:
 ropa/extract/score.py (one prediction per gold recipient; organisation and service recall apart;
 gazetteer countries apart).
 """
@@ -53,13 +54,19 @@ def _pct(x) -> str:
 
 
 def run(docs, verbose: bool = False, out=sys.stdout) -> dict:
-    scores = []
+    scores, failed = [], []
     for name, gold_path, text_path, read_as in docs:
         if text_path is None:
             print(f"{name}: text missing (run tests/heldout/fetch.py)", file=out)
             continue
         gold = json.loads(gold_path.read_text(encoding="utf-8"))
-        pred = to_json(extract(text_path.read_bytes(), read_as))
+        try:
+            pred = to_json(extract(text_path.read_bytes(), read_as))
+        except Exception as e:  # noqa: BLE001 - a user of `ropa extract` gets nothing: scored as an empty draft
+            failed.append(name)
+            print(f"{name}: extraction FAILED ({type(e).__name__}: {e}); scored as a draft with no recipients",
+                  file=out)
+            pred = {"recipients": []}
         s = score_document(name, gold, pred)
         scores.append(s)
         print(f"{name}: recall {s.found}/{s.required} orgs {s.orgs_found}/{s.orgs} precision {s.paired}/{s.predicted} "
@@ -74,7 +81,9 @@ def run(docs, verbose: bool = False, out=sys.stdout) -> dict:
           f"precision {_pct(t['precision'])} country {_pct(t['country'])} "
           f"(read {_pct(t['country_text'])} of {t['country_text_n']}, gazetteer {_pct(t['country_gazetteer'])} "
           f"of {t['country_gaz_n']}, unverifiable gazetteer {t['gaz_unverifiable']}) "
-          f"mechanism {_pct(t['mechanism'])} ps {t['ps_ok']}/{t['docs']}", file=out)
+          f"mechanism {_pct(t['mechanism'])} ps {t['ps_ok']}/{t['docs']}"
+          + (f" FAILED {len(failed)}: {', '.join(failed)}" if failed else ""), file=out)
+    t["failed"] = failed
     return t
 
 
@@ -85,8 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args(argv)
     docs = dir_docs(a.gold_dir) if a.gold_dir else heldout_docs(a.split)
-    run(docs, a.verbose)
-    return 0
+    return 1 if run(docs, a.verbose)["failed"] else 0
 
 
 if __name__ == "__main__":
