@@ -386,3 +386,16 @@ def test_a_users_history_on_a_service_is_a_kind_of_data():
     text = ("# Datenschutz\n\n## Analyse\n\nWenn Sie unsere Website besuchen, erfasst Google Analytics u. a. Ihren "
             "Standort, Suchverlauf und YouTube-Verlauf.\n")
     assert _names(text, "de.md") == {"Google Analytics"}
+
+
+# A product of a known vendor whose legal entity follows it in brackets, in a table cell: the cluster holds the
+# product only with the entity's legal form, and grouping looked for a product mention without one, so extraction
+# stopped with StopIteration (the whole notice lost). Found when round 7 was scored; written before the fix.
+@pytest.mark.parametrize("cell", ["Google Cloud Platform (Google LLC)", "Google Workspace (Google Ireland Limited)"])
+def test_a_vendors_product_with_its_entity_in_brackets_in_a_table_is_one_recipient(cell):
+    text = ("# Subprocessors\n\n| Name | Purpose | Location |\n|---|---|---|\n"
+            f"| {cell} | Hosting | United States |\n| Postmark | E-mail | United States |\n")
+    got = {r.name: r for r in extract(text, "n.md").recipients}
+    product, entity = cell[:-1].split(" (")
+    assert set(got) == {product, "Postmark"}
+    assert (got[product].entity, got[product].country) == (entity, "US")

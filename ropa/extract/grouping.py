@@ -232,7 +232,7 @@ class GroupingStage(Context):
                 (lay.sections[lay.sentences[m.sentence].section].title or "").strip(" *_:").casefold()
                 == vendor.name.casefold() for m in ms):
             name = vendor.name  # several products in the vendor's own section ("### Cloudflare": Workers, R2, …)
-        elif vendor is not None and any(":" in m.key for m in ms) \
+        elif vendor is not None and any(":" in m.key and not m.legal_form for m in ms) \
                 and not any(m.via == "table" and ":" not in m.key for m in ms):  # a company's row keeps its name
             name = next(m.name for m in ms if ":" in m.key and not m.legal_form)  # "Google Fonts", one of the vendor's
         elif vendor is not None and (vendor.name in surfaces or surfaces):
