@@ -23,10 +23,11 @@ The vocabulary is :data:`VERDICTS` (id -> label, worst first), everywhere.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
-from operator import attrgetter
+from itertools import chain, repeat
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Iterable
 
@@ -150,7 +151,7 @@ def _place_rules() -> frozenset[str]:
     return _RULES_CACHE["p"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Transfer:
     """One restricted transfer: a hop whose importer processes data outside the EEA (one row per
     such country, or per place that cannot be resolved)."""
@@ -332,77 +333,138 @@ def _instruments() -> dict[str, str]:
 
 
 def _names(column) -> list[str]:
-    """:func:`_name` of every value of a column (most are already texts: no call for those)."""
+    """:func:`_name` of every value of a column. Most columns hold only texts, or texts and nulls: the
+    column itself, or one pass without a call per value, for those."""
+    kinds = set(map(type, column))
+    if kinds <= {str}:
+        return column
+    if kinds <= {str, type(None)}:
+        return [v or "" for v in column]
     return [v if type(v) is str else _name(v) for v in column]
+
+
+def _paths(column) -> list[list[str]]:
+    """Every row's path as a list of names (:func:`_name` of each; none for a null path): the lists as
+    given when every name is a text, which is the rule."""
+    if set(map(type, column)) <= {list} and set(map(type, chain.from_iterable(column))) <= {str}:
+        return column
+    return [[p if type(p) is str else _name(p) for p in (path or ())] for path in column]
+
+
+_BY_MECHANISM = frozenset(("art46", "derogation", "invalidated"))  # kinds whose basis is the mechanism itself
 
 
 def _transfers(cols: dict[str, list], as_of: dt.date | None = None) -> list[Transfer]:
     """Transfers from the query's columns; a hop found by several chains keeps its shortest path.
 
-    The texts are made a column at a time (:func:`_names`), then one row at a time only what depends on
-    the row (its basis's source, its path, which of several chains is kept)."""
-    if not cols:
+    A column at a time: the texts (:func:`_names`), each row's basis, its key; a rank (the tie-break
+    between rows of the same key, and the last of the sort key) only for the rows that need one; the
+    order by integer codes of the casefolded texts; one :class:`Transfer` per kept row."""
+    if not cols or not cols["controller"]:
         return []
     n = len(cols["controller"])
     text = {f: _names(cols[f]) for f in ("controller", "activity", "exporter", "importer", "role", "destination",
                                           "destination_name", "mechanism", "mechanism_label", "mechanism_raw",
                                           "adequacy", "adequacy_scope", "evidence", "source", "activity_id",
                                           "exporter_id", "importer_id", "hop_type", "src_id", "evidence_at")}
-    instruments = _instruments() if any(k == "invalidated" for k in cols["mechanism_kind"]) else {}
-    best: dict[tuple, int] = {}    # key -> the row kept
-    ranks: dict[tuple, tuple] = {}
-    paths: list = [None] * n
-    bases: list = [None] * n
-    keys: list = [None] * n
-    for i, (controller, activity, exporter, importer, path, destination, destination_name, resolved, mechanism, kind,
-            mechanism_legal_source, adequacy_legal_source, row, activity_id, exporter_id, importer_id, src_id,
-            invalid_from) in enumerate(zip(
-                text["controller"], text["activity"], text["exporter"], text["importer"], cols["path"],
-                text["destination"], text["destination_name"], cols["resolved"], text["mechanism"],
-                cols["mechanism_kind"], cols["mechanism_legal_source"], cols["adequacy_legal_source"], cols["row"],
-                text["activity_id"], text["exporter_id"], text["importer_id"], text["src_id"],
-                cols["mechanism_invalid_from"])):
-        if kind == "invalidated" and as_of is not None and invalid_from is not None and as_of < invalid_from:
-            # still valid on the date (the Privacy Shield on 2020-07-01): cite the instrument, not its later fall
-            basis_source = instruments.get(mechanism, "") or mechanism_legal_source or ""
-        elif kind in ("art46", "derogation", "invalidated"):
-            basis_source = mechanism_legal_source or ""
-        else:  # adequacy, DPF or nothing recorded: the decision in force is the basis, if any
-            basis_source = adequacy_legal_source or ""
-        path = [p if type(p) is str else _name(p) for p in (path or ())]
-        if not resolved:
-            destination = destination_name = destination_name or destination
-        key = (controller, activity, exporter, importer, destination)
+    kinds = cols["mechanism_kind"]
+    instruments = _instruments() if "invalidated" in kinds else {}
+    mechanism = text["mechanism"]
+    bases = [
+        # still valid on the date (the Privacy Shield on 2020-07-01): cite the instrument, not its later fall
+        (instruments.get(m, "") or ml or "")
+        if kind == "invalidated" and as_of is not None and inv is not None and as_of < inv
+        else (ml or "") if kind in _BY_MECHANISM
+        else (al or "")  # adequacy, DPF or nothing recorded: the decision in force is the basis, if any
+        for kind, m, ml, al, inv in zip(kinds, mechanism, cols["mechanism_legal_source"],
+                                        cols["adequacy_legal_source"], cols["mechanism_invalid_from"])]
+    paths = _paths(cols["path"])
+    resolved = cols["resolved"]
+    destination, destination_name = text["destination"], text["destination_name"]
+    if not all(resolved):  # an unresolved place: named as written, in both columns
+        destination_name = [d if ok else (d or k) for k, d, ok in zip(destination, destination_name, resolved)]
+        destination = [k if ok else d for k, d, ok in zip(destination, destination_name, resolved)]
+    controller, activity, exporter, importer = (text[f] for f in ("controller", "activity", "exporter", "importer"))
+    rows, activity_id, exporter_id, src_id, importer_id = (
+        cols["row"], text["activity_id"], text["exporter_id"], text["src_id"], text["importer_id"])
+
+    def rank(i: int) -> tuple:
         # ties between same-named organisations or activities go to the smallest ids: the same row whatever
         # order the engine returned them in
-        rank = (len(path), path, -1 if row is None else row, activity_id, exporter_id, src_id, importer_id)
-        old = ranks.get(key)
-        if old is not None and old <= rank:
-            continue  # ties between equally short chains: the first path, then row, in sort order: reports repeat
-        ranks[key] = rank
-        best[key] = i
-        paths[i], bases[i], keys[i] = path, basis_source, destination_name
+        return (len(paths[i]), paths[i], -1 if rows[i] is None else rows[i], activity_id[i], exporter_id[i],
+                src_id[i], importer_id[i])
 
-    resolved, dates, tias, requires, rows = (cols["resolved"], cols["mechanism_date"], cols["tia"],
-                                             cols["requires_tia"], cols["row"])
-    role, label, raw, adequacy, scope, evidence, source, act_id, exp_id, imp_id, hop_type, src_id, at = (
-        text[f] for f in ("role", "mechanism_label", "mechanism_raw", "adequacy", "adequacy_scope", "evidence",
-                          "source", "activity_id", "exporter_id", "importer_id", "hop_type", "src_id", "evidence_at"))
-    mechanism = text["mechanism"]
-    out = {key: Transfer(
-        controller=key[0], activity=key[1], exporter=key[2], importer=key[3], role=role[i], path=paths[i],
-        destination=key[4], destination_name=keys[i], resolved=bool(resolved[i]), mechanism=mechanism[i],
-        mechanism_label=label[i], mechanism_raw=raw[i], mechanism_date=dates[i], tia=tias[i],
-        requires_tia=bool(requires[i]), adequacy=adequacy[i], adequacy_scope=scope[i], basis_legal_source=bases[i],
-        evidence=evidence[i], source=source[i], row=int(rows[i]) if rows[i] is not None else None,
-        activity_id=act_id[i], exporter_id=exp_id[i], importer_id=imp_id[i], hop_type=hop_type[i],
-        src_id=src_id[i], evidence_at=at[i]) for key, i in best.items()}
+    keys = list(zip(controller, activity, exporter, importer, destination))
+    first: dict[tuple, int] = {}   # a repeated key's first row: rows of the same rank keep that order
+    if len(set(keys)) == n:
+        kept = range(n)
+    else:  # a hop found by several chains: its row of the smallest rank, the first of equal ones
+        count = Counter(keys)
+        best: dict[tuple, tuple] = {}
+        for i, key in enumerate(keys):
+            first.setdefault(key, i)
+            if count[key] > 1:
+                r = rank(i)
+                old = best.get(key)
+                if old is None or r < old[0]:
+                    best[key] = (r, i)
+        kept = [i for i, key in enumerate(keys) if count[key] == 1 or best[key][1] == i]
 
-    def order(key):
-        t = out[key]
-        return (t.controller.casefold(), t.activity.casefold(), len(t.path), t.importer.casefold(), t.destination,
-                t.exporter.casefold(), ranks[key])
-    return [out[key] for key in sorted(out, key=order)]
+    # The register's order: controller, activity, chain length, importer, destination, exporter (texts
+    # casefolded), then the rank. Each text column as integer codes in its order, sorted by numpy.
+    import numpy as np
+
+    def codes(column, fold=True):
+        values = sorted({v.casefold() for v in column} if fold else set(column))
+        code = {v: c for c, v in enumerate(values)}
+        if fold:
+            folded = {v: code[v.casefold()] for v in set(column)}
+            return np.fromiter(map(folded.__getitem__, column), dtype=np.int64, count=len(column))
+        return np.fromiter(map(code.__getitem__, column), dtype=np.int64, count=len(column))
+
+    kept = np.asarray(kept, dtype=np.int64)
+    sort_keys = [codes(controller), codes(activity), np.fromiter(map(len, paths), dtype=np.int64, count=n),
+                 codes(importer), codes(destination, fold=False), codes(exporter)]
+    sort_keys = [k[kept] for k in sort_keys]
+    order = np.lexsort(sort_keys[::-1])
+    perm = kept[order].tolist()
+    # rows equal in all six (same names up to case): by their rank
+    same = np.ones(len(perm) - 1, dtype=bool)
+    for k in sort_keys:
+        k = k[order]
+        same &= k[1:] == k[:-1]
+    for lo, hi in _runs(same):
+        perm[lo:hi] = sorted(perm[lo:hi], key=lambda i: (rank(i), first.get(keys[i], i)))
+
+    def take(column):
+        return list(itemgetter(*perm)(column)) if len(perm) > 1 else [column[perm[0]]]
+
+    m = len(perm)
+    return list(map(
+        Transfer, take(controller), take(activity), take(exporter), take(importer), take(text["role"]),
+        take(paths), take(destination), take(destination_name), [bool(v) for v in take(resolved)],
+        take(mechanism), take(text["mechanism_label"]), take(text["mechanism_raw"]), take(cols["mechanism_date"]),
+        take(cols["tia"]), [bool(v) for v in take(cols["requires_tia"])], take(text["adequacy"]),
+        take(text["adequacy_scope"]), take(bases), take(text["evidence"]), take(text["source"]),
+        [None if v is None else int(v) for v in take(rows)], take(activity_id), take(exporter_id),
+        take(importer_id), take(text["hop_type"]), take(src_id),
+        [[] for _ in range(m)], repeat("basis_recorded", m), [[] for _ in range(m)], [[] for _ in range(m)],
+        take(text["evidence_at"]), repeat("", m)))
+
+
+def _runs(same) -> list[tuple[int, int]]:
+    """(start, stop) of each run of rows equal to their next (``same[i]``: row i equals row i + 1).
+
+    >>> import numpy as np
+    >>> _runs(np.array([False, True, True, False, True]))
+    [(1, 4), (4, 6)]
+    """
+    import numpy as np
+    at = np.flatnonzero(same)
+    if not len(at):
+        return []
+    breaks = np.flatnonzero(np.diff(at) != 1) + 1
+    return [(int(run[0]), int(run[-1]) + 2) for run in np.split(at, breaks)]
 
 
 _hop_key = attrgetter("controller", "activity", "exporter", "importer")  # of a finding, as Transfer.hop
