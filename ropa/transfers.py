@@ -293,10 +293,92 @@ FIELDS = ("controller", "activity", "exporter", "importer", "role", "path", "des
           "hop_type", "src_id", "mechanism_invalid_from", "evidence_at")
 
 
+# What the query's last parts give once each (hop_type), and the hops' columns they fill.
+_LOOKUPS = ("Organisation", "Mechanism", "Adequacy")
+_MECHANISM_COLUMNS = ("mechanism_label", "mechanism_kind", "mechanism_legal_source", "requires_tia",
+                      "mechanism_invalid_from")
+_ADEQUACY_COLUMNS = ("adequacy", "adequacy_scope", "adequacy_legal_source")
+_NOBODY = object()
+
+
+def _joined(cols: dict[str, list]) -> dict[str, list]:
+    """The transfers query's hops with their exporter's name, mechanism and adequacy decisions in force laid on
+    them from the query's lookup rows (see the query's header), as the joins in the query would lay them:
+
+    * ``MATCH (exp:Organisation) WHERE exp.id = h.exporter``: a hop whose exporter is no organisation is left
+      out; one row per organisation of that id (one: ids are keys);
+    * ``OPTIONAL MATCH (m:Mechanism) WHERE m.id = h.mechanism``: its label, kind, legal source, TIA and
+      invalidity, or nulls;
+    * ``OPTIONAL MATCH (ad:Adequacy)-[:COVERS]->(k) WHERE <in force>``: one row per decision in force for the
+      destination (none, or one, on the reference data), or one row of nulls.
+
+    Column by column (a dict lookup per hop and column) when every id stands for one row, which is the rule;
+    row by row otherwise."""
+    if not cols or not cols["hop_type"]:
+        return cols
+    parts: dict[str, list[int]] = {k: [] for k in _LOOKUPS}
+    hops: list[int] = []
+    for i, kind in enumerate(cols["hop_type"]):
+        parts.get(kind, hops).append(i)
+    names: dict = defaultdict(list)
+    for i in parts["Organisation"]:
+        names[cols["exporter_id"][i]].append(cols["exporter"][i])
+    mechanisms: dict = defaultdict(list)
+    for i in parts["Mechanism"]:
+        mechanisms[cols["mechanism"][i]].append(tuple(cols[f][i] for f in _MECHANISM_COLUMNS))
+    decisions: dict = defaultdict(list)
+    for i in parts["Adequacy"]:
+        decisions[cols["destination"][i]].append(tuple(cols[f][i] for f in _ADEQUACY_COLUMNS))
+    if hops == list(range(len(hops))):  # the hops first, as the engines give a UNION ALL
+        out = {f: col[:len(hops)] for f, col in cols.items()}
+    else:
+        out = {f: _take(col, hops) for f, col in cols.items()}
+    if all(len(v) == 1 for d in (names, mechanisms, decisions) for v in d.values()):
+        name = {k: v[0] for k, v in names.items()}
+        exporter = [name.get(x, _NOBODY) for x in out["exporter_id"]]
+        if any(v is _NOBODY for v in exporter):
+            kept = [i for i, v in enumerate(exporter) if v is not _NOBODY]
+            out = {f: _take(col, kept) for f, col in out.items()}
+            exporter = _take(exporter, kept)
+        out["exporter"] = exporter
+        for j, f in enumerate(_MECHANISM_COLUMNS):
+            value = {k: v[0][j] for k, v in mechanisms.items()}
+            out[f] = [value.get(x) for x in out["mechanism"]]
+        for j, f in enumerate(_ADEQUACY_COLUMNS):
+            value = {k: v[0][j] for k, v in decisions.items()}
+            out[f] = [value.get(x) for x in out["destination"]]
+        return out
+    rows, exporters, mechanism_rows, adequacy_rows = [], [], [], []
+    none_m, none_a = (None,) * len(_MECHANISM_COLUMNS), (None,) * len(_ADEQUACY_COLUMNS)
+    for i, (exporter_id, mechanism, destination) in enumerate(zip(out["exporter_id"], out["mechanism"],
+                                                                   out["destination"])):
+        for exporter in names.get(exporter_id, ()):
+            for m in mechanisms.get(mechanism) or (none_m,):
+                for a in decisions.get(destination) or (none_a,):
+                    rows.append(i)
+                    exporters.append(exporter)
+                    mechanism_rows.append(m)
+                    adequacy_rows.append(a)
+    out = {f: _take(col, rows) for f, col in out.items()}
+    out["exporter"] = exporters
+    for j, f in enumerate(_MECHANISM_COLUMNS):
+        out[f] = [m[j] for m in mechanism_rows]
+    for j, f in enumerate(_ADEQUACY_COLUMNS):
+        out[f] = [a[j] for a in adequacy_rows]
+    return out
+
+
+def _take(column: list, rows: list[int]) -> list:
+    """The values of ``column`` at ``rows``, in that order."""
+    if len(rows) > 1:
+        return list(itemgetter(*rows)(column))
+    return [column[i] for i in rows]
+
+
 def read_transfers(backend, as_of: dt.date) -> list[Transfer]:
     """Every restricted transfer in a store (not yet judged: see :func:`judge`), in a fixed order, with the
     data categories and subjects of its activity."""
-    transfers = _transfers(_columns(backend, QUERY.read_text(encoding="utf-8"), {"asOf": as_of}), as_of)
+    transfers = _transfers(_joined(_columns(backend, QUERY.read_text(encoding="utf-8"), {"asOf": as_of})), as_of)
     _lay_data(backend, transfers)
     return transfers
 
@@ -437,7 +519,7 @@ def _transfers(cols: dict[str, list], as_of: dt.date | None = None) -> list[Tran
         perm[lo:hi] = sorted(perm[lo:hi], key=lambda i: (rank(i), first.get(keys[i], i)))
 
     def take(column):
-        return list(itemgetter(*perm)(column)) if len(perm) > 1 else [column[perm[0]]]
+        return _take(column, perm)
 
     m = len(perm)
     return list(map(

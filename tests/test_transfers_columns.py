@@ -14,7 +14,7 @@ import random
 
 import pytest
 
-from ropa.transfers import Transfer, _instruments, _name, _transfers
+from ropa.transfers import Transfer, _instruments, _joined, _name, _transfers
 
 AS_OF = dt.date(2020, 7, 1)
 TEXT = ("controller", "activity", "exporter", "importer", "role", "destination", "destination_name", "mechanism",
@@ -154,3 +154,47 @@ def test_a_transfer_has_slots_and_no_dict():
     t = row_by_row(columns(random.Random(1), 1, False))[0]
     with pytest.raises(AttributeError):
         t.verdit = "no_valid_basis"
+
+
+# -- the query's lookups laid on the hops (ropa.transfers._joined) as the joins in the query laid them ------------
+
+def _store_with(*statements):
+    from ropa.backends.embedded import EmbeddedBackend
+    from ropa.samples import example_graph
+    store = EmbeddedBackend(None)
+    store.replace(example_graph())
+    for statement in statements:
+        store.conn.execute(statement)
+    return store
+
+
+TWIN_DECISION = ("CREATE (:Adequacy {id: 'twin', country: 'US', instrument: 'Twin decision', "
+                 "valid_from: date('2020-01-01'), scope: 'Twin scope', legal_source: 'Twin source'})",
+                 "MATCH (a:Adequacy), (k:Country) WHERE a.id = 'twin' AND k.id = 'US' CREATE (a)-[:COVERS]->(k)")
+NO_EXPORTER = ("MATCH (:Activity)-[h:DISCLOSES_TO]->(o:Organisation) WHERE o.name = 'Mail Blast LLC' "
+               "SET h.exporter = 'nobody'",)
+NO_MECHANISM = ("MATCH (:Organisation)-[h:ENGAGES]->(o:Organisation) WHERE o.name = 'SMS Relay Inc' "
+                "SET h.mechanism = 'no_such_mechanism'",)
+
+
+@pytest.mark.parametrize("change", ["none", "two decisions in force", "no such exporter", "no such mechanism",
+                                    "all three"])
+@pytest.mark.parametrize("as_of", [dt.date(2020, 7, 1), dt.date(2026, 11, 22)])
+def test_the_lookups_are_laid_on_the_hops_as_the_joins_did(change, as_of):
+    """On a store changed where the joins are subtle: a country with two decisions in force (a row per
+    decision), a hop whose exporter is no organisation (left out), a mechanism id that is no mechanism (nulls)."""
+    from test_chain import _columns, _rows, assert_same_rows_as_the_joins, load_query
+    statements = {"none": (), "two decisions in force": TWIN_DECISION, "no such exporter": NO_EXPORTER,
+                  "no such mechanism": NO_MECHANISM,
+                  "all three": TWIN_DECISION + NO_EXPORTER + NO_MECHANISM}[change]  # row by row (two decisions)
+    with _store_with() as plain, _store_with(*statements) as store:
+        n, before = assert_same_rows_as_the_joins(store, as_of), assert_same_rows_as_the_joins(plain, as_of)
+        cols = _joined(_columns(store, load_query("transfers"), {"asOf": as_of}))
+    assert n > 0 and "Organisation" not in cols["hop_type"]
+    if change == "two decisions in force":
+        assert n > before and "Twin decision" in cols["adequacy"]
+    elif change == "no such exporter":
+        assert n < before
+    elif change == "no such mechanism":
+        i = cols["mechanism"].index("no_such_mechanism")
+        assert n == before and cols["mechanism_label"][i] is None and cols["requires_tia"][i] is None
