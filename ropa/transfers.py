@@ -317,9 +317,9 @@ def _joined(cols: dict[str, list]) -> dict[str, list]:
     if not cols or not cols["hop_type"]:
         return cols
     parts: dict[str, list[int]] = {k: [] for k in _LOOKUPS}
-    hops: list[int] = []
     for i, kind in enumerate(cols["hop_type"]):
-        parts.get(kind, hops).append(i)
+        if kind in parts:
+            parts[kind].append(i)
     names: dict = defaultdict(list)
     for i in parts["Organisation"]:
         names[cols["exporter_id"][i]].append(cols["exporter"][i])
@@ -329,10 +329,10 @@ def _joined(cols: dict[str, list]) -> dict[str, list]:
     decisions: dict = defaultdict(list)
     for i in parts["Adequacy"]:
         decisions[cols["destination"][i]].append(tuple(cols[f][i] for f in _ADEQUACY_COLUMNS))
-    if hops == list(range(len(hops))):  # the hops first, as the engines give a UNION ALL
-        out = {f: col[:len(hops)] for f, col in cols.items()}
-    else:
-        out = {f: _take(col, hops) for f, col in cols.items()}
+    # the hops come in a few runs between the lookup rows (LadybugDB runs the parts of a UNION ALL side by side)
+    looked = sorted(i for rows in parts.values() for i in rows)
+    runs = [(a + 1, b) for a, b in zip([-1] + looked, looked + [len(cols["hop_type"])]) if b > a + 1]
+    out = {f: list(chain.from_iterable(col[a:b] for a, b in runs)) for f, col in cols.items()}
     if all(len(v) == 1 for d in (names, mechanisms, decisions) for v in d.values()):
         name = {k: v[0] for k, v in names.items()}
         exporter = [name.get(x, _NOBODY) for x in out["exporter_id"]]
@@ -599,16 +599,19 @@ def judge(transfers: list[Transfer], findings: Iterable[Finding]) -> None:
         t.verdict = _verdict(next((f.severity for f in found if f.rule in deciding), ""), t.resolved)
 
 
-def sort_worst_first(transfers: list[Transfer]) -> list[Transfer]:
+def sort_worst_first(transfers: list[Transfer], presorted: bool = False) -> list[Transfer]:
     """The register's order: worst verdict first, then controller, activity, chain length, importer.
 
-    Two stable sorts, the same order as one by the whole key: by the rest first (transfers as
-    :func:`read_transfers` gives them are in that order already, which a stable sort finds in one pass),
-    then by the verdict alone."""
-    order = VERDICT_ORDER
-    by_rest = sorted(transfers, key=lambda t: (t.controller.casefold(), t.activity.casefold(), len(t.path),
-                                               t.importer.casefold(), t.destination))
-    return sorted(by_rest, key=lambda t: order[t.verdict])
+    Two stable sorts, the same order as one by the whole key: by the rest first, then by the verdict
+    alone. ``presorted``: the transfers are in the rest's order already (as :func:`read_transfers` gives
+    them, also after leaving some out), so only the verdict's pass is made: a bucket per verdict."""
+    if not presorted:
+        transfers = sorted(transfers, key=lambda t: (t.controller.casefold(), t.activity.casefold(), len(t.path),
+                                                     t.importer.casefold(), t.destination))
+    buckets: dict[str, list[Transfer]] = {v: [] for v in VERDICTS}
+    for t in transfers:
+        buckets[t.verdict].append(t)
+    return list(chain.from_iterable(buckets.values()))
 
 
 def build_register(backend, as_of: dt.date, findings: list[Finding] | None = None) -> list[Transfer]:
@@ -631,7 +634,7 @@ def build_register(backend, as_of: dt.date, findings: list[Finding] | None = Non
         findings = evaluate(backend, as_of)
     transfers = read_transfers(backend, as_of)
     judge(transfers, findings)
-    return sort_worst_first(transfers)
+    return sort_worst_first(transfers, presorted=True)
 
 
 def hop_verdicts(transfers: Iterable[Transfer]) -> dict[tuple[str, str, str], str]:

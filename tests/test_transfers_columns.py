@@ -14,7 +14,7 @@ import random
 
 import pytest
 
-from ropa.transfers import Transfer, _instruments, _joined, _name, _transfers
+from ropa.transfers import VERDICTS as VERDICT_IDS, Transfer, _instruments, _joined, _name, _transfers
 
 AS_OF = dt.date(2020, 7, 1)
 TEXT = ("controller", "activity", "exporter", "importer", "role", "destination", "destination_name", "mechanism",
@@ -198,3 +198,42 @@ def test_the_lookups_are_laid_on_the_hops_as_the_joins_did(change, as_of):
     elif change == "no such mechanism":
         i = cols["mechanism"].index("no_such_mechanism")
         assert n == before and cols["mechanism_label"][i] is None and cols["requires_tia"][i] is None
+
+
+# -- the register's order after the verdicts, and the explorer's findings back as objects ------------------------
+
+def test_read_transfers_are_in_the_registers_order_so_the_verdicts_pass_alone_sorts_them():
+    """build_report and build_register sort by the verdict alone (presorted): read_transfers gives the rest's
+    order, and the result is the two-sort order, on a register whose verdicts are mixed."""
+    import io
+    from ropa.backends.embedded import EmbeddedBackend
+    from ropa.formats.register import read_register
+    from ropa.generate import generate
+    from ropa.rules import evaluate
+    from ropa.transfers import judge, read_transfers, sort_worst_first
+    buf = io.StringIO()
+    generate(buf, 3000, 5)
+    as_of = dt.date(2026, 11, 22)
+    with EmbeddedBackend(None) as store:
+        store.replace(read_register(io.BytesIO(buf.getvalue().encode("utf-8")), "g.csv"))
+        transfers = read_transfers(store, as_of)
+        judge(transfers, evaluate(store, as_of))
+    rest = [(t.controller.casefold(), t.activity.casefold(), len(t.path), t.importer.casefold(), t.destination)
+            for t in transfers]
+    assert rest == sorted(rest)
+    assert len({t.verdict for t in transfers}) >= 3 and len({t.controller for t in transfers}) > 1
+    some = transfers[::2]   # a scope leaves some out: still in order
+    for part in (transfers, some):
+        fast = sort_worst_first(part, presorted=True)
+        assert fast == sort_worst_first(part) and [t.verdict for t in fast] != [t.verdict for t in part]
+        assert fast == sorted(part, key=lambda t: (list(VERDICT_IDS).index(t.verdict),) + (
+            t.controller.casefold(), t.activity.casefold(), len(t.path), t.importer.casefold(), t.destination))
+
+
+def test_the_explorers_dicts_become_the_same_findings():
+    from ropa.findings import Finding
+    from ropa.ui.state import as_findings
+    found = [Finding("r", "high", "S", ["a", "b"], controller="C", row=3, title="T"),
+             Finding("q", "low", "", [], reason="x", row=None, article="Art. 46")]
+    back = as_findings([f.to_dict() for f in found])
+    assert back == found and all(type(f) is Finding for f in back)
