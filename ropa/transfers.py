@@ -23,10 +23,11 @@ The vocabulary is :data:`VERDICTS` (id -> label, worst first), everywhere.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
-from operator import attrgetter
+from itertools import chain, repeat
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Iterable
 
@@ -150,7 +151,7 @@ def _place_rules() -> frozenset[str]:
     return _RULES_CACHE["p"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Transfer:
     """One restricted transfer: a hop whose importer processes data outside the EEA (one row per
     such country, or per place that cannot be resolved)."""
@@ -292,10 +293,92 @@ FIELDS = ("controller", "activity", "exporter", "importer", "role", "path", "des
           "hop_type", "src_id", "mechanism_invalid_from", "evidence_at")
 
 
+# What the query's last parts give once each (hop_type), and the hops' columns they fill.
+_LOOKUPS = ("Organisation", "Mechanism", "Adequacy")
+_MECHANISM_COLUMNS = ("mechanism_label", "mechanism_kind", "mechanism_legal_source", "requires_tia",
+                      "mechanism_invalid_from")
+_ADEQUACY_COLUMNS = ("adequacy", "adequacy_scope", "adequacy_legal_source")
+_NOBODY = object()
+
+
+def _joined(cols: dict[str, list]) -> dict[str, list]:
+    """The transfers query's hops with their exporter's name, mechanism and adequacy decisions in force laid on
+    them from the query's lookup rows (see the query's header), as the joins in the query would lay them:
+
+    * ``MATCH (exp:Organisation) WHERE exp.id = h.exporter``: a hop whose exporter is no organisation is left
+      out; one row per organisation of that id (one: ids are keys);
+    * ``OPTIONAL MATCH (m:Mechanism) WHERE m.id = h.mechanism``: its label, kind, legal source, TIA and
+      invalidity, or nulls;
+    * ``OPTIONAL MATCH (ad:Adequacy)-[:COVERS]->(k) WHERE <in force>``: one row per decision in force for the
+      destination (none, or one, on the reference data), or one row of nulls.
+
+    Column by column (a dict lookup per hop and column) when every id stands for one row, which is the rule;
+    row by row otherwise."""
+    if not cols or not cols["hop_type"]:
+        return cols
+    parts: dict[str, list[int]] = {k: [] for k in _LOOKUPS}
+    for i, kind in enumerate(cols["hop_type"]):
+        if kind in parts:
+            parts[kind].append(i)
+    names: dict = defaultdict(list)
+    for i in parts["Organisation"]:
+        names[cols["exporter_id"][i]].append(cols["exporter"][i])
+    mechanisms: dict = defaultdict(list)
+    for i in parts["Mechanism"]:
+        mechanisms[cols["mechanism"][i]].append(tuple(cols[f][i] for f in _MECHANISM_COLUMNS))
+    decisions: dict = defaultdict(list)
+    for i in parts["Adequacy"]:
+        decisions[cols["destination"][i]].append(tuple(cols[f][i] for f in _ADEQUACY_COLUMNS))
+    # the hops come in a few runs between the lookup rows (LadybugDB runs the parts of a UNION ALL side by side)
+    looked = sorted(i for rows in parts.values() for i in rows)
+    runs = [(a + 1, b) for a, b in zip([-1] + looked, looked + [len(cols["hop_type"])]) if b > a + 1]
+    out = {f: list(chain.from_iterable(col[a:b] for a, b in runs)) for f, col in cols.items()}
+    if all(len(v) == 1 for d in (names, mechanisms, decisions) for v in d.values()):
+        name = {k: v[0] for k, v in names.items()}
+        exporter = [name.get(x, _NOBODY) for x in out["exporter_id"]]
+        if any(v is _NOBODY for v in exporter):
+            kept = [i for i, v in enumerate(exporter) if v is not _NOBODY]
+            out = {f: _take(col, kept) for f, col in out.items()}
+            exporter = _take(exporter, kept)
+        out["exporter"] = exporter
+        for j, f in enumerate(_MECHANISM_COLUMNS):
+            value = {k: v[0][j] for k, v in mechanisms.items()}
+            out[f] = [value.get(x) for x in out["mechanism"]]
+        for j, f in enumerate(_ADEQUACY_COLUMNS):
+            value = {k: v[0][j] for k, v in decisions.items()}
+            out[f] = [value.get(x) for x in out["destination"]]
+        return out
+    rows, exporters, mechanism_rows, adequacy_rows = [], [], [], []
+    none_m, none_a = (None,) * len(_MECHANISM_COLUMNS), (None,) * len(_ADEQUACY_COLUMNS)
+    for i, (exporter_id, mechanism, destination) in enumerate(zip(out["exporter_id"], out["mechanism"],
+                                                                   out["destination"])):
+        for exporter in names.get(exporter_id, ()):
+            for m in mechanisms.get(mechanism) or (none_m,):
+                for a in decisions.get(destination) or (none_a,):
+                    rows.append(i)
+                    exporters.append(exporter)
+                    mechanism_rows.append(m)
+                    adequacy_rows.append(a)
+    out = {f: _take(col, rows) for f, col in out.items()}
+    out["exporter"] = exporters
+    for j, f in enumerate(_MECHANISM_COLUMNS):
+        out[f] = [m[j] for m in mechanism_rows]
+    for j, f in enumerate(_ADEQUACY_COLUMNS):
+        out[f] = [a[j] for a in adequacy_rows]
+    return out
+
+
+def _take(column: list, rows: list[int]) -> list:
+    """The values of ``column`` at ``rows``, in that order."""
+    if len(rows) > 1:
+        return list(itemgetter(*rows)(column))
+    return [column[i] for i in rows]
+
+
 def read_transfers(backend, as_of: dt.date) -> list[Transfer]:
     """Every restricted transfer in a store (not yet judged: see :func:`judge`), in a fixed order, with the
     data categories and subjects of its activity."""
-    transfers = _transfers(_columns(backend, QUERY.read_text(encoding="utf-8"), {"asOf": as_of}), as_of)
+    transfers = _transfers(_joined(_columns(backend, QUERY.read_text(encoding="utf-8"), {"asOf": as_of})), as_of)
     _lay_data(backend, transfers)
     return transfers
 
@@ -332,77 +415,138 @@ def _instruments() -> dict[str, str]:
 
 
 def _names(column) -> list[str]:
-    """:func:`_name` of every value of a column (most are already texts: no call for those)."""
+    """:func:`_name` of every value of a column. Most columns hold only texts, or texts and nulls: the
+    column itself, or one pass without a call per value, for those."""
+    kinds = set(map(type, column))
+    if kinds <= {str}:
+        return column
+    if kinds <= {str, type(None)}:
+        return [v or "" for v in column]
     return [v if type(v) is str else _name(v) for v in column]
+
+
+def _paths(column) -> list[list[str]]:
+    """Every row's path as a list of names (:func:`_name` of each; none for a null path): the lists as
+    given when every name is a text, which is the rule."""
+    if set(map(type, column)) <= {list} and set(map(type, chain.from_iterable(column))) <= {str}:
+        return column
+    return [[p if type(p) is str else _name(p) for p in (path or ())] for path in column]
+
+
+_BY_MECHANISM = frozenset(("art46", "derogation", "invalidated"))  # kinds whose basis is the mechanism itself
 
 
 def _transfers(cols: dict[str, list], as_of: dt.date | None = None) -> list[Transfer]:
     """Transfers from the query's columns; a hop found by several chains keeps its shortest path.
 
-    The texts are made a column at a time (:func:`_names`), then one row at a time only what depends on
-    the row (its basis's source, its path, which of several chains is kept)."""
-    if not cols:
+    A column at a time: the texts (:func:`_names`), each row's basis, its key; a rank (the tie-break
+    between rows of the same key, and the last of the sort key) only for the rows that need one; the
+    order by integer codes of the casefolded texts; one :class:`Transfer` per kept row."""
+    if not cols or not cols["controller"]:
         return []
     n = len(cols["controller"])
     text = {f: _names(cols[f]) for f in ("controller", "activity", "exporter", "importer", "role", "destination",
                                           "destination_name", "mechanism", "mechanism_label", "mechanism_raw",
                                           "adequacy", "adequacy_scope", "evidence", "source", "activity_id",
                                           "exporter_id", "importer_id", "hop_type", "src_id", "evidence_at")}
-    instruments = _instruments() if any(k == "invalidated" for k in cols["mechanism_kind"]) else {}
-    best: dict[tuple, int] = {}    # key -> the row kept
-    ranks: dict[tuple, tuple] = {}
-    paths: list = [None] * n
-    bases: list = [None] * n
-    keys: list = [None] * n
-    for i, (controller, activity, exporter, importer, path, destination, destination_name, resolved, mechanism, kind,
-            mechanism_legal_source, adequacy_legal_source, row, activity_id, exporter_id, importer_id, src_id,
-            invalid_from) in enumerate(zip(
-                text["controller"], text["activity"], text["exporter"], text["importer"], cols["path"],
-                text["destination"], text["destination_name"], cols["resolved"], text["mechanism"],
-                cols["mechanism_kind"], cols["mechanism_legal_source"], cols["adequacy_legal_source"], cols["row"],
-                text["activity_id"], text["exporter_id"], text["importer_id"], text["src_id"],
-                cols["mechanism_invalid_from"])):
-        if kind == "invalidated" and as_of is not None and invalid_from is not None and as_of < invalid_from:
-            # still valid on the date (the Privacy Shield on 2020-07-01): cite the instrument, not its later fall
-            basis_source = instruments.get(mechanism, "") or mechanism_legal_source or ""
-        elif kind in ("art46", "derogation", "invalidated"):
-            basis_source = mechanism_legal_source or ""
-        else:  # adequacy, DPF or nothing recorded: the decision in force is the basis, if any
-            basis_source = adequacy_legal_source or ""
-        path = [p if type(p) is str else _name(p) for p in (path or ())]
-        if not resolved:
-            destination = destination_name = destination_name or destination
-        key = (controller, activity, exporter, importer, destination)
+    kinds = cols["mechanism_kind"]
+    instruments = _instruments() if "invalidated" in kinds else {}
+    mechanism = text["mechanism"]
+    bases = [
+        # still valid on the date (the Privacy Shield on 2020-07-01): cite the instrument, not its later fall
+        (instruments.get(m, "") or ml or "")
+        if kind == "invalidated" and as_of is not None and inv is not None and as_of < inv
+        else (ml or "") if kind in _BY_MECHANISM
+        else (al or "")  # adequacy, DPF or nothing recorded: the decision in force is the basis, if any
+        for kind, m, ml, al, inv in zip(kinds, mechanism, cols["mechanism_legal_source"],
+                                        cols["adequacy_legal_source"], cols["mechanism_invalid_from"])]
+    paths = _paths(cols["path"])
+    resolved = cols["resolved"]
+    destination, destination_name = text["destination"], text["destination_name"]
+    if not all(resolved):  # an unresolved place: named as written, in both columns
+        destination_name = [d if ok else (d or k) for k, d, ok in zip(destination, destination_name, resolved)]
+        destination = [k if ok else d for k, d, ok in zip(destination, destination_name, resolved)]
+    controller, activity, exporter, importer = (text[f] for f in ("controller", "activity", "exporter", "importer"))
+    rows, activity_id, exporter_id, src_id, importer_id = (
+        cols["row"], text["activity_id"], text["exporter_id"], text["src_id"], text["importer_id"])
+
+    def rank(i: int) -> tuple:
         # ties between same-named organisations or activities go to the smallest ids: the same row whatever
         # order the engine returned them in
-        rank = (len(path), path, -1 if row is None else row, activity_id, exporter_id, src_id, importer_id)
-        old = ranks.get(key)
-        if old is not None and old <= rank:
-            continue  # ties between equally short chains: the first path, then row, in sort order: reports repeat
-        ranks[key] = rank
-        best[key] = i
-        paths[i], bases[i], keys[i] = path, basis_source, destination_name
+        return (len(paths[i]), paths[i], -1 if rows[i] is None else rows[i], activity_id[i], exporter_id[i],
+                src_id[i], importer_id[i])
 
-    resolved, dates, tias, requires, rows = (cols["resolved"], cols["mechanism_date"], cols["tia"],
-                                             cols["requires_tia"], cols["row"])
-    role, label, raw, adequacy, scope, evidence, source, act_id, exp_id, imp_id, hop_type, src_id, at = (
-        text[f] for f in ("role", "mechanism_label", "mechanism_raw", "adequacy", "adequacy_scope", "evidence",
-                          "source", "activity_id", "exporter_id", "importer_id", "hop_type", "src_id", "evidence_at"))
-    mechanism = text["mechanism"]
-    out = {key: Transfer(
-        controller=key[0], activity=key[1], exporter=key[2], importer=key[3], role=role[i], path=paths[i],
-        destination=key[4], destination_name=keys[i], resolved=bool(resolved[i]), mechanism=mechanism[i],
-        mechanism_label=label[i], mechanism_raw=raw[i], mechanism_date=dates[i], tia=tias[i],
-        requires_tia=bool(requires[i]), adequacy=adequacy[i], adequacy_scope=scope[i], basis_legal_source=bases[i],
-        evidence=evidence[i], source=source[i], row=int(rows[i]) if rows[i] is not None else None,
-        activity_id=act_id[i], exporter_id=exp_id[i], importer_id=imp_id[i], hop_type=hop_type[i],
-        src_id=src_id[i], evidence_at=at[i]) for key, i in best.items()}
+    keys = list(zip(controller, activity, exporter, importer, destination))
+    first: dict[tuple, int] = {}   # a repeated key's first row: rows of the same rank keep that order
+    if len(set(keys)) == n:
+        kept = range(n)
+    else:  # a hop found by several chains: its row of the smallest rank, the first of equal ones
+        count = Counter(keys)
+        best: dict[tuple, tuple] = {}
+        for i, key in enumerate(keys):
+            first.setdefault(key, i)
+            if count[key] > 1:
+                r = rank(i)
+                old = best.get(key)
+                if old is None or r < old[0]:
+                    best[key] = (r, i)
+        kept = [i for i, key in enumerate(keys) if count[key] == 1 or best[key][1] == i]
 
-    def order(key):
-        t = out[key]
-        return (t.controller.casefold(), t.activity.casefold(), len(t.path), t.importer.casefold(), t.destination,
-                t.exporter.casefold(), ranks[key])
-    return [out[key] for key in sorted(out, key=order)]
+    # The register's order: controller, activity, chain length, importer, destination, exporter (texts
+    # casefolded), then the rank. Each text column as integer codes in its order, sorted by numpy.
+    import numpy as np
+
+    def codes(column, fold=True):
+        values = sorted({v.casefold() for v in column} if fold else set(column))
+        code = {v: c for c, v in enumerate(values)}
+        if fold:
+            folded = {v: code[v.casefold()] for v in set(column)}
+            return np.fromiter(map(folded.__getitem__, column), dtype=np.int64, count=len(column))
+        return np.fromiter(map(code.__getitem__, column), dtype=np.int64, count=len(column))
+
+    kept = np.asarray(kept, dtype=np.int64)
+    sort_keys = [codes(controller), codes(activity), np.fromiter(map(len, paths), dtype=np.int64, count=n),
+                 codes(importer), codes(destination, fold=False), codes(exporter)]
+    sort_keys = [k[kept] for k in sort_keys]
+    order = np.lexsort(sort_keys[::-1])
+    perm = kept[order].tolist()
+    # rows equal in all six (same names up to case): by their rank
+    same = np.ones(len(perm) - 1, dtype=bool)
+    for k in sort_keys:
+        k = k[order]
+        same &= k[1:] == k[:-1]
+    for lo, hi in _runs(same):
+        perm[lo:hi] = sorted(perm[lo:hi], key=lambda i: (rank(i), first.get(keys[i], i)))
+
+    def take(column):
+        return _take(column, perm)
+
+    m = len(perm)
+    return list(map(
+        Transfer, take(controller), take(activity), take(exporter), take(importer), take(text["role"]),
+        take(paths), take(destination), take(destination_name), [bool(v) for v in take(resolved)],
+        take(mechanism), take(text["mechanism_label"]), take(text["mechanism_raw"]), take(cols["mechanism_date"]),
+        take(cols["tia"]), [bool(v) for v in take(cols["requires_tia"])], take(text["adequacy"]),
+        take(text["adequacy_scope"]), take(bases), take(text["evidence"]), take(text["source"]),
+        [None if v is None else int(v) for v in take(rows)], take(activity_id), take(exporter_id),
+        take(importer_id), take(text["hop_type"]), take(src_id),
+        [[] for _ in range(m)], repeat("basis_recorded", m), [[] for _ in range(m)], [[] for _ in range(m)],
+        take(text["evidence_at"]), repeat("", m)))
+
+
+def _runs(same) -> list[tuple[int, int]]:
+    """(start, stop) of each run of rows equal to their next (``same[i]``: row i equals row i + 1).
+
+    >>> import numpy as np
+    >>> _runs(np.array([False, True, True, False, True]))
+    [(1, 4), (4, 6)]
+    """
+    import numpy as np
+    at = np.flatnonzero(same)
+    if not len(at):
+        return []
+    breaks = np.flatnonzero(np.diff(at) != 1) + 1
+    return [(int(run[0]), int(run[-1]) + 2) for run in np.split(at, breaks)]
 
 
 _hop_key = attrgetter("controller", "activity", "exporter", "importer")  # of a finding, as Transfer.hop
@@ -455,16 +599,19 @@ def judge(transfers: list[Transfer], findings: Iterable[Finding]) -> None:
         t.verdict = _verdict(next((f.severity for f in found if f.rule in deciding), ""), t.resolved)
 
 
-def sort_worst_first(transfers: list[Transfer]) -> list[Transfer]:
+def sort_worst_first(transfers: list[Transfer], presorted: bool = False) -> list[Transfer]:
     """The register's order: worst verdict first, then controller, activity, chain length, importer.
 
-    Two stable sorts, the same order as one by the whole key: by the rest first (transfers as
-    :func:`read_transfers` gives them are in that order already, which a stable sort finds in one pass),
-    then by the verdict alone."""
-    order = VERDICT_ORDER
-    by_rest = sorted(transfers, key=lambda t: (t.controller.casefold(), t.activity.casefold(), len(t.path),
-                                               t.importer.casefold(), t.destination))
-    return sorted(by_rest, key=lambda t: order[t.verdict])
+    Two stable sorts, the same order as one by the whole key: by the rest first, then by the verdict
+    alone. ``presorted``: the transfers are in the rest's order already (as :func:`read_transfers` gives
+    them, also after leaving some out), so only the verdict's pass is made: a bucket per verdict."""
+    if not presorted:
+        transfers = sorted(transfers, key=lambda t: (t.controller.casefold(), t.activity.casefold(), len(t.path),
+                                                     t.importer.casefold(), t.destination))
+    buckets: dict[str, list[Transfer]] = {v: [] for v in VERDICTS}
+    for t in transfers:
+        buckets[t.verdict].append(t)
+    return list(chain.from_iterable(buckets.values()))
 
 
 def build_register(backend, as_of: dt.date, findings: list[Finding] | None = None) -> list[Transfer]:
@@ -487,7 +634,7 @@ def build_register(backend, as_of: dt.date, findings: list[Finding] | None = Non
         findings = evaluate(backend, as_of)
     transfers = read_transfers(backend, as_of)
     judge(transfers, findings)
-    return sort_worst_first(transfers)
+    return sort_worst_first(transfers, presorted=True)
 
 
 def hop_verdicts(transfers: Iterable[Transfer]) -> dict[tuple[str, str, str], str]:
