@@ -161,9 +161,10 @@ class MemoryGate:
     ``above_mb`` (default :data:`RELEASE_ABOVE_MB`) since the gate was made or last released.
 
     A reopen costs 40-90 ms and throws away the pages the next rule would read again (the rules scan the
-    same relationship columns): at a million relationships, releasing after every rule cost ~1.5 s of
-    the pack's ~14 s CPU. Releasing only after growth keeps the peak near what it was (the largest
-    rule's working memory plus at most ``above_mb``) and skips the reopens that would free little.
+    same relationship columns): releasing after every rule cost ~0.8-1 s of the pack's ~14 s CPU at a
+    million relationships and ~0.6 s of 2.2 s at 100k (docs/scale.md). Releasing only after growth keeps
+    the peak near what it was (the largest rule's working memory plus at most ``above_mb``) and skips the
+    reopens that would free little.
     Where the resident memory cannot be read, it releases every time (as before).
     """
 
