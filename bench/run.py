@@ -298,7 +298,7 @@ def run_child(args) -> None:
     from ropa.formats import read_path
     from ropa.render import network_html
     from ropa.report import build_report, render
-    from ropa.rules import load_rules, run_rule
+    from ropa.rules import MemoryGate, load_rules, run_rule
 
     rec = Recorder(Path(args.result))
     guard = Guard(args.rss_cap_mb)
@@ -435,6 +435,7 @@ def run_child(args) -> None:
     t_rules = t_ok = 0.0
     c_start = cpu_now()
     c_headline = 0.0
+    gate = MemoryGate(store)
     for rule in load_rules():
         guard.arm(conn)
         t = time.perf_counter()
@@ -457,10 +458,10 @@ def run_child(args) -> None:
             c_headline += c_rule
         rec.put(f"rule: {rule.id}", elapsed, findings=len(got), cpu=c_rule)
         rec.put(f"rule: {rule.id} (CPU)", c_rule)
-        # As rules.evaluate does: give the store's memory back between rules (a read-only LadybugDB
-        # store reopens); its cost counts in the pack's total, not in a rule's.
+        # As rules.evaluate does: give the store's memory back between rules once it has grown enough
+        # (a read-only LadybugDB store reopens); its cost counts in the pack's total, not in a rule's.
         t = time.perf_counter()
-        store.release_memory()
+        gate()
         t_rules += time.perf_counter() - t
         t_ok += time.perf_counter() - t
     findings, t_fin = timed(lambda: finalise(findings))

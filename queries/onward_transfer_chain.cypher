@@ -17,6 +17,9 @@
 // not as a row per country joined to the hops: LadybugDB then hashed all the hops to join them to
 // those few rows, 1.5x the time at a million relationships). The path and the adequacy are computed
 // where they are used, not in a WITH of their own (each WITH holds every row once more).
+// LadybugDB spends most of this rule computing the returned columns, so they are written to cost
+// little: the severity is one condition (with m null, m.kind = 'none' and m.invalid_from <= $asOf are
+// null, which CASE takes as false); the reason asks once whether m is null.
 OPTIONAL MATCH (ad:Adequacy)-[:COVERS]->(ka:Country)
 WHERE ad.valid_from <= $asOf AND coalesce(ad.valid_until, $asOf) >= $asOf
 WITH collect(CASE WHEN ad.scope_kind <> 'dpf_certified' THEN ka.id END) AS adequate_plain,
@@ -32,17 +35,13 @@ WITH c, act, z, last, y, k,
      k.id IN CASE WHEN coalesce(y.dpf_certified, false) THEN adequate_certified ELSE adequate_plain END AS adequate
 OPTIONAL MATCH (m:Mechanism) WHERE m.id = in_place
 RETURN 'onward_transfer_chain' AS rule,
-       CASE
-         WHEN m IS NULL AND NOT adequate THEN 'high'
-         WHEN m IS NOT NULL AND (m.kind = 'none' OR (m.invalid_from IS NOT NULL AND m.invalid_from <= $asOf)) THEN 'high'
-         ELSE 'medium'
-       END AS severity,
+       CASE WHEN (m IS NULL AND NOT adequate) OR m.kind = 'none' OR m.invalid_from <= $asOf THEN 'high' ELSE 'medium' END AS severity,
        y.name AS subject,
        [c.name] + split(last.via, '\u001F') + [y.name] AS path,
        'Data of "' + act.name + '" reach ' + y.name + ' in ' + k.name + ' through the sub-processor chain of ' +
          z.name + CASE
-           WHEN m IS NULL AND NOT adequate THEN '; the last hop records no transfer mechanism.'
-           WHEN m IS NULL THEN '; the last hop relies on the adequacy of the destination.'
+           WHEN m IS NULL THEN CASE WHEN adequate THEN '; the last hop relies on the adequacy of the destination.'
+                                    ELSE '; the last hop records no transfer mechanism.' END
            WHEN m.kind = 'none' THEN '; the last hop records no transfer mechanism in place on the evaluation date.'
            ELSE '; the last hop relies on ' + m.label + '.'
          END AS reason,

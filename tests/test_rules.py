@@ -382,12 +382,15 @@ def test_finalise_keeps_the_reference_findings_and_order():
     assert duplicates > 20 and ties > 20  # the data did hold duplicates and ties
 
 
-def test_a_read_only_store_gives_the_same_findings_while_giving_memory_back(tmp_path, store):
+def test_a_read_only_store_gives_the_same_findings_while_giving_memory_back(tmp_path, store, monkeypatch):
     """evaluate lets a read-only store reopen itself between rules (EmbeddedBackend.release_memory):
-    the findings are those of the same data in a store left open."""
+    the findings are those of the same data in a store left open. (Where the resident memory cannot be
+    read, the gate releases after every rule: so it does here.)"""
     import datetime as dt
+    import ropa.rules
     from ropa.backends.embedded import EmbeddedBackend
     from ropa.samples import sample_graph
+    monkeypatch.setattr(ropa.rules, "resident_bytes", lambda: None)
     store.replace(sample_graph())
     with EmbeddedBackend(tmp_path / "s.lbdb") as s:
         s.replace(sample_graph())
@@ -450,3 +453,56 @@ def test_a_safeguard_that_did_not_exist_yet_on_the_date_is_not_in_place():
     assert not fired(check_rows(sccs, as_of=dt.date(2021, 6, 27)), "transfer_without_safeguard")
     assert not fired(check_rows(row(**US, mechanism="scc_2010", tia="yes"), as_of=dt.date(2020, 7, 1)),
                      "transfer_without_safeguard")
+
+
+class _Releasing:
+    def __init__(self):
+        self.released = 0
+
+    def release_memory(self):
+        self.released += 1
+
+
+def test_the_memory_gate_releases_only_after_the_process_has_grown_past_the_threshold(monkeypatch):
+    """MemoryGate: no reopen while the process grew by at most the threshold since the gate was made
+    or last released; a release once it grew more, measured again from after the release; a release
+    every time where the resident memory cannot be read; nothing for a store without release_memory."""
+    import ropa.rules
+    from ropa.rules import MemoryGate
+    mb = 1 << 20
+    sizes = iter([100 * mb,                 # made
+                  300 * mb, 356 * mb,       # +200, +256: kept
+                  357 * mb, 150 * mb,       # +257: released, then 150 after the release
+                  400 * mb,                 # +250 from 150: kept
+                  None, 160 * mb,           # unknown: released
+                  ])
+    monkeypatch.setattr(ropa.rules, "resident_bytes", lambda: next(sizes))
+    store = _Releasing()
+    gate = MemoryGate(store, above_mb=256)
+    assert [gate(), gate(), gate(), gate(), gate()] == [False, False, True, False, True]
+    assert store.released == 2
+    monkeypatch.setattr(ropa.rules, "resident_bytes", lambda: None)
+    assert MemoryGate(object())() is False  # e.g. Neo4j: nothing to release
+
+
+def test_evaluate_keeps_a_small_read_only_store_open_between_rules(tmp_path, monkeypatch):
+    """A small store's rule pack grows the process far less than RELEASE_ABOVE_MB: no rule reopens the
+    store (each reopen costs 40-90 ms and discards the pages the next rule reads again); with a
+    threshold of zero growth and memory that does grow, the gate releases."""
+    import datetime as dt
+    import ropa.rules
+    from ropa.backends.embedded import EmbeddedBackend
+    from ropa.samples import sample_graph
+    with EmbeddedBackend(tmp_path / "s.lbdb") as s:
+        s.replace(sample_graph())
+    with EmbeddedBackend(tmp_path / "s.lbdb", read_only=True) as s:
+        conn = s.conn
+        found = evaluate(s, dt.date(2026, 11, 22))
+        assert s.conn is conn and len(found) > 50
+    grown = iter(range(0, 1 << 40, 1 << 21))  # 2 MB more at every look
+    monkeypatch.setattr(ropa.rules, "resident_bytes", lambda: next(grown))
+    monkeypatch.setattr(ropa.rules, "RELEASE_ABOVE_MB", 0)
+    with EmbeddedBackend(tmp_path / "s.lbdb", read_only=True) as s:
+        conn = s.conn
+        assert evaluate(s, dt.date(2026, 11, 22)) == found
+        assert s.conn is not conn

@@ -296,3 +296,19 @@ def test_a_query_timeout_outlives_release_memory(tmp_path):
         s.set_query_timeout(0)
         s.release_memory()
         assert s.run("UNWIND range(1, 3000) AS i RETURN count(*) AS n")[0]["n"] == 3000
+
+
+def test_run_columns_shares_repeated_strings_and_reads_mostly_distinct_ones_as_they_are(store):
+    """Strings come through Arrow as run gives them, nulls included, whether a column repeats its values
+    (then each distinct value is one object, shared by its rows) or holds mostly distinct ones."""
+    query = ("UNWIND range(1, 40) AS k RETURN CASE WHEN k % 7 = 0 THEN NULL ELSE 'kind ' + to_string(k % 3) END AS few, "
+             "CASE WHEN k % 9 = 0 THEN NULL ELSE 'row ' + to_string(k) END AS many, "
+             "CASE WHEN k % 2 = 0 THEN ['x', 'row ' + to_string(k)] END AS lists ORDER BY k")
+    rows = store.run(query)
+    columns = store.run_columns(query)
+    for name in ("few", "many", "lists"):
+        assert columns[name] == [r[name] for r in rows]
+    few = [v for v in columns["few"] if v is not None]
+    assert None in columns["few"] and None in columns["many"] and len(set(few)) == 3
+    assert len({id(v) for v in few}) == 3  # one object per distinct value
+    assert len(set(columns["many"])) > len(columns["many"]) // 2
