@@ -21,3 +21,11 @@ def test_to_dict_is_asdict_with_a_path_of_its_own():
         assert d["path"] is not f.path
         d["path"].append("changed")  # a page changing its copy leaves the finding alone
         assert "changed" not in f.path
+
+
+def test_the_explorers_dicts_become_the_same_findings():
+    from ropa.findings import from_dicts
+    found = [Finding("r", "high", "S", ["a", "b"], controller="C", row=3, title="T"),
+             Finding("q", "low", "", [], reason="x", row=None, article="Art. 46")]
+    back = from_dicts([f.to_dict() for f in found])
+    assert back == found and all(type(f) is Finding for f in back)

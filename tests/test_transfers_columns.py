@@ -228,12 +228,3 @@ def test_read_transfers_are_in_the_registers_order_so_the_verdicts_pass_alone_so
         assert fast == sort_worst_first(part) and [t.verdict for t in fast] != [t.verdict for t in part]
         assert fast == sorted(part, key=lambda t: (list(VERDICT_IDS).index(t.verdict),) + (
             t.controller.casefold(), t.activity.casefold(), len(t.path), t.importer.casefold(), t.destination))
-
-
-def test_the_explorers_dicts_become_the_same_findings():
-    from ropa.findings import Finding
-    from ropa.ui.state import as_findings
-    found = [Finding("r", "high", "S", ["a", "b"], controller="C", row=3, title="T"),
-             Finding("q", "low", "", [], reason="x", row=None, article="Art. 46")]
-    back = as_findings([f.to_dict() for f in found])
-    assert back == found and all(type(f) is Finding for f in back)

@@ -10,7 +10,7 @@ import streamlit as st
 
 from .. import overlay
 from ..errors import InputError
-from ..findings import Finding
+from ..findings import Finding, from_dicts
 from ..report.diff import diff_against
 from ..report.frames import CHANGE_COLUMNS, change_rows
 from ..rules import load_rules, rule_pack_version
@@ -25,8 +25,7 @@ SHOWN_ORDER = ["change", "subject", "controller", "activity", "special data", "b
 
 
 def _findings(version: str, as_of) -> list[Finding]:
-    fields = Finding.__dataclass_fields__
-    return [Finding(**{k: v for k, v in f.items() if k in fields}) for f in state.findings(version, as_of)]
+    return from_dicts(state.findings(version, as_of))
 
 
 def _graph(version: str):
