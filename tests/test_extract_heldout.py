@@ -107,6 +107,20 @@ def test_the_matching_is_maximal_not_greedy():
     assert (s.found, s.paired) == (2, 2)
 
 
+def test_pairs_do_not_cross_when_the_names_say_which_is_which():
+    # every prediction names Google's Irish entity, so each could pair with each gold entry; the pairing must still
+    # give each service its own prediction, or two right mechanisms are scored as wrong
+    irl = "Google Ireland Limited"
+    gold = _gold({"name": "Google Analytics", "entity": irl, "mechanism": "PrivacyShield"},
+                 {"name": "YouTube", "entity": irl, "mechanism": "none_stated"},
+                 {"name": "Google Fonts", "entity": irl, "mechanism": "none_stated"})
+    pred = {"recipients": [{"name": "Google Analytics", "mechanism": "privacy_shield"},
+                           {"name": "Google", "mechanism": "none"}, {"name": "Google Fonts", "mechanism": "none"}]}
+    s = score_document("d", gold, pred)
+    assert (s.found, s.paired) == (3, 3)
+    assert (s.mech_ok, s.wrong) == (3, [])
+
+
 def test_required_recipients_are_paired_before_optional_ones():
     gold = _gold({"name": "Meta Pixel", "optional": True}, {"name": "Meta Platforms"})
     s = score_document("d", gold, {"recipients": [{"name": "Meta"}]})

@@ -4,8 +4,13 @@ Name matching and mechanism normalisation are those of the common scorer
 (``shared/tools/score_extraction.py``); three things are stricter or finer here:
 
 * **One prediction matches one gold recipient.** Predictions and gold entries
-  are paired by a maximum matching (required entries first, better name matches
-  first), so "Google" once cannot count as Google Analytics *and* Google Fonts.
+  are paired by a maximum-weight matching: the most required entries paired,
+  then the most pairs, then the closest names (so "Google" once cannot count as
+  Google Analytics *and* Google Fonts, and two predictions that each name their
+  own service are not paired crosswise when every name also matches the other's
+  entity). The counts (recall, precision) are those of any maximum matching;
+  only which prediction stands for which entry, and so its country and
+  mechanism, follows the names.
   A prediction left unpaired is a false positive even if its name resembles a
   gold entry already taken.
 * **Organisation and service recall apart.** Service recall is over gold
@@ -108,29 +113,24 @@ class DocScore:
 
 
 def _pair(golds: list[dict], preds: list[dict]) -> dict[int, int]:
-    """gold index -> prediction index: a maximum matching, required gold first, better names first."""
-    cands = {j: [i for q, i in sorted(((-names_match(p.get("name"), golds[j]), i) for i, p in enumerate(preds)))
-                 if q < 0] for j in range(len(golds))}
-    best = {j: max((names_match(preds[i].get("name"), golds[j]) for i in cands[j]), default=0) for j in cands}
-    # required first; among them the closest names first, so a loose word match ("Technologies") cannot take a
-    # prediction from the gold entry it names exactly when only one of the two can be paired
-    order = sorted(range(len(golds)), key=lambda j: (bool(golds[j].get("optional") or golds[j].get("is_category")),
-                                                     -best[j], j))
-    owner: dict[int, int] = {}  # pred -> gold
+    """gold index -> prediction index: the most required gold recipients paired, then the most pairs, then the
+    closest names (a maximum-weight matching, so a loose word match cannot take a prediction from the gold entry
+    it names better, nor two pairs cross)."""
+    import networkx as nx
 
-    def augment(j: int, seen: set[int]) -> bool:
-        for i in cands[j]:
-            if i in seen:
-                continue
-            seen.add(i)
-            if i not in owner or augment(owner[i], seen):
-                owner[i] = j
-                return True
-        return False
-
-    for j in order:
-        augment(j, set())
-    return {j: i for i, j in owner.items()}
+    q = {(j, i): names_match(p.get("name"), g) for j, g in enumerate(golds) for i, p in enumerate(preds)}
+    names = 3 * min(len(golds), len(preds)) + 1   # more than all name qualities together
+    pair = names * (len(golds) + 1)               # more than all optional pairs and names together
+    g = nx.Graph()
+    for (j, i), quality in q.items():
+        if quality:
+            optional = bool(golds[j].get("optional") or golds[j].get("is_category"))
+            g.add_edge(("g", j), ("p", i), weight=(names if optional else pair + names) + quality)
+    out = {}
+    for a, b in nx.max_weight_matching(g):
+        (_, j), (_, i) = (a, b) if a[0] == "g" else (b, a)
+        out[j] = i
+    return dict(sorted(out.items()))
 
 
 def score_document(name: str, gold: dict, pred: dict) -> DocScore:
