@@ -213,3 +213,23 @@ def test_an_onward_transfer_keeps_its_activity_on_the_embedded_store():
         onward, = [t for t in build_register(store, TODAY) if t.hop_type == "ENGAGES"]
     assert (onward.activity_id, onward.src_id, onward.exporter_id) == ("acme bv::payroll", "vendor inc", "vendor inc")
     assert (onward.data_categories, onward.data_subjects) == (["bank account", "name"], ["employees"])
+
+
+@pytest.mark.parametrize("name", [None, ""])
+def test_a_store_refuses_an_organisation_without_a_name_on_a_chain(name):
+    """The last wall, for what reaches a store without an importer (a RopaGraph made in code, an old store
+    merged with a new import): an organisation without a name on a sub-processor chain is refused when the
+    store is written, not stored as a chain that is null (its onward findings silently gone, on both
+    backends) or holds an empty piece (a different path on each)."""
+    from ropa.backends.embedded import EmbeddedBackend
+    from ropa.model import RopaGraph
+    graph = _example()
+    orgs = graph.nodes["Organisation"].copy()
+    orgs.loc[orgs["id"] == "agenda cloud gmbh", "name"] = name
+    graph = RopaGraph({**graph.nodes, "Organisation": orgs}, dict(graph.rels), [])
+    with EmbeddedBackend(None) as store:
+        store.replace(_example())
+        before = store.export().fingerprint()
+        with pytest.raises(ValidationError, match="'agenda cloud gmbh' on a sub-processor chain have no name"):
+            store.replace(graph)
+        assert store.export().fingerprint() == before
