@@ -233,3 +233,44 @@ def test_a_store_refuses_an_organisation_without_a_name_on_a_chain(name):
         with pytest.raises(ValidationError, match="'agenda cloud gmbh' on a sub-processor chain have no name"):
             store.replace(graph)
         assert store.export().fingerprint() == before
+
+
+ONWARD = (row(recipient="Vendor Inc", recipient_country="US", recipient_role="processor"),
+          row(recipient="Sub Ltd", recipient_country="IN", engaged_by="Vendor Inc"))
+
+
+def _catalogue_hops(store, graph) -> list[dict]:
+    from ropa.browse.catalogue import read_catalogue
+    store.replace(graph)
+    hops = read_catalogue(store).hops
+    return sorted(({k: (None if v is None or v != v else v) for k, v in r.items()} for r in hops.to_dict("records")),
+                  key=repr)
+
+
+def test_the_explorers_hops_are_the_same_on_both_backends(neo4j_store, embedded_store):
+    """The explorer's catalogue of hops (ropa/browse/queries/hops.cypher, a UNION ALL like the transfers query):
+    an onward hop names its engager as its source and exporter, and its activity's controller, on both."""
+    from ropa.formats.register import read_register
+    graph = read_register(io.BytesIO(register_bytes(*ONWARD)), "fixture.csv")
+    embedded = _catalogue_hops(embedded_store, graph)
+    assert embedded == _catalogue_hops(neo4j_store, graph)
+    onward, = [h for h in embedded if h["type"] == "ENGAGES"]
+    assert (onward["src_id"], onward["exporter"], onward["controller"], onward["activity_id"]) == (
+        "vendor inc", "Vendor Inc", "Acme BV", "acme bv::payroll")
+
+
+def test_no_shipped_query_returns_an_expression_twice_in_the_first_part_of_a_union():
+    """Every query the tool runs on both engines (rules, report, explorer) stays clear of LadybugDB's merge of
+    UNION columns (ropa.backends.dialect.union_repeats); the check itself finds the form that bit."""
+    from pathlib import Path
+
+    from ropa.backends.dialect import union_repeats
+    root = Path(__file__).resolve().parent.parent
+    files = sorted([*root.glob("queries/*.cypher"), *(root / "ropa").rglob("*.cypher")])
+    assert len(files) > 40
+    assert {str(f.relative_to(root)): union_repeats(f.read_text("utf-8")) for f in files
+            if union_repeats(f.read_text("utf-8"))} == {}
+    before = ("MATCH (c)-[:CONTROLS]->(act)-[h:DISCLOSES_TO]->(imp) RETURN act.id AS activity_id, act.id AS src_id\n"
+              "UNION ALL // a comment: RETURN x AS y, UNION\n"
+              "MATCH (e)-[h:ENGAGES]->(imp) RETURN h.activity AS activity_id, e.id AS src_id")
+    assert union_repeats(before) == ["act.id"]
