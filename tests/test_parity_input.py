@@ -274,3 +274,18 @@ def test_no_shipped_query_returns_an_expression_twice_in_the_first_part_of_a_uni
               "UNION ALL // a comment: RETURN x AS y, UNION\n"
               "MATCH (e)-[h:ENGAGES]->(imp) RETURN h.activity AS activity_id, e.id AS src_id")
     assert union_repeats(before) == ["act.id"]
+
+
+def test_the_reference_fields_reasons_are_built_from_are_never_empty():
+    """Rules put these reference values into their texts with `+`, which reads a null as '' on LadybugDB and
+    makes the whole text null on Neo4j: each must be there for every mechanism, decision and country."""
+    from ropa import reference
+    mechanisms, countries = reference.load_mechanisms(), reference.load_countries()
+    import pandas as pd
+    adequacy = pd.read_csv(reference.DATA_DIR / "adequacy.csv", dtype=str, keep_default_na=False)
+    for table, columns in ((mechanisms, ["id", "label"]), (countries, ["code", "name"]),
+                           (adequacy, ["instrument", "scope", "scope_kind", "legal_source"])):
+        assert len(table)
+        for c in columns:
+            blank = [v for v in table[c] if v is None or v != v or not str(v).strip()]
+            assert blank == [], (c, blank)

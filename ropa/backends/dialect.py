@@ -19,6 +19,14 @@ comprehensions, ``reduce()``, ``toString()`` of a date, ``ORDER BY`` inside
 from 1), and ``NOT x IN list`` without parentheses (LadybugDB binds NOT
 tighter than IN). A test lints the rule files for them.
 
+Two more differences the queries stay clear of (docs/neo4j.md, "Where the two engines differ", has the
+whole list and what the tool does about each): LadybugDB's ``string_split`` drops a leading empty piece
+and merges repeated separators, where Neo4j's ``split`` keeps empty pieces (the only text split is a hop's
+``via``, which never holds an empty name: the importers and the store refuse one); and LadybugDB's ``+``
+reads a null text as '' where Neo4j's gives null (reasons are built from names every import requires).
+A LadybugDB defect: a ``UNION`` whose first part returns one expression in two columns gets one column,
+every later part's value of the one landing in the other (:func:`union_repeats` finds it).
+
 One more LadybugDB defect shapes the rules: inside ``EXISTS { }`` (and an
 ``OPTIONAL MATCH ... WHERE``) a *null* property of a node or relationship
 bound outside reads as non-null. Rules therefore bind such values with
