@@ -34,6 +34,14 @@ def _csv(*rows) -> tuple[bytes, str]:
     return register_bytes(*rows), "register.csv"
 
 
+def _xlsx(*rows) -> tuple[bytes, str]:
+    """The rows as an XLSX register, written by the exporter from what the CSV reader makes of them."""
+    from ropa.formats.register import read_register, write_register
+    buf = io.BytesIO()
+    write_register(read_register(io.BytesIO(register_bytes(*rows)), "register.csv"), buf, "xlsx")
+    return buf.getvalue(), "register.xlsx"
+
+
 def _node_link(graph, edit) -> tuple[bytes, str]:
     """``graph`` written as node-link JSON by the exporter, then changed by ``edit(nodes)``."""
     from ropa.formats.graphio import write_node_link
@@ -112,6 +120,7 @@ CASES = {
         _example(), _set("Organisation:agenda cloud gmbh", "name", "Agenda\x1fCloud")),
     # lands: the same findings on both
     "csv-no-mechanism-dated-later": lambda: _csv(NO_MECHANISM_DATED),
+    "xlsx-no-mechanism-dated-later": lambda: _xlsx(NO_MECHANISM_DATED),
     "csv-separator-in-a-name": lambda: _csv(
         row(recipient="Vendor\x1fInc", recipient_country="US", recipient_role="processor"),
         row(recipient="Sub Ltd", recipient_country="IN", engaged_by="Vendor\x1fInc")),
