@@ -7,6 +7,8 @@
 // A mechanism dated after the evaluation date was not in place on it, nor was an Art. 46 tool or derogation
 // that did not exist yet (the 2021 SCCs before 2021-06-27): the transfer had no safeguard then. (Adequacy
 // and the DPF claimed too early are adequacy_out_of_scope's.)
+// A date without a mechanism (or with 'none') dates nothing: the reason says no safeguard is recorded (it once
+// read the missing mechanism's label into the text: '' on the embedded store, the whole reason null on Neo4j).
 MATCH (src)-[h:DISCLOSES_TO|ENGAGES]->(imp:Organisation)-[:PROCESSES_IN]->(k:Country)
 WHERE k.eea = false AND k.resolved = true
   AND (coalesce(h.mechanism, 'none') = 'none' OR h.mechanism_date > $asOf
@@ -37,7 +39,7 @@ RETURN 'transfer_without_safeguard' AS rule,
            ELSE ', outside the scope of its adequacy decision,'
          END +
          CASE
-           WHEN h.mechanism_date > $asOf
+           WHEN h.mechanism_date > $asOf AND coalesce(h.mechanism, 'none') <> 'none'
              THEN ' and the ' + coalesce(m.label, h.mechanism) + ' recorded is dated after the evaluation date: it was not in place then.'
            WHEN m.valid_from > $asOf
              THEN ' and the ' + m.label + ' recorded did not exist yet on the evaluation date.'

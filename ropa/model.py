@@ -454,10 +454,32 @@ def derived_properties(graph: RopaGraph, rel_type: str) -> dict[str, pa.Array]:
     ['Agenda Cloud GmbH']
     """
     if rel_type == "ENGAGES":
-        return {"via": chain_texts(engagement_chains(graph))}
+        chains = engagement_chains(graph)
+        names = chains.values
+        if names.null_count or (len(names) and pc.any(pc.equal(names, "")).as_py()):
+            _refuse_unnamed(graph)
+        return {"via": chain_texts(chains)}
     if rel_type == "DISCLOSES_TO":
         return {"via": pa.array([""] * len(graph.rels["DISCLOSES_TO"]), pa.string())}
     return {}
+
+
+def _refuse_unnamed(graph: RopaGraph) -> None:
+    """Refuse a RoPA with an organisation without a name on a sub-processor chain: its chain could not be
+    stored (a null name makes the whole ``via`` null, as if the data never reached the hop, and an empty one
+    an empty piece, which LadybugDB's ``string_split`` drops and Neo4j's ``split`` keeps). The importers
+    refuse such names with the file and row; this is the wall for whatever else writes a store."""
+    from .errors import ValidationError
+    orgs = graph.nodes["Organisation"]
+    blank = orgs["name"].isna() | (orgs["name"].astype(str).str.strip() == "")
+    ids = sorted(map(str, orgs["id"][blank]))
+    known = set(orgs["id"])
+    eng = graph.rels["ENGAGES"]
+    ids += sorted({str(i) for i in pd.concat([eng["src"], eng["dst"]]) if i not in known})
+    shown = ", ".join(repr(i) for i in ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+    raise ValidationError(f"the organisation(s) {shown} on a sub-processor chain have no name: every organisation "
+                          "needs one (findings and the stored chains name it); name it and write again (nothing "
+                          "was written)")
 
 
 def chain_texts(chains: pa.ListArray) -> pa.Array:

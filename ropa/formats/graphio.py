@@ -90,6 +90,7 @@ def from_networkx(G: nx.Graph, name: str) -> RopaGraph:
         if not rec["id"]:
             problems.append(Problem(name, i, "id", "", "every node needs an id"))
             continue
+        _check_name(label, rec, name, i, problems)
         keys[key] = (label, rec["id"])
         nodes[label].append(rec)
     rels: dict[str, list[dict]] = {k: [] for k in REL_TYPES}
@@ -123,6 +124,30 @@ def _typed(attrs: dict, props, name: str, row: int, problems: list[Problem]) -> 
         except (ValueError, TypeError, OverflowError) as exc:
             problems.append(Problem(name, row, p, _shown(attrs.get(p)), f"not a valid {kind.lower()} ({exc})"))
     return rec
+
+
+# Nodes that rules, reports and the explorer name by their name: a file must give one. Without it a finding's
+# reason would read 'The transfer of "" data to  in India' on the embedded store and be empty on Neo4j (LadybugDB
+# reads a null text in `+` as '', Neo4j makes the whole text null), and an organisation without a name would
+# break the sub-processor chains stored on the hops (docs/neo4j.md, "Where the two engines differ").
+NAMED_LABELS = ("Organisation", "Activity", "DataCategory", "DataSubject")
+
+
+def _check_name(label: str, rec: dict, file: str, row: int, problems: list[Problem]) -> None:
+    """A problem when a node that is read by its name has none (missing, empty or blank), or when an
+    organisation's name holds the separator of the stored sub-processor chains."""
+    from ..schema import CHAIN_SEPARATOR
+    if label not in NAMED_LABELS and not (label == "Country" and str(rec.get("id") or "").startswith("?:")):
+        return
+    value = rec.get("name")
+    if value is None or not str(value).strip():
+        what = "place" if label == "Country" else label
+        problems.append(Problem(file, row, "name", value, f"{what} {rec['id']!r} has no name: every {what} needs "
+                                "one (findings, reports and the explorer name it); give it a name"))
+    elif label == "Organisation" and CHAIN_SEPARATOR in str(value):
+        problems.append(Problem(file, row, "name", value, "the organisation name holds the control character U+001F "
+                                "(unit separator), which the store uses between the names of a sub-processor "
+                                "chain: remove it"))
 
 
 def _without_reference(nodes, rels, name, problems) -> None:
@@ -436,6 +461,7 @@ def read_bundle_files(ndata: bytes, rdata: bytes, name: str = "bundle") -> RopaG
         if not rec.get("id"):
             problems.append(Problem(nname, rownum, "id", "", "every node needs an id"))
             continue
+        _check_name(label, rec, nname, rownum, problems)
         nodes[label].append(rec)
     rheader, rrows = read_table(rdata, rname)
     _check_headings(rheader, REL_HEADINGS, rname)

@@ -25,7 +25,7 @@ RETURN c.name AS controller, act.name AS activity, exp.name AS exporter, imp.nam
        ad.instrument AS adequacy, ad.scope AS adequacy_scope, ad.legal_source AS adequacy_legal_source,
        h.evidence AS evidence, h.source AS source, h.row AS row, h.evidence_at AS evidence_at,
        act.id AS activity_id, h.exporter AS exporter_id, imp.id AS importer_id, 'DISCLOSES_TO' AS hop_type,
-       act.id AS src_id, m.invalid_from AS mechanism_invalid_from
+       coalesce(act.id, '') AS src_id, m.invalid_from AS mechanism_invalid_from
 UNION ALL
 // Onward transfers: every ENGAGES hop the activity's data reach, with the chain stored on it
 // (ENGAGES.via, see queries/onward_transfer_chain.cypher): path = [controller] + chain + [importer].

@@ -15,6 +15,9 @@
 // would on every hop (same rows: tests/oracles/transfers_joined.cypher is that query, tests/test_chain.py
 // compares them): at 1M relationships 2 s less of the engine's time than the joins on 300,000 rows.
 // Columns a part has nothing for hold '' (texts), false, 0, $asOf or [k.id]: UNION ALL wants one type per column.
+// No expression twice in the first part's RETURN (src_id is coalesce(act.id, ''), not act.id again): LadybugDB
+// then makes the two columns one, and every later part's value of the second (the engager's id) lands in the
+// first as well (an onward transfer's activity_id read 'vendor inc'; tests/test_parity_input.py).
 MATCH (c:Organisation)-[:CONTROLS]->(act:Activity)-[h:DISCLOSES_TO]->(imp:Organisation)-[:PROCESSES_IN]->(k:Country)
 WHERE k.eea = false
 RETURN c.name AS controller, act.name AS activity, '' AS exporter, imp.name AS importer,
@@ -25,7 +28,7 @@ RETURN c.name AS controller, act.name AS activity, '' AS exporter, imp.name AS i
        '' AS adequacy, '' AS adequacy_scope, '' AS adequacy_legal_source,
        h.evidence AS evidence, h.source AS source, h.row AS row, h.evidence_at AS evidence_at,
        act.id AS activity_id, h.exporter AS exporter_id, imp.id AS importer_id, 'DISCLOSES_TO' AS hop_type,
-       act.id AS src_id, $asOf AS mechanism_invalid_from
+       coalesce(act.id, '') AS src_id, $asOf AS mechanism_invalid_from
 UNION ALL
 // Onward transfers: every ENGAGES hop the activity's data reach, with the chain stored on it
 // (ENGAGES.via, see queries/onward_transfer_chain.cypher): path = [controller] + chain + [importer].
