@@ -92,11 +92,15 @@ def test_candidates_cover_what_the_filter_keeps(sample):
     assert again == kept
 
 
-def test_search_takes_the_text_as_a_parameter(sample):
+def test_search_finds_names_in_any_case_and_reads_the_text_as_text(sample):
     store, *_ = sample
-    found = dict(browse.search(store, "raidboxes"))
+    cat = browse.read_catalogue(store)
+    found = dict(browse.search(cat, "RaidBOXES"))
     assert "Organisation:raidboxes gmbh" in found
-    assert browse.search(store, "x') RETURN 1 //") == []  # text, not Cypher
+    assert all("raidboxes" in label.casefold() for label in found.values())
+    assert browse.search(cat, "x') RETURN 1 //") == []  # text, not Cypher
+    assert browse.search(cat, ".*") == []  # nor a pattern
+    assert len(browse.search(cat, "e", limit=2)) <= 4  # at most two of each kind
 
 
 def test_page_of_clamps():

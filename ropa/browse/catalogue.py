@@ -12,6 +12,7 @@ restricted-transfer table (:func:`ropa.transfers.register_frame`), the world map
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -36,11 +37,25 @@ class Catalogue:
     organisations: pd.DataFrame  # id, name
     activities: pd.DataFrame    # id, name, controller_id, controller
     counts: dict[str, int] = field(default_factory=dict)
+    _folded: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def folded(self, table: str, column: str) -> pd.Series:
+        """A name column of ``organisations`` or ``activities`` as :func:`fold` makes it, made once."""
+        key = (table, column)
+        if key not in self._folded:
+            self._folded[key] = getattr(self, table)[column].map(fold)
+        return self._folded[key]
 
     def org_key(self) -> dict[str, str]:
         """Organisation id by name (read it with :func:`ropa.network.by_name`): the lookup
         :class:`ropa.network.NameIndex` keeps for a network."""
         return name_lookup(zip(self.organisations["id"], self.organisations["name"]))
+
+
+def fold(text) -> str:
+    """A name as the explorer's search compares it: case folded (``str.casefold``: 'ΑΘΗΝΑΣ' and 'αθηνας', 'STRASSE'
+    and 'Straße' alike) and without accents or other combining marks ('İzmir' and 'izmir', 'Müller' and 'muller')."""
+    return "".join(c for c in unicodedata.normalize("NFKD", str(text).casefold()) if not unicodedata.combining(c))
 
 
 def read_catalogue(store) -> Catalogue:

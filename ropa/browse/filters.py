@@ -9,7 +9,7 @@ import pandas as pd
 from ..findings import SEVERITY_RANK
 from ..narrow import GraphFilter
 from ..network import node_key
-from .catalogue import Catalogue, Evaluation
+from .catalogue import Catalogue, Evaluation, fold
 from .cypher import run
 
 
@@ -62,16 +62,26 @@ def touching(cat: Catalogue, node: str) -> list[str]:
     return []
 
 
-def search(store, text: str, limit: int = 50) -> list[tuple[str, str]]:
-    """(node key, label) of organisations and activities whose name contains ``text``."""
-    text = text.strip()
-    if not text:
+def search(cat: Catalogue, text: str, limit: int = 50) -> list[tuple[str, str]]:
+    """(node key, label) of at most ``limit`` organisations (by name) and ``limit`` activities (by controller, then
+    name) whose name, or whose controller's name, contains ``text``, in any case and with or without accents.
+
+    Names are compared as :func:`ropa.browse.catalogue.fold` makes them, in Python, not by Cypher's ``lower()``: the
+    two engines' ``lower()`` differ (a final capital sigma, a dotted capital I), so the same search found other nodes
+    on the embedded store than on Neo4j (docs/neo4j.md). The text never reaches a query.
+    """
+    needle = fold(text.strip())
+    if not needle:
         return []
-    out = [(node_key("Organisation", r["id"]), f"{r['name']} (Organisation)")
-           for r in run(store, "search_organisations", text=text, limit=limit)]
-    out += [(node_key("Activity", r["id"]), f"{r['name']} ({r['controller']})")
-            for r in run(store, "search_activities", text=text, limit=limit)]
-    return out
+
+    def hits(table: str, column: str) -> pd.Series:
+        return cat.folded(table, column).str.contains(needle, regex=False)
+
+    orgs = cat.organisations[hits("organisations", "name")].sort_values(["name", "id"]).head(limit)
+    acts = cat.activities[hits("activities", "name") | hits("activities", "controller")]
+    acts = acts.sort_values(["controller", "name", "id"]).head(limit)
+    return ([(node_key("Organisation", i), f"{n} (Organisation)") for i, n in zip(orgs["id"], orgs["name"])]
+            + [(node_key("Activity", i), f"{n} ({c})") for i, n, c in zip(acts["id"], acts["name"], acts["controller"])])
 
 
 def detail_options(store) -> dict[str, list[tuple[str, str]]]:

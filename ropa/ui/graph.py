@@ -185,8 +185,7 @@ def page() -> None:
         names = {n: _node_name(shown_nodes, n, d, special) for n, d in shown_nodes.nodes(data=True)}
     else:  # the focus is found by name in the store
         text = c1.text_input("Find a node to focus on", key="g_focus_q", placeholder="a few letters of a name")
-        with state.reading() as store:
-            names = dict(browse.search(store, text)) if text.strip() else {}
+        names = dict(browse.search(cat, text))
         if st.session_state.get("g_focus"):
             names.setdefault(st.session_state["g_focus"], st.session_state["g_focus"].split(":", 1)[1])
     if st.session_state.get("g_focus") not in (None, *names):
