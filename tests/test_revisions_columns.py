@@ -48,16 +48,32 @@ def edited(g: RopaGraph, seed: int) -> RopaGraph:
     return with_table(g, "nodes", "Activity", acts)
 
 
+def hops_only(g: RopaGraph) -> RopaGraph:
+    """Only some hops changed (the controllers come from the hops' activities alone)."""
+    df = g.rels["ENGAGES"].copy()
+    df.loc[df.index[::9], "mechanism"] = "SCC 2010"
+    return with_table(g, "rels", "ENGAGES", df)
+
+
+def one_link_gone(g: RopaGraph, rel_type: str) -> RopaGraph:
+    """One link of an activity gone (its controller comes from CONTROLS' target, PROCESSES' source)."""
+    df = g.rels[rel_type]
+    return with_table(g, "rels", rel_type, df.drop(df.index[len(df) // 2]))
+
+
 def graphs():
     ex = example_graph()
     small = generated(600, 3)
     return {"example": ex, "generated": small, "edited example": edited(ex, 1),
-            "edited generated": edited(small, 2), "empty": RopaGraph.empty()}
+            "edited generated": edited(small, 2), "empty": RopaGraph.empty(),
+            "hops only": hops_only(small), "controls only": one_link_gone(small, "CONTROLS"),
+            "processes only": one_link_gone(small, "PROCESSES")}
 
 
 PAIRS = [("empty", "example"), ("example", "empty"), ("example", "edited example"),
          ("edited example", "example"), ("empty", "generated"), ("generated", "edited generated"),
-         ("edited generated", "generated"), ("example", "example"), ("example", "generated")]
+         ("edited generated", "generated"), ("example", "example"), ("example", "generated"),
+         ("generated", "hops only"), ("generated", "controls only"), ("generated", "processes only")]
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +98,9 @@ def test_the_change_is_the_record_by_record_change_and_packs_the_same(all_graphs
     assert revisions.diff(before, after) == oracle
     assert revisions.controllers_of(change, (before, after)) == revisions.controllers_by_record(oracle, (before, after))
     assert revisions.unpack_change(packed) == oracle
+    if pair[1] in ("hops only", "controls only", "processes only"):
+        assert set(oracle) <= {"rels/ENGAGES", "rels/CONTROLS", "rels/PROCESSES"}
+        assert revisions.controllers_of(change, (before, after))
 
 
 def test_awkward_values_pack_as_json_dumps_writes_them():
