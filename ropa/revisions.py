@@ -24,6 +24,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from operator import itemgetter
+from collections.abc import Mapping
 from typing import Iterable
 
 import pandas as pd
@@ -238,12 +239,45 @@ def _change(before: RopaGraph, after: RopaGraph, packed: bool = True) -> tuple[d
     changed become dicts. Their JSON texts are made a column at a time too (each distinct value of a
     column encoded once) and put together as ``json.dumps(change, sort_keys=True)`` writes them: at 1M
     relationships an import's revision took 9.5 s for the diff and 8 s for the JSON of its change."""
+    change, text, _ = _change_of(before, after, packed)
+    return dict(change), text
+
+
+class _Change(Mapping):
+    """A revision's change whose records become dicts when it is first read (an import's revision is
+    packed from the columns and its change seldom read afterwards: 684k records at 1M relationships)."""
+
+    def __init__(self, make):
+        self._make, self._made = make, None
+
+    def _dict(self) -> dict:
+        if self._made is None:
+            self._made, self._make = self._make(), None
+        return self._made
+
+    def __getitem__(self, name):
+        return self._dict()[name]
+
+    def __iter__(self):
+        return iter(self._dict())
+
+    def __len__(self) -> int:
+        return len(self._dict())
+
+    def __repr__(self) -> str:
+        return repr(self._dict())
+
+
+def _change_of(before: RopaGraph, after: RopaGraph, packed: bool = True):
+    """(the change as a mapping whose records are made when read, its packed text or None, and
+    (:func:`summarise`'s line, the activities it touches) as :func:`controllers_of` finds them)."""
     b, a = _keyed_columns(before), _keyed_columns(after)
     if b is None or a is None:
         change = diff_by_records(before, after)
-        return change, (pack_change(change) if packed else None)
-    change: dict = {}
+        return change, (pack_change(change) if packed else None), (summarise(change), _touched(change))
+    spans: dict = {}
     parts: list[str] = []
+    touched: set = set()
     for name in sorted(set(b) | set(a)):
         cols_o, vals_o, keys_o = b.get(name, ([], [], []))
         cols_n, vals_n, keys_n = a.get(name, ([], [], []))
@@ -258,10 +292,9 @@ def _change(before: RopaGraph, after: RopaGraph, packed: bool = True) -> tuple[d
         new_rows = [j for j, d in zip(new_rows, differs) if d]
         if not (added or removed or old_rows):
             continue
-        recs_n = [dict(zip(cols_n, row)) for row in _rows(vals_n, added + new_rows)]
-        recs_o = [dict(zip(cols_o, row)) for row in _rows(vals_o, removed + old_rows)]
-        change[name] = {"added": recs_n[:len(added)], "removed": recs_o[:len(removed)],
-                        "changed": [list(pair) for pair in zip(recs_o[len(removed):], recs_n[len(added):])]}
+        spans[name] = (cols_n, vals_n, added, new_rows, cols_o, vals_o, removed, old_rows)
+        touched |= _touched_rows(name, cols_n, vals_n, added + new_rows)
+        touched |= _touched_rows(name, cols_o, vals_o, removed + old_rows)
         if packed:
             texts_n = _record_texts(cols_n, vals_n, added + new_rows)
             texts_o = _record_texts(cols_o, vals_o, removed + old_rows)
@@ -269,9 +302,40 @@ def _change(before: RopaGraph, after: RopaGraph, packed: bool = True) -> tuple[d
             parts += [", " if parts else "", _json_string(name), ': {"added": [', ", ".join(texts_n[:len(added)]),
                       '], "changed": [', changed, '], "removed": [', ", ".join(texts_o[:len(removed)]), "]}"]
             del texts_n, texts_o
-    if not packed:
-        return change, None
-    return change, _packed_parts(["{", *parts, "}"])
+    counts = {name: {"added": range(len(s[2])), "removed": range(len(s[6])), "changed": range(len(s[7]))}
+              for name, s in spans.items()}
+
+    def make() -> dict:
+        out = {}
+        for name, (cols_n, vals_n, added, new_rows, cols_o, vals_o, removed, old_rows) in spans.items():
+            recs_n = [dict(zip(cols_n, row)) for row in _rows(vals_n, added + new_rows)]
+            recs_o = [dict(zip(cols_o, row)) for row in _rows(vals_o, removed + old_rows)]
+            out[name] = {"added": recs_n[:len(added)], "removed": recs_o[:len(removed)],
+                         "changed": [list(pair) for pair in zip(recs_o[len(removed):], recs_n[len(added):])]}
+        return out
+    text = _packed_parts(["{", *parts, "}"]) if packed else None
+    return _Change(make), text, (summarise(counts), touched)
+
+
+def _touched_rows(name: str, cols: list[str], values: list[list], rows: list[int]) -> set:
+    """The activities the records at ``rows`` of table ``name`` touch, as :func:`_touched` finds them."""
+    def column(c):
+        return values[cols.index(c)] if c in cols else None
+
+    def at(c):
+        col = column(c)
+        return [None] * len(rows) if col is None else [col[k] for k in rows]
+    if name == "nodes/Activity":
+        return set(at("id"))
+    if name.split("/", 1)[1] in HOP_TYPES:
+        return set(at("activity"))
+    out = set()
+    for src_label, src, dst_label, dst in zip(at("src_label"), at("src"), at("dst_label"), at("dst")):
+        if src_label == "Activity":
+            out.add(src)
+        elif dst_label == "Activity" and name == "rels/CONTROLS":
+            out.add(dst)
+    return out
 
 
 def _rows_differ(cols_o: list[str], vals_o: list[list], rows_o: list[int],
@@ -380,12 +444,11 @@ def controllers_of(change: dict, graphs: Iterable[RopaGraph]) -> list[str]:
 
     The activities are gathered first, each looked up once (an import's change lists every hop: 684k
     records, of 25k activities, at 1M relationships)."""
-    activity_ctl: dict[str, str] = {}
-    names: dict[str, str] = {}
-    for g in graphs:
-        acts, orgs = g.nodes["Activity"], g.nodes["Organisation"]
-        activity_ctl.update(zip(acts["id"].tolist(), acts["controller"].tolist()))
-        names.update(zip(orgs["id"].tolist(), orgs["name"].tolist()))
+    return _controllers(_touched(change), graphs)
+
+
+def _touched(change: dict) -> set:
+    """The activities whose records ``change`` touches (an activity, its hops, its links)."""
     touched: set = set()
     for name, part in change.items():
         recs = list(part.get("added", ())) + list(part.get("removed", ()))
@@ -400,6 +463,17 @@ def controllers_of(change: dict, graphs: Iterable[RopaGraph]) -> list[str]:
                     touched.add(r.get("src"))
                 elif r.get("dst_label") == "Activity" and name == "rels/CONTROLS":
                     touched.add(r.get("dst"))
+    return touched
+
+
+def _controllers(touched: set, graphs: Iterable[RopaGraph]) -> list[str]:
+    """The names of the controllers of the activities ``touched``."""
+    activity_ctl: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for g in graphs:
+        acts, orgs = g.nodes["Activity"], g.nodes["Organisation"]
+        activity_ctl.update(zip(acts["id"].tolist(), acts["controller"].tolist()))
+        names.update(zip(orgs["id"].tolist(), orgs["name"].tolist()))
     found: set[str] = set()
     for act in touched:
         if act and activity_ctl.get(act):
@@ -482,9 +556,9 @@ def commit(store, graph: RopaGraph, *, author: str, reason: str, kind: str = "ed
     before = store.export() if before is None else before
     from .findings import paused_gc
     with paused_gc():  # a million records made and walked: the collector would walk them again and again
-        change, packed = _change(before, graph)
+        change, packed, (summary, touched) = _change_of(before, graph)
         rev = Revision(current + 1, dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-                       author, reason, kind, summarise(change), "; ".join(controllers_of(change, (before, graph))),
+                       author, reason, kind, summary, "; ".join(_controllers(touched, (before, graph))),
                        change, tuple(accepted), packed)
     store.replace(graph, progress, origin=origin or f"revision {rev.number} ({kind}) by {author}: {reason}",
                   revision=rev.record())

@@ -98,6 +98,10 @@ def test_the_change_is_the_record_by_record_change_and_packs_the_same(all_graphs
     assert revisions.diff(before, after) == oracle
     assert revisions.controllers_of(change, (before, after)) == revisions.controllers_by_record(oracle, (before, after))
     assert revisions.unpack_change(packed) == oracle
+    lazy, text, (summary, touched) = revisions._change_of(before, after)  # what commit uses
+    assert text == packed and summary == revisions.summarise(oracle)
+    assert revisions._controllers(touched, (before, after)) == revisions.controllers_by_record(oracle, (before, after))
+    assert lazy == oracle and oracle == lazy and dict(lazy) == oracle and list(lazy) == list(oracle)
     if pair[1] in ("hops only", "controls only", "processes only"):
         assert set(oracle) <= {"rels/ENGAGES", "rels/CONTROLS", "rels/PROCESSES"}
         assert revisions.controllers_of(change, (before, after))
@@ -156,4 +160,7 @@ def test_commit_stores_the_change_pack_change_writes(tmp_path):
         (stored,) = store.revisions()
         assert stored["change"] == revisions.pack_change(revisions.diff_by_records(RopaGraph.empty(), g))
         assert rev.change == revisions.history(store)[0].change
+        oracle = revisions.diff_by_records(RopaGraph.empty(), g)
+        assert rev.counts() == (sum(len(p["added"]) for p in oracle.values()), 0, 0)
+        assert rev.summary == revisions.summarise(oracle)
         assert rev.controllers == "; ".join(revisions.controllers_by_record(rev.change, (RopaGraph.empty(), g)))
