@@ -4,6 +4,7 @@
 move. Also ``controllers_of`` against its record-by-record form, and the packing a part at a time."""
 from __future__ import annotations
 
+import base64
 import io
 import random
 import zlib
@@ -148,8 +149,7 @@ def test_packing_a_part_at_a_time_gives_the_bytes_of_the_whole():
         assert revisions._packed_parts(parts) == revisions._packed_text(text)
     assert revisions._packed_parts(["{", "}"]) == revisions._packed_text("{}") == "{}"
     assert revisions._packed_text(text).startswith(revisions.PACKED)
-    assert zlib.decompress(__import__("base64").b64decode(revisions._packed_parts([text])[len(revisions.PACKED):])) \
-        == text.encode()
+    assert zlib.decompress(base64.b64decode(revisions._packed_parts([text])[len(revisions.PACKED):])) == text.encode()
 
 
 def test_commit_stores_the_change_pack_change_writes(tmp_path):
