@@ -12,6 +12,12 @@ from .controller import own_key
 
 # Sentence cues (data/extract/cues.csv) that put a name outside the notice's recipients, checked in this
 # order; a table row's name is a recipient whatever its sentence says.
+_DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
+
+# between "we do not use" and a name: the clause ended or turned ("…, but we use X", "other than X")
+_CONTRAST = re.compile(r"[.;!?]\s|\b(?:but|except|other than|besides|instead|however|maar|behalve|dan|wel|echter|"
+                       r"in plaats daarvan|aber|sondern|außer|ausser|jedoch|stattdessen|nur)\b", re.I)
+
 _SENTENCE_ROLES = (
     ("linked_only", "a site the notice only links to"),
     ("not_covered", "a service the processing agreement does not cover"),
@@ -27,12 +33,15 @@ class FilterStage(Context):
         lay, text = self.lay, self.text
         # the controller and the site under other spellings ("BlueHeron", "blueheron.nl", "Acme.be, operated by …")
         own = {own_key(n) for n in getattr(self, "_own_names", []) + ([controller] if controller else [])} - {""}
+        # the site's own domain, as its contact addresses give it ("Boekenkast.nl gebruikt …", "info@boekenkast.nl")
+        mail_domains = {own_key(d) for d in re.findall(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)", text)} - {""}
         table_by_sentence: dict[int, list] = {}  # a row's table mentions (their status read when asked)
         for o in self.mentions:
             if o.via == "table":
                 table_by_sentence.setdefault(o.sentence, []).append(o)
         for m in self.mentions:
-            if not m.vendor and m.via != "table" and own_key(m.name) in own:
+            if not m.vendor and m.via != "table" and (own_key(m.name) in own or (
+                    _DOMAIN.fullmatch(m.name) and own_key(m.name) in mail_domains)):
                 m.status, m.reason = "controller", "the notice's own site or controller, spelt another way"
                 continue
             s = lay.sentences[m.sentence]
@@ -126,6 +135,9 @@ class FilterStage(Context):
             if vocab.cue("self_hosted").search(scope) and not host and m.via != "table":
                 m.status, m.reason = "self_hosted", "served from the controller's own server (self-hosted)"
                 continue
+            if m.via != "table" and self._said_unused(m, s, sent, blk):
+                m.status, m.reason = "not_a_recipient", "said not to be used (\"we do not use …\", \"maakt geen gebruik van:\")"
+                continue
             removal = vocab.cue("removed").search(sent)
             heading_removed = any(vocab.cue("removed").search(h) for h in self.headings(s.section)[:1])
             intro = self.list_intro_text(blk.idx) if blk.kind in ("item", "row") else ""
@@ -140,6 +152,23 @@ class FilterStage(Context):
                 if rep and s.start + rep.end() <= m.start:
                     continue  # the replacement is the new vendor
                 m.status, m.reason = "removed", "said to be removed / no longer used"
+
+    def _said_unused(self, m, s, sent: str, blk) -> bool:
+        """"deze website gebruikt geen analytics-cookies (zoals Google Analytics)", "we do not use Mixpanel", an item
+        of a list after "Deze website maakt geen gebruik van:": the name is what the notice does not use. A
+        contrast ("but", "other than", "behalve", "außer") or a clause's end between the two lifts it."""
+        at = m.start - s.start
+        for c in vocab.cue("not_used").finditer(sent):
+            if c.end() <= at <= c.end() + 120 and not _CONTRAST.search(sent[c.end():at]):
+                return True
+        if blk.kind == "item":
+            intro = self.list_intro_text(blk.idx).rstrip()
+            c = None
+            for c in vocab.cue("not_used").finditer(intro):
+                pass
+            if c is not None and intro.endswith(":") and not _CONTRAST.search(intro[c.end():]):
+                return True
+        return False
 
     def _described_below(self, blk) -> bool:
         """A company's line alone ("Acme Inc. (USA)"), its address and then a list whose items give its purpose or

@@ -175,6 +175,18 @@ class MechanismStage(Context):
             earlier = [r for r in recipients if self._first_in_section(r).get(s.section, s.idx) < s.idx]
             if earlier:
                 return earlier, "group"
+        if blk.kind == "item" and blk.list_id is not None and lay.lists[blk.list_id].intro is not None:
+            # "Some processors are in the US (Postduif, Denkraam). We ensure safeguards via: - SCCs - Privacy Shield":
+            # the list speaks for the recipients the sentence before its introduction places abroad
+            intro = self.sentence_at(lay.blocks[lay.lists[blk.list_id].intro].end - 1)
+            before = lay.sentences[intro.idx - 1] if intro.idx > 0 else None
+            named = list(by_sentence.get(before.idx, [])) if before is not None else []
+            if before is not None:  # (and names listed above, not read again as mentions there)
+                named += [r for r in recipients if r not in named
+                          and re.search(r"(?<!\w)" + re.escape(r.name) + r"(?!\w)", before.text)]
+            if named and before.section == intro.section and before.kind == "para" \
+                    and vocab.cue("transfer").search(before.text.replace("*", "")):
+                return named, "group"
         if s.idx > 0 and not s.first:
             prev = lay.sentences[s.idx - 1]
             named = by_sentence.get(prev.idx, [])

@@ -18,6 +18,10 @@ _CUT_COMPOUND = re.compile(r"-\s+(?:und|oder|bzw\.?|sowie|and|or|en|of)\s+[^\W\d
                            r"|-,\s+[^\W\d_]+-(?=[\s,])"  # "Meta-, Kommunikations- und Verfahrensdaten"
                            r"|-\s*/\s*[^\W\d_]+", re.I)  # "Meta-/Kommunikationsdaten"
 
+# column roles that mark a kind of table rather than a column to read
+_MARKER_COLUMNS = ("retention", "bare_name")
+
+
 class MentionStage(ProseStage):
     # -- mentions ---------------------------------------------------------------
     def find_mentions(self) -> None:
@@ -330,8 +334,11 @@ class MentionStage(ProseStage):
             first = [_cell_text(text[a:b]) for a, b in self.lay.blocks[items[0]].cells]
             if any(role == "name" and p.search(c) for c in first for role, p in vocab.table_columns()):
                 header, items = first, items[1:]
+        columns = vocab.table_columns()
         for i, head in enumerate(header):
-            for role, pattern in vocab.table_columns():
+            for role, pattern in columns:
+                if role in _MARKER_COLUMNS:
+                    continue
                 if role not in roles.values() and i not in roles and pattern.search(head):
                     roles[i] = role
         if "name" not in roles.values():
@@ -339,6 +346,13 @@ class MentionStage(ProseStage):
                 return
             roles.setdefault(0, "name")
         name_col = next((i for i, r in roles.items() if r == "name"), None)
+        # "| Type | Naam | Doel | Bewaartermijn |": a table of cookies and stored keys, its bare "Naam" column
+        # holds their names ("sb-access-token"); only a provider column ("Aanbieder") names recipients there
+        heads = [_cell_text(h) for h in header]
+        if name_col is not None and name_col < len(heads) and any(
+                r == "retention" and p.search(h) for h in heads for r, p in columns) and any(
+                r == "bare_name" and p.search(heads[name_col]) for r, p in columns):
+            return
         # "| Model / aanbieder |" over "| Claude (Anthropic) |": the provider is the one in brackets
         provider_in_brackets = name_col is not None and name_col < len(header) and any(
             r == "provider_in_brackets" and p.search(header[name_col]) for r, p in vocab.table_columns())
