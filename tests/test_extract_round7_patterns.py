@@ -103,3 +103,77 @@ def test_the_cases_of_sharing_after_alleen_bij_are_no_recipients():
             "Wij delen gegevens alleen bij:\n- Wettelijke verplichting (bijv. rechterlijk bevel)\n"
             "- Uw uitdrukkelijke toestemming\n- Noodzaak voor fraudepreventie\n\nDeze website wordt gehost door Hostwerk B.V. in Nederland.\n")
     assert _names(text) == {"Hostwerk B.V."}
+
+
+# -- 2. a sub-processor module whose objects hold component references and arrays beside the strings ----------
+
+_TSX_REFS = """import { Database, Cpu, CreditCard } from 'lucide-react'
+
+interface SubProcessor {
+  name: string
+  purpose: string
+  location: string
+  dpaStatus: 'certified' | 'scc'
+  icon: React.ComponentType<{ className?: string }>
+  details: string[]
+  transferMechanism?: string
+}
+
+const subProcessors: SubProcessor[] = [
+  {
+    name: 'Wolkbase',
+    purpose: 'Datenbank (PostgreSQL)',
+    location: 'USA (AWS)',
+    dpaStatus: 'scc',
+    icon: Database,
+    details: [
+      '72h Breach-Benachrichtigung',
+      'SOC 2 Type II zertifiziert',
+    ],
+    transferMechanism: 'Standard Contractual Clauses (SCCs)',
+  },
+  {
+    name: 'Rechenweg (via Wolkbase)',
+    purpose: 'KI-Modellanbieter',
+    location: 'USA',
+    dpaStatus: 'scc',
+    icon: Icons.Cpu,
+    details: ['Zero Data Retention'],
+    transferMechanism: 'Standard Contractual Clauses (SCCs)',
+  },
+  {
+    name: 'Zahlfix',
+    purpose: 'Zahlungsabwicklung',
+    location: 'Irland',
+    dpaStatus: 'certified',
+    icon: CreditCard,
+    details: ['EU-US Data Privacy Framework (DPF) zertifiziert'],
+    transferMechanism: 'Data Privacy Framework + SCCs',
+  },
+  {
+    name: 'SMTP Server (termingut.de)',
+    purpose: 'E-Mail-Versand',
+    location: 'EU (Deutschland)',
+    dpaStatus: 'self-hosted',
+    icon: Mail,
+    details: ['Selbst gehostet in EU'],
+    transferMechanism: 'Kein Transfer (EU-Hosting)',
+  },
+]
+
+export default function Page() {
+  return (<div><ul>{subProcessors.map((p) => <li key={p.name}>{p.name}</li>)}</ul>
+    <a href="mailto:privacy@termingut.de">privacy@termingut.de</a></div>)
+}
+"""
+
+
+def test_an_array_of_vendor_objects_with_component_references_is_a_recipient_table():
+    got = _recipients(_TSX_REFS, "page.tsx")
+    assert {"Wolkbase", "Zahlfix"} <= set(got) and any(n.startswith("Rechenweg") for n in got)
+    assert (got["Wolkbase"].country, got["Wolkbase"].mechanism) == ("US", "scc")
+    assert (got["Zahlfix"].country, got["Zahlfix"].mechanism) == ("IE", "dpf")
+
+
+def test_a_row_naming_the_sites_own_server_is_no_recipient():
+    assert not any(n.startswith("SMTP") for n in _names(_TSX_REFS, "page.tsx"))

@@ -44,6 +44,11 @@ class FilterStage(Context):
                     _DOMAIN.fullmatch(m.name) and own_key(m.name) in mail_domains)):
                 m.status, m.reason = "controller", "the notice's own site or controller, spelt another way"
                 continue
+            if not m.vendor and m.entity and _DOMAIN.fullmatch(m.entity) and (
+                    own_key(m.entity) in own or own_key(m.entity) in mail_domains):
+                # "| SMTP Server (acme.de) | E-Mail-Versand | … |": a server of the site's own domain
+                m.status, m.reason = "self_hosted", "a server of the notice's own site (its own domain in brackets)"
+                continue
             s = lay.sentences[m.sentence]
             blk = lay.blocks[s.block]
             m.key = self._key(m.name) if not m.vendor else m.vendor

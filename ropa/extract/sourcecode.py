@@ -16,7 +16,8 @@ __all__ = ["object_arrays"]
 
 _KEY = re.compile(r"""([A-Za-z_$][\w$]*)|"((?:[^"\\\n]|\\.){1,40})"|'((?:[^'\\\n]|\\.){1,40})'""")
 _STRING = re.compile(r""""((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)'|`((?:[^`\\$]|\\.|\$(?!\{))*)`""")
-_SCALAR = re.compile(r"-?\d[\w.]*|true\b|false\b|null\b|undefined\b")
+# a number, a literal, or a reference to a value defined elsewhere ("icon: Database", "icon: Icons.Cpu")
+_SCALAR = re.compile(r"-?\d[\w.]*|true\b|false\b|null\b|undefined\b|[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*(?![\w$.(])")
 _GAP = re.compile(r"(?:\s+|//[^\n]*|/\*.*?\*/)*", re.S)
 _OPEN = re.compile(r"\[(?=(?:\s+|//[^\n]*|/\*.*?\*/)*\{)", re.S)
 
