@@ -177,3 +177,48 @@ def test_an_array_of_vendor_objects_with_component_references_is_a_recipient_tab
 
 def test_a_row_naming_the_sites_own_server_is_no_recipient():
     assert not any(n.startswith("SMTP") for n in _names(_TSX_REFS, "page.tsx"))
+
+
+# -- 3. a sub-processor register kept as a YAML data file (a list of mappings) ---------------------------------
+
+_YAML = """# Sub-processor register, rendered by /sub-processors/.
+# Every entry needs: name (legal entity), purpose, data, location, dpa.
+updated: 2026-08-15
+subprocessors:
+  - name: Wolkwerk Corporation
+    service: Wolkwerk Cloud
+    role: processor
+    purpose: Cloud hosting for the platform.
+    location: West US (California, United States)
+    dpa: https://wolkwerk.example/dpa
+
+  - name: Wolkwerk Corporation
+    service: Wolkwerk Insights
+    role: processor
+    purpose: Website analytics on our marketing site.
+    location: United States
+    dpa: https://wolkwerk.example/dpa
+
+  - name: Kletsbot
+    service: Kletsbot chat widget
+    role: processor
+    purpose: The support chat on our website.
+    location: United States
+    note: Kletsbot uses another model vendor to answer.
+    dpa: https://kletsbot.example/dpa
+
+  - name: Betaalkern B.V.
+    service: Betaalkern APIs
+    role: processor
+    purpose: Payment APIs licensed to Voorbeeld LLC. Betaalkern B.V. is a supplier to Voorbeeld LLC.
+    location: Amsterdam, Netherlands
+    dpa: Covered by the agreement between Voorbeeld LLC and Betaalkern B.V.
+"""
+
+
+def test_a_yaml_list_of_vendor_mappings_is_a_recipient_table():
+    got = _recipients(_YAML, "subprocessors.yml")
+    assert "name" not in got and "Voorbeeld LLC" not in got
+    assert {"Wolkwerk Cloud", "Wolkwerk Insights", "Kletsbot chat widget", "Betaalkern APIs"} == set(got)
+    assert got["Wolkwerk Insights"].entity == "Wolkwerk Corporation"
+    assert (got["Betaalkern APIs"].country, got["Wolkwerk Cloud"].country) == ("NL", "US")

@@ -196,13 +196,15 @@ def _render_embedded_tables(text: str) -> tuple[str, list[tuple[int, int, list[t
     """Markdown or text carrying HTML ``<table>`` elements or a list of vendors written as source code (an array
     of objects, :mod:`.sourcecode`): each rendered as ``| cell | cell |`` rows (as an HTML page's tables are),
     the rest left as it is; the pieces map back to the input (None: nothing rendered)."""
-    from .sourcecode import object_arrays
+    from .sourcecode import object_arrays, yaml_sequences
     regions: list[tuple[int, int, str, list[tuple[int, int]]]] = []
     for m in _EMBEDDED_TABLE.finditer(text):
         rendered, spans = html_to_text(m.group(0))
         regions.append((m.start(), m.end(), rendered, [(m.start() + a, m.start() + b) for a, b in spans]))
     if "{" in text:
         regions += object_arrays(text)
+    if re.search(r"(?m)^[ \t]*-[ \t]+[A-Za-z_][\w-]*:", text):
+        regions += yaml_sequences(text)
     if not regions:
         return text, None
     regions.sort()
