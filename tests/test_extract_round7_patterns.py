@@ -222,3 +222,20 @@ def test_a_yaml_list_of_vendor_mappings_is_a_recipient_table():
     assert {"Wolkwerk Cloud", "Wolkwerk Insights", "Kletsbot chat widget", "Betaalkern APIs"} == set(got)
     assert got["Wolkwerk Insights"].entity == "Wolkwerk Corporation"
     assert (got["Betaalkern APIs"].country, got["Wolkwerk Cloud"].country) == ("NL", "US")
+
+
+# -- 4. a per-service block: the transfer basis on an indented line of the service's list item ---------------
+
+def test_the_transfer_basis_on_an_indented_line_of_a_service_item_is_that_services():
+    text = ("# Datenschutzerklärung\n\n### Weitere Hinweise zu Verarbeitungsprozessen, Verfahren und Diensten:\n\n"
+            "* **Kartenblick:**\n  Wir binden die Landkarten des Dienstes \"Kartenblick\" ein.  \n"
+            "  **Dienstanbieter:** Kartenblick Ltd., 1 Main Street, Dublin 2, Irland;  \n"
+            "  **Rechtsgrundlagen:** Berechtigte Interessen (Art. 6 Abs. 1 S. 1 lit. f) DSGVO);  \n"
+            "  **Grundlage Drittlandübermittlung:** EU-US Data Privacy Framework (DPF).\n"
+            "* **Filmkanal-Videos:**\n  Videoinhalte;  \n"
+            "  **Dienstanbieter:** Filmkanal Inc., 10 Market Street, San Francisco, USA;  \n"
+            "  **Grundlage Drittlandübermittlung:** Standardvertragsklauseln.  \n"
+            "  **Widerspruchsmöglichkeit (Opt-Out):** https://filmkanal.example/optout.\n")
+    mechs = {r.name: r.mechanism for r in extract(text, "n.md").recipients}
+    assert sorted(mechs.values()) == ["dpf", "scc"], mechs
+    assert next(m for n, m in mechs.items() if n.startswith("Kartenblick")) == "dpf"

@@ -175,6 +175,14 @@ class MechanismStage(Context):
             earlier = [r for r in recipients if self._first_in_section(r).get(s.section, s.idx) < s.idx]
             if earlier:
                 return earlier, "group"
+        owner = self._item_of_indented(blk)
+        if owner is not None:
+            # "* **Google Maps:**" and under it, indented, "**Grundlage Drittlandübermittlung:** DPF": the line belongs
+            # to the service of its item, not to the section's other services
+            blocks = set(range(owner, blk.idx + 1))
+            members = self._recipients_in_blocks(recipients, blocks)
+            if members:
+                return members, "section"
         if blk.kind == "item" and blk.list_id is not None and lay.lists[blk.list_id].intro is not None:
             # "Some processors are in the US (Postduif, Denkraam). We ensure safeguards via: - SCCs - Privacy Shield":
             # the list speaks for the recipients the sentence before its introduction places abroad
@@ -207,6 +215,19 @@ class MechanismStage(Context):
         if vocab.cue("transfer").search(s.text) or transfer_section:
             return [r for r in recipients], "blanket"
         return [], "unassigned"
+
+    def _item_of_indented(self, blk) -> int | None:
+        """The list item an indented paragraph goes on from (only indented paragraphs between the two), or None."""
+        if blk.kind != "para" or blk.indent <= 0:
+            return None
+        for b in reversed(self.lay.blocks[max(0, blk.idx - 30):blk.idx]):
+            if b.section != blk.section:
+                return None
+            if b.kind == "item":
+                return b.idx if b.indent < blk.indent else None
+            if b.kind != "para" or b.indent < blk.indent:
+                return None
+        return None
 
     def _section_names_no_other(self, section: int) -> bool:
         """Whether a section (a sub-heading's text) names no organisation at all, active or not."""
