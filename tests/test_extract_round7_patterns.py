@@ -239,3 +239,29 @@ def test_the_transfer_basis_on_an_indented_line_of_a_service_item_is_that_servic
     mechs = {r.name: r.mechanism for r in extract(text, "n.md").recipients}
     assert sorted(mechs.values()) == ["dpf", "scc"], mechs
     assert next(m for n, m in mechs.items() if n.startswith("Kartenblick")) == "dpf"
+
+
+# -- 5. hosts and services named through a site generator's link shortcode --------------------------------------
+
+_HUGO = """## Aufruf der Webseite
+
+- Weitergabe der Daten: Unsere Server betreiben wir bei den folgenden Unternehmen. Es handelt sich dabei ausschließlich um Unternehmen aus der EU.
+  * {{< link slug="company/hetzwerk" text="Serverhof GmbH" >}}, Industriestraße 25, 91710 Gunzenhausen, Deutschland ([Datenschutzerklärung](https://www.serverhof.example/datenschutz))
+  * {{< link slug="company/raumwerk" text="Raumwerk" >}}, Anna Berg, Kaiserstraße 15, 55116 Mainz, Deutschland ([Datenschutzerklärung](https://raumwerk.example/de/privacy/))
+  * {{< link slug="company/hasencdn" text="HasenWeg d.o.o." >}}, Cesta 4A, 1215 Medvode, Slowenien ([Datenschutzerklärung](https://hasencdn.example/privacy))
+
+## Videokonferenzen
+
+- Weitergabe der Daten: Die technische Bereitstellung unserer Videokonferenzen erfolgt durch Sprechraum, einem gemeinnützigen Projekt. Sprechraum wird betrieben vom {{< link slug="company/sprechraum" text="Rechenwerk Darmstadt e. V." >}}, Karolinenplatz 5, 64289 Darmstadt, Deutschland.
+"""
+
+
+def test_hosts_named_in_link_shortcodes_of_a_recipient_list_are_recipients():
+    got = _recipients(_HUGO)
+    assert {"Serverhof GmbH", "Raumwerk", "HasenWeg d.o.o."} <= set(got), set(got)
+    assert (got["Raumwerk"].country, got["HasenWeg d.o.o."].country) == ("DE", "SI")
+
+
+def test_a_service_run_by_an_association_with_a_spaced_legal_form_is_a_recipient():
+    got = _recipients(_HUGO)
+    assert any(n.startswith("Sprechraum") or "Rechenwerk" in n for n in got), set(got)

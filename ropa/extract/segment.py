@@ -356,6 +356,14 @@ def segment(text: str) -> Layout:
                 group = ListGroup(len(lists), kind, indent, prev_block.idx, prev_block.idx)
                 lists.append(group)
                 list_stack.append(group)
+            elif list_stack and prev_block is not None and prev_block.kind == "item" and kind != "plain" \
+                    and prev_block.list_id == list_stack[-1].idx and indent >= list_stack[-1].indent + 2 \
+                    and list_stack[-1].kind == kind:
+                # "- Weitergabe der Daten: … bei den folgenden Unternehmen." then "  * Acme GmbH, …": a nested list
+                # under an item that does not end with ':' (its parent item, no introduction)
+                group = ListGroup(len(lists), kind, indent, None, prev_block.idx)
+                lists.append(group)
+                list_stack.append(group)
             else:
                 while list_stack and not (list_stack[-1].kind == kind and list_stack[-1].indent <= indent + 1):
                     if list_stack[-1].indent < indent and list_stack[-1].kind != kind:
