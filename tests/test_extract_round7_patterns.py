@@ -265,3 +265,31 @@ def test_hosts_named_in_link_shortcodes_of_a_recipient_list_are_recipients():
 def test_a_service_run_by_an_association_with_a_spaced_legal_form_is_a_recipient():
     got = _recipients(_HUGO)
     assert any(n.startswith("Sprechraum") or "Rechenwerk" in n for n in got), set(got)
+
+
+# -- 6. one heading per third party, "Entity, Country", the country in no sentence of the section -------------
+
+_HEADED = """## Persoonlijke gegevens die derden voor mij verwerken
+
+De volgende derden verwerken persoonlijke gegevens voor mij:
+
+### __Reactiehuis Inc, Verenigde Staten__
+
+Reactiehuis Inc ([lees hun privacybeleid](https://reactiehuis.example/privacy)) staat gebruikerscommentaren toe.
+
+De rechtsgrondslag voor de verwerking van uw persoonsgegevens is Artikel 6(1) GDPR.
+
+### __Meldpunt Ltd, Verenigd Koninkrijk__
+
+Meldpunt ([lees hun privacybeleid](https://meldpunt.example/privacy)) laat me toe om mislukte webverzoeken door te sturen voor analyse.
+
+### __Postkantoor SAS, Frankrijk ( alleen e-mail )__
+
+Postkantoor SAS zorgt voor mijn mailserver. **Als u mij mailt, gaat u ermee akkoord dat ik/Postkantoor SAS uw gegevens verwerkt.**
+"""
+
+
+def test_a_heading_naming_a_third_party_and_its_country_places_it():
+    got = _recipients(_HEADED)
+    assert {n: r.country for n, r in got.items()} == {"Reactiehuis Inc": "US", "Meldpunt Ltd": "GB",
+                                                       "Postkantoor SAS": "FR"}

@@ -115,7 +115,7 @@ class FilterStage(Context):
                 context = sent + " " + " ".join(self.headings(s.section)[:1])
                 in_list = blk.kind in ("item", "row") and (blk.kind == "row" or self.recipient_list(blk.idx))
                 if not (in_list or vocab.cue("service").search(context) or vocab.cue("transfer").search(sent)
-                        or self._described_below(blk)):
+                        or self._described_below(blk) or self._heading_of_its_section(m, blk)):
                     m.weak = True
                 if vocab.cue("non_recipient").search(sent):
                     m.status, m.reason = "not_a_recipient", "named as a complaint channel, group member or the like"
@@ -174,6 +174,17 @@ class FilterStage(Context):
             if c is not None and intro.endswith(":") and not _CONTRAST.search(intro[c.end():]):
                 return True
         return False
+
+    def _heading_of_its_section(self, m, blk) -> bool:
+        """"### Acme Ltd, Verenigd Koninkrijk" and under it "Acme ([privacy policy](…)) lets me …": a heading naming a
+        company whose section opens with that company's name heads a section about it."""
+        if blk.kind != "heading" or blk.idx + 1 >= len(self.lay.blocks):
+            return False
+        nxt = self.lay.blocks[blk.idx + 1]
+        first = re.match(r"[\w-]+", m.name)
+        opening = re.match(r"\W*([\w-]+)", self.text[nxt.start:nxt.end])
+        return nxt.kind == "para" and bool(first) and bool(opening) and len(first.group(0)) >= 3 \
+            and first.group(0).casefold() == opening.group(1).casefold()
 
     def _described_below(self, blk) -> bool:
         """A company's line alone ("Acme Inc. (USA)"), its address and then a list whose items give its purpose or

@@ -132,6 +132,11 @@ class MentionStage(ProseStage):
                 break
         if start is None:
             return None
+        while start < pos and text[start] == "_":  # "__Acme Inc, USA__": emphasis, not the name
+            start += 1
+        slash = re.match(r"[a-z]+/(?=[A-Z])", text[start:pos])  # "ik/Gandi SAS": the name after the slash
+        if slash:
+            start += slash.end()
         name = text[start:pos].strip(" ,")
         while name.split() and name.split()[0] in ("The", "De", "Die", "Der", "Het", "Das"):
             start = text.index(name.split()[1], start) if len(name.split()) > 1 else None
