@@ -293,3 +293,10 @@ def test_a_heading_naming_a_third_party_and_its_country_places_it():
     got = _recipients(_HEADED)
     assert {n: r.country for n, r in got.items()} == {"Reactiehuis Inc": "US", "Meldpunt Ltd": "GB",
                                                        "Postkantoor SAS": "FR"}
+
+
+def test_a_known_vendor_with_its_known_parent_company_in_brackets_is_one_recipient():
+    text = ("# Privacyverklaring\n\n**Gegevensoverdracht:** Uw formuliergegevens worden overgedragen naar GitHub "
+            "(Microsoft Corporation) en opgeslagen in onze openbare repository\n")
+    got = _recipients(text)
+    assert set(got) == {"GitHub"}

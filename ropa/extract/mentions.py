@@ -258,16 +258,27 @@ class MentionStage(ProseStage):
         known = [x for x in self.mentions if x.vendor and not x.legal_form and x.via != "table"]
         ends, starts = {x.end: x for x in known}, {x.start: x for x in known}
         for m in list(self.mentions):
-            if not m.legal_form or m.start == 0:
+            if m.start == 0:
                 continue
-            if m.via == "legal_form" and not m.vendor:
+            if not m.legal_form:
+                # "GitHub (Microsoft Corporation)": a known company alone in brackets right after another known brand
+                # is that brand's company (one recipient)
+                if m.via == "gazetteer" and m.vendor and vocab.legal_forms().search(m.name) \
+                        and re.match(r"\s*\)", text[m.end:m.end + 3]):
+                    op = re.search(r"\s*\(\s*$", text[max(0, m.start - 4):m.start])
+                    brand = ends.get(m.start - len(op.group(0))) if op else None
+                    if brand is not None and brand.vendor != m.vendor:
+                        m.entity_of = brand.name
+                continue
+            if (m.via == "legal_form" and not m.vendor) or (m.via == "gazetteer" and m.vendor):
                 # "Mailchimp (Intuit Inc.)", "Acme Holdings LLC (Mailchimp)": a company in brackets right after a
                 # vendor the gazetteer knows, or before it, is that vendor's company: one recipient
                 op = re.search(r"\s*\(\s*$", text[max(0, m.start - 4):m.start])
                 after = re.match(r"\s*\(\s*", text[m.end:m.end + 4])
                 brand = (ends.get(m.start - len(op.group(0))) if op else None) \
                     or (starts.get(m.end + after.end()) if after else None)
-                if brand is not None:
+                if brand is not None and (not m.vendor or (op and brand.vendor != m.vendor)):
+                    # ("GitHub (Microsoft Corporation)": a known parent company in brackets after its brand too)
                     m.entity_of = brand.name
                     continue
             before = text[max(0, m.start - 40):m.start]
