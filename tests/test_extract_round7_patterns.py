@@ -300,3 +300,11 @@ def test_a_known_vendor_with_its_known_parent_company_in_brackets_is_one_recipie
             "(Microsoft Corporation) en opgeslagen in onze openbare repository\n")
     got = _recipients(text)
     assert set(got) == {"GitHub"}
+
+
+def test_a_city_in_brackets_after_the_eu_gives_the_country():
+    text = ("# Privacybeleid\n\n## Derden\n\n<ul>\n<li><strong>Sleutelhuis (Redis)</strong> — geanonimiseerde "
+            "statistieken worden opgeslagen via Sleutelhuis Redis, gehost in de EU (Frankfurt).</li>\n"
+            "<li><strong>Hostwerk B.V.</strong> — hosting in de EU (Amsterdam).</li>\n</ul>\n")
+    got = _recipients(text, "page.tsx")
+    assert got["Hostwerk B.V."].country == "NL"

@@ -45,6 +45,9 @@ class PlaceStage(Context):
                             chain_end = x.end
                     nxt2 = min([x.start for x in ms if x.start > chain_end] + [s.end])
                     after = [p for p in places if chain_end <= p[0] < nxt2]
+                if len(after) > 1 and not after[0][2] and after[1][2] \
+                        and re.fullmatch(r"\s*\(\s*", text[after[0][1]:after[1][0]]):
+                    after = after[1:]  # "gehost in de EU (Frankfurt)": the city in brackets says where in the EU
                 pick = after[0] if after else (before[-1] if before else None)
                 if m.via == "table" and pick:
                     # a table's name cell with the address ("Acme LLC, 1 Main St, Boston MA 02111, USA") places
