@@ -308,3 +308,48 @@ def test_a_city_in_brackets_after_the_eu_gives_the_country():
             "<li><strong>Hostwerk B.V.</strong> — hosting in de EU (Amsterdam).</li>\n</ul>\n")
     got = _recipients(text, "page.tsx")
     assert got["Hostwerk B.V."].country == "NL"
+
+
+# -- 7. one heading per service, its company and address in labelled fields under it ---------------------------
+
+_SERVICE_HEADINGS = """# Third-Party-Services
+
+## Services with access to personal data
+
+### Vertaalhuis
+
+Translation service, only when explicitly selected.
+
+* **Has access to:** The text columns of projects where translation is activated.
+
+*Data Processing Location:* Finland.
+
+*Legal Address:* Vertaalhuis SE, Maarweg 165, 50825 Cologne, Germany
+
+### Berichtenbus.io
+
+Automated messaging & email platform.
+
+* **Has access to:** Your name, email address.
+
+*Data Processing Location*: Belgium
+
+*Legal Address:* 921 SW Washington St No 820, Portland, Oregon, 97205, United States
+
+## Our values
+
+### Transparency
+
+We explain what we do.
+"""
+
+
+def test_a_service_heading_over_its_legal_address_field_is_a_recipient():
+    got = _recipients(_SERVICE_HEADINGS)
+    assert any(n.startswith("Vertaalhuis") for n in got) and "Berichtenbus.io" in got, set(got)
+    assert "Transparency" not in got
+
+
+def test_a_service_headings_country_is_its_processing_location_field():
+    got = _recipients(_SERVICE_HEADINGS)
+    assert got["Berichtenbus.io"].country == "BE"

@@ -77,6 +77,7 @@ class MentionStage(ProseStage):
         self._prose_mentions(add)
         self._co_listed(add)
         self._brand_links(add)
+        self._heading_brands(add)
         self.mentions.sort(key=lambda m: m.start)
         self._provider_links()
 
@@ -238,6 +239,29 @@ class MentionStage(ProseStage):
                         s = self.sentence_at(a)
                         add(Mention(word, a, a + len(word), s.idx, "example",
                                     category=self._category_name(body)))
+
+    def _heading_brands(self, add) -> None:
+        """"### Customer.io" over "*Legal Address:* …" and "*Data Processing Location:* Belgium": a short heading over
+        a vendor's labelled fields names that vendor (cue kind ``vendor_field``)."""
+        blocks, field = self.lay.blocks, vocab.cue("vendor_field")
+        for sec in self.lay.sections:
+            if sec.heading_block is None:
+                continue
+            hb = blocks[sec.heading_block]
+            title = hb.text.strip(" *_:")
+            words = title.split()
+            if not words or len(words) > 4 or len(title) > 40 or not title[0].isupper() or title.endswith("?"):
+                continue
+            for b in blocks[hb.idx + 1:hb.idx + 15]:
+                if b.kind == "heading":
+                    break
+                if field.search(re.sub(r"[*_]", "", self.text[b.start:b.end])):
+                    at = self.text.find(title, hb.start, hb.end)
+                    if at >= 0:
+                        s = self.sentence_at(at)
+                        add(Mention(title, at, at + len(title), s.idx, "heading",
+                                    legal_form=bool(vocab.legal_forms().search(title)), vendor=vocab.vendor_near(title)))
+                    break
 
     def _bracketed_links(self, add) -> None:
         """'... ein externer Dienstleister genutzt ([Disqus](https://www.disqus.com))': a link in brackets whose
