@@ -353,3 +353,18 @@ def test_a_service_heading_over_its_legal_address_field_is_a_recipient():
 def test_a_service_headings_country_is_its_processing_location_field():
     got = _recipients(_SERVICE_HEADINGS)
     assert got["Berichtenbus.io"].country == "BE"
+
+
+# -- 8. a service said NOT to be uploaded to our own server; a vendor named as a cookie's domain ---------------
+
+def test_fonts_not_hosted_on_our_own_server_are_a_recipient():
+    text = ("# Datenschutzerklärung\n\n## Schriftdienst Datenschutzerklärung\n\nAuf unserer Website verwenden wir "
+            "Google Fonts. Mit Google Fonts können wir Schriften nutzen, und müssen sie nicht auf unserem eigenen "
+            "Server hochladen.\n")
+    assert "Google Fonts" in _names(text)
+
+
+def test_a_vendor_named_as_the_domain_of_a_cookie_is_no_recipient():
+    text = ("# Datenschutzerklärung\n\nDiese Aufbewahrungsdauer gilt für Ihre Daten, die mit Cookies und Werbe-IDs "
+            "(z.B. Cookies der DoubleClick-Domain) verknüpft sind. Unsere Website wird von Hostwerk GmbH gehostet.\n")
+    assert "DoubleClick" not in _names(text)

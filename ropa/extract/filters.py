@@ -18,6 +18,15 @@ _DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 _CONTRAST = re.compile(r"[.;!?]\s|\b(?:but|except|other than|besides|instead|however|maar|behalve|dan|wel|echter|"
                        r"in plaats daarvan|aber|sondern|außer|ausser|jedoch|stattdessen|nur)\b", re.I)
 
+_NEGATED = re.compile(r"\b(?:nicht|not|niet|kein\w*|no|geen|never|nie|nooit)\s+(?:\w+\s+)?$", re.I)
+
+
+def _says_self_hosted(scope: str) -> bool:
+    """A self-hosting cue not negated right before it ("müssen sie nicht auf unserem eigenen Server hochladen")."""
+    return any(not _NEGATED.search(scope[max(0, c.start() - 30):c.start()])
+               for c in vocab.cue("self_hosted").finditer(scope))
+
+
 _SENTENCE_ROLES = (
     ("linked_only", "a site the notice only links to"),
     ("not_covered", "a service the processing agreement does not cover"),
@@ -76,6 +85,9 @@ class FilterStage(Context):
                 continue
             if _SOURCE_COMMENT.fullmatch(s.text.strip()):
                 m.status, m.reason = "not_a_recipient", "named in a source comment (\"{/* Microsoft Azure */}\"), not text"
+                continue
+            if m.vendor and m.via == "gazetteer" and vocab.cue("cookie_domain").match(text, m.end):
+                m.status, m.reason = "not_a_recipient", "named as a cookie's domain (\"Cookies der DoubleClick-Domain\")"
                 continue
             if m.vendor and m.via == "gazetteer" and vocab.cue("user_device").match(text, m.end):
                 m.status, m.reason = "not_a_recipient", "the user's own device or browser (\"Apple devices\", \"Microsoft Edge\")"
@@ -137,7 +149,7 @@ class FilterStage(Context):
                 if nxt is not None and nxt.block == s.block and re.match(r"\W*(\w+)", nxt.text) \
                         and vocab.cue("anaphor").fullmatch(re.match(r"\W*(\w+)", nxt.text).group(1)):
                     scope += " " + nxt.text
-            if vocab.cue("self_hosted").search(scope) and not host and m.via != "table":
+            if _says_self_hosted(scope) and not host and m.via != "table":
                 m.status, m.reason = "self_hosted", "served from the controller's own server (self-hosted)"
                 continue
             if m.via != "table" and self._said_unused(m, s, sent, blk):
