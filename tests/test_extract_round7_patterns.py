@@ -368,3 +368,60 @@ def test_a_vendor_named_as_the_domain_of_a_cookie_is_no_recipient():
     text = ("# Datenschutzerklärung\n\nDiese Aufbewahrungsdauer gilt für Ihre Daten, die mit Cookies und Werbe-IDs "
             "(z.B. Cookies der DoubleClick-Domain) verknüpft sind. Unsere Website wird von Hostwerk GmbH gehostet.\n")
     assert "DoubleClick" not in _names(text)
+
+
+# -- 9. a page's source: a vendor's policy link is no title of ours; a commented-out section is not shown -------
+
+_JSX_PAGE = """export default function Datenschutz() {
+  return (
+    <main>
+      <h1>Datenschutzerklärung</h1>
+      <p>Die folgenden Hinweise geben einen einfachen Überblick darüber, was mit Ihren personenbezogenen Daten
+        passiert, wenn Sie diese Website besuchen.</p>
+      <h2>Hosting</h2>
+      <p>Wir setzen folgende(n) Hoster ein:</p>
+      <p>
+        Digital Ocean
+        <br />
+        LLC, 101 6th Avenue,
+        <br />
+        New York, NY, 10013
+      </p>
+      <p>Details entnehmen Sie bitte der Datenschutzerklärung von Digital Ocean:</p>
+      <a href="https://www.digitalocean.com/legal/privacy-policy">
+        DigitalOcean Privacy Policy
+      </a>
+      {/* <h2>7. Partnerprogramme</h2>
+      <p>Wir nehmen am Partnerprogramm von Mailchimp teil. Anbieter ist die Rocket Science Group LLC.</p> */}
+    </main>
+  );
+}
+"""
+
+
+def test_a_vendors_policy_link_is_not_the_notices_own_title():
+    page = _JSX_PAGE.replace("{/*", "").replace("*/}", "")
+    assert "DigitalOcean" in _names(page, "datenschutz.tsx")
+
+
+def test_a_section_inside_a_jsx_comment_is_not_part_of_the_notice():
+    assert not {"Mailchimp", "Rocket Science Group LLC"} & _names(_JSX_PAGE, "datenschutz.tsx")
+
+
+def test_google_ads_remarketing_in_a_section_of_its_own_is_a_recipient_of_its_own():
+    text = ("# Datenschutzerklärung\n\n### Google Ads\n\nDer Websitebetreiber verwendet Google Ads. Anbieter ist die "
+            "Google Ireland Limited, Gordon House, Barrow Street, Dublin 4, Irland.\n\n### Google Ads Remarketing\n\n"
+            "Diese Website nutzt die Funktionen von Google Ads Remarketing. Anbieter ist die Google Ireland Limited, "
+            "Gordon House, Barrow Street, Dublin 4, Irland.\n")
+    assert {"Google Ads", "Google Ads Remarketing"} <= _names(text)
+
+
+def test_a_certification_in_a_products_own_section_is_that_products_even_if_another_is_named_there():
+    text = ("# Datenschutzerklärung\n\n### Google Ads\n\nDer Websitebetreiber verwendet Google Ads. Anbieter ist die "
+            "Google Ireland Limited, Gordon House, Barrow Street, Dublin 4, Irland.\n\n### Google Ads Remarketing\n\n"
+            "Diese Website nutzt die Funktionen von Google Ads Remarketing. Anbieter ist die Google Ireland Limited, "
+            "Gordon House, Barrow Street, Dublin 4, Irland.\n\nSie können widersprechen unter: Google Ads "
+            "Einstellungen.\n\nDas Unternehmen verfügt über eine Zertifizierung nach dem „EU-US Data Privacy "
+            "Framework“ (DPF).\n\n### Hosting\n\nWir hosten bei Hostwerk GmbH in Deutschland.\n")
+    got = _recipients(text)
+    assert got["Google Ads Remarketing"].mechanism == "dpf"

@@ -178,6 +178,19 @@ def html_to_text(source: str) -> tuple[str, list[tuple[int, int]]]:
     return text, offs
 
 
+_JSX_COMMENT = re.compile(r"\{[ \t]*/\*.*?\*/[ \t]*\}", re.S)
+
+
+def _blank_jsx_comments(text: str) -> str:
+    """A page's JSX comments ("{/* <h2>Partnerprogramme</h2> … */}") blanked, line breaks kept, offsets unchanged:
+    a commented-out section is not shown on the page, so it is no part of the notice.
+
+    >>> _blank_jsx_comments("a {/* <p>Acme\\nInc.</p> */} b")
+    'a            \\n             b'
+    """
+    return _JSX_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+
+
 def _looks_html(text: str, name: str) -> bool:
     if name.lower().endswith((".html", ".htm", ".xhtml")):
         return True
@@ -352,6 +365,8 @@ def read_document(data: bytes | str, name: str = "notice.txt") -> Document:
     text = decode(data, name) if isinstance(data, bytes) else data
     if not text.strip():
         raise FormatError(Problem(name, None, None, None, "the notice is empty"))
+    if "{/*" in text or "{ /*" in text:
+        text = _blank_jsx_comments(text)
     if _looks_html(text, name):
         rendered, offsets = html_to_text(text)
         rendered, offsets = _render_object_arrays(rendered, offsets)

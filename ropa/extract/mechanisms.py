@@ -207,6 +207,12 @@ class MechanismStage(Context):
                                           r"außerhalb|international)", heads, re.I))
         if len(here) == 1 and not transfer_section and s.section != 0:
             return here, "section"
+        if len(here) > 1 and not transfer_section and s.section != 0:
+            # "### Google Ads Remarketing" naming "Google Ads" too (a settings link): the one the heading is
+            title = (lay.sections[chain[0]].title or "").strip(" *_:").casefold()
+            titled = [r for r in here if title and any(m.name.casefold() == title for m in r.mentions)]
+            if len(titled) == 1:
+                return titled, "section"
         if not here and len(chain) > 2:
             # "### Disqus" > "#### Data transfer outside the EU": a vendor's own sub-section speaks for that vendor
             parent = [r for r in recipients if chain[1] in self._first_in_section(r)]
