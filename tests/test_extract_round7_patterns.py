@@ -425,3 +425,13 @@ def test_a_certification_in_a_products_own_section_is_that_products_even_if_anot
             "Framework“ (DPF).\n\n### Hosting\n\nWir hosten bei Hostwerk GmbH in Deutschland.\n")
     got = _recipients(text)
     assert got["Google Ads Remarketing"].mechanism == "dpf"
+
+
+def test_a_known_parent_named_bare_after_konzernmutter_is_no_recipient():
+    text = ("# Datenschutzerklärung\n\n## WhatsApp\n\nWir nutzen den Instant-Messaging-Dienst WhatsApp. Anbieter ist die "
+            "WhatsApp Ireland Limited, 4 Grand Canal Square, Dublin 2, Irland. Wir weisen darauf hin, dass WhatsApp "
+            "personenbezogene Daten seiner Nutzer mit seiner in den USA ansässigen Konzernmutter Meta teilt.\n\n"
+            "Das Unternehmen verfügt über eine Zertifizierung nach dem „EU-US Data Privacy Framework“ (DPF).\n")
+    got = _recipients(text)
+    assert set(got) == {"WhatsApp"}
+    assert got["WhatsApp"].mechanism == "dpf"

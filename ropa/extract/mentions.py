@@ -324,6 +324,12 @@ class MentionStage(ProseStage):
         text, lay = self.text, self.lay
         provider, parent = vocab.cue("provider_intro"), vocab.cue("parent_ref")
         for i, m in enumerate(self.mentions):
+            if m.vendor and not m.legal_form and m.via == "gazetteer" and m.status == "active":
+                # "… mit seiner in den USA ansässigen Konzernmutter Meta teilt": a known parent named bare
+                lo = max(lay.sentences[m.sentence].start, m.start - 80)
+                if parent.search(re.sub(r"[*_]+", "", text[lo:m.start]).rstrip(" ,:")):
+                    m.status, m.reason = "not_a_recipient", "the parent company of a recipient"
+                    continue
             if not (m.legal_form or (m.vendor and vocab.legal_forms().search(m.name))) or m.via == "table" \
                     or m.status != "active":
                 continue  # (a gazetteer name written with its legal form: "… of the Microsoft Corporation")
