@@ -58,6 +58,8 @@ class Context:
             parent = self.lay.blocks[group.intro]
             if parent.list_id is not None and self.lay.lists[parent.list_id].intro is not None:
                 texts.append(self.block_text(self.lay.lists[parent.list_id].intro))
+        elif group.parent_item is not None:  # a nested list under an item without ':' ("- Weitergabe: …")
+            texts.append(self.block_text(group.parent_item))
         return " ".join(texts)
 
     def headings(self, section: int) -> list[str]:

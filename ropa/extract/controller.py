@@ -22,7 +22,7 @@ _SITE_OPERATOR = re.compile(
 _OWN_TITLE = re.compile(
     r"(?:(?m:^)[ \t#*]*|\b(?i:title|description)[ \t]*[:=][ \t]*[\"']?(?:\w+[ \t]+){0,3}?)"
     r"(?i:privacy[ \t]*(?:policy|statement|notice)|privacyverklaring|privacybeleid|Datenschutzerklärung|Datenschutzhinweise)"
-    rf"[ \t]+(?i:van|of|for|von|der|des|für)[ \t]+(?P<n>{_OWN_NAME})")
+    rf"[ \t]+(?i:van|of|for|von|der|des|für)[ \t]+(?P<n>{_OWN_NAME}|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{{2,}}\b)")
 
 
 @lru_cache(maxsize=4096)

@@ -178,6 +178,19 @@ def html_to_text(source: str) -> tuple[str, list[tuple[int, int]]]:
     return text, offs
 
 
+_JSX_COMMENT = re.compile(r"\{[ \t]*/\*.*?\*/[ \t]*\}", re.S)
+
+
+def _blank_jsx_comments(text: str) -> str:
+    """A page's JSX comments ("{/* <h2>Partnerprogramme</h2> … */}") blanked, line breaks kept, offsets unchanged:
+    a commented-out section is not shown on the page, so it is no part of the notice.
+
+    >>> _blank_jsx_comments("a {/* <p>Acme\\nInc.</p> */} b")
+    'a            \\n             b'
+    """
+    return _JSX_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+
+
 def _looks_html(text: str, name: str) -> bool:
     if name.lower().endswith((".html", ".htm", ".xhtml")):
         return True
@@ -196,13 +209,15 @@ def _render_embedded_tables(text: str) -> tuple[str, list[tuple[int, int, list[t
     """Markdown or text carrying HTML ``<table>`` elements or a list of vendors written as source code (an array
     of objects, :mod:`.sourcecode`): each rendered as ``| cell | cell |`` rows (as an HTML page's tables are),
     the rest left as it is; the pieces map back to the input (None: nothing rendered)."""
-    from .sourcecode import object_arrays
+    from .sourcecode import object_arrays, yaml_sequences
     regions: list[tuple[int, int, str, list[tuple[int, int]]]] = []
     for m in _EMBEDDED_TABLE.finditer(text):
         rendered, spans = html_to_text(m.group(0))
         regions.append((m.start(), m.end(), rendered, [(m.start() + a, m.start() + b) for a, b in spans]))
     if "{" in text:
         regions += object_arrays(text)
+    if re.search(r"(?m)^[ \t]*-[ \t]+[A-Za-z_][\w-]*:", text):
+        regions += yaml_sequences(text)
     if not regions:
         return text, None
     regions.sort()
@@ -350,6 +365,8 @@ def read_document(data: bytes | str, name: str = "notice.txt") -> Document:
     text = decode(data, name) if isinstance(data, bytes) else data
     if not text.strip():
         raise FormatError(Problem(name, None, None, None, "the notice is empty"))
+    if "{/*" in text or "{ /*" in text:
+        text = _blank_jsx_comments(text)
     if _looks_html(text, name):
         rendered, offsets = html_to_text(text)
         rendered, offsets = _render_object_arrays(rendered, offsets)

@@ -12,6 +12,21 @@ from .controller import own_key
 
 # Sentence cues (data/extract/cues.csv) that put a name outside the notice's recipients, checked in this
 # order; a table row's name is a recipient whatever its sentence says.
+_DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
+
+# between "we do not use" and a name: the clause ended or turned ("…, but we use X", "other than X")
+_CONTRAST = re.compile(r"[.;!?]\s|\b(?:but|except|other than|besides|instead|however|maar|behalve|dan|wel|echter|"
+                       r"in plaats daarvan|aber|sondern|außer|ausser|jedoch|stattdessen|nur)\b", re.I)
+
+_NEGATED = re.compile(r"\b(?:nicht|not|niet|kein\w*|no|geen|never|nie|nooit)\s+(?:\w+\s+)?$", re.I)
+
+
+def _says_self_hosted(scope: str) -> bool:
+    """A self-hosting cue not negated right before it ("müssen sie nicht auf unserem eigenen Server hochladen")."""
+    return any(not _NEGATED.search(scope[max(0, c.start() - 30):c.start()])
+               for c in vocab.cue("self_hosted").finditer(scope))
+
+
 _SENTENCE_ROLES = (
     ("linked_only", "a site the notice only links to"),
     ("not_covered", "a service the processing agreement does not cover"),
@@ -27,13 +42,21 @@ class FilterStage(Context):
         lay, text = self.lay, self.text
         # the controller and the site under other spellings ("BlueHeron", "blueheron.nl", "Acme.be, operated by …")
         own = {own_key(n) for n in getattr(self, "_own_names", []) + ([controller] if controller else [])} - {""}
+        # the site's own domain, as its contact addresses give it ("Boekenkast.nl gebruikt …", "info@boekenkast.nl")
+        mail_domains = {own_key(d) for d in re.findall(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)", text)} - {""}
         table_by_sentence: dict[int, list] = {}  # a row's table mentions (their status read when asked)
         for o in self.mentions:
             if o.via == "table":
                 table_by_sentence.setdefault(o.sentence, []).append(o)
         for m in self.mentions:
-            if not m.vendor and m.via != "table" and own_key(m.name) in own:
+            if not m.vendor and m.via != "table" and (own_key(m.name) in own or (
+                    _DOMAIN.fullmatch(m.name) and own_key(m.name) in mail_domains)):
                 m.status, m.reason = "controller", "the notice's own site or controller, spelt another way"
+                continue
+            if not m.vendor and m.entity and _DOMAIN.fullmatch(m.entity) and (
+                    own_key(m.entity) in own or own_key(m.entity) in mail_domains):
+                # "| SMTP Server (acme.de) | E-Mail-Versand | … |": a server of the site's own domain
+                m.status, m.reason = "self_hosted", "a server of the notice's own site (its own domain in brackets)"
                 continue
             s = lay.sentences[m.sentence]
             blk = lay.blocks[s.block]
@@ -62,6 +85,9 @@ class FilterStage(Context):
                 continue
             if _SOURCE_COMMENT.fullmatch(s.text.strip()):
                 m.status, m.reason = "not_a_recipient", "named in a source comment (\"{/* Microsoft Azure */}\"), not text"
+                continue
+            if m.vendor and m.via == "gazetteer" and vocab.cue("cookie_domain").match(text, m.end):
+                m.status, m.reason = "not_a_recipient", "named as a cookie's domain (\"Cookies der DoubleClick-Domain\")"
                 continue
             if m.vendor and m.via == "gazetteer" and vocab.cue("user_device").match(text, m.end):
                 m.status, m.reason = "not_a_recipient", "the user's own device or browser (\"Apple devices\", \"Microsoft Edge\")"
@@ -101,7 +127,7 @@ class FilterStage(Context):
                 context = sent + " " + " ".join(self.headings(s.section)[:1])
                 in_list = blk.kind in ("item", "row") and (blk.kind == "row" or self.recipient_list(blk.idx))
                 if not (in_list or vocab.cue("service").search(context) or vocab.cue("transfer").search(sent)
-                        or self._described_below(blk)):
+                        or self._described_below(blk) or self._heading_of_its_section(m, blk)):
                     m.weak = True
                 if vocab.cue("non_recipient").search(sent):
                     m.status, m.reason = "not_a_recipient", "named as a complaint channel, group member or the like"
@@ -123,8 +149,11 @@ class FilterStage(Context):
                 if nxt is not None and nxt.block == s.block and re.match(r"\W*(\w+)", nxt.text) \
                         and vocab.cue("anaphor").fullmatch(re.match(r"\W*(\w+)", nxt.text).group(1)):
                     scope += " " + nxt.text
-            if vocab.cue("self_hosted").search(scope) and not host and m.via != "table":
+            if _says_self_hosted(scope) and not host and m.via != "table":
                 m.status, m.reason = "self_hosted", "served from the controller's own server (self-hosted)"
+                continue
+            if m.via != "table" and self._said_unused(m, s, sent, blk):
+                m.status, m.reason = "not_a_recipient", "said not to be used (\"we do not use …\", \"maakt geen gebruik van:\")"
                 continue
             removal = vocab.cue("removed").search(sent)
             heading_removed = any(vocab.cue("removed").search(h) for h in self.headings(s.section)[:1])
@@ -140,6 +169,34 @@ class FilterStage(Context):
                 if rep and s.start + rep.end() <= m.start:
                     continue  # the replacement is the new vendor
                 m.status, m.reason = "removed", "said to be removed / no longer used"
+
+    def _said_unused(self, m, s, sent: str, blk) -> bool:
+        """"deze website gebruikt geen analytics-cookies (zoals Google Analytics)", "we do not use Mixpanel", an item
+        of a list after "Deze website maakt geen gebruik van:": the name is what the notice does not use. A
+        contrast ("but", "other than", "behalve", "außer") or a clause's end between the two lifts it."""
+        at = m.start - s.start
+        for c in vocab.cue("not_used").finditer(sent):
+            if c.end() <= at <= c.end() + 120 and not _CONTRAST.search(sent[c.end():at]):
+                return True
+        if blk.kind == "item":
+            intro = self.list_intro_text(blk.idx).rstrip()
+            c = None
+            for c in vocab.cue("not_used").finditer(intro):
+                pass
+            if c is not None and intro.endswith(":") and not _CONTRAST.search(intro[c.end():]):
+                return True
+        return False
+
+    def _heading_of_its_section(self, m, blk) -> bool:
+        """"### Acme Ltd, Verenigd Koninkrijk" and under it "Acme ([privacy policy](…)) lets me …": a heading naming a
+        company whose section opens with that company's name heads a section about it."""
+        if blk.kind != "heading" or blk.idx + 1 >= len(self.lay.blocks):
+            return False
+        nxt = self.lay.blocks[blk.idx + 1]
+        first = re.match(r"[\w-]+", m.name)
+        opening = re.match(r"\W*([\w-]+)", self.text[nxt.start:nxt.end])
+        return nxt.kind == "para" and bool(first) and bool(opening) and len(first.group(0)) >= 3 \
+            and first.group(0).casefold() == opening.group(1).casefold()
 
     def _described_below(self, blk) -> bool:
         """A company's line alone ("Acme Inc. (USA)"), its address and then a list whose items give its purpose or

@@ -175,6 +175,26 @@ class MechanismStage(Context):
             earlier = [r for r in recipients if self._first_in_section(r).get(s.section, s.idx) < s.idx]
             if earlier:
                 return earlier, "group"
+        owner = self._item_of_indented(blk)
+        if owner is not None:
+            # "* **Google Maps:**" and under it, indented, "**Grundlage Drittlandübermittlung:** DPF": the line belongs
+            # to the service of its item, not to the section's other services
+            blocks = set(range(owner, blk.idx + 1))
+            members = self._recipients_in_blocks(recipients, blocks)
+            if members:
+                return members, "section"
+        if blk.kind == "item" and blk.list_id is not None and lay.lists[blk.list_id].intro is not None:
+            # "Some processors are in the US (Postduif, Denkraam). We ensure safeguards via: - SCCs - Privacy Shield":
+            # the list speaks for the recipients the sentence before its introduction places abroad
+            intro = self.sentence_at(lay.blocks[lay.lists[blk.list_id].intro].end - 1)
+            before = lay.sentences[intro.idx - 1] if intro.idx > 0 else None
+            named = list(by_sentence.get(before.idx, [])) if before is not None else []
+            if before is not None:  # (and names listed above, not read again as mentions there)
+                named += [r for r in recipients if r not in named
+                          and re.search(r"(?<!\w)" + re.escape(r.name) + r"(?!\w)", before.text)]
+            if named and before.section == intro.section and before.kind == "para" \
+                    and vocab.cue("transfer").search(before.text.replace("*", "")):
+                return named, "group"
         if s.idx > 0 and not s.first:
             prev = lay.sentences[s.idx - 1]
             named = by_sentence.get(prev.idx, [])
@@ -187,6 +207,12 @@ class MechanismStage(Context):
                                           r"außerhalb|international)", heads, re.I))
         if len(here) == 1 and not transfer_section and s.section != 0:
             return here, "section"
+        if len(here) > 1 and not transfer_section and s.section != 0:
+            # "### Google Ads Remarketing" naming "Google Ads" too (a settings link): the one the heading is
+            title = (lay.sections[chain[0]].title or "").strip(" *_:").casefold()
+            titled = [r for r in here if title and any(m.name.casefold() == title for m in r.mentions)]
+            if len(titled) == 1:
+                return titled, "section"
         if not here and len(chain) > 2:
             # "### Disqus" > "#### Data transfer outside the EU": a vendor's own sub-section speaks for that vendor
             parent = [r for r in recipients if chain[1] in self._first_in_section(r)]
@@ -195,6 +221,19 @@ class MechanismStage(Context):
         if vocab.cue("transfer").search(s.text) or transfer_section:
             return [r for r in recipients], "blanket"
         return [], "unassigned"
+
+    def _item_of_indented(self, blk) -> int | None:
+        """The list item an indented paragraph goes on from (only indented paragraphs between the two), or None."""
+        if blk.kind != "para" or blk.indent <= 0:
+            return None
+        for b in reversed(self.lay.blocks[max(0, blk.idx - 30):blk.idx]):
+            if b.section != blk.section:
+                return None
+            if b.kind == "item":
+                return b.idx if b.indent < blk.indent else None
+            if b.kind != "para" or b.indent < blk.indent:
+                return None
+        return None
 
     def _section_names_no_other(self, section: int) -> bool:
         """Whether a section (a sub-heading's text) names no organisation at all, active or not."""

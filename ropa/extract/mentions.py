@@ -18,6 +18,10 @@ _CUT_COMPOUND = re.compile(r"-\s+(?:und|oder|bzw\.?|sowie|and|or|en|of)\s+[^\W\d
                            r"|-,\s+[^\W\d_]+-(?=[\s,])"  # "Meta-, Kommunikations- und Verfahrensdaten"
                            r"|-\s*/\s*[^\W\d_]+", re.I)  # "Meta-/Kommunikationsdaten"
 
+# column roles that mark a kind of table rather than a column to read
+_MARKER_COLUMNS = ("retention", "bare_name")
+
+
 class MentionStage(ProseStage):
     # -- mentions ---------------------------------------------------------------
     def find_mentions(self) -> None:
@@ -73,6 +77,7 @@ class MentionStage(ProseStage):
         self._prose_mentions(add)
         self._co_listed(add)
         self._brand_links(add)
+        self._heading_brands(add)
         self.mentions.sort(key=lambda m: m.start)
         self._provider_links()
 
@@ -128,6 +133,11 @@ class MentionStage(ProseStage):
                 break
         if start is None:
             return None
+        while start < pos and text[start] == "_":  # "__Acme Inc, USA__": emphasis, not the name
+            start += 1
+        slash = re.match(r"[a-z]+/(?=[A-Z])", text[start:pos])  # "ik/Gandi SAS": the name after the slash
+        if slash:
+            start += slash.end()
         name = text[start:pos].strip(" ,")
         while name.split() and name.split()[0] in ("The", "De", "Die", "Der", "Het", "Das"):
             start = text.index(name.split()[1], start) if len(name.split()) > 1 else None
@@ -230,6 +240,29 @@ class MentionStage(ProseStage):
                         add(Mention(word, a, a + len(word), s.idx, "example",
                                     category=self._category_name(body)))
 
+    def _heading_brands(self, add) -> None:
+        """"### Customer.io" over "*Legal Address:* …" and "*Data Processing Location:* Belgium": a short heading over
+        a vendor's labelled fields names that vendor (cue kind ``vendor_field``)."""
+        blocks, field = self.lay.blocks, vocab.cue("vendor_field")
+        for sec in self.lay.sections:
+            if sec.heading_block is None:
+                continue
+            hb = blocks[sec.heading_block]
+            title = hb.text.strip(" *_:")
+            words = title.split()
+            if not words or len(words) > 4 or len(title) > 40 or not title[0].isupper() or title.endswith("?"):
+                continue
+            for b in blocks[hb.idx + 1:hb.idx + 15]:
+                if b.kind == "heading":
+                    break
+                if field.search(re.sub(r"[*_]", "", self.text[b.start:b.end])):
+                    at = self.text.find(title, hb.start, hb.end)
+                    if at >= 0:
+                        s = self.sentence_at(at)
+                        add(Mention(title, at, at + len(title), s.idx, "heading",
+                                    legal_form=bool(vocab.legal_forms().search(title)), vendor=vocab.vendor_near(title)))
+                    break
+
     def _bracketed_links(self, add) -> None:
         """'... ein externer Dienstleister genutzt ([Disqus](https://www.disqus.com))': a link in brackets whose
         text is the linked site's name names the service the sentence speaks of."""
@@ -249,16 +282,27 @@ class MentionStage(ProseStage):
         known = [x for x in self.mentions if x.vendor and not x.legal_form and x.via != "table"]
         ends, starts = {x.end: x for x in known}, {x.start: x for x in known}
         for m in list(self.mentions):
-            if not m.legal_form or m.start == 0:
+            if m.start == 0:
                 continue
-            if m.via == "legal_form" and not m.vendor:
+            if not m.legal_form:
+                # "GitHub (Microsoft Corporation)": a known company alone in brackets right after another known brand
+                # is that brand's company (one recipient)
+                if m.via == "gazetteer" and m.vendor and vocab.legal_forms().search(m.name) \
+                        and re.match(r"\s*\)", text[m.end:m.end + 3]):
+                    op = re.search(r"\s*\(\s*$", text[max(0, m.start - 4):m.start])
+                    brand = ends.get(m.start - len(op.group(0))) if op else None
+                    if brand is not None and brand.vendor != m.vendor:
+                        m.entity_of = brand.name
+                continue
+            if (m.via == "legal_form" and not m.vendor) or (m.via == "gazetteer" and m.vendor):
                 # "Mailchimp (Intuit Inc.)", "Acme Holdings LLC (Mailchimp)": a company in brackets right after a
                 # vendor the gazetteer knows, or before it, is that vendor's company: one recipient
                 op = re.search(r"\s*\(\s*$", text[max(0, m.start - 4):m.start])
                 after = re.match(r"\s*\(\s*", text[m.end:m.end + 4])
                 brand = (ends.get(m.start - len(op.group(0))) if op else None) \
                     or (starts.get(m.end + after.end()) if after else None)
-                if brand is not None:
+                if brand is not None and (not m.vendor or (op and brand.vendor != m.vendor)):
+                    # ("GitHub (Microsoft Corporation)": a known parent company in brackets after its brand too)
                     m.entity_of = brand.name
                     continue
             before = text[max(0, m.start - 40):m.start]
@@ -280,6 +324,12 @@ class MentionStage(ProseStage):
         text, lay = self.text, self.lay
         provider, parent = vocab.cue("provider_intro"), vocab.cue("parent_ref")
         for i, m in enumerate(self.mentions):
+            if m.vendor and not m.legal_form and m.via == "gazetteer" and m.status == "active":
+                # "… mit seiner in den USA ansässigen Konzernmutter Meta teilt": a known parent named bare
+                lo = max(lay.sentences[m.sentence].start, m.start - 80)
+                if parent.search(re.sub(r"[*_]+", "", text[lo:m.start]).rstrip(" ,:")):
+                    m.status, m.reason = "not_a_recipient", "the parent company of a recipient"
+                    continue
             if not (m.legal_form or (m.vendor and vocab.legal_forms().search(m.name))) or m.via == "table" \
                     or m.status != "active":
                 continue  # (a gazetteer name written with its legal form: "… of the Microsoft Corporation")
@@ -330,8 +380,11 @@ class MentionStage(ProseStage):
             first = [_cell_text(text[a:b]) for a, b in self.lay.blocks[items[0]].cells]
             if any(role == "name" and p.search(c) for c in first for role, p in vocab.table_columns()):
                 header, items = first, items[1:]
+        columns = vocab.table_columns()
         for i, head in enumerate(header):
-            for role, pattern in vocab.table_columns():
+            for role, pattern in columns:
+                if role in _MARKER_COLUMNS:
+                    continue
                 if role not in roles.values() and i not in roles and pattern.search(head):
                     roles[i] = role
         if "name" not in roles.values():
@@ -339,6 +392,13 @@ class MentionStage(ProseStage):
                 return
             roles.setdefault(0, "name")
         name_col = next((i for i, r in roles.items() if r == "name"), None)
+        # "| Type | Naam | Doel | Bewaartermijn |": a table of cookies and stored keys, its bare "Naam" column
+        # holds their names ("sb-access-token"); only a provider column ("Aanbieder") names recipients there
+        heads = [_cell_text(h) for h in header]
+        if name_col is not None and name_col < len(heads) and any(
+                r == "retention" and p.search(h) for h in heads for r, p in columns) and any(
+                r == "bare_name" and p.search(heads[name_col]) for r, p in columns):
+            return
         # "| Model / aanbieder |" over "| Claude (Anthropic) |": the provider is the one in brackets
         provider_in_brackets = name_col is not None and name_col < len(header) and any(
             r == "provider_in_brackets" and p.search(header[name_col]) for r, p in vocab.table_columns())

@@ -255,13 +255,22 @@ def _name_stops() -> tuple[frozenset[str], re.Pattern]:
 _MD_LINK = re.compile(r"\[([^\]\n]{1,80})\](\([^)\s]*\)|\[[^\]\n]{0,80}\])?")
 
 
+# a site generator's link shortcode: '{{< link slug="company/acme" text="Acme GmbH" >}}' shows its text
+_SHORTCODE_LINK = re.compile(r"""\{\{[<%]\s*[\w/-]+\b[^}\n]{0,200}?\btext=["']([^"'\n]{1,80})["'][^}\n]{0,200}?[>%]\}\}""")
+
+
 def link_text_view(text: str) -> str:
-    """``text`` with Markdown link syntax and URLs blanked (same length): "[giscus](https://…)" reads "giscus"."""
+    """``text`` with Markdown link syntax and URLs blanked (same length): "[giscus](https://…)" reads "giscus",
+    '{{< link slug="…" text="Acme" >}}' reads "Acme"."""
     view = list(text)
     for m in _MD_LINK.finditer(text):
         view[m.start()] = " "
         for i in range(m.end(1), m.end()):
             view[i] = " "
+    if "{{" in text:
+        for m in _SHORTCODE_LINK.finditer(text):
+            for i in (*range(m.start(), m.start(1)), *range(m.end(1), m.end())):
+                view[i] = " "
     return _masked("".join(view), _EMAIL_OR_URL)
 
 

@@ -45,6 +45,9 @@ class PlaceStage(Context):
                             chain_end = x.end
                     nxt2 = min([x.start for x in ms if x.start > chain_end] + [s.end])
                     after = [p for p in places if chain_end <= p[0] < nxt2]
+                if len(after) > 1 and not after[0][2] and after[1][2] \
+                        and re.fullmatch(r"\s*\(\s*", text[after[0][1]:after[1][0]]):
+                    after = after[1:]  # "gehost in de EU (Frankfurt)": the city in brackets says where in the EU
                 pick = after[0] if after else (before[-1] if before else None)
                 if m.via == "table" and pick:
                     # a table's name cell with the address ("Acme LLC, 1 Main St, Boston MA 02111, USA") places
@@ -57,6 +60,8 @@ class PlaceStage(Context):
                     m.country, m.region = pick[2], pick[3]
                     m.country_source = "text" if pick[4] in ("country", "region") else "address"
                     m.place_evidence = sidx
+                    continue
+                if m.via == "heading" and self._field_place(m, sidx):
                     continue
                 inside = _places_in(text, m.start, m.end, [], self.language)
                 if inside and inside[0][2]:
@@ -91,6 +96,28 @@ class PlaceStage(Context):
                 every = self._all_located()
                 if every and blk.kind in ("item", "row"):
                     m.country, m.country_source, m.place_evidence = every[0], "statement about all recipients", every[1]
+
+    def _field_place(self, m: Mention, sidx: int) -> bool:
+        """A vendor heading's place from the labelled fields of its section: "Data Processing Location: Belgium"
+        first, else the "Legal Address: …" country."""
+        blocks, field = self.lay.blocks, vocab.cue("vendor_field")
+        hb = self.lay.blocks[self.lay.sentences[sidx].block]
+        found = []
+        for b in blocks[hb.idx + 1:hb.idx + 15]:
+            if b.kind == "heading":
+                break
+            label = field.search(re.sub(r"[*_]", " ", self.text[b.start:b.end]))
+            if not label:
+                continue
+            pl = [p for p in _places_in(self.text, b.start, b.end, [], self.language) if p[2]]
+            if pl:
+                where = bool(re.search(r"locat|Standort", label.group(0), re.I))
+                found.append((not where, pl[0][2], b.idx))
+        if not found:
+            return False
+        _, m.country, b = min(found)
+        m.country_source, m.place_evidence = "text", self.lay.sentences_of_block(b)[0].idx
+        return True
 
     def _all_located(self) -> tuple[str, int] | None:
         """"These subprocessors are all headquartered in the United States": the country of every listed recipient

@@ -19,7 +19,8 @@ _MARKER = re.compile(
     r"^(?P<marker>" + _BULLET + r"|\(?(?:\d{1,2}|[a-zA-Z]|[ivxIVX]{1,5})[.)]|\((?:\d{1,2}|[a-zA-Z]|[ivx]{1,5})\))\s+")
 _NUMBERED_HEADING = re.compile(
     r"^(?P<num>(?:\d{1,2})(?:\.\d{1,2}){0,3}\.?|[IVX]{1,5}\.|\d{1,2}(?:e|de|ste|th|st|nd|rd)|§\s*\d+)\s+(?P<title>\S.*)$")
-_MD_HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<title>.*?)\s*#*\s*$")
+# (a title wrapped whole in emphasis, "### __Acme Inc, Verenigde Staten__", is read without it)
+_MD_HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?:(?P<em>\*\*|__)(?=\S))?(?P<title>.*?)(?(em)(?P=em))\s*#*\s*$")
 _BOLD_LINE = re.compile(r"^(\*\*|__)\s*(?P<title>[^*_\n]{2,70}?)\s*\1$")  # "**Contact Form**" alone on its line
 _TABLE_SEP = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _ROMAN = re.compile(r"^[ivx]{1,5}$", re.I)
@@ -333,7 +334,8 @@ def segment(text: str) -> Layout:
             if bold and not md:
                 bold_sections.add(sec)
             off = line.find(title) if title else 0
-            blocks.append(Block(idx, a + max(off, 0), b, "heading", title.strip(), level=heading_level, section=sec))
+            end = a + max(off, 0) + len(title.rstrip()) if md and md.group("em") and off >= 0 else b
+            blocks.append(Block(idx, a + max(off, 0), end, "heading", title.strip(), level=heading_level, section=sec))
             prev_blank = False
             continue
 
@@ -354,6 +356,14 @@ def segment(text: str) -> Layout:
                     and prev_block.text.rstrip().endswith(":") and (list_stack[-1].kind != kind
                                                                      or indent > list_stack[-1].indent):
                 group = ListGroup(len(lists), kind, indent, prev_block.idx, prev_block.idx)
+                lists.append(group)
+                list_stack.append(group)
+            elif list_stack and prev_block is not None and prev_block.kind == "item" and kind != "plain" \
+                    and prev_block.list_id == list_stack[-1].idx and indent >= list_stack[-1].indent + 2 \
+                    and list_stack[-1].kind == kind:
+                # "- Weitergabe der Daten: … bei den folgenden Unternehmen." then "  * Acme GmbH, …": a nested list
+                # under an item that does not end with ':' (its parent item, no introduction)
+                group = ListGroup(len(lists), kind, indent, None, prev_block.idx)
                 lists.append(group)
                 list_stack.append(group)
             else:

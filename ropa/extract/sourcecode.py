@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["object_arrays"]
+__all__ = ["object_arrays", "yaml_sequences"]
 
 _KEY = re.compile(r"""([A-Za-z_$][\w$]*)|"((?:[^"\\\n]|\\.){1,40})"|'((?:[^'\\\n]|\\.){1,40})'""")
 _STRING = re.compile(r""""((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)'|`((?:[^`\\$]|\\.|\$(?!\{))*)`""")
-_SCALAR = re.compile(r"-?\d[\w.]*|true\b|false\b|null\b|undefined\b")
+# a number, a literal, or a reference to a value defined elsewhere ("icon: Database", "icon: Icons.Cpu")
+_SCALAR = re.compile(r"-?\d[\w.]*|true\b|false\b|null\b|undefined\b|[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*(?![\w$.(])")
 _GAP = re.compile(r"(?:\s+|//[^\n]*|/\*.*?\*/)*", re.S)
 _OPEN = re.compile(r"\[(?=(?:\s+|//[^\n]*|/\*.*?\*/)*\{)", re.S)
 
@@ -146,26 +147,123 @@ def object_arrays(text: str) -> list[tuple[int, int, str, list[tuple[int, int]]]
         keys = [k for k in keys if all(o.get(k) is not None for o in objects)]
         if len(objects) < 2 or not keys or not _is_recipient_table([_header(k) for k in keys]):
             continue
-        chars: list[str] = []
-        spans: list[tuple[int, int]] = []
+        rendered, spans = _render(objects, keys, m.start(), end)
+        out.append((m.start(), end, rendered, spans))
 
-        def emit(s: str, at: int, step: bool = False) -> None:
-            for k, ch in enumerate(s):
-                chars.append(ch)
-                spans.append((at + k, at + k + 1) if step else (at, at + 1))
 
-        emit("\n|", m.start())
+# a key naming the legal entity and one naming the service it runs: the row's recipient is the service, its entity
+# in brackets ("Microsoft Clarity (Microsoft Corporation)"), as a table's "Service (Entity)" cell reads
+_ENTITY_KEY = re.compile(r"(?i)^(?:name|entity|company|legal[ _]?(?:name|entity)|vendor)$")
+_SERVICE_KEY = re.compile(r"(?i)^(?:service|product|tool)(?:[ _]?name)?$")
+
+
+def _render(objects: list[dict], keys: list[str], start: int, end: int) -> tuple[str, list[tuple[int, int]]]:
+    """``| key | key |`` and one row per object, with one input span per rendered character."""
+    chars: list[str] = []
+    spans: list[tuple[int, int]] = []
+
+    def emit(s: str, at: int, step: bool = False) -> None:
+        for k, ch in enumerate(s):
+            chars.append(ch)
+            spans.append((at + k, at + k + 1) if step else (at, at + 1))
+
+    entity = next((k for k in keys if _ENTITY_KEY.match(k)), None)
+    service = next((k for k in keys if _SERVICE_KEY.match(k)), None) if entity else None
+    emit("\n|", start)
+    for k in keys:
+        emit(" " + _header(k) + " |", start)
+    for obj in objects:
+        emit("\n|", start)
         for k in keys:
-            emit(" " + _header(k) + " |", m.start())
-        for obj in objects:
-            emit("\n|", m.start())
-            for k in keys:
-                value, at = obj[k]
-                emit(" ", at)
-                if value.strip():
-                    emit(value.replace("\n", " ").replace("|", "/"), at, step=True)
+            value, at = obj[k]
+            emit(" ", at)
+            if k == entity and service and obj[service][0].strip() and value.strip() \
+                    and obj[service][0].strip().casefold() != value.strip().casefold():
+                sv, sat = obj[service]
+                emit(sv.strip().replace("|", "/"), sat + len(sv) - len(sv.lstrip()), step=True)
+                emit(" (", at)
+                emit(value.strip().replace("|", "/"), at + len(value) - len(value.lstrip()), step=True)
+                emit(")", at + len(value))
+            elif value.strip():
+                emit(value.replace("\n", " ").replace("|", "/"), at, step=True)
+            else:
+                emit("-", at)
+            emit(" |", at + len(value))
+    emit("\n", end - 1)
+    return "".join(chars), spans
+
+
+_YAML_ITEM = re.compile(r"^([ \t]*)-[ \t]+([A-Za-z_][\w-]*):(?:[ \t]+(.*?))?[ \t]*$")
+_YAML_FIELD = re.compile(r"^([ \t]*)([A-Za-z_][\w-]*):(?:[ \t]+(.*?))?[ \t]*$")
+
+
+def _yaml_value(line: str, m: re.Match, group: int, base: int) -> tuple[str, int] | None:
+    """A plain or quoted one-line scalar (its text and offset); None for a block scalar, a nested value or an
+    anchor."""
+    raw = m.group(group)
+    if raw is None or raw[:1] in ("|", ">", "&", "*", "[", "{"):
+        return None if raw is not None else ("", base + m.end(group - 1) + 1)
+    at = base + m.start(group)
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
+        return raw[1:-1], at + 1
+    raw = re.sub(r"[ \t]+#.*$", "", raw)  # a comment after the value
+    return raw, at
+
+
+def yaml_sequences(text: str) -> list[tuple[int, int, str, list[tuple[int, int]]]]:
+    """Lists of two or more mappings in a YAML data file (a Jekyll ``_data/subprocessors.yml``) that read as a
+    recipient table, as :func:`object_arrays` gives arrays: (start, end, rendered rows, input spans).
+
+    >>> src = "vendors:\\n  - name: Acme Inc.\\n    location: USA\\n  - name: Beta\\n    location: DE\\nnext: 1\\n"
+    >>> [(a, b, rows) for a, b, rows, _ in yaml_sequences(src)]
+    [(9, 78, '\\n| name | location |\\n| Acme Inc. | USA |\\n| Beta | DE |\\n')]
+    """
+    out = []
+    lines = text.split("\n")
+    offsets = []
+    pos = 0
+    for line in lines:
+        offsets.append(pos)
+        pos += len(line) + 1
+    i = 0
+    while i < len(lines):
+        m = _YAML_ITEM.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        indent = len(m.group(1))
+        objects: list[dict] = []
+        start = offsets[i]
+        last = i
+        j = i
+        while j < len(lines):
+            line = lines[j]
+            if not line.strip() or line.lstrip().startswith("#"):
+                j += 1
+                continue
+            item = _YAML_ITEM.match(line)
+            if item and len(item.group(1)) == indent:
+                objects.append({item.group(2): _yaml_value(line, item, 3, offsets[j])})
+                last = j
+                j += 1
+                continue
+            field = _YAML_FIELD.match(line)
+            lead = len(line) - len(line.lstrip())
+            if objects and lead > indent:
+                if field and lead == indent + 2:
+                    objects[-1][field.group(2)] = _yaml_value(line, field, 3, offsets[j])
                 else:
-                    emit("-", at)
-                emit(" |", at + len(value))
-        emit("\n", end - 1)
-        out.append((m.start(), end, "".join(chars), spans))
+                    objects[-1].setdefault("", None)  # (a nested value or a wrapped line: read as no field)
+                last = j
+                j += 1
+                continue
+            break
+        i = max(j, i + 1)
+        keys = [k for k in objects[0] if k and objects[0][k] is not None] if objects else []
+        keys = [k for k in keys if all(o.get(k) is not None for o in objects)]
+        if len(objects) < 2 or not keys or not _is_recipient_table([_header(k) for k in keys]):
+            continue
+        end = offsets[last] + len(lines[last])
+        rendered, spans = _render(objects, keys, start, end)
+        out.append((start, end, rendered, spans))
+    return out
