@@ -60,7 +60,17 @@ def _front_matter(md: str) -> str:
     return re.sub(r"\A---\n.*?\n---\n", "", md, flags=re.S)
 
 
+# a site generator's link shortcode, '{{< link slug="company/acme" text="Acme" >}}': the site shows a link "Acme"
+_SHORTCODE = re.compile(r"""\{\{[<%]\s*link\b[^}]*?\btext=["']([^"']+)["'][^}]*?[>%]\}\}""")
+
+
+def _shortcode_links(s: str) -> str:
+    """Shortcode links as the Markdown links the site renders them as (the HTML and text are what the site shows)."""
+    return _SHORTCODE.sub(lambda m: f"[{m.group(1)}](/{re.sub(r'[^a-z0-9]+', '-', m.group(1).lower())})", s)
+
+
 def _inline_text(s: str) -> str:
+    s = _shortcode_links(s)
     s = re.sub(r"<br\s*/?>", " ", s)
     s = html.unescape(_TAG.sub("", s)) if _TAG.search(s) else s
     s = _LINK.sub(r"\1", s)
@@ -72,6 +82,7 @@ def _inline_text(s: str) -> str:
 
 def _inline_html(s: str) -> str:
     """Markdown inline syntax as HTML; raw HTML tags in it pass through unchanged."""
+    s = _shortcode_links(s)
     if _TAG.search(s):
         parts, pos = [], 0
         for m in _TAG.finditer(s):
@@ -92,6 +103,7 @@ def _blocks(md: str):
     para: list[str] = []
     lines = _front_matter(md).split("\n")
     raw_table: list[str] | None = None
+    indents: list[int] = []  # the bullets' indentation of the list items open around the next one
     for n, line in enumerate(lines):  # "3. Google Analytics" alone on its line, a blank line after: a heading
         num = re.match(r"(\d+(?:\.\d+)*)\.?\s+(\S.*)$", line)
         after = lines[n + 1] if n + 1 < len(lines) else ""
@@ -127,6 +139,8 @@ def _blocks(md: str):
         if para:
             yield "para", " ".join(para)
             para = []
+        if kind in ("heading", "row"):
+            indents = []
         if kind == "heading":
             hashes = len(line) - len(line.lstrip("#"))
             yield "heading", (hashes, line.lstrip("#").strip())
@@ -134,7 +148,11 @@ def _blocks(md: str):
             if not _SEP.match(line):
                 yield "row", [c.strip() for c in line.strip().strip("|").split("|")]
         elif kind == "item":
-            yield "item", line[_BULLET.match(line).end():].strip()
+            indent = len(_BULLET.match(line).group(1).expandtabs(4))
+            while indents and indents[-1] >= indent:
+                indents.pop()
+            yield "item", (len(indents), line[_BULLET.match(line).end():].strip())  # (how deep it is nested, text)
+            indents.append(indent)
         else:
             yield "blank", None
     if raw_table is not None:
@@ -145,23 +163,26 @@ def _blocks(md: str):
 
 def to_html(md: str) -> str:
     out = ["<!DOCTYPE html><html><head><title>Notice</title></head><body>"]
-    open_list = open_table = False
-    first_row = False
+    open_list = 0  # lists open (nested ones inside an item)
+    open_table = first_row = False
     for kind, payload in _blocks(md):
         if kind != "item" and open_list:
-            out.append("</ul>")
-            open_list = False
+            out.append("</li></ul>" * open_list)
+            open_list = 0
         if kind != "row" and open_table:
             out.append("</table>")
             open_table = False
         if kind == "heading":
             level, text = payload
             out.append(f"<h{level}>{_inline_html(text)}</h{level}>")
-        elif kind == "item":
-            if not open_list:
-                out.append("<ul>")
-                open_list = True
-            out.append(f"<li>{_inline_html(payload)}</li>")
+        elif kind == "item":  # a nested list inside its parent item, as a Markdown renderer writes it
+            depth, text = payload
+            if depth + 1 > open_list:
+                out.append("<ul>" * (depth + 1 - open_list))
+            else:
+                out.append("</li></ul>" * (open_list - depth - 1) + "</li>")
+            open_list = depth + 1
+            out.append(f"<li>{_inline_html(text)}")
         elif kind == "row":
             if not open_table:
                 out.append("<table>")
@@ -173,7 +194,7 @@ def to_html(md: str) -> str:
             out.append(payload)
         elif kind == "para":
             out.append(f"<p>{_inline_html(payload)}</p>")
-    out.append("</ul>" if open_list else "")
+    out.append("</li></ul>" * open_list)
     out.append("</table>" if open_table else "")
     out.append("</body></html>")
     return "\n".join(out)
@@ -185,8 +206,8 @@ def to_text(md: str, bullets: bool = True) -> str:
     for kind, payload in _blocks(md):
         if kind == "heading":
             out += ["", _inline_text(payload[1]), ""]
-        elif kind == "item":
-            out.append(("- " if bullets else "") + _inline_text(payload))
+        elif kind == "item":  # a nested item indented under its parent, as in Markdown
+            out.append(("  " * payload[0] + "- " if bullets else "") + _inline_text(payload[1]))
         elif kind == "row":
             out.append("| " + " | ".join(_inline_text(c) for c in payload) + " |")
         elif kind == "table":

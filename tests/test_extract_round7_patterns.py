@@ -435,3 +435,31 @@ def test_a_known_parent_named_bare_after_konzernmutter_is_no_recipient():
     got = _recipients(text)
     assert set(got) == {"WhatsApp"}
     assert got["WhatsApp"].mechanism == "dpf"
+
+
+# -- the same notice in every format (round 7's shipped texts joined tests/test_extract_formats.py as dev) --------
+
+def test_a_list_item_naming_a_vendor_then_a_sentence_about_it_names_the_vendor_in_plain_text():
+    # a Markdown link bounds the name ("* [Wolkhost](https://…). Cloud services provider."); the same list as plain
+    # text or HTML has no link, and the name ran on into the sentence after it
+    text = ("# Subprocessors\n\nThese subprocessors are all located in the United States:\n\n"
+            "- Wolkhost Services. Cloud services provider.\n- Tellbadger. Error monitoring.\n"
+            "- Quillbit. Marketing analytics.\n")
+    assert _names(text, "n.txt") == {"Wolkhost Services", "Tellbadger", "Quillbit"}
+    assert {r.country for r in _recipients(text, "n.txt").values()} == {"US"}
+
+
+def test_an_html_list_nested_in_an_item_is_read_as_the_markdown_nested_list():
+    # "- Weitergabe der Daten: … bei den folgenden Unternehmen." with its hosts in a list inside that item: the HTML
+    # reader put every item at one level, so the nested hosts lost the item that introduces them
+    md_items = ("  * Hostwerk Online GmbH, Industriestraße 25, 91710 Gunzenhausen, Deutschland\n"
+                "  * Ueberraum, Kaiserstraße 15, 55116 Mainz, Deutschland\n")
+    md = ("# Datenschutz\n\n#### Server\n\n- Dauer der Speicherung: keine\n"
+          "- Weitergabe der Daten: Unsere Server betreiben wir bei den folgenden Unternehmen.\n" + md_items)
+    html = ("<h1>Datenschutz</h1><h4>Server</h4><ul><li>Dauer der Speicherung: keine</li>"
+            "<li>Weitergabe der Daten: Unsere Server betreiben wir bei den folgenden Unternehmen.<ul>"
+            "<li>Hostwerk Online GmbH, Industriestraße 25, 91710 Gunzenhausen, Deutschland</li>"
+            "<li>Ueberraum, Kaiserstraße 15, 55116 Mainz, Deutschland</li></ul></li></ul>")
+    want = _names(md)
+    assert "Ueberraum" in want  # the Markdown reading, which the HTML one must equal
+    assert _names(html, "n.html") == want

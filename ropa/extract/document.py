@@ -75,7 +75,8 @@ class Document:
 def html_to_text(source: str) -> tuple[str, list[tuple[int, int]]]:
     """Render HTML as text with one offset into ``source`` per character.
 
-    Block elements start new lines, list items get a ``- `` marker, headings a
+    Block elements start new lines, list items get a ``- `` marker (indented two spaces per list they are nested
+    in, as Markdown writes a nested list), headings a
     ``#`` marker of their level, table cells are joined as ``| a | b |``.
 
     >>> text, spans = html_to_text("<h2>Who</h2><ul><li>Acme&nbsp;GmbH</li></ul>")
@@ -110,6 +111,7 @@ def html_to_text(source: str) -> tuple[str, list[tuple[int, int]]]:
             emit(" ", at)
 
     pending = [False]  # a comma of cell_break(), dropped if the next line of the cell opens a bracket
+    depth = [0]  # lists open around the text (<ul>, <ol>)
 
     in_pre = 0
     in_cell = 0
@@ -131,9 +133,11 @@ def html_to_text(source: str) -> tuple[str, list[tuple[int, int]]]:
             if in_cell and tag in _BLOCK_TAGS | {"li"} and tag not in ("table", "thead", "tbody", "tfoot"):
                 cell_break()
                 continue
+            if tag in ("ul", "ol"):
+                depth[0] = max(0, depth[0] + (-1 if closing else 1))
             if tag == "li" and not closing:
                 newline(at)
-                emit("- ", at)
+                emit("  " * max(0, depth[0] - 1) + "- ", at)  # a list inside an item is indented, as in Markdown
             elif tag in ("tr",):
                 if closing:
                     while out and out[-1] in " \t":

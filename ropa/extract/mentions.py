@@ -154,7 +154,10 @@ class MentionStage(ProseStage):
         s = self.lay.sentences_of_block(blk.idx)[0]
         body = text[blk.start:blk.end]
         skip = len(body) - len(body.lstrip())
-        m = re.match(r"([^\s,(:–—-][^,(:–—]{0,60}?)\s*(?:,|\(|:|\s[–—-]\s|\.$|$|(?<=\S)\s\s)", body[skip:])
+        # the name ends at a comma, a bracket, a colon, a dash, two spaces (a blanked link target), the item's end, or
+        # a full stop before a sentence ("Acme Cloud. Cloud services provider."; not "Dr. X" or "B.V. X")
+        m = re.match(r"([^\s,(:–—-][^,(:–—]{0,60}?)\s*(?:,|\(|:|\s[–—-]\s|\.$|$|(?<=\S)\s\s|"
+                     r"(?<!\b[A-Za-z])(?<!\b[A-Za-z]{2})\.\s(?=[A-Z]))", body[skip:])
         if not m:
             return
         name_end = m.end(1)
