@@ -66,3 +66,43 @@ def test_objects_another_caller_froze_stay_frozen(example_store):
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+# -- the store's memory: given back between the model's steps only after growth (rules.MemoryGate) ----------
+
+def _outputs(report) -> tuple[bytes, bytes]:
+    import datetime as dt
+    from ropa.report import render
+    report.generated = dt.datetime(2026, 12, 7, 12, 0, 0)
+    return render(report, "md"), render(report, "csv")
+
+
+@pytest.fixture(scope="module")
+def sample_on_disk(tmp_path_factory):
+    from ropa.samples import sample_graph
+    path = tmp_path_factory.mktemp("store") / "s.lbdb"
+    with EmbeddedBackend(path) as s:
+        s.replace(sample_graph())
+    return path
+
+
+def test_a_small_read_only_store_is_not_reopened_between_the_models_steps(sample_on_disk):
+    with EmbeddedBackend(sample_on_disk, read_only=True) as s:
+        conn = s.conn
+        content.build_report(s, TODAY)
+        assert s.conn is conn
+
+
+def test_a_store_reopened_between_every_step_gives_the_same_report(sample_on_disk, monkeypatch):
+    """Where the resident memory cannot be read the gate releases at every step, as the model used to:
+    the same report as from a store left open (and as from one that never reopens)."""
+    import ropa.rules
+    with EmbeddedBackend(sample_on_disk, read_only=True) as s:
+        kept_open = _outputs(content.build_report(s, TODAY))
+    monkeypatch.setattr(ropa.rules, "resident_bytes", lambda: None)
+    with EmbeddedBackend(sample_on_disk, read_only=True) as s:
+        conn = s.conn
+        reopened = _outputs(content.build_report(s, TODAY))
+        assert s.conn is not conn
+    assert reopened == kept_open
+    assert kept_open[1].count(b"\n") > 20   # the register's rows

@@ -31,7 +31,7 @@ from ..model import RopaGraph, fingerprint_of
 from ..reference import DATA_DIR as REFERENCE_DIR
 from ..art30 import RECORD_COLUMNS, Record, build_records, transfer_lines  # noqa: F401  one Art. 30 builder
 from ..reference import check_evaluation_date
-from ..rules import Rule, evaluate, load_rules, rule_pack_version
+from ..rules import MemoryGate, Rule, evaluate, load_rules, rule_pack_version
 from ..provenance import Provenance, read_provenance
 from ..transfers import (VERDICTS, Transfer, _columns, judge, read_transfers, sort_worst_first,  # noqa: F401
                          transfer_rules)
@@ -325,14 +325,16 @@ def _build_report(backend, as_of: dt.date | None = None, controllers: list[str] 
             pass
     all_controllers = _controllers(tables)
     scope = _scope(controllers, all_controllers)
-    # The store's memory is given back after each big step: the peak is then the largest step's,
-    # not their sum (see EmbeddedBackend.release_memory).
+    # The store's memory is given back between the big steps once the process has grown enough to be worth
+    # a reopen (MemoryGate, as between the rules): the peak stays near the largest step's, not their sum
+    # (see EmbeddedBackend.release_memory), and a small store is not reopened for nothing.
+    gate = MemoryGate(backend)
     if findings is None:
-        backend.release_memory()
+        gate()
         findings = evaluate(backend, as_of, progress=progress)
-    backend.release_memory()
+    gate()
     transfers = read_transfers(backend, as_of)
-    backend.release_memory()
+    gate()
     unlocated = [_unlocated(r) for r in backend.run(load_query("unlocated"), {"asOf": as_of})]
     records = build_records(tables, transfer_lines(transfers, unlocated))
     del tables
