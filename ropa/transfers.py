@@ -35,6 +35,7 @@ from .findings import SEVERITY_RANK, Finding
 from .palette import VERDICT_LABELS as _LABELS, VERDICTS as _PALETTE_VERDICTS
 
 QUERY = Path(__file__).resolve().parent / "report" / "queries" / "transfers.cypher"
+LOOKUPS_QUERY = QUERY.with_name("transfer_lookups.cypher")  # what the hops name by id, once each
 DATA_QUERY = QUERY.with_name("transfer_data.cypher")  # the data categories and subjects of the activities
 
 # Verdict id -> label, worst first. A transfer that cannot be judged ranks above one whose basis is recorded:
@@ -293,46 +294,55 @@ FIELDS = ("controller", "activity", "exporter", "importer", "role", "path", "des
           "hop_type", "src_id", "mechanism_invalid_from", "evidence_at")
 
 
-# What the query's last parts give once each (hop_type), and the hops' columns they fill.
-_LOOKUPS = ("Organisation", "Mechanism", "Adequacy")
+# The lookups' rows (transfer_lookups.cypher, by ``kind``) and the hops' columns they fill.
 _MECHANISM_COLUMNS = ("mechanism_label", "mechanism_kind", "mechanism_legal_source", "requires_tia",
                       "mechanism_invalid_from")
+_MECHANISM_LOOKUP = ("name", "mechanism_kind", "legal_source", "requires_tia", "invalid_from")
 _ADEQUACY_COLUMNS = ("adequacy", "adequacy_scope", "adequacy_legal_source")
+_ADEQUACY_LOOKUP = ("name", "scope", "legal_source")
 _NOBODY = object()
 
 
-def _joined(cols: dict[str, list]) -> dict[str, list]:
-    """The transfers query's hops with their exporter's name, mechanism and adequacy decisions in force laid on
-    them from the query's lookup rows (see the query's header), as the joins in the query would lay them:
+def transfer_columns(backend, as_of: dt.date) -> dict[str, list]:
+    """Every restricted transfer's row (:data:`FIELDS`), column by column: the hops of the transfers query with
+    what its lookups query gives laid on them (:func:`_joined`)."""
+    return _joined(_columns(backend, QUERY.read_text(encoding="utf-8"), {"asOf": as_of}),
+                   _columns(backend, LOOKUPS_QUERY.read_text(encoding="utf-8"), {"asOf": as_of}))
+
+
+def _joined(hops: dict[str, list], lookups: dict[str, list]) -> dict[str, list]:
+    """The transfers query's hops with their exporter's name, mechanism, adequacy decisions in force and path
+    laid on them from the lookups query's rows (see the queries' headers), as joins in the query would lay them:
 
     * ``MATCH (exp:Organisation) WHERE exp.id = h.exporter``: a hop whose exporter is no organisation is left
       out; one row per organisation of that id (one: ids are keys);
     * ``OPTIONAL MATCH (m:Mechanism) WHERE m.id = h.mechanism``: its label, kind, legal source, TIA and
       invalidity, or nulls;
     * ``OPTIONAL MATCH (ad:Adequacy)-[:COVERS]->(k) WHERE <in force>``: one row per decision in force for the
-      destination (none, or one, on the reference data), or one row of nulls.
+      destination (none, or one, on the reference data), or one row of nulls;
+    * the path: ``[c.name, imp.name]`` of a DISCLOSES_TO hop, ``[c.name] + split(h.via, sep) + [imp.name]`` of
+      an ENGAGES hop, the chain split by the store (its own ``split``) once per distinct ``via``.
 
     Column by column (a dict lookup per hop and column) when every id stands for one row, which is the rule;
-    row by row otherwise."""
-    if not cols or not cols["hop_type"]:
-        return cols
-    parts: dict[str, list[int]] = {k: [] for k in _LOOKUPS}
-    for i, kind in enumerate(cols["hop_type"]):
-        if kind in parts:
-            parts[kind].append(i)
-    names: dict = defaultdict(list)
-    for i in parts["Organisation"]:
-        names[cols["exporter_id"][i]].append(cols["exporter"][i])
-    mechanisms: dict = defaultdict(list)
-    for i in parts["Mechanism"]:
-        mechanisms[cols["mechanism"][i]].append(tuple(cols[f][i] for f in _MECHANISM_COLUMNS))
-    decisions: dict = defaultdict(list)
-    for i in parts["Adequacy"]:
-        decisions[cols["destination"][i]].append(tuple(cols[f][i] for f in _ADEQUACY_COLUMNS))
-    # the hops come in a few runs between the lookup rows (LadybugDB runs the parts of a UNION ALL side by side)
-    looked = sorted(i for rows in parts.values() for i in rows)
-    runs = [(a + 1, b) for a, b in zip([-1] + looked, looked + [len(cols["hop_type"])]) if b > a + 1]
-    out = {f: list(chain.from_iterable(col[a:b] for a, b in runs)) for f, col in cols.items()}
+    row by row otherwise. The hops' ``via`` is not kept."""
+    if not hops or not hops["hop_type"]:
+        return {f: [] for f in FIELDS} if hops else hops
+    found: dict[str, dict] = {k: defaultdict(list) for k in ("Organisation", "Mechanism", "Adequacy")}
+    chains: dict = {}
+    kinds, ids = lookups.get("kind", ()), lookups.get("id", ())
+    for i, (kind, key) in enumerate(zip(kinds, ids)):
+        if kind == "Organisation":
+            found[kind][key].append(lookups["name"][i])
+        elif kind == "Mechanism":
+            found[kind][key].append(tuple(lookups[f][i] for f in _MECHANISM_LOOKUP))
+        elif kind == "Adequacy":
+            found[kind][key].append(tuple(lookups[f][i] for f in _ADEQUACY_LOOKUP))
+        elif kind == "Chain":
+            chains[key] = lookups["chain"][i]
+    names, mechanisms, decisions = found["Organisation"], found["Mechanism"], found["Adequacy"]
+    out = {f: col for f, col in hops.items() if f != "via"}
+    out["path"] = [[c, i] if t == "DISCLOSES_TO" else [c, *chains[v], i]
+                   for c, v, i, t in zip(hops["controller"], hops["via"], hops["importer"], hops["hop_type"])]
     if all(len(v) == 1 for d in (names, mechanisms, decisions) for v in d.values()):
         name = {k: v[0] for k, v in names.items()}
         exporter = [name.get(x, _NOBODY) for x in out["exporter_id"]]
@@ -359,7 +369,10 @@ def _joined(cols: dict[str, list]) -> dict[str, list]:
                     exporters.append(exporter)
                     mechanism_rows.append(m)
                     adequacy_rows.append(a)
+    paths = out["path"]
     out = {f: _take(col, rows) for f, col in out.items()}
+    # a hop on several rows (two decisions in force): a path of its own on each, as the query gave
+    out["path"] = [list(paths[i]) for i in rows]
     out["exporter"] = exporters
     for j, f in enumerate(_MECHANISM_COLUMNS):
         out[f] = [m[j] for m in mechanism_rows]
@@ -378,7 +391,7 @@ def _take(column: list, rows: list[int]) -> list:
 def read_transfers(backend, as_of: dt.date) -> list[Transfer]:
     """Every restricted transfer in a store (not yet judged: see :func:`judge`), in a fixed order, with the
     data categories and subjects of its activity."""
-    transfers = _transfers(_joined(_columns(backend, QUERY.read_text(encoding="utf-8"), {"asOf": as_of})), as_of)
+    transfers = _transfers(transfer_columns(backend, as_of), as_of)
     _lay_data(backend, transfers)
     return transfers
 
