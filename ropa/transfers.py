@@ -26,7 +26,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import chain, repeat
+from itertools import chain, compress, repeat
 from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Iterable
@@ -563,53 +563,81 @@ def _runs(same) -> list[tuple[int, int]]:
 
 
 _hop_key = attrgetter("controller", "activity", "exporter", "importer")  # of a finding, as Transfer.hop
+_row_key = attrgetter("controller", "activity", "exporter", "importer", "destination")  # a transfer's own
+_rule_of, _severity_of, _resolved_of = attrgetter("rule"), attrgetter("severity"), attrgetter("resolved")
 
 
 def judge(transfers: list[Transfer], findings: Iterable[Finding]) -> None:
-    """Give each transfer the findings that decide it, and its verdict (:func:`verdict_of`).
+    """Give each transfer the findings that decide it, worst first (by severity, then rule; of equal ones, in
+    the order given), and its verdict (:func:`verdict_of`).
 
-    One dict lookup per finding (hundreds of thousands at a million relationships); a hop's set of
-    destinations is made only for the few hops with more than one transfer, once each."""
+    A deciding finding goes to the transfers of its hop (controller, activity, exporter, importer): to the one
+    whose destination it names, else (it names none of the hop's destinations, or no country) to all of them.
+    A place finding goes to the unresolved transfers of the recipient it names.
+
+    A column at a time (hundreds of thousands of findings at a million relationships): a finding's transfer
+    is one dict lookup, done in C (``map``), by (hop, destination), which is a transfer's key; only the few
+    findings that name no destination of their hop, and the place findings, are gone through one by one.
+    The (transfer, finding) pairs are ordered by numpy and each transfer's findings are a slice of them."""
+    import numpy as np
+    findings = findings if isinstance(findings, list) else list(findings)
+    n, m = len(transfers), len(findings)
+    if not n:
+        return
     deciding, places = _transfer_rules(), _place_rules()
-    by_hop: dict[tuple, list[Transfer]] = {}
-    unresolved: dict[str, list[Transfer]] = defaultdict(list)
-    for t in transfers:
-        t.findings = []
-        by_hop.setdefault((t.controller, t.activity, t.exporter, t.importer), []).append(t)  # t.hop
-        if not t.resolved:
-            unresolved[t.importer].append(t)
-    dests_of: dict[tuple, set[str]] = {}
-    for f in findings:
-        if f.rule not in deciding:
-            if f.rule in places:  # says why an unresolved destination cannot be judged
-                for t in unresolved.get(f.subject, ()):
-                    t.findings.append(f)
-            continue
-        key = _hop_key(f)
-        hop = by_hop.get(key)
-        if hop is None:
-            continue
-        if len(hop) == 1:  # the finding names the hop's one destination, or another, or none: it applies
-            hop[0].findings.append(f)
-            continue
-        dests = dests_of.get(key)
-        if dests is None:
-            dests = dests_of[key] = {t.destination for t in hop}
-        for t in hop:
-            # A rule that names one country applies to that row; one that names none (or the
-            # seat) applies to every non-EEA destination of the hop.
-            if f.destination == t.destination or f.destination not in dests:
-                t.findings.append(f)
-    rank = SEVERITY_RANK
-    for t in transfers:
-        found = t.findings
-        if not found:
-            t.verdict = _verdict("", t.resolved)
-            continue
-        if len(found) > 1:
-            found.sort(key=lambda f: (-rank[f.severity], f.rule))
-        # verdict_of(found, t.resolved): worst first, so the first deciding finding has the worst severity
-        t.verdict = _verdict(next((f.severity for f in found if f.rule in deciding), ""), t.resolved)
+    rules = list(map(_rule_of, findings))
+    rule_code = {r: c for c, r in enumerate(sorted(set(rules)))}
+    codes = np.fromiter(map(rule_code.__getitem__, rules), dtype=np.int64, count=m)
+    is_deciding = np.array([r in deciding for r in rule_code], dtype=bool)[codes] if m else np.zeros(0, bool)
+    row_of = dict(zip(map(_row_key, transfers), range(n)))  # transfers are unique by it (see _transfers)
+    candidates = np.flatnonzero(is_deciding)
+    hit = np.fromiter(map(row_of.get, map(_row_key, compress(findings, is_deciding.tolist())), repeat(-1)),
+                      dtype=np.int64, count=len(candidates))
+    pairs_t, pairs_f = [hit[hit >= 0]], [candidates[hit >= 0]]
+    more_t: list[int] = []
+    more_f: list[int] = []
+    others = candidates[hit < 0].tolist()
+    if others:  # a finding that names none of its hop's destinations applies to every one of them
+        hops: dict[tuple, list[int]] = {_hop_key(findings[j]): [] for j in others}
+        for i, key in enumerate(map(_hop_key, transfers)):
+            if key in hops:
+                hops[key].append(i)
+        for j in others:
+            for i in hops[_hop_key(findings[j])]:
+                more_t.append(i)
+                more_f.append(j)
+    place_codes = [c for r, c in rule_code.items() if r in places]
+    if place_codes:  # says why an unresolved destination cannot be judged
+        unresolved: dict[str, list[int]] = defaultdict(list)
+        for i, ok in enumerate(map(_resolved_of, transfers)):
+            if not ok:
+                unresolved[transfers[i].importer].append(i)
+        for j in np.flatnonzero(np.isin(codes, place_codes)).tolist():
+            for i in unresolved.get(findings[j].subject, ()):
+                more_t.append(i)
+                more_f.append(j)
+    if more_t:
+        pairs_t.append(np.array(more_t, dtype=np.int64))
+        pairs_f.append(np.array(more_f, dtype=np.int64))
+    t_of, f_of = np.concatenate(pairs_t), np.concatenate(pairs_f)
+    rank = np.fromiter(map(SEVERITY_RANK.__getitem__, map(_severity_of, findings)), dtype=np.int64, count=m)
+    # by transfer; then worst first, then by rule; equal ones in the order given: one integer key
+    width = len(rule_code) * m
+    order = np.argsort(t_of * (len(SEVERITY_RANK) * width) + (len(SEVERITY_RANK) - 1 - rank[f_of]) * width
+                       + codes[f_of] * m + f_of)
+    t_of, f_of = t_of[order], f_of[order]
+    ordered = _take(findings, f_of.tolist())
+    ends = np.cumsum(np.bincount(t_of, minlength=n)).tolist()
+    worst = np.full(n, -1, dtype=np.int64)   # the worst deciding severity on each transfer (-1: none)
+    decides = is_deciding[f_of]
+    np.maximum.at(worst, t_of[decides], rank[f_of[decides]])
+    high = SEVERITY_RANK["high"]
+    start = 0
+    for t, end, w in zip(transfers, ends, worst.tolist()):
+        t.findings = ordered[start:end]
+        start = end
+        t.verdict = "no_valid_basis" if w == high else (
+            ("action_needed" if w >= 0 else "basis_recorded") if t.resolved else "cannot_judge")
 
 
 def sort_worst_first(transfers: list[Transfer], presorted: bool = False) -> list[Transfer]:

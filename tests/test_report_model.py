@@ -106,3 +106,98 @@ def test_a_store_reopened_between_every_step_gives_the_same_report(sample_on_dis
         assert s.conn is not conn
     assert reopened == kept_open
     assert kept_open[1].count(b"\n") > 20   # the register's rows
+
+
+# -- the verdicts (transfers.judge) against the judge they replaced, a finding at a time -----------------------
+
+def judge_before(transfers, findings) -> None:
+    """ropa.transfers.judge as it was (main d54dadc): a dict lookup and an append per finding, a sort per
+    transfer. The oracle of the column-wise judge."""
+    from collections import defaultdict
+    from ropa.findings import SEVERITY_RANK
+    from ropa.transfers import _place_rules, _transfer_rules, _verdict
+    deciding, places = _transfer_rules(), _place_rules()
+    by_hop, unresolved = {}, defaultdict(list)
+    for t in transfers:
+        t.findings = []
+        by_hop.setdefault((t.controller, t.activity, t.exporter, t.importer), []).append(t)
+        if not t.resolved:
+            unresolved[t.importer].append(t)
+    dests_of = {}
+    for f in findings:
+        if f.rule not in deciding:
+            if f.rule in places:
+                for t in unresolved.get(f.subject, ()):
+                    t.findings.append(f)
+            continue
+        key = (f.controller, f.activity, f.exporter, f.importer)
+        hop = by_hop.get(key)
+        if hop is None:
+            continue
+        if len(hop) == 1:
+            hop[0].findings.append(f)
+            continue
+        dests = dests_of.get(key)
+        if dests is None:
+            dests = dests_of[key] = {t.destination for t in hop}
+        for t in hop:
+            if f.destination == t.destination or f.destination not in dests:
+                t.findings.append(f)
+    for t in transfers:
+        if len(t.findings) > 1:
+            t.findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.rule))
+        t.verdict = _verdict(next((f.severity for f in t.findings if f.rule in deciding), ""), t.resolved)
+
+
+def _judged(judge, transfers, findings) -> list[tuple]:
+    judge(transfers, findings)
+    return [(t.verdict, [id(f) for f in t.findings]) for t in transfers]
+
+
+@pytest.fixture(scope="module")
+def generated_register():
+    """A generated register's transfers and findings: hops with several destinations, unresolved places,
+    findings that name no destination of their hop."""
+    import io
+    from ropa.formats.register import read_register
+    from ropa.generate import generate
+    from ropa.rules import evaluate
+    from ropa.transfers import read_transfers
+    buf = io.StringIO()
+    generate(buf, 20000, 7)
+    with EmbeddedBackend(None) as store:
+        store.replace(read_register(io.BytesIO(buf.getvalue().encode("utf-8")), "g.csv"))
+        return read_transfers(store, TODAY), evaluate(store, TODAY)
+
+
+def test_the_verdicts_and_their_findings_are_the_old_judges(generated_register):
+    import dataclasses
+    import random
+    from collections import Counter
+    from ropa.transfers import judge, place_rules, transfer_rules
+    transfers, findings = generated_register
+    hops = Counter(t.hop for t in transfers)
+    # besides the rule pack's: findings on a hop of several transfers that name none of its destinations (no
+    # country, or another one), and one on a hop that is no transfer
+    several = list({t.hop: t for t in transfers if hops[t.hop] > 1}.values())[:3]
+    deciding = next(f for f in findings if f.rule in transfer_rules())
+    extra = [dataclasses.replace(deciding, controller=t.controller, activity=t.activity, exporter=t.exporter,
+                                 importer=t.importer, destination=d, severity=s)
+             for t, d, s in zip(several, ["", "ZZ", several[0].destination], ["low", "high", "medium"])]
+    extra.append(dataclasses.replace(deciding, controller="Nobody BV"))
+    findings = findings + extra
+    want = _judged(judge_before, transfers, findings)
+    assert _judged(judge, transfers, findings) == want
+    # what the register holds: every verdict, hops of several transfers, place findings
+    assert set(Counter(v for v, _ in want)) == {"no_valid_basis", "action_needed", "cannot_judge", "basis_recorded"}
+    assert len(several) == 3 and any(f.rule in place_rules() for t in transfers for f in t.findings)
+    assert sum(f is extra[0] for t in transfers for f in t.findings) == hops[several[0].hop]
+    # findings in another order (a caller's own), given twice, or as a generator; part of them
+    shuffled = findings[:]
+    random.Random(3).shuffle(shuffled)
+    for given in (shuffled, findings + findings[:500], findings[::3]):
+        assert _judged(judge, transfers, given) == _judged(judge_before, transfers, given)
+    assert _judged(judge, transfers, iter(shuffled)) == _judged(judge_before, transfers, shuffled)
+    assert _judged(judge, transfers, []) == _judged(judge_before, transfers, [])
+    assert _judged(judge, transfers[:1], findings) == _judged(judge_before, transfers[:1], findings)
+    judge([], findings)
