@@ -26,7 +26,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import chain, repeat
+from itertools import chain, compress, repeat
 from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Iterable
@@ -35,6 +35,7 @@ from .findings import SEVERITY_RANK, Finding
 from .palette import VERDICT_LABELS as _LABELS, VERDICTS as _PALETTE_VERDICTS
 
 QUERY = Path(__file__).resolve().parent / "report" / "queries" / "transfers.cypher"
+LOOKUPS_QUERY = QUERY.with_name("transfer_lookups.cypher")  # what the hops name by id, once each
 DATA_QUERY = QUERY.with_name("transfer_data.cypher")  # the data categories and subjects of the activities
 
 # Verdict id -> label, worst first. A transfer that cannot be judged ranks above one whose basis is recorded:
@@ -293,46 +294,55 @@ FIELDS = ("controller", "activity", "exporter", "importer", "role", "path", "des
           "hop_type", "src_id", "mechanism_invalid_from", "evidence_at")
 
 
-# What the query's last parts give once each (hop_type), and the hops' columns they fill.
-_LOOKUPS = ("Organisation", "Mechanism", "Adequacy")
+# The lookups' rows (transfer_lookups.cypher, by ``kind``) and the hops' columns they fill.
 _MECHANISM_COLUMNS = ("mechanism_label", "mechanism_kind", "mechanism_legal_source", "requires_tia",
                       "mechanism_invalid_from")
+_MECHANISM_LOOKUP = ("name", "mechanism_kind", "legal_source", "requires_tia", "invalid_from")
 _ADEQUACY_COLUMNS = ("adequacy", "adequacy_scope", "adequacy_legal_source")
+_ADEQUACY_LOOKUP = ("name", "scope", "legal_source")
 _NOBODY = object()
 
 
-def _joined(cols: dict[str, list]) -> dict[str, list]:
-    """The transfers query's hops with their exporter's name, mechanism and adequacy decisions in force laid on
-    them from the query's lookup rows (see the query's header), as the joins in the query would lay them:
+def transfer_columns(backend, as_of: dt.date) -> dict[str, list]:
+    """Every restricted transfer's row (:data:`FIELDS`), column by column: the hops of the transfers query with
+    what its lookups query gives laid on them (:func:`_joined`)."""
+    return _joined(_columns(backend, QUERY.read_text(encoding="utf-8"), {"asOf": as_of}),
+                   _columns(backend, LOOKUPS_QUERY.read_text(encoding="utf-8"), {"asOf": as_of}))
+
+
+def _joined(hops: dict[str, list], lookups: dict[str, list]) -> dict[str, list]:
+    """The transfers query's hops with their exporter's name, mechanism, adequacy decisions in force and path
+    laid on them from the lookups query's rows (see the queries' headers), as joins in the query would lay them:
 
     * ``MATCH (exp:Organisation) WHERE exp.id = h.exporter``: a hop whose exporter is no organisation is left
       out; one row per organisation of that id (one: ids are keys);
     * ``OPTIONAL MATCH (m:Mechanism) WHERE m.id = h.mechanism``: its label, kind, legal source, TIA and
       invalidity, or nulls;
     * ``OPTIONAL MATCH (ad:Adequacy)-[:COVERS]->(k) WHERE <in force>``: one row per decision in force for the
-      destination (none, or one, on the reference data), or one row of nulls.
+      destination (none, or one, on the reference data), or one row of nulls;
+    * the path: ``[c.name, imp.name]`` of a DISCLOSES_TO hop, ``[c.name] + split(h.via, sep) + [imp.name]`` of
+      an ENGAGES hop, the chain split by the store (its own ``split``) once per distinct ``via``.
 
     Column by column (a dict lookup per hop and column) when every id stands for one row, which is the rule;
-    row by row otherwise."""
-    if not cols or not cols["hop_type"]:
-        return cols
-    parts: dict[str, list[int]] = {k: [] for k in _LOOKUPS}
-    for i, kind in enumerate(cols["hop_type"]):
-        if kind in parts:
-            parts[kind].append(i)
-    names: dict = defaultdict(list)
-    for i in parts["Organisation"]:
-        names[cols["exporter_id"][i]].append(cols["exporter"][i])
-    mechanisms: dict = defaultdict(list)
-    for i in parts["Mechanism"]:
-        mechanisms[cols["mechanism"][i]].append(tuple(cols[f][i] for f in _MECHANISM_COLUMNS))
-    decisions: dict = defaultdict(list)
-    for i in parts["Adequacy"]:
-        decisions[cols["destination"][i]].append(tuple(cols[f][i] for f in _ADEQUACY_COLUMNS))
-    # the hops come in a few runs between the lookup rows (LadybugDB runs the parts of a UNION ALL side by side)
-    looked = sorted(i for rows in parts.values() for i in rows)
-    runs = [(a + 1, b) for a, b in zip([-1] + looked, looked + [len(cols["hop_type"])]) if b > a + 1]
-    out = {f: list(chain.from_iterable(col[a:b] for a, b in runs)) for f, col in cols.items()}
+    row by row otherwise. The hops' ``via`` is not kept."""
+    if not hops or not hops["hop_type"]:
+        return {f: [] for f in FIELDS} if hops else hops
+    found: dict[str, dict] = {k: defaultdict(list) for k in ("Organisation", "Mechanism", "Adequacy")}
+    chains: dict = {}
+    kinds, ids = lookups.get("kind", ()), lookups.get("id", ())
+    for i, (kind, key) in enumerate(zip(kinds, ids)):
+        if kind == "Organisation":
+            found[kind][key].append(lookups["name"][i])
+        elif kind == "Mechanism":
+            found[kind][key].append(tuple(lookups[f][i] for f in _MECHANISM_LOOKUP))
+        elif kind == "Adequacy":
+            found[kind][key].append(tuple(lookups[f][i] for f in _ADEQUACY_LOOKUP))
+        elif kind == "Chain":
+            chains[key] = lookups["chain"][i]
+    names, mechanisms, decisions = found["Organisation"], found["Mechanism"], found["Adequacy"]
+    out = {f: col for f, col in hops.items() if f != "via"}
+    out["path"] = [[c, i] if t == "DISCLOSES_TO" else [c, *chains[v], i]
+                   for c, v, i, t in zip(hops["controller"], hops["via"], hops["importer"], hops["hop_type"])]
     if all(len(v) == 1 for d in (names, mechanisms, decisions) for v in d.values()):
         name = {k: v[0] for k, v in names.items()}
         exporter = [name.get(x, _NOBODY) for x in out["exporter_id"]]
@@ -359,7 +369,10 @@ def _joined(cols: dict[str, list]) -> dict[str, list]:
                     exporters.append(exporter)
                     mechanism_rows.append(m)
                     adequacy_rows.append(a)
+    paths = out["path"]
     out = {f: _take(col, rows) for f, col in out.items()}
+    # a hop on several rows (two decisions in force): a path of its own on each, as the query gave
+    out["path"] = [list(paths[i]) for i in rows]
     out["exporter"] = exporters
     for j, f in enumerate(_MECHANISM_COLUMNS):
         out[f] = [m[j] for m in mechanism_rows]
@@ -378,7 +391,7 @@ def _take(column: list, rows: list[int]) -> list:
 def read_transfers(backend, as_of: dt.date) -> list[Transfer]:
     """Every restricted transfer in a store (not yet judged: see :func:`judge`), in a fixed order, with the
     data categories and subjects of its activity."""
-    transfers = _transfers(_joined(_columns(backend, QUERY.read_text(encoding="utf-8"), {"asOf": as_of})), as_of)
+    transfers = _transfers(transfer_columns(backend, as_of), as_of)
     _lay_data(backend, transfers)
     return transfers
 
@@ -550,53 +563,81 @@ def _runs(same) -> list[tuple[int, int]]:
 
 
 _hop_key = attrgetter("controller", "activity", "exporter", "importer")  # of a finding, as Transfer.hop
+_row_key = attrgetter("controller", "activity", "exporter", "importer", "destination")  # a transfer's own
+_rule_of, _severity_of, _resolved_of = attrgetter("rule"), attrgetter("severity"), attrgetter("resolved")
 
 
 def judge(transfers: list[Transfer], findings: Iterable[Finding]) -> None:
-    """Give each transfer the findings that decide it, and its verdict (:func:`verdict_of`).
+    """Give each transfer the findings that decide it, worst first (by severity, then rule; of equal ones, in
+    the order given), and its verdict (:func:`verdict_of`).
 
-    One dict lookup per finding (hundreds of thousands at a million relationships); a hop's set of
-    destinations is made only for the few hops with more than one transfer, once each."""
+    A deciding finding goes to the transfers of its hop (controller, activity, exporter, importer): to the one
+    whose destination it names, else (it names none of the hop's destinations, or no country) to all of them.
+    A place finding goes to the unresolved transfers of the recipient it names.
+
+    A column at a time (hundreds of thousands of findings at a million relationships): a finding's transfer
+    is one dict lookup, done in C (``map``), by (hop, destination), which is a transfer's key; only the few
+    findings that name no destination of their hop, and the place findings, are gone through one by one.
+    The (transfer, finding) pairs are ordered by numpy and each transfer's findings are a slice of them."""
+    import numpy as np
+    findings = findings if isinstance(findings, list) else list(findings)
+    n, m = len(transfers), len(findings)
+    if not n:
+        return
     deciding, places = _transfer_rules(), _place_rules()
-    by_hop: dict[tuple, list[Transfer]] = {}
-    unresolved: dict[str, list[Transfer]] = defaultdict(list)
-    for t in transfers:
-        t.findings = []
-        by_hop.setdefault((t.controller, t.activity, t.exporter, t.importer), []).append(t)  # t.hop
-        if not t.resolved:
-            unresolved[t.importer].append(t)
-    dests_of: dict[tuple, set[str]] = {}
-    for f in findings:
-        if f.rule not in deciding:
-            if f.rule in places:  # says why an unresolved destination cannot be judged
-                for t in unresolved.get(f.subject, ()):
-                    t.findings.append(f)
-            continue
-        key = _hop_key(f)
-        hop = by_hop.get(key)
-        if hop is None:
-            continue
-        if len(hop) == 1:  # the finding names the hop's one destination, or another, or none: it applies
-            hop[0].findings.append(f)
-            continue
-        dests = dests_of.get(key)
-        if dests is None:
-            dests = dests_of[key] = {t.destination for t in hop}
-        for t in hop:
-            # A rule that names one country applies to that row; one that names none (or the
-            # seat) applies to every non-EEA destination of the hop.
-            if f.destination == t.destination or f.destination not in dests:
-                t.findings.append(f)
-    rank = SEVERITY_RANK
-    for t in transfers:
-        found = t.findings
-        if not found:
-            t.verdict = _verdict("", t.resolved)
-            continue
-        if len(found) > 1:
-            found.sort(key=lambda f: (-rank[f.severity], f.rule))
-        # verdict_of(found, t.resolved): worst first, so the first deciding finding has the worst severity
-        t.verdict = _verdict(next((f.severity for f in found if f.rule in deciding), ""), t.resolved)
+    rules = list(map(_rule_of, findings))
+    rule_code = {r: c for c, r in enumerate(sorted(set(rules)))}
+    codes = np.fromiter(map(rule_code.__getitem__, rules), dtype=np.int64, count=m)
+    is_deciding = np.array([r in deciding for r in rule_code], dtype=bool)[codes] if m else np.zeros(0, bool)
+    row_of = dict(zip(map(_row_key, transfers), range(n)))  # transfers are unique by it (see _transfers)
+    candidates = np.flatnonzero(is_deciding)
+    hit = np.fromiter(map(row_of.get, map(_row_key, compress(findings, is_deciding.tolist())), repeat(-1)),
+                      dtype=np.int64, count=len(candidates))
+    pairs_t, pairs_f = [hit[hit >= 0]], [candidates[hit >= 0]]
+    more_t: list[int] = []
+    more_f: list[int] = []
+    others = candidates[hit < 0].tolist()
+    if others:  # a finding that names none of its hop's destinations applies to every one of them
+        hops: dict[tuple, list[int]] = {_hop_key(findings[j]): [] for j in others}
+        for i, key in enumerate(map(_hop_key, transfers)):
+            if key in hops:
+                hops[key].append(i)
+        for j in others:
+            for i in hops[_hop_key(findings[j])]:
+                more_t.append(i)
+                more_f.append(j)
+    place_codes = [c for r, c in rule_code.items() if r in places]
+    if place_codes:  # says why an unresolved destination cannot be judged
+        unresolved: dict[str, list[int]] = defaultdict(list)
+        for i, ok in enumerate(map(_resolved_of, transfers)):
+            if not ok:
+                unresolved[transfers[i].importer].append(i)
+        for j in np.flatnonzero(np.isin(codes, place_codes)).tolist():
+            for i in unresolved.get(findings[j].subject, ()):
+                more_t.append(i)
+                more_f.append(j)
+    if more_t:
+        pairs_t.append(np.array(more_t, dtype=np.int64))
+        pairs_f.append(np.array(more_f, dtype=np.int64))
+    t_of, f_of = np.concatenate(pairs_t), np.concatenate(pairs_f)
+    rank = np.fromiter(map(SEVERITY_RANK.__getitem__, map(_severity_of, findings)), dtype=np.int64, count=m)
+    # by transfer; then worst first, then by rule; equal ones in the order given: one integer key
+    width = len(rule_code) * m
+    order = np.argsort(t_of * (len(SEVERITY_RANK) * width) + (len(SEVERITY_RANK) - 1 - rank[f_of]) * width
+                       + codes[f_of] * m + f_of)
+    t_of, f_of = t_of[order], f_of[order]
+    ordered = _take(findings, f_of.tolist())
+    ends = np.cumsum(np.bincount(t_of, minlength=n)).tolist()
+    worst = np.full(n, -1, dtype=np.int64)   # the worst deciding severity on each transfer (-1: none)
+    decides = is_deciding[f_of]
+    np.maximum.at(worst, t_of[decides], rank[f_of[decides]])
+    high = SEVERITY_RANK["high"]
+    start = 0
+    for t, end, w in zip(transfers, ends, worst.tolist()):
+        t.findings = ordered[start:end]
+        start = end
+        t.verdict = "no_valid_basis" if w == high else (
+            ("action_needed" if w >= 0 else "basis_recorded") if t.resolved else "cannot_judge")
 
 
 def sort_worst_first(transfers: list[Transfer], presorted: bool = False) -> list[Transfer]:

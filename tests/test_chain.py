@@ -26,7 +26,7 @@ from ropa.formats.register import read_register
 from ropa.generate import generate
 from ropa.model import CHAIN_LIMIT, RopaGraph, engagement_chains
 from ropa.report.content import load_query
-from ropa.transfers import _columns, _joined, _transfers
+from ropa.transfers import _columns, _transfers, transfer_columns
 from ropa.rules import evaluate, load_rules, run_rule
 from ropa.samples import example_graph, sample_graph
 from ropa.schema import REL_TYPES, SCHEMA_VERSION
@@ -42,10 +42,10 @@ def _findings(store, rule) -> list[dict]:
     return sorted((f.to_dict() for f in finalise(run_rule(store, rule, TODAY))), key=repr)
 
 
-def _transfer_list(store, query, joined: bool = False) -> list[dict]:
-    """The transfers a query gives (``joined``: the shipped query, its lookups laid on the hops by _joined)."""
-    cols = _columns(store, query, {"asOf": TODAY})
-    return [dataclasses.asdict(t) for t in _transfers(_joined(cols) if joined else cols, TODAY)]
+def _transfer_list(store, query=None) -> list[dict]:
+    """The transfers a query gives (none: the shipped queries, the lookups laid on the hops by _joined)."""
+    cols = transfer_columns(store, TODAY) if query is None else _columns(store, query, {"asOf": TODAY})
+    return [dataclasses.asdict(t) for t in _transfers(cols, TODAY)]
 
 
 def _rows(cols: dict[str, list]) -> list[str]:
@@ -55,9 +55,10 @@ def _rows(cols: dict[str, list]) -> list[str]:
 
 
 def assert_same_rows_as_the_joins(store, as_of=TODAY) -> int:
-    """_joined on the shipped transfers query gives exactly the rows of the query that joined the exporters,
-    mechanisms and adequacy decisions on every hop (tests/oracles/transfers_joined.cypher); their number."""
-    joined = _rows(_joined(_columns(store, load_query("transfers"), {"asOf": as_of})))
+    """_joined on the shipped transfers and lookups queries gives exactly the rows of the query that joined the
+    exporters, mechanisms and adequacy decisions and made the paths on every hop
+    (tests/oracles/transfers_joined.cypher); their number."""
+    joined = _rows(transfer_columns(store, as_of))
     assert joined == _rows(_columns(store, JOINED_TRANSFERS, {"asOf": as_of}))
     return len(joined)
 
@@ -66,7 +67,7 @@ def assert_same_as_walk(store) -> int:
     """The stored-chain rule and transfers query against the walk, on one store; the number of chain findings."""
     new, old = _findings(store, CHAIN_RULE), _findings(store, WALK_RULE)
     assert new == old
-    assert _transfer_list(store, load_query("transfers"), joined=True) == _transfer_list(store, WALK_TRANSFERS)
+    assert _transfer_list(store) == _transfer_list(store, WALK_TRANSFERS)
     assert_same_rows_as_the_joins(store)
     return len(new)
 
@@ -421,14 +422,20 @@ def test_the_cypher_script_carries_the_chains():
     assert all(line.count("via: ''") == line.count("props:") for line in discloses)
 
 
-def test_the_transfers_come_through_arrow_as_run_gives_them():
-    """run_columns reads the transfers query (dates, booleans, lists of names) through Arrow: the same values."""
+@pytest.mark.parametrize("name", ["transfers", "transfer_lookups"])
+def test_the_transfers_come_through_arrow_as_run_gives_them(name):
+    """run_columns reads the transfers and lookups queries (dates, booleans, lists of names) through Arrow: the
+    same values."""
     with EmbeddedBackend(None) as store:
         store.replace(example_graph())
-        query = load_query("transfers")
+        query = load_query(name)
         rows = store.run(query, {"asOf": TODAY})
         columns = store.run_columns(query, {"asOf": TODAY})
-    assert any(r["mechanism_date"] is not None for r in rows) and any(len(r["path"]) > 2 for r in rows)
+    if name == "transfers":
+        assert any(r["mechanism_date"] is not None for r in rows) and any(r["via"] for r in rows)
+    else:
+        assert any(r["invalid_from"] is not None for r in rows) and any(r["requires_tia"] for r in rows)
+        assert any(r["kind"] == "Chain" and r["chain"] == ["Agenda Cloud GmbH"] for r in rows)
     assert list(columns) == list(rows[0])
     as_rows = [dict(zip(columns, values)) for values in zip(*columns.values())]
     assert sorted(map(repr, as_rows)) == sorted(map(repr, rows))   # the engine may order rows differently

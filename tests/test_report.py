@@ -142,7 +142,7 @@ def test_controller_scope_narrows_everything():
         _report(sample_graph(), controllers=["Nobody Ltd"])
 
 
-@pytest.mark.parametrize("name", ["transfers", "unlocated"])
+@pytest.mark.parametrize("name", ["transfers", "transfer_lookups", "transfer_data", "unlocated"])
 def test_report_queries_stay_in_the_shared_cypher_subset(name):
     q = load_query(name)
     assert portability_problems(q) == [] and not q.rstrip().endswith(";")

@@ -14,7 +14,7 @@ import random
 
 import pytest
 
-from ropa.transfers import VERDICTS as VERDICT_IDS, Transfer, _instruments, _joined, _name, _transfers
+from ropa.transfers import VERDICTS as VERDICT_IDS, Transfer, _instruments, _name, _transfers, transfer_columns
 
 AS_OF = dt.date(2020, 7, 1)
 TEXT = ("controller", "activity", "exporter", "importer", "role", "destination", "destination_name", "mechanism",
@@ -183,13 +183,13 @@ NO_MECHANISM = ("MATCH (:Organisation)-[h:ENGAGES]->(o:Organisation) WHERE o.nam
 def test_the_lookups_are_laid_on_the_hops_as_the_joins_did(change, as_of):
     """On a store changed where the joins are subtle: a country with two decisions in force (a row per
     decision), a hop whose exporter is no organisation (left out), a mechanism id that is no mechanism (nulls)."""
-    from test_chain import _columns, _rows, assert_same_rows_as_the_joins, load_query
+    from test_chain import assert_same_rows_as_the_joins
     statements = {"none": (), "two decisions in force": TWIN_DECISION, "no such exporter": NO_EXPORTER,
                   "no such mechanism": NO_MECHANISM,
                   "all three": TWIN_DECISION + NO_EXPORTER + NO_MECHANISM}[change]  # row by row (two decisions)
     with _store_with() as plain, _store_with(*statements) as store:
         n, before = assert_same_rows_as_the_joins(store, as_of), assert_same_rows_as_the_joins(plain, as_of)
-        cols = _joined(_columns(store, load_query("transfers"), {"asOf": as_of}))
+        cols = transfer_columns(store, as_of)
     assert n > 0 and "Organisation" not in cols["hop_type"]
     if change == "two decisions in force":
         assert n > before and "Twin decision" in cols["adequacy"]
@@ -228,3 +228,23 @@ def test_read_transfers_are_in_the_registers_order_so_the_verdicts_pass_alone_so
         assert fast == sort_worst_first(part) and [t.verdict for t in fast] != [t.verdict for t in part]
         assert fast == sorted(part, key=lambda t: (list(VERDICT_IDS).index(t.verdict),) + (
             t.controller.casefold(), t.activity.casefold(), len(t.path), t.importer.casefold(), t.destination))
+
+
+@pytest.mark.parametrize("nameless", ["p", "q"])
+def test_a_chain_through_an_organisation_without_a_name_splits_as_the_store_splits_it(nameless):
+    """The path of an onward transfer is [controller] + its stored chain split + [importer]; the store splits
+    each distinct chain itself (transfer_lookups.cypher), so a chain holding an empty name, first or inside,
+    gives the path the joins gave (LadybugDB's split drops a leading empty piece and merges separators,
+    Python's does not)."""
+    from test_chain import assert_same_rows_as_the_joins, graph
+    from ropa.backends.embedded import EmbeddedBackend
+    names = {"c": ("Acme BV", "NL"), "p": ("Papa BV", "DE"), "q": ("Quebec BV", "DE"), "r": ("Relay Inc", "US"),
+             "s": ("Sierra Inc", "US")}
+    names[nameless] = ("", "DE")
+    g = graph(orgs=names, controls=[("c", "A1")], discloses=[("A1", "p")],
+              engages=[("p", "q", "A1"), ("q", "r", "A1"), ("r", "s", "A1")])
+    with EmbeddedBackend(None) as store:
+        store.replace(g)
+        assert assert_same_rows_as_the_joins(store) == 2
+        paths = sorted(transfer_columns(store, dt.date(2026, 11, 22))["path"], key=len)
+    assert paths[-1][-2:] == ["Relay Inc", "Sierra Inc"] and len(paths[-1]) == 4  # the store dropped the empty name
