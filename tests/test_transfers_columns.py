@@ -228,23 +228,3 @@ def test_read_transfers_are_in_the_registers_order_so_the_verdicts_pass_alone_so
         assert fast == sort_worst_first(part) and [t.verdict for t in fast] != [t.verdict for t in part]
         assert fast == sorted(part, key=lambda t: (list(VERDICT_IDS).index(t.verdict),) + (
             t.controller.casefold(), t.activity.casefold(), len(t.path), t.importer.casefold(), t.destination))
-
-
-@pytest.mark.parametrize("nameless", ["p", "q"])
-def test_a_chain_through_an_organisation_without_a_name_splits_as_the_store_splits_it(nameless):
-    """The path of an onward transfer is [controller] + its stored chain split + [importer]; the store splits
-    each distinct chain itself (transfer_lookups.cypher), so a chain holding an empty name, first or inside,
-    gives the path the joins gave (LadybugDB's split drops a leading empty piece and merges separators,
-    Python's does not)."""
-    from test_chain import assert_same_rows_as_the_joins, graph
-    from ropa.backends.embedded import EmbeddedBackend
-    names = {"c": ("Acme BV", "NL"), "p": ("Papa BV", "DE"), "q": ("Quebec BV", "DE"), "r": ("Relay Inc", "US"),
-             "s": ("Sierra Inc", "US")}
-    names[nameless] = ("", "DE")
-    g = graph(orgs=names, controls=[("c", "A1")], discloses=[("A1", "p")],
-              engages=[("p", "q", "A1"), ("q", "r", "A1"), ("r", "s", "A1")])
-    with EmbeddedBackend(None) as store:
-        store.replace(g)
-        assert assert_same_rows_as_the_joins(store) == 2
-        paths = sorted(transfer_columns(store, dt.date(2026, 11, 22))["path"], key=len)
-    assert paths[-1][-2:] == ["Relay Inc", "Sierra Inc"] and len(paths[-1]) == 4  # the store dropped the empty name
