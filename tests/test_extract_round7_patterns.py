@@ -463,3 +463,52 @@ def test_an_html_list_nested_in_an_item_is_read_as_the_markdown_nested_list():
     want = _names(md)
     assert "Ueberraum" in want  # the Markdown reading, which the HTML one must equal
     assert _names(html, "n.html") == want
+
+
+def test_an_item_of_a_list_of_companies_naming_one_then_its_postal_address_names_it():
+    # "bei den folgenden Unternehmen:" then "Ueberraum, Jonas Pasche, Kaiserstraße 15, 55116 Mainz": a German item
+    # has no capitalisation to tell a name, but a name followed by its postal address is a company's; as a link
+    # (Markdown) or a shortcode the link told it, as HTML or plain text the address must
+    text = ("# Datenschutz\n\n#### Server\n\n- Dauer der Speicherung: keine\n"
+            "- Weitergabe der Daten: Unsere Server betreiben wir bei den folgenden Unternehmen.\n"
+            "  * Hostwerk Online GmbH, Industriestraße 25, 91710 Gunzenhausen, Deutschland\n"
+            "  * Ueberraum, Jonas Pasche, Kaiserstraße 15, 55116 Mainz, Deutschland (Datenschutzerklärung)\n")
+    assert _names(text, "n.txt") == {"Hostwerk Online GmbH", "Ueberraum"}
+    assert _recipients(text, "n.txt")["Ueberraum"].country == "DE"
+
+
+def test_companies_one_per_bare_line_after_a_sharing_paragraph_are_recipients():
+    # the same list as plain text without bullets: each line "Name, street, postcode Town", right after the
+    # paragraph that shares data with them; a name with a legal form there is no passing mention either
+    text = ("Weitergabe der Daten: Unsere Server betreiben wir bei den folgenden Unternehmen.\n"
+            "Hostwerk Online GmbH, Industriestraße 25, 91710 Gunzenhausen, Deutschland (Datenschutzerklärung)\n"
+            "Ueberraum, Jonas Pasche, Kaiserstraße 15, 55116 Mainz, Deutschland (Datenschutzerklärung)\n"
+            "Hasenweg d.o.o., Cesta komandanta Staneta 4A, 1215 Medvode, Slowenien (Datenschutzerklärung)\n")
+    got = _recipients(text, "n.txt")
+    assert set(got) == {"Hostwerk Online GmbH", "Ueberraum", "Hasenweg d.o.o."}
+    assert got["Hasenweg d.o.o."].country == "SI"
+
+
+def test_a_name_and_address_line_after_any_other_paragraph_is_no_recipient():
+    # a guard: an imprint's "Name, street, postcode Town" line is the controller's or a person's address
+    text = ("Verantwortlich für diese Website:\nMax Muster, Hauptstraße 1, 12345 Musterstadt\n\n"
+            "Wir hosten bei Hostwerk Online GmbH in Deutschland.\n")
+    assert "Max Muster" not in _names(text, "n.txt")
+
+
+def test_a_line_wrapped_after_a_comma_keeps_the_sentence_and_its_country():
+    # a PDF's text wraps every paragraph; wrapped inside a company's name, the address after it was another sentence
+    # and the country came from the gazetteer instead ("PayPal (Europe) S.à.r.l. et Cie,\nS.C.A., …, Luxemburg.")
+    text = ("#### Zahlungen\nZahlungen sind über die Plattform PayPal möglich. PayPal ist ein Angebot der PayPal "
+            "(Europe) S.à.r.l. et Cie,\nS.C.A., 22-24 Boulevard Royal L-2449, Luxemburg. Im Zahlungsformular wird "
+            "Dir angezeigt, wenn Deine\nZahlung über PayPal stattfindet.\n")
+    got = _recipients(text, "n.txt")
+    assert [(r.country, r.country_source) for r in got.values()] == [("LU", "text")], got
+
+
+def test_lines_of_code_ending_in_commas_stay_apart():
+    # a guard: a module's object literal ('title: "Subprocessors",' then 'description: "View the list …",') is no
+    # wrapped sentence
+    from ropa.extract.segment import segment
+    text = 'export const metadata = {\n  title: "Subprocessors",\n  description:\n    "View the complete list.",\n};\n'
+    assert len([b for b in segment(text).blocks if b.kind == "para"]) >= 3

@@ -125,7 +125,8 @@ class FilterStage(Context):
                 continue
             if m.via == "legal_form" and not m.vendor:
                 context = sent + " " + " ".join(self.headings(s.section)[:1])
-                in_list = blk.kind in ("item", "row") and (blk.kind == "row" or self.recipient_list(blk.idx))
+                in_list = (blk.kind in ("item", "row") and (blk.kind == "row" or self.recipient_list(blk.idx))) \
+                    or blk.idx in self.address_lines()
                 if not (in_list or vocab.cue("service").search(context) or vocab.cue("transfer").search(sent)
                         or self._described_below(blk) or self._heading_of_its_section(m, blk)):
                     m.weak = True

@@ -21,6 +21,10 @@ _CUT_COMPOUND = re.compile(r"-\s+(?:und|oder|bzw\.?|sowie|and|or|en|of)\s+[^\W\d
 # column roles that mark a kind of table rather than a column to read
 _MARKER_COLUMNS = ("retention", "bare_name")
 
+# after a list item's first words: up to two more parts (a contact person, a street), then a postcode and a town
+# ("…, Jonas Muster, Hauptstraße 15, 55116 Mainz", "…, Keizersgracht 1, 1015 CJ Amsterdam")
+_POSTAL_AFTER = re.compile(r"\s*,(?:[^,()\n]{2,60},){0,2}\s*(?:[A-Z]{1,2}-)?\d{4,5}(?:\s?[A-Z]{2})?\s+[A-ZÄÖÜ][\w-]+")
+
 
 class MentionStage(ProseStage):
     # -- mentions ---------------------------------------------------------------
@@ -72,6 +76,7 @@ class MentionStage(ProseStage):
         for blk in lay.blocks:
             if blk.kind == "item" and self.recipient_list(blk.idx):
                 self._item_mentions(blk, add)
+        self._address_lines(add)
         self._example_mentions(add)
         self._bracketed_links(add)
         self._prose_mentions(add)
@@ -187,6 +192,8 @@ class MentionStage(ProseStage):
                          and not any(w.casefold() in stops for w in words)
                          and (apposition is not None or not rest.strip()  # an item that is the name alone
                               or re.match(r"\s*\.\s", rest))))  # or the name, then a sentence about it
+        if not brandlike:  # "Acme, Jonas Muster, Hauptstraße 15, 55116 Mainz": a name, then its postal address
+            brandlike = bool(_POSTAL_AFTER.match(rest))
         if not brandlike:  # "- [Postmark](https://postmarkapp.com), e-mail": a brand link
             raw = re.match(r"\s*\[([^\]]+)\]\((?:https?://)?(?:www\.)?([^/)\s]+)", self.text[blk.start:blk.end])
             brandlike = bool(raw) and raw.group(1).strip() == name and any(
@@ -200,6 +207,29 @@ class MentionStage(ProseStage):
         start = blk.start + skip + m.start(1) + (lead.end() if lead else 0)
         add(Mention(name, start, start + len(name), s.idx, "list_item", legal_form=bool(vocab.legal_forms().search(name)),
                     vendor=vocab.vendor_near(name)))
+
+    def address_lines(self) -> dict[int, tuple[int, str]]:
+        """Plain text without bullets: a list of companies, one per line, each 'Name, street, postcode Town', right
+        after a paragraph that shares data with them ('… bei den folgenden Unternehmen.'); by block, where each
+        line's name starts and the name. What the items of such a list name (:meth:`_item_mentions`), with the
+        line breaks as its only structure."""
+        if "_address_lines_cache" not in self.__dict__:
+            text, intro, out = self.text, False, {}
+            for blk in self.lay.blocks:
+                body = text[blk.start:blk.end]
+                m = re.match(r"\s*([^\s,(:][^,(:\n]{0,60}?)(?=,)", body) \
+                    if blk.kind == "para" and "\n" not in body.strip() else None
+                if m and intro and _POSTAL_AFTER.match(body, m.end(1)) and len(m.group(1).split()) <= 5:
+                    out[blk.idx] = (blk.start + m.start(1), m.group(1).strip())
+                    continue  # the list goes on
+                intro = blk.kind == "para" and bool(vocab.cue("share_intro").search(body))
+            self.__dict__["_address_lines_cache"] = out
+        return self.__dict__["_address_lines_cache"]
+
+    def _address_lines(self, add) -> None:
+        for blk, (start, name) in self.address_lines().items():
+            add(Mention(name, start, start + len(name), self.lay.sentences_of_block(blk)[0].idx, "list_item",
+                        legal_form=bool(vocab.legal_forms().search(name)), vendor=vocab.vendor_near(name)))
 
     @staticmethod
     def _examples_follow(rest: str) -> bool:

@@ -390,6 +390,13 @@ def segment(text: str) -> Layout:
 
         if list_stack and indent <= list_stack[0].indent:
             list_stack.clear()  # a paragraph at the list's own indentation ends the list
+        if prev_block is not None and prev_block.kind == "para" and not prev_blank and prev_block.indent == indent \
+                and re.search(r"[^\W_][.)]?,$", prev_block.text.rstrip()):  # not code's '"x",' or '},'
+            # a line wrapped after a comma ("… PayPal (Europe) S.à.r.l. et Cie," then "S.C.A., 22-24 Boulevard Royal,
+            # Luxemburg."; a PDF's text wraps every paragraph): the sentence goes on, one paragraph
+            prev_block.end, prev_block.text = b, text[prev_block.start:b]
+            prev_blank = False
+            continue
         blocks.append(Block(idx, a, b, "para", line, indent=indent, section=section_stack[-1]))
         prev_blank = False
 
